@@ -1,0 +1,69 @@
+# ngx_wsman — build, run and test against Debian's packaged nginx.
+#
+#   make        build build/ngx_wsman_module.so (configure runs once)
+#   make run    demo server on 127.0.0.1:5985 (foreground)
+#   make test   the whole test suite (unit + integration, real clients)
+
+SHELL      := /bin/bash
+NGX_SRC    ?= /usr/share/nginx/src
+NGINX      ?= /usr/sbin/nginx
+PYTHON     ?= /usr/bin/python3
+BUILD      := $(CURDIR)/build
+MODULE     := $(BUILD)/ngx_wsman_module.so
+SOURCES    := ngx_wsman_module.c $(wildcard src/*.c src/*.h src/plugins/*.c \
+                                         src/plugins/*.h)
+
+# Debian packages each target needs; installed on demand by deps-*.
+BUILD_PKGS := nginx nginx-dev build-essential pkg-config libxml2-dev \
+              libssl-dev libkrb5-dev libpcre2-dev zlib1g-dev libcrypt-dev
+RUN_PKGS   := nginx curl
+TEST_PKGS  := python3 python3-pytest python3-winrm python3-requests curl \
+              wsl uuid-runtime openssl
+
+.PHONY: all run test unit integration deps-build deps-run deps-test clean
+
+all: $(MODULE)
+
+# configure only when the addon script changes; editing a .c file reruns
+# nothing but the compiler for that file
+$(BUILD)/Makefile: config | deps-build
+	mkdir -p $(BUILD)
+	cd $(NGX_SRC) && . ./conf_flags && ./configure \
+	    --with-cc-opt="$$(dpkg-buildflags --get CFLAGS) -fPIC \
+	        $$(dpkg-buildflags --get CPPFLAGS) -Werror" \
+	    --with-ld-opt="$$(dpkg-buildflags --get LDFLAGS) -fPIC" \
+	    "$${NGX_CONF_FLAGS[@]}" \
+	    --add-dynamic-module=$(CURDIR) \
+	    --builddir=$(BUILD) > $(BUILD)/configure.log 2>&1 \
+	    || { tail -30 $(BUILD)/configure.log; exit 1; }
+
+$(MODULE): $(BUILD)/Makefile $(SOURCES)
+	$(MAKE) -f $(BUILD)/Makefile -C $(NGX_SRC) modules
+
+deps-build:
+	@scripts/apt-need $(BUILD_PKGS)
+
+deps-run:
+	@scripts/apt-need $(RUN_PKGS)
+
+deps-test:
+	@scripts/apt-need $(TEST_PKGS)
+
+run: deps-run $(MODULE)
+	mkdir -p $(BUILD)/run
+	$(NGINX) -p $(CURDIR)/ -c conf.examples/quickstart.conf -t
+	@echo "ngx_wsman demo: http://127.0.0.1:5985/wsman" \
+	      "(user demo, password Demo-Passw0rd)"
+	exec $(NGINX) -p $(CURDIR)/ -c conf.examples/quickstart.conf \
+	    -e $(BUILD)/run/error.log -g 'daemon off;'
+
+unit: deps-test $(MODULE)
+	$(MAKE) -C t/unit BUILD=$(BUILD) NGX_SRC=$(NGX_SRC)
+
+integration: deps-test $(MODULE)
+	WSMAN_SO=$(MODULE) $(PYTHON) -m pytest -q t/
+
+test: unit integration
+
+clean:
+	rm -rf $(BUILD)

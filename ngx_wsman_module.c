@@ -1,0 +1,917 @@
+/*
+ * ngx_wsman: nginx glue.  Directives, configuration, variables and the
+ * content handler that carries a request through auth, soap and dispatch
+ * (src/) and sends the answer back.  Protocol logic lives in src/.
+ */
+
+#include "ngx_wsman.h"
+#include "ngx_wsman_auth.h"
+#include "ngx_wsman_dispatch.h"
+#include "ngx_wsman_soap.h"
+
+
+#define NGX_WSMAN_CONTENT_TYPE   "application/soap+xml;charset=UTF-8"
+
+
+/* per-request state, also what the $wsman_* variables read */
+typedef struct {
+    ngx_wsman_identity_t       identity;
+    ngx_wsman_request_t        req;
+    ngx_wsman_call_t           call;
+    ngx_str_t                  action;
+    ngx_str_t                  resource_uri;
+    ngx_str_t                  fault;
+    unsigned                   anonymous:1;
+} ngx_wsman_ctx_t;
+
+
+static ngx_int_t ngx_wsman_handler(ngx_http_request_t *r);
+static void ngx_wsman_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_wsman_process(ngx_http_request_t *r,
+    ngx_wsman_ctx_t *ctx);
+static ngx_int_t ngx_wsman_is_anonymous_identify(ngx_http_request_t *r);
+static ngx_int_t ngx_wsman_content_type_ok(ngx_http_request_t *r);
+static ngx_int_t ngx_wsman_read_body(ngx_http_request_t *r, ngx_str_t *body);
+static void ngx_wsman_call_init(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx);
+static void ngx_wsman_call_done(ngx_wsman_call_t *call, ngx_int_t rc);
+static ngx_int_t ngx_wsman_send_fault(ngx_http_request_t *r,
+    ngx_wsman_ctx_t *ctx, ngx_wsman_fault_e id, const char *message);
+static ngx_int_t ngx_wsman_send_response(ngx_http_request_t *r,
+    ngx_wsman_ctx_t *ctx);
+static ngx_int_t ngx_wsman_send_empty(ngx_http_request_t *r);
+static ngx_int_t ngx_wsman_send_chain(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_chain_t *out, off_t length);
+
+static ngx_int_t ngx_wsman_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_wsman_user_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_wsman_add_variables(ngx_conf_t *cf);
+static ngx_int_t ngx_wsman_init_module(ngx_cycle_t *cycle);
+
+static void *ngx_wsman_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_wsman_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_wsman(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_wsman_auth_conf(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_wsman_user_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_wsman_check_batch(ngx_conf_t *cf, void *post, void *data);
+static char *ngx_wsman_check_size(ngx_conf_t *cf, void *post, void *data);
+static char *ngx_wsman_check_msec(ngx_conf_t *cf, void *post, void *data);
+
+
+static ngx_conf_post_t  ngx_wsman_batch_post = { ngx_wsman_check_batch };
+static ngx_conf_post_t  ngx_wsman_size_post = { ngx_wsman_check_size };
+static ngx_conf_post_t  ngx_wsman_msec_post = { ngx_wsman_check_msec };
+
+
+static ngx_command_t  ngx_wsman_commands[] = {
+
+    { ngx_string("wsman"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_wsman,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("wsman_auth"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_wsman_auth_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("wsman_user_file"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_wsman_user_file,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_wsman_loc_conf_t, user_file),
+      NULL },
+
+    { ngx_string("wsman_allow_unencrypted"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_wsman_loc_conf_t, allow_unencrypted),
+      NULL },
+
+    { ngx_string("wsman_max_envelope_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_wsman_loc_conf_t, max_envelope_size),
+      &ngx_wsman_size_post },
+
+    { ngx_string("wsman_max_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_wsman_loc_conf_t, max_timeout),
+      &ngx_wsman_msec_post },
+
+    { ngx_string("wsman_max_batch_items"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_wsman_loc_conf_t, max_batch_items),
+      &ngx_wsman_batch_post },
+
+    { ngx_string("wsman_enumeration_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_wsman_loc_conf_t, enumeration_timeout),
+      &ngx_wsman_msec_post },
+
+    { ngx_string("wsman_root_sddl"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_wsman_loc_conf_t, root_sddl),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_wsman_module_ctx = {
+    ngx_wsman_add_variables,               /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    NULL,                                  /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_wsman_create_loc_conf,             /* create location configuration */
+    ngx_wsman_merge_loc_conf               /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_wsman_module = {
+    NGX_MODULE_V1,
+    &ngx_wsman_module_ctx,                 /* module context */
+    ngx_wsman_commands,                    /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    ngx_wsman_init_module,                 /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_http_variable_t  ngx_wsman_vars[] = {
+
+    { ngx_string("wsman_action"), NULL, ngx_wsman_variable,
+      offsetof(ngx_wsman_ctx_t, action), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("wsman_resource_uri"), NULL, ngx_wsman_variable,
+      offsetof(ngx_wsman_ctx_t, resource_uri), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("wsman_fault"), NULL, ngx_wsman_variable,
+      offsetof(ngx_wsman_ctx_t, fault), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("wsman_user"), NULL, ngx_wsman_user_variable,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+static ngx_int_t
+ngx_wsman_handler(ngx_http_request_t *r)
+{
+    ngx_int_t              rc;
+    ngx_table_elt_t       *h;
+    ngx_wsman_ctx_t       *ctx;
+    ngx_wsman_loc_conf_t  *lcf;
+
+    if (!(r->method & NGX_HTTP_POST)) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "Allow");
+        ngx_str_set(&h->value, "POST");
+
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_wsman_module);
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_wsman_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_set_ctx(r, ctx, ngx_wsman_module);
+
+    /* the only request served without credentials; checked after parsing */
+    ctx->anonymous = ngx_wsman_is_anonymous_identify(r);
+
+    if (!ctx->anonymous) {
+        rc = ngx_wsman_authenticate(r, lcf, &ctx->identity);
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc != NGX_OK) {
+            return ngx_wsman_auth_challenge(r, lcf);
+        }
+    }
+
+    if (r->headers_in.content_length_n != 0 && !ngx_wsman_content_type_ok(r))
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "wsman: unsupported Content-Type from %V",
+                      &r->connection->addr_text);
+        return NGX_HTTP_UNSUPPORTED_MEDIA_TYPE;
+    }
+
+    /* refuse what is known to be too large before reading any of it */
+    if (r->headers_in.content_length_n > (off_t) lcf->max_envelope_size) {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_wsman_send_fault(r, ctx, NGX_WSMAN_FAULT_ENCODING_LIMIT,
+                                    "The request is larger than "
+                                    "MaxEnvelopeSizekb.");
+    }
+
+    rc = ngx_http_read_client_request_body(r, ngx_wsman_body_handler);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_wsman_body_handler(ngx_http_request_t *r)
+{
+    ngx_wsman_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_wsman_module);
+
+    ngx_http_finalize_request(r, ngx_wsman_process(r, ctx));
+}
+
+
+static ngx_int_t
+ngx_wsman_process(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
+{
+    ngx_int_t                 rc;
+    ngx_str_t                 body;
+    ngx_wsman_fault_t         fault;
+    ngx_wsman_loc_conf_t     *lcf;
+    ngx_wsman_soap_limits_t   limits;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_wsman_module);
+
+    rc = ngx_wsman_read_body(r, &body);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_wsman_send_fault(r, ctx, NGX_WSMAN_FAULT_ENCODING_LIMIT,
+                                    "The request is larger than "
+                                    "MaxEnvelopeSizekb.");
+    }
+
+    /* clients finish authentication with an empty POST (pywinrm, pypsrp) */
+    if (body.len == 0) {
+        if (ctx->anonymous) {
+            return ngx_wsman_auth_challenge(r, lcf);
+        }
+
+        return ngx_wsman_send_empty(r);
+    }
+
+    limits.max_depth = NGX_WSMAN_SOAP_MAX_DEPTH;
+    limits.max_timeout = lcf->max_timeout;
+
+    rc = ngx_wsman_soap_parse(r->pool, r->connection->log, body.data,
+                              body.len, &limits, &ctx->req, &fault);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ctx->anonymous && (rc != NGX_OK || !ctx->req.identify)) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "wsman: unauthenticated request from %V is not an "
+                      "Identify", &r->connection->addr_text);
+        return ngx_wsman_auth_challenge(r, lcf);
+    }
+
+    ctx->action = ctx->req.action;
+    ctx->resource_uri = ctx->req.resource_uri;
+
+    ngx_wsman_call_init(r, ctx);
+
+    if (rc == NGX_DECLINED) {
+        ctx->call.fault = fault;
+        return ngx_wsman_send_response(r, ctx);
+    }
+
+    rc = ngx_wsman_dispatch(&ctx->call);
+
+    if (rc == NGX_AGAIN) {
+        /* the plug-in answers later through ngx_wsman_call_done() */
+        return NGX_DONE;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_wsman_call_fault(&ctx->call, NGX_WSMAN_FAULT_INTERNAL_ERROR,
+                             NULL);
+    }
+
+    return ngx_wsman_send_response(r, ctx);
+}
+
+
+static ngx_int_t
+ngx_wsman_is_anonymous_identify(ngx_http_request_t *r)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return 0;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("WSMANIDENTIFY") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "WSMANIDENTIFY",
+                               h[i].key.len) == 0)
+        {
+            return h[i].value.len == sizeof("unauthenticated") - 1
+                   && ngx_strncasecmp(h[i].value.data,
+                                      (u_char *) "unauthenticated",
+                                      h[i].value.len) == 0;
+        }
+    }
+}
+
+
+/* application/soap+xml (any parameters) or text/xml */
+static ngx_int_t
+ngx_wsman_content_type_ok(ngx_http_request_t *r)
+{
+    size_t      len;
+    ngx_str_t  *type;
+
+    if (r->headers_in.content_type == NULL) {
+        return 0;
+    }
+
+    type = &r->headers_in.content_type->value;
+
+    len = sizeof("application/soap+xml") - 1;
+
+    if (type->len >= len
+        && ngx_strncasecmp(type->data, (u_char *) "application/soap+xml",
+                           len) == 0
+        && (type->len == len || type->data[len] == ';'
+            || type->data[len] == ' '))
+    {
+        return 1;
+    }
+
+    len = sizeof("text/xml") - 1;
+
+    return type->len >= len
+           && ngx_strncasecmp(type->data, (u_char *) "text/xml", len) == 0
+           && (type->len == len || type->data[len] == ';'
+               || type->data[len] == ' ');
+}
+
+
+/*
+ * The body as one piece of memory, wherever nginx kept it (memory or a
+ * temporary file).  NGX_DECLINED: larger than wsman_max_envelope_size
+ * (chunked bodies learn their size only here).
+ */
+static ngx_int_t
+ngx_wsman_read_body(ngx_http_request_t *r, ngx_str_t *body)
+{
+    off_t                  len;
+    u_char                *p;
+    ssize_t                n;
+    ngx_buf_t             *b;
+    ngx_chain_t           *cl;
+    ngx_wsman_loc_conf_t  *lcf;
+
+    ngx_str_null(body);
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return NGX_OK;
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_wsman_module);
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        len += ngx_buf_size(cl->buf);
+    }
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    if (len > (off_t) lcf->max_envelope_size) {
+        return NGX_DECLINED;
+    }
+
+    b = r->request_body->bufs->buf;
+
+    if (r->request_body->bufs->next == NULL && !b->in_file) {
+        body->data = b->pos;
+        body->len = (size_t) len;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, (size_t) len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    body->data = p;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (!b->in_file) {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            continue;
+        }
+
+        n = ngx_read_file(b->file, p, (size_t) (b->file_last - b->file_pos),
+                          b->file_pos);
+
+        if (n != b->file_last - b->file_pos) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "wsman: could not read the request body from "
+                          "\"%V\"", &b->file->name);
+            return NGX_ERROR;
+        }
+
+        p += n;
+    }
+
+    body->len = p - body->data;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_wsman_call_init(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
+{
+    ngx_wsman_call_t  *call;
+
+    call = &ctx->call;
+
+    call->pool = r->pool;
+    call->log = r->connection->log;
+    call->req = &ctx->req;
+    call->identity = &ctx->identity;
+    call->conf = ngx_http_get_module_loc_conf(r, ngx_wsman_module);
+    call->client_addr = r->connection->addr_text;
+    call->tls = ngx_wsman_connection_is_tls(r->connection) ? 1 : 0;
+    call->anonymous = ctx->anonymous;
+    call->done = ngx_wsman_call_done;
+    call->data = r;
+
+    if (r->headers_in.host) {
+        call->host = r->headers_in.host->value;
+    }
+
+    ngx_wsman_xml_init(&call->body, r->pool, 4096);
+}
+
+
+static void
+ngx_wsman_call_done(ngx_wsman_call_t *call, ngx_int_t rc)
+{
+    ngx_http_request_t  *r;
+    ngx_wsman_ctx_t     *ctx;
+
+    r = call->data;
+    ctx = ngx_http_get_module_ctx(r, ngx_wsman_module);
+
+    if (rc != NGX_OK) {
+        ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_INTERNAL_ERROR, NULL);
+    }
+
+    ngx_http_finalize_request(r, ngx_wsman_send_response(r, ctx));
+}
+
+
+/* a fault raised by the glue itself, before any plug-in ran */
+static ngx_int_t
+ngx_wsman_send_fault(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx,
+    ngx_wsman_fault_e id, const char *message)
+{
+    ngx_wsman_call_init(r, ctx);
+    ngx_wsman_call_fault(&ctx->call, id, message);
+
+    return ngx_wsman_send_response(r, ctx);
+}
+
+
+static ngx_int_t
+ngx_wsman_send_response(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
+{
+    ngx_chain_t                  *out;
+    ngx_wsman_xml_t               x;
+    ngx_wsman_call_t             *call;
+    const ngx_wsman_fault_def_t  *def;
+
+    call = &ctx->call;
+
+    if (ngx_wsman_xml_failed(&call->body)) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_wsman_xml_init(&x, r->pool, 1024);
+
+    if (call->fault.id == NGX_WSMAN_FAULT_NONE) {
+        ngx_wsman_soap_write_head(&x, &call->action, &ctx->req.message_id);
+        ngx_wsman_xml_chain_append(&x, ngx_wsman_xml_chain(&call->body),
+                                   call->body.length);
+        ngx_wsman_soap_write_tail(&x);
+
+        /* the client's w:MaxEnvelopeSize bounds what we may send back */
+        if (ctx->req.max_envelope_size == 0
+            || x.length <= (off_t) ctx->req.max_envelope_size)
+        {
+            out = ngx_wsman_xml_chain(&x);
+            if (out == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            return ngx_wsman_send_chain(r, NGX_HTTP_OK, out, x.length);
+        }
+
+        ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_ENCODING_LIMIT,
+                             "The response would exceed the request's "
+                             "w:MaxEnvelopeSize.");
+        ngx_wsman_xml_init(&x, r->pool, 1024);
+    }
+
+    def = ngx_wsman_fault_def(call->fault.id);
+
+    ctx->fault.data = (u_char *) def->name;
+    ctx->fault.len = ngx_strlen(def->name);
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "wsman: fault %V for action \"%V\" resource \"%V\" "
+                  "user \"%V\" from %V%s%V",
+                  &ctx->fault, &ctx->action, &ctx->resource_uri,
+                  &ctx->identity.user, &r->connection->addr_text,
+                  call->fault.message.len ? ": " : "",
+                  &call->fault.message);
+
+    ngx_wsman_fault_write(&x, &call->fault, &ctx->req.message_id, NULL);
+
+    out = ngx_wsman_xml_chain(&x);
+    if (out == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_wsman_send_chain(r, def->status, out, x.length);
+}
+
+
+static ngx_int_t
+ngx_wsman_send_chain(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_chain_t *out, off_t length)
+{
+    ngx_int_t     rc;
+    ngx_chain_t  *cl;
+
+    for (cl = out; cl->next; cl = cl->next) { /* void */ }
+
+    cl->buf->last_buf = (r == r->main) ? 1 : 0;
+    cl->buf->last_in_chain = 1;
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = length;
+    ngx_str_set(&r->headers_out.content_type, NGX_WSMAN_CONTENT_TYPE);
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    return ngx_http_output_filter(r, out);
+}
+
+
+static ngx_int_t
+ngx_wsman_send_empty(ngx_http_request_t *r)
+{
+    ngx_int_t  rc;
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = 0;
+    r->header_only = 1;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_send_special(r, NGX_HTTP_LAST);
+}
+
+
+ngx_wsman_loc_conf_t *
+ngx_wsman_get_loc_conf(ngx_http_request_t *r)
+{
+    return ngx_http_get_module_loc_conf(r, ngx_wsman_module);
+}
+
+
+ngx_int_t
+ngx_wsman_connection_is_tls(ngx_connection_t *c)
+{
+#if (NGX_HTTP_SSL)
+    return c->ssl != NULL;
+#else
+    return 0;
+#endif
+}
+
+
+static ngx_int_t
+ngx_wsman_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    uintptr_t data)
+{
+    ngx_str_t        *s;
+    ngx_wsman_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_wsman_module);
+
+    if (ctx == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    s = (ngx_str_t *) ((u_char *) ctx + data);
+
+    v->data = s->data;
+    v->len = s->len;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_wsman_user_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    uintptr_t data)
+{
+    return ngx_wsman_variable(r, v, offsetof(ngx_wsman_ctx_t, identity)
+                                    + offsetof(ngx_wsman_identity_t, user));
+}
+
+
+static ngx_int_t
+ngx_wsman_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_wsman_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_wsman_init_module(ngx_cycle_t *cycle)
+{
+    ngx_wsman_soap_init();
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_wsman_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_wsman_loc_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_wsman_loc_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->user_file = { 0, NULL };
+     *     conf->root_sddl = { 0, NULL };
+     */
+
+    conf->enable = NGX_CONF_UNSET;
+    conf->auth = NGX_CONF_UNSET_UINT;
+    conf->allow_unencrypted = NGX_CONF_UNSET;
+    conf->max_envelope_size = NGX_CONF_UNSET_SIZE;
+    conf->max_timeout = NGX_CONF_UNSET_MSEC;
+    conf->max_batch_items = NGX_CONF_UNSET_UINT;
+    conf->enumeration_timeout = NGX_CONF_UNSET_MSEC;
+
+    return conf;
+}
+
+
+static char *
+ngx_wsman_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_wsman_loc_conf_t  *prev = parent;
+    ngx_wsman_loc_conf_t  *conf = child;
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_conf_merge_uint_value(conf->auth, prev->auth,
+                              NGX_WSMAN_AUTH_NEGOTIATE
+                              |NGX_WSMAN_AUTH_KERBEROS);
+    ngx_conf_merge_str_value(conf->user_file, prev->user_file, "");
+    ngx_conf_merge_value(conf->allow_unencrypted, prev->allow_unencrypted,
+                         0);
+    ngx_conf_merge_size_value(conf->max_envelope_size,
+                              prev->max_envelope_size, 500 * 1024);
+    ngx_conf_merge_msec_value(conf->max_timeout, prev->max_timeout, 60000);
+    ngx_conf_merge_uint_value(conf->max_batch_items, prev->max_batch_items,
+                              32000);
+    ngx_conf_merge_msec_value(conf->enumeration_timeout,
+                              prev->enumeration_timeout, 60000);
+    ngx_conf_merge_str_value(conf->root_sddl, prev->root_sddl,
+                             NGX_WSMAN_DEFAULT_ROOT_SDDL);
+
+    if (conf->enable
+        && (conf->auth & NGX_WSMAN_AUTH_BASIC)
+        && conf->user_file.len == 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"wsman_auth basic\" needs \"wsman_user_file\"");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_wsman(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_wsman_loc_conf_t  *wlcf = conf;
+
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (wlcf->enable != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    wlcf->enable = 1;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_wsman_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_wsman_auth_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_wsman_loc_conf_t  *wlcf = conf;
+
+    ngx_str_t   *value;
+    ngx_uint_t   i, scheme;
+
+    if (wlcf->auth != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    wlcf->auth = 0;
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        if (ngx_wsman_auth_scheme_parse(&value[i], &scheme) != NGX_OK) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "unknown scheme \"%V\" in \"wsman_auth\": "
+                               "use basic, negotiate, kerberos or "
+                               "certificate", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        wlcf->auth |= scheme;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_wsman_user_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char       *rv;
+    ngx_str_t  *file;
+
+    rv = ngx_conf_set_str_slot(cf, cmd, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    file = (ngx_str_t *) ((u_char *) conf + cmd->offset);
+
+    if (ngx_conf_full_name(cf->cycle, file, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return ngx_wsman_basic_check_file(cf, file);
+}
+
+
+static char *
+ngx_wsman_check_batch(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_uint_t  *n = data;
+
+    if (*n == 0 || *n > 1000000) {
+        return "must be between 1 and 1000000";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_wsman_check_size(ngx_conf_t *cf, void *post, void *data)
+{
+    size_t  *size = data;
+
+    /* Windows refuses MaxEnvelopeSizekb below 8 kB */
+    if (*size < 8192 || *size > 64 * 1024 * 1024) {
+        return "must be between 8k and 64m";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_wsman_check_msec(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_msec_t  *msec = data;
+
+    if (*msec < 500 || *msec > 0x7fffffff) {
+        return "must be between 500ms and 24d";
+    }
+
+    return NGX_CONF_OK;
+}

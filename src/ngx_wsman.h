@@ -1,0 +1,119 @@
+/*
+ * ngx_wsman: WS-Management (WinRM-compatible) server as an nginx module.
+ *
+ * Types shared by every stage of the request path:
+ *   glue (ngx_wsman_module.c) -> auth -> soap -> dispatch -> plug-in.
+ */
+
+#ifndef _NGX_WSMAN_H_INCLUDED_
+#define _NGX_WSMAN_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <libxml/tree.h>
+
+
+#define NGX_WSMAN_VERSION         "0.1.0"
+
+/* wsman_auth schemes (bit mask) */
+#define NGX_WSMAN_AUTH_BASIC        0x0001
+#define NGX_WSMAN_AUTH_NEGOTIATE    0x0002
+#define NGX_WSMAN_AUTH_KERBEROS     0x0004
+#define NGX_WSMAN_AUTH_CERTIFICATE  0x0008
+
+#define NGX_WSMAN_DEFAULT_ROOT_SDDL                                         \
+    "O:NSG:BAD:P(A;;GA;;;BA)(A;;GR;;;ER)S:P(AU;FA;GA;;;WD)(AU;SA;GWGX;;;WD)"
+
+
+/* namespaces (see reference/wire-protocol.md section 0) */
+#define NGX_WSMAN_NS_SOAP    "http://www.w3.org/2003/05/soap-envelope"
+#define NGX_WSMAN_NS_WSA     "http://schemas.xmlsoap.org/ws/2004/08/addressing"
+#define NGX_WSMAN_NS_WSMAN   "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"
+#define NGX_WSMAN_NS_MSWSMAN "http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd"
+#define NGX_WSMAN_NS_WXF     "http://schemas.xmlsoap.org/ws/2004/09/transfer"
+#define NGX_WSMAN_NS_WSEN    "http://schemas.xmlsoap.org/ws/2004/09/enumeration"
+#define NGX_WSMAN_NS_WSEV    "http://schemas.xmlsoap.org/ws/2004/08/eventing"
+#define NGX_WSMAN_NS_WSMID                                                  \
+    "http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd"
+#define NGX_WSMAN_NS_FAULT   "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault"
+#define NGX_WSMAN_NS_CONFIG  "http://schemas.microsoft.com/wbem/wsman/1/config"
+
+#define NGX_WSMAN_WSA_ANONYMOUS  NGX_WSMAN_NS_WSA "/role/anonymous"
+
+/* WS-Transfer actions */
+#define NGX_WSMAN_ACTION_GET     NGX_WSMAN_NS_WXF "/Get"
+#define NGX_WSMAN_ACTION_PUT     NGX_WSMAN_NS_WXF "/Put"
+#define NGX_WSMAN_ACTION_CREATE  NGX_WSMAN_NS_WXF "/Create"
+#define NGX_WSMAN_ACTION_DELETE  NGX_WSMAN_NS_WXF "/Delete"
+
+
+typedef struct ngx_wsman_plugin_s  ngx_wsman_plugin_t;
+typedef struct ngx_wsman_call_s    ngx_wsman_call_t;
+
+
+/* location configuration: the effective winrm/config of one location */
+typedef struct {
+    ngx_flag_t                 enable;          /* wsman; */
+    ngx_uint_t                 auth;            /* NGX_WSMAN_AUTH_* */
+    ngx_str_t                  user_file;       /* absolute path */
+    ngx_flag_t                 allow_unencrypted;
+    size_t                     max_envelope_size;
+    ngx_msec_t                 max_timeout;
+    ngx_uint_t                 max_batch_items;
+    ngx_msec_t                 enumeration_timeout;
+    ngx_str_t                  root_sddl;
+} ngx_wsman_loc_conf_t;
+
+
+/* a Name="..." element of w:SelectorSet or w:OptionSet */
+typedef struct {
+    ngx_str_t                  name;
+    ngx_str_t                  value;
+    unsigned                   must_understand:1;
+} ngx_wsman_pair_t;
+
+
+/* the parsed WS-Addressing / WS-Management headers of one envelope */
+typedef struct {
+    ngx_str_t                  action;
+    ngx_str_t                  to;
+    ngx_str_t                  resource_uri;
+    ngx_str_t                  message_id;
+    ngx_str_t                  reply_to;
+    ngx_str_t                  locale;
+    ngx_str_t                  data_locale;
+
+    ngx_array_t                selectors;       /* ngx_wsman_pair_t */
+    ngx_array_t                options;         /* ngx_wsman_pair_t */
+
+    ngx_msec_t                 operation_timeout;  /* 0: not sent */
+    size_t                     max_envelope_size;  /* 0: not sent */
+
+    xmlDocPtr                  doc;
+    xmlNodePtr                 body;            /* s:Body */
+    xmlNodePtr                 payload;         /* first element in s:Body */
+
+    unsigned                   options_must_understand:1;
+    unsigned                   identify:1;      /* wsmid:Identify body */
+} ngx_wsman_request_t;
+
+
+/* who is calling; filled by src/ngx_wsman_auth*.c */
+typedef struct {
+    ngx_str_t                  user;            /* local user name */
+    ngx_str_t                  groups;          /* comma-separated */
+    ngx_uint_t                 scheme;          /* NGX_WSMAN_AUTH_*, 0: none */
+} ngx_wsman_identity_t;
+
+
+ngx_wsman_loc_conf_t *ngx_wsman_get_loc_conf(ngx_http_request_t *r);
+ngx_int_t ngx_wsman_connection_is_tls(ngx_connection_t *c);
+
+
+extern ngx_module_t  ngx_wsman_module;
+
+
+#endif /* _NGX_WSMAN_H_INCLUDED_ */

@@ -1,0 +1,154 @@
+/*
+ * Route a parsed request to a plug-in operation: Identify by its body,
+ * everything else by the longest matching resource-URI prefix, then by
+ * action.
+ */
+
+#include "ngx_wsman_dispatch.h"
+#include "ngx_wsman_plugins.h"
+
+
+static ngx_wsman_plugin_t  *ngx_wsman_plugins[] = {
+    &ngx_wsman_config_plugin,
+    NULL
+};
+
+
+typedef struct {
+    ngx_str_t                  action;
+    size_t                     offset;       /* of the handler */
+} ngx_wsman_action_map_t;
+
+
+static ngx_wsman_action_map_t  ngx_wsman_actions[] = {
+    { ngx_string(NGX_WSMAN_ACTION_GET),
+      offsetof(ngx_wsman_plugin_t, get) },
+    { ngx_string(NGX_WSMAN_ACTION_PUT),
+      offsetof(ngx_wsman_plugin_t, put) },
+    { ngx_string(NGX_WSMAN_ACTION_CREATE),
+      offsetof(ngx_wsman_plugin_t, create) },
+    { ngx_string(NGX_WSMAN_ACTION_DELETE),
+      offsetof(ngx_wsman_plugin_t, delete) },
+    { ngx_string(NGX_WSMAN_NS_WSEN "/Enumerate"),
+      offsetof(ngx_wsman_plugin_t, enumerate) },
+    { ngx_null_string, 0 }
+};
+
+
+/*
+ * A prefix matches the whole URI, or a part of it ending at '/' or '?':
+ * "…/config" serves "…/config/service" but not "…/configuration".
+ */
+static ngx_int_t
+ngx_wsman_prefix_matches(ngx_str_t *prefix, ngx_str_t *uri)
+{
+    if (prefix->len > uri->len
+        || ngx_strncmp(prefix->data, uri->data, prefix->len) != 0)
+    {
+        return 0;
+    }
+
+    return uri->len == prefix->len
+           || uri->data[prefix->len] == '/'
+           || uri->data[prefix->len] == '?';
+}
+
+
+ngx_wsman_plugin_t *
+ngx_wsman_find_plugin(ngx_str_t *resource_uri)
+{
+    ngx_uint_t           i;
+    ngx_wsman_plugin_t  *best;
+
+    best = NULL;
+
+    for (i = 0; ngx_wsman_plugins[i]; i++) {
+
+        if (!ngx_wsman_prefix_matches(&ngx_wsman_plugins[i]->resource_prefix,
+                                      resource_uri))
+        {
+            continue;
+        }
+
+        if (best == NULL
+            || ngx_wsman_plugins[i]->resource_prefix.len
+               > best->resource_prefix.len)
+        {
+            best = ngx_wsman_plugins[i];
+        }
+    }
+
+    return best;
+}
+
+
+static ngx_wsman_op_pt
+ngx_wsman_find_op(ngx_wsman_plugin_t *plugin, ngx_str_t *action)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; ngx_wsman_actions[i].action.len; i++) {
+        if (action->len == ngx_wsman_actions[i].action.len
+            && ngx_strncmp(action->data, ngx_wsman_actions[i].action.data,
+                           action->len) == 0)
+        {
+            return *(ngx_wsman_op_pt *) ((u_char *) plugin
+                                         + ngx_wsman_actions[i].offset);
+        }
+    }
+
+    return plugin->invoke;
+}
+
+
+ngx_int_t
+ngx_wsman_dispatch(ngx_wsman_call_t *call)
+{
+    ngx_wsman_op_pt   op;
+
+    if (call->req->identify) {
+        call->plugin = &ngx_wsman_identify_plugin;
+        return ngx_wsman_identify_plugin.invoke(call);
+    }
+
+    call->plugin = ngx_wsman_find_plugin(&call->req->resource_uri);
+
+    if (call->plugin == NULL) {
+        return ngx_wsman_call_fault(call,
+                                    NGX_WSMAN_FAULT_DESTINATION_UNREACHABLE,
+                                    call->req->resource_uri.len
+                                    ? NULL
+                                    : "The request has no w:ResourceURI.");
+    }
+
+    op = ngx_wsman_find_op(call->plugin, &call->req->action);
+
+    if (op == NULL) {
+        return ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_ACTION_NOT_SUPPORTED,
+                                    NULL);
+    }
+
+    return op(call);
+}
+
+
+ngx_int_t
+ngx_wsman_call_fault(ngx_wsman_call_t *call, ngx_wsman_fault_e id,
+    const char *message)
+{
+    call->fault.id = id;
+
+    if (message) {
+        call->fault.message.data = (u_char *) message;
+        call->fault.message.len = ngx_strlen(message);
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_wsman_call_finish(ngx_wsman_call_t *call, ngx_int_t rc)
+{
+    call->done(call, rc);
+}

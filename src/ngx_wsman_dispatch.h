@@ -1,0 +1,69 @@
+/*
+ * Dispatch and the plug-in API (DESIGN.md section 5).
+ *
+ * A plug-in serves one resource-URI prefix with operation handlers.  A
+ * handler reads call->req, writes the s:Body content into call->body and
+ * sets call->action, or raises a fault with ngx_wsman_call_fault().  It
+ * returns NGX_OK when the answer is ready, or NGX_AGAIN to answer later
+ * (from a timer or event) with ngx_wsman_call_finish().
+ */
+
+#ifndef _NGX_WSMAN_DISPATCH_H_INCLUDED_
+#define _NGX_WSMAN_DISPATCH_H_INCLUDED_
+
+
+#include "ngx_wsman.h"
+#include "ngx_wsman_fault.h"
+#include "ngx_wsman_xml.h"
+
+
+typedef ngx_int_t (*ngx_wsman_op_pt)(ngx_wsman_call_t *call);
+typedef void (*ngx_wsman_done_pt)(ngx_wsman_call_t *call, ngx_int_t rc);
+
+
+struct ngx_wsman_plugin_s {
+    ngx_str_t                  name;
+    ngx_str_t                  resource_prefix;
+
+    ngx_wsman_op_pt            get;
+    ngx_wsman_op_pt            put;
+    ngx_wsman_op_pt            create;
+    ngx_wsman_op_pt            delete;
+    ngx_wsman_op_pt            enumerate;
+    ngx_wsman_op_pt            invoke;       /* any other action */
+};
+
+
+/* one operation in progress: what a plug-in sees of a request */
+struct ngx_wsman_call_s {
+    ngx_pool_t                *pool;
+    ngx_log_t                 *log;
+    ngx_wsman_request_t       *req;
+    ngx_wsman_identity_t      *identity;
+    ngx_wsman_loc_conf_t      *conf;
+    ngx_wsman_plugin_t        *plugin;
+
+    ngx_str_t                  client_addr;
+    ngx_str_t                  host;         /* Host header, for EPRs */
+    unsigned                   tls:1;
+    unsigned                   anonymous:1;  /* unauthenticated Identify */
+
+    /* the answer */
+    ngx_str_t                  action;       /* a:Action of the response */
+    ngx_wsman_xml_t            body;         /* s:Body content */
+    ngx_wsman_fault_t          fault;
+
+    /* set by the glue: how an asynchronous answer gets sent */
+    ngx_wsman_done_pt          done;
+    void                      *data;
+};
+
+
+ngx_int_t ngx_wsman_dispatch(ngx_wsman_call_t *call);
+ngx_int_t ngx_wsman_call_fault(ngx_wsman_call_t *call, ngx_wsman_fault_e id,
+    const char *message);
+void ngx_wsman_call_finish(ngx_wsman_call_t *call, ngx_int_t rc);
+ngx_wsman_plugin_t *ngx_wsman_find_plugin(ngx_str_t *resource_uri);
+
+
+#endif /* _NGX_WSMAN_DISPATCH_H_INCLUDED_ */

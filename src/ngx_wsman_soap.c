@@ -1,0 +1,981 @@
+/*
+ * SOAP parsing, hardened: SOAP 1.2 forbids document type declarations, so
+ * the parser stops at the first one; that rules out external entities
+ * (XXE), entity expansion bombs and DTD loading in one place.  Elements
+ * are matched by namespace URI and local name, never by prefix.
+ */
+
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+#include <libxml/SAX2.h>
+#include <openssl/rand.h>
+
+#include "ngx_wsman_soap.h"
+#include "ngx_wsman_duration.h"
+
+
+#define NGX_WSMAN_MIN_ENVELOPE_SIZE   8192
+
+
+/* state of one parse, reached from libxml2 callbacks via ctxt->_private */
+typedef struct {
+    ngx_uint_t                  depth;
+    ngx_uint_t                  max_depth;
+    unsigned                    dtd:1;
+    unsigned                    too_deep:1;
+} ngx_wsman_soap_sax_t;
+
+
+typedef struct ngx_wsman_soap_header_s  ngx_wsman_soap_header_t;
+
+typedef ngx_int_t (*ngx_wsman_soap_header_pt)(ngx_pool_t *pool,
+    ngx_wsman_soap_limits_t *limits, ngx_wsman_request_t *req,
+    xmlNodePtr node, ngx_wsman_soap_header_t *h, ngx_wsman_fault_t *fault);
+
+struct ngx_wsman_soap_header_s {
+    const char                 *ns;
+    const char                 *name;
+    ngx_wsman_soap_header_pt    handler;
+    size_t                      offset;     /* of an ngx_str_t, for text */
+};
+
+
+static void ngx_wsman_soap_sax_stop(void *ctx);
+static void ngx_wsman_soap_sax_internal_subset(void *ctx,
+    const xmlChar *name, const xmlChar *external_id,
+    const xmlChar *system_id);
+static void ngx_wsman_soap_sax_entity_decl(void *ctx, const xmlChar *name,
+    int type, const xmlChar *public_id, const xmlChar *system_id,
+    xmlChar *content);
+static void ngx_wsman_soap_sax_start(void *ctx, const xmlChar *localname,
+    const xmlChar *prefix, const xmlChar *uri, int nb_namespaces,
+    const xmlChar **namespaces, int nb_attributes, int nb_defaulted,
+    const xmlChar **attributes);
+static void ngx_wsman_soap_sax_end(void *ctx, const xmlChar *localname,
+    const xmlChar *prefix, const xmlChar *uri);
+static void ngx_wsman_soap_free_doc(void *data);
+static ngx_int_t ngx_wsman_soap_envelope(ngx_pool_t *pool,
+    ngx_wsman_soap_limits_t *limits, ngx_wsman_request_t *req,
+    ngx_wsman_fault_t *fault);
+static ngx_int_t ngx_wsman_soap_headers(ngx_pool_t *pool,
+    ngx_wsman_soap_limits_t *limits, ngx_wsman_request_t *req,
+    xmlNodePtr header, ngx_wsman_fault_t *fault);
+static ngx_int_t ngx_wsman_soap_must_understand(xmlNodePtr node);
+static ngx_int_t ngx_wsman_soap_header_text(ngx_pool_t *pool,
+    ngx_wsman_soap_limits_t *limits, ngx_wsman_request_t *req,
+    xmlNodePtr node, ngx_wsman_soap_header_t *h, ngx_wsman_fault_t *fault);
+static ngx_int_t ngx_wsman_soap_header_ignore(ngx_pool_t *pool,
+    ngx_wsman_soap_limits_t *limits, ngx_wsman_request_t *req,
+    xmlNodePtr node, ngx_wsman_soap_header_t *h, ngx_wsman_fault_t *fault);
+static ngx_int_t ngx_wsman_soap_header_reply_to(ngx_pool_t *pool,
+    ngx_wsman_soap_limits_t *limits, ngx_wsman_request_t *req,
+    xmlNodePtr node, ngx_wsman_soap_header_t *h, ngx_wsman_fault_t *fault);
+static ngx_int_t ngx_wsman_soap_header_locale(ngx_pool_t *pool,
+    ngx_wsman_soap_limits_t *limits, ngx_wsman_request_t *req,
+    xmlNodePtr node, ngx_wsman_soap_header_t *h, ngx_wsman_fault_t *fault);
+static ngx_int_t ngx_wsman_soap_header_timeout(ngx_pool_t *pool,
+    ngx_wsman_soap_limits_t *limits, ngx_wsman_request_t *req,
+    xmlNodePtr node, ngx_wsman_soap_header_t *h, ngx_wsman_fault_t *fault);
+static ngx_int_t ngx_wsman_soap_header_max_envelope(ngx_pool_t *pool,
+    ngx_wsman_soap_limits_t *limits, ngx_wsman_request_t *req,
+    xmlNodePtr node, ngx_wsman_soap_header_t *h, ngx_wsman_fault_t *fault);
+static ngx_int_t ngx_wsman_soap_header_selectors(ngx_pool_t *pool,
+    ngx_wsman_soap_limits_t *limits, ngx_wsman_request_t *req,
+    xmlNodePtr node, ngx_wsman_soap_header_t *h, ngx_wsman_fault_t *fault);
+static ngx_int_t ngx_wsman_soap_header_options(ngx_pool_t *pool,
+    ngx_wsman_soap_limits_t *limits, ngx_wsman_request_t *req,
+    xmlNodePtr node, ngx_wsman_soap_header_t *h, ngx_wsman_fault_t *fault);
+static ngx_int_t ngx_wsman_soap_pair(ngx_pool_t *pool, xmlNodePtr node,
+    ngx_wsman_pair_t *pair);
+static ngx_int_t ngx_wsman_soap_prop(ngx_pool_t *pool, xmlNodePtr node,
+    const char *name, const char *ns, ngx_str_t *value);
+static ngx_wsman_pair_t *ngx_wsman_soap_find(ngx_array_t *a,
+    const u_char *name, size_t len);
+static ngx_int_t ngx_wsman_soap_fail(ngx_wsman_fault_t *fault,
+    ngx_wsman_fault_e id, const char *message);
+static void ngx_wsman_soap_write_uuid(ngx_wsman_xml_t *x);
+
+
+static ngx_wsman_soap_header_t  ngx_wsman_soap_known_headers[] = {
+
+    { NGX_WSMAN_NS_WSA, "Action", ngx_wsman_soap_header_text,
+      offsetof(ngx_wsman_request_t, action) },
+
+    { NGX_WSMAN_NS_WSA, "To", ngx_wsman_soap_header_text,
+      offsetof(ngx_wsman_request_t, to) },
+
+    { NGX_WSMAN_NS_WSA, "MessageID", ngx_wsman_soap_header_text,
+      offsetof(ngx_wsman_request_t, message_id) },
+
+    { NGX_WSMAN_NS_WSA, "ReplyTo", ngx_wsman_soap_header_reply_to, 0 },
+
+    /* replies always travel back on the HTTP response */
+    { NGX_WSMAN_NS_WSA, "From", ngx_wsman_soap_header_ignore, 0 },
+    { NGX_WSMAN_NS_WSA, "FaultTo", ngx_wsman_soap_header_ignore, 0 },
+
+    { NGX_WSMAN_NS_WSMAN, "ResourceURI", ngx_wsman_soap_header_text,
+      offsetof(ngx_wsman_request_t, resource_uri) },
+
+    { NGX_WSMAN_NS_WSMAN, "SelectorSet", ngx_wsman_soap_header_selectors, 0 },
+    { NGX_WSMAN_NS_WSMAN, "OptionSet", ngx_wsman_soap_header_options, 0 },
+    { NGX_WSMAN_NS_WSMAN, "OperationTimeout",
+      ngx_wsman_soap_header_timeout, 0 },
+    { NGX_WSMAN_NS_WSMAN, "MaxEnvelopeSize",
+      ngx_wsman_soap_header_max_envelope, 0 },
+    { NGX_WSMAN_NS_WSMAN, "Locale", ngx_wsman_soap_header_locale,
+      offsetof(ngx_wsman_request_t, locale) },
+    { NGX_WSMAN_NS_MSWSMAN, "DataLocale", ngx_wsman_soap_header_locale,
+      offsetof(ngx_wsman_request_t, data_locale) },
+
+    /* Windows session bookkeeping (pypsrp, PowerShell): harmless to skip */
+    { NGX_WSMAN_NS_MSWSMAN, "SessionId", ngx_wsman_soap_header_ignore, 0 },
+    { NGX_WSMAN_NS_MSWSMAN, "OperationID", ngx_wsman_soap_header_ignore, 0 },
+    { NGX_WSMAN_NS_MSWSMAN, "SequenceId", ngx_wsman_soap_header_ignore, 0 },
+
+    { NULL, NULL, NULL, 0 }
+};
+
+
+void
+ngx_wsman_soap_init(void)
+{
+    xmlInitParser();
+}
+
+
+ngx_int_t
+ngx_wsman_soap_parse(ngx_pool_t *pool, ngx_log_t *log, const u_char *data,
+    size_t len, ngx_wsman_soap_limits_t *limits, ngx_wsman_request_t *req,
+    ngx_wsman_fault_t *fault)
+{
+    int                    well_formed;
+    xmlDocPtr              doc;
+    ngx_pool_cleanup_t    *cln;
+    xmlParserCtxtPtr       ctxt;
+    ngx_wsman_soap_sax_t   sax;
+
+    ngx_memzero(req, sizeof(ngx_wsman_request_t));
+
+    if (ngx_array_init(&req->selectors, pool, 4, sizeof(ngx_wsman_pair_t))
+        != NGX_OK
+        || ngx_array_init(&req->options, pool, 4, sizeof(ngx_wsman_pair_t))
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    req->operation_timeout = limits->max_timeout;
+
+    if (len == 0 || len > NGX_MAX_INT32_VALUE) {
+        return ngx_wsman_soap_fail(fault, NGX_WSMAN_FAULT_MALFORMED,
+                                   "empty or oversized envelope");
+    }
+
+    cln = ngx_pool_cleanup_add(pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctxt = xmlCreateMemoryParserCtxt((const char *) data, (int) len);
+    if (ctxt == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* no network, no DTD, no entity substitution, no error printing */
+    xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOCDATA
+                            | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+
+    ngx_memzero(&sax, sizeof(ngx_wsman_soap_sax_t));
+    sax.max_depth = limits->max_depth ? limits->max_depth
+                                      : NGX_WSMAN_SOAP_MAX_DEPTH;
+
+    ctxt->_private = &sax;
+    ctxt->sax->internalSubset = ngx_wsman_soap_sax_internal_subset;
+    ctxt->sax->externalSubset = ngx_wsman_soap_sax_internal_subset;
+    ctxt->sax->entityDecl = ngx_wsman_soap_sax_entity_decl;
+    ctxt->sax->startElementNs = ngx_wsman_soap_sax_start;
+    ctxt->sax->endElementNs = ngx_wsman_soap_sax_end;
+
+    (void) xmlParseDocument(ctxt);
+
+    doc = ctxt->myDoc;
+    ctxt->myDoc = NULL;
+    well_formed = ctxt->wellFormed;
+
+    if (!well_formed && !sax.dtd && !sax.too_deep) {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "wsman: malformed XML at line %d: %s",
+                      ctxt->lastError.line,
+                      ctxt->lastError.message ? ctxt->lastError.message
+                                              : "unknown error");
+    }
+
+    xmlFreeParserCtxt(ctxt);
+
+    if (doc) {
+        cln->handler = ngx_wsman_soap_free_doc;
+        cln->data = doc;
+    }
+
+    if (sax.dtd) {
+        return ngx_wsman_soap_fail(fault, NGX_WSMAN_FAULT_MALFORMED,
+                                   "Document type declarations are not "
+                                   "allowed in SOAP messages.");
+    }
+
+    if (sax.too_deep) {
+        return ngx_wsman_soap_fail(fault, NGX_WSMAN_FAULT_MALFORMED,
+                                   "Elements are nested too deeply.");
+    }
+
+    if (!well_formed || doc == NULL) {
+        return ngx_wsman_soap_fail(fault, NGX_WSMAN_FAULT_MALFORMED,
+                                   "The XML is not well-formed.");
+    }
+
+    req->doc = doc;
+
+    return ngx_wsman_soap_envelope(pool, limits, req, fault);
+}
+
+
+static void
+ngx_wsman_soap_sax_stop(void *ctx)
+{
+    xmlParserCtxtPtr  ctxt = ctx;
+
+    xmlStopParser(ctxt);
+    ctxt->wellFormed = 0;
+}
+
+
+static void
+ngx_wsman_soap_sax_internal_subset(void *ctx, const xmlChar *name,
+    const xmlChar *external_id, const xmlChar *system_id)
+{
+    xmlParserCtxtPtr       ctxt = ctx;
+    ngx_wsman_soap_sax_t  *sax = ctxt->_private;
+
+    sax->dtd = 1;
+    ngx_wsman_soap_sax_stop(ctx);
+}
+
+
+/* unreachable after the subset callback stops; kept as a second fence */
+static void
+ngx_wsman_soap_sax_entity_decl(void *ctx, const xmlChar *name, int type,
+    const xmlChar *public_id, const xmlChar *system_id, xmlChar *content)
+{
+    xmlParserCtxtPtr       ctxt = ctx;
+    ngx_wsman_soap_sax_t  *sax = ctxt->_private;
+
+    sax->dtd = 1;
+    ngx_wsman_soap_sax_stop(ctx);
+}
+
+
+static void
+ngx_wsman_soap_sax_start(void *ctx, const xmlChar *localname,
+    const xmlChar *prefix, const xmlChar *uri, int nb_namespaces,
+    const xmlChar **namespaces, int nb_attributes, int nb_defaulted,
+    const xmlChar **attributes)
+{
+    xmlParserCtxtPtr       ctxt = ctx;
+    ngx_wsman_soap_sax_t  *sax = ctxt->_private;
+
+    if (++sax->depth > sax->max_depth) {
+        sax->too_deep = 1;
+        ngx_wsman_soap_sax_stop(ctx);
+        return;
+    }
+
+    xmlSAX2StartElementNs(ctx, localname, prefix, uri, nb_namespaces,
+                          namespaces, nb_attributes, nb_defaulted,
+                          attributes);
+}
+
+
+static void
+ngx_wsman_soap_sax_end(void *ctx, const xmlChar *localname,
+    const xmlChar *prefix, const xmlChar *uri)
+{
+    xmlParserCtxtPtr       ctxt = ctx;
+    ngx_wsman_soap_sax_t  *sax = ctxt->_private;
+
+    sax->depth--;
+
+    xmlSAX2EndElementNs(ctx, localname, prefix, uri);
+}
+
+
+static void
+ngx_wsman_soap_free_doc(void *data)
+{
+    xmlFreeDoc(data);
+}
+
+
+static ngx_int_t
+ngx_wsman_soap_fail(ngx_wsman_fault_t *fault, ngx_wsman_fault_e id,
+    const char *message)
+{
+    ngx_memzero(fault, sizeof(ngx_wsman_fault_t));
+
+    fault->id = id;
+
+    if (message) {
+        fault->message.data = (u_char *) message;
+        fault->message.len = ngx_strlen(message);
+    }
+
+    return NGX_DECLINED;
+}
+
+
+ngx_int_t
+ngx_wsman_soap_is(xmlNodePtr node, const char *ns, const char *name)
+{
+    return node != NULL
+           && node->type == XML_ELEMENT_NODE
+           && node->ns != NULL
+           && xmlStrEqual(node->ns->href, (const xmlChar *) ns)
+           && xmlStrEqual(node->name, (const xmlChar *) name);
+}
+
+
+static xmlNodePtr
+ngx_wsman_soap_first_element(xmlNodePtr node)
+{
+    for ( /* void */ ; node; node = node->next) {
+        if (node->type == XML_ELEMENT_NODE) {
+            return node;
+        }
+    }
+
+    return NULL;
+}
+
+
+static ngx_int_t
+ngx_wsman_soap_envelope(ngx_pool_t *pool, ngx_wsman_soap_limits_t *limits,
+    ngx_wsman_request_t *req, ngx_wsman_fault_t *fault)
+{
+    ngx_int_t   rc;
+    xmlNodePtr  root, node, header;
+
+    root = xmlDocGetRootElement(req->doc);
+
+    if (!ngx_wsman_soap_is(root, NGX_WSMAN_NS_SOAP, "Envelope")) {
+
+        if (root && xmlStrEqual(root->name, (const xmlChar *) "Envelope")) {
+            return ngx_wsman_soap_fail(fault,
+                                       NGX_WSMAN_FAULT_VERSION_MISMATCH,
+                                       NULL);
+        }
+
+        return ngx_wsman_soap_fail(fault, NGX_WSMAN_FAULT_MALFORMED,
+                                   "The root element is not a SOAP 1.2 "
+                                   "Envelope.");
+    }
+
+    header = NULL;
+
+    /* Envelope: optional Header, then Body, nothing else */
+    for (node = root->children; node; node = node->next) {
+
+        if (node->type == XML_TEXT_NODE || node->type == XML_COMMENT_NODE) {
+            continue;
+        }
+
+        if (ngx_wsman_soap_is(node, NGX_WSMAN_NS_SOAP, "Header")
+            && header == NULL && req->body == NULL)
+        {
+            header = node;
+            continue;
+        }
+
+        if (ngx_wsman_soap_is(node, NGX_WSMAN_NS_SOAP, "Body")
+            && req->body == NULL)
+        {
+            req->body = node;
+            continue;
+        }
+
+        return ngx_wsman_soap_fail(fault, NGX_WSMAN_FAULT_MALFORMED,
+                                   "The Envelope holds an unexpected "
+                                   "element.");
+    }
+
+    if (req->body == NULL) {
+        return ngx_wsman_soap_fail(fault, NGX_WSMAN_FAULT_MALFORMED,
+                                   "The Envelope has no Body.");
+    }
+
+    req->payload = ngx_wsman_soap_first_element(req->body->children);
+
+    if (ngx_wsman_soap_is(req->payload, NGX_WSMAN_NS_WSMID, "Identify")) {
+        req->identify = 1;
+    }
+
+    if (header) {
+        rc = ngx_wsman_soap_headers(pool, limits, req, header, fault);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
+    if (req->identify) {
+        return NGX_OK;
+    }
+
+    if (req->action.len == 0) {
+        return ngx_wsman_soap_fail(fault, NGX_WSMAN_FAULT_HEADER_REQUIRED,
+                                   "The request has no a:Action header.");
+    }
+
+    if (req->message_id.len == 0) {
+        return ngx_wsman_soap_fail(fault, NGX_WSMAN_FAULT_HEADER_REQUIRED,
+                                   "The request has no a:MessageID "
+                                   "header.");
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_wsman_soap_headers(ngx_pool_t *pool, ngx_wsman_soap_limits_t *limits,
+    ngx_wsman_request_t *req, xmlNodePtr header, ngx_wsman_fault_t *fault)
+{
+    ngx_int_t                 rc;
+    uint32_t                  seen;
+    ngx_uint_t                i;
+    xmlNodePtr                node;
+    ngx_wsman_soap_header_t  *h;
+
+    seen = 0;
+
+    for (node = header->children; node; node = node->next) {
+
+        if (node->type != XML_ELEMENT_NODE) {
+            continue;
+        }
+
+        h = NULL;
+
+        for (i = 0; ngx_wsman_soap_known_headers[i].name; i++) {
+            if (ngx_wsman_soap_is(node, ngx_wsman_soap_known_headers[i].ns,
+                                  ngx_wsman_soap_known_headers[i].name))
+            {
+                h = &ngx_wsman_soap_known_headers[i];
+                break;
+            }
+        }
+
+        if (h == NULL) {
+            if (ngx_wsman_soap_must_understand(node)) {
+                return ngx_wsman_soap_fail(fault,
+                                           NGX_WSMAN_FAULT_MUST_UNDERSTAND,
+                                           (const char *) node->name);
+            }
+
+            continue;
+        }
+
+        if (seen & (1U << i)) {
+            return ngx_wsman_soap_fail(fault, NGX_WSMAN_FAULT_INVALID_HEADER,
+                                       "A header appears more than once.");
+        }
+
+        seen |= 1U << i;
+
+        rc = h->handler(pool, limits, req, node, h, fault);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* mustUnderstand may be qualified (pypsrp) or not (pywinrm, Go) */
+static ngx_int_t
+ngx_wsman_soap_must_understand(xmlNodePtr node)
+{
+    xmlAttrPtr  attr;
+
+    for (attr = node->properties; attr; attr = attr->next) {
+
+        if (!xmlStrEqual(attr->name, (const xmlChar *) "mustUnderstand")) {
+            continue;
+        }
+
+        if (attr->ns != NULL
+            && !xmlStrEqual(attr->ns->href,
+                            (const xmlChar *) NGX_WSMAN_NS_SOAP))
+        {
+            continue;
+        }
+
+        return attr->children != NULL
+               && attr->children->type == XML_TEXT_NODE
+               && (xmlStrEqual(attr->children->content,
+                               (const xmlChar *) "true")
+                   || xmlStrEqual(attr->children->content,
+                                  (const xmlChar *) "1"));
+    }
+
+    return 0;
+}
+
+
+static ngx_int_t
+ngx_wsman_soap_trimmed(ngx_pool_t *pool, const u_char *p, size_t len,
+    ngx_str_t *text)
+{
+    while (len && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) {
+        p++;
+        len--;
+    }
+
+    while (len
+           && (p[len - 1] == ' ' || p[len - 1] == '\t'
+               || p[len - 1] == '\r' || p[len - 1] == '\n'))
+    {
+        len--;
+    }
+
+    text->len = len;
+    text->data = ngx_pnalloc(pool, len + 1);
+    if (text->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(text->data, p, len);
+    text->data[len] = '\0';
+
+    return NGX_OK;
+}
+
+
+/* the text content of a node, trimmed, copied to the pool, NUL-terminated */
+ngx_int_t
+ngx_wsman_soap_node_text(ngx_pool_t *pool, xmlNodePtr node, ngx_str_t *text)
+{
+    ngx_int_t   rc;
+    xmlChar    *content;
+
+    content = xmlNodeGetContent(node);
+    if (content == NULL) {
+        ngx_str_null(text);
+        return NGX_OK;
+    }
+
+    rc = ngx_wsman_soap_trimmed(pool, content, ngx_strlen(content), text);
+
+    xmlFree(content);
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_wsman_soap_prop(ngx_pool_t *pool, xmlNodePtr node, const char *name,
+    const char *ns, ngx_str_t *value)
+{
+    ngx_int_t   rc;
+    xmlChar    *prop;
+
+    prop = ns ? xmlGetNsProp(node, (const xmlChar *) name,
+                             (const xmlChar *) ns)
+              : xmlGetNoNsProp(node, (const xmlChar *) name);
+
+    if (prop == NULL) {
+        ngx_str_null(value);
+        return NGX_DECLINED;
+    }
+
+    rc = ngx_wsman_soap_trimmed(pool, prop, ngx_strlen(prop), value);
+
+    xmlFree(prop);
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_wsman_soap_header_text(ngx_pool_t *pool, ngx_wsman_soap_limits_t *limits,
+    ngx_wsman_request_t *req, xmlNodePtr node, ngx_wsman_soap_header_t *h,
+    ngx_wsman_fault_t *fault)
+{
+    ngx_str_t  *value;
+
+    value = (ngx_str_t *) ((u_char *) req + h->offset);
+
+    return ngx_wsman_soap_node_text(pool, node, value);
+}
+
+
+static ngx_int_t
+ngx_wsman_soap_header_ignore(ngx_pool_t *pool,
+    ngx_wsman_soap_limits_t *limits, ngx_wsman_request_t *req,
+    xmlNodePtr node, ngx_wsman_soap_header_t *h, ngx_wsman_fault_t *fault)
+{
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_wsman_soap_header_reply_to(ngx_pool_t *pool,
+    ngx_wsman_soap_limits_t *limits, ngx_wsman_request_t *req,
+    xmlNodePtr node, ngx_wsman_soap_header_t *h, ngx_wsman_fault_t *fault)
+{
+    for (node = node->children; node; node = node->next) {
+        if (ngx_wsman_soap_is(node, NGX_WSMAN_NS_WSA, "Address")) {
+            return ngx_wsman_soap_node_text(pool, node, &req->reply_to);
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* w:Locale and p:DataLocale carry the language in xml:lang */
+static ngx_int_t
+ngx_wsman_soap_header_locale(ngx_pool_t *pool,
+    ngx_wsman_soap_limits_t *limits, ngx_wsman_request_t *req,
+    xmlNodePtr node, ngx_wsman_soap_header_t *h, ngx_wsman_fault_t *fault)
+{
+    ngx_int_t   rc;
+    ngx_str_t  *value;
+
+    value = (ngx_str_t *) ((u_char *) req + h->offset);
+
+    rc = ngx_wsman_soap_prop(pool, node, "lang",
+                             (const char *) XML_XML_NAMESPACE, value);
+
+    return rc == NGX_ERROR ? NGX_ERROR : NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_wsman_soap_header_timeout(ngx_pool_t *pool,
+    ngx_wsman_soap_limits_t *limits, ngx_wsman_request_t *req,
+    xmlNodePtr node, ngx_wsman_soap_header_t *h, ngx_wsman_fault_t *fault)
+{
+    uint64_t   msec;
+    ngx_str_t  text;
+
+    if (ngx_wsman_soap_node_text(pool, node, &text) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_wsman_duration_parse(text.data, text.len, &msec) != NGX_OK
+        || msec == 0)
+    {
+        return ngx_wsman_soap_fail(fault, NGX_WSMAN_FAULT_INVALID_HEADER,
+                                   "w:OperationTimeout is not a positive "
+                                   "xs:duration.");
+    }
+
+    /* MS-WSMV 3.1.4.1.6: larger than MaxTimeoutms means MaxTimeoutms */
+    if (limits->max_timeout && msec > limits->max_timeout) {
+        msec = limits->max_timeout;
+    }
+
+    req->operation_timeout = (ngx_msec_t) msec;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_wsman_soap_header_max_envelope(ngx_pool_t *pool,
+    ngx_wsman_soap_limits_t *limits, ngx_wsman_request_t *req,
+    xmlNodePtr node, ngx_wsman_soap_header_t *h, ngx_wsman_fault_t *fault)
+{
+    size_t      i;
+    uint64_t    n;
+    ngx_str_t   text;
+
+    if (ngx_wsman_soap_node_text(pool, node, &text) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    n = 0;
+
+    for (i = 0; i < text.len; i++) {
+        if (text.data[i] < '0' || text.data[i] > '9' || n > 0xffffffff) {
+            return ngx_wsman_soap_fail(fault, NGX_WSMAN_FAULT_INVALID_HEADER,
+                                       "w:MaxEnvelopeSize is not a number.");
+        }
+
+        n = n * 10 + (text.data[i] - '0');
+    }
+
+    if (text.len == 0) {
+        return ngx_wsman_soap_fail(fault, NGX_WSMAN_FAULT_INVALID_HEADER,
+                                   "w:MaxEnvelopeSize is empty.");
+    }
+
+    if (n < NGX_WSMAN_MIN_ENVELOPE_SIZE) {
+        return ngx_wsman_soap_fail(fault, NGX_WSMAN_FAULT_ENCODING_LIMIT,
+                                   "w:MaxEnvelopeSize is below the minimum "
+                                   "of 8192 bytes.");
+    }
+
+    req->max_envelope_size = (size_t) n;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_wsman_soap_pair(ngx_pool_t *pool, xmlNodePtr node, ngx_wsman_pair_t *pair)
+{
+    ngx_str_t  flag;
+
+    ngx_memzero(pair, sizeof(ngx_wsman_pair_t));
+
+    switch (ngx_wsman_soap_prop(pool, node, "Name", NULL, &pair->name)) {
+    case NGX_ERROR:
+        return NGX_ERROR;
+    case NGX_DECLINED:
+        return NGX_DECLINED;
+    default:
+        break;
+    }
+
+    if (pair->name.len == 0) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_wsman_soap_node_text(pool, node, &pair->value) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_wsman_soap_prop(pool, node, "MustComply", NULL, &flag)
+        == NGX_ERROR)
+    {
+        return NGX_ERROR;
+    }
+
+    pair->must_understand = (flag.len == 4
+                             && ngx_strncmp(flag.data, "true", 4) == 0)
+                            || (flag.len == 1 && flag.data[0] == '1');
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_wsman_soap_header_selectors(ngx_pool_t *pool,
+    ngx_wsman_soap_limits_t *limits, ngx_wsman_request_t *req,
+    xmlNodePtr node, ngx_wsman_soap_header_t *h, ngx_wsman_fault_t *fault)
+{
+    ngx_int_t          rc;
+    ngx_wsman_pair_t   pair, *p;
+
+    for (node = node->children; node; node = node->next) {
+
+        if (node->type != XML_ELEMENT_NODE) {
+            continue;
+        }
+
+        if (!ngx_wsman_soap_is(node, NGX_WSMAN_NS_WSMAN, "Selector")) {
+            return ngx_wsman_soap_fail(fault, NGX_WSMAN_FAULT_INVALID_SELECTORS,
+                                       "w:SelectorSet holds an element "
+                                       "that is not a w:Selector.");
+        }
+
+        rc = ngx_wsman_soap_pair(pool, node, &pair);
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_DECLINED) {
+            return ngx_wsman_soap_fail(fault, NGX_WSMAN_FAULT_INVALID_SELECTORS,
+                                       "A w:Selector has no Name.");
+        }
+
+        if (ngx_wsman_soap_find(&req->selectors, pair.name.data,
+                                pair.name.len))
+        {
+            ngx_wsman_soap_fail(fault, NGX_WSMAN_FAULT_INVALID_SELECTORS,
+                                "A selector appears more than once.");
+            ngx_str_set(&fault->detail,
+                        NGX_WSMAN_FAULT_DETAIL "DuplicateSelectors");
+            return NGX_DECLINED;
+        }
+
+        p = ngx_array_push(&req->selectors);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        *p = pair;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_wsman_soap_header_options(ngx_pool_t *pool,
+    ngx_wsman_soap_limits_t *limits, ngx_wsman_request_t *req,
+    xmlNodePtr node, ngx_wsman_soap_header_t *h, ngx_wsman_fault_t *fault)
+{
+    ngx_int_t          rc;
+    ngx_wsman_pair_t  *p;
+
+    req->options_must_understand = ngx_wsman_soap_must_understand(node);
+
+    for (node = node->children; node; node = node->next) {
+
+        if (!ngx_wsman_soap_is(node, NGX_WSMAN_NS_WSMAN, "Option")) {
+            continue;
+        }
+
+        p = ngx_array_push(&req->options);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        rc = ngx_wsman_soap_pair(pool, node, p);
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_DECLINED) {
+            return ngx_wsman_soap_fail(fault, NGX_WSMAN_FAULT_INVALID_OPTIONS,
+                                       "A w:Option has no Name.");
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* selector and option names compare case-insensitively (ShellId/ShellID) */
+static ngx_wsman_pair_t *
+ngx_wsman_soap_find(ngx_array_t *a, const u_char *name, size_t len)
+{
+    size_t             k;
+    ngx_uint_t         i;
+    ngx_wsman_pair_t  *pair;
+
+    pair = a->elts;
+
+    for (i = 0; i < a->nelts; i++) {
+
+        if (pair[i].name.len != len) {
+            continue;
+        }
+
+        for (k = 0; k < len; k++) {
+            if (ngx_tolower(pair[i].name.data[k]) != ngx_tolower(name[k])) {
+                break;
+            }
+        }
+
+        if (k == len) {
+            return &pair[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+ngx_wsman_pair_t *
+ngx_wsman_soap_selector(ngx_wsman_request_t *req, const char *name)
+{
+    return ngx_wsman_soap_find(&req->selectors, (const u_char *) name,
+                               ngx_strlen(name));
+}
+
+
+ngx_wsman_pair_t *
+ngx_wsman_soap_option(ngx_wsman_request_t *req, const char *name)
+{
+    return ngx_wsman_soap_find(&req->options, (const u_char *) name,
+                               ngx_strlen(name));
+}
+
+
+/*
+ * Every response declares the common prefixes once on the Envelope, so
+ * plug-ins can write a:, w:, p:, x: and n: elements without declaring them.
+ */
+void
+ngx_wsman_soap_write_head(ngx_wsman_xml_t *x, ngx_str_t *action,
+    ngx_str_t *relates_to)
+{
+    ngx_wsman_xml_literal(x,
+        "<s:Envelope xml:lang=\"en-US\""
+        " xmlns:s=\"" NGX_WSMAN_NS_SOAP "\""
+        " xmlns:a=\"" NGX_WSMAN_NS_WSA "\""
+        " xmlns:w=\"" NGX_WSMAN_NS_WSMAN "\""
+        " xmlns:p=\"" NGX_WSMAN_NS_MSWSMAN "\""
+        " xmlns:x=\"" NGX_WSMAN_NS_WXF "\""
+        " xmlns:n=\"" NGX_WSMAN_NS_WSEN "\">"
+        "<s:Header>");
+
+    if (action && action->len) {
+        ngx_wsman_xml_literal(x, "<a:Action>");
+        ngx_wsman_xml_text_str(x, action);
+        ngx_wsman_xml_literal(x, "</a:Action><a:MessageID>uuid:");
+        ngx_wsman_soap_write_uuid(x);
+        ngx_wsman_xml_literal(x, "</a:MessageID><a:To>"
+                              NGX_WSMAN_WSA_ANONYMOUS "</a:To>");
+
+        if (relates_to && relates_to->len) {
+            ngx_wsman_xml_literal(x, "<a:RelatesTo>");
+            ngx_wsman_xml_text_str(x, relates_to);
+            ngx_wsman_xml_literal(x, "</a:RelatesTo>");
+        }
+    }
+
+    ngx_wsman_xml_literal(x, "</s:Header><s:Body>");
+}
+
+
+void
+ngx_wsman_soap_write_tail(ngx_wsman_xml_t *x)
+{
+    ngx_wsman_xml_literal(x, "</s:Body></s:Envelope>");
+}
+
+
+/* a random (version 4) UUID in its canonical text form */
+static void
+ngx_wsman_soap_write_uuid(ngx_wsman_xml_t *x)
+{
+    u_char             bin[16], text[36], *p;
+    ngx_uint_t         i;
+    static const char  hex[] = "0123456789abcdef";
+
+    if (RAND_bytes(bin, sizeof(bin)) != 1) {
+        x->failed = 1;
+        return;
+    }
+
+    bin[6] = (bin[6] & 0x0f) | 0x40;
+    bin[8] = (bin[8] & 0x3f) | 0x80;
+
+    p = text;
+
+    for (i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) {
+            *p++ = '-';
+        }
+
+        *p++ = hex[bin[i] >> 4];
+        *p++ = hex[bin[i] & 0xf];
+    }
+
+    ngx_wsman_xml_raw(x, text, sizeof(text));
+}

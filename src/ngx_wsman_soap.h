@@ -1,0 +1,45 @@
+/*
+ * SOAP 1.2 envelopes: hardened parsing of requests into
+ * ngx_wsman_request_t, and the head/tail of every response.
+ */
+
+#ifndef _NGX_WSMAN_SOAP_H_INCLUDED_
+#define _NGX_WSMAN_SOAP_H_INCLUDED_
+
+
+#include "ngx_wsman.h"
+#include "ngx_wsman_fault.h"
+#include "ngx_wsman_xml.h"
+
+
+/* limits applied while parsing */
+typedef struct {
+    ngx_uint_t       max_depth;        /* element nesting */
+    ngx_msec_t       max_timeout;      /* caps w:OperationTimeout */
+} ngx_wsman_soap_limits_t;
+
+
+#define NGX_WSMAN_SOAP_MAX_DEPTH     64
+
+
+void ngx_wsman_soap_init(void);
+ngx_int_t ngx_wsman_soap_parse(ngx_pool_t *pool, ngx_log_t *log,
+    const u_char *data, size_t len, ngx_wsman_soap_limits_t *limits,
+    ngx_wsman_request_t *req, ngx_wsman_fault_t *fault);
+
+ngx_wsman_pair_t *ngx_wsman_soap_selector(ngx_wsman_request_t *req,
+    const char *name);
+ngx_wsman_pair_t *ngx_wsman_soap_option(ngx_wsman_request_t *req,
+    const char *name);
+
+ngx_int_t ngx_wsman_soap_node_text(ngx_pool_t *pool, xmlNodePtr node,
+    ngx_str_t *text);
+ngx_int_t ngx_wsman_soap_is(xmlNodePtr node, const char *ns,
+    const char *name);
+
+void ngx_wsman_soap_write_head(ngx_wsman_xml_t *x, ngx_str_t *action,
+    ngx_str_t *relates_to);
+void ngx_wsman_soap_write_tail(ngx_wsman_xml_t *x);
+
+
+#endif /* _NGX_WSMAN_SOAP_H_INCLUDED_ */

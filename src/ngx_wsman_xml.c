@@ -1,0 +1,224 @@
+/*
+ * XML output writer: text and attribute values are escaped here and only
+ * here, so no plug-in can emit markup from data by accident.
+ */
+
+#include "ngx_wsman_xml.h"
+
+
+static ngx_int_t ngx_wsman_xml_grow(ngx_wsman_xml_t *x, size_t need);
+
+
+void
+ngx_wsman_xml_init(ngx_wsman_xml_t *x, ngx_pool_t *pool, size_t block)
+{
+    ngx_memzero(x, sizeof(ngx_wsman_xml_t));
+
+    x->pool = pool;
+    x->block = block ? block : 4096;
+    x->last = &x->first;
+}
+
+
+static ngx_int_t
+ngx_wsman_xml_grow(ngx_wsman_xml_t *x, size_t need)
+{
+    size_t        size;
+    ngx_chain_t  *cl;
+
+    if (x->failed) {
+        return NGX_ERROR;
+    }
+
+    if (x->buf && (size_t) (x->buf->end - x->buf->last) >= need) {
+        return NGX_OK;
+    }
+
+    size = ngx_max(x->block, need);
+
+    cl = ngx_alloc_chain_link(x->pool);
+    if (cl == NULL) {
+        x->failed = 1;
+        return NGX_ERROR;
+    }
+
+    cl->buf = ngx_create_temp_buf(x->pool, size);
+    if (cl->buf == NULL) {
+        x->failed = 1;
+        return NGX_ERROR;
+    }
+
+    cl->next = NULL;
+    *x->last = cl;
+    x->last = &cl->next;
+    x->buf = cl->buf;
+
+    /* responses grow: double the block up to 64k to keep chains short */
+    if (x->block < 65536) {
+        x->block *= 2;
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_wsman_xml_raw(ngx_wsman_xml_t *x, const u_char *data, size_t len)
+{
+    if (len == 0 || ngx_wsman_xml_grow(x, len) != NGX_OK) {
+        return;
+    }
+
+    x->buf->last = ngx_cpymem(x->buf->last, data, len);
+    x->length += len;
+}
+
+
+void
+ngx_wsman_xml_str(ngx_wsman_xml_t *x, ngx_str_t *s)
+{
+    ngx_wsman_xml_raw(x, s->data, s->len);
+}
+
+
+size_t
+ngx_wsman_xml_escaped_len(const u_char *data, size_t len)
+{
+    size_t  n, i;
+
+    n = len;
+
+    for (i = 0; i < len; i++) {
+        switch (data[i]) {
+        case '<':
+        case '>':
+            n += 3;
+            break;
+        case '&':
+            n += 4;
+            break;
+        case '"':
+        case '\'':
+            n += 5;
+            break;
+        default:
+            break;
+        }
+    }
+
+    return n;
+}
+
+
+/* escaped for both element text and attribute values */
+void
+ngx_wsman_xml_text(ngx_wsman_xml_t *x, const u_char *data, size_t len)
+{
+    size_t   need, i;
+    u_char  *p;
+
+    if (len == 0) {
+        return;
+    }
+
+    need = ngx_wsman_xml_escaped_len(data, len);
+
+    if (ngx_wsman_xml_grow(x, need) != NGX_OK) {
+        return;
+    }
+
+    p = x->buf->last;
+
+    for (i = 0; i < len; i++) {
+        switch (data[i]) {
+        case '<':
+            p = ngx_cpymem(p, "&lt;", 4);
+            break;
+        case '>':
+            p = ngx_cpymem(p, "&gt;", 4);
+            break;
+        case '&':
+            p = ngx_cpymem(p, "&amp;", 5);
+            break;
+        case '"':
+            p = ngx_cpymem(p, "&quot;", 6);
+            break;
+        case '\'':
+            p = ngx_cpymem(p, "&apos;", 6);
+            break;
+        default:
+            *p++ = data[i];
+        }
+    }
+
+    x->buf->last = p;
+    x->length += need;
+}
+
+
+void
+ngx_wsman_xml_text_str(ngx_wsman_xml_t *x, ngx_str_t *s)
+{
+    ngx_wsman_xml_text(x, s->data, s->len);
+}
+
+
+void
+ngx_wsman_xml_uint(ngx_wsman_xml_t *x, uint64_t n)
+{
+    u_char  buf[NGX_INT64_LEN], *p;
+
+    p = ngx_sprintf(buf, "%uL", n);
+    ngx_wsman_xml_raw(x, buf, p - buf);
+}
+
+
+/* <qname>escaped text</qname> */
+void
+ngx_wsman_xml_element(ngx_wsman_xml_t *x, const char *qname, ngx_str_t *text)
+{
+    size_t  len;
+
+    len = ngx_strlen(qname);
+
+    ngx_wsman_xml_literal(x, "<");
+    ngx_wsman_xml_raw(x, (const u_char *) qname, len);
+
+    if (text == NULL || text->len == 0) {
+        ngx_wsman_xml_literal(x, "/>");
+        return;
+    }
+
+    ngx_wsman_xml_literal(x, ">");
+    ngx_wsman_xml_text_str(x, text);
+    ngx_wsman_xml_literal(x, "</");
+    ngx_wsman_xml_raw(x, (const u_char *) qname, len);
+    ngx_wsman_xml_literal(x, ">");
+}
+
+
+/* splice an already built chain (e.g. a plug-in's body) into the output */
+void
+ngx_wsman_xml_chain_append(ngx_wsman_xml_t *x, ngx_chain_t *cl, off_t length)
+{
+    if (x->failed || cl == NULL) {
+        return;
+    }
+
+    *x->last = cl;
+
+    while (cl->next) {
+        cl = cl->next;
+    }
+
+    x->last = &cl->next;
+    x->buf = NULL;          /* never write into a foreign buffer */
+    x->length += length;
+}
+
+
+ngx_chain_t *
+ngx_wsman_xml_chain(ngx_wsman_xml_t *x)
+{
+    return x->failed ? NULL : x->first;
+}

@@ -1,0 +1,271 @@
+"""pytest fixtures: run the real Debian nginx with the ngx_wsman module.
+
+Run from the project root:
+    WSMAN_SO=$PWD/build/ngx_wsman_module.so /usr/bin/python3 -m pytest -q t/
+"""
+
+import base64
+import hashlib
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import wsman_helpers as H  # noqa: E402
+
+NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
+SO = os.environ.get("WSMAN_SO",
+                    str(HERE.parent / "build" / "ngx_wsman_module.so"))
+
+# the C unit tests in t/unit are driven by their own Makefile
+collect_ignore_glob = ["unit/*"]
+
+# ---------------------------------------------------------------- users --
+
+# name -> (password, hash kind, groups)
+USERS = {
+    "alice": ("Alice-Pw-6b1f!x", "-6", "admins,ops"),
+    "bob": ("Bob-Pw-5c2e?y", "-5", ""),
+    "carol": ("Carol-Pw-1d3a#z", "-1", "ops"),
+    "dave": ("Dave-Pw-apr1q", "-apr1", ""),
+    "erin": ("Erin-Pw-plain7", "PLAIN", "admins"),
+    "frank": ("Frank-Pw-sha9k", "SHA", ""),
+    "grace": ("g:r:a:c:e-Pw", "-6", ""),     # colons inside the password
+}
+ALL_PASSWORDS = [u[0] for u in USERS.values()]
+
+
+def _hash(password, kind):
+    if kind == "PLAIN":
+        return "{PLAIN}" + password
+    if kind == "SHA":
+        digest = hashlib.sha1(password.encode()).digest()
+        return "{SHA}" + base64.b64encode(digest).decode()
+    out = subprocess.run(["/usr/bin/openssl", "passwd", kind, "-stdin"],
+                         input=password.encode(), check=True,
+                         capture_output=True)
+    return out.stdout.decode().strip()
+
+
+def write_user_file(path):
+    lines = ["# ngx_wsman test users", ""]
+    for name, (pw, kind, groups) in USERS.items():
+        line = "%s:%s" % (name, _hash(pw, kind))
+        if groups:
+            line += ":" + groups
+        lines.append(line)
+    pathlib.Path(path).write_text("\n".join(lines) + "\n")
+
+
+# --------------------------------------------------------------- nginx --
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+# every server started in this session; the log watcher looks at all of them
+RUNNING = []
+
+
+class Nginx:
+    """One private nginx instance (master + 2 workers) under a tmp prefix."""
+
+    def __init__(self, prefix, http_snippet, port=None, main_snippet=""):
+        self.prefix = pathlib.Path(prefix)
+        self.port = port or free_port()
+        self.logs = self.prefix / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.error_log = self.logs / "error.log"
+        self.wsman_log = self.logs / "wsman.log"
+        self.conf = self.prefix / "nginx.conf"
+        self.proc = None
+        p = self.prefix
+        user = "user root;\n" if os.geteuid() == 0 else ""
+        http_snippet = http_snippet.replace("@PORT@", str(self.port)) \
+                                   .replace("@PREFIX@", str(p))
+        self.conf.write_text(f"""load_module {SO};
+{user}worker_processes 2;
+master_process on;
+daemon off;
+pid {p}/logs/nginx.pid;
+error_log {p}/logs/error.log info;
+{main_snippet}
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    client_body_temp_path {p}/client_body;
+    proxy_temp_path {p}/proxy;
+    fastcgi_temp_path {p}/fastcgi;
+    uwsgi_temp_path {p}/uwsgi;
+    scgi_temp_path {p}/scgi;
+{http_snippet}
+}}
+""")
+
+    def cmd(self, *extra):
+        return [NGINX, "-p", str(self.prefix), "-c", str(self.conf),
+                "-e", str(self.error_log), *extra]
+
+    def test_config(self):
+        """Run `nginx -t`; returns CompletedProcess (text)."""
+        return subprocess.run(self.cmd("-t"), capture_output=True,
+                              text=True, timeout=30)
+
+    def start(self):
+        self.error_log.touch()
+        self.proc = subprocess.Popen(self.cmd(), stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE)
+        RUNNING.append(self)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                err = self.proc.stderr.read().decode(errors="replace")
+                raise RuntimeError("nginx exited (rc=%s): %s\n%s" % (
+                    self.proc.returncode, err, self.read_log()[-3000:]))
+            try:
+                socket.create_connection(("127.0.0.1", self.port),
+                                         0.2).close()
+            except OSError:
+                time.sleep(0.05)
+                continue
+            # the master listens before workers exist; wait until a worker
+            # actually answers
+            try:
+                st, _, _ = H.raw_request(self.port, "GET", "/__ping__",
+                                         timeout=1)
+                if st:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("nginx did not come up on port %d" % self.port)
+
+    def stop(self):
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGQUIT)
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def read_log(self, offset=0):
+        try:
+            with open(self.error_log, "rb") as f:
+                f.seek(offset)
+                return f.read().decode(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def log_size(self):
+        try:
+            return self.error_log.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def url(self, path="/wsman"):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+
+MAIN_HTTP = """
+    log_format wsman '$wsman_action|$wsman_resource_uri|$wsman_user|$wsman_fault';
+    server {
+        listen 127.0.0.1:@PORT@;
+        access_log @PREFIX@/logs/wsman.log wsman;
+        location /wsman { wsman; wsman_auth basic; wsman_user_file @USERFILE@; wsman_allow_unencrypted on; }
+        location /strict { wsman; wsman_auth basic; wsman_user_file @USERFILE@; }
+        location /small { wsman; wsman_auth basic; wsman_user_file @USERFILE@; wsman_allow_unencrypted on; wsman_max_envelope_size 8k; wsman_max_timeout 30s; }
+        location /nego { wsman; wsman_auth negotiate kerberos basic; wsman_user_file @USERFILE@; wsman_allow_unencrypted on; }
+        location / { return 200 "static site\\n"; }
+    }
+"""
+
+
+@pytest.fixture(scope="session")
+def user_file(tmp_path_factory):
+    d = tmp_path_factory.mktemp("users")
+    path = d / "users.htpasswd"
+    write_user_file(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def users():
+    return USERS
+
+
+@pytest.fixture(scope="session")
+def nginx_factory(tmp_path_factory, user_file):
+    """make(http_snippet, start=True) -> Nginx.  @PORT@, @PREFIX@ and
+    @USERFILE@ are substituted in the snippet.  Servers are stopped at the
+    end of the session."""
+    made = []
+
+    def make(http_snippet, start=True, main_snippet=""):
+        if not os.path.exists(SO):
+            pytest.fail("module not built: %s (set WSMAN_SO)" % SO)
+        pfx = tmp_path_factory.mktemp("ngx")
+        snippet = http_snippet.replace("@USERFILE@", str(user_file))
+        n = Nginx(pfx, snippet, main_snippet=main_snippet)
+        made.append(n)
+        if start:
+            n.start()
+        return n
+
+    yield make
+    for n in made:
+        n.stop()
+
+
+@pytest.fixture(scope="session")
+def server(nginx_factory):
+    """The main server with /wsman, /strict, /small, /nego and /."""
+    return nginx_factory(MAIN_HTTP)
+
+
+@pytest.fixture(scope="session")
+def client(server):
+    return H.Client(server.port, USERS)
+
+
+@pytest.fixture(autouse=True)
+def _log_guard(request):
+    """After every test: no [alert]/[crit]/[emerg] and no crashed worker in
+    any error log written during the test."""
+    before = {id(n): n.log_size() for n in RUNNING}
+    yield
+    # give a worker that is still finishing a request a moment to log
+    time.sleep(0.02)
+    problems = []
+    for n in list(RUNNING):
+        new = n.read_log(before.get(id(n), 0))
+        for line in new.splitlines():
+            if ("[alert]" in line or "[crit]" in line or "[emerg]" in line
+                    or "exited on signal" in line):
+                problems.append("%s: %s" % (n.prefix.name, line))
+    if problems:
+        pytest.fail("error log gained serious lines:\n" +
+                    "\n".join(problems[:20]), pytrace=False)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    for n in RUNNING:
+        n.stop()

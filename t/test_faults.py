@@ -1,0 +1,307 @@
+"""Faults: structure, dispatch faults, malformed and hostile XML, fault
+logging."""
+
+import time
+
+import pytest
+
+import wsman_helpers as H
+
+
+def _check_fault_shape(r, status):
+    f = H.assert_fault(r, status=status)
+    assert r.header("Content-Type") == H.SOAP_CT
+    assert f.code[0] == H.NS["s"]
+    assert f.code[1] in ("Sender", "Receiver", "MustUnderstand",
+                         "VersionMismatch", "DataEncodingUnknown")
+    assert f.action in H.FAULT_ACTIONS, f.action
+    root = f.root
+    mid = root.find("s:Header/a:MessageID", H.NS)
+    assert mid is not None and H.UUID_RE.match(mid.text)
+    to = root.find("s:Header/a:To", H.NS)
+    assert to is not None and to.text == H.ANONYMOUS
+    assert f.element.find("s:Reason/s:Text", H.NS) is not None
+    return f
+
+
+def test_action_not_supported(client):
+    xml, mid = H.envelope(action="http://example.com/bogus")
+    r = client.post(xml)
+    f = _check_fault_shape(r, 500)
+    assert f.subcode == (H.NS["a"], "ActionNotSupported"), f
+    assert f.code == (H.NS["s"], "Sender"), f
+    assert f.wsman_code == H.CODE_ACTION_NOT_SUPPORTED, f
+    assert f.relates_to == mid
+
+
+def test_destination_unreachable(client):
+    xml, mid = H.envelope(resource_uri="http://example.com/nothing")
+    r = client.post(xml)
+    f = _check_fault_shape(r, 500)
+    assert f.subcode == (H.NS["a"], "DestinationUnreachable"), f
+    assert f.code == (H.NS["s"], "Sender"), f
+    assert f.wsman_code == H.CODE_DESTINATION_UNREACHABLE, f
+    assert f.relates_to == mid
+
+
+def test_missing_resource_uri_on_get(client):
+    xml, _ = H.envelope(resource_uri=None)
+    r = client.post(xml)
+    assert r.status in (400, 500), r
+    f = H.assert_fault(r)
+    assert b"MaxEnvelopeSizekb" not in r.body
+
+
+def test_config_uri_prefix_is_not_config(client):
+    xml, _ = H.envelope(resource_uri=H.CONFIG_URI + "x")
+    r = client.post(xml)
+    f = H.assert_fault(r, status=500)
+    assert f.subcode == (H.NS["a"], "DestinationUnreachable"), f
+
+
+def test_fault_wsman_fault_detail_namespace(client):
+    xml, _ = H.envelope(action="http://example.com/bogus")
+    r = client.post(xml)
+    f = H.assert_fault(r, status=500)
+    assert f.wsman_fault is not None
+    assert f.wsman_fault.get("Code").isdigit()
+
+
+# ------------------------------------------------------ malformed XML ---
+
+MALFORMED = {
+    "not_xml": b"this is not xml at all",
+    "truncated": H.config_get()[0][:-20].encode(),
+    "mismatched_tags": b'<s:Envelope xmlns:s="http://www.w3.org/2003/05/'
+                       b'soap-envelope"><s:Body></s:Header></s:Envelope>',
+    "unbound_prefix": b"<s:Envelope><s:Body/></s:Envelope>",
+    "root_not_envelope": ('<s:Body xmlns:s="%s"/>' % H.NS["s"]).encode(),
+    "envelope_wrong_ns": b'<s:Envelope xmlns:s="urn:wrong"><s:Body/>'
+                         b'</s:Envelope>',
+    "no_body": ('<s:Envelope xmlns:s="%s"><s:Header/></s:Envelope>'
+                % H.NS["s"]).encode(),
+    "two_roots": ('<s:Envelope xmlns:s="%s"><s:Body/></s:Envelope><x/>'
+                  % H.NS["s"]).encode(),
+    "bad_utf8": ('<s:Envelope xmlns:s="%s"><s:Body/></s:Envelope>'
+                 % H.NS["s"]).encode().replace(b"<s:Body/>",
+                                               b"<s:Body>\xff\xfe</s:Body>"),
+    "nul_byte": ('<s:Envelope xmlns:s="%s"><s:Body/></s:Envelope>'
+                 % H.NS["s"]).encode().replace(b"<s:Body/>",
+                                               b"<s:Body>\x00</s:Body>"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED))
+def test_malformed_is_400_sender_fault(client, name):
+    r = client.post(MALFORMED[name])
+    f = H.assert_fault(r, status=400)
+    assert f.code == (H.NS["s"], "Sender"), f
+
+
+def test_soap11_envelope_is_version_mismatch(client):
+    xml, _ = H.config_get()
+    xml = xml.replace(H.NS["s"], H.NS["s11"])
+    r = client.post(xml)
+    f = H.assert_fault(r, status=400)
+    assert f.code == (H.NS["s"], "VersionMismatch"), f
+
+
+# ----------------------------------------------------- hostile XML ------
+
+def test_xxe_in_message_id_refused(client):
+    xml, _ = H.config_get(message_id="&e;")
+    xml = xml.replace('<?xml version="1.0" encoding="utf-8"?>',
+                      '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM '
+                      '"file:///etc/passwd">]>')
+    r = client.post(xml)
+    H.assert_fault(r, status=400)
+    assert b"root:" not in r.body
+
+
+def test_xxe_in_resource_uri_refused(client):
+    xml, _ = H.config_get()
+    xml = xml.replace(">%s<" % H.CONFIG_URI, ">&e;<")
+    xml = xml.replace('<?xml version="1.0" encoding="utf-8"?>',
+                      '<?xml version="1.0"?><!DOCTYPE s:Envelope [<!ENTITY e '
+                      'SYSTEM "file:///etc/passwd">]>')
+    r = client.post(xml)
+    H.assert_fault(r, status=400)
+    assert b"root:" not in r.body
+
+
+def test_parameter_entity_xxe_refused(client):
+    xml, _ = H.config_get()
+    xml = xml.replace('<?xml version="1.0" encoding="utf-8"?>',
+                      '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY % p SYSTEM '
+                      '"file:///etc/passwd"> %p;]>')
+    r = client.post(xml)
+    H.assert_fault(r, status=400)
+    assert b"root:" not in r.body
+
+
+def test_internal_doctype_refused(client):
+    xml, _ = H.config_get()
+    xml = xml.replace('<?xml version="1.0" encoding="utf-8"?>',
+                      '<?xml version="1.0"?><!DOCTYPE s:Envelope>')
+    r = client.post(xml)
+    H.assert_fault(r, status=400)
+
+
+def test_billion_laughs_answered_fast(client):
+    ents = ['<!ENTITY l0 "lolololololololololol">']
+    for i in range(1, 12):
+        ents.append('<!ENTITY l%d "%s">' % (i, ("&l%d;" % (i - 1)) * 10))
+    xml, _ = H.config_get(message_id="&l11;")
+    xml = xml.replace('<?xml version="1.0" encoding="utf-8"?>',
+                      '<?xml version="1.0"?><!DOCTYPE x [%s]>'
+                      % "".join(ents))
+    t0 = time.monotonic()
+    r = client.post(xml, timeout=30)
+    elapsed = time.monotonic() - t0
+    H.assert_fault(r, status=400)
+    assert elapsed < 2.5, "entity bomb took %.1fs" % elapsed
+    assert len(r.body) < 64 * 1024
+
+
+def test_quadratic_blowup_refused(client):
+    big = "A" * 4000
+    xml, _ = H.config_get(message_id="&a;" * 1000)
+    xml = xml.replace('<?xml version="1.0" encoding="utf-8"?>',
+                      '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "%s">]>'
+                      % big)
+    r = client.post(xml, timeout=30)
+    H.assert_fault(r, status=400)
+    assert len(r.body) < 64 * 1024
+
+
+def test_deep_nesting_refused(client):
+    depth = 10000
+    body = "<z:n xmlns:z=\"urn:z\">" + "<z:n>" * (depth - 1) + \
+        "</z:n>" * depth
+    xml, _ = H.config_get()
+    xml = xml.replace("<s:Body></s:Body>", "<s:Body>%s</s:Body>" % body)
+    r = client.post(xml, timeout=30)
+    H.assert_fault(r, status=400)
+    # the server is still alive
+    xml, _ = H.config_get()
+    assert client.post(xml).status == 200
+
+
+def test_deep_nesting_in_header_refused(client):
+    depth = 5000
+    hdr = "<z:n xmlns:z=\"urn:z\">" + "<z:n>" * (depth - 1) + \
+        "</z:n>" * depth
+    xml, _ = H.config_get(headers=hdr)
+    r = client.post(xml, timeout=30)
+    H.assert_fault(r, status=400)
+
+
+def test_undefined_entity_is_400(client):
+    xml, _ = H.config_get(message_id="uuid:&nothere;")
+    r = client.post(xml)
+    H.assert_fault(r, status=400)
+
+
+def test_predefined_entities_still_work(client):
+    # &amp; etc. are not DTD entities; they must keep working
+    mid = "uuid:1&amp;2&lt;3"
+    xml, _ = H.config_get(message_id=mid)
+    r = client.post(xml)
+    assert r.status == 200, r
+    assert H.header_text(r, "a", "RelatesTo") == "uuid:1&2<3"
+
+
+def test_xinclude_not_processed(client):
+    xml, _ = H.config_get(
+        message_id='<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" '
+                   'href="file:///etc/passwd" parse="text"/>')
+    r = client.post(xml)
+    assert b"root:" not in r.body
+
+
+def test_many_attributes_and_huge_text_survive(client):
+    attrs = " ".join('a%d="v"' % i for i in range(2000))
+    hdr = '<z:Frob xmlns:z="urn:z" %s>%s</z:Frob>' % (attrs, "t" * 200000)
+    xml, _ = H.config_get(headers=hdr)
+    r = client.post(xml, timeout=30)
+    assert r.status in (200, 400, 500), r
+    assert H.parse(r).tag == H.q("s", "Envelope")
+
+
+# ---------------------------------------------------------- logging -----
+
+def test_fault_logged_at_info(server, client):
+    off = server.log_size()
+    xml, _ = H.envelope(action="http://example.com/bogus")
+    H.assert_fault(client.post(xml), status=500)
+    line = H.wait_for_line(server.error_log,
+                           lambda l: "[info]" in l
+                           and "ActionNotSupported" in l, offset=off)
+    assert line is not None, server.read_log(off)
+
+    off = server.log_size()
+    xml, _ = H.envelope(resource_uri="http://example.com/nothing")
+    H.assert_fault(client.post(xml), status=500)
+    line = H.wait_for_line(server.error_log,
+                           lambda l: "[info]" in l
+                           and "DestinationUnreachable" in l, offset=off)
+    assert line is not None, server.read_log(off)
+
+    off = server.log_size()
+    H.assert_fault(client.post(b"<oops"), status=400)
+    line = H.wait_for_line(server.error_log,
+                           lambda l: "[info]" in l and "wsman" in l.lower(),
+                           offset=off)
+    assert line is not None, server.read_log(off)
+
+
+def test_encoding_limit_logged(server, client):
+    off = server.log_size()
+    r = client.post(b"<" * 9000, path="/small")
+    H.assert_fault(r, status=500, subcode=("w", "EncodingLimit"))
+    line = H.wait_for_line(server.error_log,
+                           lambda l: "[info]" in l and "EncodingLimit" in l,
+                           offset=off)
+    assert line is not None, server.read_log(off)
+
+
+def test_access_log_variables_success(server, client):
+    off = H.file_size(server.wsman_log)
+    xml, _ = H.config_get()
+    assert client.post(xml, user="alice").status == 200
+    line = H.wait_for_line(server.wsman_log,
+                           lambda l: H.ACTION_GET in l, offset=off)
+    assert line is not None, open(server.wsman_log).read()[-2000:]
+    action, uri, user, fault = line.split("|")
+    assert action == H.ACTION_GET
+    assert uri == H.CONFIG_URI
+    assert user == "alice"
+    assert fault in ("", "-")
+
+
+def test_access_log_variables_fault(server, client):
+    off = H.file_size(server.wsman_log)
+    xml, _ = H.envelope(action="http://example.com/bogus-logged")
+    H.assert_fault(client.post(xml, user="bob"), status=500)
+    line = H.wait_for_line(server.wsman_log,
+                           lambda l: "bogus-logged" in l, offset=off)
+    assert line is not None
+    action, uri, user, fault = line.split("|")
+    assert action == "http://example.com/bogus-logged"
+    assert uri == H.CONFIG_URI
+    assert user == "bob"
+    assert "ActionNotSupported" in fault
+
+
+def test_access_log_unauthenticated_has_no_user(server, client):
+    off = H.file_size(server.wsman_log)
+    xml, _ = H.envelope(action="http://example.com/unauth-logged")
+    r = client.post(xml, user="mallory", password="x")
+    assert r.status == 401
+    # wait for the line of this request (the log is written after the
+    # response); the user was not authenticated, so it must not appear
+    H.wait_for_line(server.wsman_log, lambda l: True, offset=off,
+                    timeout=1)
+    new = open(server.wsman_log).read()[off:]
+    for line in new.splitlines():
+        assert line.split("|")[2] in ("", "-"), line

@@ -1,0 +1,394 @@
+"""Shared helpers for the ngx_wsman integration tests: envelope builder,
+raw HTTP client, response and fault parsers."""
+
+import base64
+import http.client
+import io
+import re
+import socket
+import time
+import uuid
+import xml.etree.ElementTree as ET
+
+NS = {
+    "s": "http://www.w3.org/2003/05/soap-envelope",
+    "s11": "http://schemas.xmlsoap.org/soap/envelope/",
+    "a": "http://schemas.xmlsoap.org/ws/2004/08/addressing",
+    "w": "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd",
+    "p": "http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd",
+    "x": "http://schemas.xmlsoap.org/ws/2004/09/transfer",
+    "n": "http://schemas.xmlsoap.org/ws/2004/09/enumeration",
+    "rsp": "http://schemas.microsoft.com/wbem/wsman/1/windows/shell",
+    "f": "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault",
+    "wsmid": "http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd",
+    "cfg": "http://schemas.microsoft.com/wbem/wsman/1/config",
+}
+
+ANONYMOUS = "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous"
+ACTION_GET = "http://schemas.xmlsoap.org/ws/2004/09/transfer/Get"
+ACTION_GET_RESPONSE = \
+    "http://schemas.xmlsoap.org/ws/2004/09/transfer/GetResponse"
+CONFIG_URI = "http://schemas.microsoft.com/wbem/wsman/1/config"
+FAULT_ACTIONS = {
+    "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault",
+    "http://schemas.xmlsoap.org/ws/2004/08/addressing/fault",
+}
+SOAP_CT = "application/soap+xml;charset=UTF-8"
+PROFILE_HTTP_BASIC = \
+    "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/http/basic"
+PROFILE_HTTP_SPNEGO = \
+    "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/http/spnego-kerberos"
+DEFAULT_SDDL = ("O:NSG:BAD:P(A;;GA;;;BA)(A;;GR;;;ER)"
+                "S:P(AU;FA;GA;;;WD)(AU;SA;GWGX;;;WD)")
+CODE_ACTION_NOT_SUPPORTED = "2150858753"
+CODE_DESTINATION_UNREACHABLE = "2150858752"
+
+UUID_RE = re.compile(r"^uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+                     r"[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def q(prefix, local):
+    """Clark notation {ns}local for a prefix of NS."""
+    return "{%s}%s" % (NS[prefix], local)
+
+
+# ----------------------------------------------------------- envelopes --
+
+def new_message_id():
+    return "uuid:%s" % str(uuid.uuid4()).upper()
+
+
+def envelope(action=ACTION_GET, resource_uri=CONFIG_URI, body="",
+             message_id=None, headers="", operation_timeout="PT60S",
+             pfx=None, reply_to=True, extra_ns=""):
+    """Build a SOAP 1.2 WS-Man request.  Returns (xml_text, message_id).
+
+    pfx maps roles to prefixes: {'s': 'env', 'a': 'wsa', 'w': 'wsman'} to
+    prove that the server matches by namespace.  action/resource_uri/
+    operation_timeout/message_id None leave that header out ("" for
+    message_id means auto)."""
+    pfx = dict({"s": "s", "a": "a", "w": "w"}, **(pfx or {}))
+    s, a, w = pfx["s"], pfx["a"], pfx["w"]
+    if message_id is None:
+        message_id = new_message_id()
+    hdr = []
+    hdr.append("<%s:To>http://windows-host:5985/wsman</%s:To>" % (a, a))
+    if reply_to:
+        hdr.append('<%s:ReplyTo><%s:Address mustUnderstand="true">%s'
+                   '</%s:Address></%s:ReplyTo>' % (a, a, ANONYMOUS, a, a))
+    if resource_uri is not None:
+        hdr.append('<%s:ResourceURI mustUnderstand="true">%s</%s:ResourceURI>'
+                   % (w, resource_uri, w))
+    if action is not None:
+        hdr.append('<%s:Action mustUnderstand="true">%s</%s:Action>'
+                   % (a, action, a))
+    hdr.append('<%s:MaxEnvelopeSize mustUnderstand="true">153600'
+               '</%s:MaxEnvelopeSize>' % (w, w))
+    if message_id is not False:
+        hdr.append("<%s:MessageID>%s</%s:MessageID>" % (a, message_id, a))
+    hdr.append('<%s:Locale mustUnderstand="false" xml:lang="en-US"/>' % w)
+    if operation_timeout is not None:
+        hdr.append("<%s:OperationTimeout>%s</%s:OperationTimeout>"
+                   % (w, operation_timeout, w))
+    hdr.append(headers)
+    xml = ('<?xml version="1.0" encoding="utf-8"?>'
+           '<%s:Envelope xmlns:%s="%s" xmlns:%s="%s" xmlns:%s="%s"%s>'
+           '<%s:Header>%s</%s:Header><%s:Body>%s</%s:Body></%s:Envelope>'
+           % (s, s, NS["s"], a, NS["a"], w, NS["w"],
+              (" " + extra_ns) if extra_ns else "",
+              s, "".join(hdr), s, s, body, s, s))
+    return xml, (message_id if message_id is not False else None)
+
+
+def config_get(**kw):
+    return envelope(action=ACTION_GET, resource_uri=CONFIG_URI, **kw)
+
+
+IDENTIFY = ('<?xml version="1.0"?>'
+            '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" '
+            'xmlns:wsmid="http://schemas.dmtf.org/wbem/wsman/identity/1/'
+            'wsmanidentity.xsd"><s:Header/><s:Body><wsmid:Identify/>'
+            '</s:Body></s:Envelope>')
+
+
+# -------------------------------------------------------------- HTTP -----
+
+def basic(user, password):
+    raw = ("%s:%s" % (user, password)).encode()
+    return "Basic " + base64.b64encode(raw).decode()
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers          # list of (name, value)
+        self.body = body                # bytes
+
+    def header(self, name):
+        vals = self.all(name)
+        return vals[0] if vals else None
+
+    def all(self, name):
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", errors="replace")
+
+    def __repr__(self):
+        return "<Response %s %r %r>" % (self.status, self.headers,
+                                        self.body[:600])
+
+
+def _read_response(sock, method):
+    resp = http.client.HTTPResponse(sock, method=method)
+    resp.begin()
+    body = resp.read()
+    headers = list(resp.msg.items())
+    return Response(resp.status, headers, body), resp.will_close
+
+
+def raw_request(port, method, path, body=b"", headers=None, timeout=10,
+                chunks=None):
+    """One request on a fresh connection.  headers: dict or list of pairs,
+    sent exactly as given (no defaults except Host and Content-Length for
+    a non-chunked body).  chunks: list of bytes sent with chunked
+    encoding.  Returns (status, header list, body) -- or a Response via
+    request()."""
+    r = request(port, method, path, body, headers, timeout, chunks)
+    return r.status, r.headers, r.body
+
+
+def build_request(port, method, path, body=b"", headers=None, chunks=None):
+    if isinstance(body, str):
+        body = body.encode()
+    if headers is None:
+        headers = []
+    elif isinstance(headers, dict):
+        headers = list(headers.items())
+    names = {k.lower() for k, _ in headers}
+    lines = ["%s %s HTTP/1.1" % (method, path)]
+    if "host" not in names:
+        lines.append("Host: 127.0.0.1:%d" % port)
+    for k, v in headers:
+        lines.append("%s: %s" % (k, v))
+    if chunks is not None:
+        if "transfer-encoding" not in names:
+            lines.append("Transfer-Encoding: chunked")
+        payload = b""
+        for c in chunks:
+            if isinstance(c, str):
+                c = c.encode()
+            if c:
+                payload += b"%x\r\n%s\r\n" % (len(c), c)
+        payload += b"0\r\n\r\n"
+    else:
+        payload = body
+        if "content-length" not in names and (body or method == "POST"):
+            lines.append("Content-Length: %d" % len(body))
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + payload
+
+
+def request(port, method, path, body=b"", headers=None, timeout=10,
+            chunks=None):
+    data = build_request(port, method, path, body, headers, chunks)
+    with socket.create_connection(("127.0.0.1", port), timeout) as sock:
+        try:
+            sock.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # server may answer before reading a body it refuses
+        r, _ = _read_response(sock, method)
+        return r
+
+
+class Connection:
+    """A persistent HTTP/1.1 connection (to test keep-alive)."""
+
+    def __init__(self, port, timeout=10):
+        self.port = port
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout)
+        self.closed = False
+
+    def request(self, method, path, body=b"", headers=None, chunks=None):
+        assert not self.closed, "server closed the connection"
+        self.sock.sendall(build_request(self.port, method, path, body,
+                                        headers, chunks))
+        r, will_close = _read_response(self.sock, method)
+        self.closed = will_close
+        return r
+
+    def close(self):
+        self.sock.close()
+
+
+class Client:
+    """Convenience wrapper: authenticated POSTs of SOAP text."""
+
+    def __init__(self, port, users):
+        self.port = port
+        self.users = users
+
+    def auth(self, user="alice", password=None):
+        if password is None:
+            password = self.users[user][0]
+        return basic(user, password)
+
+    def post(self, body, path="/wsman", user="alice", password=None,
+             headers=None, content_type=SOAP_CT, auth=True, chunks=None,
+             timeout=10):
+        h = []
+        if auth:
+            h.append(("Authorization", self.auth(user, password)
+                      if auth is True else auth))
+        if content_type:
+            h.append(("Content-Type", content_type))
+        if headers:
+            h.extend(headers.items() if isinstance(headers, dict)
+                     else headers)
+        return request(self.port, "POST", path, body, h, timeout=timeout,
+                       chunks=chunks)
+
+
+# ----------------------------------------------------------- parsing -----
+
+def parse(resp):
+    body = resp.body if isinstance(resp, Response) else resp
+    return ET.fromstring(body)
+
+
+def _parse_with_nsmaps(data):
+    """Parse and remember, for every element, the prefix->URI map in scope
+    (needed to resolve QName-valued text such as 'w:EncodingLimit')."""
+    if isinstance(data, str):
+        data = data.encode()
+    stack = [{"xml": "http://www.w3.org/XML/1998/namespace"}]
+    pending = {}
+    maps = {}
+    root = None
+    for ev, obj in ET.iterparse(io.BytesIO(data),
+                                events=("start-ns", "start", "end")):
+        if ev == "start-ns":
+            pending[obj[0]] = obj[1]
+        elif ev == "start":
+            m = dict(stack[-1])
+            m.update(pending)
+            pending = {}
+            stack.append(m)
+            maps[obj] = m
+            if root is None:
+                root = obj
+        else:
+            stack.pop()
+    return root, maps
+
+
+def resolve_qname(text, nsmap):
+    """'w:EncodingLimit' -> ('http://...wsman.xsd', 'EncodingLimit')."""
+    text = (text or "").strip()
+    if ":" in text:
+        prefix, local = text.split(":", 1)
+    else:
+        prefix, local = "", text
+    return nsmap.get(prefix), local
+
+
+class Fault:
+    def __init__(self, resp):
+        self.resp = resp
+        root, maps = _parse_with_nsmaps(resp.body)
+        self.root = root
+        assert root.tag == q("s", "Envelope"), "not a SOAP 1.2 envelope"
+        f = root.find("s:Body/s:Fault", NS)
+        assert f is not None, "no s:Fault in body: %r" % resp.body[:800]
+        self.element = f
+        v = f.find("s:Code/s:Value", NS)
+        assert v is not None, "fault without s:Code/s:Value"
+        self.code = resolve_qname(v.text, maps[v])
+        sv = f.find("s:Code/s:Subcode/s:Value", NS)
+        self.subcode = resolve_qname(sv.text, maps[sv]) if sv is not None \
+            else None
+        t = f.find("s:Reason/s:Text", NS)
+        self.reason = t.text if t is not None else None
+        wf = f.find("s:Detail/f:WSManFault", NS)
+        self.wsman_fault = wf
+        self.wsman_code = wf.get("Code") if wf is not None else None
+        act = root.find("s:Header/a:Action", NS)
+        self.action = act.text.strip() if act is not None and act.text \
+            else None
+        rel = root.find("s:Header/a:RelatesTo", NS)
+        self.relates_to = rel.text if rel is not None else None
+
+    def __repr__(self):
+        return "<Fault code=%r subcode=%r reason=%r wsman=%r>" % (
+            self.code, self.subcode, self.reason, self.wsman_code)
+
+
+def is_fault(resp):
+    try:
+        root = ET.fromstring(resp.body)
+    except ET.ParseError:
+        return False
+    return root.find("s:Body/s:Fault", NS) is not None
+
+
+def assert_fault(resp, status=None, code=None, subcode=None):
+    """Check resp is a well-formed WS-Man SOAP fault; return Fault.
+    code: 'Sender'/'Receiver'/'MustUnderstand'/'VersionMismatch' (in the
+    SOAP 1.2 namespace); subcode: (prefix-key, local) e.g. ('w',
+    'EncodingLimit')."""
+    if status is not None:
+        if isinstance(status, int):
+            status = (status,)
+        assert resp.status in status, resp
+    ct = resp.header("Content-Type") or ""
+    assert "application/soap+xml" in ct.lower(), \
+        "fault Content-Type %r" % ct
+    f = Fault(resp)
+    if code is not None:
+        assert f.code == (NS["s"], code), f
+    if subcode is not None:
+        assert f.subcode == (NS[subcode[0]], subcode[1]), f
+    assert f.reason and f.reason.strip(), "fault without reason text"
+    return f
+
+
+def body_child(resp):
+    root = parse(resp)
+    assert root.tag == q("s", "Envelope"), resp
+    b = root.find("s:Body", NS)
+    assert b is not None
+    kids = list(b)
+    return kids[0] if kids else None
+
+
+def header_text(resp, prefix, local):
+    root = parse(resp)
+    e = root.find("s:Header/%s:%s" % (prefix, local), NS)
+    return None if e is None else (e.text or "")
+
+
+def wait_for_line(path, predicate, timeout=3.0, offset=0):
+    """Poll a log file until a line satisfies predicate; return it or
+    None."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            with open(path, "rb") as f:
+                f.seek(offset)
+                for line in f.read().decode(errors="replace").splitlines():
+                    if predicate(line):
+                        return line
+        except FileNotFoundError:
+            pass
+        if time.time() > deadline:
+            return None
+        time.sleep(0.05)
+
+
+def file_size(path):
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, 2)
+            return f.tell()
+    except FileNotFoundError:
+        return 0
