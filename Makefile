@@ -49,13 +49,17 @@ deps-run:
 deps-test:
 	@scripts/apt-need $(TEST_PKGS)
 
+# workers run as the invoking user: a clone under a private home directory
+# must stay readable to them (the user file is read per request)
+RUN_FLAGS  := -p $(CURDIR)/ -c conf.examples/quickstart.conf \
+              -e $(BUILD)/run/error.log -g 'daemon off; user $(shell id -un);'
+
 run: deps-run $(MODULE)
 	mkdir -p $(BUILD)/run
-	$(NGINX) -p $(CURDIR)/ -c conf.examples/quickstart.conf -t
+	$(NGINX) $(RUN_FLAGS) -t
 	@echo "ngx_wsman demo: http://127.0.0.1:5985/wsman" \
-	      "(user demo, password Demo-Passw0rd)"
-	exec $(NGINX) -p $(CURDIR)/ -c conf.examples/quickstart.conf \
-	    -e $(BUILD)/run/error.log -g 'daemon off;'
+	      "(user demo, password Demo-Passw0rd); Ctrl-C stops it"
+	exec $(NGINX) $(RUN_FLAGS)
 
 unit: deps-test $(MODULE)
 	$(MAKE) -C t/unit BUILD=$(BUILD) NGX_SRC=$(NGX_SRC)

@@ -78,6 +78,7 @@ def test_config_get_pywinrm_prefixes(client):
 CUSTOM = """
     server {
         listen 127.0.0.1:@PORT@;
+        client_max_body_size 4m;
         wsman_max_batch_items 100;
         location /wsman {
             wsman;

@@ -95,7 +95,13 @@ MALFORMED = {
 def test_malformed_is_400_sender_fault(client, name):
     r = client.post(MALFORMED[name])
     f = H.assert_fault(r, status=400)
-    assert f.code == (H.NS["s"], "Sender"), f
+    if name in ("root_not_envelope", "envelope_wrong_ns"):
+        # SOAP 1.2 part 1, 5.4.6: a root that is not {soap-envelope}Envelope
+        # may be reported as VersionMismatch
+        assert f.code in ((H.NS["s"], "Sender"),
+                          (H.NS["s"], "VersionMismatch")), f
+    else:
+        assert f.code == (H.NS["s"], "Sender"), f
 
 
 def test_soap11_envelope_is_version_mismatch(client):

@@ -101,7 +101,9 @@ def envelope(action=ACTION_GET, resource_uri=CONFIG_URI, body="",
 
 
 def config_get(**kw):
-    return envelope(action=ACTION_GET, resource_uri=CONFIG_URI, **kw)
+    kw.setdefault("action", ACTION_GET)
+    kw.setdefault("resource_uri", CONFIG_URI)
+    return envelope(**kw)
 
 
 IDENTIFY = ('<?xml version="1.0"?>'
