@@ -230,7 +230,8 @@ ngx_wsman_handler(ngx_http_request_t *r)
         }
     }
 
-    if (r->headers_in.content_length_n != 0 && !ngx_wsman_content_type_ok(r))
+    if ((r->headers_in.content_length_n > 0 || r->headers_in.chunked)
+        && !ngx_wsman_content_type_ok(r))
     {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "wsman: unsupported Content-Type from %V",
@@ -775,6 +776,8 @@ ngx_wsman_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_wsman_loc_conf_t  *prev = parent;
     ngx_wsman_loc_conf_t  *conf = child;
 
+    ngx_http_core_loc_conf_t  *clcf;
+
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
     ngx_conf_merge_uint_value(conf->auth, prev->auth,
                               NGX_WSMAN_AUTH_NEGOTIATE
@@ -792,13 +795,25 @@ ngx_wsman_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->root_sddl, prev->root_sddl,
                              NGX_WSMAN_DEFAULT_ROOT_SDDL);
 
-    if (conf->enable
-        && (conf->auth & NGX_WSMAN_AUTH_BASIC)
-        && conf->user_file.len == 0)
-    {
+    if (!conf->enable) {
+        return NGX_CONF_OK;
+    }
+
+    if ((conf->auth & NGX_WSMAN_AUTH_BASIC) && conf->user_file.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"wsman_auth basic\" needs \"wsman_user_file\"");
         return NGX_CONF_ERROR;
+    }
+
+    /*
+     * Core locations are merged before ours.  Keep envelopes in memory:
+     * WinRM clients routinely send 200-500k (Ansible's stdin chunks), and
+     * spilling each to a temporary file costs disk I/O and a log line.
+     */
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->client_body_buffer_size < conf->max_envelope_size) {
+        clcf->client_body_buffer_size = conf->max_envelope_size;
     }
 
     return NGX_CONF_OK;

@@ -40,6 +40,7 @@ struct ngx_wsman_soap_header_s {
 };
 
 
+static void ngx_wsman_soap_log_error(ngx_log_t *log, xmlParserCtxtPtr ctxt);
 static void ngx_wsman_soap_sax_stop(void *ctx);
 static void ngx_wsman_soap_sax_internal_subset(void *ctx,
     const xmlChar *name, const xmlChar *external_id,
@@ -203,11 +204,7 @@ ngx_wsman_soap_parse(ngx_pool_t *pool, ngx_log_t *log, const u_char *data,
     well_formed = ctxt->wellFormed;
 
     if (!well_formed && !sax.dtd && !sax.too_deep) {
-        ngx_log_error(NGX_LOG_INFO, log, 0,
-                      "wsman: malformed XML at line %d: %s",
-                      ctxt->lastError.line,
-                      ctxt->lastError.message ? ctxt->lastError.message
-                                              : "unknown error");
+        ngx_wsman_soap_log_error(log, ctxt);
     }
 
     xmlFreeParserCtxt(ctxt);
@@ -236,6 +233,25 @@ ngx_wsman_soap_parse(ngx_pool_t *pool, ngx_log_t *log, const u_char *data,
     req->doc = doc;
 
     return ngx_wsman_soap_envelope(pool, limits, req, fault);
+}
+
+
+/* libxml2's message, without its trailing newline */
+static void
+ngx_wsman_soap_log_error(ngx_log_t *log, xmlParserCtxtPtr ctxt)
+{
+    size_t       len;
+    const char  *msg;
+
+    msg = ctxt->lastError.message ? ctxt->lastError.message : "unknown error";
+    len = ngx_strlen(msg);
+
+    while (len && (msg[len - 1] == '\n' || msg[len - 1] == '\r')) {
+        len--;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, log, 0, "wsman: malformed XML at line %d: %*s",
+                  ctxt->lastError.line, len, msg);
 }
 
 

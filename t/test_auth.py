@@ -185,3 +185,65 @@ def test_authenticated_config_get_on_wsman_after_failures(client):
         _is_401(client.post(xml, password="nope"))
     for _ in range(4):
         _ok(client.post(xml))
+
+
+def _ssha(password, salt=b"s4lt!"):
+    import hashlib
+    d = hashlib.sha1(password.encode() + salt).digest()
+    return "{SSHA}" + base64.b64encode(d + salt).decode()
+
+
+@pytest.fixture(scope="module")
+def crlf_server(nginx_factory, tmp_path_factory, users):
+    """A user file written on Windows: CRLF line ends, comments, blank
+    lines, a trailing colon, an {SSHA} entry and an unsupported hash."""
+    import subprocess
+    d = tmp_path_factory.mktemp("crlf")
+    h6 = subprocess.run(["/usr/bin/openssl", "passwd", "-6", "-stdin"],
+                        input=b"Win-Pw-1", capture_output=True,
+                        check=True).stdout.decode().strip()
+    lines = [
+        "# comment line",
+        "",
+        "winuser:%s" % h6,
+        "trail:{PLAIN}Trail-Pw:",
+        "salty:%s:admins" % _ssha("Salty-Pw"),
+        "weird:$9$unsupported$hash",
+        "nohash:",
+        "last:{PLAIN}Last-Pw",
+    ]
+    uf = d / "users.crlf"
+    uf.write_bytes(("\r\n".join(lines)).encode())   # no final newline
+    n = nginx_factory("""
+    server {
+        listen 127.0.0.1:@PORT@;
+        location /wsman { wsman; wsman_auth basic; wsman_user_file %s;
+                          wsman_allow_unencrypted on; }
+    }
+""" % uf)
+    return H.Client(n.port, users)
+
+
+@pytest.mark.parametrize("user,pw", [("winuser", "Win-Pw-1"),
+                                     ("trail", "Trail-Pw"),
+                                     ("last", "Last-Pw")])
+def test_crlf_user_file(crlf_server, user, pw):
+    xml, _ = H.config_get()
+    _ok(crlf_server.post(xml, user=user, password=pw))
+    _is_401(crlf_server.post(xml, user=user, password=pw + "\r"))
+
+
+def test_ssha_entry(crlf_server):
+    # {SSHA} is accepted by nginx's auth_basic_user_file too
+    xml, _ = H.config_get()
+    _ok(crlf_server.post(xml, user="salty", password="Salty-Pw"))
+    _is_401(crlf_server.post(xml, user="salty", password="Salty-Pw2"))
+
+
+@pytest.mark.parametrize("user,pw", [("weird", "anything"),
+                                     ("weird", "$9$unsupported$hash"),
+                                     ("nohash", ""), ("nohash", "x"),
+                                     ("#", " comment line")])
+def test_unusable_entries_never_log_in(crlf_server, user, pw):
+    xml, _ = H.config_get()
+    _is_401(crlf_server.post(xml, user=user, password=pw))

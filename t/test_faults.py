@@ -311,3 +311,20 @@ def test_access_log_unauthenticated_has_no_user(server, client):
     new = open(server.wsman_log).read()[off:]
     for line in new.splitlines():
         assert line.split("|")[2] in ("", "-"), line
+
+
+@pytest.mark.parametrize("where", ["action", "resource_uri"])
+def test_error_log_cannot_be_forged_through_headers(server, client, where):
+    """Client-controlled strings (an authenticated caller's Action or
+    ResourceURI) are written to the error log; a newline in them must not
+    start a new, forged log line."""
+    forged = "http://e.com/x\n2001/01/01 00:00:00 [notice] 1#1: FORGED-LINE"
+    off = server.log_size()
+    kw = {where: forged.replace("\n", "&#10;")}
+    xml, _ = H.envelope(**kw)
+    r = client.post(xml)
+    H.assert_fault(r, status=500)
+    H.wait_for_line(server.error_log, lambda l: "FORGED-LINE" in l,
+                    offset=off)
+    for line in server.read_log(off).splitlines():
+        assert not line.startswith("2001/01/01"), line

@@ -347,3 +347,106 @@ def test_parallel_requests(client):
     with ThreadPoolExecutor(16) as ex:
         results = list(ex.map(one, range(96)))
     assert all(results), results.count(False)
+
+
+def test_client_aborts_mid_body(server, client):
+    """Content-Length promises more than is sent, then the client goes
+    away: no crash, and the server keeps serving."""
+    import socket
+    xml, _ = H.config_get()
+    body = xml.encode()
+    hdr = {"Authorization": client.auth(), "Content-Type": H.SOAP_CT,
+           "Content-Length": str(len(body) + 5000)}
+    for _ in range(3):
+        s = socket.create_connection(("127.0.0.1", client.port), 10)
+        s.sendall(H.build_request(client.port, "POST", "/wsman", body, hdr))
+        s.close()
+    r = client.post(xml)
+    assert r.status == 200, r
+
+
+def test_client_reset_after_request(server, client):
+    import socket
+    import struct
+    xml, _ = H.config_get()
+    hdr = {"Authorization": client.auth(), "Content-Type": H.SOAP_CT}
+    for _ in range(3):
+        s = socket.create_connection(("127.0.0.1", client.port), 10)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                     struct.pack("ii", 1, 0))
+        s.sendall(H.build_request(client.port, "POST", "/wsman", xml, hdr))
+        s.close()   # RST
+    assert client.post(xml).status == 200
+
+
+BODY_IN_FILE = """
+    server {
+        listen 127.0.0.1:@PORT@;
+        client_body_buffer_size 1k;
+        location /file { wsman; wsman_auth basic; wsman_user_file @USERFILE@;
+                         wsman_allow_unencrypted on;
+                         client_body_in_file_only clean; }
+        location /buf1k { wsman; wsman_auth basic; wsman_user_file @USERFILE@;
+                          wsman_allow_unencrypted on; }
+    }
+"""
+
+
+@pytest.mark.parametrize("path", ["/file", "/buf1k"])
+@pytest.mark.parametrize("chunked", [False, True])
+def test_body_read_from_temp_file(nginx_factory, users, path, chunked):
+    n = getattr(test_body_read_from_temp_file, "_srv", None)
+    if n is None:
+        n = nginx_factory(BODY_IN_FILE)
+        test_body_read_from_temp_file._srv = n
+    c = H.Client(n.port, users)
+    xml, mid = H.config_get(headers='<x:Pad xmlns:x="urn:pad">%s</x:Pad>'
+                            % ("p" * 5000))
+    if chunked:
+        data = xml.encode()
+        r = c.post(None, path=path,
+                   chunks=[data[i:i + 700] for i in range(0, len(data), 700)])
+    else:
+        r = c.post(xml, path=path)
+    assert r.status == 200, r
+    assert H.header_text(r, "a", "RelatesTo") == mid
+    r = c.post(H.IDENTIFY, path=path)
+    assert r.status == 200, r
+
+
+def test_reload_applies_new_settings(nginx_factory, users):
+    import signal
+    import time
+    conf = """
+    server {
+        listen 127.0.0.1:@PORT@;
+        location /wsman { wsman; wsman_auth basic; wsman_user_file @USERFILE@;
+                          wsman_allow_unencrypted on;
+                          wsman_max_envelope_size %s; }
+    }
+"""
+    n = nginx_factory(conf % "100k")
+    c = H.Client(n.port, users)
+
+    def size():
+        xml, _ = H.config_get()
+        r = c.post(xml)
+        assert r.status == 200, r
+        return H.body_child(r).find("cfg:MaxEnvelopeSizekb", H.NS).text
+
+    assert size() == "100"
+    text = n.conf.read_text().replace("wsman_max_envelope_size 100k;",
+                                      "wsman_max_envelope_size 200k;")
+    n.conf.write_text(text)
+    off = n.log_size()
+    n.proc.send_signal(signal.SIGHUP)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        if size() == "200":
+            break
+        time.sleep(0.1)
+    assert size() == "200"
+    # old workers exit gracefully
+    assert H.wait_for_line(n.error_log, lambda l: "exited with code 0" in l,
+                           offset=off, timeout=10), n.read_log(off)
+    n.stop()
