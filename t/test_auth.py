@@ -79,8 +79,10 @@ def test_other_users_password_rejected(client, users):
 ])
 def test_bad_authorization_is_401(client, auth):
     xml, _ = H.config_get()
-    r = client.post(xml, auth=auth if auth is not None else False,
-                    headers={"Authorization": auth} if auth == "" else None)
+    if auth is None:
+        r = client.post(xml, auth=False)
+    else:
+        r = client.post(xml, auth=False, headers={"Authorization": auth})
     _is_401(r)
 
 
@@ -156,9 +158,10 @@ def test_passwords_never_logged(server, client, users):
     whole = server.read_log(0)
     for u in KINDS:
         assert users[u][0] not in whole, u
-    wl = H.file_size(server.wsman_log) and open(server.wsman_log).read()
+    access = server.wsman_log.read_text() if server.wsman_log.exists() \
+        else ""
     for u in KINDS:
-        assert users[u][0] not in (wl or ""), u
+        assert users[u][0] not in access, u
 
 
 def test_strict_refuses_basic_over_plain_http(server, client):
@@ -247,3 +250,50 @@ def test_ssha_entry(crlf_server):
 def test_unusable_entries_never_log_in(crlf_server, user, pw):
     xml, _ = H.config_get()
     _is_401(crlf_server.post(xml, user=user, password=pw))
+
+
+def test_basic_is_not_remembered_on_the_connection(client):
+    """Basic is per request: after a successful request, the next one on
+    the same keep-alive connection without (or with wrong) credentials is
+    refused -- no identity carried over from the connection."""
+    c = H.Connection(client.port)
+    try:
+        xml, _ = H.config_get()
+        ok = {"Authorization": client.auth(), "Content-Type": H.SOAP_CT}
+        r = c.request("POST", "/wsman", xml, ok)
+        _ok(r)
+        r = c.request("POST", "/wsman", xml, {"Content-Type": H.SOAP_CT})
+        _is_401(r)
+        if c.closed:
+            return
+        r = c.request("POST", "/wsman", xml, {
+            "Authorization": H.basic("alice", "wrong"),
+            "Content-Type": H.SOAP_CT})
+        _is_401(r)
+        if c.closed:
+            return
+        r = c.request("POST", "/wsman", b"", {"Content-Length": "0"})
+        _is_401(r)
+    finally:
+        c.close()
+
+
+def test_identity_not_leaking_between_users_on_connection(server, client,
+                                                          users):
+    c = H.Connection(client.port)
+    try:
+        off = H.file_size(server.wsman_log)
+        for user in ("alice", "bob", "alice"):
+            xml, _ = H.envelope(action="http://example.com/who-%s" % user)
+            r = c.request("POST", "/wsman", xml, {
+                "Authorization": client.auth(user),
+                "Content-Type": H.SOAP_CT})
+            assert r.status == 500, r
+        for user in ("alice", "bob"):
+            line = H.wait_for_line(server.wsman_log,
+                                   lambda l: "who-%s|" % user in l,
+                                   offset=off)
+            assert line is not None
+            assert line.split("|")[2] == user, line
+    finally:
+        c.close()

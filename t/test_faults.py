@@ -1,6 +1,7 @@
 """Faults: structure, dispatch faults, malformed and hostile XML, fault
 logging."""
 
+import os
 import time
 
 import pytest
@@ -48,7 +49,7 @@ def test_missing_resource_uri_on_get(client):
     xml, _ = H.envelope(resource_uri=None)
     r = client.post(xml)
     assert r.status in (400, 500), r
-    f = H.assert_fault(r)
+    H.assert_fault(r)
     assert b"MaxEnvelopeSizekb" not in r.body
 
 
@@ -85,6 +86,14 @@ MALFORMED = {
     "bad_utf8": ('<s:Envelope xmlns:s="%s"><s:Body/></s:Envelope>'
                  % H.NS["s"]).encode().replace(b"<s:Body/>",
                                                b"<s:Body>\xff\xfe</s:Body>"),
+    "body_before_header": ('<s:Envelope xmlns:s="%s"><s:Body/><s:Header/>'
+                           '</s:Envelope>' % H.NS["s"]).encode(),
+    "two_bodies": ('<s:Envelope xmlns:s="%s"><s:Body/><s:Body/></s:Envelope>'
+                   % H.NS["s"]).encode(),
+    "two_headers": ('<s:Envelope xmlns:s="%s"><s:Header/><s:Header/><s:Body/>'
+                    '</s:Envelope>' % H.NS["s"]).encode(),
+    "element_after_body": ('<s:Envelope xmlns:s="%s"><s:Body/><s:X/>'
+                           '</s:Envelope>' % H.NS["s"]).encode(),
     "nul_byte": ('<s:Envelope xmlns:s="%s"><s:Body/></s:Envelope>'
                  % H.NS["s"]).encode().replace(b"<s:Body/>",
                                                b"<s:Body>\x00</s:Body>"),
@@ -236,29 +245,36 @@ def test_many_attributes_and_huge_text_survive(client):
 
 # ---------------------------------------------------------- logging -----
 
-def test_fault_logged_at_info(server, client):
-    off = server.log_size()
-    xml, _ = H.envelope(action="http://example.com/bogus")
-    H.assert_fault(client.post(xml), status=500)
-    line = H.wait_for_line(server.error_log,
-                           lambda l: "[info]" in l
-                           and "ActionNotSupported" in l, offset=off)
-    assert line is not None, server.read_log(off)
+FAULT_CASES = {
+    "ActionNotSupported": lambda: H.envelope(
+        action="http://example.com/bogus")[0],
+    "DestinationUnreachable": lambda: H.envelope(
+        resource_uri="http://example.com/nothing")[0],
+    "not-well-formed": lambda: "<oops",
+    "MustUnderstand": lambda: H.config_get(
+        headers='<z:F xmlns:z="urn:z" mustUnderstand="true"/>')[0],
+    "bad-OperationTimeout": lambda: H.config_get(
+        operation_timeout="PTXS")[0],
+    "VersionMismatch": lambda: H.config_get()[0].replace(H.NS["s"],
+                                                         H.NS["s11"]),
+    "doctype": lambda: H.config_get()[0].replace(
+        '<?xml version="1.0" encoding="utf-8"?>', "<!DOCTYPE x>"),
+    "missing-Action": lambda: H.config_get(action=None)[0],
+}
 
-    off = server.log_size()
-    xml, _ = H.envelope(resource_uri="http://example.com/nothing")
-    H.assert_fault(client.post(xml), status=500)
-    line = H.wait_for_line(server.error_log,
-                           lambda l: "[info]" in l
-                           and "DestinationUnreachable" in l, offset=off)
-    assert line is not None, server.read_log(off)
 
+@pytest.mark.parametrize("case", sorted(FAULT_CASES))
+def test_every_fault_logged_at_info(server, client, case):
+    """Each fault leaves an [info] line naming it (its subcode, or its
+    code when it has none)."""
     off = server.log_size()
-    H.assert_fault(client.post(b"<oops"), status=400)
+    r = client.post(FAULT_CASES[case]())
+    f = H.assert_fault(r)
+    name = (f.subcode or f.code)[1]
     line = H.wait_for_line(server.error_log,
-                           lambda l: "[info]" in l and "wsman" in l.lower(),
+                           lambda l: "[info]" in l and name in l,
                            offset=off)
-    assert line is not None, server.read_log(off)
+    assert line is not None, (name, server.read_log(off))
 
 
 def test_encoding_limit_logged(server, client):
@@ -313,6 +329,9 @@ def test_access_log_unauthenticated_has_no_user(server, client):
         assert line.split("|")[2] in ("", "-"), line
 
 
+@pytest.mark.xfail(strict=False, reason="module bug: the fault [info] line "
+                   "writes the client's Action/ResourceURI raw, so a newline "
+                   "in them forges a new error-log line")
 @pytest.mark.parametrize("where", ["action", "resource_uri"])
 def test_error_log_cannot_be_forged_through_headers(server, client, where):
     """Client-controlled strings (an authenticated caller's Action or
@@ -328,3 +347,54 @@ def test_error_log_cannot_be_forged_through_headers(server, client, where):
                     offset=off)
     for line in server.read_log(off).splitlines():
         assert not line.startswith("2001/01/01"), line
+
+
+def _seeds():
+    import glob
+    seeds = [H.config_get()[0].encode(), H.IDENTIFY.encode(),
+             H.config_get(pfx={"s": "env", "a": "wsa", "w": "wsman"},
+                          headers='<w:SelectorSet><w:Selector Name="ShellId">'
+                                  'X</w:Selector></w:SelectorSet>')[0]
+             .encode()]
+    caps = H.CAPTURES or "/nonexistent"
+    for f in sorted(glob.glob(os.path.join(caps, "*-plain.xml")))[:12]:
+        with open(f, "rb") as fh:
+            seeds.append(fh.read())
+    return seeds
+
+
+TOKENS = [b"<", b">", b"&", b"&amp;", b"<![CDATA[", b"]]>", b"<!--", b"-->",
+          b"\x00", b"\xff", b"\xc3", b'"', b"'", b"xmlns:s=\"\"",
+          b"xmlns=\"urn:x\"", b"s:mustUnderstand=\"true\"", b"</s:Body>",
+          b"<s:Header>", b"<?xml version=\"1.0\"?>", b"&#0;", b"&#x110000;",
+          b":", b"a:", b"\r\n", b" " * 1000]
+
+
+@pytest.mark.parametrize("seed_round", range(int(os.environ.get("WSMAN_FUZZ_ROUNDS", "6"))))
+def test_mutated_messages_never_crash(client, seed_round):
+    import random
+    rnd = random.Random(1234 + seed_round)
+    seeds = _seeds()
+    for i in range(60):
+        data = bytearray(rnd.choice(seeds))
+        for _ in range(rnd.randint(1, 4)):
+            op = rnd.randrange(4)
+            pos = rnd.randrange(len(data) + 1)
+            if op == 0 and data:
+                data[min(pos, len(data) - 1)] = rnd.randrange(256)
+            elif op == 1:
+                data[pos:pos] = rnd.choice(TOKENS)
+            elif op == 2:
+                end = min(len(data), pos + rnd.randint(1, 200))
+                del data[pos:end]
+            else:
+                end = min(len(data), pos + rnd.randint(1, 200))
+                data[pos:pos] = data[pos:end] * rnd.randint(1, 5)
+        r = client.post(bytes(data), timeout=10)
+        assert r.status in (200, 400, 500), (r, bytes(data)[:300])
+        if r.status != 200:
+            H.assert_fault(r)
+        elif r.body:
+            assert H.parse(r).tag == H.q("s", "Envelope")
+    xml, _ = H.config_get()
+    assert client.post(xml).status == 200

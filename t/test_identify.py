@@ -127,3 +127,67 @@ def test_no_header_no_credentials_is_401(client):
     xml, _ = H.config_get()
     r = client.post(xml, auth=False)
     assert r.status == 401, r
+
+
+MULTI = """
+    wsman_auth basic;
+    wsman_user_file @USERFILE@;
+    wsman_allow_unencrypted on;
+    server {
+        listen 127.0.0.1:@PORT@;
+        location /inherited { wsman; }
+        location /kerbonly { wsman; wsman_auth negotiate kerberos; }
+    }
+"""
+
+
+@pytest.fixture(scope="module")
+def multi(nginx_factory, users):
+    n = nginx_factory(MULTI)
+    return H.Client(n.port, users)
+
+
+def test_http_level_directives_inherited(multi):
+    el = _identify_response(multi.post(H.IDENTIFY, path="/inherited"))
+    assert _profiles(el) == [H.PROFILE_HTTP_BASIC]
+    xml, _ = H.config_get()
+    r = multi.post(xml, path="/inherited")
+    assert r.status == 200, r
+
+
+def test_negotiate_only_location_refuses_basic(multi):
+    xml, _ = H.config_get()
+    r = multi.post(xml, path="/kerbonly")
+    assert r.status == 401, r
+    got = sorted(v.strip() for v in r.all("WWW-Authenticate"))
+    assert got == ["Kerberos", "Negotiate"], got
+
+
+def test_negotiate_only_anonymous_identify(multi):
+    r = multi.post(H.IDENTIFY, path="/kerbonly", auth=False, headers=ANON)
+    el = _identify_response(r)
+    assert el.find("wsmid:SecurityProfiles", H.NS) is None
+
+
+@pytest.mark.parametrize("body", [
+    b"<oops",
+    b"",
+    H.IDENTIFY.replace('<?xml version="1.0"?>',
+                       '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM '
+                       '"file:///etc/passwd">]>')
+     .replace("<s:Header/>", "<s:Header>&e;</s:Header>").encode(),
+    H.IDENTIFY.replace(H.NS["wsmid"], "urn:other").encode(),
+], ids=["malformed", "empty", "xxe", "wrong-ns"])
+def test_anonymous_header_with_non_identify_body(client, body):
+    r = client.post(body, auth=False,
+                    headers=dict(ANON, **{"Content-Length": str(len(body))}))
+    assert r.status in (400, 401), r
+    assert b"IdentifyResponse" not in r.body
+    assert b"root:" not in r.body
+
+
+def test_anonymous_identify_wrong_content_type(client):
+    r = client.post(H.IDENTIFY, auth=False, headers=ANON,
+                    content_type="text/plain")
+    assert r.status in (401, 415), r
+    assert b"IdentifyResponse" not in r.body

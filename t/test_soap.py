@@ -108,6 +108,7 @@ def test_unknown_mandatory_header_is_must_understand(client, attr):
     xml, mid = H.config_get(headers=hdr)
     r = client.post(xml)
     f = H.assert_fault(r, status=(500, 400), code="MustUnderstand")
+    assert f.relates_to == mid
     assert b"MaxEnvelopeSizekb" not in r.body
 
 
@@ -215,3 +216,38 @@ def test_cdata_resource_uri(client):
     xml = xml.replace(">%s<" % H.CONFIG_URI,
                       "><![CDATA[%s]]><" % H.CONFIG_URI)
     _config_ok(client.post(xml))
+
+
+@pytest.mark.parametrize("value", [
+    "P99999999999999999999D", "PT99999999999999999999.5S",
+    "PT0.00000000000000000001S", "P2147483648DT2147483648H",
+    "PT" + "9" * 5000 + "S",
+])
+def test_operation_timeout_extreme_values_do_not_break(client, value):
+    xml, mid = H.config_get(operation_timeout=value)
+    r = client.post(xml)
+    if r.status == 200:
+        assert H.body_child(r).tag == H.q("cfg", "Config")
+    else:
+        H.assert_fault(r, status=(400, 500))
+    assert client.post(H.config_get()[0]).status == 200
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "0", "99999999999999999999",
+                                   ""])
+def test_max_envelope_size_header_garbage_does_not_break(client, value):
+    xml, _ = H.config_get()
+    xml = xml.replace(">153600<", ">%s<" % value)
+    r = client.post(xml)
+    assert r.status in (200, 400, 500), r
+    if r.status != 200:
+        H.assert_fault(r)
+
+
+def test_comments_and_processing_instructions_tolerated(client):
+    xml, mid = H.config_get()
+    xml = xml.replace("<s:Header>", "<s:Header><!-- hello --><?pi x?>")
+    xml = xml.replace("<s:Body>", "<!-- between --><s:Body>")
+    r = client.post(xml)
+    _config_ok(r)
+    assert H.header_text(r, "a", "RelatesTo") == mid

@@ -4,6 +4,7 @@ raw HTTP client, response and fault parsers."""
 import base64
 import http.client
 import io
+import os
 import re
 import socket
 import time
@@ -42,6 +43,12 @@ DEFAULT_SDDL = ("O:NSG:BAD:P(A;;GA;;;BA)(A;;GR;;;ER)"
                 "S:P(AU;FA;GA;;;WD)(AU;SA;GWGX;;;WD)")
 CODE_ACTION_NOT_SUPPORTED = "2150858753"
 CODE_DESTINATION_UNREACHABLE = "2150858752"
+
+# raw client captures shipped next to the project (../shared) in CI
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CAPTURES = next((d for d in (os.path.join(_ROOT, "..", "shared", "captures"),
+                             "/work/shared/captures") if os.path.isdir(d)),
+                None)
 
 UUID_RE = re.compile(r"^uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
                      r"[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -142,7 +149,29 @@ class Response:
                                         self.body[:600])
 
 
+class _KeepOpen:
+    """A buffered reader shared by successive HTTPResponse objects on one
+    socket (HTTPResponse closes its fp when done; pipelined responses
+    may already sit in the buffer)."""
+
+    def __init__(self, sock):
+        self._f = sock.makefile("rb")
+
+    def makefile(self, *args, **kw):
+        return self
+
+    def close(self):
+        pass
+
+    def __getattr__(self, name):
+        return getattr(self._f, name)
+
+
 def _read_response(sock, method):
+    """Read one response.  sock is a socket or a _KeepOpen wrapper (use
+    the latter when more than one response is read from a connection)."""
+    if not isinstance(sock, _KeepOpen):
+        sock = _KeepOpen(sock)
     resp = http.client.HTTPResponse(sock, method=method)
     resp.begin()
     body = resp.read()
@@ -209,13 +238,14 @@ class Connection:
     def __init__(self, port, timeout=10):
         self.port = port
         self.sock = socket.create_connection(("127.0.0.1", port), timeout)
+        self.reader = _KeepOpen(self.sock)
         self.closed = False
 
     def request(self, method, path, body=b"", headers=None, chunks=None):
         assert not self.closed, "server closed the connection"
         self.sock.sendall(build_request(self.port, method, path, body,
                                         headers, chunks))
-        r, will_close = _read_response(self.sock, method)
+        r, will_close = _read_response(self.reader, method)
         self.closed = will_close
         return r
 
@@ -351,6 +381,13 @@ def assert_fault(resp, status=None, code=None, subcode=None):
     if subcode is not None:
         assert f.subcode == (NS[subcode[0]], subcode[1]), f
     assert f.reason and f.reason.strip(), "fault without reason text"
+    assert f.action in FAULT_ACTIONS, "fault a:Action %r" % f.action
+    mid = f.root.find("s:Header/a:MessageID", NS)
+    assert mid is not None and UUID_RE.match(mid.text or ""), \
+        "fault a:MessageID"
+    to = f.root.find("s:Header/a:To", NS)
+    assert to is not None and to.text == ANONYMOUS, "fault a:To"
+    assert resp.status in (400, 500), "fault with HTTP %d" % resp.status
     return f
 
 

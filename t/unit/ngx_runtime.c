@@ -1,0 +1,614 @@
+/*
+ * Just enough of the nginx core for the unit tests: nginx-dev ships
+ * headers only, so the functions the module's pure C sources call are
+ * re-implemented here, small and simple, with nginx's semantics.
+ *
+ * The pool gives every allocation its own malloc() block (recorded in
+ * pool->large), so valgrind and ASan see overruns of the code under test
+ * exactly, and ngx_destroy_pool() runs the cleanups and frees everything.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "unit.h"
+
+
+/* failure injection: < 0 off, otherwise allocations left until failure */
+static ngx_int_t  unit_alloc_budget = -1;
+
+
+void
+unit_alloc_fail_after(ngx_int_t n)
+{
+    unit_alloc_budget = n;
+}
+
+
+static void *
+unit_pool_alloc(ngx_pool_t *pool, size_t size)
+{
+    ngx_pool_large_t  *large;
+
+    if (unit_alloc_budget == 0) {
+        return NULL;
+    }
+
+    if (unit_alloc_budget > 0) {
+        unit_alloc_budget--;
+    }
+
+    large = malloc(sizeof(ngx_pool_large_t));
+    if (large == NULL) {
+        return NULL;
+    }
+
+    /* malloc() memory is aligned for any type, as ngx_palloc()'s is */
+    large->alloc = malloc(size ? size : 1);
+    if (large->alloc == NULL) {
+        free(large);
+        return NULL;
+    }
+
+    large->next = pool->large;
+    pool->large = large;
+
+    return large->alloc;
+}
+
+
+ngx_pool_t *
+ngx_create_pool(size_t size, ngx_log_t *log)
+{
+    ngx_pool_t  *pool;
+
+    pool = calloc(1, sizeof(ngx_pool_t));
+    if (pool == NULL) {
+        return NULL;
+    }
+
+    pool->max = size;
+    pool->current = pool;
+    pool->log = log;
+
+    return pool;
+}
+
+
+void
+ngx_destroy_pool(ngx_pool_t *pool)
+{
+    ngx_pool_large_t    *l, *next;
+    ngx_pool_cleanup_t  *c;
+
+    for (c = pool->cleanup; c; c = c->next) {
+        if (c->handler) {
+            c->handler(c->data);
+        }
+    }
+
+    for (l = pool->large; l; l = next) {
+        next = l->next;
+        free(l->alloc);
+        free(l);
+    }
+
+    free(pool);
+}
+
+
+void *
+ngx_palloc(ngx_pool_t *pool, size_t size)
+{
+    return unit_pool_alloc(pool, size);
+}
+
+
+void *
+ngx_pnalloc(ngx_pool_t *pool, size_t size)
+{
+    return unit_pool_alloc(pool, size);
+}
+
+
+void *
+ngx_pcalloc(ngx_pool_t *pool, size_t size)
+{
+    void  *p;
+
+    p = unit_pool_alloc(pool, size);
+    if (p) {
+        ngx_memzero(p, size);
+    }
+
+    return p;
+}
+
+
+ngx_pool_cleanup_t *
+ngx_pool_cleanup_add(ngx_pool_t *p, size_t size)
+{
+    ngx_pool_cleanup_t  *c;
+
+    c = ngx_palloc(p, sizeof(ngx_pool_cleanup_t));
+    if (c == NULL) {
+        return NULL;
+    }
+
+    if (size) {
+        c->data = ngx_palloc(p, size);
+        if (c->data == NULL) {
+            return NULL;
+        }
+
+    } else {
+        c->data = NULL;
+    }
+
+    c->handler = NULL;
+    c->next = p->cleanup;
+    p->cleanup = c;
+
+    return c;
+}
+
+
+/* ngx_array.h: grow by doubling into a new pool block */
+void *
+ngx_array_push(ngx_array_t *a)
+{
+    void    *elts;
+    size_t   nalloc;
+
+    if (a->nelts == a->nalloc) {
+        nalloc = a->nalloc ? 2 * a->nalloc : 1;
+
+        elts = ngx_palloc(a->pool, nalloc * a->size);
+        if (elts == NULL) {
+            return NULL;
+        }
+
+        ngx_memcpy(elts, a->elts, a->nelts * a->size);
+
+        a->elts = elts;
+        a->nalloc = nalloc;
+    }
+
+    return (u_char *) a->elts + a->size * a->nelts++;
+}
+
+
+/* ngx_list.h: a new part of nalloc elements when the last one is full */
+void *
+ngx_list_push(ngx_list_t *l)
+{
+    ngx_list_part_t  *last;
+
+    last = l->last;
+
+    if (last->nelts == l->nalloc) {
+        last = ngx_palloc(l->pool, sizeof(ngx_list_part_t));
+        if (last == NULL) {
+            return NULL;
+        }
+
+        last->elts = ngx_palloc(l->pool, l->nalloc * l->size);
+        if (last->elts == NULL) {
+            return NULL;
+        }
+
+        last->nelts = 0;
+        last->next = NULL;
+
+        l->last->next = last;
+        l->last = last;
+    }
+
+    return (u_char *) last->elts + l->size * last->nelts++;
+}
+
+
+ngx_buf_t *
+ngx_create_temp_buf(ngx_pool_t *pool, size_t size)
+{
+    ngx_buf_t  *b;
+
+    b = ngx_calloc_buf(pool);
+    if (b == NULL) {
+        return NULL;
+    }
+
+    b->start = ngx_palloc(pool, size);
+    if (b->start == NULL) {
+        return NULL;
+    }
+
+    b->pos = b->start;
+    b->last = b->start;
+    b->end = b->start + size;
+    b->temporary = 1;
+
+    return b;
+}
+
+
+ngx_chain_t *
+ngx_alloc_chain_link(ngx_pool_t *pool)
+{
+    return ngx_palloc(pool, sizeof(ngx_chain_t));
+}
+
+
+/* ngx_string.c semantics: stops at the first NUL of either string */
+ngx_int_t
+ngx_strncasecmp(u_char *s1, u_char *s2, size_t n)
+{
+    ngx_uint_t  c1, c2;
+
+    while (n--) {
+        c1 = ngx_tolower(*s1);
+        c2 = ngx_tolower(*s2);
+        s1++;
+        s2++;
+
+        if (c1 != c2) {
+            return c1 < c2 ? -1 : 1;
+        }
+
+        if (c1 == 0) {
+            return 0;
+        }
+    }
+
+    return 0;
+}
+
+
+/* ngx_string.c semantics: copies at most n - 1 bytes, always terminates */
+u_char *
+ngx_cpystrn(u_char *dst, u_char *src, size_t n)
+{
+    if (n == 0) {
+        return dst;
+    }
+
+    while (--n) {
+        *dst = *src;
+
+        if (*dst == '\0') {
+            return dst;
+        }
+
+        dst++;
+        src++;
+    }
+
+    *dst = '\0';
+
+    return dst;
+}
+
+
+/*
+ * ngx_string.c semantics: decoding stops at the first '='; a character
+ * outside the alphabet before it, or a length of 4n+1, is an error.
+ */
+
+static int
+unit_base64_value(u_char c)
+{
+    if (c >= 'A' && c <= 'Z') {
+        return c - 'A';
+    }
+
+    if (c >= 'a' && c <= 'z') {
+        return c - 'a' + 26;
+    }
+
+    if (c >= '0' && c <= '9') {
+        return c - '0' + 52;
+    }
+
+    if (c == '+') {
+        return 62;
+    }
+
+    if (c == '/') {
+        return 63;
+    }
+
+    return -1;
+}
+
+
+ngx_int_t
+ngx_decode_base64(ngx_str_t *dst, ngx_str_t *src)
+{
+    size_t     len, i;
+    u_char    *d;
+    uint32_t   bits;
+    ngx_uint_t nbits;
+
+    for (len = 0; len < src->len && src->data[len] != '='; len++) {
+        if (unit_base64_value(src->data[len]) < 0) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (len % 4 == 1) {
+        return NGX_ERROR;
+    }
+
+    d = dst->data;
+    bits = 0;
+    nbits = 0;
+
+    for (i = 0; i < len; i++) {
+        bits = (bits << 6) | (uint32_t) unit_base64_value(src->data[i]);
+        nbits += 6;
+
+        if (nbits >= 8) {
+            nbits -= 8;
+            *d++ = (u_char) (bits >> nbits);
+        }
+    }
+
+    dst->len = d - dst->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * ngx_vslprintf(): the subset of nginx's formats the module uses, plus the
+ * common integer ones: %[0][width][u]{d,i,L,O,z}, %V, %s, %*s, %c, %Z, %N,
+ * %%.  Anything else aborts, so a new format in src/ fails loudly here.
+ */
+
+static u_char *
+unit_sprintf_num(u_char *buf, u_char *last, uint64_t ui, ngx_uint_t neg,
+    u_char pad, ngx_uint_t width)
+{
+    u_char      tmp[NGX_INT64_LEN + 1], *p;
+    ngx_uint_t  len;
+
+    p = tmp + sizeof(tmp);
+
+    do {
+        *--p = (u_char) ('0' + ui % 10);
+        ui /= 10;
+    } while (ui);
+
+    if (neg) {
+        *--p = '-';
+    }
+
+    len = tmp + sizeof(tmp) - p;
+
+    while (width-- > len && buf < last) {
+        *buf++ = pad;
+    }
+
+    while (p < tmp + sizeof(tmp) && buf < last) {
+        *buf++ = *p++;
+    }
+
+    return buf;
+}
+
+
+u_char *
+ngx_vslprintf(u_char *buf, u_char *last, const char *fmt, va_list args)
+{
+    u_char      *s, pad;
+    size_t       len;
+    int64_t      i64;
+    uint64_t     ui64;
+    ngx_str_t   *v;
+    ngx_uint_t   width, sign, star;
+
+    while (*fmt && buf < last) {
+
+        if (*fmt != '%') {
+            *buf++ = (u_char) *fmt++;
+            continue;
+        }
+
+        fmt++;
+
+        pad = (*fmt == '0') ? '0' : ' ';
+        width = 0;
+        sign = 1;
+        star = 0;
+        len = 0;
+
+        while (*fmt >= '0' && *fmt <= '9') {
+            width = width * 10 + (*fmt++ - '0');
+        }
+
+        for ( ;; ) {
+            if (*fmt == 'u') {
+                sign = 0;
+                fmt++;
+
+            } else if (*fmt == '*') {
+                star = 1;
+                len = va_arg(args, size_t);
+                fmt++;
+
+            } else {
+                break;
+            }
+        }
+
+        switch (*fmt) {
+
+        case 'V':
+            v = va_arg(args, ngx_str_t *);
+            len = ngx_min((size_t) (last - buf), v->len);
+            buf = ngx_cpymem(buf, v->data, len);
+            break;
+
+        case 's':
+            s = va_arg(args, u_char *);
+
+            if (star) {
+                len = ngx_min((size_t) (last - buf), len);
+                buf = ngx_cpymem(buf, s, len);
+
+            } else {
+                while (*s && buf < last) {
+                    *buf++ = *s++;
+                }
+            }
+
+            break;
+
+        case 'c':
+            *buf++ = (u_char) va_arg(args, int);
+            break;
+
+        case 'Z':
+            *buf++ = '\0';
+            break;
+
+        case 'N':
+            *buf++ = LF;
+            break;
+
+        case '%':
+            *buf++ = '%';
+            break;
+
+        case 'd':
+        case 'i':
+        case 'L':
+        case 'O':
+        case 'z':
+            if (sign) {
+                switch (*fmt) {
+                case 'd': i64 = va_arg(args, int); break;
+                case 'i': i64 = va_arg(args, ngx_int_t); break;
+                case 'L': i64 = va_arg(args, int64_t); break;
+                case 'O': i64 = va_arg(args, off_t); break;
+                default:  i64 = va_arg(args, ssize_t); break;
+                }
+
+                ui64 = (i64 < 0) ? (uint64_t) 0 - (uint64_t) i64
+                                 : (uint64_t) i64;
+                buf = unit_sprintf_num(buf, last, ui64, i64 < 0, pad, width);
+
+            } else {
+                switch (*fmt) {
+                case 'd': ui64 = va_arg(args, u_int); break;
+                case 'i': ui64 = va_arg(args, ngx_uint_t); break;
+                case 'L': ui64 = va_arg(args, uint64_t); break;
+                case 'O': ui64 = (uint64_t) va_arg(args, off_t); break;
+                default:  ui64 = va_arg(args, size_t); break;
+                }
+
+                buf = unit_sprintf_num(buf, last, ui64, 0, pad, width);
+            }
+
+            break;
+
+        default:
+            fprintf(stderr, "ngx_runtime: unsupported format \"%%%s\"\n",
+                    fmt);
+            abort();
+        }
+
+        fmt++;
+    }
+
+    return buf;
+}
+
+
+u_char * ngx_cdecl
+ngx_sprintf(u_char *buf, const char *fmt, ...)
+{
+    u_char   *p;
+    va_list   args;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(buf, (void *) -1, fmt, args);
+    va_end(args);
+
+    return p;
+}
+
+
+u_char * ngx_cdecl
+ngx_snprintf(u_char *buf, size_t max, const char *fmt, ...)
+{
+    u_char   *p;
+    va_list   args;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(buf, buf + max, fmt, args);
+    va_end(args);
+
+    return p;
+}
+
+
+/* the log: every line goes to a buffer the tests can search */
+
+#define UNIT_LOG_SIZE  16384
+
+static u_char  unit_log_buf[UNIT_LOG_SIZE];
+static size_t  unit_log_len;
+
+ngx_log_t  unit_log = { .log_level = NGX_LOG_DEBUG };
+
+
+void
+unit_log_reset(void)
+{
+    unit_log_len = 0;
+    unit_log_buf[0] = '\0';
+}
+
+
+int
+unit_log_contains(const char *s)
+{
+    return strstr((char *) unit_log_buf, s) != NULL;
+}
+
+
+void ngx_cdecl
+ngx_log_error_core(ngx_uint_t level, ngx_log_t *log, ngx_err_t err,
+    const char *fmt, ...)
+{
+    u_char    line[NGX_MAX_ERROR_STR], *p;
+    va_list   args;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(line, line + sizeof(line) - 1, fmt, args);
+    va_end(args);
+
+    if (err) {
+        p = ngx_snprintf(p, line + sizeof(line) - 1 - p, " (%d)", (int) err);
+    }
+
+    *p++ = LF;
+
+    if (getenv("UNIT_VERBOSE")) {
+        fprintf(stderr, "log[%u]: %.*s", (unsigned) level,
+                (int) (p - line), line);
+    }
+
+    /* keep the newest lines; drop everything when the buffer is full */
+    if (unit_log_len + (p - line) >= UNIT_LOG_SIZE) {
+        unit_log_len = 0;
+    }
+
+    ngx_memcpy(unit_log_buf + unit_log_len, line, p - line);
+    unit_log_len += p - line;
+    unit_log_buf[unit_log_len] = '\0';
+}

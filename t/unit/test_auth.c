@@ -1,0 +1,557 @@
+/*
+ * The Authorization header (src/ngx_wsman_auth.c): splitting, Basic
+ * decoding, scheme names, the default-deny paths of
+ * ngx_wsman_authenticate() and the 401 challenges.
+ *
+ * The user file check and the TLS test live elsewhere (auth_basic.c, the
+ * module glue); the doubles below record how they are called.
+ */
+
+#include <stdlib.h>
+
+#include <openssl/evp.h>
+
+#include "unit.h"
+#include "ngx_wsman_auth.h"
+
+
+/* test doubles for the functions auth.c calls outside of it */
+
+static ngx_int_t   unit_tls;
+static ngx_uint_t  unit_verify_calls;
+static u_char      unit_verify_user[256];
+static u_char      unit_verify_password[256];
+
+
+ngx_int_t
+ngx_wsman_connection_is_tls(ngx_connection_t *c)
+{
+    return unit_tls;
+}
+
+
+/* accepts alice/pw only */
+ngx_int_t
+ngx_wsman_basic_verify(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *file,
+    ngx_str_t *user, ngx_str_t *password, ngx_wsman_identity_t *identity)
+{
+    unit_verify_calls++;
+
+    ngx_cpystrn(unit_verify_user, user->data,
+                ngx_min(user->len + 1, sizeof(unit_verify_user)));
+    ngx_cpystrn(unit_verify_password, password->data,
+                ngx_min(password->len + 1, sizeof(unit_verify_password)));
+
+    if (user->len == 5 && ngx_strncmp(user->data, "alice", 5) == 0
+        && password->len == 2 && ngx_strncmp(password->data, "pw", 2) == 0)
+    {
+        identity->user = *user;
+        identity->scheme = NGX_WSMAN_AUTH_BASIC;
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+unit_split(const char *header, ngx_str_t *scheme, ngx_str_t *token)
+{
+    ngx_str_t  h;
+
+    h.data = (u_char *) header;
+    h.len = ngx_strlen(header);
+
+    ngx_str_null(scheme);
+    ngx_str_null(token);
+
+    return ngx_wsman_auth_split(&h, scheme, token);
+}
+
+
+static void
+unit_test_auth_split(void)
+{
+    ngx_str_t  scheme, token, h;
+
+    UNIT_CHECK(unit_split("Basic abc", &scheme, &token) == NGX_OK);
+    UNIT_EQ_STR(scheme, "Basic");
+    UNIT_EQ_STR(token, "abc");
+
+    UNIT_CHECK(unit_split("Negotiate  tok  ", &scheme, &token) == NGX_OK);
+    UNIT_EQ_STR(scheme, "Negotiate");
+    UNIT_EQ_STR(token, "tok");
+
+    UNIT_CHECK(unit_split("Kerberos\t\tYII=\t", &scheme, &token) == NGX_OK);
+    UNIT_EQ_STR(scheme, "Kerberos");
+    UNIT_EQ_STR(token, "YII=");
+
+    UNIT_CHECK(unit_split("Basic", &scheme, &token) == NGX_OK);
+    UNIT_EQ_STR(scheme, "Basic");
+    UNIT_EQ_UINT(token.len, 0);
+
+    UNIT_CHECK(unit_split("Basic   ", &scheme, &token) == NGX_OK);
+    UNIT_EQ_STR(scheme, "Basic");
+    UNIT_EQ_UINT(token.len, 0);
+
+    UNIT_CHECK(unit_split("", &scheme, &token) == NGX_ERROR);
+    UNIT_CHECK(unit_split(" ", &scheme, &token) == NGX_ERROR);
+    UNIT_CHECK(unit_split(" Basic abc", &scheme, &token) == NGX_ERROR);
+
+    /* control characters, spaces inside the token, non-ASCII */
+    UNIT_CHECK(unit_split("Basic a\x01" "bc", &scheme, &token) == NGX_ERROR);
+    UNIT_CHECK(unit_split("Ba\x01sic abc", &scheme, &token) == NGX_ERROR);
+    UNIT_CHECK(unit_split("Basic abc\r\nX-Evil: 1", &scheme, &token)
+               == NGX_ERROR);
+    UNIT_CHECK(unit_split("Basic a b", &scheme, &token) == NGX_ERROR);
+    UNIT_CHECK(unit_split("Basic a\tb", &scheme, &token) == NGX_ERROR);
+    UNIT_CHECK(unit_split("Basic \x7f", &scheme, &token) == NGX_ERROR);
+    UNIT_CHECK(unit_split("Basic \xc3\xa9", &scheme, &token) == NGX_ERROR);
+    UNIT_CHECK(unit_split("B\xc3\xa9sic abc", &scheme, &token) == NGX_ERROR);
+
+    /* an embedded NUL is data, not an end */
+    h.data = (u_char *) "Basic ab\0c";
+    h.len = 10;
+    UNIT_CHECK(ngx_wsman_auth_split(&h, &scheme, &token) == NGX_ERROR);
+
+    /* the length counts */
+    h.data = (u_char *) "Basic abc\x01";
+    h.len = 9;
+    UNIT_CHECK(ngx_wsman_auth_split(&h, &scheme, &token) == NGX_OK);
+    UNIT_EQ_STR(token, "abc");
+}
+
+
+/* base64 of "len" bytes, NUL-terminated, in the pool */
+static ngx_str_t
+unit_base64(ngx_pool_t *pool, const char *plain, size_t len)
+{
+    ngx_str_t  s;
+
+    s.data = ngx_pnalloc(pool, (len + 2) / 3 * 4 + 1);
+    if (s.data == NULL) {
+        abort();
+    }
+
+    s.len = EVP_EncodeBlock(s.data, (const u_char *) plain, (int) len);
+
+    return s;
+}
+
+
+static ngx_int_t
+unit_decode(ngx_pool_t *pool, ngx_str_t token, ngx_str_t *user,
+    ngx_str_t *password)
+{
+    ngx_str_null(user);
+    ngx_str_null(password);
+
+    return ngx_wsman_auth_basic_decode(pool, &token, user, password);
+}
+
+
+static void
+unit_test_auth_basic_decode(ngx_pool_t *pool)
+{
+    ngx_str_t  token, user, password;
+
+    /* known answer, independent of OpenSSL */
+    ngx_str_set(&token, "YWxpY2U6cHc=");
+    UNIT_CHECK(unit_decode(pool, token, &user, &password) == NGX_OK);
+    UNIT_EQ_STR(user, "alice");
+    UNIT_EQ_STR(password, "pw");
+    UNIT_CHECK(password.data[password.len] == '\0');
+
+    /* from a capture: pywinrm's admin / Secret1! */
+    ngx_str_set(&token, "YWRtaW46U2VjcmV0MSE=");
+    UNIT_CHECK(unit_decode(pool, token, &user, &password) == NGX_OK);
+    UNIT_EQ_STR(user, "admin");
+    UNIT_EQ_STR(password, "Secret1!");
+
+    /* all padding variants */
+    token = unit_base64(pool, "a:b", 3);
+    UNIT_CHECK(unit_decode(pool, token, &user, &password) == NGX_OK);
+    UNIT_EQ_STR(user, "a");
+    UNIT_EQ_STR(password, "b");
+
+    token = unit_base64(pool, "ab:cd", 5);
+    UNIT_CHECK(unit_decode(pool, token, &user, &password) == NGX_OK);
+    UNIT_EQ_STR(user, "ab");
+    UNIT_EQ_STR(password, "cd");
+
+    token = unit_base64(pool, "ab:c", 4);
+    UNIT_CHECK(unit_decode(pool, token, &user, &password) == NGX_OK);
+    UNIT_EQ_STR(user, "ab");
+    UNIT_EQ_STR(password, "c");
+
+    /* the first colon splits; the password keeps the rest */
+    token = unit_base64(pool, "bob:p:a:ss:", 11);
+    UNIT_CHECK(unit_decode(pool, token, &user, &password) == NGX_OK);
+    UNIT_EQ_STR(user, "bob");
+    UNIT_EQ_STR(password, "p:a:ss:");
+
+    /* an empty password is the verifier's business */
+    token = unit_base64(pool, "bob:", 4);
+    UNIT_CHECK(unit_decode(pool, token, &user, &password) == NGX_OK);
+    UNIT_EQ_STR(user, "bob");
+    UNIT_EQ_UINT(password.len, 0);
+
+    /* spaces and UTF-8 in the user name are fine */
+    token = unit_base64(pool, "DOM\\J\xc3\xb6rg Smith:pw", 17);
+    UNIT_CHECK(unit_decode(pool, token, &user, &password) == NGX_OK);
+    UNIT_EQ_STR(user, "DOM\\J\xc3\xb6rg Smith");
+
+    /* no colon, empty user */
+    token = unit_base64(pool, "alicepw", 7);
+    UNIT_CHECK(unit_decode(pool, token, &user, &password) == NGX_DECLINED);
+
+    token = unit_base64(pool, ":pw", 3);
+    UNIT_CHECK(unit_decode(pool, token, &user, &password) == NGX_DECLINED);
+
+    token = unit_base64(pool, ":", 1);
+    UNIT_CHECK(unit_decode(pool, token, &user, &password) == NGX_DECLINED);
+
+    /* control characters in the user name could forge log lines */
+    token = unit_base64(pool, "al\x01ice:pw", 9);
+    UNIT_CHECK(unit_decode(pool, token, &user, &password) == NGX_DECLINED);
+
+    token = unit_base64(pool, "alice\n:pw", 9);
+    UNIT_CHECK(unit_decode(pool, token, &user, &password) == NGX_DECLINED);
+
+    token = unit_base64(pool, "alice\x7f:pw", 9);
+    UNIT_CHECK(unit_decode(pool, token, &user, &password) == NGX_DECLINED);
+
+    token = unit_base64(pool, "al\0ce:pw", 8);
+    UNIT_CHECK(unit_decode(pool, token, &user, &password) == NGX_DECLINED);
+
+    /* a NUL would cut the password short for a C API */
+    token = unit_base64(pool, "alice:p\0w", 9);
+    UNIT_CHECK(unit_decode(pool, token, &user, &password) == NGX_DECLINED);
+
+    /* broken base64 */
+    ngx_str_set(&token, "YWxp!2U6cHc=");
+    UNIT_CHECK(unit_decode(pool, token, &user, &password) == NGX_DECLINED);
+
+    ngx_str_set(&token, "YWxpY2U6cHc");                 /* 11 characters */
+    UNIT_CHECK(unit_decode(pool, token, &user, &password) == NGX_DECLINED);
+
+    ngx_str_set(&token, "YWxpY2U6cH");                  /* 10 characters */
+    UNIT_CHECK(unit_decode(pool, token, &user, &password) == NGX_DECLINED);
+
+    ngx_str_set(&token, "YWxpY2U6cHc=\n");
+    UNIT_CHECK(unit_decode(pool, token, &user, &password) == NGX_DECLINED);
+
+    ngx_str_set(&token, "Y===");                        /* 4n+1 data */
+    UNIT_CHECK(unit_decode(pool, token, &user, &password) == NGX_DECLINED);
+
+    ngx_str_set(&token, "YWxp Y2U6");
+    UNIT_CHECK(unit_decode(pool, token, &user, &password) == NGX_DECLINED);
+
+    ngx_str_set(&token, "====");
+    UNIT_CHECK(unit_decode(pool, token, &user, &password) == NGX_DECLINED);
+
+    ngx_str_null(&token);
+    UNIT_CHECK(unit_decode(pool, token, &user, &password) == NGX_DECLINED);
+
+    /* no memory */
+    ngx_str_set(&token, "YWxpY2U6cHc=");
+    unit_alloc_fail_after(0);
+    UNIT_CHECK(unit_decode(pool, token, &user, &password) == NGX_ERROR);
+    unit_alloc_fail_after(-1);
+}
+
+
+static void
+unit_test_auth_scheme_parse(void)
+{
+    ngx_str_t   name;
+    ngx_uint_t  scheme;
+
+    static const struct {
+        const char  *name;
+        ngx_uint_t   scheme;
+    } known[] = {
+        { "Basic", NGX_WSMAN_AUTH_BASIC },
+        { "basic", NGX_WSMAN_AUTH_BASIC },
+        { "BASIC", NGX_WSMAN_AUTH_BASIC },
+        { "Negotiate", NGX_WSMAN_AUTH_NEGOTIATE },
+        { "Kerberos", NGX_WSMAN_AUTH_KERBEROS },
+        { "certificate", NGX_WSMAN_AUTH_CERTIFICATE },
+    };
+
+    static const char  *unknown[] = {
+        "", "Bas", "Basics", "NTLM", "Digest", "Negotiat", "Kerberos5",
+    };
+
+    ngx_uint_t  i;
+
+    for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+        name.data = (u_char *) known[i].name;
+        name.len = ngx_strlen(known[i].name);
+        scheme = 0;
+
+        if (UNIT_CHECK(ngx_wsman_auth_scheme_parse(&name, &scheme)
+                       == NGX_OK))
+        {
+            UNIT_EQ_UINT(scheme, known[i].scheme);
+        }
+    }
+
+    for (i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+        name.data = (u_char *) unknown[i];
+        name.len = ngx_strlen(unknown[i]);
+
+        if (!UNIT_CHECK(ngx_wsman_auth_scheme_parse(&name, &scheme)
+                        == NGX_ERROR))
+        {
+            printf("    input: \"%s\"\n", unknown[i]);
+        }
+    }
+
+    /* "Basic\0" with its NUL counted is not "basic" */
+    name.data = (u_char *) "Basi\0";
+    name.len = 5;
+    UNIT_CHECK(ngx_wsman_auth_scheme_parse(&name, &scheme) == NGX_ERROR);
+}
+
+
+typedef struct {
+    ngx_http_request_t    r;
+    ngx_connection_t      c;
+    ngx_table_elt_t       authorization;
+    ngx_wsman_loc_conf_t  lcf;
+    ngx_wsman_identity_t  identity;
+} unit_auth_request_t;
+
+
+static void
+unit_auth_request(unit_auth_request_t *t, ngx_pool_t *pool,
+    const char *header, ngx_uint_t auth)
+{
+    ngx_memzero(t, sizeof(unit_auth_request_t));
+
+    t->r.pool = pool;
+    t->r.connection = &t->c;
+    t->c.log = &unit_log;
+    ngx_str_set(&t->c.addr_text, "192.0.2.1");
+
+    if (header) {
+        ngx_str_set(&t->authorization.key, "Authorization");
+        t->authorization.value.data = (u_char *) header;
+        t->authorization.value.len = ngx_strlen(header);
+        t->r.headers_in.authorization = &t->authorization;
+    }
+
+    t->lcf.auth = auth;
+    ngx_str_set(&t->lcf.user_file, "/nonexistent");
+
+    t->identity.scheme = 0x7777;        /* must be cleared on every path */
+
+    unit_verify_calls = 0;
+    unit_tls = 0;
+    unit_log_reset();
+}
+
+
+static void
+unit_test_auth_authenticate(ngx_pool_t *pool)
+{
+    u_char               *big;
+    unit_auth_request_t   t;
+
+    /* no header */
+    unit_auth_request(&t, pool, NULL, NGX_WSMAN_AUTH_BASIC);
+    UNIT_CHECK(ngx_wsman_authenticate(&t.r, &t.lcf, &t.identity)
+               == NGX_DECLINED);
+    UNIT_EQ_UINT(t.identity.scheme, 0);
+    UNIT_CHECK(unit_log_contains("no credentials from 192.0.2.1"));
+
+    /* Basic over TLS: the decoded credentials reach the verifier */
+    unit_auth_request(&t, pool, "Basic YWxpY2U6cHc=", NGX_WSMAN_AUTH_BASIC);
+    unit_tls = 1;
+    UNIT_CHECK(ngx_wsman_authenticate(&t.r, &t.lcf, &t.identity) == NGX_OK);
+    UNIT_EQ_UINT(unit_verify_calls, 1);
+    UNIT_EQ_CSTR((char *) unit_verify_user, "alice");
+    UNIT_EQ_CSTR((char *) unit_verify_password, "pw");
+    UNIT_EQ_STR(t.identity.user, "alice");
+    UNIT_EQ_UINT(t.identity.scheme, NGX_WSMAN_AUTH_BASIC);
+
+    /* the scheme name is case-insensitive */
+    unit_auth_request(&t, pool, "bAsIc YWxpY2U6cHc=", NGX_WSMAN_AUTH_BASIC);
+    unit_tls = 1;
+    UNIT_CHECK(ngx_wsman_authenticate(&t.r, &t.lcf, &t.identity) == NGX_OK);
+
+    /* wrong password */
+    unit_auth_request(&t, pool, "Basic YWxpY2U6cHd4", NGX_WSMAN_AUTH_BASIC);
+    unit_tls = 1;
+    UNIT_CHECK(ngx_wsman_authenticate(&t.r, &t.lcf, &t.identity)
+               == NGX_DECLINED);
+    UNIT_EQ_UINT(unit_verify_calls, 1);
+    UNIT_EQ_CSTR((char *) unit_verify_password, "pwx");
+    UNIT_CHECK(unit_log_contains("user \"alice\" from 192.0.2.1 failed"));
+
+    /* plain HTTP without wsman_allow_unencrypted: refused unverified */
+    unit_auth_request(&t, pool, "Basic YWxpY2U6cHc=", NGX_WSMAN_AUTH_BASIC);
+    UNIT_CHECK(ngx_wsman_authenticate(&t.r, &t.lcf, &t.identity)
+               == NGX_DECLINED);
+    UNIT_EQ_UINT(unit_verify_calls, 0);
+    UNIT_EQ_UINT(t.identity.scheme, 0);
+    UNIT_CHECK(unit_log_contains("unencrypted HTTP is not allowed"));
+
+    unit_auth_request(&t, pool, "Basic YWxpY2U6cHc=", NGX_WSMAN_AUTH_BASIC);
+    t.lcf.allow_unencrypted = 1;
+    UNIT_CHECK(ngx_wsman_authenticate(&t.r, &t.lcf, &t.identity) == NGX_OK);
+    UNIT_EQ_UINT(unit_verify_calls, 1);
+
+    /* Basic not enabled */
+    unit_auth_request(&t, pool, "Basic YWxpY2U6cHc=",
+                      NGX_WSMAN_AUTH_NEGOTIATE);
+    unit_tls = 1;
+    UNIT_CHECK(ngx_wsman_authenticate(&t.r, &t.lcf, &t.identity)
+               == NGX_DECLINED);
+    UNIT_EQ_UINT(unit_verify_calls, 0);
+    UNIT_CHECK(unit_log_contains("\"Basic\" from 192.0.2.1 is not enabled"));
+
+    /* unknown scheme, scheme without a verifier in this build */
+    unit_auth_request(&t, pool, "NTLM TlRMTVNTUAAB", 0xffff);
+    unit_tls = 1;
+    UNIT_CHECK(ngx_wsman_authenticate(&t.r, &t.lcf, &t.identity)
+               == NGX_DECLINED);
+    UNIT_EQ_UINT(unit_verify_calls, 0);
+
+    unit_auth_request(&t, pool, "Negotiate YIIGhgYGKwYBBQUCoIIGejCCBnag",
+                      NGX_WSMAN_AUTH_NEGOTIATE);
+    unit_tls = 1;
+    UNIT_CHECK(ngx_wsman_authenticate(&t.r, &t.lcf, &t.identity)
+               == NGX_DECLINED);
+    UNIT_EQ_UINT(t.identity.scheme, 0);
+
+    /* malformed header, malformed credentials */
+    unit_auth_request(&t, pool, "Basic YWxp Y2U6cHc=", NGX_WSMAN_AUTH_BASIC);
+    unit_tls = 1;
+    UNIT_CHECK(ngx_wsman_authenticate(&t.r, &t.lcf, &t.identity)
+               == NGX_DECLINED);
+    UNIT_CHECK(unit_log_contains("malformed Authorization header"));
+
+    unit_auth_request(&t, pool, "Basic", NGX_WSMAN_AUTH_BASIC);
+    unit_tls = 1;
+    UNIT_CHECK(ngx_wsman_authenticate(&t.r, &t.lcf, &t.identity)
+               == NGX_DECLINED);
+    UNIT_EQ_UINT(unit_verify_calls, 0);
+    UNIT_CHECK(unit_log_contains("malformed Basic credentials"));
+
+    unit_auth_request(&t, pool, "Basic OnB3", NGX_WSMAN_AUTH_BASIC);
+    unit_tls = 1;
+    UNIT_CHECK(ngx_wsman_authenticate(&t.r, &t.lcf, &t.identity)
+               == NGX_DECLINED);
+    UNIT_EQ_UINT(unit_verify_calls, 0);
+
+    /* an oversized header is refused before it is looked at */
+    big = malloc(NGX_WSMAN_AUTH_MAX_HEADER + 16);
+    if (big == NULL) {
+        abort();
+    }
+
+    ngx_memcpy(big, "Basic ", 6);
+    ngx_memset(big + 6, 'A', NGX_WSMAN_AUTH_MAX_HEADER);
+    big[NGX_WSMAN_AUTH_MAX_HEADER + 6] = '\0';
+
+    unit_auth_request(&t, pool, (char *) big, NGX_WSMAN_AUTH_BASIC);
+    unit_tls = 1;
+    UNIT_CHECK(ngx_wsman_authenticate(&t.r, &t.lcf, &t.identity)
+               == NGX_DECLINED);
+    UNIT_EQ_UINT(unit_verify_calls, 0);
+
+    free(big);
+}
+
+
+static ngx_uint_t
+unit_challenges(ngx_pool_t *pool, ngx_uint_t auth, ngx_str_t *values,
+    ngx_uint_t n)
+{
+    ngx_uint_t           i, count;
+    ngx_list_part_t     *part;
+    ngx_table_elt_t     *h;
+    ngx_http_request_t   r;
+    ngx_wsman_loc_conf_t lcf;
+
+    ngx_memzero(&r, sizeof(ngx_http_request_t));
+    ngx_memzero(&lcf, sizeof(ngx_wsman_loc_conf_t));
+
+    r.pool = pool;
+    lcf.auth = auth;
+
+    /* two per part, so three challenges need a second part */
+    if (ngx_list_init(&r.headers_out.headers, pool, 2,
+                      sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        abort();
+    }
+
+    UNIT_EQ_UINT(ngx_wsman_auth_challenge(&r, &lcf), NGX_HTTP_UNAUTHORIZED);
+
+    count = 0;
+
+    for (part = &r.headers_out.headers.part; part; part = part->next) {
+        h = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+            UNIT_EQ_STR(h[i].key, "WWW-Authenticate");
+            UNIT_EQ_UINT(h[i].hash, 1);
+
+            if (count < n) {
+                values[count] = h[i].value;
+            }
+
+            count++;
+        }
+    }
+
+    return count;
+}
+
+
+static void
+unit_test_auth_challenge(ngx_pool_t *pool)
+{
+    ngx_str_t  v[4];
+
+    /* strongest first, certificate has no challenge */
+    UNIT_EQ_UINT(unit_challenges(pool, NGX_WSMAN_AUTH_BASIC
+                                       | NGX_WSMAN_AUTH_NEGOTIATE
+                                       | NGX_WSMAN_AUTH_KERBEROS
+                                       | NGX_WSMAN_AUTH_CERTIFICATE,
+                                 v, 4),
+                 3);
+    UNIT_EQ_STR(v[0], "Negotiate");
+    UNIT_EQ_STR(v[1], "Kerberos");
+    UNIT_EQ_STR(v[2], "Basic realm=\"WSMAN\"");
+
+    UNIT_EQ_UINT(unit_challenges(pool, NGX_WSMAN_AUTH_BASIC, v, 4), 1);
+    UNIT_EQ_STR(v[0], "Basic realm=\"WSMAN\"");
+
+    UNIT_EQ_UINT(unit_challenges(pool, NGX_WSMAN_AUTH_CERTIFICATE, v, 4), 0);
+    UNIT_EQ_UINT(unit_challenges(pool, 0, v, 4), 0);
+}
+
+
+void
+unit_test_auth(void)
+{
+    ngx_pool_t  *pool;
+
+    pool = ngx_create_pool(4096, &unit_log);
+    if (pool == NULL) {
+        abort();
+    }
+
+    unit_test_auth_split();
+    unit_test_auth_basic_decode(pool);
+    unit_test_auth_scheme_parse();
+    unit_test_auth_authenticate(pool);
+    unit_test_auth_challenge(pool);
+
+    ngx_destroy_pool(pool);
+}

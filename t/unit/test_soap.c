@@ -1,0 +1,1002 @@
+/*
+ * SOAP envelope parsing and header extraction (src/ngx_wsman_soap.c):
+ * real client requests from t/unit/data/ and hostile or broken ones.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <libxml/parser.h>
+
+#include "unit.h"
+#include "ngx_wsman_soap.h"
+
+
+#define NS_SHELL  "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
+#define URI_CMD   NS_SHELL "/cmd"
+
+#define NS_DECL                                                             \
+    " xmlns:s=\"" NGX_WSMAN_NS_SOAP "\""                                    \
+    " xmlns:a=\"" NGX_WSMAN_NS_WSA "\""                                     \
+    " xmlns:w=\"" NGX_WSMAN_NS_WSMAN "\""                                   \
+    " xmlns:p=\"" NGX_WSMAN_NS_MSWSMAN "\""
+
+#define ENV(headers, body)                                                  \
+    "<s:Envelope" NS_DECL "><s:Header>" headers "</s:Header>"               \
+    "<s:Body>" body "</s:Body></s:Envelope>"
+
+#define HDR_ACTION   "<a:Action>" NGX_WSMAN_ACTION_GET "</a:Action>"
+#define HDR_MSGID    "<a:MessageID>uuid:0001</a:MessageID>"
+#define HDR_OK       HDR_ACTION HDR_MSGID
+
+#define IDENTIFY                                                            \
+    "<wsmid:Identify xmlns:wsmid=\"" NGX_WSMAN_NS_WSMID "\"/>"
+
+
+static ngx_pool_t  *unit_pool;
+
+
+typedef struct {
+    ngx_int_t                  rc;
+    ngx_wsman_request_t        req;
+    ngx_wsman_fault_t          fault;
+} unit_soap_t;
+
+
+static ngx_int_t
+unit_soap_parse_len(unit_soap_t *t, const u_char *data, size_t len,
+    ngx_msec_t max_timeout, ngx_uint_t max_depth)
+{
+    ngx_wsman_soap_limits_t  limits;
+
+    limits.max_depth = max_depth;
+    limits.max_timeout = max_timeout;
+
+    ngx_memzero(&t->fault, sizeof(ngx_wsman_fault_t));
+    t->fault.id = (ngx_wsman_fault_e) 0x5a5a;
+
+    t->rc = ngx_wsman_soap_parse(unit_pool, &unit_log, data, len, &limits,
+                                 &t->req, &t->fault);
+
+    return t->rc;
+}
+
+
+static ngx_int_t
+unit_soap_parse(unit_soap_t *t, const char *xml)
+{
+    return unit_soap_parse_len(t, (const u_char *) xml, ngx_strlen(xml),
+                               60000, 0);
+}
+
+
+/* parses "xml" and expects NGX_OK */
+static void
+unit_soap_ok(unit_soap_t *t, const char *xml, const char *file, int line)
+{
+    unit_soap_parse(t, xml);
+
+    if (!unit_check(t->rc == NGX_OK, file, line, "parse == NGX_OK")) {
+        printf("    rc %d, fault %s \"%.*s\"\n    input: %s\n",
+               (int) t->rc, ngx_wsman_fault_def(t->fault.id)->name,
+               (int) t->fault.message.len, t->fault.message.data, xml);
+    }
+}
+
+
+/* parses "xml" and expects NGX_DECLINED with fault "id" */
+static void
+unit_soap_fault(unit_soap_t *t, const char *xml, ngx_wsman_fault_e id,
+    const char *file, int line)
+{
+    unit_soap_parse(t, xml);
+
+    if (!unit_check(t->rc == NGX_DECLINED && t->fault.id == id, file, line,
+                    "parse == NGX_DECLINED with the expected fault"))
+    {
+        printf("    rc %d, fault %s, expected %s\n    input: %s\n",
+               (int) t->rc,
+               t->rc == NGX_DECLINED ? ngx_wsman_fault_def(t->fault.id)->name
+                                     : "-",
+               ngx_wsman_fault_def(id)->name, xml);
+    }
+}
+
+
+#define UNIT_SOAP_OK(t, xml)                                                \
+    unit_soap_ok(t, xml, __FILE__, __LINE__)
+
+#define UNIT_SOAP_FAULT(t, xml, id)                                         \
+    unit_soap_fault(t, xml, id, __FILE__, __LINE__)
+
+
+static u_char *
+unit_read_file(const char *name, size_t *len)
+{
+    FILE    *f;
+    long     size;
+    u_char  *data;
+    char     path[1024];
+
+    snprintf(path, sizeof(path), "%s/%s", UNIT_DATA, name);
+
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        return NULL;
+    }
+
+    data = NULL;
+
+    if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) > 0
+        && fseek(f, 0, SEEK_SET) == 0)
+    {
+        data = ngx_pnalloc(unit_pool, size);
+
+        if (data && fread(data, 1, size, f) != (size_t) size) {
+            data = NULL;
+        }
+
+        *len = size;
+    }
+
+    fclose(f);
+
+    return data;
+}
+
+
+static ngx_int_t
+unit_soap_parse_file(unit_soap_t *t, const char *name, ngx_msec_t max_timeout)
+{
+    u_char  *data;
+    size_t   len;
+
+    data = unit_read_file(name, &len);
+
+    if (!UNIT_CHECK(data != NULL)) {
+        printf("    cannot read %s/%s\n", UNIT_DATA, name);
+        t->rc = NGX_ERROR;
+        return NGX_ERROR;
+    }
+
+    unit_soap_parse_len(t, data, len, max_timeout, 0);
+
+    if (!UNIT_CHECK(t->rc == NGX_OK)) {
+        printf("    %s: rc %d, fault %s \"%.*s\"\n", name, (int) t->rc,
+               ngx_wsman_fault_def(t->fault.id)->name,
+               (int) t->fault.message.len, t->fault.message.data);
+    }
+
+    return t->rc;
+}
+
+
+static void
+unit_check_pair(ngx_wsman_pair_t *pair, const char *value, const char *file,
+    int line, const char *name)
+{
+    if (!unit_check(pair != NULL, file, line, name)) {
+        return;
+    }
+
+    unit_check_str(pair->value.data, pair->value.len, value, file, line,
+                   name);
+}
+
+
+#define UNIT_SELECTOR(req, name, value)                                     \
+    unit_check_pair(ngx_wsman_soap_selector(req, name), value, __FILE__,    \
+                    __LINE__, "selector " name)
+
+#define UNIT_OPTION(req, name, value)                                       \
+    unit_check_pair(ngx_wsman_soap_option(req, name), value, __FILE__,      \
+                    __LINE__, "option " name)
+
+
+/* pywinrm, Basic: shell Create */
+static void
+unit_test_soap_pywinrm_create(void)
+{
+    unit_soap_t           t;
+    ngx_wsman_request_t  *req = &t.req;
+
+    if (unit_soap_parse_file(&t, "basic-01.xml", 60000) != NGX_OK) {
+        return;
+    }
+
+    UNIT_EQ_STR(req->action, NGX_WSMAN_ACTION_CREATE);
+    UNIT_EQ_STR(req->message_id, "uuid:5503b3bc-b532-4d5c-9f7e-a2df421f3785");
+    UNIT_EQ_STR(req->resource_uri, URI_CMD);
+    UNIT_EQ_STR(req->to, "http://windows-host:5985/wsman");
+    UNIT_EQ_STR(req->reply_to, NGX_WSMAN_WSA_ANONYMOUS);
+    UNIT_EQ_STR(req->locale, "en-US");
+    UNIT_EQ_STR(req->data_locale, "en-US");
+    UNIT_EQ_UINT(req->operation_timeout, 20000);
+    UNIT_EQ_UINT(req->max_envelope_size, 153600);
+    UNIT_EQ_UINT(req->selectors.nelts, 0);
+    UNIT_EQ_UINT(req->options.nelts, 2);
+    UNIT_CHECK(!req->options_must_understand);
+    UNIT_CHECK(!req->identify);
+
+    /* NUL-terminated copies */
+    UNIT_CHECK(req->action.data[req->action.len] == '\0');
+    UNIT_CHECK(req->message_id.data[req->message_id.len] == '\0');
+
+    UNIT_OPTION(req, "WINRS_NOPROFILE", "FALSE");
+    UNIT_OPTION(req, "WINRS_CODEPAGE", "437");
+    UNIT_OPTION(req, "winrs_codepage", "437");
+    UNIT_CHECK(ngx_wsman_soap_option(req, "WINRS_CODEPAG") == NULL);
+    UNIT_CHECK(ngx_wsman_soap_option(req, "WINRS_CODEPAGEX") == NULL);
+    UNIT_CHECK(ngx_wsman_soap_selector(req, "WINRS_CODEPAGE") == NULL);
+    UNIT_CHECK(!((ngx_wsman_pair_t *) req->options.elts)[0].must_understand);
+
+    UNIT_CHECK(req->doc != NULL);
+    UNIT_CHECK(ngx_wsman_soap_is(req->body, NGX_WSMAN_NS_SOAP, "Body"));
+    UNIT_CHECK(ngx_wsman_soap_is(req->payload, NS_SHELL, "Shell"));
+    UNIT_CHECK(!ngx_wsman_soap_is(req->payload, NS_SHELL, "Shel"));
+    UNIT_CHECK(!ngx_wsman_soap_is(req->payload, NGX_WSMAN_NS_WSMAN,
+                                  "Shell"));
+    UNIT_CHECK(!ngx_wsman_soap_is(NULL, NS_SHELL, "Shell"));
+
+    /* a smaller MaxTimeoutms caps the timeout; none leaves it alone */
+    if (unit_soap_parse_file(&t, "basic-01.xml", 5000) == NGX_OK) {
+        UNIT_EQ_UINT(req->operation_timeout, 5000);
+    }
+
+    if (unit_soap_parse_file(&t, "basic-01.xml", 0) == NGX_OK) {
+        UNIT_EQ_UINT(req->operation_timeout, 20000);
+    }
+}
+
+
+/* the Go client (masterzen/winrm): shell Create, pretty-printed */
+static void
+unit_test_soap_go_create(void)
+{
+    unit_soap_t           t;
+    ngx_wsman_request_t  *req = &t.req;
+
+    if (unit_soap_parse_file(&t, "go-basic-01.xml", 60000) != NGX_OK) {
+        return;
+    }
+
+    UNIT_EQ_STR(req->action, NGX_WSMAN_ACTION_CREATE);
+    UNIT_EQ_STR(req->message_id, "uuid:4ca1d848-0e41-4427-98c4-17f0b0c6377b");
+    UNIT_EQ_STR(req->to, "http://127.0.0.1:15986/wsman");
+    UNIT_EQ_STR(req->reply_to, NGX_WSMAN_WSA_ANONYMOUS);
+    UNIT_EQ_STR(req->resource_uri, URI_CMD);
+    UNIT_EQ_STR(req->locale, "en-US");
+    UNIT_EQ_STR(req->data_locale, "en-US");
+    UNIT_EQ_UINT(req->operation_timeout, 60000);
+    UNIT_EQ_UINT(req->max_envelope_size, 153600);
+    UNIT_EQ_UINT(req->options.nelts, 2);
+    UNIT_OPTION(req, "WINRS_NOPROFILE", "FALSE");
+    UNIT_OPTION(req, "WINRS_CODEPAGE", "65001");
+    UNIT_CHECK(ngx_wsman_soap_is(req->payload, NS_SHELL, "Shell"));
+
+    if (unit_soap_parse_file(&t, "go-basic-01.xml", 30000) == NGX_OK) {
+        UNIT_EQ_UINT(req->operation_timeout, 30000);
+    }
+}
+
+
+/* winrmcp (Go): Command with a ShellId selector and a CDATA body */
+static void
+unit_test_soap_winrmcp_command(void)
+{
+    ngx_str_t             text;
+    unit_soap_t           t;
+    ngx_wsman_request_t  *req = &t.req;
+
+    if (unit_soap_parse_file(&t, "winrmcp-02.xml", 120000) != NGX_OK) {
+        return;
+    }
+
+    UNIT_EQ_STR(req->action, NS_SHELL "/Command");
+    UNIT_EQ_STR(req->message_id, "uuid:219c5c4a-478c-4bca-b5c4-f1cb0a7e5760");
+    UNIT_EQ_STR(req->to, "http://127.0.0.1:15986/wsman");
+    UNIT_EQ_STR(req->resource_uri, URI_CMD);
+    UNIT_EQ_UINT(req->operation_timeout, 60000);            /* PT1M */
+    UNIT_EQ_UINT(req->max_envelope_size, 153600);
+
+    UNIT_EQ_UINT(req->selectors.nelts, 1);
+    UNIT_SELECTOR(req, "ShellId", "17BC9216-ADFE-4C4D-92E2-B630AB7F7C4F");
+    UNIT_SELECTOR(req, "SHELLID", "17BC9216-ADFE-4C4D-92E2-B630AB7F7C4F");
+    UNIT_SELECTOR(req, "shellid", "17BC9216-ADFE-4C4D-92E2-B630AB7F7C4F");
+    UNIT_SELECTOR(req, "ShellID", "17BC9216-ADFE-4C4D-92E2-B630AB7F7C4F");
+    UNIT_CHECK(ngx_wsman_soap_selector(req, "Shell") == NULL);
+    UNIT_CHECK(ngx_wsman_soap_selector(req, "ShellIds") == NULL);
+    UNIT_CHECK(ngx_wsman_soap_selector(req, "") == NULL);
+    UNIT_CHECK(ngx_wsman_soap_option(req, "ShellId") == NULL);
+
+    UNIT_EQ_UINT(req->options.nelts, 2);
+    UNIT_OPTION(req, "WINRS_CONSOLEMODE_STDIN", "TRUE");
+    UNIT_OPTION(req, "WINRS_SKIP_CMD_SHELL", "FALSE");
+
+    UNIT_CHECK(ngx_wsman_soap_is(req->payload, NS_SHELL, "CommandLine"));
+
+    /* the CDATA section is plain text to the plug-ins */
+    if (UNIT_CHECK(req->payload != NULL)
+        && UNIT_CHECK(ngx_wsman_soap_node_text(unit_pool, req->payload,
+                                               &text) == NGX_OK))
+    {
+        UNIT_CHECK(text.len > 0
+                   && ngx_strncmp(text.data, "echo aGVsbG8K >> \"%TEMP%\\",
+                                  25) == 0);
+    }
+}
+
+
+/* pywinrm, Kerberos: Receive; pywinrm, Basic: Delete with an empty Body */
+static void
+unit_test_soap_receive_delete(void)
+{
+    unit_soap_t           t;
+    ngx_wsman_request_t  *req = &t.req;
+
+    if (unit_soap_parse_file(&t, "kerberos-03.xml", 60000) == NGX_OK) {
+        UNIT_EQ_STR(req->action, NS_SHELL "/Receive");
+        UNIT_EQ_STR(req->message_id,
+                    "uuid:99c10a76-f1de-452e-b5ee-ac4af4dffdf3");
+        UNIT_EQ_UINT(req->selectors.nelts, 1);
+        UNIT_SELECTOR(req, "SHELLID",
+                      "6F15E60A-6C7E-40A7-9E60-94EF51F2613E");
+        UNIT_EQ_UINT(req->options.nelts, 0);
+        UNIT_EQ_UINT(req->operation_timeout, 20000);
+        UNIT_CHECK(ngx_wsman_soap_is(req->payload, NS_SHELL, "Receive"));
+    }
+
+    if (unit_soap_parse_file(&t, "basic-05.xml", 60000) == NGX_OK) {
+        UNIT_EQ_STR(req->action, NGX_WSMAN_ACTION_DELETE);
+        UNIT_SELECTOR(req, "ShellId",
+                      "C7964521-FA0A-4AB3-8E09-D383A37B3135");
+        UNIT_CHECK(req->body != NULL);
+        UNIT_CHECK(req->payload == NULL);
+    }
+}
+
+
+static void
+unit_test_soap_hostile(void)
+{
+    double           elapsed;
+    unit_soap_t      t;
+    struct timespec  start, end;
+
+    static const char  xxe[] =
+        "<?xml version=\"1.0\"?>"
+        "<!DOCTYPE s:Envelope ["
+        "<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>"
+        ENV(HDR_OK, "<x>&xxe;</x>");
+
+    static const char  external_dtd[] =
+        "<?xml version=\"1.0\"?>"
+        "<!DOCTYPE s:Envelope SYSTEM \"http://127.0.0.1:1/evil.dtd\">"
+        ENV(HDR_OK, "");
+
+    static const char  laughs[] =
+        "<?xml version=\"1.0\"?>"
+        "<!DOCTYPE s:Envelope ["
+        "<!ENTITY l0 \"lol\">"
+        "<!ENTITY l1 \"&l0;&l0;&l0;&l0;&l0;&l0;&l0;&l0;&l0;&l0;\">"
+        "<!ENTITY l2 \"&l1;&l1;&l1;&l1;&l1;&l1;&l1;&l1;&l1;&l1;\">"
+        "<!ENTITY l3 \"&l2;&l2;&l2;&l2;&l2;&l2;&l2;&l2;&l2;&l2;\">"
+        "<!ENTITY l4 \"&l3;&l3;&l3;&l3;&l3;&l3;&l3;&l3;&l3;&l3;\">"
+        "<!ENTITY l5 \"&l4;&l4;&l4;&l4;&l4;&l4;&l4;&l4;&l4;&l4;\">"
+        "<!ENTITY l6 \"&l5;&l5;&l5;&l5;&l5;&l5;&l5;&l5;&l5;&l5;\">"
+        "<!ENTITY l7 \"&l6;&l6;&l6;&l6;&l6;&l6;&l6;&l6;&l6;&l6;\">"
+        "<!ENTITY l8 \"&l7;&l7;&l7;&l7;&l7;&l7;&l7;&l7;&l7;&l7;\">"
+        "<!ENTITY l9 \"&l8;&l8;&l8;&l8;&l8;&l8;&l8;&l8;&l8;&l8;\">"
+        "]>"
+        ENV(HDR_OK, "<x>&l9;</x>");
+
+    UNIT_SOAP_FAULT(&t, xxe, NGX_WSMAN_FAULT_MALFORMED);
+    UNIT_CHECK(t.fault.message.len > 0
+               && ngx_strstr(t.fault.message.data, "Document type") != NULL);
+    UNIT_CHECK(t.req.doc == NULL);
+
+    UNIT_SOAP_FAULT(&t, external_dtd, NGX_WSMAN_FAULT_MALFORMED);
+
+    /* even an empty declaration */
+    UNIT_SOAP_FAULT(&t, "<!DOCTYPE s:Envelope>" ENV(HDR_OK, ""),
+                    NGX_WSMAN_FAULT_MALFORMED);
+
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    UNIT_SOAP_FAULT(&t, laughs, NGX_WSMAN_FAULT_MALFORMED);
+    clock_gettime(CLOCK_MONOTONIC, &end);
+
+    elapsed = (end.tv_sec - start.tv_sec)
+              + (end.tv_nsec - start.tv_nsec) / 1e9;
+
+    if (!UNIT_CHECK(elapsed < 1.0)) {
+        printf("    billion laughs took %.3f s\n", elapsed);
+    }
+
+    /* without a DTD an entity reference is just an error */
+    UNIT_SOAP_FAULT(&t, ENV(HDR_OK, "<x>&xxe;</x>"),
+                    NGX_WSMAN_FAULT_MALFORMED);
+
+    /* the predefined and character references still work */
+    UNIT_SOAP_OK(&t, ENV("<a:Action>urn:&lt;&#x41;&amp;&gt;</a:Action>"
+                         HDR_MSGID, ""));
+    UNIT_EQ_STR(t.req.action, "urn:<A&>");
+}
+
+
+/* Envelope, Body, then "inner" nested elements in the Body */
+static void
+unit_soap_nested(unit_soap_t *t, ngx_uint_t inner, ngx_uint_t max_depth)
+{
+    u_char      *xml, *p;
+    ngx_uint_t   i;
+
+    static const char  head[] = "<s:Envelope" NS_DECL "><s:Header>"
+                                HDR_OK "</s:Header><s:Body>";
+    static const char  tail[] = "</s:Body></s:Envelope>";
+
+    xml = malloc(sizeof(head) + sizeof(tail) + inner * 7);
+    if (xml == NULL) {
+        abort();
+    }
+
+    p = ngx_cpymem(xml, head, sizeof(head) - 1);
+
+    for (i = 0; i < inner; i++) {
+        p = ngx_cpymem(p, "<x>", 3);
+    }
+
+    for (i = 0; i < inner; i++) {
+        p = ngx_cpymem(p, "</x>", 4);
+    }
+
+    p = ngx_cpymem(p, tail, sizeof(tail) - 1);
+
+    unit_soap_parse_len(t, xml, p - xml, 60000, max_depth);
+
+    free(xml);
+}
+
+
+static void
+unit_test_soap_depth(void)
+{
+    unit_soap_t  t;
+
+    /* depth = 2 (Envelope, Body) + inner */
+    unit_soap_nested(&t, NGX_WSMAN_SOAP_MAX_DEPTH - 2, 0);
+    UNIT_CHECK(t.rc == NGX_OK);
+
+    unit_soap_nested(&t, NGX_WSMAN_SOAP_MAX_DEPTH - 1, 0);
+    UNIT_CHECK(t.rc == NGX_DECLINED
+               && t.fault.id == NGX_WSMAN_FAULT_MALFORMED);
+
+    unit_soap_nested(&t, 98, 0);
+    UNIT_CHECK(t.rc == NGX_DECLINED
+               && t.fault.id == NGX_WSMAN_FAULT_MALFORMED);
+    UNIT_CHECK(t.fault.message.len > 0
+               && ngx_strstr(t.fault.message.data, "nested") != NULL);
+
+    unit_soap_nested(&t, 100000, 0);
+    UNIT_CHECK(t.rc == NGX_DECLINED
+               && t.fault.id == NGX_WSMAN_FAULT_MALFORMED);
+
+    /* the limit is configurable; a Header child is at depth 3 */
+    unit_soap_nested(&t, 8, 10);
+    UNIT_CHECK(t.rc == NGX_OK);
+
+    unit_soap_nested(&t, 9, 10);
+    UNIT_CHECK(t.rc == NGX_DECLINED
+               && t.fault.id == NGX_WSMAN_FAULT_MALFORMED);
+
+    unit_soap_nested(&t, 0, 2);
+    UNIT_CHECK(t.rc == NGX_DECLINED
+               && t.fault.id == NGX_WSMAN_FAULT_MALFORMED);
+}
+
+
+static void
+unit_test_soap_structure(void)
+{
+    unit_soap_t  t;
+
+    UNIT_SOAP_OK(&t, ENV(HDR_OK, ""));
+
+    /* comments and white space between the parts are fine */
+    UNIT_SOAP_OK(&t, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+                     "<s:Envelope" NS_DECL ">\n <!-- c -->\n"
+                     " <s:Header>\n  " HDR_OK "\n </s:Header>\n"
+                     " <s:Body/>\n</s:Envelope>\n");
+
+    /* prefixes are irrelevant, namespaces are */
+    UNIT_SOAP_OK(&t, "<Envelope xmlns=\"" NGX_WSMAN_NS_SOAP "\"><Header>"
+                     "<Action xmlns=\"" NGX_WSMAN_NS_WSA "\">urn:x</Action>"
+                     "<wsa:MessageID xmlns:wsa=\"" NGX_WSMAN_NS_WSA "\">"
+                     "uuid:2</wsa:MessageID></Header><Body/></Envelope>");
+    UNIT_EQ_STR(t.req.action, "urn:x");
+    UNIT_EQ_STR(t.req.message_id, "uuid:2");
+
+    UNIT_SOAP_FAULT(&t, "<s:Envelope xmlns:s=\""
+                        "http://schemas.xmlsoap.org/soap/envelope/\">"
+                        "<s:Header>" HDR_OK "</s:Header><s:Body/>"
+                        "</s:Envelope>",
+                    NGX_WSMAN_FAULT_VERSION_MISMATCH);
+
+    UNIT_SOAP_FAULT(&t, "<Envelope><Body/></Envelope>",
+                    NGX_WSMAN_FAULT_VERSION_MISMATCH);
+
+    UNIT_SOAP_FAULT(&t, "<s:Body" NS_DECL "/>", NGX_WSMAN_FAULT_MALFORMED);
+    UNIT_SOAP_FAULT(&t, "<hello/>", NGX_WSMAN_FAULT_MALFORMED);
+
+    /* no Body, two Bodies, two Headers, Header after Body, strangers */
+    UNIT_SOAP_FAULT(&t, "<s:Envelope" NS_DECL "><s:Header>" HDR_OK
+                        "</s:Header></s:Envelope>",
+                    NGX_WSMAN_FAULT_MALFORMED);
+    UNIT_SOAP_FAULT(&t, "<s:Envelope" NS_DECL "/>",
+                    NGX_WSMAN_FAULT_MALFORMED);
+    UNIT_SOAP_FAULT(&t, "<s:Envelope" NS_DECL "><s:Header>" HDR_OK
+                        "</s:Header><s:Body/><s:Body/></s:Envelope>",
+                    NGX_WSMAN_FAULT_MALFORMED);
+    UNIT_SOAP_FAULT(&t, "<s:Envelope" NS_DECL "><s:Header/><s:Header>"
+                        HDR_OK "</s:Header><s:Body/></s:Envelope>",
+                    NGX_WSMAN_FAULT_MALFORMED);
+    UNIT_SOAP_FAULT(&t, "<s:Envelope" NS_DECL "><s:Body/><s:Header>"
+                        HDR_OK "</s:Header></s:Envelope>",
+                    NGX_WSMAN_FAULT_MALFORMED);
+    UNIT_SOAP_FAULT(&t, "<s:Envelope" NS_DECL "><s:Header>" HDR_OK
+                        "</s:Header><s:Body/><s:Trailer/></s:Envelope>",
+                    NGX_WSMAN_FAULT_MALFORMED);
+    UNIT_SOAP_FAULT(&t, "<s:Envelope" NS_DECL "><s:Header>" HDR_OK
+                        "</s:Header><x:Body xmlns:x=\"urn:x\"/>"
+                        "</s:Envelope>",
+                    NGX_WSMAN_FAULT_MALFORMED);
+
+    /* not well-formed: logged with the line, faulted as malformed */
+    unit_log_reset();
+    UNIT_SOAP_FAULT(&t, "<s:Envelope" NS_DECL "><s:Header>" HDR_OK
+                        "</s:Header>\n<s:Body></s:Bod></s:Envelope>",
+                    NGX_WSMAN_FAULT_MALFORMED);
+    UNIT_CHECK(unit_log_contains("wsman: malformed XML at line 2: "));
+
+    UNIT_SOAP_FAULT(&t, "<s:Envelope" NS_DECL "><s:Body>",
+                    NGX_WSMAN_FAULT_MALFORMED);
+    UNIT_SOAP_FAULT(&t, "not xml at all", NGX_WSMAN_FAULT_MALFORMED);
+    UNIT_SOAP_FAULT(&t, ENV(HDR_OK, "") "<trailing/>",
+                    NGX_WSMAN_FAULT_MALFORMED);
+    UNIT_SOAP_FAULT(&t, "<s:Envelope" NS_DECL " a=\"1\" a=\"2\"><s:Body/>"
+                        "</s:Envelope>",
+                    NGX_WSMAN_FAULT_MALFORMED);
+    UNIT_SOAP_FAULT(&t, "<s:Envelope><s:Body/></s:Envelope>",
+                    NGX_WSMAN_FAULT_MALFORMED);        /* unbound prefix */
+
+    unit_soap_parse_len(&t, (const u_char *) "", 0, 60000, 0);
+    UNIT_CHECK(t.rc == NGX_DECLINED
+               && t.fault.id == NGX_WSMAN_FAULT_MALFORMED);
+
+    /* the length counts, not a NUL */
+    unit_soap_parse_len(&t, (const u_char *) ENV(HDR_OK, ""),
+                        sizeof(ENV(HDR_OK, "")) - 2, 60000, 0);
+    UNIT_CHECK(t.rc == NGX_DECLINED
+               && t.fault.id == NGX_WSMAN_FAULT_MALFORMED);
+}
+
+
+static void
+unit_test_soap_headers(void)
+{
+    unit_soap_t  t;
+
+    /* mustUnderstand on a header nobody knows */
+    UNIT_SOAP_FAULT(&t, ENV(HDR_OK "<x:Foo xmlns:x=\"urn:foo\""
+                            " mustUnderstand=\"true\"/>", ""),
+                    NGX_WSMAN_FAULT_MUST_UNDERSTAND);
+    UNIT_EQ_STR(t.fault.message, "Foo");
+
+    UNIT_SOAP_FAULT(&t, ENV(HDR_OK "<x:Foo xmlns:x=\"urn:foo\""
+                            " s:mustUnderstand=\"1\"/>", ""),
+                    NGX_WSMAN_FAULT_MUST_UNDERSTAND);
+    UNIT_SOAP_FAULT(&t, ENV(HDR_OK "<x:Foo xmlns:x=\"urn:foo\""
+                            " s:mustUnderstand=\"true\"/>", ""),
+                    NGX_WSMAN_FAULT_MUST_UNDERSTAND);
+    UNIT_SOAP_FAULT(&t, ENV(HDR_OK "<w:Bogus mustUnderstand=\"1\"/>", ""),
+                    NGX_WSMAN_FAULT_MUST_UNDERSTAND);
+
+    UNIT_SOAP_OK(&t, ENV(HDR_OK "<x:Foo xmlns:x=\"urn:foo\""
+                         " mustUnderstand=\"false\"/>", ""));
+    UNIT_SOAP_OK(&t, ENV(HDR_OK "<x:Foo xmlns:x=\"urn:foo\""
+                         " s:mustUnderstand=\"0\"/>", ""));
+    UNIT_SOAP_OK(&t, ENV(HDR_OK "<x:Foo xmlns:x=\"urn:foo\"/>", ""));
+    UNIT_SOAP_OK(&t, ENV(HDR_OK "<x:Foo xmlns:x=\"urn:foo\""
+                         " x:mustUnderstand=\"true\">text</x:Foo>", ""));
+
+    /* understood headers may well be marked */
+    UNIT_SOAP_OK(&t, ENV("<a:Action s:mustUnderstand=\"true\">urn:a"
+                         "</a:Action>" HDR_MSGID, ""));
+
+    /* each known header at most once */
+    UNIT_SOAP_FAULT(&t, ENV(HDR_OK HDR_ACTION, ""),
+                    NGX_WSMAN_FAULT_INVALID_HEADER);
+    UNIT_SOAP_FAULT(&t, ENV(HDR_OK HDR_MSGID, ""),
+                    NGX_WSMAN_FAULT_INVALID_HEADER);
+    UNIT_SOAP_FAULT(&t, ENV(HDR_OK "<w:ResourceURI>urn:a</w:ResourceURI>"
+                            "<w:ResourceURI>urn:b</w:ResourceURI>", ""),
+                    NGX_WSMAN_FAULT_INVALID_HEADER);
+
+    /* Action and MessageID are required, except for Identify */
+    UNIT_SOAP_FAULT(&t, ENV(HDR_MSGID, ""), NGX_WSMAN_FAULT_HEADER_REQUIRED);
+    UNIT_SOAP_FAULT(&t, ENV(HDR_ACTION, ""), NGX_WSMAN_FAULT_HEADER_REQUIRED);
+    UNIT_SOAP_FAULT(&t, ENV("<a:Action> \n </a:Action>" HDR_MSGID, ""),
+                    NGX_WSMAN_FAULT_HEADER_REQUIRED);
+    UNIT_SOAP_FAULT(&t, ENV("<a:Action/>" HDR_MSGID, ""),
+                    NGX_WSMAN_FAULT_HEADER_REQUIRED);
+    UNIT_SOAP_FAULT(&t, "<s:Envelope" NS_DECL "><s:Body/></s:Envelope>",
+                    NGX_WSMAN_FAULT_HEADER_REQUIRED);
+
+    UNIT_SOAP_OK(&t, "<s:Envelope" NS_DECL "><s:Body>" IDENTIFY
+                     "</s:Body></s:Envelope>");
+    UNIT_CHECK(t.req.identify);
+    UNIT_EQ_UINT(t.req.action.len, 0);
+    UNIT_CHECK(ngx_wsman_soap_is(t.req.payload, NGX_WSMAN_NS_WSMID,
+                                 "Identify"));
+
+    UNIT_SOAP_OK(&t, ENV("", IDENTIFY));
+    UNIT_CHECK(t.req.identify);
+
+    UNIT_SOAP_OK(&t, ENV(HDR_OK, "<x/>"));
+    UNIT_CHECK(!t.req.identify);
+
+    /* an Identify in another namespace is no Identify */
+    UNIT_SOAP_FAULT(&t, ENV("", "<i:Identify xmlns:i=\"urn:bogus\"/>"),
+                    NGX_WSMAN_FAULT_HEADER_REQUIRED);
+
+    /* an Action outside WS-Addressing is not the Action */
+    UNIT_SOAP_FAULT(&t, "<s:Envelope xmlns:s=\"" NGX_WSMAN_NS_SOAP "\""
+                        " xmlns:a=\"urn:bogus\" xmlns:b=\""
+                        NGX_WSMAN_NS_WSA "\"><s:Header>"
+                        "<a:Action>" NGX_WSMAN_ACTION_GET "</a:Action>"
+                        "<b:MessageID>uuid:3</b:MessageID></s:Header>"
+                        "<s:Body/></s:Envelope>",
+                    NGX_WSMAN_FAULT_HEADER_REQUIRED);
+    UNIT_EQ_UINT(t.req.action.len, 0);
+
+    UNIT_SOAP_FAULT(&t, "<s:Envelope xmlns:s=\"" NGX_WSMAN_NS_SOAP "\""
+                        " xmlns:a=\"urn:bogus\" xmlns:b=\""
+                        NGX_WSMAN_NS_WSA "\"><s:Header>"
+                        "<a:Action mustUnderstand=\"true\">"
+                        NGX_WSMAN_ACTION_GET "</a:Action>"
+                        "<b:MessageID>uuid:3</b:MessageID></s:Header>"
+                        "<s:Body/></s:Envelope>",
+                    NGX_WSMAN_FAULT_MUST_UNDERSTAND);
+
+    /* values are trimmed and unescaped */
+    UNIT_SOAP_OK(&t, ENV("<a:Action>\n\t " NGX_WSMAN_ACTION_PUT " \r\n"
+                         "</a:Action>" HDR_MSGID
+                         "<a:To> http://h:5985/wsman </a:To>"
+                         "<a:ReplyTo><a:Address>urn:&amp;me</a:Address>"
+                         "</a:ReplyTo>"
+                         "<a:From><a:Address>ignored</a:Address></a:From>"
+                         "<w:Locale xml:lang=\"de-DE\"/>"
+                         "<p:DataLocale xml:lang=\"fr-FR\"/>"
+                         "<p:SessionId>uuid:x</p:SessionId>", ""));
+    UNIT_EQ_STR(t.req.action, NGX_WSMAN_ACTION_PUT);
+    UNIT_EQ_STR(t.req.to, "http://h:5985/wsman");
+    UNIT_EQ_STR(t.req.reply_to, "urn:&me");
+    UNIT_EQ_STR(t.req.locale, "de-DE");
+    UNIT_EQ_STR(t.req.data_locale, "fr-FR");
+    UNIT_EQ_UINT(t.req.operation_timeout, 60000);       /* not sent */
+    UNIT_EQ_UINT(t.req.max_envelope_size, 0);           /* not sent */
+
+    /* a lang attribute outside the xml: namespace is not the locale */
+    UNIT_SOAP_OK(&t, ENV(HDR_OK "<w:Locale lang=\"de-DE\"/>", ""));
+    UNIT_EQ_UINT(t.req.locale.len, 0);
+}
+
+
+static void
+unit_test_soap_timeout(void)
+{
+    unit_soap_t              t;
+    ngx_wsman_soap_limits_t  limits;
+
+    UNIT_SOAP_OK(&t, ENV(HDR_OK "<w:OperationTimeout>PT20S"
+                         "</w:OperationTimeout>", ""));
+    UNIT_EQ_UINT(t.req.operation_timeout, 20000);
+
+    UNIT_SOAP_OK(&t, ENV(HDR_OK "<w:OperationTimeout> PT0.5S "
+                         "</w:OperationTimeout>", ""));
+    UNIT_EQ_UINT(t.req.operation_timeout, 500);
+
+    /* larger than MaxTimeoutms: MaxTimeoutms */
+    UNIT_SOAP_OK(&t, ENV(HDR_OK "<w:OperationTimeout>PT1H"
+                         "</w:OperationTimeout>", ""));
+    UNIT_EQ_UINT(t.req.operation_timeout, 60000);
+
+    UNIT_SOAP_OK(&t, ENV(HDR_OK "<w:OperationTimeout>P999999999Y"
+                         "</w:OperationTimeout>", ""));
+    UNIT_EQ_UINT(t.req.operation_timeout, 60000);
+
+    UNIT_SOAP_FAULT(&t, ENV(HDR_OK "<w:OperationTimeout>garbage"
+                            "</w:OperationTimeout>", ""),
+                    NGX_WSMAN_FAULT_INVALID_HEADER);
+    UNIT_SOAP_FAULT(&t, ENV(HDR_OK "<w:OperationTimeout>PT0S"
+                            "</w:OperationTimeout>", ""),
+                    NGX_WSMAN_FAULT_INVALID_HEADER);
+    UNIT_SOAP_FAULT(&t, ENV(HDR_OK "<w:OperationTimeout/>", ""),
+                    NGX_WSMAN_FAULT_INVALID_HEADER);
+    UNIT_SOAP_FAULT(&t, ENV(HDR_OK "<w:OperationTimeout>60"
+                            "</w:OperationTimeout>", ""),
+                    NGX_WSMAN_FAULT_INVALID_HEADER);
+
+    /* no cap configured: the client's value */
+    limits.max_depth = 0;
+    limits.max_timeout = 0;
+
+    t.rc = ngx_wsman_soap_parse(unit_pool, &unit_log,
+                                (const u_char *) ENV(HDR_OK
+                                "<w:OperationTimeout>P1D"
+                                "</w:OperationTimeout>", ""),
+                                sizeof(ENV(HDR_OK "<w:OperationTimeout>P1D"
+                                           "</w:OperationTimeout>", ""))
+                                - 1,
+                                &limits, &t.req, &t.fault);
+    UNIT_CHECK(t.rc == NGX_OK);
+    UNIT_EQ_UINT(t.req.operation_timeout, 86400000);
+}
+
+
+static void
+unit_test_soap_envelope_size(void)
+{
+    unit_soap_t  t;
+
+    UNIT_SOAP_OK(&t, ENV(HDR_OK "<w:MaxEnvelopeSize mustUnderstand=\"true\">"
+                         "153600</w:MaxEnvelopeSize>", ""));
+    UNIT_EQ_UINT(t.req.max_envelope_size, 153600);
+
+    UNIT_SOAP_OK(&t, ENV(HDR_OK "<w:MaxEnvelopeSize> 8192 "
+                         "</w:MaxEnvelopeSize>", ""));
+    UNIT_EQ_UINT(t.req.max_envelope_size, 8192);
+
+    UNIT_SOAP_OK(&t, ENV(HDR_OK "<w:MaxEnvelopeSize>4294967295"
+                         "</w:MaxEnvelopeSize>", ""));
+    UNIT_EQ_UINT(t.req.max_envelope_size, 4294967295U);
+
+    UNIT_SOAP_FAULT(&t, ENV(HDR_OK "<w:MaxEnvelopeSize>100"
+                            "</w:MaxEnvelopeSize>", ""),
+                    NGX_WSMAN_FAULT_ENCODING_LIMIT);
+    UNIT_SOAP_FAULT(&t, ENV(HDR_OK "<w:MaxEnvelopeSize>8191"
+                            "</w:MaxEnvelopeSize>", ""),
+                    NGX_WSMAN_FAULT_ENCODING_LIMIT);
+    UNIT_SOAP_FAULT(&t, ENV(HDR_OK "<w:MaxEnvelopeSize>0"
+                            "</w:MaxEnvelopeSize>", ""),
+                    NGX_WSMAN_FAULT_ENCODING_LIMIT);
+
+    UNIT_SOAP_FAULT(&t, ENV(HDR_OK "<w:MaxEnvelopeSize>abc"
+                            "</w:MaxEnvelopeSize>", ""),
+                    NGX_WSMAN_FAULT_INVALID_HEADER);
+    UNIT_SOAP_FAULT(&t, ENV(HDR_OK "<w:MaxEnvelopeSize/>", ""),
+                    NGX_WSMAN_FAULT_INVALID_HEADER);
+    UNIT_SOAP_FAULT(&t, ENV(HDR_OK "<w:MaxEnvelopeSize>-9000"
+                            "</w:MaxEnvelopeSize>", ""),
+                    NGX_WSMAN_FAULT_INVALID_HEADER);
+    UNIT_SOAP_FAULT(&t, ENV(HDR_OK "<w:MaxEnvelopeSize>1 53600"
+                            "</w:MaxEnvelopeSize>", ""),
+                    NGX_WSMAN_FAULT_INVALID_HEADER);
+    UNIT_SOAP_FAULT(&t, ENV(HDR_OK "<w:MaxEnvelopeSize>"
+                            "99999999999999999999999999"
+                            "</w:MaxEnvelopeSize>", ""),
+                    NGX_WSMAN_FAULT_INVALID_HEADER);
+}
+
+
+static void
+unit_test_soap_selectors(void)
+{
+    unit_soap_t        t;
+    ngx_wsman_pair_t  *pair;
+
+    UNIT_SOAP_OK(&t, ENV(HDR_OK "<w:SelectorSet>"
+                         "<w:Selector Name=\"ShellId\"> abc </w:Selector>"
+                         "<w:Selector Name=\"Other\">x&amp;y</w:Selector>"
+                         "<w:Selector Name=\"Empty\"/>"
+                         "</w:SelectorSet>", ""));
+    UNIT_EQ_UINT(t.req.selectors.nelts, 3);
+    UNIT_SELECTOR(&t.req, "SHELLID", "abc");
+    UNIT_SELECTOR(&t.req, "other", "x&y");
+    UNIT_SELECTOR(&t.req, "Empty", "");
+
+    /* the same name twice, in another case */
+    UNIT_SOAP_FAULT(&t, ENV(HDR_OK "<w:SelectorSet>"
+                            "<w:Selector Name=\"ShellId\">a</w:Selector>"
+                            "<w:Selector Name=\"SHELLID\">b</w:Selector>"
+                            "</w:SelectorSet>", ""),
+                    NGX_WSMAN_FAULT_INVALID_SELECTORS);
+    UNIT_EQ_STR(t.fault.detail, NGX_WSMAN_FAULT_DETAIL "DuplicateSelectors");
+
+    UNIT_SOAP_FAULT(&t, ENV(HDR_OK "<w:SelectorSet>"
+                            "<w:Selector>a</w:Selector>"
+                            "</w:SelectorSet>", ""),
+                    NGX_WSMAN_FAULT_INVALID_SELECTORS);
+    UNIT_SOAP_FAULT(&t, ENV(HDR_OK "<w:SelectorSet>"
+                            "<w:Selector Name=\" \">a</w:Selector>"
+                            "</w:SelectorSet>", ""),
+                    NGX_WSMAN_FAULT_INVALID_SELECTORS);
+    UNIT_SOAP_FAULT(&t, ENV(HDR_OK "<w:SelectorSet>"
+                            "<w:Option Name=\"a\">a</w:Option>"
+                            "</w:SelectorSet>", ""),
+                    NGX_WSMAN_FAULT_INVALID_SELECTORS);
+    UNIT_SOAP_FAULT(&t, ENV(HDR_OK "<w:SelectorSet>"
+                            "<x:Selector xmlns:x=\"urn:x\" Name=\"a\">a"
+                            "</x:Selector></w:SelectorSet>", ""),
+                    NGX_WSMAN_FAULT_INVALID_SELECTORS);
+
+    /* a Name in some namespace is not the Name attribute */
+    UNIT_SOAP_FAULT(&t, ENV(HDR_OK "<w:SelectorSet>"
+                            "<w:Selector w:Name=\"a\">a</w:Selector>"
+                            "</w:SelectorSet>", ""),
+                    NGX_WSMAN_FAULT_INVALID_SELECTORS);
+
+    /* many selectors: the array grows */
+    UNIT_SOAP_OK(&t, ENV(HDR_OK "<w:SelectorSet>"
+                         "<w:Selector Name=\"s1\">1</w:Selector>"
+                         "<w:Selector Name=\"s2\">2</w:Selector>"
+                         "<w:Selector Name=\"s3\">3</w:Selector>"
+                         "<w:Selector Name=\"s4\">4</w:Selector>"
+                         "<w:Selector Name=\"s5\">5</w:Selector>"
+                         "<w:Selector Name=\"s6\">6</w:Selector>"
+                         "<w:Selector Name=\"s7\">7</w:Selector>"
+                         "<w:Selector Name=\"s8\">8</w:Selector>"
+                         "<w:Selector Name=\"s9\">9</w:Selector>"
+                         "</w:SelectorSet>", ""));
+    UNIT_EQ_UINT(t.req.selectors.nelts, 9);
+    UNIT_SELECTOR(&t.req, "S1", "1");
+    UNIT_SELECTOR(&t.req, "S5", "5");
+    UNIT_SELECTOR(&t.req, "S9", "9");
+
+    pair = t.req.selectors.elts;
+    UNIT_EQ_STR(pair[8].name, "s9");
+}
+
+
+static void
+unit_test_soap_options(void)
+{
+    unit_soap_t        t;
+    ngx_wsman_pair_t  *pair;
+
+    UNIT_SOAP_OK(&t, ENV(HDR_OK "<w:OptionSet mustUnderstand=\"true\">"
+                         "<w:Option Name=\"a\" MustComply=\"true\">1"
+                         "</w:Option>"
+                         "<w:Option Name=\"b\" MustComply=\"1\">2</w:Option>"
+                         "<w:Option Name=\"c\" MustComply=\"false\">3"
+                         "</w:Option>"
+                         "<w:Option Name=\"d\">4</w:Option>"
+                         "<x:Other xmlns:x=\"urn:x\" Name=\"e\">5</x:Other>"
+                         "</w:OptionSet>", ""));
+    UNIT_CHECK(t.req.options_must_understand);
+    UNIT_EQ_UINT(t.req.options.nelts, 4);
+
+    pair = t.req.options.elts;
+
+    if (t.req.options.nelts == 4) {
+        UNIT_CHECK(pair[0].must_understand);
+        UNIT_CHECK(pair[1].must_understand);
+        UNIT_CHECK(!pair[2].must_understand);
+        UNIT_CHECK(!pair[3].must_understand);
+    }
+
+    UNIT_OPTION(&t.req, "D", "4");
+    UNIT_CHECK(ngx_wsman_soap_option(&t.req, "e") == NULL);
+
+    UNIT_SOAP_OK(&t, ENV(HDR_OK "<w:OptionSet s:mustUnderstand=\"1\">"
+                         "<w:Option Name=\"WSMAN_CMDSHELL_OPTION_KEEPALIVE\">"
+                         "True</w:Option></w:OptionSet>", ""));
+    UNIT_CHECK(t.req.options_must_understand);
+    UNIT_OPTION(&t.req, "WSMAN_CMDSHELL_OPTION_KEEPALIVE", "True");
+
+    UNIT_SOAP_OK(&t, ENV(HDR_OK "<w:OptionSet mustUnderstand=\"false\">"
+                         "<w:Option Name=\"a\">1</w:Option>"
+                         "</w:OptionSet>", ""));
+    UNIT_CHECK(!t.req.options_must_understand);
+
+    UNIT_SOAP_FAULT(&t, ENV(HDR_OK "<w:OptionSet>"
+                            "<w:Option>1</w:Option></w:OptionSet>", ""),
+                    NGX_WSMAN_FAULT_INVALID_OPTIONS);
+}
+
+
+/* running out of pool memory anywhere is NGX_ERROR, never a crash, a
+ * leak or a fault */
+static void
+unit_test_soap_nomem(void)
+{
+    u_char       *data;
+    size_t        len;
+    ngx_int_t     n;
+    unit_soap_t   t;
+
+    data = unit_read_file("winrmcp-02.xml", &len);
+    if (!UNIT_CHECK(data != NULL)) {
+        return;
+    }
+
+    for (n = 0; n < 200; n++) {
+        unit_alloc_fail_after(n);
+        unit_soap_parse_len(&t, data, len, 60000, 0);
+        unit_alloc_fail_after(-1);
+
+        if (!UNIT_CHECK(t.rc == NGX_ERROR || t.rc == NGX_OK)) {
+            printf("    failing allocation %d: rc %d\n", (int) n,
+                   (int) t.rc);
+        }
+
+        if (t.rc == NGX_OK) {
+            break;
+        }
+    }
+
+    /* that it did succeed in the end shows the loop covered every
+     * allocation of the parse */
+    UNIT_CHECK(t.rc == NGX_OK && n > 5);
+    UNIT_SELECTOR(&t.req, "ShellId", "17BC9216-ADFE-4C4D-92E2-B630AB7F7C4F");
+}
+
+
+static void
+unit_test_soap_write_head(void)
+{
+    u_char           *text;
+    size_t            len;
+    xmlDocPtr         doc;
+    ngx_wsman_xml_t   x;
+
+    ngx_wsman_xml_init(&x, unit_pool, 0);
+    ngx_wsman_soap_write_head(&x, NULL, NULL);
+    ngx_wsman_xml_literal(&x, "<w:X/>");
+    ngx_wsman_soap_write_tail(&x);
+
+    if (!UNIT_CHECK(ngx_wsman_xml_chain(&x) != NULL)) {
+        return;
+    }
+
+    text = unit_chain_flatten(ngx_wsman_xml_chain(&x), &len);
+
+    UNIT_CHECK(ngx_strstr(text, "<s:Header></s:Header><s:Body><w:X/>"
+                                "</s:Body></s:Envelope>") != NULL);
+    UNIT_CHECK(ngx_strstr(text, "Action") == NULL);
+
+    doc = xmlReadMemory((char *) text, (int) len, "head.xml", NULL, 0);
+    UNIT_CHECK(doc != NULL);
+    xmlFreeDoc(doc);
+
+    free(text);
+}
+
+
+void
+unit_test_soap(void)
+{
+    unit_pool = ngx_create_pool(4096, &unit_log);
+    if (unit_pool == NULL) {
+        abort();
+    }
+
+    ngx_wsman_soap_init();
+
+    unit_test_soap_pywinrm_create();
+    unit_test_soap_go_create();
+    unit_test_soap_winrmcp_command();
+    unit_test_soap_receive_delete();
+    unit_test_soap_hostile();
+    unit_test_soap_depth();
+    unit_test_soap_structure();
+    unit_test_soap_headers();
+    unit_test_soap_timeout();
+    unit_test_soap_envelope_size();
+    unit_test_soap_selectors();
+    unit_test_soap_options();
+    unit_test_soap_nomem();
+    unit_test_soap_write_head();
+
+    ngx_destroy_pool(unit_pool);
+}
