@@ -7,6 +7,7 @@
 #include "ngx_wsman.h"
 #include "ngx_wsman_auth.h"
 #include "ngx_wsman_dispatch.h"
+#include "ngx_wsman_log.h"
 #include "ngx_wsman_soap.h"
 
 
@@ -31,6 +32,7 @@ static ngx_int_t ngx_wsman_process(ngx_http_request_t *r,
     ngx_wsman_ctx_t *ctx);
 static ngx_int_t ngx_wsman_is_anonymous_identify(ngx_http_request_t *r);
 static ngx_int_t ngx_wsman_content_type_ok(ngx_http_request_t *r);
+static ngx_int_t ngx_wsman_unsupported_type(ngx_http_request_t *r);
 static ngx_int_t ngx_wsman_read_body(ngx_http_request_t *r, ngx_str_t *body);
 static void ngx_wsman_call_init(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx);
 static void ngx_wsman_call_done(ngx_wsman_call_t *call, ngx_int_t rc);
@@ -230,13 +232,9 @@ ngx_wsman_handler(ngx_http_request_t *r)
         }
     }
 
-    if ((r->headers_in.content_length_n > 0 || r->headers_in.chunked)
-        && !ngx_wsman_content_type_ok(r))
-    {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "wsman: unsupported Content-Type from %V",
-                      &r->connection->addr_text);
-        return NGX_HTTP_UNSUPPORTED_MEDIA_TYPE;
+    /* chunked bodies are checked once read: an empty one needs no type */
+    if (r->headers_in.content_length_n > 0 && !ngx_wsman_content_type_ok(r)) {
+        return ngx_wsman_unsupported_type(r);
     }
 
     /* refuse what is known to be too large before reading any of it */
@@ -293,6 +291,10 @@ ngx_wsman_process(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
         return ngx_wsman_send_fault(r, ctx, NGX_WSMAN_FAULT_ENCODING_LIMIT,
                                     "The request is larger than "
                                     "MaxEnvelopeSizekb.");
+    }
+
+    if (body.len && !ngx_wsman_content_type_ok(r)) {
+        return ngx_wsman_unsupported_type(r);
     }
 
     /* clients finish authentication with an empty POST (pywinrm, pypsrp) */
@@ -379,6 +381,17 @@ ngx_wsman_is_anonymous_identify(ngx_http_request_t *r)
                                       h[i].value.len) == 0;
         }
     }
+}
+
+
+static ngx_int_t
+ngx_wsman_unsupported_type(ngx_http_request_t *r)
+{
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "wsman: unsupported Content-Type from %V",
+                  &r->connection->addr_text);
+
+    return NGX_HTTP_UNSUPPORTED_MEDIA_TYPE;
 }
 
 
@@ -597,10 +610,12 @@ ngx_wsman_send_response(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "wsman: fault %V for action \"%V\" resource \"%V\" "
                   "user \"%V\" from %V%s%V",
-                  &ctx->fault, &ctx->action, &ctx->resource_uri,
-                  &ctx->identity.user, &r->connection->addr_text,
+                  &ctx->fault, ngx_wsman_log_escape(r->pool, &ctx->action),
+                  ngx_wsman_log_escape(r->pool, &ctx->resource_uri),
+                  ngx_wsman_log_escape(r->pool, &ctx->identity.user),
+                  &r->connection->addr_text,
                   call->fault.message.len ? ": " : "",
-                  &call->fault.message);
+                  ngx_wsman_log_escape(r->pool, &call->fault.message));
 
     ngx_wsman_fault_write(&x, &call->fault, &ctx->req.message_id, NULL);
 
@@ -814,6 +829,18 @@ ngx_wsman_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (clcf->client_body_buffer_size < conf->max_envelope_size) {
         clcf->client_body_buffer_size = conf->max_envelope_size;
+    }
+
+    /*
+     * nginx answers 413 for bodies above client_max_body_size before our
+     * handler runs.  Leave room above the envelope limit, so that clients
+     * over it get the w:EncodingLimit fault (after authentication), while
+     * the amount nginx reads stays bounded.
+     */
+    if (clcf->client_max_body_size != 0
+        && clcf->client_max_body_size < 2 * (off_t) conf->max_envelope_size)
+    {
+        clcf->client_max_body_size = 2 * (off_t) conf->max_envelope_size;
     }
 
     return NGX_CONF_OK;

@@ -89,7 +89,8 @@ typedef struct {
     ngx_array_t                selectors;       /* ngx_wsman_pair_t */
     ngx_array_t                options;         /* ngx_wsman_pair_t */
 
-    ngx_msec_t                 operation_timeout;  /* 0: not sent */
+    ngx_msec_t                 operation_timeout;  /* capped; default
+                                                      MaxTimeoutms */
     size_t                     max_envelope_size;  /* 0: not sent */
 
     xmlDocPtr                  doc;

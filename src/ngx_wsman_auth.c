@@ -4,6 +4,7 @@
  */
 
 #include "ngx_wsman_auth.h"
+#include "ngx_wsman_log.h"
 
 
 typedef struct {
@@ -225,7 +226,8 @@ ngx_wsman_auth_basic(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
                       "wsman: Basic authentication of user \"%V\" from %V "
                       "refused: unencrypted HTTP is not allowed "
                       "(wsman_allow_unencrypted off)",
-                      &user, &r->connection->addr_text);
+                      ngx_wsman_log_escape(r->pool, &user),
+                      &r->connection->addr_text);
         return NGX_DECLINED;
     }
 
@@ -235,7 +237,8 @@ ngx_wsman_auth_basic(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     if (rc == NGX_DECLINED) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "wsman: Basic authentication of user \"%V\" from %V "
-                      "failed", &user, &r->connection->addr_text);
+                      "failed", ngx_wsman_log_escape(r->pool, &user),
+                      &r->connection->addr_text);
     }
 
     return rc;

@@ -359,6 +359,27 @@ ngx_wsman_soap_is(xmlNodePtr node, const char *ns, const char *name)
 }
 
 
+/* SOAP 1.2 forbids processing instructions anywhere in a message */
+static ngx_int_t
+ngx_wsman_soap_has_pi(xmlNodePtr node)
+{
+    for ( /* void */ ; node; node = node->next) {
+
+        if (node->type == XML_PI_NODE) {
+            return 1;
+        }
+
+        if (node->type == XML_ELEMENT_NODE
+            && ngx_wsman_soap_has_pi(node->children))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 static xmlNodePtr
 ngx_wsman_soap_first_element(xmlNodePtr node)
 {
@@ -397,9 +418,18 @@ ngx_wsman_soap_envelope(ngx_pool_t *pool, ngx_wsman_soap_limits_t *limits,
     header = NULL;
 
     /* Envelope: optional Header, then Body, nothing else */
+    if (ngx_wsman_soap_has_pi(req->doc->children)) {
+        return ngx_wsman_soap_fail(fault, NGX_WSMAN_FAULT_MALFORMED,
+                                   "Processing instructions are not allowed "
+                                   "in SOAP messages.");
+    }
+
     for (node = root->children; node; node = node->next) {
 
-        if (node->type == XML_TEXT_NODE || node->type == XML_COMMENT_NODE) {
+        if (node->type == XML_COMMENT_NODE
+            || (node->type == XML_TEXT_NODE
+                && xmlIsBlankNode(node)))
+        {
             continue;
         }
 
@@ -515,6 +545,31 @@ ngx_wsman_soap_headers(ngx_pool_t *pool, ngx_wsman_soap_limits_t *limits,
 }
 
 
+/* xs:boolean true: "true" or "1", surrounding white space allowed */
+static ngx_int_t
+ngx_wsman_soap_is_true(const xmlChar *value)
+{
+    size_t  len;
+
+    while (*value == ' ' || *value == '\t' || *value == '\r'
+           || *value == '\n')
+    {
+        value++;
+    }
+
+    len = ngx_strlen(value);
+
+    while (len && (value[len - 1] == ' ' || value[len - 1] == '\t'
+                   || value[len - 1] == '\r' || value[len - 1] == '\n'))
+    {
+        len--;
+    }
+
+    return (len == 4 && ngx_strncmp(value, "true", 4) == 0)
+           || (len == 1 && value[0] == '1');
+}
+
+
 /* mustUnderstand may be qualified (pypsrp) or not (pywinrm, Go) */
 static ngx_int_t
 ngx_wsman_soap_must_understand(xmlNodePtr node)
@@ -536,10 +591,7 @@ ngx_wsman_soap_must_understand(xmlNodePtr node)
 
         return attr->children != NULL
                && attr->children->type == XML_TEXT_NODE
-               && (xmlStrEqual(attr->children->content,
-                               (const xmlChar *) "true")
-                   || xmlStrEqual(attr->children->content,
-                                  (const xmlChar *) "1"));
+               && ngx_wsman_soap_is_true(attr->children->content);
     }
 
     return 0;
@@ -722,12 +774,17 @@ ngx_wsman_soap_header_max_envelope(ngx_pool_t *pool,
     n = 0;
 
     for (i = 0; i < text.len; i++) {
-        if (text.data[i] < '0' || text.data[i] > '9' || n > 0xffffffff) {
+        if (text.data[i] < '0' || text.data[i] > '9') {
             return ngx_wsman_soap_fail(fault, NGX_WSMAN_FAULT_INVALID_HEADER,
                                        "w:MaxEnvelopeSize is not a number.");
         }
 
         n = n * 10 + (text.data[i] - '0');
+
+        if (n > 0xffffffff) {
+            return ngx_wsman_soap_fail(fault, NGX_WSMAN_FAULT_INVALID_HEADER,
+                                       "w:MaxEnvelopeSize is out of range.");
+        }
     }
 
     if (text.len == 0) {

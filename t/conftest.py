@@ -22,8 +22,8 @@ sys.path.insert(0, str(HERE))
 import wsman_helpers as H  # noqa: E402
 
 NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
-SO = os.environ.get("WSMAN_SO",
-                    str(HERE.parent / "build" / "ngx_wsman_module.so"))
+SO = os.path.abspath(os.environ.get("WSMAN_SO",
+                    str(HERE.parent / "build" / "ngx_wsman_module.so")))
 
 # the C unit tests in t/unit are driven by their own Makefile
 collect_ignore_glob = ["unit/*"]

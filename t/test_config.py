@@ -177,9 +177,6 @@ def big_server(nginx_factory, users):
     return H.Client(n.port, users)
 
 
-@pytest.mark.xfail(strict=False, reason="module bug: wsman_max_envelope_size "
-                   "above client_max_body_size (default 1m) has no effect; "
-                   "nginx answers 413 text/html instead")
 @pytest.mark.parametrize("chunked", [False, True])
 def test_envelope_size_above_client_max_body_size_default(big_server,
                                                           chunked):

@@ -329,9 +329,6 @@ def test_access_log_unauthenticated_has_no_user(server, client):
         assert line.split("|")[2] in ("", "-"), line
 
 
-@pytest.mark.xfail(strict=False, reason="module bug: the fault [info] line "
-                   "writes the client's Action/ResourceURI raw, so a newline "
-                   "in them forges a new error-log line")
 @pytest.mark.parametrize("where", ["action", "resource_uri"])
 def test_error_log_cannot_be_forged_through_headers(server, client, where):
     """Client-controlled strings (an authenticated caller's Action or

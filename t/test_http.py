@@ -529,8 +529,6 @@ def test_empty_chunked_post(client):
     assert r.body == b""
 
 
-@pytest.mark.xfail(strict=False, reason="module bug: a zero-length chunked "
-                   "body without Content-Type gets 415")
 def test_empty_chunked_post_without_content_type(client):
     # 415 is for a missing Content-Type with a non-empty body; this body
     # is empty (chunked, zero-length)

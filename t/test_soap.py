@@ -244,10 +244,29 @@ def test_max_envelope_size_header_garbage_does_not_break(client, value):
         H.assert_fault(r)
 
 
-def test_comments_and_processing_instructions_tolerated(client):
+def test_comments_tolerated(client):
     xml, mid = H.config_get()
-    xml = xml.replace("<s:Header>", "<s:Header><!-- hello --><?pi x?>")
+    xml = xml.replace("<s:Header>", "<s:Header><!-- hello -->")
     xml = xml.replace("<s:Body>", "<!-- between --><s:Body>")
     r = client.post(xml)
     _config_ok(r)
     assert H.header_text(r, "a", "RelatesTo") == mid
+
+
+@pytest.mark.parametrize("where", ["<s:Header>", "<s:Body>"])
+def test_processing_instructions_refused(client, where):
+    # SOAP 1.2 (part 1, 5): a message must not contain processing
+    # instructions
+    xml, mid = H.config_get()
+    xml = xml.replace(where, where + "<?pi x?>")
+    r = client.post(xml)
+    assert r.status == 400, r
+    H.assert_fault(r)
+
+
+def test_text_directly_in_envelope_refused(client):
+    xml, mid = H.config_get()
+    xml = xml.replace("<s:Body>", "junk<s:Body>")
+    r = client.post(xml)
+    assert r.status == 400, r
+    H.assert_fault(r)

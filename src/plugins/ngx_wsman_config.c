@@ -262,8 +262,6 @@ ngx_wsman_config_service(ngx_wsman_xml_t *x, ngx_wsman_loc_conf_t *conf)
 
     ngx_wsman_config_uint(x, "EnumerationTimeoutms",
                           conf->enumeration_timeout);
-    ngx_wsman_config_uint(x, "MaxEnvelopeSizekb",
-                          conf->max_envelope_size / 1024);
     ngx_wsman_config_bool(x, "AllowUnencrypted", conf->allow_unencrypted);
     ngx_wsman_config_auth(x, conf);
 
