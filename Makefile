@@ -15,7 +15,8 @@ SOURCES    := ngx_wsman_module.c $(wildcard src/*.c src/*.h src/plugins/*.c \
 
 # Debian packages each target needs; installed on demand by deps-*.
 BUILD_PKGS := nginx nginx-dev build-essential pkg-config libxml2-dev \
-              libssl-dev libkrb5-dev libpcre2-dev zlib1g-dev libcrypt-dev
+              libssl-dev libkrb5-dev libpcre2-dev zlib1g-dev libcrypt-dev \
+              libpam0g-dev
 RUN_PKGS   := nginx curl
 TEST_PKGS  := python3 python3-pytest python3-winrm python3-requests curl \
               wsl uuid-runtime openssl

@@ -4,30 +4,52 @@
  * (src/) and sends the answer back.  Protocol logic lives in src/.
  */
 
+#include <grp.h>
+
 #include "ngx_wsman.h"
+#include "ngx_wsman_access.h"
 #include "ngx_wsman_auth.h"
 #include "ngx_wsman_dispatch.h"
+#include "ngx_wsman_gss.h"
+#include "ngx_wsman_identity.h"
 #include "ngx_wsman_log.h"
+#include "ngx_wsman_mime.h"
 #include "ngx_wsman_soap.h"
 
 
 #define NGX_WSMAN_CONTENT_TYPE   "application/soap+xml;charset=UTF-8"
 
 
+/* room for the multipart/encrypted framing around a sealed envelope */
+#define NGX_WSMAN_SEAL_OVERHEAD  1024
+
+
 /* per-request state, also what the $wsman_* variables read */
 typedef struct {
-    ngx_wsman_identity_t       identity;
+    ngx_wsman_auth_t           auth;
     ngx_wsman_request_t        req;
     ngx_wsman_call_t           call;
     ngx_str_t                  action;
     ngx_str_t                  resource_uri;
     ngx_str_t                  fault;
+    ngx_str_t                  protocol;       /* sealed: echo it back */
+    ngx_wsman_conn_t          *sealed;         /* context that sealed it */
     unsigned                   anonymous:1;
 } ngx_wsman_ctx_t;
 
 
 static ngx_int_t ngx_wsman_handler(ngx_http_request_t *r);
+static void ngx_wsman_auth_done(ngx_http_request_t *r, ngx_wsman_auth_t *auth,
+    ngx_int_t rc);
+static ngx_int_t ngx_wsman_authenticated(ngx_http_request_t *r,
+    ngx_wsman_ctx_t *ctx, ngx_int_t rc);
+static ngx_int_t ngx_wsman_check_request(ngx_http_request_t *r,
+    ngx_wsman_ctx_t *ctx);
 static void ngx_wsman_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_wsman_unseal(ngx_http_request_t *r,
+    ngx_wsman_ctx_t *ctx, ngx_str_t *body);
+static ngx_int_t ngx_wsman_seal(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx,
+    ngx_chain_t **out, off_t *length);
 static ngx_int_t ngx_wsman_process(ngx_http_request_t *r,
     ngx_wsman_ctx_t *ctx);
 static ngx_int_t ngx_wsman_is_anonymous_identify(ngx_http_request_t *r);
@@ -59,9 +81,28 @@ static char *ngx_wsman_auth_conf(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_wsman_user_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_wsman_keytab(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_wsman_pam(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_wsman_root_sddl(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_wsman_resource_sddl(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_wsman_group_sid(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_wsman_sddl_t *ngx_wsman_parse_sddl(ngx_conf_t *cf,
+    ngx_str_t *text, const char *directive);
+static void *ngx_wsman_create_main_conf(ngx_conf_t *cf);
 static char *ngx_wsman_check_batch(ngx_conf_t *cf, void *post, void *data);
 static char *ngx_wsman_check_size(ngx_conf_t *cf, void *post, void *data);
 static char *ngx_wsman_check_msec(ngx_conf_t *cf, void *post, void *data);
+
+
+static ngx_conf_enum_t  ngx_wsman_cbt_levels[] = {
+    { ngx_string("relaxed"), 0 },
+    { ngx_string("strict"), 1 },
+    { ngx_null_string, 0 }
+};
 
 
 static ngx_conf_post_t  ngx_wsman_batch_post = { ngx_wsman_check_batch };
@@ -129,9 +170,51 @@ static ngx_command_t  ngx_wsman_commands[] = {
 
     { ngx_string("wsman_root_sddl"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_str_slot,
+      ngx_wsman_root_sddl,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_wsman_loc_conf_t, root_sddl),
+      0,
+      NULL },
+
+    { ngx_string("wsman_resource_sddl"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_wsman_resource_sddl,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("wsman_group_sid"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_wsman_group_sid,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("wsman_keytab"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_wsman_keytab,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_wsman_loc_conf_t, keytab),
+      NULL },
+
+    { ngx_string("wsman_pam"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_wsman_pam,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_wsman_loc_conf_t, pam_service),
+      NULL },
+
+    { ngx_string("wsman_cbt_hardening"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_wsman_loc_conf_t, cbt_strict),
+      &ngx_wsman_cbt_levels },
+
+    { ngx_string("wsman_cert_map"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
+      ngx_wsman_cert_map_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
       NULL },
 
       ngx_null_command
@@ -142,7 +225,7 @@ static ngx_http_module_t  ngx_wsman_module_ctx = {
     ngx_wsman_add_variables,               /* preconfiguration */
     NULL,                                  /* postconfiguration */
 
-    NULL,                                  /* create main configuration */
+    ngx_wsman_create_main_conf,            /* create main configuration */
     NULL,                                  /* init main configuration */
 
     NULL,                                  /* create server configuration */
@@ -220,29 +303,143 @@ ngx_wsman_handler(ngx_http_request_t *r)
     /* the only request served without credentials; checked after parsing */
     ctx->anonymous = ngx_wsman_is_anonymous_identify(r);
 
-    if (!ctx->anonymous) {
-        rc = ngx_wsman_authenticate(r, lcf, &ctx->identity);
-
-        if (rc == NGX_ERROR) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        if (rc != NGX_OK) {
-            return ngx_wsman_auth_challenge(r, lcf);
-        }
+    if (ctx->anonymous) {
+        return ngx_wsman_check_request(r, ctx);
     }
 
-    /* chunked bodies are checked once read: an empty one needs no type */
-    if (r->headers_in.content_length_n > 0 && !ngx_wsman_content_type_ok(r)) {
-        return ngx_wsman_unsupported_type(r);
+    ctx->auth.done = ngx_wsman_auth_done;
+
+    rc = ngx_wsman_authenticate(r, lcf, &ctx->auth);
+
+    if (rc == NGX_AGAIN) {
+        /* PAM is working in a thread; ngx_wsman_auth_done() goes on */
+        r->main->count++;
+        return NGX_DONE;
+    }
+
+    return ngx_wsman_authenticated(r, ctx, rc);
+}
+
+
+static void
+ngx_wsman_auth_done(ngx_http_request_t *r, ngx_wsman_auth_t *auth,
+    ngx_int_t rc)
+{
+    ngx_wsman_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_wsman_module);
+
+    rc = ngx_wsman_authenticated(r, ctx, rc);
+
+    /* NGX_DONE here also releases the reference taken for the thread */
+    ngx_http_finalize_request(r, rc);
+}
+
+
+static ngx_int_t
+ngx_wsman_authenticated(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx,
+    ngx_int_t rc)
+{
+    ngx_wsman_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_wsman_module);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc != NGX_OK) {
+        return ngx_wsman_auth_challenge(r, lcf, &ctx->auth);
+    }
+
+    /* Kerberos mutual authentication: our AP-REP rides on the answer */
+    if (ngx_wsman_auth_mutual(r, &ctx->auth) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_wsman_check_request(r, ctx);
+}
+
+
+/* media type, sealing and size: everything known before the body */
+static ngx_int_t
+ngx_wsman_check_request(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
+{
+    off_t                  limit;
+    ngx_int_t              rc;
+    ngx_str_t              boundary;
+    ngx_wsman_conn_t      *conn;
+    ngx_wsman_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_wsman_module);
+    limit = lcf->max_envelope_size;
+
+    rc = NGX_DECLINED;
+
+    if (r->headers_in.content_type) {
+        rc = ngx_wsman_mime_content_type(&r->headers_in.content_type->value,
+                                         &ctx->protocol, &boundary);
+    }
+
+    if (rc == NGX_ERROR) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "wsman: unusable multipart/encrypted Content-Type "
+                      "from %V", &r->connection->addr_text);
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    if (rc == NGX_OK) {
+        /* sealed with a context this connection does not have */
+        conn = ngx_wsman_conn(r->connection, 0);
+
+        if (ctx->anonymous || conn == NULL || !conn->established
+            || !ctx->auth.connection)
+        {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "wsman: encrypted request from %V without a "
+                          "security context on the connection",
+                          &r->connection->addr_text);
+            return NGX_HTTP_BAD_REQUEST;
+        }
+
+        ctx->sealed = conn;
+        limit += NGX_WSMAN_SEAL_OVERHEAD;
+
+    } else {
+        ngx_str_null(&ctx->protocol);
+
+        /* chunked bodies are checked once read: an empty one needs no type */
+        if (r->headers_in.content_length_n > 0
+            && !ngx_wsman_content_type_ok(r))
+        {
+            return ngx_wsman_unsupported_type(r);
+        }
+
+        /* AllowUnencrypted=false: a Negotiate/Kerberos session over plain
+         * HTTP must seal its messages */
+        if (ctx->auth.connection && !lcf->allow_unencrypted
+            && !ngx_wsman_connection_is_tls(r->connection)
+            && (r->headers_in.content_length_n > 0
+                || r->headers_in.chunked))
+        {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "wsman: unencrypted request from user \"%V\" at "
+                          "%V refused (wsman_allow_unencrypted off)",
+                          ngx_wsman_log_escape(r->pool,
+                                               &ctx->auth.identity.user),
+                          &r->connection->addr_text);
+            return ngx_wsman_auth_challenge(r, lcf, NULL);
+        }
     }
 
     /* refuse what is known to be too large before reading any of it */
-    if (r->headers_in.content_length_n > (off_t) lcf->max_envelope_size) {
+    if (r->headers_in.content_length_n > limit) {
         rc = ngx_http_discard_request_body(r);
         if (rc != NGX_OK) {
             return rc;
         }
+
+        ctx->sealed = NULL;
 
         return ngx_wsman_send_fault(r, ctx, NGX_WSMAN_FAULT_ENCODING_LIMIT,
                                     "The request is larger than "
@@ -283,6 +480,16 @@ ngx_wsman_process(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
 
     rc = ngx_wsman_read_body(r, &body);
 
+    if (rc == NGX_OK && ctx->sealed && body.len) {
+        rc = ngx_wsman_unseal(r, ctx, &body);
+
+        if (rc == NGX_DECLINED) {
+            /* a broken seal: nothing can be answered sealed either */
+            ctx->sealed = NULL;
+            return NGX_HTTP_BAD_REQUEST;
+        }
+    }
+
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -293,14 +500,14 @@ ngx_wsman_process(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
                                     "MaxEnvelopeSizekb.");
     }
 
-    if (body.len && !ngx_wsman_content_type_ok(r)) {
+    if (body.len && ctx->sealed == NULL && !ngx_wsman_content_type_ok(r)) {
         return ngx_wsman_unsupported_type(r);
     }
 
     /* clients finish authentication with an empty POST (pywinrm, pypsrp) */
     if (body.len == 0) {
         if (ctx->anonymous) {
-            return ngx_wsman_auth_challenge(r, lcf);
+            return ngx_wsman_auth_challenge(r, lcf, NULL);
         }
 
         return ngx_wsman_send_empty(r);
@@ -320,7 +527,7 @@ ngx_wsman_process(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "wsman: unauthenticated request from %V is not an "
                       "Identify", &r->connection->addr_text);
-        return ngx_wsman_auth_challenge(r, lcf);
+        return ngx_wsman_auth_challenge(r, lcf, NULL);
     }
 
     ctx->action = ctx->req.action;
@@ -428,6 +635,17 @@ ngx_wsman_content_type_ok(ngx_http_request_t *r)
 }
 
 
+static ngx_int_t
+ngx_wsman_is_sealed(ngx_http_request_t *r)
+{
+    ngx_wsman_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_wsman_module);
+
+    return ctx != NULL && ctx->sealed != NULL;
+}
+
+
 /*
  * The body as one piece of memory, wherever nginx kept it (memory or a
  * temporary file).  NGX_DECLINED: larger than wsman_max_envelope_size
@@ -461,7 +679,9 @@ ngx_wsman_read_body(ngx_http_request_t *r, ngx_str_t *body)
         return NGX_OK;
     }
 
-    if (len > (off_t) lcf->max_envelope_size) {
+    if (len > (off_t) lcf->max_envelope_size
+              + (ngx_wsman_is_sealed(r) ? NGX_WSMAN_SEAL_OVERHEAD : 0))
+    {
         return NGX_DECLINED;
     }
 
@@ -517,7 +737,7 @@ ngx_wsman_call_init(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
     call->pool = r->pool;
     call->log = r->connection->log;
     call->req = &ctx->req;
-    call->identity = &ctx->identity;
+    call->identity = &ctx->auth.identity;
     call->conf = ngx_http_get_module_loc_conf(r, ngx_wsman_module);
     call->client_addr = r->connection->addr_text;
     call->tls = ngx_wsman_connection_is_tls(r->connection) ? 1 : 0;
@@ -612,7 +832,7 @@ ngx_wsman_send_response(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
                   "user \"%V\" from %V%s%V",
                   &ctx->fault, ngx_wsman_log_escape(r->pool, &ctx->action),
                   ngx_wsman_log_escape(r->pool, &ctx->resource_uri),
-                  ngx_wsman_log_escape(r->pool, &ctx->identity.user),
+                  ngx_wsman_log_escape(r->pool, &ctx->auth.identity.user),
                   &r->connection->addr_text,
                   call->fault.message.len ? ": " : "",
                   ngx_wsman_log_escape(r->pool, &call->fault.message));
@@ -632,8 +852,20 @@ static ngx_int_t
 ngx_wsman_send_chain(ngx_http_request_t *r, ngx_uint_t status,
     ngx_chain_t *out, off_t length)
 {
-    ngx_int_t     rc;
-    ngx_chain_t  *cl;
+    ngx_int_t         rc;
+    ngx_chain_t      *cl;
+    ngx_wsman_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_wsman_module);
+
+    ngx_str_set(&r->headers_out.content_type, NGX_WSMAN_CONTENT_TYPE);
+
+    /* a sealed request gets a sealed answer, faults included */
+    if (ctx && ctx->sealed) {
+        if (ngx_wsman_seal(r, ctx, &out, &length) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
 
     for (cl = out; cl->next; cl = cl->next) { /* void */ }
 
@@ -642,7 +874,6 @@ ngx_wsman_send_chain(ngx_http_request_t *r, ngx_uint_t status,
 
     r->headers_out.status = status;
     r->headers_out.content_length_n = length;
-    ngx_str_set(&r->headers_out.content_type, NGX_WSMAN_CONTENT_TYPE);
     r->headers_out.content_type_len = r->headers_out.content_type.len;
     r->headers_out.content_type_lowcase = NULL;
 
@@ -672,6 +903,132 @@ ngx_wsman_send_empty(ngx_http_request_t *r)
     }
 
     return ngx_http_send_special(r, NGX_HTTP_LAST);
+}
+
+
+/* MS-WSMV 2.2.9.1: multipart/encrypted in, plaintext SOAP out */
+static ngx_int_t
+ngx_wsman_unseal(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx, ngx_str_t *body)
+{
+    ngx_int_t               rc;
+    ngx_str_t               boundary, protocol, plain;
+    const char             *error;
+    ngx_wsman_mime_part_t   part;
+
+    if (ngx_wsman_mime_content_type(&r->headers_in.content_type->value,
+                                    &protocol, &boundary)
+        != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    error = NULL;
+
+    if (ngx_wsman_mime_unframe(body, &protocol, &boundary, &part, &error)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "wsman: malformed encrypted body from %V: %s",
+                      &r->connection->addr_text, error ? error : "unknown");
+        return NGX_DECLINED;
+    }
+
+    rc = ngx_wsman_gss_unwrap(ctx->sealed, r->pool, r->connection->log,
+                              &part.header, &part.payload, &plain);
+    if (rc != NGX_OK) {
+        if (rc == NGX_DECLINED) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "wsman: encrypted body from %V does not verify",
+                          &r->connection->addr_text);
+        }
+        return rc;
+    }
+
+    /* pywinrm and pypsrp check this too: it catches a cut message */
+    if (plain.len != part.length) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "wsman: encrypted body from %V: Length=%uz but %uz "
+                      "bytes decrypted", &r->connection->addr_text,
+                      part.length, plain.len);
+        return NGX_DECLINED;
+    }
+
+    if (plain.len > ngx_wsman_get_loc_conf(r)->max_envelope_size) {
+        ngx_str_null(body);
+        return NGX_OK;
+    }
+
+    *body = plain;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_wsman_seal(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx, ngx_chain_t **out,
+    off_t *length)
+{
+    u_char       *p;
+    size_t        len;
+    ngx_buf_t    *b;
+    ngx_str_t     plain, header, payload, boundary;
+    ngx_chain_t  *cl;
+
+    /* flatten: the GSS seal works on one buffer */
+    plain.len = (size_t) *length;
+    plain.data = ngx_pnalloc(r->pool, plain.len);
+    if (plain.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = plain.data;
+    for (cl = *out; cl; cl = cl->next) {
+        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+    }
+
+    if (ngx_wsman_gss_wrap(ctx->sealed, r->pool, r->connection->log, &plain,
+                           &header, &payload)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_str_set(&boundary, NGX_WSMAN_MIME_BOUNDARY);
+
+    len = ngx_wsman_mime_frame_len(&ctx->protocol, &boundary, plain.len,
+                                   header.len, payload.len);
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->last = ngx_wsman_mime_frame(b->pos, &ctx->protocol, &boundary,
+                                   plain.len, &header, &payload);
+
+    cl = ngx_alloc_chain_link(r->pool);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    cl->buf = b;
+    cl->next = NULL;
+
+    *out = cl;
+    *length = b->last - b->pos;
+
+    len = ngx_wsman_mime_content_type_len(&ctx->protocol);
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    r->headers_out.content_type.data = p;
+    r->headers_out.content_type.len =
+                     ngx_wsman_mime_write_content_type(p, &ctx->protocol) - p;
+
+    return NGX_OK;
 }
 
 
@@ -723,7 +1080,8 @@ static ngx_int_t
 ngx_wsman_user_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     uintptr_t data)
 {
-    return ngx_wsman_variable(r, v, offsetof(ngx_wsman_ctx_t, identity)
+    return ngx_wsman_variable(r, v, offsetof(ngx_wsman_ctx_t, auth)
+                                    + offsetof(ngx_wsman_auth_t, identity)
                                     + offsetof(ngx_wsman_identity_t, user));
 }
 
@@ -780,8 +1138,37 @@ ngx_wsman_create_loc_conf(ngx_conf_t *cf)
     conf->max_timeout = NGX_CONF_UNSET_MSEC;
     conf->max_batch_items = NGX_CONF_UNSET_UINT;
     conf->enumeration_timeout = NGX_CONF_UNSET_MSEC;
+    conf->cbt_strict = NGX_CONF_UNSET_UINT;
+    conf->cert_maps = NGX_CONF_UNSET_PTR;
+    conf->group_sids = NGX_CONF_UNSET_PTR;
+    conf->resource_sddls = NGX_CONF_UNSET_PTR;
+    conf->root_sd = NGX_CONF_UNSET_PTR;
+    conf->thread_pool = NGX_CONF_UNSET_PTR;
 
     return conf;
+}
+
+
+static void *
+ngx_wsman_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_wsman_main_conf_t  *mcf;
+
+    mcf = ngx_pcalloc(cf->pool, sizeof(ngx_wsman_main_conf_t));
+    if (mcf == NULL) {
+        return NULL;
+    }
+
+    mcf->machine_sid = ngx_pcalloc(cf->pool, sizeof(ngx_wsman_sid_t));
+    if (mcf->machine_sid == NULL) {
+        return NULL;
+    }
+
+    if (ngx_wsman_machine_sid(cf, mcf->machine_sid) != NGX_OK) {
+        return NULL;
+    }
+
+    return mcf;
 }
 
 
@@ -791,6 +1178,7 @@ ngx_wsman_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_wsman_loc_conf_t  *prev = parent;
     ngx_wsman_loc_conf_t  *conf = child;
 
+    ngx_wsman_main_conf_t     *mcf;
     ngx_http_core_loc_conf_t  *clcf;
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
@@ -809,14 +1197,52 @@ ngx_wsman_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               prev->enumeration_timeout, 60000);
     ngx_conf_merge_str_value(conf->root_sddl, prev->root_sddl,
                              NGX_WSMAN_DEFAULT_ROOT_SDDL);
+    ngx_conf_merge_str_value(conf->keytab, prev->keytab, "");
+    ngx_conf_merge_str_value(conf->pam_service, prev->pam_service, "");
+    ngx_conf_merge_uint_value(conf->cbt_strict, prev->cbt_strict, 0);
+    ngx_conf_merge_ptr_value(conf->cert_maps, prev->cert_maps, NULL);
+    ngx_conf_merge_ptr_value(conf->group_sids, prev->group_sids, NULL);
+    ngx_conf_merge_ptr_value(conf->resource_sddls, prev->resource_sddls,
+                             NULL);
+    ngx_conf_merge_ptr_value(conf->thread_pool, prev->thread_pool, NULL);
+
+    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_wsman_module);
+    conf->machine_sid = mcf->machine_sid;
+
+    if (conf->root_sd == NGX_CONF_UNSET_PTR) {
+        if (prev->root_sd != NGX_CONF_UNSET_PTR) {
+            conf->root_sd = prev->root_sd;
+
+        } else {
+            conf->root_sd = ngx_wsman_parse_sddl(cf, &conf->root_sddl,
+                                                 "wsman_root_sddl");
+            if (conf->root_sd == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            /* parsed once, shared by the locations below */
+            prev->root_sd = conf->root_sd;
+        }
+    }
 
     if (!conf->enable) {
         return NGX_CONF_OK;
     }
 
-    if ((conf->auth & NGX_WSMAN_AUTH_BASIC) && conf->user_file.len == 0) {
+    if ((conf->auth & NGX_WSMAN_AUTH_BASIC) && conf->user_file.len == 0
+        && conf->pam_service.len == 0)
+    {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"wsman_auth basic\" needs \"wsman_user_file\"");
+                           "\"wsman_auth basic\" needs \"wsman_user_file\" "
+                           "or \"wsman_pam\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if ((conf->auth & NGX_WSMAN_AUTH_CERTIFICATE) && conf->cert_maps == NULL)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"wsman_auth certificate\" needs "
+                           "\"wsman_cert_map\"");
         return NGX_CONF_ERROR;
     }
 
@@ -916,6 +1342,202 @@ ngx_wsman_user_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return ngx_wsman_basic_check_file(cf, file);
+}
+
+
+static ngx_wsman_sddl_t *
+ngx_wsman_parse_sddl(ngx_conf_t *cf, ngx_str_t *text, const char *directive)
+{
+    ngx_str_t               error;
+    ngx_wsman_sddl_t       *sd;
+    ngx_wsman_main_conf_t  *mcf;
+
+    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_wsman_module);
+
+    switch (ngx_wsman_sddl_parse_domain(cf->pool, text, mcf->machine_sid,
+                                        &sd, &error))
+    {
+    case NGX_OK:
+        return sd;
+
+    case NGX_DECLINED:
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid SDDL in \"%s\": %V", directive, &error);
+        return NULL;
+
+    default:
+        return NULL;
+    }
+}
+
+
+static char *
+ngx_wsman_root_sddl(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_wsman_loc_conf_t  *wlcf = conf;
+
+    ngx_str_t  *value;
+
+    if (wlcf->root_sd != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    wlcf->root_sddl = value[1];
+    wlcf->root_sd = ngx_wsman_parse_sddl(cf, &value[1], "wsman_root_sddl");
+
+    return wlcf->root_sd ? NGX_CONF_OK : NGX_CONF_ERROR;
+}
+
+
+static char *
+ngx_wsman_resource_sddl(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_wsman_loc_conf_t  *wlcf = conf;
+
+    ngx_str_t                  *value;
+    ngx_wsman_resource_sddl_t  *rs;
+
+    if (wlcf->resource_sddls == NGX_CONF_UNSET_PTR) {
+        wlcf->resource_sddls = ngx_array_create(cf->pool, 4,
+                                          sizeof(ngx_wsman_resource_sddl_t));
+        if (wlcf->resource_sddls == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0) {
+        return "needs a resource URI prefix";
+    }
+
+    rs = ngx_array_push(wlcf->resource_sddls);
+    if (rs == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    rs->prefix = value[1];
+    rs->text = value[2];
+    rs->sd = ngx_wsman_parse_sddl(cf, &value[2], "wsman_resource_sddl");
+
+    return rs->sd ? NGX_CONF_OK : NGX_CONF_ERROR;
+}
+
+
+static char *
+ngx_wsman_group_sid(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_wsman_loc_conf_t  *wlcf = conf;
+
+    u_char                  name[256];
+    ngx_str_t              *value;
+    struct group           *gr;
+    ngx_wsman_group_sid_t  *g;
+    ngx_wsman_main_conf_t  *mcf;
+
+    if (wlcf->group_sids == NGX_CONF_UNSET_PTR) {
+        wlcf->group_sids = ngx_array_create(cf->pool, 4,
+                                            sizeof(ngx_wsman_group_sid_t));
+        if (wlcf->group_sids == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    value = cf->args->elts;
+    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_wsman_module);
+
+    if (value[1].len == 0 || value[1].len >= sizeof(name)
+        || ngx_strlchr(value[1].data, value[1].data + value[1].len, ',')
+        || ngx_strlchr(value[1].data, value[1].data + value[1].len, ':'))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid group name \"%V\" in "
+                           "\"wsman_group_sid\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    g = ngx_array_push(wlcf->group_sids);
+    if (g == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(g, sizeof(ngx_wsman_group_sid_t));
+    g->group = value[1];
+
+    if (ngx_wsman_sid_parse_domain(value[2].data, value[2].len,
+                                   mcf->machine_sid, &g->sid)
+        != NGX_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid SID \"%V\" in \"wsman_group_sid\": use "
+                           "an alias such as BA, RM, ER or S-1-...",
+                           &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    /* a Unix group of that name too: resolved once, here */
+    ngx_cpystrn(name, value[1].data, value[1].len + 1);
+
+    gr = getgrnam((char *) name);
+    if (gr) {
+        g->gid = gr->gr_gid;
+        g->unix_group = 1;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_wsman_keytab(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char       *rv;
+    ngx_str_t  *file;
+
+    rv = ngx_conf_set_str_slot(cf, cmd, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    file = (ngx_str_t *) ((u_char *) conf + cmd->offset);
+
+    /* GSSAPI wants a NUL-terminated path */
+    if (ngx_conf_full_name(cf->cycle, file, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_file_info(file->data, &(ngx_file_info_t) { 0 }) == NGX_FILE_ERROR)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "wsman_keytab \"%V\" cannot be read", file);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_wsman_pam(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_wsman_loc_conf_t  *wlcf = conf;
+
+    char  *rv;
+
+    rv = ngx_conf_set_str_slot(cf, cmd, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    /* PAM stacks block: they run in the "default" thread pool */
+    wlcf->thread_pool = ngx_thread_pool_add(cf, NULL);
+    if (wlcf->thread_pool == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
 }
 
 

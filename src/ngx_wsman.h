@@ -12,6 +12,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include <ngx_thread_pool.h>
 
 #include <libxml/tree.h>
 
@@ -54,6 +55,12 @@ typedef struct ngx_wsman_plugin_s  ngx_wsman_plugin_t;
 typedef struct ngx_wsman_call_s    ngx_wsman_call_t;
 
 
+/* http{} level: what the whole host shares */
+typedef struct {
+    void                      *machine_sid;     /* ngx_wsman_sid_t */
+} ngx_wsman_main_conf_t;
+
+
 /* location configuration: the effective winrm/config of one location */
 typedef struct {
     ngx_flag_t                 enable;          /* wsman; */
@@ -65,6 +72,19 @@ typedef struct {
     ngx_uint_t                 max_batch_items;
     ngx_msec_t                 enumeration_timeout;
     ngx_str_t                  root_sddl;
+
+    ngx_str_t                  keytab;          /* absolute path */
+    ngx_uint_t                 cbt_strict;      /* CbtHardeningLevel */
+    ngx_str_t                  pam_service;
+    ngx_thread_pool_t         *thread_pool;     /* PAM runs there */
+
+    ngx_array_t               *cert_maps;       /* ngx_wsman_cert_map_t */
+    ngx_array_t               *group_sids;      /* ngx_wsman_group_sid_t */
+    ngx_array_t               *resource_sddls;  /* ngx_wsman_resource_sddl_t */
+    void                      *root_sd;         /* ngx_wsman_sddl_t */
+    void                      *machine_sid;     /* ngx_wsman_sid_t */
+
+    void                      *gss_cred;        /* per worker, lazily */
 } ngx_wsman_loc_conf_t;
 
 
@@ -105,8 +125,10 @@ typedef struct {
 /* who is calling; filled by src/ngx_wsman_auth*.c */
 typedef struct {
     ngx_str_t                  user;            /* local user name */
-    ngx_str_t                  groups;          /* comma-separated */
+    ngx_str_t                  groups;          /* user file, comma-separated */
     ngx_uint_t                 scheme;          /* NGX_WSMAN_AUTH_*, 0: none */
+    ngx_str_t                  uri_prefix;      /* cert map: only under */
+    unsigned                   groups_known:1;  /* groups looked up */
 } ngx_wsman_identity_t;
 
 

@@ -1,165 +1,45 @@
 /*
- * The Authorization header: split it, pick the scheme, and answer 401 with
- * a challenge for every enabled scheme when it does not authenticate.
+ * Who is calling: pick the scheme of the Authorization header (or the
+ * connection's Negotiate identity) and verify it.  Anything else is 401.
  */
 
 #include "ngx_wsman_auth.h"
+#include "ngx_wsman_gss.h"
 #include "ngx_wsman_log.h"
 
 
-typedef struct {
-    ngx_str_t      name;
-    ngx_uint_t     scheme;
-    ngx_str_t      challenge;
-} ngx_wsman_auth_scheme_t;
-
-
-/* in the order challenges are sent: strongest first, as Windows does */
-static ngx_wsman_auth_scheme_t  ngx_wsman_auth_schemes[] = {
-    { ngx_string("negotiate"), NGX_WSMAN_AUTH_NEGOTIATE,
-      ngx_string("Negotiate") },
-    { ngx_string("kerberos"), NGX_WSMAN_AUTH_KERBEROS,
-      ngx_string("Kerberos") },
-    { ngx_string("basic"), NGX_WSMAN_AUTH_BASIC,
-      ngx_string("Basic realm=\"WSMAN\"") },
-    { ngx_string("certificate"), NGX_WSMAN_AUTH_CERTIFICATE,
-      ngx_null_string },
-    { ngx_null_string, 0, ngx_null_string }
-};
-
-
 static ngx_int_t ngx_wsman_auth_basic(ngx_http_request_t *r,
-    ngx_wsman_loc_conf_t *lcf, ngx_str_t *token,
+    ngx_wsman_loc_conf_t *lcf, ngx_str_t *token, ngx_wsman_auth_t *auth);
+static ngx_int_t ngx_wsman_auth_gss(ngx_http_request_t *r,
+    ngx_wsman_loc_conf_t *lcf, ngx_uint_t scheme, ngx_str_t *token,
+    ngx_wsman_auth_t *auth);
+static ngx_int_t ngx_wsman_auth_certificate(ngx_http_request_t *r,
+    ngx_wsman_loc_conf_t *lcf, ngx_wsman_auth_t *auth);
+static ngx_int_t ngx_wsman_auth_groups(ngx_http_request_t *r,
+    ngx_wsman_loc_conf_t *lcf, ngx_pool_t *pool,
     ngx_wsman_identity_t *identity);
 
 
 ngx_int_t
-ngx_wsman_auth_scheme_parse(ngx_str_t *name, ngx_uint_t *scheme)
-{
-    ngx_uint_t  i;
-
-    for (i = 0; ngx_wsman_auth_schemes[i].name.len; i++) {
-        if (name->len == ngx_wsman_auth_schemes[i].name.len
-            && ngx_strncasecmp(name->data, ngx_wsman_auth_schemes[i].name.data,
-                               name->len) == 0)
-        {
-            *scheme = ngx_wsman_auth_schemes[i].scheme;
-            return NGX_OK;
-        }
-    }
-
-    return NGX_ERROR;
-}
-
-
-/* "Scheme SP token": both parts non-empty, token without white space */
-ngx_int_t
-ngx_wsman_auth_split(ngx_str_t *header, ngx_str_t *scheme, ngx_str_t *token)
-{
-    u_char  *p, *end;
-
-    p = header->data;
-    end = p + header->len;
-
-    scheme->data = p;
-
-    while (p < end && *p != ' ' && *p != '\t') {
-        if (*p < 0x21 || *p > 0x7e) {
-            return NGX_ERROR;
-        }
-        p++;
-    }
-
-    scheme->len = p - scheme->data;
-
-    while (p < end && (*p == ' ' || *p == '\t')) {
-        p++;
-    }
-
-    while (end > p && (end[-1] == ' ' || end[-1] == '\t')) {
-        end--;
-    }
-
-    token->data = p;
-    token->len = end - p;
-
-    if (scheme->len == 0) {
-        return NGX_ERROR;
-    }
-
-    for ( /* void */ ; p < end; p++) {
-        if (*p < 0x21 || *p > 0x7e) {
-            return NGX_ERROR;
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-/* base64("user:password"); user names with control characters are refused
- * so they can never forge log lines */
-ngx_int_t
-ngx_wsman_auth_basic_decode(ngx_pool_t *pool, ngx_str_t *token,
-    ngx_str_t *user, ngx_str_t *password)
-{
-    u_char     *colon;
-    size_t      i;
-    ngx_str_t   plain;
-
-    if (token->len == 0 || token->len % 4 != 0) {
-        return NGX_DECLINED;
-    }
-
-    plain.data = ngx_pnalloc(pool, ngx_base64_decoded_length(token->len) + 1);
-    if (plain.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (ngx_decode_base64(&plain, token) != NGX_OK) {
-        return NGX_DECLINED;
-    }
-
-    colon = ngx_strlchr(plain.data, plain.data + plain.len, ':');
-    if (colon == NULL || colon == plain.data) {
-        return NGX_DECLINED;
-    }
-
-    user->data = plain.data;
-    user->len = colon - plain.data;
-
-    for (i = 0; i < user->len; i++) {
-        if (user->data[i] < 0x20 || user->data[i] == 0x7f) {
-            return NGX_DECLINED;
-        }
-    }
-
-    password->data = colon + 1;
-    password->len = plain.data + plain.len - password->data;
-
-    /* the decoded buffer has room for a terminating NUL */
-    password->data[password->len] = '\0';
-
-    for (i = 0; i < password->len; i++) {
-        if (password->data[i] == '\0') {
-            return NGX_DECLINED;
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-ngx_int_t
 ngx_wsman_authenticate(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
-    ngx_wsman_identity_t *identity)
+    ngx_wsman_auth_t *auth)
 {
-    ngx_str_t   scheme, token;
-    ngx_uint_t  id;
-
-    ngx_memzero(identity, sizeof(ngx_wsman_identity_t));
+    ngx_str_t          scheme, token;
+    ngx_uint_t         id;
+    ngx_wsman_conn_t  *conn;
 
     if (r->headers_in.authorization == NULL) {
+
+        /* Negotiate and Kerberos authenticate the connection, not each
+         * request */
+        conn = ngx_wsman_conn(r->connection, 0);
+
+        if (conn && conn->established && (lcf->auth & conn->scheme)) {
+            auth->identity = conn->identity;
+            auth->connection = 1;
+            return NGX_OK;
+        }
+
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "wsman: no credentials from %V",
                       &r->connection->addr_text);
@@ -176,31 +56,36 @@ ngx_wsman_authenticate(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
         return NGX_DECLINED;
     }
 
+    /* the certificate profile names itself instead of a scheme */
+    if (token.len == 0
+        && scheme.len == sizeof(NGX_WSMAN_AUTH_MUTUAL) - 1
+        && ngx_strncmp(scheme.data, NGX_WSMAN_AUTH_MUTUAL, scheme.len) == 0)
+    {
+        return ngx_wsman_auth_certificate(r, lcf, auth);
+    }
+
     if (ngx_wsman_auth_scheme_parse(&scheme, &id) != NGX_OK
+        || id == NGX_WSMAN_AUTH_CERTIFICATE
         || !(lcf->auth & id))
     {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "wsman: authentication scheme \"%V\" from %V is not "
-                      "enabled", &scheme, &r->connection->addr_text);
+                      "enabled", ngx_wsman_log_escape(r->pool, &scheme),
+                      &r->connection->addr_text);
         return NGX_DECLINED;
     }
 
     if (id == NGX_WSMAN_AUTH_BASIC) {
-        return ngx_wsman_auth_basic(r, lcf, &token, identity);
+        return ngx_wsman_auth_basic(r, lcf, &token, auth);
     }
 
-    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                  "wsman: authentication scheme \"%V\" from %V is not "
-                  "available in this build", &scheme,
-                  &r->connection->addr_text);
-
-    return NGX_DECLINED;
+    return ngx_wsman_auth_gss(r, lcf, id, &token, auth);
 }
 
 
 static ngx_int_t
 ngx_wsman_auth_basic(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
-    ngx_str_t *token, ngx_wsman_identity_t *identity)
+    ngx_str_t *token, ngx_wsman_auth_t *auth)
 {
     ngx_int_t   rc;
     ngx_str_t   user, password;
@@ -231,8 +116,18 @@ ngx_wsman_auth_basic(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
         return NGX_DECLINED;
     }
 
-    rc = ngx_wsman_basic_verify(r->pool, r->connection->log, &lcf->user_file,
-                                &user, &password, identity);
+    rc = NGX_DECLINED;
+
+    if (lcf->user_file.len) {
+        rc = ngx_wsman_basic_verify(r->pool, r->connection->log,
+                                    &lcf->user_file, &user, &password,
+                                    &auth->identity);
+    }
+
+    /* PAM answers later, from its thread */
+    if (rc == NGX_DECLINED && lcf->pam_service.len) {
+        return ngx_wsman_pam_verify(r, lcf, &user, &password, auth);
+    }
 
     if (rc == NGX_DECLINED) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
@@ -245,29 +140,109 @@ ngx_wsman_auth_basic(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
 }
 
 
-ngx_int_t
-ngx_wsman_auth_challenge(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf)
+static ngx_int_t
+ngx_wsman_auth_gss(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
+    ngx_uint_t scheme, ngx_str_t *token, ngx_wsman_auth_t *auth)
 {
-    ngx_uint_t        i;
-    ngx_table_elt_t  *h;
+    ngx_int_t          rc;
+    ngx_wsman_conn_t  *conn;
 
-    for (i = 0; ngx_wsman_auth_schemes[i].name.len; i++) {
+    rc = ngx_wsman_gss_accept(r, lcf, scheme, token, &auth->reply);
+    auth->reply_scheme = scheme;
 
-        if (!(lcf->auth & ngx_wsman_auth_schemes[i].scheme)
-            || ngx_wsman_auth_schemes[i].challenge.len == 0)
-        {
-            continue;
-        }
-
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        h->hash = 1;
-        ngx_str_set(&h->key, "WWW-Authenticate");
-        h->value = ngx_wsman_auth_schemes[i].challenge;
+    if (rc == NGX_AGAIN) {
+        /* the next leg of the handshake travels in the 401 */
+        return NGX_DECLINED;
     }
 
-    return NGX_HTTP_UNAUTHORIZED;
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    conn = ngx_wsman_conn(r->connection, 0);
+
+    if (!conn->identity.groups_known) {
+        if (ngx_wsman_auth_groups(r, lcf, r->connection->pool,
+                                  &conn->identity)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    auth->identity = conn->identity;
+    auth->connection = 1;
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "wsman: %s authentication of user \"%V\" from %V",
+                  scheme == NGX_WSMAN_AUTH_KERBEROS ? "Kerberos"
+                                                    : "Negotiate",
+                  ngx_wsman_log_escape(r->pool, &auth->identity.user),
+                  &r->connection->addr_text);
+
+    return NGX_OK;
 }
+
+
+static ngx_int_t
+ngx_wsman_auth_certificate(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
+    ngx_wsman_auth_t *auth)
+{
+    ngx_int_t  rc;
+
+    if (!(lcf->auth & NGX_WSMAN_AUTH_CERTIFICATE)) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "wsman: certificate authentication from %V is not "
+                      "enabled", &r->connection->addr_text);
+        return NGX_DECLINED;
+    }
+
+    rc = ngx_wsman_cert_authenticate(r, lcf, &auth->identity);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_wsman_auth_groups(r, lcf, r->pool, &auth->identity);
+}
+
+
+/*
+ * Groups named in the user file belong to the local name whatever the
+ * scheme that proved it (a line "alice:*:admins" only carries groups).
+ */
+static ngx_int_t
+ngx_wsman_auth_groups(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
+    ngx_pool_t *pool, ngx_wsman_identity_t *identity)
+{
+    ngx_wsman_identity_t  found;
+
+    identity->groups_known = 1;
+
+    if (lcf->user_file.len == 0) {
+        return NGX_OK;
+    }
+
+    found = *identity;
+
+    if (ngx_wsman_basic_groups(r->pool, r->connection->log, &lcf->user_file,
+                               &found)
+        == NGX_ERROR)
+    {
+        return NGX_ERROR;
+    }
+
+    if (found.groups.len == 0) {
+        return NGX_OK;
+    }
+
+    identity->groups.data = ngx_pstrdup(pool, &found.groups);
+    if (identity->groups.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    identity->groups.len = found.groups.len;
+
+    return NGX_OK;
+}
+
+

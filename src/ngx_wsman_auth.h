@@ -15,6 +15,26 @@
  * large PAC run to ~12k; anything beyond 64k is abuse) */
 #define NGX_WSMAN_AUTH_MAX_HEADER   65536
 
+#define NGX_WSMAN_AUTH_MUTUAL                                               \
+    "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual"
+
+
+typedef struct ngx_wsman_auth_s  ngx_wsman_auth_t;
+
+typedef void (*ngx_wsman_auth_done_pt)(ngx_http_request_t *r,
+    ngx_wsman_auth_t *auth, ngx_int_t rc);
+
+
+/* the outcome of authenticating one request */
+struct ngx_wsman_auth_s {
+    ngx_wsman_identity_t       identity;
+    ngx_str_t                  reply;          /* GSS token for the client */
+    ngx_uint_t                 reply_scheme;   /* NEGOTIATE or KERBEROS */
+    unsigned                   connection:1;   /* identity of the connection
+                                                  (Negotiate, Kerberos) */
+    ngx_wsman_auth_done_pt     done;           /* PAM: finished later */
+};
+
 
 ngx_int_t ngx_wsman_auth_split(ngx_str_t *header, ngx_str_t *scheme,
     ngx_str_t *token);
@@ -23,15 +43,30 @@ ngx_int_t ngx_wsman_auth_basic_decode(ngx_pool_t *pool, ngx_str_t *token,
 ngx_int_t ngx_wsman_auth_scheme_parse(ngx_str_t *name, ngx_uint_t *scheme);
 
 ngx_int_t ngx_wsman_authenticate(ngx_http_request_t *r,
-    ngx_wsman_loc_conf_t *lcf, ngx_wsman_identity_t *identity);
+    ngx_wsman_loc_conf_t *lcf, ngx_wsman_auth_t *auth);
 ngx_int_t ngx_wsman_auth_challenge(ngx_http_request_t *r,
-    ngx_wsman_loc_conf_t *lcf);
+    ngx_wsman_loc_conf_t *lcf, ngx_wsman_auth_t *auth);
+ngx_int_t ngx_wsman_auth_mutual(ngx_http_request_t *r,
+    ngx_wsman_auth_t *auth);
 
 /* Basic against the user file (src/ngx_wsman_auth_basic.c) */
 ngx_int_t ngx_wsman_basic_verify(ngx_pool_t *pool, ngx_log_t *log,
     ngx_str_t *file, ngx_str_t *user, ngx_str_t *password,
     ngx_wsman_identity_t *identity);
+ngx_int_t ngx_wsman_basic_groups(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_str_t *file, ngx_wsman_identity_t *identity);
 char *ngx_wsman_basic_check_file(ngx_conf_t *cf, ngx_str_t *file);
+
+/* Basic against PAM, in a thread pool (src/ngx_wsman_auth_pam.c) */
+ngx_int_t ngx_wsman_pam_verify(ngx_http_request_t *r,
+    ngx_wsman_loc_conf_t *lcf, ngx_str_t *user, ngx_str_t *password,
+    ngx_wsman_auth_t *auth);
+
+/* client certificates (src/ngx_wsman_auth_cert.c) */
+ngx_int_t ngx_wsman_cert_authenticate(ngx_http_request_t *r,
+    ngx_wsman_loc_conf_t *lcf, ngx_wsman_identity_t *identity);
+char *ngx_wsman_cert_map_conf(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 
 #endif /* _NGX_WSMAN_AUTH_H_INCLUDED_ */

@@ -205,6 +205,40 @@ ngx_wsman_basic_verify(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *file,
 }
 
 
+/* the user file's groups of an identity proved some other way */
+ngx_int_t
+ngx_wsman_basic_groups(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *file,
+    ngx_wsman_identity_t *identity)
+{
+    u_char                  *pos, *end;
+    ngx_str_t                content;
+    ngx_uint_t               malformed;
+    ngx_wsman_user_entry_t   entry;
+
+    ngx_str_null(&identity->groups);
+
+    if (ngx_wsman_basic_read(pool, log, file, &content) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    pos = content.data;
+    end = content.data + content.len;
+    malformed = 0;
+
+    while (ngx_wsman_basic_next(&pos, end, &entry, &malformed) == NGX_OK) {
+        if (entry.user.len == identity->user.len
+            && ngx_strncmp(entry.user.data, identity->user.data,
+                           entry.user.len) == 0)
+        {
+            identity->groups = entry.groups;
+            return NGX_OK;
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
 static ngx_int_t
 ngx_wsman_basic_check_hash(ngx_pool_t *pool, ngx_log_t *log,
     ngx_str_t *password, ngx_str_t *hash)

@@ -5,6 +5,7 @@
  */
 
 #include "ngx_wsman_dispatch.h"
+#include "ngx_wsman_access.h"
 #include "ngx_wsman_plugins.h"
 
 
@@ -104,6 +105,7 @@ ngx_wsman_find_op(ngx_wsman_plugin_t *plugin, ngx_str_t *action)
 ngx_int_t
 ngx_wsman_dispatch(ngx_wsman_call_t *call)
 {
+    ngx_int_t         rc;
     ngx_wsman_op_pt   op;
 
     if (call->req->identify) {
@@ -112,6 +114,12 @@ ngx_wsman_dispatch(ngx_wsman_call_t *call)
     }
 
     call->plugin = ngx_wsman_find_plugin(&call->req->resource_uri);
+
+    /* before anything about the resource is revealed */
+    rc = ngx_wsman_access_check(call);
+    if (rc != NGX_OK) {
+        return rc == NGX_DECLINED ? NGX_OK : NGX_ERROR;
+    }
 
     if (call->plugin == NULL) {
         return ngx_wsman_call_fault(call,

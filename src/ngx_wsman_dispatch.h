@@ -31,6 +31,9 @@ struct ngx_wsman_plugin_s {
     ngx_wsman_op_pt            delete;
     ngx_wsman_op_pt            enumerate;
     ngx_wsman_op_pt            invoke;       /* any other action */
+
+    unsigned                   execute_only:1;  /* every operation needs GX
+                                                   (shells) */
 };
 
 

@@ -221,7 +221,10 @@ def crlf_server(nginx_factory, tmp_path_factory, users):
     server {
         listen 127.0.0.1:@PORT@;
         location /wsman { wsman; wsman_auth basic; wsman_user_file %s;
-                          wsman_allow_unencrypted on; }
+                          wsman_allow_unencrypted on;
+                          # user-file parsing, not group membership, is
+                          # under test here
+                          wsman_root_sddl "O:NSG:BAD:P(A;;GA;;;AU)"; }
     }
 """ % uf)
     return H.Client(n.port, users)

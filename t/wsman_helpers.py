@@ -431,3 +431,28 @@ def file_size(path):
             return f.tell()
     except FileNotFoundError:
         return 0
+
+
+def logged_users(server, offset, want=None, action=ACTION_GET, timeout=3.0):
+    """$wsman_user of the access-log lines (format
+    'action|uri|user|fault') for `action` written since offset.  nginx
+    writes the line after the response went out, so poll until `want` (a
+    user name that must appear, or the exact list) matches or the timeout
+    passes; without `want`, wait a moment and return what is there."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            with open(server.wsman_log, "rb") as f:
+                f.seek(offset)
+                lines = f.read().decode(errors="replace").splitlines()
+        except FileNotFoundError:
+            lines = []
+        users = [l.split("|")[2] for l in lines
+                 if l.count("|") >= 3 and l.split("|")[0] == action]
+        if want is None or (want in users if isinstance(want, str)
+                            else users == list(want)):
+            if want is not None or time.time() > deadline:
+                return users
+        if time.time() > deadline:
+            return users
+        time.sleep(0.05)

@@ -46,7 +46,8 @@ ngx_wsman_plugin_t  ngx_wsman_config_plugin = {
     ngx_string(NGX_WSMAN_CONFIG_URI),
     ngx_wsman_config_get,
     ngx_wsman_config_put,
-    NULL, NULL, NULL, NULL
+    NULL, NULL, NULL, NULL,
+    0
 };
 
 

@@ -22,7 +22,8 @@ ngx_wsman_plugin_t  ngx_wsman_identify_plugin = {
     ngx_string("identify"),
     ngx_null_string,
     NULL, NULL, NULL, NULL, NULL,
-    ngx_wsman_identify
+    ngx_wsman_identify,
+    0
 };
 
 

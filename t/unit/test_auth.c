@@ -1,10 +1,8 @@
 /*
- * The Authorization header (src/ngx_wsman_auth.c): splitting, Basic
- * decoding, scheme names, the default-deny paths of
- * ngx_wsman_authenticate() and the 401 challenges.
- *
- * The user file check and the TLS test live elsewhere (auth_basic.c, the
- * module glue); the doubles below record how they are called.
+ * The Authorization header (src/ngx_wsman_auth_header.c): splitting, Basic
+ * decoding, scheme names and the 401 challenges, including the one that
+ * carries the next token of a handshake.  The authentication flows
+ * themselves meet real clients in the integration suite.
  */
 
 #include <stdlib.h>
@@ -13,45 +11,6 @@
 
 #include "unit.h"
 #include "ngx_wsman_auth.h"
-
-
-/* test doubles for the functions auth.c calls outside of it */
-
-static ngx_int_t   unit_tls;
-static ngx_uint_t  unit_verify_calls;
-static u_char      unit_verify_user[256];
-static u_char      unit_verify_password[256];
-
-
-ngx_int_t
-ngx_wsman_connection_is_tls(ngx_connection_t *c)
-{
-    return unit_tls;
-}
-
-
-/* accepts alice/pw only */
-ngx_int_t
-ngx_wsman_basic_verify(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *file,
-    ngx_str_t *user, ngx_str_t *password, ngx_wsman_identity_t *identity)
-{
-    unit_verify_calls++;
-
-    ngx_cpystrn(unit_verify_user, user->data,
-                ngx_min(user->len + 1, sizeof(unit_verify_user)));
-    ngx_cpystrn(unit_verify_password, password->data,
-                ngx_min(password->len + 1, sizeof(unit_verify_password)));
-
-    if (user->len == 5 && ngx_strncmp(user->data, "alice", 5) == 0
-        && password->len == 2 && ngx_strncmp(password->data, "pw", 2) == 0)
-    {
-        identity->user = *user;
-        identity->scheme = NGX_WSMAN_AUTH_BASIC;
-        return NGX_OK;
-    }
-
-    return NGX_DECLINED;
-}
 
 
 static ngx_int_t
@@ -315,157 +274,6 @@ unit_test_auth_scheme_parse(void)
 }
 
 
-typedef struct {
-    ngx_http_request_t    r;
-    ngx_connection_t      c;
-    ngx_table_elt_t       authorization;
-    ngx_wsman_loc_conf_t  lcf;
-    ngx_wsman_identity_t  identity;
-} unit_auth_request_t;
-
-
-static void
-unit_auth_request(unit_auth_request_t *t, ngx_pool_t *pool,
-    const char *header, ngx_uint_t auth)
-{
-    ngx_memzero(t, sizeof(unit_auth_request_t));
-
-    t->r.pool = pool;
-    t->r.connection = &t->c;
-    t->c.log = &unit_log;
-    ngx_str_set(&t->c.addr_text, "192.0.2.1");
-
-    if (header) {
-        ngx_str_set(&t->authorization.key, "Authorization");
-        t->authorization.value.data = (u_char *) header;
-        t->authorization.value.len = ngx_strlen(header);
-        t->r.headers_in.authorization = &t->authorization;
-    }
-
-    t->lcf.auth = auth;
-    ngx_str_set(&t->lcf.user_file, "/nonexistent");
-
-    t->identity.scheme = 0x7777;        /* must be cleared on every path */
-
-    unit_verify_calls = 0;
-    unit_tls = 0;
-    unit_log_reset();
-}
-
-
-static void
-unit_test_auth_authenticate(ngx_pool_t *pool)
-{
-    u_char               *big;
-    unit_auth_request_t   t;
-
-    /* no header */
-    unit_auth_request(&t, pool, NULL, NGX_WSMAN_AUTH_BASIC);
-    UNIT_CHECK(ngx_wsman_authenticate(&t.r, &t.lcf, &t.identity)
-               == NGX_DECLINED);
-    UNIT_EQ_UINT(t.identity.scheme, 0);
-    UNIT_CHECK(unit_log_contains("no credentials from 192.0.2.1"));
-
-    /* Basic over TLS: the decoded credentials reach the verifier */
-    unit_auth_request(&t, pool, "Basic YWxpY2U6cHc=", NGX_WSMAN_AUTH_BASIC);
-    unit_tls = 1;
-    UNIT_CHECK(ngx_wsman_authenticate(&t.r, &t.lcf, &t.identity) == NGX_OK);
-    UNIT_EQ_UINT(unit_verify_calls, 1);
-    UNIT_EQ_CSTR((char *) unit_verify_user, "alice");
-    UNIT_EQ_CSTR((char *) unit_verify_password, "pw");
-    UNIT_EQ_STR(t.identity.user, "alice");
-    UNIT_EQ_UINT(t.identity.scheme, NGX_WSMAN_AUTH_BASIC);
-
-    /* the scheme name is case-insensitive */
-    unit_auth_request(&t, pool, "bAsIc YWxpY2U6cHc=", NGX_WSMAN_AUTH_BASIC);
-    unit_tls = 1;
-    UNIT_CHECK(ngx_wsman_authenticate(&t.r, &t.lcf, &t.identity) == NGX_OK);
-
-    /* wrong password */
-    unit_auth_request(&t, pool, "Basic YWxpY2U6cHd4", NGX_WSMAN_AUTH_BASIC);
-    unit_tls = 1;
-    UNIT_CHECK(ngx_wsman_authenticate(&t.r, &t.lcf, &t.identity)
-               == NGX_DECLINED);
-    UNIT_EQ_UINT(unit_verify_calls, 1);
-    UNIT_EQ_CSTR((char *) unit_verify_password, "pwx");
-    UNIT_CHECK(unit_log_contains("user \"alice\" from 192.0.2.1 failed"));
-
-    /* plain HTTP without wsman_allow_unencrypted: refused unverified */
-    unit_auth_request(&t, pool, "Basic YWxpY2U6cHc=", NGX_WSMAN_AUTH_BASIC);
-    UNIT_CHECK(ngx_wsman_authenticate(&t.r, &t.lcf, &t.identity)
-               == NGX_DECLINED);
-    UNIT_EQ_UINT(unit_verify_calls, 0);
-    UNIT_EQ_UINT(t.identity.scheme, 0);
-    UNIT_CHECK(unit_log_contains("unencrypted HTTP is not allowed"));
-
-    unit_auth_request(&t, pool, "Basic YWxpY2U6cHc=", NGX_WSMAN_AUTH_BASIC);
-    t.lcf.allow_unencrypted = 1;
-    UNIT_CHECK(ngx_wsman_authenticate(&t.r, &t.lcf, &t.identity) == NGX_OK);
-    UNIT_EQ_UINT(unit_verify_calls, 1);
-
-    /* Basic not enabled */
-    unit_auth_request(&t, pool, "Basic YWxpY2U6cHc=",
-                      NGX_WSMAN_AUTH_NEGOTIATE);
-    unit_tls = 1;
-    UNIT_CHECK(ngx_wsman_authenticate(&t.r, &t.lcf, &t.identity)
-               == NGX_DECLINED);
-    UNIT_EQ_UINT(unit_verify_calls, 0);
-    UNIT_CHECK(unit_log_contains("\"Basic\" from 192.0.2.1 is not enabled"));
-
-    /* unknown scheme, scheme without a verifier in this build */
-    unit_auth_request(&t, pool, "NTLM TlRMTVNTUAAB", 0xffff);
-    unit_tls = 1;
-    UNIT_CHECK(ngx_wsman_authenticate(&t.r, &t.lcf, &t.identity)
-               == NGX_DECLINED);
-    UNIT_EQ_UINT(unit_verify_calls, 0);
-
-    unit_auth_request(&t, pool, "Negotiate YIIGhgYGKwYBBQUCoIIGejCCBnag",
-                      NGX_WSMAN_AUTH_NEGOTIATE);
-    unit_tls = 1;
-    UNIT_CHECK(ngx_wsman_authenticate(&t.r, &t.lcf, &t.identity)
-               == NGX_DECLINED);
-    UNIT_EQ_UINT(t.identity.scheme, 0);
-
-    /* malformed header, malformed credentials */
-    unit_auth_request(&t, pool, "Basic YWxp Y2U6cHc=", NGX_WSMAN_AUTH_BASIC);
-    unit_tls = 1;
-    UNIT_CHECK(ngx_wsman_authenticate(&t.r, &t.lcf, &t.identity)
-               == NGX_DECLINED);
-    UNIT_CHECK(unit_log_contains("malformed Authorization header"));
-
-    unit_auth_request(&t, pool, "Basic", NGX_WSMAN_AUTH_BASIC);
-    unit_tls = 1;
-    UNIT_CHECK(ngx_wsman_authenticate(&t.r, &t.lcf, &t.identity)
-               == NGX_DECLINED);
-    UNIT_EQ_UINT(unit_verify_calls, 0);
-    UNIT_CHECK(unit_log_contains("malformed Basic credentials"));
-
-    unit_auth_request(&t, pool, "Basic OnB3", NGX_WSMAN_AUTH_BASIC);
-    unit_tls = 1;
-    UNIT_CHECK(ngx_wsman_authenticate(&t.r, &t.lcf, &t.identity)
-               == NGX_DECLINED);
-    UNIT_EQ_UINT(unit_verify_calls, 0);
-
-    /* an oversized header is refused before it is looked at */
-    big = malloc(NGX_WSMAN_AUTH_MAX_HEADER + 16);
-    if (big == NULL) {
-        abort();
-    }
-
-    ngx_memcpy(big, "Basic ", 6);
-    ngx_memset(big + 6, 'A', NGX_WSMAN_AUTH_MAX_HEADER);
-    big[NGX_WSMAN_AUTH_MAX_HEADER + 6] = '\0';
-
-    unit_auth_request(&t, pool, (char *) big, NGX_WSMAN_AUTH_BASIC);
-    unit_tls = 1;
-    UNIT_CHECK(ngx_wsman_authenticate(&t.r, &t.lcf, &t.identity)
-               == NGX_DECLINED);
-    UNIT_EQ_UINT(unit_verify_calls, 0);
-
-    free(big);
-}
-
-
 static ngx_uint_t
 unit_challenges(ngx_pool_t *pool, ngx_uint_t auth, ngx_str_t *values,
     ngx_uint_t n)
@@ -490,7 +298,8 @@ unit_challenges(ngx_pool_t *pool, ngx_uint_t auth, ngx_str_t *values,
         abort();
     }
 
-    UNIT_EQ_UINT(ngx_wsman_auth_challenge(&r, &lcf), NGX_HTTP_UNAUTHORIZED);
+    UNIT_EQ_UINT(ngx_wsman_auth_challenge(&r, &lcf, NULL),
+                 NGX_HTTP_UNAUTHORIZED);
 
     count = 0;
 
@@ -510,6 +319,47 @@ unit_challenges(ngx_pool_t *pool, ngx_uint_t auth, ngx_str_t *values,
     }
 
     return count;
+}
+
+
+/* mid-handshake the 401 carries only the next token, in its scheme */
+static void
+unit_test_auth_reply(ngx_pool_t *pool)
+{
+    ngx_uint_t             kerberos;
+    ngx_table_elt_t       *h;
+    ngx_wsman_auth_t       auth;
+    ngx_http_request_t     r;
+    ngx_wsman_loc_conf_t   lcf;
+
+    for (kerberos = 0; kerberos < 2; kerberos++) {
+        ngx_memzero(&r, sizeof(ngx_http_request_t));
+        ngx_memzero(&lcf, sizeof(ngx_wsman_loc_conf_t));
+        ngx_memzero(&auth, sizeof(ngx_wsman_auth_t));
+
+        r.pool = pool;
+        lcf.auth = NGX_WSMAN_AUTH_BASIC | NGX_WSMAN_AUTH_NEGOTIATE
+                   | NGX_WSMAN_AUTH_KERBEROS;
+        ngx_str_set(&auth.reply, "VG9rZW4=");
+        auth.reply_scheme = kerberos ? NGX_WSMAN_AUTH_KERBEROS
+                                     : NGX_WSMAN_AUTH_NEGOTIATE;
+
+        if (ngx_list_init(&r.headers_out.headers, pool, 4,
+                          sizeof(ngx_table_elt_t))
+            != NGX_OK)
+        {
+            abort();
+        }
+
+        UNIT_EQ_UINT(ngx_wsman_auth_challenge(&r, &lcf, &auth),
+                     NGX_HTTP_UNAUTHORIZED);
+        UNIT_EQ_UINT(r.headers_out.headers.part.nelts, 1);
+
+        h = r.headers_out.headers.part.elts;
+        UNIT_EQ_STR(h[0].key, "WWW-Authenticate");
+        UNIT_EQ_STR(h[0].value, kerberos ? "Kerberos VG9rZW4="
+                                         : "Negotiate VG9rZW4=");
+    }
 }
 
 
@@ -534,6 +384,8 @@ unit_test_auth_challenge(ngx_pool_t *pool)
 
     UNIT_EQ_UINT(unit_challenges(pool, NGX_WSMAN_AUTH_CERTIFICATE, v, 4), 0);
     UNIT_EQ_UINT(unit_challenges(pool, 0, v, 4), 0);
+
+    unit_test_auth_reply(pool);
 }
 
 
@@ -550,7 +402,6 @@ unit_test_auth(void)
     unit_test_auth_split();
     unit_test_auth_basic_decode(pool);
     unit_test_auth_scheme_parse();
-    unit_test_auth_authenticate(pool);
     unit_test_auth_challenge(pool);
 
     ngx_destroy_pool(pool);

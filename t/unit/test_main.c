@@ -13,6 +13,11 @@
 #include "unit.h"
 
 
+/* declared here rather than in unit.h, which belongs to the other groups */
+void unit_test_sddl(void);
+void unit_test_mime(void);
+
+
 ngx_uint_t  unit_passed;
 ngx_uint_t  unit_failed;
 
@@ -156,6 +161,8 @@ main(void)
         { "xml", unit_test_xml },
         { "soap", unit_test_soap },
         { "auth", unit_test_auth },
+        { "sddl", unit_test_sddl },
+        { "mime", unit_test_mime },
     };
 
     ngx_uint_t  i, failed;

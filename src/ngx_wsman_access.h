@@ -1,0 +1,24 @@
+/*
+ * The access check in front of every plug-in (DESIGN.md section 3).
+ */
+
+#ifndef _NGX_WSMAN_ACCESS_H_INCLUDED_
+#define _NGX_WSMAN_ACCESS_H_INCLUDED_
+
+
+#include "ngx_wsman_dispatch.h"
+#include "ngx_wsman_sddl.h"
+
+
+/* wsman_resource_sddl URI-PREFIX "SDDL"; */
+typedef struct {
+    ngx_str_t                  prefix;
+    ngx_str_t                  text;
+    ngx_wsman_sddl_t          *sd;
+} ngx_wsman_resource_sddl_t;
+
+
+ngx_int_t ngx_wsman_access_check(ngx_wsman_call_t *call);
+
+
+#endif /* _NGX_WSMAN_ACCESS_H_INCLUDED_ */

@@ -1,0 +1,223 @@
+/*
+ * The Authorization and WWW-Authenticate headers: schemes, splitting,
+ * Basic decoding and challenges.  No I/O: unit tested.
+ */
+
+#include "ngx_wsman_auth.h"
+
+
+typedef struct {
+    ngx_str_t      name;
+    ngx_uint_t     scheme;
+    ngx_str_t      challenge;
+} ngx_wsman_auth_scheme_t;
+
+
+/* in the order challenges are sent: strongest first, as Windows does */
+static ngx_wsman_auth_scheme_t  ngx_wsman_auth_schemes[] = {
+    { ngx_string("negotiate"), NGX_WSMAN_AUTH_NEGOTIATE,
+      ngx_string("Negotiate") },
+    { ngx_string("kerberos"), NGX_WSMAN_AUTH_KERBEROS,
+      ngx_string("Kerberos") },
+    { ngx_string("basic"), NGX_WSMAN_AUTH_BASIC,
+      ngx_string("Basic realm=\"WSMAN\"") },
+    { ngx_string("certificate"), NGX_WSMAN_AUTH_CERTIFICATE,
+      ngx_null_string },
+    { ngx_null_string, 0, ngx_null_string }
+};
+
+
+ngx_int_t
+ngx_wsman_auth_scheme_parse(ngx_str_t *name, ngx_uint_t *scheme)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; ngx_wsman_auth_schemes[i].name.len; i++) {
+        if (name->len == ngx_wsman_auth_schemes[i].name.len
+            && ngx_strncasecmp(name->data, ngx_wsman_auth_schemes[i].name.data,
+                               name->len) == 0)
+        {
+            *scheme = ngx_wsman_auth_schemes[i].scheme;
+            return NGX_OK;
+        }
+    }
+
+    return NGX_ERROR;
+}
+
+
+/* "Scheme SP token": both parts non-empty, token without white space */
+ngx_int_t
+ngx_wsman_auth_split(ngx_str_t *header, ngx_str_t *scheme, ngx_str_t *token)
+{
+    u_char  *p, *end;
+
+    p = header->data;
+    end = p + header->len;
+
+    scheme->data = p;
+
+    while (p < end && *p != ' ' && *p != '\t') {
+        if (*p < 0x21 || *p > 0x7e) {
+            return NGX_ERROR;
+        }
+        p++;
+    }
+
+    scheme->len = p - scheme->data;
+
+    while (p < end && (*p == ' ' || *p == '\t')) {
+        p++;
+    }
+
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t')) {
+        end--;
+    }
+
+    token->data = p;
+    token->len = end - p;
+
+    if (scheme->len == 0) {
+        return NGX_ERROR;
+    }
+
+    for ( /* void */ ; p < end; p++) {
+        if (*p < 0x21 || *p > 0x7e) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* base64("user:password"); user names with control characters are refused
+ * so they can never forge log lines */
+ngx_int_t
+ngx_wsman_auth_basic_decode(ngx_pool_t *pool, ngx_str_t *token,
+    ngx_str_t *user, ngx_str_t *password)
+{
+    u_char     *colon;
+    size_t      i;
+    ngx_str_t   plain;
+
+    if (token->len == 0 || token->len % 4 != 0) {
+        return NGX_DECLINED;
+    }
+
+    plain.data = ngx_pnalloc(pool, ngx_base64_decoded_length(token->len) + 1);
+    if (plain.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_decode_base64(&plain, token) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    colon = ngx_strlchr(plain.data, plain.data + plain.len, ':');
+    if (colon == NULL || colon == plain.data) {
+        return NGX_DECLINED;
+    }
+
+    user->data = plain.data;
+    user->len = colon - plain.data;
+
+    for (i = 0; i < user->len; i++) {
+        if (user->data[i] < 0x20 || user->data[i] == 0x7f) {
+            return NGX_DECLINED;
+        }
+    }
+
+    password->data = colon + 1;
+    password->len = plain.data + plain.len - password->data;
+
+    /* the decoded buffer has room for a terminating NUL */
+    password->data[password->len] = '\0';
+
+    for (i = 0; i < password->len; i++) {
+        if (password->data[i] == '\0') {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_wsman_auth_challenge(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
+    ngx_wsman_auth_t *auth)
+{
+    ngx_uint_t        i;
+    ngx_table_elt_t  *h;
+
+    /* mid-handshake: only the next token, for the scheme in use */
+    if (auth && auth->reply.len) {
+        if (ngx_wsman_auth_mutual(r, auth) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return NGX_HTTP_UNAUTHORIZED;
+    }
+
+    for (i = 0; ngx_wsman_auth_schemes[i].name.len; i++) {
+
+        if (!(lcf->auth & ngx_wsman_auth_schemes[i].scheme)
+            || ngx_wsman_auth_schemes[i].challenge.len == 0)
+        {
+            continue;
+        }
+
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "WWW-Authenticate");
+        h->value = ngx_wsman_auth_schemes[i].challenge;
+    }
+
+    return NGX_HTTP_UNAUTHORIZED;
+}
+
+
+/* "WWW-Authenticate: Negotiate <token>": the next leg, or mutual auth */
+ngx_int_t
+ngx_wsman_auth_mutual(ngx_http_request_t *r, ngx_wsman_auth_t *auth)
+{
+    u_char           *p;
+    ngx_str_t        *name;
+    ngx_table_elt_t  *h;
+    static ngx_str_t  negotiate = ngx_string("Negotiate");
+    static ngx_str_t  kerberos = ngx_string("Kerberos");
+
+    if (auth->reply.len == 0) {
+        return NGX_OK;
+    }
+
+    name = auth->reply_scheme == NGX_WSMAN_AUTH_KERBEROS ? &kerberos
+                                                          : &negotiate;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_pnalloc(r->pool, name->len + 1 + auth->reply.len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "WWW-Authenticate");
+    h->value.data = p;
+
+    p = ngx_cpymem(p, name->data, name->len);
+    *p++ = ' ';
+    p = ngx_cpymem(p, auth->reply.data, auth->reply.len);
+
+    h->value.len = p - h->value.data;
+
+    return NGX_OK;
+}

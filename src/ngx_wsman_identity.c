@@ -1,0 +1,251 @@
+/*
+ * SIDs of a caller.  The user SID is stable: the machine's account domain
+ * (S-1-5-21-a-b-c, derived from /etc/machine-id like Windows derives it
+ * at install) plus a RID from the uid (root: 500, like Administrator), or
+ * from a hash of the name when there is no local account.
+ */
+
+#include <grp.h>
+#include <pwd.h>
+
+#include "ngx_wsman_identity.h"
+#include "ngx_wsman_auth.h"
+
+
+#define NGX_WSMAN_MAX_GROUPS   256
+
+
+static void ngx_wsman_identity_add_groups(ngx_wsman_loc_conf_t *lcf,
+    ngx_str_t *groups, ngx_array_t *sids);
+static ngx_int_t ngx_wsman_identity_add_unix(ngx_log_t *log,
+    ngx_wsman_loc_conf_t *lcf, ngx_wsman_identity_t *identity,
+    ngx_array_t *sids, uint32_t *rid);
+static ngx_int_t ngx_wsman_identity_push(ngx_array_t *sids,
+    ngx_wsman_sid_t *sid);
+
+
+ngx_int_t
+ngx_wsman_machine_sid(ngx_conf_t *cf, ngx_wsman_sid_t *sid)
+{
+    u_char      buf[64], *p;
+    ssize_t     n;
+    uint32_t    h[3];
+    ngx_fd_t    fd;
+    ngx_uint_t  i;
+
+    ngx_memzero(buf, sizeof(buf));
+    n = 0;
+
+    fd = ngx_open_file("/etc/machine-id", NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (fd != NGX_INVALID_FILE) {
+        n = read(fd, buf, sizeof(buf) - 1);
+        (void) ngx_close_file(fd);
+    }
+
+    if (n <= 0) {
+        /* no machine id: fall back to the host name, still stable */
+        p = ngx_cpystrn(buf, cf->cycle->hostname.data,
+                        ngx_min(sizeof(buf), cf->cycle->hostname.len + 1));
+        n = p - buf;
+    }
+
+    /* three FNV-1a hashes over the id, seeded differently */
+    for (i = 0; i < 3; i++) {
+        h[i] = 2166136261U ^ (uint32_t) (i * 0x9e3779b9U);
+
+        for (p = buf; p < buf + n; p++) {
+            h[i] ^= *p;
+            h[i] *= 16777619U;
+        }
+    }
+
+    ngx_memzero(sid, sizeof(ngx_wsman_sid_t));
+    sid->revision = 1;
+    sid->authority = 5;
+    sid->count = 4;
+    sid->sub[0] = 21;
+    sid->sub[1] = h[0];
+    sid->sub[2] = h[1];
+    sid->sub[3] = h[2];
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_wsman_identity_push(ngx_array_t *sids, ngx_wsman_sid_t *sid)
+{
+    ngx_uint_t        i;
+    ngx_wsman_sid_t  *s;
+
+    s = sids->elts;
+
+    for (i = 0; i < sids->nelts; i++) {
+        if (ngx_wsman_sid_equal(&s[i], sid)) {
+            return NGX_OK;
+        }
+    }
+
+    s = ngx_array_push(sids);
+    if (s == NULL) {
+        return NGX_ERROR;
+    }
+
+    *s = *sid;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_wsman_identity_sids(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_wsman_loc_conf_t *lcf, ngx_wsman_identity_t *identity,
+    ngx_array_t *sids)
+{
+    u_char            *p;
+    uint32_t           rid;
+    ngx_uint_t         i;
+    ngx_wsman_sid_t    sid;
+    static ngx_str_t   everyone[] = {
+        ngx_string("WD"), ngx_string("AU"), ngx_string("NU")
+    };
+
+    if (ngx_array_init(sids, pool, 8, sizeof(ngx_wsman_sid_t)) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < sizeof(everyone) / sizeof(everyone[0]); i++) {
+        if (ngx_wsman_sid_parse(everyone[i].data, everyone[i].len, &sid)
+            != NGX_OK
+            || ngx_wsman_identity_push(sids, &sid) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    /* FNV-1a of the name, above the range uids map to */
+    rid = 2166136261U;
+    for (p = identity->user.data; p < identity->user.data + identity->user.len;
+         p++)
+    {
+        rid = (rid ^ *p) * 16777619U;
+    }
+    rid |= 0x80000000;
+
+    if (ngx_wsman_identity_add_unix(log, lcf, identity, sids, &rid)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_wsman_identity_add_groups(lcf, &identity->groups, sids);
+
+    if (lcf->machine_sid) {
+        sid = *(ngx_wsman_sid_t *) lcf->machine_sid;
+        sid.sub[sid.count++] = rid;
+
+        if (ngx_wsman_identity_push(sids, &sid) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* user-file groups: "admins,ops" */
+static void
+ngx_wsman_identity_add_groups(ngx_wsman_loc_conf_t *lcf, ngx_str_t *groups,
+    ngx_array_t *sids)
+{
+    u_char                 *p, *end, *comma;
+    size_t                  len;
+    ngx_uint_t              i;
+    ngx_wsman_group_sid_t  *g;
+
+    if (lcf->group_sids == NULL || groups->len == 0) {
+        return;
+    }
+
+    g = lcf->group_sids->elts;
+    end = groups->data + groups->len;
+
+    for (p = groups->data; p < end; p = comma + 1) {
+        comma = ngx_strlchr(p, end, ',');
+        if (comma == NULL) {
+            comma = end;
+        }
+
+        len = comma - p;
+
+        for (i = 0; i < lcf->group_sids->nelts; i++) {
+            if (g[i].group.len == len
+                && ngx_strncmp(g[i].group.data, p, len) == 0)
+            {
+                (void) ngx_wsman_identity_push(sids, &g[i].sid);
+            }
+        }
+    }
+}
+
+
+/*
+ * Unix groups of the local account (getgrouplist).  NSS lookups are
+ * quick for local files; with a slow directory service they would want a
+ * thread pool like PAM.
+ */
+static ngx_int_t
+ngx_wsman_identity_add_unix(ngx_log_t *log, ngx_wsman_loc_conf_t *lcf,
+    ngx_wsman_identity_t *identity, ngx_array_t *sids, uint32_t *rid)
+{
+    int                     n, k, err;
+    char                    name[256], buf[4096];
+    gid_t                   gids[NGX_WSMAN_MAX_GROUPS];
+    ngx_uint_t              i;
+    struct passwd           pw, *pwp;
+    ngx_wsman_group_sid_t  *g;
+
+    if (identity->user.len == 0 || identity->user.len >= sizeof(name)) {
+        return NGX_OK;
+    }
+
+    ngx_memcpy(name, identity->user.data, identity->user.len);
+    name[identity->user.len] = '\0';
+
+    pwp = NULL;
+    err = getpwnam_r(name, &pw, buf, sizeof(buf), &pwp);
+
+    if (err != 0 || pwp == NULL) {
+        return NGX_OK;
+    }
+
+    *rid = pw.pw_uid == 0 ? 500 : 1000 + (uint32_t) pw.pw_uid;
+
+    if (lcf->group_sids == NULL) {
+        return NGX_OK;
+    }
+
+    n = NGX_WSMAN_MAX_GROUPS;
+
+    if (getgrouplist(name, pw.pw_gid, gids, &n) < 0) {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "wsman: user \"%s\" is in more than %d groups, "
+                      "the rest are ignored", name, NGX_WSMAN_MAX_GROUPS);
+        n = NGX_WSMAN_MAX_GROUPS;
+    }
+
+    g = lcf->group_sids->elts;
+
+    for (k = 0; k < n; k++) {
+        for (i = 0; i < lcf->group_sids->nelts; i++) {
+            if (g[i].unix_group && g[i].gid == gids[k]
+                && ngx_wsman_identity_push(sids, &g[i].sid) != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    return NGX_OK;
+}

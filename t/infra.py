@@ -1,0 +1,368 @@
+"""External services the authentication tests need, each built from scratch
+under a pytest tmp dir and torn down at the end of the session:
+
+  Realm       a private MIT Kerberos KDC on 127.0.0.1 (realm WSMAN.TEST)
+  NtlmUsers   a gss-ntlmssp user file
+  Pki         a test CA, a server certificate and client certificates
+  PamServices throw-away /etc/pam.d services (permit, deny, slow)
+  build_goclient  the masterzen/winrm client in t/goclient, built offline
+
+Nothing here edits system files except the PAM service files, which get
+unique names and are removed again.
+"""
+
+import hashlib
+import os
+import pathlib
+import shutil
+import socket
+import subprocess
+import time
+
+HERE = pathlib.Path(__file__).resolve().parent
+REALM = "WSMAN.TEST"
+
+
+def _free_port_tcp_udp():
+    """A port that is free for both TCP and UDP on 127.0.0.1."""
+    for _ in range(50):
+        t = socket.socket()
+        t.bind(("127.0.0.1", 0))
+        port = t.getsockname()[1]
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            u.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            u.close()
+            t.close()
+        return port
+    raise RuntimeError("no free port")
+
+
+def _run(cmd, **kw):
+    kw.setdefault("check", True)
+    kw.setdefault("capture_output", True)
+    kw.setdefault("timeout", 60)
+    return subprocess.run(cmd, **kw)
+
+
+# ------------------------------------------------------------- Kerberos --
+
+class Realm:
+    """A KDC for WSMAN.TEST listening on a free loopback port.
+
+    Principals: HTTP/localhost, HTTP/127.0.0.1 (keys in self.keytab) and
+    the users in USERS.  self.env holds KRB5_CONFIG and a private
+    KRB5CCNAME with a TGT for alice."""
+
+    USERS = {
+        "alice": "Alice-Krb-Passw0rd!",
+        "mallory": "Mallory-Krb-Passw0rd!",   # no entry in the user file
+    }
+
+    def __init__(self, directory):
+        self.dir = pathlib.Path(directory)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.port = _free_port_tcp_udp()
+        self.krb5_conf = self.dir / "krb5.conf"
+        self.kdc_conf = self.dir / "kdc.conf"
+        self.keytab = self.dir / "http.keytab"
+        self.ccache = self.dir / "ccache.alice"
+        self.rcache_dir = self.dir / "rcache"
+        self.rcache_dir.mkdir(exist_ok=True)
+        self.kdc_log = self.dir / "kdc.log"
+        self.proc = None
+        self.env = {"KRB5_CONFIG": str(self.krb5_conf),
+                    "KRB5CCNAME": "FILE:%s" % self.ccache}
+
+    def _write_confs(self):
+        d, p = self.dir, self.port
+        self.krb5_conf.write_text(f"""[libdefaults]
+    default_realm = {REALM}
+    dns_lookup_kdc = false
+    dns_lookup_realm = false
+    rdns = false
+    ignore_acceptor_hostname = true
+    udp_preference_limit = 1
+    dns_canonicalize_hostname = false
+[realms]
+    {REALM} = {{
+        kdc = 127.0.0.1:{p}
+    }}
+[domain_realm]
+    localhost = {REALM}
+    .localhost = {REALM}
+    127.0.0.1 = {REALM}
+""")
+        self.kdc_conf.write_text(f"""[kdcdefaults]
+    kdc_ports = {p}
+    kdc_tcp_ports = {p}
+    kdc_listen = 127.0.0.1:{p}
+    kdc_tcp_listen = 127.0.0.1:{p}
+[realms]
+    {REALM} = {{
+        database_name = {d}/principal
+        key_stash_file = {d}/stash
+        acl_file = {d}/kadm5.acl
+        max_life = 10h 0m 0s
+        supported_enctypes = aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal
+    }}
+[logging]
+    kdc = FILE:{self.kdc_log}
+""")
+        (d / "kadm5.acl").write_text("*/admin@%s *\n" % REALM)
+
+    def _admin_env(self):
+        env = dict(os.environ)
+        env.update(KRB5_CONFIG=str(self.krb5_conf),
+                   KRB5_KDC_PROFILE=str(self.kdc_conf),
+                   KRB5CCNAME="FILE:%s" % self.ccache)
+        return env
+
+    def kadmin(self, query):
+        return _run(["/usr/sbin/kadmin.local", "-q", query],
+                    env=self._admin_env())
+
+    def start(self):
+        self._write_confs()
+        env = self._admin_env()
+        _run(["/usr/sbin/kdb5_util", "create", "-s", "-r", REALM,
+              "-P", "Master-Passw0rd!"], env=env)
+        for svc in ("HTTP/localhost", "HTTP/127.0.0.1"):
+            self.kadmin("addprinc -randkey %s@%s" % (svc, REALM))
+        for user, pw in self.USERS.items():
+            self.kadmin("addprinc -pw %s %s@%s" % (pw, user, REALM))
+        self.kadmin("ktadd -k %s HTTP/localhost@%s HTTP/127.0.0.1@%s"
+                    % (self.keytab, REALM, REALM))
+        self.keytab.chmod(0o644)      # workers may run unprivileged
+        self.proc = subprocess.Popen(
+            ["/usr/sbin/krb5kdc", "-n", "-r", REALM], env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.time() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port),
+                                         0.2).close()
+                break
+            except OSError:
+                if self.proc.poll() is not None or time.time() > deadline:
+                    err = self.proc.stderr.read().decode(errors="replace") \
+                        if self.proc.poll() is not None else "timeout"
+                    raise RuntimeError("krb5kdc did not start: %s" % err)
+                time.sleep(0.05)
+        self.kinit("alice", self.ccache)
+        return self
+
+    def kinit(self, user, ccache):
+        env = self._admin_env()
+        env["KRB5CCNAME"] = "FILE:%s" % ccache
+        _run(["/usr/bin/kinit", "%s@%s" % (user, REALM)],
+             input=(self.USERS[user] + "\n").encode(), env=env)
+        return "FILE:%s" % ccache
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def nginx_env(self):
+        """Lines for nginx's main context."""
+        return ("env KRB5_CONFIG=%s;\nenv KRB5_KTNAME=FILE:%s;\n"
+                "env KRB5RCACHEDIR=%s;\n"
+                % (self.krb5_conf, self.keytab, self.rcache_dir))
+
+
+# ----------------------------------------------------------------- NTLM --
+
+class NtlmUsers:
+    """gss-ntlmssp user file: DOMAIN:user:password per line."""
+
+    DOMAIN = "WSMAN"
+    USERS = {
+        "bob": "BobPassw0rd!",        # in the htpasswd file: group admins
+        "henry": "HenryPassw0rd!",    # in the htpasswd file: no groups
+        "nina": "NinaPassw0rd!",      # not in the htpasswd file at all
+    }
+
+    def __init__(self, directory):
+        self.dir = pathlib.Path(directory)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.dir / "ntlm_users"
+        self.path.write_text("".join("%s:%s:%s\n" % (self.DOMAIN, u, p)
+                                     for u, p in self.USERS.items()))
+        self.path.chmod(0o644)
+
+    def nginx_env(self):
+        return ("env NTLM_USER_FILE=%s;\nenv NETBIOS_DOMAIN_NAME=%s;\n"
+                % (self.path, self.DOMAIN))
+
+
+# ------------------------------------------------------------------ PKI --
+
+class Pki:
+    """Certificates made with the openssl command line.
+
+    server.pem/.key    CN=localhost, SAN DNS:localhost, IP:127.0.0.1
+    ca.pem             the client CA nginx trusts
+    alice.pem/.key     CN=Alice Client, SAN UPN alice@wsman.test and
+                       e-mail alice@wsman.test
+    carol.pem/.key     CN=carol, no SAN
+    dave.pem/.key      CN=dave, e-mail SAN dave@example.org
+    rogue.pem/.key     CN=alice, UPN alice@wsman.test, issued by an unknown CA
+    """
+
+    def __init__(self, directory):
+        self.dir = pathlib.Path(directory)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._ext = self.dir / "ext.cnf"
+
+    def p(self, name):
+        return str(self.dir / name)
+
+    def _ca(self, name, cn):
+        _run(["/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048",
+              "-nodes", "-keyout", self.p(name + ".key"),
+              "-out", self.p(name + ".pem"), "-days", "3", "-subj",
+              "/O=ngx_wsman tests/CN=%s" % cn,
+              "-addext", "basicConstraints=critical,CA:TRUE",
+              "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+
+    def _leaf(self, name, ca, subj, exts):
+        _run(["/usr/bin/openssl", "req", "-new", "-newkey", "rsa:2048",
+              "-nodes", "-keyout", self.p(name + ".key"),
+              "-out", self.p(name + ".csr"), "-subj", subj])
+        ext = self.dir / (name + ".ext")
+        ext.write_text("\n".join(exts) + "\n")
+        _run(["/usr/bin/openssl", "x509", "-req", "-in",
+              self.p(name + ".csr"), "-CA", self.p(ca + ".pem"),
+              "-CAkey", self.p(ca + ".key"), "-CAcreateserial",
+              "-out", self.p(name + ".pem"), "-days", "2",
+              "-extfile", str(ext)])
+
+    def make(self):
+        self._ca("ca", "ngx_wsman test client CA")
+        self._ca("rogueca", "Unknown CA")
+        _run(["/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048",
+              "-nodes", "-keyout", self.p("server.key"),
+              "-out", self.p("server.pem"), "-days", "3",
+              "-subj", "/CN=localhost",
+              "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+        client = ["basicConstraints=CA:FALSE",
+                  "keyUsage=digitalSignature,keyEncipherment",
+                  "extendedKeyUsage=clientAuth"]
+        upn = ("subjectAltName=otherName:1.3.6.1.4.1.311.20.2.3;"
+               "UTF8:alice@wsman.test,email:alice@wsman.test")
+        self._leaf("alice", "ca", "/CN=Alice Client", client + [upn])
+        self._leaf("carol", "ca", "/CN=carol", client)
+        self._leaf("dave", "ca", "/CN=dave",
+                   client + ["subjectAltName=email:dave@example.org"])
+        self._leaf("rogue", "rogueca", "/CN=alice", client + [upn])
+        return self
+
+    def thumbprint(self, name="ca"):
+        """SHA-1 of the certificate's DER, 40 hex digits (upper case, like
+        Windows shows it)."""
+        der = _run(["/usr/bin/openssl", "x509", "-in", self.p(name + ".pem"),
+                    "-outform", "DER"]).stdout
+        return hashlib.sha1(der).hexdigest().upper()
+
+
+# ------------------------------------------------------------------ PAM --
+
+class PamServices:
+    """Service files in /etc/pam.d named wsman-test-<pid>-<kind>."""
+
+    PAM_DIR = pathlib.Path("/etc/pam.d")
+
+    def __init__(self, directory, slow_seconds=2):
+        self.dir = pathlib.Path(directory)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.slow_seconds = slow_seconds
+        self.files = []
+        self.names = {}
+
+    def available(self):
+        return os.geteuid() == 0 and os.access(self.PAM_DIR, os.W_OK) and \
+            os.path.exists(self._module("pam_exec.so"))
+
+    @staticmethod
+    def _module(name):
+        for d in ("/usr/lib/x86_64-linux-gnu/security", "/lib/security",
+                  "/usr/lib/security", "/lib/x86_64-linux-gnu/security"):
+            if os.path.exists(os.path.join(d, name)):
+                return os.path.join(d, name)
+        return name
+
+    def _add(self, kind, text):
+        name = "wsman-test-%d-%s" % (os.getpid(), kind)
+        path = self.PAM_DIR / name
+        path.write_text("# written by the ngx_wsman test suite; removed at "
+                        "the end of the run\n" + text)
+        self.files.append(path)
+        self.names[kind] = name
+        return name
+
+    def make(self):
+        script = self.dir / "pam-slow.sh"
+        script.write_text("#!/bin/sh\nsleep %d\nexit 0\n" % self.slow_seconds)
+        script.chmod(0o755)
+        self._add("permit", "auth required pam_permit.so\n"
+                            "account required pam_permit.so\n")
+        self._add("deny", "auth required pam_deny.so\n"
+                          "account required pam_deny.so\n")
+        self._add("slow", "auth required pam_exec.so quiet %s\n"
+                          "auth required pam_permit.so\n"
+                          "account required pam_permit.so\n" % script)
+        return self
+
+    def remove(self):
+        for f in self.files:
+            try:
+                f.unlink()
+            except FileNotFoundError:
+                pass
+
+
+# ------------------------------------------------------------ Go client --
+
+def build_goclient(out_dir):
+    """Build t/goclient offline in GOPATH mode against Debian's
+    /usr/share/gocode.  Returns the binary path or raises."""
+    go = shutil.which("go") or "/usr/lib/go/bin/go"
+    out_dir = pathlib.Path(out_dir)
+    gopath = out_dir / "gopath"
+    gopath.mkdir(parents=True, exist_ok=True)
+    binary = out_dir / "wsman-goclient"
+    env = dict(os.environ, GO111MODULE="off",
+               GOPATH="%s:/usr/share/gocode" % gopath,
+               GOCACHE=str(out_dir / "gocache"), GOPROXY="off", GOFLAGS="",
+               GOTOOLCHAIN="local", CGO_ENABLED="0")
+    r = subprocess.run([go, "build", "-o", str(binary), "."],
+                       cwd=str(HERE / "goclient"), env=env,
+                       capture_output=True, text=True, timeout=300)
+    if r.returncode != 0:
+        raise RuntimeError("go build failed:\n%s%s" % (r.stdout, r.stderr))
+    return binary
+
+
+# ------------------------------------------------------------- pywinrm --
+
+OPENSSL_LEGACY = HERE / "openssl-legacy.cnf"
+
+
+def run_pywinrm(endpoint, transport, user, password, xml,
+                encryption="auto", env=None, timeout=60):
+    """pywinrm in a child /usr/bin/python3 (so OPENSSL_CONF takes effect
+    for NTLM's MD4).  Returns CompletedProcess (text)."""
+    e = dict(os.environ, OPENSSL_CONF=str(OPENSSL_LEGACY))
+    e.update(env or {})
+    return subprocess.run(
+        ["/usr/bin/python3", str(HERE / "pywinrm_client.py"), endpoint,
+         transport, user, password, encryption], input=xml, text=True,
+        capture_output=True, env=e, timeout=timeout)
