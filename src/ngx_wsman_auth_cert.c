@@ -45,7 +45,7 @@ ngx_wsman_cert_map_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_uint_t             k, issuer;
     ngx_wsman_cert_map_t  *map;
 
-    if (lcf->cert_maps == NULL) {
+    if (lcf->cert_maps == NGX_CONF_UNSET_PTR) {
         lcf->cert_maps = ngx_array_create(cf->pool, 2,
                                           sizeof(ngx_wsman_cert_map_t));
         if (lcf->cert_maps == NULL) {

@@ -396,6 +396,11 @@ ngx_wsman_gss_identity(ngx_http_request_t *r, ngx_wsman_conn_t *conn,
         }
     }
 
+    /* some mechanisms count the terminating NUL in the length */
+    while (end > start && end[-1] == '\0') {
+        end--;
+    }
+
     len = end - start;
 
     for (p = start; p < end; p++) {

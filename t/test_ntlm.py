@@ -5,7 +5,6 @@ client, and the identity that stays on the TCP connection."""
 import base64
 import subprocess
 
-import pytest
 
 import infra
 import wsman_gss as G
