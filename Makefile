@@ -19,7 +19,10 @@ BUILD_PKGS := nginx nginx-dev build-essential pkg-config libxml2-dev \
               libpam0g-dev
 RUN_PKGS   := nginx curl
 TEST_PKGS  := python3 python3-pytest python3-winrm python3-requests curl \
-              wsl uuid-runtime openssl
+              wsl uuid-runtime openssl libxml2-utils \
+              krb5-kdc krb5-admin-server krb5-user gss-ntlmssp \
+              python3-gssapi python3-requests-ntlm python3-requests-kerberos \
+              golang-go golang-github-masterzen-winrm-dev libpam-modules
 
 .PHONY: all run test unit integration deps-build deps-run deps-test clean
 
@@ -47,7 +50,10 @@ deps-build:
 deps-run:
 	@scripts/apt-need $(RUN_PKGS)
 
+# the KDC packages ask questions on install unless debconf already knows
 deps-test:
+	@dpkg-query -W -f='$${Status}' krb5-kdc 2>/dev/null \
+	    | grep -q "ok installed" || debconf-set-selections t/krb5-preseed.txt
 	@scripts/apt-need $(TEST_PKGS)
 
 # workers run as the invoking user: a clone under a private home directory

@@ -15,9 +15,6 @@ static ngx_int_t ngx_wsman_auth_gss(ngx_http_request_t *r,
     ngx_wsman_auth_t *auth);
 static ngx_int_t ngx_wsman_auth_certificate(ngx_http_request_t *r,
     ngx_wsman_loc_conf_t *lcf, ngx_wsman_auth_t *auth);
-static ngx_int_t ngx_wsman_auth_groups(ngx_http_request_t *r,
-    ngx_wsman_loc_conf_t *lcf, ngx_pool_t *pool,
-    ngx_wsman_identity_t *identity);
 
 
 ngx_int_t
@@ -210,7 +207,7 @@ ngx_wsman_auth_certificate(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
  * Groups named in the user file belong to the local name whatever the
  * scheme that proved it (a line "alice:*:admins" only carries groups).
  */
-static ngx_int_t
+ngx_int_t
 ngx_wsman_auth_groups(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     ngx_pool_t *pool, ngx_wsman_identity_t *identity)
 {

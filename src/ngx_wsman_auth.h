@@ -48,6 +48,9 @@ ngx_int_t ngx_wsman_auth_challenge(ngx_http_request_t *r,
     ngx_wsman_loc_conf_t *lcf, ngx_wsman_auth_t *auth);
 ngx_int_t ngx_wsman_auth_mutual(ngx_http_request_t *r,
     ngx_wsman_auth_t *auth);
+ngx_int_t ngx_wsman_auth_groups(ngx_http_request_t *r,
+    ngx_wsman_loc_conf_t *lcf, ngx_pool_t *pool,
+    ngx_wsman_identity_t *identity);
 
 /* Basic against the user file (src/ngx_wsman_auth_basic.c) */
 ngx_int_t ngx_wsman_basic_verify(ngx_pool_t *pool, ngx_log_t *log,

@@ -199,7 +199,8 @@ ngx_wsman_pam_done(ngx_event_t *ev)
 
     if (pt->status == PAM_SUCCESS) {
         pt->auth->identity.scheme = NGX_WSMAN_AUTH_BASIC;
-        rc = NGX_OK;
+        rc = ngx_wsman_auth_groups(r, ngx_wsman_get_loc_conf(r), r->pool,
+                                   &pt->auth->identity);
 
     } else {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,

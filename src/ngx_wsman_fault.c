@@ -141,8 +141,8 @@ static const ngx_wsman_fault_def_t  ngx_wsman_faults[] = {
       "Only SOAP 1.2 envelopes are supported.",
       0, NGX_HTTP_BAD_REQUEST },
 
-    { NGX_WSMAN_FAULT_CONFIG_READONLY, "w:AccessDenied",
-      "s:Sender", "w:AccessDenied", NGX_WSMAN_FAULT_ACTION_WSMAN,
+    { NGX_WSMAN_FAULT_CONFIG_READONLY, "w:UnsupportedFeature",
+      "s:Sender", "w:UnsupportedFeature", NGX_WSMAN_FAULT_ACTION_WSMAN,
       "This setting is managed in nginx.conf and cannot be changed over "
       "WS-Management.", 2150859071U, NGX_HTTP_INTERNAL_SERVER_ERROR },
 };

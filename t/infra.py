@@ -361,6 +361,12 @@ def run_pywinrm(endpoint, transport, user, password, xml,
     """pywinrm in a child /usr/bin/python3 (so OPENSSL_CONF takes effect
     for NTLM's MD4).  Returns CompletedProcess (text)."""
     e = dict(os.environ, OPENSSL_CONF=str(OPENSSL_LEGACY))
+    # pywinrm lets requests' environment settings override
+    # server_cert_validation='ignore' (and route through proxies)
+    for k in list(e):
+        if k.upper() in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
+                         "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+            del e[k]
     e.update(env or {})
     return subprocess.run(
         ["/usr/bin/python3", str(HERE / "pywinrm_client.py"), endpoint,

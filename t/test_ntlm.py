@@ -85,9 +85,11 @@ def test_go_client_ntlm_wrong_password(gss_server, ntlm_users, goclient):
     assert "401" in p.stderr, p.stderr
 
 
-def test_go_client_identify_anonymous(gss_server, goclient):
+def test_go_client_ntlm_identify(gss_server, ntlm_users, goclient):
+    # henry has no rights at all, Identify needs none
     p = subprocess.run([str(goclient), "-port", str(gss_server.port),
-                        "-op", "identify"],
+                        "-user", "henry", "-pass", "HenryPassw0rd!",
+                        "-ntlm", "-op", "identify"],
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
     child = H.body_child(H.Response(200, [], p.stdout.encode()))
