@@ -24,7 +24,8 @@ TEST_PKGS  := python3 python3-pytest python3-winrm python3-requests curl \
               python3-gssapi python3-requests-ntlm python3-requests-kerberos \
               golang-go golang-github-masterzen-winrm-dev libpam-modules
 
-.PHONY: all run test unit integration deps-build deps-run deps-test clean
+.PHONY: all run test unit integration sanitize deps-build deps-run \
+        deps-test clean
 
 all: $(MODULE)
 
@@ -76,5 +77,38 @@ integration: deps-test $(MODULE)
 
 test: unit integration
 
+# The module built with AddressSanitizer + UBSan, loaded into the packaged
+# (uninstrumented) nginx with the ASan runtime preloaded into nginx only,
+# and the whole integration suite run against it.  Reports land in
+# build-asan/reports/; any report fails the target.
+ASAN_BUILD := $(CURDIR)/build-asan
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=undefined
+
+$(ASAN_BUILD)/Makefile: config | deps-build
+	mkdir -p $(ASAN_BUILD)
+	cd $(NGX_SRC) && . ./conf_flags && ./configure \
+	    --with-cc-opt="-g -O1 -fPIC $(ASAN_FLAGS) -Werror" \
+	    --with-ld-opt="-fPIC $(ASAN_FLAGS)" \
+	    "$${NGX_CONF_FLAGS[@]}" \
+	    --add-dynamic-module=$(CURDIR) \
+	    --builddir=$(ASAN_BUILD) > $(ASAN_BUILD)/configure.log 2>&1 \
+	    || { tail -30 $(ASAN_BUILD)/configure.log; exit 1; }
+
+$(ASAN_BUILD)/ngx_wsman_module.so: $(ASAN_BUILD)/Makefile $(SOURCES)
+	$(MAKE) -f $(ASAN_BUILD)/Makefile -C $(NGX_SRC) modules
+
+sanitize: deps-test $(ASAN_BUILD)/ngx_wsman_module.so
+	rm -rf $(ASAN_BUILD)/reports && mkdir -p $(ASAN_BUILD)/reports
+	WSMAN_SO=$(ASAN_BUILD)/ngx_wsman_module.so \
+	WSMAN_NGINX_PRELOAD="$$(gcc -print-file-name=libasan.so) \
+	                     $$(gcc -print-file-name=libubsan.so)" \
+	WSMAN_NGINX_ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:log_path=$(ASAN_BUILD)/reports/asan" \
+	WSMAN_NGINX_UBSAN_OPTIONS="print_stacktrace=1:log_path=$(ASAN_BUILD)/reports/ubsan" \
+	    $(PYTHON) -m pytest -q t/
+	@if ls $(ASAN_BUILD)/reports/* >/dev/null 2>&1; then \
+	    echo "sanitizer reports:"; head -50 $(ASAN_BUILD)/reports/*; exit 1; \
+	else echo "sanitizers: no reports"; fi
+
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -247,7 +247,12 @@ def test_broken_multipart_is_400(gss_server, realm, mangle):
             i = body.index(b"octet-stream\r\n") + len(b"octet-stream\r\n")
             body = body[:i + 10]
         r = _send_raw(s, body)
-        assert r.status in (400, 401), r
+        if mangle == "empty":
+            # no body at all is the context-building empty POST
+            assert r.status in (200, 400), r
+            assert r.body == b"" or r.status == 400, r
+        else:
+            assert r.status in (400, 401), r
         assert b"Config" not in r.body
     finally:
         s.close()

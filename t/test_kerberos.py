@@ -56,8 +56,8 @@ def test_pywinrm_kerberos_without_ticket_fails(gss_server, realm, tmp_path):
     p = infra.run_pywinrm("https://localhost:%d/enc" % gss_server.tls_port,
                           "kerberos", "alice@WSMAN.TEST", "", xml,
                           env={"KRB5CCNAME": "FILE:%s" % (tmp_path / "none")})
-    assert p.returncode != 0
-    assert not _is_config(p.stdout or "<x/>")
+    assert p.returncode in (4, 5, 6), (p.returncode, p.stdout[:300])
+    assert "Config" not in p.stdout
 
 
 # ---------------------------------------------------------------- curl --
@@ -209,15 +209,9 @@ def test_kerberos_user_without_groups_is_denied(gss_server, realm, tmp_path):
     """mallory has a ticket but no user-file entry, so no group SIDs:
     the default RootSDDL denies config Get (identity = local name)."""
     off = H.file_size(gss_server.wsman_log)
-    import os
     cc = realm.kinit("mallory", tmp_path / "cc.mallory")
-    saved = os.environ["KRB5CCNAME"]
-    os.environ["KRB5CCNAME"] = cc
-    try:
-        gss = G.GssClient("krb5")
-    finally:
-        os.environ["KRB5CCNAME"] = saved
-    s = G.Session(gss_server.port, "/wsman", gss=gss)
+    s = G.Session(gss_server.port, "/wsman",
+                  gss=G.GssClient("krb5", ccache=cc))
     try:
         xml, _ = H.config_get()
         r = s.authenticate(xml)

@@ -26,7 +26,7 @@ PAM_HTTP = """
                            %(open)s }
         # the user file first, then PAM
         location /both   { wsman; wsman_auth basic; wsman_pam @deny@;
-                           wsman_user_file @USERFILE@; }
+                           wsman_user_file @USERFILE@; %(open)s }
         location /both-permit { wsman; wsman_auth basic; wsman_pam @permit@;
                            wsman_user_file @USERFILE@; %(open)s }
         # Unix groups from getgrouplist: root is in group root
@@ -114,7 +114,8 @@ def test_slow_pam_does_not_block_the_worker(pam_server):
     t.start()
     time.sleep(0.3)
     r = H.request(pam_server.port, "POST", "/permit", H.IDENTIFY,
-                  {"Content-Type": H.SOAP_CT}, timeout=30)
+                  {"Content-Type": H.SOAP_CT,
+                   "WSMANIDENTIFY": "unauthenticated"}, timeout=30)
     ident_done = time.monotonic()
     t.join(30)
     assert r.status == 200, r

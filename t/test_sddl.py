@@ -190,7 +190,8 @@ def test_write_only_cannot_read(sddl):
 def test_identify_needs_no_rights(sddl, path, user):
     n, c = sddl
     r = c.post(H.IDENTIFY, path=path, user=user or "alice",
-               auth=bool(user))
+               auth=bool(user),
+               headers=None if user else {"WSMANIDENTIFY": "unauthenticated"})
     assert r.status == 200, r
     assert H.body_child(r).tag == H.q("wsmid", "IdentifyResponse")
 

@@ -39,12 +39,16 @@ class GssClient:
     """An initiator for HTTP@<host>.  mech: 'krb5' (raw Kerberos token, what
     pywinrm sends), 'spnego', or 'ntlm' (raw NTLMSSP, needs user/password:
     the credentials are acquired with gss_acquire_cred_with_password from
-    gss-ntlmssp).  Kerberos uses the default ccache (KRB5CCNAME)."""
+    gss-ntlmssp).  Kerberos uses the default ccache (KRB5CCNAME) unless
+    ccache names another one."""
 
     def __init__(self, mech="krb5", host="localhost", user=None,
-                 password=None, domain="WSMAN", flags=None):
+                 password=None, domain="WSMAN", flags=None, ccache=None):
         self.mech_name = mech
         creds = None
+        if ccache:
+            creds = gssapi.Credentials(usage="initiate",
+                                       store={"ccache": ccache})
         if mech == "ntlm" or (mech == "spnego" and user):
             name = gssapi.Name("%s\\%s" % (domain, user),
                                gssapi.NameType.user)
