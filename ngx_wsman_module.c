@@ -55,6 +55,7 @@ static ngx_int_t ngx_wsman_process(ngx_http_request_t *r,
 static ngx_int_t ngx_wsman_is_anonymous_identify(ngx_http_request_t *r);
 static ngx_int_t ngx_wsman_content_type_ok(ngx_http_request_t *r);
 static ngx_int_t ngx_wsman_unsupported_type(ngx_http_request_t *r);
+static ngx_int_t ngx_wsman_is_encrypted(ngx_http_request_t *r);
 static ngx_int_t ngx_wsman_read_body(ngx_http_request_t *r, ngx_str_t *body);
 static void ngx_wsman_call_init(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx);
 static void ngx_wsman_call_done(ngx_wsman_call_t *call, ngx_int_t rc);
@@ -72,6 +73,7 @@ static ngx_int_t ngx_wsman_user_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_wsman_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_wsman_init_module(ngx_cycle_t *cycle);
+static ngx_int_t ngx_wsman_init_process(ngx_cycle_t *cycle);
 
 static void *ngx_wsman_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_wsman_merge_loc_conf(ngx_conf_t *cf, void *parent,
@@ -243,7 +245,7 @@ ngx_module_t  ngx_wsman_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     ngx_wsman_init_module,                 /* init module */
-    NULL,                                  /* init process */
+    ngx_wsman_init_process,                /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     NULL,                                  /* exit process */
@@ -276,6 +278,7 @@ ngx_wsman_handler(ngx_http_request_t *r)
     ngx_int_t              rc;
     ngx_table_elt_t       *h;
     ngx_wsman_ctx_t       *ctx;
+    ngx_wsman_conn_t      *conn;
     ngx_wsman_loc_conf_t  *lcf;
 
     if (!(r->method & NGX_HTTP_POST)) {
@@ -305,6 +308,19 @@ ngx_wsman_handler(ngx_http_request_t *r)
 
     if (ctx->anonymous) {
         return ngx_wsman_check_request(r, ctx);
+    }
+
+    /* sealed with a context this connection never had (Windows: 400) */
+    if (r->headers_in.authorization == NULL && ngx_wsman_is_encrypted(r)) {
+        conn = ngx_wsman_conn(r->connection, 0);
+
+        if (conn == NULL || !conn->established) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "wsman: encrypted request from %V without a "
+                          "security context on the connection",
+                          &r->connection->addr_text);
+            return NGX_HTTP_BAD_REQUEST;
+        }
     }
 
     ctx->auth.done = ngx_wsman_auth_done;
@@ -588,6 +604,18 @@ ngx_wsman_is_anonymous_identify(ngx_http_request_t *r)
                                       h[i].value.len) == 0;
         }
     }
+}
+
+
+static ngx_int_t
+ngx_wsman_is_encrypted(ngx_http_request_t *r)
+{
+    ngx_str_t  protocol, boundary;
+
+    return r->headers_in.content_type
+           && ngx_wsman_mime_content_type(&r->headers_in.content_type->value,
+                                          &protocol, &boundary)
+              == NGX_OK;
 }
 
 
@@ -1109,6 +1137,36 @@ static ngx_int_t
 ngx_wsman_init_module(ngx_cycle_t *cycle)
 {
     ngx_wsman_soap_init();
+
+    return NGX_OK;
+}
+
+
+/*
+ * Workers inherit the master's SIGCHLD handler, which reaps every child
+ * with waitpid(-1).  PAM modules fork (pam_exec, unix_chkpwd for non-root
+ * workers) and wait for their own children; a worker reaping them first
+ * makes PAM fail with "System error".  Workers spawn nothing of their own,
+ * so they leave children to whoever started them.
+ */
+static ngx_int_t
+ngx_wsman_init_process(ngx_cycle_t *cycle)
+{
+    struct sigaction  sa;
+
+    if (ngx_process != NGX_PROCESS_WORKER) {
+        return NGX_OK;
+    }
+
+    ngx_memzero(&sa, sizeof(struct sigaction));
+    sa.sa_handler = SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+
+    if (sigaction(SIGCHLD, &sa, NULL) == -1) {
+        ngx_log_error(NGX_LOG_ALERT, cycle->log, ngx_errno,
+                      "wsman: sigaction(SIGCHLD) failed");
+        return NGX_ERROR;
+    }
 
     return NGX_OK;
 }

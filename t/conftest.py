@@ -86,20 +86,6 @@ def free_port():
 DEFAULT_GROUP_SIDS = "    wsman_group_sid admins BA;\n"
 
 
-def _module_knows(directive):
-    try:
-        with open(SO, "rb") as f:
-            return directive.encode() in f.read()
-    except OSError:
-        return False
-
-
-# TRANSITIONAL (remove once issue [2] has landed): a module without the
-# access check does not know the directive either.
-if not _module_knows("wsman_group_sid"):
-    DEFAULT_GROUP_SIDS = ""
-
-
 # every server started in this session; the log watcher looks at all of them
 RUNNING = []
 
@@ -241,9 +227,11 @@ def users():
 
 @pytest.fixture(scope="session")
 def nginx_factory(tmp_path_factory, user_file):
-    """make(http_snippet, start=True) -> Nginx.  @PORT@, @PREFIX@ and
-    @USERFILE@ are substituted in the snippet.  Servers are stopped at the
-    end of the session."""
+    """make(http_snippet, start=True, main_snippet="", group_sids=True,
+    workers=2) -> Nginx.  @PORT@, @PREFIX@ and @USERFILE@ are substituted
+    in the snippet; main_snippet goes to the main context (`env ...;`);
+    group_sids=False leaves out the default `wsman_group_sid admins BA;`.
+    Servers are stopped at the end of the session."""
     made = []
 
     def make(http_snippet, start=True, main_snippet="", group_sids=True,
@@ -371,6 +359,7 @@ def goclient(tmp_path_factory):
 #   /enc    negotiate kerberos basic, AllowUnencrypted off (the default):
 #           over plain HTTP only encrypted SOAP is accepted
 #   /kerb   the Kerberos scheme only (Windows event forwarding style)
+#   /cbt    negotiate kerberos with wsman_cbt_hardening strict
 # and the same over TLS on tls_port.
 GSS_HTTP = """
     log_format wsman '$wsman_action|$wsman_resource_uri|$wsman_user|$wsman_fault';
@@ -386,6 +375,8 @@ GSS_HTTP = """
                           wsman_allow_unencrypted on; }
         location /enc   { wsman; wsman_auth negotiate kerberos basic; }
         location /kerb  { wsman; wsman_auth kerberos; }
+        location /cbt   { wsman; wsman_auth negotiate kerberos;
+                          wsman_cbt_hardening strict; }
     }
 """
 

@@ -61,12 +61,10 @@ BAD = [
     ("wsman_allow_unencrypted", "wsman_allow_unencrypted maybe;"),
     ("wsman_max_timeout", "wsman_max_timeout forever;"),
     ("wsman_enumeration_timeout", "wsman_enumeration_timeout soon;"),
-] + [pytest.param("wsman_root_sddl", line, marks=pytest.mark.xfail(
-    strict=False, reason="module bug: wsman_root_sddl is not parsed at "
-    "configuration time, so nginx -t accepts an invalid SDDL"))
-    for line in ('wsman_root_sddl "this is not sddl";',
-                 'wsman_root_sddl "O:NSG:BAD:P(A;;GA;;;BA";',
-                 'wsman_root_sddl "D:(Z;;GA;;;BA)";')] + [
+] + [("wsman_root_sddl", line)
+        for line in ('wsman_root_sddl "this is not sddl";',
+                     'wsman_root_sddl "O:NSG:BAD:P(A;;GA;;;BA";',
+                     'wsman_root_sddl "D:(Z;;GA;;;BA)";')] + [
     ("wsman", "wsman on;"),
 ]
 

@@ -43,7 +43,8 @@ class GssClient:
     ccache names another one."""
 
     def __init__(self, mech="krb5", host="localhost", user=None,
-                 password=None, domain="WSMAN", flags=None, ccache=None):
+                 password=None, domain="WSMAN", flags=None, ccache=None,
+                 channel_bindings=None):
         self.mech_name = mech
         creds = None
         if ccache:
@@ -61,9 +62,12 @@ class GssClient:
                      F.confidentiality | F.out_of_sequence_detection)
         target = gssapi.Name("HTTP@%s" % host,
                              gssapi.NameType.hostbased_service)
+        cb = None
+        if channel_bindings is not None:
+            cb = gr.ChannelBindings(application_data=channel_bindings)
         self.ctx = gssapi.SecurityContext(name=target, usage="initiate",
                                           mech=MECHS[mech], creds=creds,
-                                          flags=flags)
+                                          flags=flags, channel_bindings=cb)
 
     def step(self, token=None):
         return self.ctx.step(token)
@@ -164,6 +168,13 @@ def decrypt_response(gss, resp, protocol=PROTO_SPNEGO):
     return plain
 
 
+def tls_server_end_point(cert_der):
+    """RFC 5929 channel binding data for a server certificate signed with
+    SHA-256 (or weaker, which also maps to SHA-256)."""
+    import hashlib
+    return b"tls-server-end-point:" + hashlib.sha256(cert_der).digest()
+
+
 def www_tokens(resp, scheme):
     """The base64 tokens of every `WWW-Authenticate: <scheme> <token>`."""
     out = []
@@ -179,14 +190,14 @@ class Session:
     GssClient and then sends plain or encrypted SOAP."""
 
     def __init__(self, port, path="/wsman", scheme="Negotiate", gss=None,
-                 protocol=None):
+                 protocol=None, tls=False):
         self.port = port
         self.path = path
         self.scheme = scheme
         self.gss = gss
         self.protocol = protocol or (PROTO_KERBEROS if scheme == "Kerberos"
                                      else PROTO_SPNEGO)
-        self.conn = H.Connection(port)
+        self.conn = H.Connection(port, tls=tls)
         self.responses = []
 
     def close(self):

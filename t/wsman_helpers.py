@@ -233,11 +233,21 @@ def request(port, method, path, body=b"", headers=None, timeout=10,
 
 
 class Connection:
-    """A persistent HTTP/1.1 connection (to test keep-alive)."""
+    """A persistent HTTP/1.1 connection (to test keep-alive).  tls=True
+    speaks TLS without verifying the server (the peer certificate is in
+    self.peer_cert, DER)."""
 
-    def __init__(self, port, timeout=10):
+    def __init__(self, port, timeout=10, tls=False):
         self.port = port
         self.sock = socket.create_connection(("127.0.0.1", port), timeout)
+        self.peer_cert = None
+        if tls:
+            import ssl
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            self.sock = ctx.wrap_socket(self.sock, server_hostname="localhost")
+            self.peer_cert = self.sock.getpeercert(binary_form=True)
         self.reader = _KeepOpen(self.sock)
         self.closed = False
 
