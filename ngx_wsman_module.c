@@ -731,6 +731,11 @@ ngx_wsman_read_body(ngx_http_request_t *r, ngx_str_t *body)
     for (cl = r->request_body->bufs; cl; cl = cl->next) {
         b = cl->buf;
 
+        /* chunked bodies end with an empty buffer that has no memory */
+        if (ngx_buf_size(b) == 0) {
+            continue;
+        }
+
         if (!b->in_file) {
             p = ngx_cpymem(p, b->pos, b->last - b->pos);
             continue;

@@ -90,6 +90,19 @@ DEFAULT_GROUP_SIDS = "    wsman_group_sid admins BA;\n"
 RUNNING = []
 
 
+
+
+def nginx_env():
+    """The environment nginx starts with.  `make sanitize` loads an
+    ASan/UBSan build of the module: the sanitizer runtimes are preloaded
+    into nginx only (WSMAN_NGINX_PRELOAD), never into the test clients."""
+    env = dict(os.environ)
+    for name in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS"):
+        value = os.environ.get("WSMAN_NGINX_" + name.replace("LD_", ""))
+        if value:
+            env[name] = " ".join(value.split())
+    return env
+
 class Nginx:
     """One private nginx instance (master + 2 workers) under a tmp prefix."""
 
@@ -134,12 +147,12 @@ http {{
     def test_config(self):
         """Run `nginx -t`; returns CompletedProcess (text)."""
         return subprocess.run(self.cmd("-t"), capture_output=True,
-                              text=True, timeout=30)
+                              text=True, timeout=30, env=nginx_env())
 
     def start(self):
         self.error_log.touch()
         self.proc = subprocess.Popen(self.cmd(), stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
+                                     stderr=subprocess.PIPE, env=nginx_env())
         RUNNING.append(self)
         deadline = time.time() + 15
         while time.time() < deadline:
