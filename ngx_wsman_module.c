@@ -10,7 +10,9 @@
 #include "ngx_wsman_access.h"
 #include "ngx_wsman_auth.h"
 #include "ngx_wsman_dispatch.h"
+#include "ngx_wsman_enum.h"
 #include "ngx_wsman_gss.h"
+#include "ngx_wsman_plugins.h"
 #include "ngx_wsman_identity.h"
 #include "ngx_wsman_log.h"
 #include "ngx_wsman_mime.h"
@@ -72,6 +74,7 @@ static ngx_int_t ngx_wsman_variable(ngx_http_request_t *r,
 static ngx_int_t ngx_wsman_user_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_wsman_add_variables(ngx_conf_t *cf);
+static ngx_int_t ngx_wsman_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_wsman_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_wsman_init_process(ngx_cycle_t *cycle);
 
@@ -96,6 +99,7 @@ static ngx_wsman_sddl_t *ngx_wsman_parse_sddl(ngx_conf_t *cf,
     ngx_str_t *text, const char *directive);
 static void *ngx_wsman_create_main_conf(ngx_conf_t *cf);
 static char *ngx_wsman_check_batch(ngx_conf_t *cf, void *post, void *data);
+static char *ngx_wsman_check_zone(ngx_conf_t *cf, void *post, void *data);
 static char *ngx_wsman_check_size(ngx_conf_t *cf, void *post, void *data);
 static char *ngx_wsman_check_msec(ngx_conf_t *cf, void *post, void *data);
 
@@ -108,6 +112,7 @@ static ngx_conf_enum_t  ngx_wsman_cbt_levels[] = {
 
 
 static ngx_conf_post_t  ngx_wsman_batch_post = { ngx_wsman_check_batch };
+static ngx_conf_post_t  ngx_wsman_zone_post = { ngx_wsman_check_zone };
 static ngx_conf_post_t  ngx_wsman_size_post = { ngx_wsman_check_size };
 static ngx_conf_post_t  ngx_wsman_msec_post = { ngx_wsman_check_msec };
 
@@ -191,6 +196,20 @@ static ngx_command_t  ngx_wsman_commands[] = {
       0,
       NULL },
 
+    { ngx_string("wsman_enumeration_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_wsman_main_conf_t, enum_zone_size),
+      &ngx_wsman_zone_post },
+
+    { ngx_string("wsman_sequence_items"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_wsman_main_conf_t, sequence_items),
+      NULL },
+
     { ngx_string("wsman_keytab"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_wsman_keytab,
@@ -225,7 +244,7 @@ static ngx_command_t  ngx_wsman_commands[] = {
 
 static ngx_http_module_t  ngx_wsman_module_ctx = {
     ngx_wsman_add_variables,               /* preconfiguration */
-    NULL,                                  /* postconfiguration */
+    ngx_wsman_postconfiguration,           /* postconfiguration */
 
     ngx_wsman_create_main_conf,            /* create main configuration */
     NULL,                                  /* init main configuration */
@@ -832,7 +851,8 @@ ngx_wsman_send_response(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
     ngx_wsman_xml_init(&x, r->pool, 1024);
 
     if (call->fault.id == NGX_WSMAN_FAULT_NONE) {
-        ngx_wsman_soap_write_head(&x, &call->action, &ctx->req.message_id);
+        ngx_wsman_soap_write_head_extra(&x, &call->action,
+                                        &ctx->req.message_id, &call->header);
         ngx_wsman_xml_chain_append(&x, ngx_wsman_xml_chain(&call->body),
                                    call->body.length);
         ngx_wsman_soap_write_tail(&x);
@@ -1138,6 +1158,34 @@ ngx_wsman_add_variables(ngx_conf_t *cf)
 }
 
 
+/*
+ * After every server and location is known: the listener list, and the
+ * shared zone for enumeration contexts (only when something serves
+ * WS-Management).
+ */
+static ngx_int_t
+ngx_wsman_postconfiguration(ngx_conf_t *cf)
+{
+    ngx_wsman_main_conf_t  *mcf;
+
+    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_wsman_module);
+
+    if (mcf->locations.nelts == 0) {
+        return NGX_OK;
+    }
+
+    if (ngx_wsman_config_listeners(cf, mcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (mcf->enum_zone_size == NGX_CONF_UNSET_SIZE) {
+        mcf->enum_zone_size = NGX_WSMAN_ENUM_ZONE_SIZE;
+    }
+
+    return ngx_wsman_enum_zone_add(cf, mcf->enum_zone_size, &mcf->enum_zone);
+}
+
+
 static ngx_int_t
 ngx_wsman_init_module(ngx_cycle_t *cycle)
 {
@@ -1226,6 +1274,16 @@ ngx_wsman_create_main_conf(ngx_conf_t *cf)
     if (mcf->machine_sid == NULL) {
         return NULL;
     }
+
+    if (ngx_array_init(&mcf->locations, cf->pool, 2,
+                       sizeof(ngx_wsman_location_t))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    mcf->enum_zone_size = NGX_CONF_UNSET_SIZE;
+    mcf->sequence_items = NGX_CONF_UNSET_UINT;
 
     if (ngx_wsman_machine_sid(cf, mcf->machine_sid) != NGX_OK) {
         return NULL;
@@ -1341,6 +1399,8 @@ ngx_wsman(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_wsman_loc_conf_t  *wlcf = conf;
 
+    ngx_wsman_location_t      *loc;
+    ngx_wsman_main_conf_t     *mcf;
     ngx_http_core_loc_conf_t  *clcf;
 
     if (wlcf->enable != NGX_CONF_UNSET) {
@@ -1351,6 +1411,17 @@ ngx_wsman(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_wsman_handler;
+
+    /* winrm/config/Listener lists these servers' listen sockets */
+    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_wsman_module);
+
+    loc = ngx_array_push(&mcf->locations);
+    if (loc == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    loc->server = ngx_http_conf_get_module_srv_conf(cf, ngx_http_core_module);
+    loc->name = clcf->name;
 
     return NGX_CONF_OK;
 }
@@ -1611,6 +1682,19 @@ ngx_wsman_check_batch(ngx_conf_t *cf, void *post, void *data)
 
     if (*n == 0 || *n > 1000000) {
         return "must be between 1 and 1000000";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_wsman_check_zone(ngx_conf_t *cf, void *post, void *data)
+{
+    size_t  *size = data;
+
+    if (*size < 64 * 1024) {
+        return "must be at least 64k";
     }
 
     return NGX_CONF_OK;

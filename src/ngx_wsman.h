@@ -55,9 +55,33 @@ typedef struct ngx_wsman_plugin_s  ngx_wsman_plugin_t;
 typedef struct ngx_wsman_call_s    ngx_wsman_call_t;
 
 
+/* a wsman; location, as its server sees it */
+typedef struct {
+    ngx_http_core_srv_conf_t  *server;
+    ngx_str_t                  name;
+} ngx_wsman_location_t;
+
+
+/* one WinRM listener: a listen socket of a server with a wsman location */
+typedef struct {
+    ngx_str_t                  address;         /* "*" for wildcards */
+    ngx_str_t                  transport;       /* HTTP, HTTPS */
+    ngx_uint_t                 port;
+    ngx_str_t                  hostname;
+    ngx_str_t                  url_prefix;
+    ngx_str_t                  listening_on;    /* address:port */
+    ngx_str_t                  thumbprint;      /* TLS certificate SHA-1 */
+} ngx_wsman_listener_t;
+
+
 /* http{} level: what the whole host shares */
 typedef struct {
     void                      *machine_sid;     /* ngx_wsman_sid_t */
+    ngx_array_t                locations;       /* wsman; locations */
+    ngx_array_t               *listeners;       /* ngx_wsman_listener_t */
+    ngx_shm_zone_t            *enum_zone;
+    size_t                     enum_zone_size;
+    ngx_uint_t                 sequence_items;  /* NGX_Sequence size */
 } ngx_wsman_main_conf_t;
 
 
@@ -109,6 +133,7 @@ typedef struct {
     ngx_array_t                selectors;       /* ngx_wsman_pair_t */
     ngx_array_t                options;         /* ngx_wsman_pair_t */
 
+    ngx_uint_t                 total_estimate_requested;
     ngx_msec_t                 operation_timeout;  /* capped; default
                                                       MaxTimeoutms */
     size_t                     max_envelope_size;  /* 0: not sent */

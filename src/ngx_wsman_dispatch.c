@@ -6,11 +6,14 @@
 
 #include "ngx_wsman_dispatch.h"
 #include "ngx_wsman_access.h"
+#include "ngx_wsman_enum.h"
 #include "ngx_wsman_plugins.h"
 
 
 static ngx_wsman_plugin_t  *ngx_wsman_plugins[] = {
     &ngx_wsman_config_plugin,
+    &ngx_wsman_cim_plugin,
+    &ngx_wsman_wmi_plugin,
     NULL
 };
 
@@ -52,6 +55,17 @@ ngx_wsman_prefix_matches(ngx_str_t *prefix, ngx_str_t *uri)
     return uri->len == prefix->len
            || uri->data[prefix->len] == '/'
            || uri->data[prefix->len] == '?';
+}
+
+
+static ngx_int_t
+ngx_wsman_action_is(ngx_str_t *action, const char *name)
+{
+    size_t  len;
+
+    len = ngx_strlen(name);
+
+    return action->len == len && ngx_strncmp(action->data, name, len) == 0;
 }
 
 
@@ -119,6 +133,15 @@ ngx_wsman_dispatch(ngx_wsman_call_t *call)
     rc = ngx_wsman_access_check(call);
     if (rc != NGX_OK) {
         return rc == NGX_DECLINED ? NGX_OK : NGX_ERROR;
+    }
+
+    /* a context knows its class: Pull and Release need no plug-in */
+    if (ngx_wsman_action_is(&call->req->action, NGX_WSMAN_ACTION_PULL)) {
+        return ngx_wsman_enum_pull(call);
+    }
+
+    if (ngx_wsman_action_is(&call->req->action, NGX_WSMAN_ACTION_RELEASE)) {
+        return ngx_wsman_enum_release(call);
     }
 
     if (call->plugin == NULL) {

@@ -53,6 +53,7 @@ struct ngx_wsman_call_s {
 
     /* the answer */
     ngx_str_t                  action;       /* a:Action of the response */
+    ngx_str_t                  header;       /* extra s:Header blocks */
     ngx_wsman_xml_t            body;         /* s:Body content */
     ngx_wsman_fault_t          fault;
 

@@ -68,6 +68,9 @@ static ngx_int_t ngx_wsman_soap_header_text(ngx_pool_t *pool,
 static ngx_int_t ngx_wsman_soap_header_ignore(ngx_pool_t *pool,
     ngx_wsman_soap_limits_t *limits, ngx_wsman_request_t *req,
     xmlNodePtr node, ngx_wsman_soap_header_t *h, ngx_wsman_fault_t *fault);
+static ngx_int_t ngx_wsman_soap_header_flag(ngx_pool_t *pool,
+    ngx_wsman_soap_limits_t *limits, ngx_wsman_request_t *req,
+    xmlNodePtr node, ngx_wsman_soap_header_t *h, ngx_wsman_fault_t *fault);
 static ngx_int_t ngx_wsman_soap_header_reply_to(ngx_pool_t *pool,
     ngx_wsman_soap_limits_t *limits, ngx_wsman_request_t *req,
     xmlNodePtr node, ngx_wsman_soap_header_t *h, ngx_wsman_fault_t *fault);
@@ -132,6 +135,10 @@ static ngx_wsman_soap_header_t  ngx_wsman_soap_known_headers[] = {
     { NGX_WSMAN_NS_MSWSMAN, "SessionId", ngx_wsman_soap_header_ignore, 0 },
     { NGX_WSMAN_NS_MSWSMAN, "OperationID", ngx_wsman_soap_header_ignore, 0 },
     { NGX_WSMAN_NS_MSWSMAN, "SequenceId", ngx_wsman_soap_header_ignore, 0 },
+
+    { NGX_WSMAN_NS_WSMAN, "RequestTotalItemsCountEstimate",
+      ngx_wsman_soap_header_flag,
+      offsetof(ngx_wsman_request_t, total_estimate_requested) },
 
     { NULL, NULL, NULL, 0 }
 };
@@ -694,6 +701,18 @@ ngx_wsman_soap_header_ignore(ngx_pool_t *pool,
 }
 
 
+/* a header whose presence is the message (an unsigned flag at offset) */
+static ngx_int_t
+ngx_wsman_soap_header_flag(ngx_pool_t *pool,
+    ngx_wsman_soap_limits_t *limits, ngx_wsman_request_t *req,
+    xmlNodePtr node, ngx_wsman_soap_header_t *h, ngx_wsman_fault_t *fault)
+{
+    *(ngx_uint_t *) ((u_char *) req + h->offset) = 1;
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_wsman_soap_header_reply_to(ngx_pool_t *pool,
     ngx_wsman_soap_limits_t *limits, ngx_wsman_request_t *req,
@@ -987,6 +1006,15 @@ void
 ngx_wsman_soap_write_head(ngx_wsman_xml_t *x, ngx_str_t *action,
     ngx_str_t *relates_to)
 {
+    ngx_wsman_soap_write_head_extra(x, action, relates_to, NULL);
+}
+
+
+/* extra: header blocks a plug-in adds (already escaped XML) */
+void
+ngx_wsman_soap_write_head_extra(ngx_wsman_xml_t *x, ngx_str_t *action,
+    ngx_str_t *relates_to, ngx_str_t *extra)
+{
     ngx_wsman_xml_literal(x,
         "<s:Envelope xml:lang=\"en-US\""
         " xmlns:s=\"" NGX_WSMAN_NS_SOAP "\""
@@ -1010,6 +1038,10 @@ ngx_wsman_soap_write_head(ngx_wsman_xml_t *x, ngx_str_t *action,
             ngx_wsman_xml_text_str(x, relates_to);
             ngx_wsman_xml_literal(x, "</a:RelatesTo>");
         }
+    }
+
+    if (extra && extra->len) {
+        ngx_wsman_xml_str(x, extra);
     }
 
     ngx_wsman_xml_literal(x, "</s:Header><s:Body>");

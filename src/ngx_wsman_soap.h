@@ -39,6 +39,8 @@ ngx_int_t ngx_wsman_soap_is(xmlNodePtr node, const char *ns,
 
 void ngx_wsman_soap_write_head(ngx_wsman_xml_t *x, ngx_str_t *action,
     ngx_str_t *relates_to);
+void ngx_wsman_soap_write_head_extra(ngx_wsman_xml_t *x, ngx_str_t *action,
+    ngx_str_t *relates_to, ngx_str_t *extra);
 void ngx_wsman_soap_write_tail(ngx_wsman_xml_t *x);
 
 

@@ -403,3 +403,47 @@ def gss_server(nginx_factory, auth_env, realm, pki):
     n = nginx_factory(snippet, main_snippet=auth_env)
     n.tls_port = tls_port
     return n
+
+
+# ------------------------------- resources and enumeration (issue [3]) --
+# One server with 4 workers, so that Pulls on new connections land on
+# different workers (the enumeration contexts live in shared memory).
+
+INV_LOC = ("wsman; wsman_auth basic; wsman_user_file @USERFILE@; "
+           "wsman_allow_unencrypted on;")
+INV_HTTP = """
+    log_format inv '$pid|$wsman_action|$wsman_fault';
+    server {
+        listen 127.0.0.1:@PORT@ reuseport;
+        access_log @PREFIX@/logs/inv.log inv;
+        location /wsman { %(loc)s }
+        location /batch5 { %(loc)s wsman_max_batch_items 5; }
+        location /short { %(loc)s wsman_enumeration_timeout 1s; }
+    }
+""" % {"loc": INV_LOC}
+
+
+@pytest.fixture(scope="session")
+def inv_server(nginx_factory):
+    """/wsman (defaults), /batch5 (wsman_max_batch_items 5), /short
+    (wsman_enumeration_timeout 1s); 4 workers behind a reuseport socket
+    (the kernel spreads new connections over them); logs/inv.log has
+    '$pid|$wsman_action|$wsman_fault' per request."""
+    return nginx_factory(INV_HTTP, workers=4)
+
+
+@pytest.fixture(scope="session")
+def inv_client(inv_server):
+    return H.Client(inv_server.port, USERS)
+
+
+@pytest.fixture(scope="module")
+def sleepers():
+    """20 `sleep 300` children of the test process (a stable subset of the
+    process table)."""
+    procs = [subprocess.Popen(["sleep", "300"]) for _ in range(20)]
+    yield procs
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+        p.wait()

@@ -67,7 +67,8 @@ def new_message_id():
 
 def envelope(action=ACTION_GET, resource_uri=CONFIG_URI, body="",
              message_id=None, headers="", operation_timeout="PT60S",
-             pfx=None, reply_to=True, extra_ns=""):
+             pfx=None, reply_to=True, extra_ns="",
+             max_envelope_size=153600):
     """Build a SOAP 1.2 WS-Man request.  Returns (xml_text, message_id).
 
     pfx maps roles to prefixes: {'s': 'env', 'a': 'wsa', 'w': 'wsman'} to
@@ -89,8 +90,8 @@ def envelope(action=ACTION_GET, resource_uri=CONFIG_URI, body="",
     if action is not None:
         hdr.append('<%s:Action mustUnderstand="true">%s</%s:Action>'
                    % (a, action, a))
-    hdr.append('<%s:MaxEnvelopeSize mustUnderstand="true">153600'
-               '</%s:MaxEnvelopeSize>' % (w, w))
+    hdr.append('<%s:MaxEnvelopeSize mustUnderstand="true">%d'
+               '</%s:MaxEnvelopeSize>' % (w, max_envelope_size, w))
     if message_id is not False:
         hdr.append("<%s:MessageID>%s</%s:MessageID>" % (a, message_id, a))
     hdr.append('<%s:Locale mustUnderstand="false" xml:lang="en-US"/>' % w)
@@ -466,3 +467,217 @@ def logged_users(server, offset, want=None, action=ACTION_GET, timeout=3.0):
         if time.time() > deadline:
             return users
         time.sleep(0.05)
+
+
+# ------------------------------- resources, enumeration and Invoke [3] --
+# WS-Transfer Get, WS-Enumeration Enumerate/Pull/Release and custom
+# actions on the inventory classes and config/Listener.
+
+NS.setdefault("cim", "http://schemas.dmtf.org/wbem/wscim/1/common")
+NS.setdefault("xsi", "http://www.w3.org/2001/XMLSchema-instance")
+
+CIM_BASE = "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/"
+WMI_BASE = "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/"
+LISTENER_URI = "http://schemas.microsoft.com/wbem/wsman/1/config/Listener"
+ACTION_ENUMERATE = NS["n"] + "/Enumerate"
+ACTION_PULL = NS["n"] + "/Pull"
+ACTION_RELEASE = NS["n"] + "/Release"
+DIALECT_WQL = "http://schemas.microsoft.com/wbem/wsman/1/WQL"
+DIALECT_SELECTOR = \
+    "http://schemas.dmtf.org/wbem/wsman/1/wsman/SelectorFilter"
+CODE_INVALID_ENUMERATION_CONTEXT = "2150858779"
+_XMLNS_N = 'xmlns:n="%s"' % NS["n"]
+
+
+def class_uri(name):
+    """Resource URI of a CIM_* or Win32_* class."""
+    return (CIM_BASE if name.startswith("CIM_") else WMI_BASE) + name
+
+
+def xml_escape(text):
+    return (str(text).replace("&", "&amp;").replace("<", "&lt;")
+            .replace(">", "&gt;").replace('"', "&quot;"))
+
+
+def selector_set(selectors):
+    """<w:SelectorSet> for a dict (or pair list) of selector values."""
+    items = selectors.items() if isinstance(selectors, dict) else selectors
+    return "<w:SelectorSet>%s</w:SelectorSet>" % "".join(
+        '<w:Selector Name="%s">%s</w:Selector>'
+        % (xml_escape(k), xml_escape(v)) for k, v in items)
+
+
+def enumerate_request(resource_uri, optimize=False, max_elements=None,
+                      mode=None, wql=None, selectors=None, dialect=None,
+                      filter_body="", total=False, headers="", **kw):
+    """Enumerate envelope -> (xml, message_id).  wql: WQL filter text;
+    selectors: SelectorFilter; dialect+filter_body: any other filter;
+    total: ask for w:TotalItemsCountEstimate."""
+    parts = []
+    if wql is not None:
+        parts.append('<w:Filter Dialect="%s">%s</w:Filter>'
+                     % (DIALECT_WQL, xml_escape(wql)))
+    elif selectors is not None:
+        parts.append('<w:Filter Dialect="%s">%s</w:Filter>'
+                     % (DIALECT_SELECTOR, selector_set(selectors)))
+    elif dialect is not None:
+        parts.append('<w:Filter Dialect="%s">%s</w:Filter>'
+                     % (dialect, filter_body))
+    if mode:
+        parts.append("<w:EnumerationMode>%s</w:EnumerationMode>" % mode)
+    if optimize:
+        parts.append("<w:OptimizeEnumeration/>")
+    if max_elements is not None:
+        parts.append("<w:MaxElements>%d</w:MaxElements>" % max_elements)
+    if total:
+        headers += "<w:RequestTotalItemsCountEstimate/>"
+    return envelope(action=ACTION_ENUMERATE, resource_uri=resource_uri,
+                    body="<n:Enumerate>%s</n:Enumerate>" % "".join(parts),
+                    headers=headers, extra_ns=_XMLNS_N, **kw)
+
+
+def pull_request(context, resource_uri, max_elements=None,
+                 max_characters=None, **kw):
+    body = "<n:EnumerationContext>%s</n:EnumerationContext>" \
+        % xml_escape(context)
+    if max_elements is not None:
+        body += "<n:MaxElements>%d</n:MaxElements>" % max_elements
+    if max_characters is not None:
+        body += "<n:MaxCharacters>%d</n:MaxCharacters>" % max_characters
+    return envelope(action=ACTION_PULL, resource_uri=resource_uri,
+                    body="<n:Pull>%s</n:Pull>" % body, extra_ns=_XMLNS_N,
+                    **kw)
+
+
+def release_request(context, resource_uri, **kw):
+    return envelope(action=ACTION_RELEASE, resource_uri=resource_uri,
+                    body="<n:Release><n:EnumerationContext>%s"
+                         "</n:EnumerationContext></n:Release>"
+                         % xml_escape(context), extra_ns=_XMLNS_N, **kw)
+
+
+def get_request(resource_uri, selectors=None, **kw):
+    hdr = selector_set(selectors) if selectors else ""
+    return envelope(action=ACTION_GET, resource_uri=resource_uri,
+                    headers=hdr, **kw)
+
+
+def invoke_request(resource_uri, method, selectors=None, body=None, **kw):
+    """Custom action <resource_uri>/<method>; body defaults to an empty
+    <p:METHOD_INPUT> in the class namespace."""
+    if body is None:
+        body = '<p:%s_INPUT xmlns:p="%s"/>' % (method, resource_uri)
+    hdr = selector_set(selectors) if selectors else ""
+    return envelope(action="%s/%s" % (resource_uri, method),
+                    resource_uri=resource_uri, headers=hdr, body=body, **kw)
+
+
+class EnumPage:
+    """An EnumerateResponse or PullResponse.  context: text of
+    n:EnumerationContext ('' when empty, None when absent); items: the
+    item elements; end: EndOfSequence present; total: the
+    w:TotalItemsCountEstimate header (None when absent)."""
+
+    def __init__(self, resp, pull):
+        self.resp = resp
+        assert resp.status == 200, resp
+        assert "application/soap+xml" in \
+            (resp.header("Content-Type") or "").lower(), resp
+        root = parse(resp)
+        self.action = header_text(resp, "a", "Action")
+        want = "PullResponse" if pull else "EnumerateResponse"
+        assert self.action == NS["n"] + "/" + want, \
+            (self.action, resp.body[:600])
+        kids = list(root.find("s:Body", NS))
+        assert len(kids) == 1 and kids[0].tag == q("n", want), \
+            resp.body[:600]
+        el = kids[0]
+        self.element = el
+        ctx = el.find("n:EnumerationContext", NS)
+        self.context = None if ctx is None else (ctx.text or "").strip()
+        items_ns = "n" if pull else "w"
+        items = el.find("%s:Items" % items_ns, NS)
+        self.has_items = items is not None
+        self.items = list(items) if items is not None else []
+        self.end = el.find("%s:EndOfSequence" % items_ns, NS) is not None
+        tot = root.find("s:Header/w:TotalItemsCountEstimate", NS)
+        self.total = None if tot is None else (tot.text or "").strip()
+        # no element of the other namespace sneaks in
+        other = "w" if pull else "n"
+        assert el.find("%s:Items" % other, NS) is None, resp.body[:600]
+        assert el.find("%s:EndOfSequence" % other, NS) is None, \
+            resp.body[:600]
+
+    def __repr__(self):
+        return "<EnumPage ctx=%r items=%d end=%r %r>" % (
+            getattr(self, "context", None), len(getattr(self, "items", [])),
+            getattr(self, "end", None), self.resp)
+
+
+def enumerate_all(client, resource_uri, path="/wsman", user="alice",
+                  pull_max=7, max_characters=None, max_pulls=5000,
+                  pull_kw=None, **enum_kw):
+    """Enumerate (each request on a new connection, so successive Pulls
+    land on different workers) and Pull until EndOfSequence.  Returns
+    (items, pages)."""
+    xml, _ = enumerate_request(resource_uri, **enum_kw)
+    first = EnumPage(client.post(xml, path=path, user=user), pull=False)
+    pages = [first]
+    items = list(first.items)
+    ctx = first.context
+    if first.end:
+        return items, pages
+    assert ctx, "no EnumerationContext and no EndOfSequence: %r" % first
+    for _ in range(max_pulls):
+        xml, _ = pull_request(ctx, resource_uri, max_elements=pull_max,
+                              max_characters=max_characters,
+                              **(pull_kw or {}))
+        page = EnumPage(client.post(xml, path=path, user=user), pull=True)
+        pages.append(page)
+        items.extend(page.items)
+        if page.end:
+            assert page.context is None, \
+                "EnumerationContext after EndOfSequence: %r" % page
+            return items, pages
+        assert page.context == ctx, (page.context, ctx)
+    raise AssertionError("no EndOfSequence after %d Pulls" % max_pulls)
+
+
+def local_name(el):
+    return el.tag.split("}", 1)[1] if "}" in el.tag else el.tag
+
+
+def props(obj):
+    """An instance element -> {property: value}: None for xsi:nil, the
+    cim:Datetime/cim:Date/... text for datetimes, a list for arrays."""
+    out = {}
+    for c in obj:
+        if c.get(q("xsi", "nil")) in ("true", "1"):
+            v = None
+        else:
+            sub = list(c)
+            if sub and sub[0].tag.startswith("{%s}" % NS["cim"]):
+                v = sub[0].text or ""
+            else:
+                v = c.text or ""
+        name = local_name(c)
+        if name in out:
+            if not isinstance(out[name], list):
+                out[name] = [out[name]]
+            out[name].append(v)
+        else:
+            out[name] = v
+    return out
+
+
+def epr(el):
+    """a:EndpointReference -> (address, resource URI, {selector: value})."""
+    assert el.tag == q("a", "EndpointReference"), el.tag
+    addr = el.find("a:Address", NS)
+    rp = el.find("a:ReferenceParameters", NS)
+    assert rp is not None, "EPR without a:ReferenceParameters"
+    uri = rp.find("w:ResourceURI", NS)
+    sels = {s.get("Name"): (s.text or "")
+            for s in rp.findall("w:SelectorSet/w:Selector", NS)}
+    return ((addr.text or "").strip() if addr is not None else None,
+            (uri.text or "").strip() if uri is not None else None, sels)

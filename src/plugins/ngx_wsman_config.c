@@ -4,11 +4,16 @@
  * nginx.conf, so Put answers a fault naming the directive to edit.
  */
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include "ngx_wsman_plugins.h"
+#include "ngx_wsman_enum.h"
 #include "ngx_wsman_soap.h"
 
 
 #define NGX_WSMAN_GET_RESPONSE   NGX_WSMAN_NS_WXF "/GetResponse"
+#define NGX_WSMAN_LISTENER_URI   NGX_WSMAN_CONFIG_URI "/Listener"
 
 /* Windows' Winrs defaults; the shell arrives with its own directives */
 #define NGX_WSMAN_WINRS_IDLE_TIMEOUT   7200000
@@ -30,6 +35,10 @@ typedef struct {
 
 
 static ngx_int_t ngx_wsman_config_get(ngx_wsman_call_t *call);
+static ngx_int_t ngx_wsman_config_enumerate(ngx_wsman_call_t *call);
+static ngx_int_t ngx_wsman_listener_enumerate(ngx_wsman_provider_t *prov,
+    ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *after, ngx_uint_t max,
+    ngx_array_t *out, ngx_uint_t *done);
 static ngx_int_t ngx_wsman_config_put(ngx_wsman_call_t *call);
 static void ngx_wsman_config_root(ngx_wsman_xml_t *x,
     ngx_wsman_loc_conf_t *conf);
@@ -46,8 +55,29 @@ ngx_wsman_plugin_t  ngx_wsman_config_plugin = {
     ngx_string(NGX_WSMAN_CONFIG_URI),
     ngx_wsman_config_get,
     ngx_wsman_config_put,
-    NULL, NULL, NULL, NULL,
+    NULL, NULL,
+    ngx_wsman_config_enumerate,
+    NULL,
     0
+};
+
+
+/* winrm/config/Listener: one per listen socket of a wsman server */
+static ngx_wsman_provider_t  ngx_wsman_listener_provider = {
+    ngx_string("Listener"),
+    ngx_string(NGX_WSMAN_LISTENER_URI),
+    ngx_string("ListeningOn"),
+    0,
+    ngx_wsman_listener_enumerate,
+    NULL,
+    NULL,
+    NULL
+};
+
+
+ngx_wsman_provider_t  *ngx_wsman_config_providers[] = {
+    &ngx_wsman_listener_provider,
+    NULL
 };
 
 
@@ -102,9 +132,35 @@ ngx_wsman_config_resource(ngx_str_t *uri)
 
 
 static ngx_int_t
+ngx_wsman_config_is_listener(ngx_str_t *uri)
+{
+    return uri->len == sizeof(NGX_WSMAN_LISTENER_URI) - 1
+           && ngx_strncasecmp(uri->data, (u_char *) NGX_WSMAN_LISTENER_URI,
+                              uri->len) == 0;
+}
+
+
+static ngx_int_t
+ngx_wsman_config_enumerate(ngx_wsman_call_t *call)
+{
+    if (!ngx_wsman_config_is_listener(&call->req->resource_uri)) {
+        return ngx_wsman_call_fault(call,
+                                    NGX_WSMAN_FAULT_ACTION_NOT_SUPPORTED,
+                                    "Only config/Listener enumerates.");
+    }
+
+    return ngx_wsman_enum_enumerate(call);
+}
+
+
+static ngx_int_t
 ngx_wsman_config_get(ngx_wsman_call_t *call)
 {
     ngx_wsman_config_resource_t  *res;
+
+    if (ngx_wsman_config_is_listener(&call->req->resource_uri)) {
+        return ngx_wsman_enum_get(call);
+    }
 
     res = ngx_wsman_config_resource(&call->req->resource_uri);
 
@@ -308,4 +364,290 @@ ngx_wsman_config_winrs(ngx_wsman_xml_t *x, ngx_wsman_loc_conf_t *conf)
     ngx_wsman_config_uint(x, "MaxShellsPerUser", NGX_WSMAN_WINRS_UNLIMITED);
 
     ngx_wsman_xml_literal(x, "</cfg:Winrs>");
+}
+
+
+/* ------------------------------------------------------------ listeners */
+
+static ngx_int_t
+ngx_wsman_listener_instance(ngx_pool_t *pool, ngx_wsman_listener_t *l,
+    ngx_wsman_instance_t **out)
+{
+    ngx_wsman_prop_t      *prop;
+    ngx_wsman_instance_t  *inst;
+
+    inst = ngx_wsman_instance_create(pool,
+                                     &ngx_wsman_listener_provider.class_name,
+                                     &ngx_wsman_listener_provider.resource_uri,
+                                     10);
+    if (inst == NULL) {
+        return NGX_ERROR;
+    }
+
+    prop = ngx_wsman_prop_str(pool, inst, "Address", l->address.data,
+                              l->address.len);
+    if (prop == NULL) {
+        return NGX_ERROR;
+    }
+    prop->key = 1;
+
+    prop = ngx_wsman_prop_str(pool, inst, "Transport", l->transport.data,
+                              l->transport.len);
+    if (prop == NULL) {
+        return NGX_ERROR;
+    }
+    prop->key = 1;
+
+    if (ngx_wsman_prop_uint(inst, "Port", l->port) == NULL
+        || ngx_wsman_prop_str(pool, inst, "Hostname", l->hostname.data,
+                              l->hostname.len) == NULL
+        || ngx_wsman_prop_bool(inst, "Enabled", 1) == NULL
+        || ngx_wsman_prop_str(pool, inst, "URLPrefix", l->url_prefix.data,
+                              l->url_prefix.len) == NULL
+        || ngx_wsman_prop_str(pool, inst, "CertificateThumbprint",
+                              l->thumbprint.data, l->thumbprint.len)
+           == NULL
+        || ngx_wsman_prop_str(pool, inst, "ListeningOn",
+                              l->listening_on.data, l->listening_on.len)
+           == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    *out = inst;
+
+    return NGX_OK;
+}
+
+
+/* a handful of listeners: sorted once at configuration, resumed by key */
+static ngx_int_t
+ngx_wsman_listener_enumerate(ngx_wsman_provider_t *prov, ngx_pool_t *pool,
+    ngx_log_t *log, ngx_str_t *after, ngx_uint_t max, ngx_array_t *out,
+    ngx_uint_t *done)
+{
+    ngx_int_t                cmp;
+    ngx_uint_t               i;
+    ngx_wsman_listener_t    *l;
+    ngx_wsman_instance_t   **slot;
+    ngx_wsman_main_conf_t   *mcf;
+
+    mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_wsman_module);
+
+    *done = 1;
+
+    if (mcf == NULL || mcf->listeners == NULL) {
+        return NGX_OK;
+    }
+
+    l = mcf->listeners->elts;
+
+    for (i = 0; i < mcf->listeners->nelts; i++) {
+
+        if (after->len) {
+            cmp = ngx_memn2cmp(l[i].listening_on.data, after->data,
+                               l[i].listening_on.len, after->len);
+            if (cmp <= 0) {
+                continue;
+            }
+        }
+
+        if (out->nelts == max) {
+            *done = 0;
+            return NGX_OK;
+        }
+
+        slot = ngx_array_push(out);
+        if (slot == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (ngx_wsman_listener_instance(pool, &l[i], slot) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static int ngx_libc_cdecl
+ngx_wsman_listener_cmp(const void *a, const void *b)
+{
+    const ngx_wsman_listener_t  *la = a, *lb = b;
+
+    return ngx_memn2cmp(la->listening_on.data, lb->listening_on.data,
+                        la->listening_on.len, lb->listening_on.len);
+}
+
+
+/* the SHA-1 of the server's first certificate, as Windows shows it */
+static void
+ngx_wsman_listener_thumbprint(ngx_conf_t *cf,
+    ngx_http_core_srv_conf_t *cscf, ngx_str_t *thumbprint)
+{
+#if (NGX_HTTP_SSL)
+    u_char                   md[EVP_MAX_MD_SIZE], *p;
+    FILE                    *fp;
+    X509                    *cert;
+    ngx_str_t               *file;
+    unsigned int             len, i;
+    ngx_http_ssl_srv_conf_t *sscf;
+    static const char        hex[] = "0123456789ABCDEF";
+
+    ngx_str_null(thumbprint);
+
+    sscf = cscf->ctx->srv_conf[ngx_http_ssl_module.ctx_index];
+
+    if (sscf == NULL || sscf->certificates == NULL
+        || sscf->certificates->nelts == 0)
+    {
+        return;
+    }
+
+    file = sscf->certificates->elts;
+
+    if (ngx_conf_full_name(cf->cycle, file, 1) != NGX_OK) {
+        return;
+    }
+
+    fp = fopen((char *) file->data, "r");
+    if (fp == NULL) {
+        return;
+    }
+
+    cert = PEM_read_X509(fp, NULL, NULL, NULL);
+    fclose(fp);
+
+    if (cert == NULL) {
+        return;
+    }
+
+    len = 0;
+
+    if (X509_digest(cert, EVP_sha1(), md, &len) && len) {
+        p = ngx_pnalloc(cf->pool, len * 2);
+        if (p) {
+            thumbprint->data = p;
+            thumbprint->len = len * 2;
+
+            for (i = 0; i < len; i++) {
+                *p++ = hex[md[i] >> 4];
+                *p++ = hex[md[i] & 0xf];
+            }
+        }
+    }
+
+    X509_free(cert);
+#else
+    ngx_str_null(thumbprint);
+#endif
+}
+
+
+/* one listener per listen socket of each server holding a wsman location */
+ngx_int_t
+ngx_wsman_config_listeners(ngx_conf_t *cf, ngx_wsman_main_conf_t *mcf)
+{
+    u_char                      *p;
+    ngx_uint_t                   i, a, s, k;
+    ngx_http_conf_port_t        *port;
+    ngx_http_conf_addr_t        *addr;
+    ngx_wsman_listener_t        *l;
+    ngx_http_server_name_t      *sn;
+    ngx_http_core_srv_conf_t   **cscfp;
+    ngx_http_core_main_conf_t   *cmcf;
+    ngx_wsman_location_t        *loc;
+
+    mcf->listeners = ngx_array_create(cf->pool, 4,
+                                      sizeof(ngx_wsman_listener_t));
+    if (mcf->listeners == NULL) {
+        return NGX_ERROR;
+    }
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    if (cmcf->ports == NULL || mcf->locations.nelts == 0) {
+        return NGX_OK;
+    }
+
+    loc = mcf->locations.elts;
+    port = cmcf->ports->elts;
+
+    for (i = 0; i < cmcf->ports->nelts; i++) {
+        addr = port[i].addrs.elts;
+
+        for (a = 0; a < port[i].addrs.nelts; a++) {
+            cscfp = addr[a].servers.elts;
+
+            for (s = 0; s < addr[a].servers.nelts; s++) {
+                for (k = 0; k < mcf->locations.nelts; k++) {
+                    if (loc[k].server == cscfp[s]) {
+                        break;
+                    }
+                }
+
+                if (k == mcf->locations.nelts) {
+                    continue;
+                }
+
+                l = ngx_array_push(mcf->listeners);
+                if (l == NULL) {
+                    return NGX_ERROR;
+                }
+
+                ngx_memzero(l, sizeof(ngx_wsman_listener_t));
+
+                l->port = port[i].port;
+                l->listening_on = addr[a].opt.addr_text;
+
+                if (addr[a].opt.wildcard) {
+                    ngx_str_set(&l->address, "*");
+
+                } else {
+                    /* "127.0.0.1:5985" -> "127.0.0.1" */
+                    p = addr[a].opt.addr_text.data
+                        + addr[a].opt.addr_text.len;
+                    while (p > addr[a].opt.addr_text.data && p[-1] != ':') {
+                        p--;
+                    }
+                    l->address.data = addr[a].opt.addr_text.data;
+                    l->address.len = p > l->address.data
+                                     ? (size_t) (p - 1 - l->address.data)
+                                     : addr[a].opt.addr_text.len;
+                }
+
+                if (addr[a].opt.ssl) {
+                    ngx_str_set(&l->transport, "HTTPS");
+                    ngx_wsman_listener_thumbprint(cf, cscfp[s],
+                                                  &l->thumbprint);
+
+                } else {
+                    ngx_str_set(&l->transport, "HTTP");
+                }
+
+                sn = cscfp[s]->server_names.nelts
+                     ? cscfp[s]->server_names.elts : NULL;
+
+                if (sn && sn[0].name.len) {
+                    l->hostname = sn[0].name;
+
+                } else {
+                    l->hostname = cf->cycle->hostname;
+                }
+
+                /* Windows writes the path without its slash: "wsman" */
+                l->url_prefix = loc[k].name;
+                if (l->url_prefix.len && l->url_prefix.data[0] == '/') {
+                    l->url_prefix.data++;
+                    l->url_prefix.len--;
+                }
+            }
+        }
+    }
+
+    ngx_qsort(mcf->listeners->elts, mcf->listeners->nelts,
+              sizeof(ngx_wsman_listener_t), ngx_wsman_listener_cmp);
+
+    return NGX_OK;
 }

@@ -8,6 +8,7 @@
 
 
 #include "ngx_wsman_dispatch.h"
+#include "ngx_wsman_instance.h"
 
 
 #define NGX_WSMAN_CONFIG_URI   "http://schemas.microsoft.com/wbem/wsman/1/config"
@@ -15,6 +16,16 @@
 
 extern ngx_wsman_plugin_t  ngx_wsman_identify_plugin;
 extern ngx_wsman_plugin_t  ngx_wsman_config_plugin;
+extern ngx_wsman_plugin_t  ngx_wsman_cim_plugin;
+extern ngx_wsman_plugin_t  ngx_wsman_wmi_plugin;
+
+/* class providers the resource engine serves (NULL-terminated lists) */
+extern ngx_wsman_provider_t  *ngx_wsman_config_providers[];
+extern ngx_wsman_provider_t  *ngx_wsman_inventory_providers[];
+extern ngx_wsman_provider_t   ngx_wsman_sequence_provider;
+
+ngx_int_t ngx_wsman_config_listeners(ngx_conf_t *cf,
+    ngx_wsman_main_conf_t *mcf);
 
 
 #endif /* _NGX_WSMAN_PLUGINS_H_INCLUDED_ */

@@ -16,6 +16,7 @@
 /* declared here rather than in unit.h, which belongs to the other groups */
 void unit_test_sddl(void);
 void unit_test_mime(void);
+void unit_test_wql(void);
 
 
 ngx_uint_t  unit_passed;
@@ -163,6 +164,7 @@ main(void)
         { "auth", unit_test_auth },
         { "sddl", unit_test_sddl },
         { "mime", unit_test_mime },
+        { "wql", unit_test_wql },
     };
 
     ngx_uint_t  i, failed;
