@@ -30,7 +30,7 @@
 #define NGX_WSMAN_FILTER_WQL         1
 #define NGX_WSMAN_FILTER_SELECTOR    2
 
-#define NGX_WSMAN_CONTEXT_ID_LEN     (sizeof("uuid:") - 1 + 32)
+#define NGX_WSMAN_CONTEXT_ID_LEN     (sizeof("uuid:") - 1 + 36)
 
 /* room the envelope around the items needs */
 #define NGX_WSMAN_ENUM_OVERHEAD      2048
@@ -336,8 +336,16 @@ ngx_wsman_enum_store(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st,
         return NGX_ERROR;
     }
 
+    /* a version 4 UUID, like every other identifier we hand out */
+    bin[6] = (bin[6] & 0x0f) | 0x40;
+    bin[8] = (bin[8] & 0x3f) | 0x80;
+
     p = ngx_cpymem(id, "uuid:", 5);
     for (i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) {
+            *p++ = '-';
+        }
+
         *p++ = hex[bin[i] >> 4];
         *p++ = hex[bin[i] & 0xf];
     }

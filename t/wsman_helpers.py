@@ -33,6 +33,8 @@ CONFIG_URI = "http://schemas.microsoft.com/wbem/wsman/1/config"
 FAULT_ACTIONS = {
     "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault",
     "http://schemas.xmlsoap.org/ws/2004/08/addressing/fault",
+    # WS-Enumeration's own faults (wsen:InvalidEnumerationContext)
+    "http://schemas.xmlsoap.org/ws/2004/09/enumeration/fault",
 }
 SOAP_CT = "application/soap+xml;charset=UTF-8"
 PROFILE_HTTP_BASIC = \
