@@ -24,7 +24,7 @@ TEST_PKGS  := python3 python3-pytest python3-winrm python3-requests curl \
               python3-gssapi python3-requests-ntlm python3-requests-kerberos \
               golang-go golang-github-masterzen-winrm-dev libpam-modules
 
-.PHONY: all run test unit integration sanitize deps-build deps-run \
+.PHONY: all run test unit integration sanitize bench deps-build deps-run \
         deps-test clean
 
 all: $(MODULE)
@@ -76,6 +76,10 @@ integration: deps-test $(MODULE)
 	WSMAN_SO=$(MODULE) $(PYTHON) -m pytest -q t/
 
 test: unit integration
+
+# measurements, never pass/fail: see bench/RESULTS.md
+bench: deps-test $(MODULE)
+	$(PYTHON) bench/enum_memory.py $(MODULE)
 
 # The module built with AddressSanitizer + UBSan, loaded into the packaged
 # (uninstrumented) nginx with the ASan runtime preloaded into nginx only,
