@@ -16,6 +16,7 @@
 #include "ngx_wsman_identity.h"
 #include "ngx_wsman_log.h"
 #include "ngx_wsman_mime.h"
+#include "ngx_wsman_shell_host.h"
 #include "ngx_wsman_soap.h"
 
 
@@ -208,6 +209,62 @@ static ngx_command_t  ngx_wsman_commands[] = {
       ngx_conf_set_num_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_wsman_main_conf_t, sequence_items),
+      NULL },
+
+    { ngx_string("wsman_shell"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_wsman_loc_conf_t, shell),
+      NULL },
+
+    { ngx_string("wsman_shell_idle_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_wsman_loc_conf_t, shell_idle_timeout),
+      &ngx_wsman_msec_post },
+
+    { ngx_string("wsman_shell_max_per_user"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_wsman_loc_conf_t, shell_max_per_user),
+      NULL },
+
+    { ngx_string("wsman_shell_max_users"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_wsman_loc_conf_t, shell_max_users),
+      NULL },
+
+    { ngx_string("wsman_shell_max_processes"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_wsman_loc_conf_t, shell_max_processes),
+      NULL },
+
+    { ngx_string("wsman_shell_max_memory"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_wsman_loc_conf_t, shell_max_memory),
+      NULL },
+
+    { ngx_string("wsman_shell_max_runtime"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_wsman_loc_conf_t, shell_max_runtime),
+      NULL },
+
+    { ngx_string("wsman_shell_run_as"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_wsman_loc_conf_t, shell_run_as),
       NULL },
 
     { ngx_string("wsman_keytab"),
@@ -578,7 +635,12 @@ ngx_wsman_process(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
     rc = ngx_wsman_dispatch(&ctx->call);
 
     if (rc == NGX_AGAIN) {
-        /* the plug-in answers later through ngx_wsman_call_done() */
+        /*
+         * The plug-in answers later through ngx_wsman_call_done(); this
+         * reference keeps the request until then (finalizing with
+         * NGX_DONE below drops the one body reading took).
+         */
+        r->main->count++;
         return NGX_DONE;
     }
 
@@ -1186,10 +1248,57 @@ ngx_wsman_postconfiguration(ngx_conf_t *cf)
 }
 
 
+/*
+ * In the master, at start and at every reload: the shell host.  It is
+ * spawned once and outlives reloads (shells keep running); it ends when
+ * nginx ends.  Neither "nginx -t" nor "nginx -s" starts one.
+ */
 static ngx_int_t
 ngx_wsman_init_module(ngx_cycle_t *cycle)
 {
+    u_char                 *p;
+    uid_t                   uid;
+    ngx_core_conf_t        *ccf;
+    ngx_wsman_main_conf_t  *mcf;
+    static u_char           name[64];
+    static size_t           name_len;
+
     ngx_wsman_soap_init();
+
+    if (ngx_test_config || ngx_process == NGX_PROCESS_SIGNALLER) {
+        return NGX_OK;
+    }
+
+    mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_wsman_module);
+
+    if (mcf == NULL || !mcf->shells) {
+        return NGX_OK;
+    }
+
+    /* the name the first host got: reloads reuse it */
+    if (name_len == 0) {
+        p = ngx_snprintf(name, sizeof(name), "ngx_wsman_shell.%P.%uL",
+                         ngx_pid, (uint64_t) ngx_time());
+        name_len = p - name;
+    }
+
+    mcf->shell_socket.data = name;
+    mcf->shell_socket.len = name_len;
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
+
+    uid = (ccf->user != (ngx_uid_t) NGX_CONF_UNSET_UINT && geteuid() == 0)
+          ? ccf->user : geteuid();
+
+    name[name_len] = '\0';
+
+    if (ngx_wsman_shell_host_spawn(cycle->log, (const char *) name, uid)
+        == NGX_INVALID_PID)
+    {
+        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
+                      "wsman: could not start the shell host; remote "
+                      "shells will fail");
+    }
 
     return NGX_OK;
 }
@@ -1250,6 +1359,13 @@ ngx_wsman_create_loc_conf(ngx_conf_t *cf)
     conf->max_batch_items = NGX_CONF_UNSET_UINT;
     conf->enumeration_timeout = NGX_CONF_UNSET_MSEC;
     conf->cbt_strict = NGX_CONF_UNSET_UINT;
+    conf->shell = NGX_CONF_UNSET;
+    conf->shell_idle_timeout = NGX_CONF_UNSET_MSEC;
+    conf->shell_max_per_user = NGX_CONF_UNSET_UINT;
+    conf->shell_max_users = NGX_CONF_UNSET_UINT;
+    conf->shell_max_processes = NGX_CONF_UNSET_UINT;
+    conf->shell_max_memory = NGX_CONF_UNSET_SIZE;
+    conf->shell_max_runtime = NGX_CONF_UNSET_MSEC;
     conf->cert_maps = NGX_CONF_UNSET_PTR;
     conf->group_sids = NGX_CONF_UNSET_PTR;
     conf->resource_sddls = NGX_CONF_UNSET_PTR;
@@ -1327,6 +1443,23 @@ ngx_wsman_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                              NULL);
     ngx_conf_merge_ptr_value(conf->thread_pool, prev->thread_pool, NULL);
 
+    /* Windows' Winrs defaults: shells allowed, 2 h idle, no other limit
+     * (0 here means unlimited) */
+    ngx_conf_merge_value(conf->shell, prev->shell, 1);
+    ngx_conf_merge_msec_value(conf->shell_idle_timeout,
+                              prev->shell_idle_timeout, 7200000);
+    ngx_conf_merge_uint_value(conf->shell_max_per_user,
+                              prev->shell_max_per_user, 0);
+    ngx_conf_merge_uint_value(conf->shell_max_users, prev->shell_max_users,
+                              0);
+    ngx_conf_merge_uint_value(conf->shell_max_processes,
+                              prev->shell_max_processes, 0);
+    ngx_conf_merge_size_value(conf->shell_max_memory,
+                              prev->shell_max_memory, 0);
+    ngx_conf_merge_msec_value(conf->shell_max_runtime,
+                              prev->shell_max_runtime, 0);
+    ngx_conf_merge_str_value(conf->shell_run_as, prev->shell_run_as, "");
+
     mcf = ngx_http_conf_get_module_main_conf(cf, ngx_wsman_module);
     conf->machine_sid = mcf->machine_sid;
 
@@ -1348,6 +1481,10 @@ ngx_wsman_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (!conf->enable) {
         return NGX_CONF_OK;
+    }
+
+    if (conf->shell) {
+        mcf->shells = 1;
     }
 
     if ((conf->auth & NGX_WSMAN_AUTH_BASIC) && conf->user_file.len == 0

@@ -82,6 +82,8 @@ typedef struct {
     ngx_shm_zone_t            *enum_zone;
     size_t                     enum_zone_size;
     ngx_uint_t                 sequence_items;  /* NGX_Sequence size */
+    ngx_uint_t                 shells;          /* a location allows them */
+    ngx_str_t                  shell_socket;    /* the host's name */
 } ngx_wsman_main_conf_t;
 
 
@@ -107,6 +109,16 @@ typedef struct {
     ngx_array_t               *resource_sddls;  /* ngx_wsman_resource_sddl_t */
     void                      *root_sd;         /* ngx_wsman_sddl_t */
     void                      *machine_sid;     /* ngx_wsman_sid_t */
+
+    /* Winrs */
+    ngx_flag_t                 shell;           /* AllowRemoteShellAccess */
+    ngx_msec_t                 shell_idle_timeout;
+    ngx_uint_t                 shell_max_per_user;
+    ngx_uint_t                 shell_max_users;
+    ngx_uint_t                 shell_max_processes;
+    size_t                     shell_max_memory;
+    ngx_msec_t                 shell_max_runtime;
+    ngx_str_t                  shell_run_as;
 
     void                      *gss_cred;        /* per worker, lazily */
 } ngx_wsman_loc_conf_t;

@@ -14,6 +14,7 @@ static ngx_wsman_plugin_t  *ngx_wsman_plugins[] = {
     &ngx_wsman_config_plugin,
     &ngx_wsman_cim_plugin,
     &ngx_wsman_wmi_plugin,
+    &ngx_wsman_shell_plugin,
     NULL
 };
 

@@ -57,6 +57,8 @@ struct ngx_wsman_call_s {
     ngx_wsman_xml_t            body;         /* s:Body content */
     ngx_wsman_fault_t          fault;
 
+    void                      *plugin_ctx;   /* the plug-in's, per call */
+
     /* set by the glue: how an asynchronous answer gets sent */
     ngx_wsman_done_pt          done;
     void                      *data;

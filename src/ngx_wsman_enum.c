@@ -394,10 +394,24 @@ ngx_wsman_enum_store(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st,
     en->key_size = (u_short) key_size;
     en->key_len = (u_short) st->after.len;
 
-    p = ngx_cpymem(en->data, st->uri.data, st->uri.len);
-    p = ngx_cpymem(p, user->data, user->len);
-    p = ngx_cpymem(p, st->filter_text.data, st->filter_text.len);
-    ngx_memcpy(p, st->after.data, st->after.len);
+    /* (empty strings may have no memory at all) */
+    p = en->data;
+
+    if (st->uri.len) {
+        p = ngx_cpymem(p, st->uri.data, st->uri.len);
+    }
+
+    if (user->len) {
+        p = ngx_cpymem(p, user->data, user->len);
+    }
+
+    if (st->filter_text.len) {
+        p = ngx_cpymem(p, st->filter_text.data, st->filter_text.len);
+    }
+
+    if (st->after.len) {
+        ngx_memcpy(p, st->after.data, st->after.len);
+    }
 
     ngx_rbtree_insert(&zone->sh->rbtree, node);
     ngx_queue_insert_head(&zone->sh->queue, &en->queue);
@@ -543,7 +557,11 @@ ngx_wsman_enum_update(ngx_wsman_call_t *call, ngx_str_t *id,
     }
 
     key = en->data + en->uri_len + en->owner_len + en->filter_len;
-    ngx_memcpy(key, st->after.data, st->after.len);
+
+    if (st->after.len) {
+        ngx_memcpy(key, st->after.data, st->after.len);
+    }
+
     en->key_len = (u_short) st->after.len;
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
@@ -1103,17 +1121,38 @@ ngx_wsman_enum_match(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st,
 }
 
 
+/* a copy of key in the request pool: scratch pools die with each chunk */
+static ngx_int_t
+ngx_wsman_enum_keep(ngx_pool_t *pool, ngx_str_t *key, ngx_str_t *to)
+{
+    to->data = ngx_pnalloc(pool, key->len + 1);
+    if (to->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(to->data, key->data, key->len);
+    to->len = key->len;
+
+    return NGX_OK;
+}
+
+
 /*
  * Produce one batch after st->after.  Instances are made in a scratch pool
  * that dies with each chunk; only the XML of the items sent stays.
+ *
+ * st->after moves past every item sent and every item the filter
+ * rejected before the batch filled up.  Once it is full we only look
+ * further, to learn whether anything else matches: an exact fit then ends
+ * with EndOfSequence instead of a context that would pull nothing.
  */
 static ngx_int_t
 ngx_wsman_enum_fill(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st,
     ngx_wsman_enum_batch_t *batch)
 {
     ngx_int_t               rc;
-    ngx_str_t               key;
-    ngx_uint_t              i, done, want;
+    ngx_str_t               key, cursor;
+    ngx_uint_t              i, done, want, full;
     ngx_pool_t             *scratch;
     ngx_array_t             out;
     ngx_array_t            *only;
@@ -1125,6 +1164,8 @@ ngx_wsman_enum_fill(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st,
     batch->done = 0;
 
     only = st->wql ? ngx_wsman_wql_properties(st->wql) : NULL;
+    cursor = st->after;
+    full = 0;
 
     for ( ;; ) {
         scratch = ngx_create_pool(16384, call->log);
@@ -1132,8 +1173,10 @@ ngx_wsman_enum_fill(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st,
             return NGX_ERROR;
         }
 
-        want = ngx_min(NGX_WSMAN_ENUM_CHUNK,
-                       batch->max_items - batch->count + (st->filter ? 16 : 0));
+        want = full ? NGX_WSMAN_ENUM_CHUNK
+                    : ngx_min(NGX_WSMAN_ENUM_CHUNK,
+                              batch->max_items - batch->count
+                              + (st->filter ? 16 : 1));
 
         if (ngx_array_init(&out, scratch, want,
                            sizeof(ngx_wsman_instance_t *))
@@ -1146,7 +1189,7 @@ ngx_wsman_enum_fill(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st,
         done = 0;
 
         rc = st->provider->enumerate(st->provider, scratch, call->log,
-                                     &st->after, want, &out, &done);
+                                     &cursor, want, &out, &done);
         if (rc != NGX_OK) {
             ngx_destroy_pool(scratch);
             return NGX_ERROR;
@@ -1174,6 +1217,16 @@ ngx_wsman_enum_fill(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st,
                 return NGX_ERROR;
             }
 
+            if (full) {
+                if (rc == 1) {
+                    /* more to come: the next Pull starts at st->after */
+                    ngx_destroy_pool(scratch);
+                    return NGX_OK;
+                }
+
+                continue;
+            }
+
             if (rc == 1) {
                 ngx_wsman_xml_init(&item, call->pool, 1024);
                 ngx_wsman_cimxml_item(&item, scratch, inst[i], st->mode,
@@ -1199,21 +1252,25 @@ ngx_wsman_enum_fill(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st,
                 batch->count++;
             }
 
-            /* the position moves past rejected items too */
-            st->after.data = ngx_pnalloc(call->pool, key.len + 1);
-            if (st->after.data == NULL) {
+            if (ngx_wsman_enum_keep(call->pool, &key, &st->after)
+                != NGX_OK)
+            {
                 ngx_destroy_pool(scratch);
                 return NGX_ERROR;
             }
 
-            ngx_memcpy(st->after.data, key.data, key.len);
-            st->after.len = key.len;
+            full = (batch->count == batch->max_items);
+        }
 
-            if (batch->count == batch->max_items) {
-                batch->done = (done && i == out.nelts - 1);
-                ngx_destroy_pool(scratch);
-                return NGX_OK;
-            }
+        /* the next chunk starts after the last instance of this one */
+        if (out.nelts
+            && (ngx_wsman_enum_key(scratch, st->provider,
+                                   inst[out.nelts - 1], &key)
+                != NGX_OK
+                || ngx_wsman_enum_keep(call->pool, &key, &cursor) != NGX_OK))
+        {
+            ngx_destroy_pool(scratch);
+            return NGX_ERROR;
         }
 
         ngx_destroy_pool(scratch);

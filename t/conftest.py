@@ -447,3 +447,98 @@ def sleepers():
         if p.poll() is None:
             p.kill()
         p.wait()
+
+
+# ------------------------------------------------------ WinRS shells [4] --
+# Shell commands run as the caller's local account, so these servers use
+# their own user file whose names are real local accounts: root, nobody and
+# a throw-away account made for the session (useradd -M, removed again).
+# "alice" has no local account; "daemon" is local but not in admins (no GX).
+
+SHELL_PASSWORDS = {
+    "root": "Root-Shell-Pw1",
+    "nobody": "Nobody-Shell-Pw2",
+    "alice": "Alice-Shell-Pw3",
+    "daemon": "Daemon-Shell-Pw4",
+}
+
+
+class LocalUser:
+    def __init__(self, name, password):
+        import pwd
+        self.name = name
+        self.password = password
+        pw = pwd.getpwnam(name)
+        self.uid = pw.pw_uid
+        self.gid = pw.pw_gid
+
+    def pids(self):
+        return H.user_pids(self.uid)
+
+    def kill_all(self):
+        """SIGKILL what still runs under this (test-only) account."""
+        for pid in self.pids():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+@pytest.fixture(scope="session")
+def local_user():
+    """A local account wsmantest<pid> (no home, /bin/sh) for the session."""
+    if os.geteuid() != 0:
+        pytest.skip("shell tests need root (useradd, setuid)")
+    name = "wsmantest%d" % os.getpid()
+    subprocess.run(["/usr/sbin/useradd", "-M", "-s", "/bin/sh", name],
+                   check=True, capture_output=True, timeout=30)
+    u = LocalUser(name, "Local-Shell-Pw5")
+    yield u
+    u.kill_all()
+    time.sleep(0.2)
+    subprocess.run(["/usr/sbin/userdel", "-f", name], capture_output=True,
+                   timeout=30)
+
+
+@pytest.fixture(scope="session")
+def shell_users(local_user):
+    """name -> password of every entry in shell_user_file."""
+    d = dict(SHELL_PASSWORDS)
+    d[local_user.name] = local_user.password
+    return d
+
+
+@pytest.fixture(scope="session")
+def shell_user_file(tmp_path_factory, shell_users, local_user):
+    path = tmp_path_factory.mktemp("shellusers") / "users.htpasswd"
+    lines = []
+    for name, pw in shell_users.items():
+        groups = "" if name == "daemon" else ":admins"
+        lines.append("%s:%s%s" % (name, _hash(pw, "-6"), groups))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+SHELL_LOC = ("wsman; wsman_auth basic; wsman_user_file @SHELLUSERS@; "
+             "wsman_allow_unencrypted on;")
+
+
+@pytest.fixture(scope="session")
+def shell_nginx(nginx_factory, shell_user_file):
+    """make({path: extra location directives}, workers=2, main_snippet="")
+    -> Nginx with those shell locations (each gets SHELL_LOC first);
+    logs/shell.log has '$pid|$wsman_action|$wsman_user|$wsman_fault'."""
+    def make(locations, workers=2, main_snippet="", reuseport=True):
+        locs = "".join("        location %s { %s %s }\n"
+                       % (path, SHELL_LOC, extra)
+                       for path, extra in locations.items())
+        snippet = ("    log_format shell '$pid|$wsman_action|$wsman_user|"
+                   "$wsman_fault';\n"
+                   "    server {\n"
+                   "        listen 127.0.0.1:@PORT@%s;\n"
+                   "        access_log @PREFIX@/logs/shell.log shell;\n"
+                   "%s    }\n" % (" reuseport" if reuseport else "", locs))
+        snippet = snippet.replace("@SHELLUSERS@", str(shell_user_file))
+        return nginx_factory(snippet, workers=workers,
+                             main_snippet=main_snippet)
+    return make

@@ -93,6 +93,27 @@ def test_process_enumeration_matches_proc_across_workers(inv_server,
     assert len(pages) >= len(handles) // 7
 
 
+def test_concurrent_enumerations_stay_apart(inv_client, sleepers):
+    """8 enumerations at once (different classes and users), Pulls on new
+    connections to 4 workers: none sees another's items or loses its
+    own."""
+    import concurrent.futures as cf
+
+    def run(i):
+        cls = ("CIM_Process", "Win32_Process")[i % 2]
+        user = ("alice", "bob", "carol", "dave")[i % 4]
+        items, _ = H.enumerate_all(inv_client, H.class_uri(cls),
+                                   user=user, pull_max=3 + i)
+        return cls, _handles(items, cls)
+
+    with cf.ThreadPoolExecutor(8) as ex:
+        results = list(ex.map(run, range(8)))
+    for cls, handles in results:
+        assert len(handles) == len(set(handles)), cls
+        for s in sleepers:
+            assert str(s.pid) in handles, (cls, s.pid)
+
+
 def test_win32_process_enumeration_no_duplicates(inv_client, sleepers):
     items, _ = H.enumerate_all(inv_client, W32_PROCESS, pull_max=7)
     handles = _handles(items, "Win32_Process")
@@ -133,6 +154,25 @@ def test_optimized_complete_enumeration(inv_client):
     assert page.context == "", \
         "finished optimized enumeration must carry an empty context"
     assert len(page.items) == os.cpu_count()
+
+
+def test_optimized_exact_fit_is_complete(inv_client):
+    """MaxElements equal to the number of instances: all of them in the
+    EnumerateResponse, and the enumeration is complete."""
+    page = _enum(inv_client, uri=PROCESSOR, optimize=True,
+                 max_elements=os.cpu_count())
+    assert len(page.items) == os.cpu_count()
+    assert page.end and page.context == "", page
+
+
+@pytest.mark.parametrize("how", ["selector", "wql"])
+def test_optimized_single_match_is_complete(inv_client, sleepers, how):
+    pid = str(sleepers[7].pid)
+    kw = {"selectors": {"Handle": pid}} if how == "selector" else \
+        {"wql": "SELECT * FROM CIM_Process WHERE Handle = '%s'" % pid}
+    page = _enum(inv_client, optimize=True, max_elements=1, **kw)
+    assert _handles(page.items) == [pid]
+    assert page.end and page.context == "", page
 
 
 def test_end_of_sequence_then_pull_is_invalid(inv_client):
@@ -285,6 +325,28 @@ def test_wql_syntax_error(inv_client, query):
     f = H.assert_fault(inv_client.post(xml), 500,
                        subcode=("w", "CannotProcessFilter"))
     assert "position" in f.reason, f.reason
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT * FROM CIM_Process WHERE " + "(" * 5000 + "Handle = '1'"
+    + ")" * 5000,
+    "SELECT * FROM CIM_Process WHERE " + " OR ".join(
+        "Handle = '%d'" % i for i in range(3000)),
+    "SELECT " + ", ".join(["Name"] * 3000) + " FROM CIM_Process",
+    "SELECT * FROM CIM_Process WHERE Name LIKE '" + "%_" * 2000 + "x'",
+])
+def test_wql_hostile(inv_client, query):
+    """Deep nesting, long disjunctions, long lists, pathological LIKE
+    patterns: a fault or a result, fast, and the server lives on."""
+    xml, _ = H.enumerate_request(PROCESS, optimize=True, max_elements=5,
+                                 wql=query)
+    t = time.time()
+    r = inv_client.post(xml, timeout=20)
+    assert time.time() - t < 10
+    if r.status != 200:
+        H.assert_fault(r, (400, 500))
+    r = inv_client.post(H.IDENTIFY)
+    assert r.status == 200
 
 
 def test_wql_other_class(inv_client):
@@ -476,3 +538,52 @@ def test_zone_full_quota_limit(nginx_factory, users):
     p = H.EnumPage(client.post(H.pull_request(contexts[-1], PROCESSOR)[0]),
                    pull=True)
     assert len(p.items) == 1
+    # full again; finishing an enumeration makes room too
+    for _ in range(50):
+        r = client.post(H.enumerate_request(PROCESSOR)[0])
+        if r.status != 200:
+            break
+    H.assert_fault(r, (400, 500), subcode=("w", "QuotaLimit"))
+    p = H.EnumPage(client.post(H.pull_request(
+        contexts[-2], PROCESSOR, max_elements=10000)[0]), pull=True)
+    assert p.end
+    H.EnumPage(client.post(H.enumerate_request(PROCESSOR)[0]), pull=False)
+
+
+ZONE_SHORT_HTTP = """
+    wsman_enumeration_zone 64k;
+    server {
+        listen 127.0.0.1:@PORT@;
+        location /wsman { wsman; wsman_auth basic;
+                          wsman_user_file @USERFILE@;
+                          wsman_allow_unencrypted on;
+                          wsman_enumeration_timeout 1s; }
+    }
+"""
+
+
+def test_zone_full_until_contexts_expire(nginx_factory, users):
+    n = nginx_factory(ZONE_SHORT_HTTP)
+    client = H.Client(n.port, users)
+    auth = [("Authorization", client.auth("alice")),
+            ("Content-Type", H.SOAP_CT)]
+    conn = H.Connection(n.port)
+    fault = None
+    try:
+        for _ in range(5000):
+            if conn.closed:
+                conn.close()
+                conn = H.Connection(n.port)
+            r = conn.request("POST", "/wsman",
+                             H.enumerate_request(PROCESSOR)[0], auth)
+            if r.status != 200:
+                fault = r
+                break
+    finally:
+        conn.close()
+    assert fault is not None
+    H.assert_fault(fault, (400, 500), subcode=("w", "QuotaLimit"))
+    time.sleep(2.5)
+    page = H.EnumPage(client.post(H.enumerate_request(PROCESSOR)[0]),
+                      pull=False)
+    assert H.UUID_RE.match(page.context or "")

@@ -219,3 +219,53 @@ def test_get_needs_access(inv_client, child):
     H.assert_fault(r, (400, 500), subcode=("w", "AccessDenied"))
     r, _ = _get(inv_client, "CIM_OperatingSystem", user="henry")
     H.assert_fault(r, (400, 500), subcode=("w", "AccessDenied"))
+
+
+# ------------------------------------------- hostile values and URIs --
+
+def test_command_line_markup_is_escaped(inv_client):
+    script = "sleep 300; : '<a href=\"x\">&amp;</a> ]]>'"
+    p = subprocess.Popen(["/bin/sh", "-c", script])
+    try:
+        v = H.props(_get_ok(inv_client, "Win32_Process",
+                            {"Handle": str(p.pid)}))
+        assert v["CommandLine"] == "/bin/sh -c " + script
+        items, _ = H.enumerate_all(
+            inv_client, H.class_uri("CIM_Process"),
+            wql="SELECT CommandLine FROM CIM_Process WHERE Handle = '%d'"
+                % p.pid)
+        assert [H.props(i)["CommandLine"] for i in items] == \
+            ["/bin/sh -c " + script]
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_command_line_bytes_stay_well_formed(inv_client):
+    """Invalid UTF-8 and control characters in argv must not break the
+    envelope (the response parses; the readable part is kept)."""
+    p = subprocess.Popen([b"/bin/sh", b"-c",
+                          b"sleep 300 # \xff\xfe\x01\x1b[0m\x7f end"])
+    try:
+        r, _ = _get(inv_client, "Win32_Process", {"Handle": str(p.pid)})
+        assert r.status == 200, r
+        v = H.props(H.body_child(r))        # parses: well-formed
+        assert v["CommandLine"].startswith("/bin/sh -c sleep 300 # ")
+        assert v["CommandLine"].endswith(" end")
+        assert "\x01" not in v["CommandLine"]
+        assert "\x1b" not in v["CommandLine"]
+    finally:
+        p.kill()
+        p.wait()
+
+
+@pytest.mark.parametrize("uri", [
+    H.CIM_BASE + "CIM_NoSuchClass",
+    H.WMI_BASE + "Win32_NoSuchClass",
+    H.CIM_BASE + "CIM_Process/extra",
+])
+def test_unknown_class(inv_client, uri):
+    for xml, _ in (H.enumerate_request(uri), H.get_request(uri)):
+        f = H.assert_fault(inv_client.post(xml), 500,
+                           subcode=("a", "DestinationUnreachable"))
+        assert f.wsman_code == H.CODE_DESTINATION_UNREACHABLE, f

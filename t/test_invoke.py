@@ -115,3 +115,17 @@ def test_terminate_without_selector(isrv):
     r = isrv.post(xml, user="root")
     H.assert_fault(r, (400, 500))
     assert not r.status == 200
+
+
+def test_terminate_via_pywinrm(isrv, victim):
+    import infra
+    xml, _ = H.invoke_request(W32P, "Terminate",
+                              {"Handle": str(victim.pid)})
+    out = infra.run_pywinrm("http://127.0.0.1:%d/wsman" % isrv.port,
+                            "basic", "root", INVOKE_USERS["root"][0], xml)
+    assert out.returncode == 0, out.stderr
+    r = H.Response(200, [], out.stdout.encode())
+    body = H.body_child(r)
+    assert body.tag == "{%s}Terminate_OUTPUT" % W32P
+    assert body.find("{%s}ReturnValue" % W32P).text == "0"
+    victim.wait(timeout=5)

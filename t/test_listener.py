@@ -2,6 +2,7 @@
 a wsman location; servers without one are not listed."""
 
 import hashlib
+import os
 
 import pytest
 
@@ -146,3 +147,5 @@ def test_listener_wildcard_address(nginx_factory, users):
     assert v["Port"] == str(n.port) and v["URLPrefix"] == "wsman"
     assert v["Enabled"] == "true"
     assert v.get("CertificateThumbprint") in (None, "")
+    # no server_name: the host name
+    assert v["Hostname"] == os.uname().nodename

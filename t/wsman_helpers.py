@@ -683,3 +683,352 @@ def epr(el):
             for s in rp.findall("w:SelectorSet/w:Selector", NS)}
     return ((addr.text or "").strip() if addr is not None else None,
             (uri.text or "").strip() if uri is not None else None, sels)
+
+
+# -------------------------------------------------- WinRS shells [4] --
+# Create/Command/Send/Receive/Signal/Delete on the cmd shell resource,
+# each request on a new TCP connection (so it may land on any worker).
+
+SHELL_URI = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd"
+SHELL_NS = NS["rsp"]
+ACTION_CREATE = NS["x"] + "/Create"
+ACTION_DELETE = NS["x"] + "/Delete"
+ACTION_COMMAND = SHELL_NS + "/Command"
+ACTION_SEND = SHELL_NS + "/Send"
+ACTION_RECEIVE = SHELL_NS + "/Receive"
+ACTION_SIGNAL = SHELL_NS + "/Signal"
+SIGNAL_TERMINATE = SHELL_NS + "/signal/terminate"
+SIGNAL_CTRL_C = SHELL_NS + "/signal/ctrl_c"
+STATE_DONE = SHELL_NS + "/CommandState/Done"
+STATE_RUNNING = SHELL_NS + "/CommandState/Running"
+CODE_TIMED_OUT = "2150858793"
+CODE_INVALID_SELECTORS = "2150858843"
+_XMLNS_RSP = 'xmlns:rsp="%s"' % SHELL_NS
+
+
+def option_set(options):
+    """<w:OptionSet> for a dict (or pair list) of WinRS options."""
+    items = options.items() if isinstance(options, dict) else options
+    return "<w:OptionSet>%s</w:OptionSet>" % "".join(
+        '<w:Option Name="%s">%s</w:Option>' % (xml_escape(k), xml_escape(v))
+        for k, v in items)
+
+
+def _shell_sel(shell_id):
+    return selector_set({"ShellId": shell_id}) if shell_id is not None \
+        else ""
+
+
+def create_shell_request(codepage=437, noprofile=False, idle_timeout=None,
+                         cwd=None, env=None, **kw):
+    """Create envelope as pywinrm sends it -> (xml, message_id)."""
+    opts = {"WINRS_NOPROFILE": "TRUE" if noprofile else "FALSE"}
+    if codepage is not None:
+        opts["WINRS_CODEPAGE"] = str(codepage)
+    body = ("<rsp:InputStreams>stdin</rsp:InputStreams>"
+            "<rsp:OutputStreams>stdout stderr</rsp:OutputStreams>")
+    if cwd is not None:
+        body += "<rsp:WorkingDirectory>%s</rsp:WorkingDirectory>" \
+            % xml_escape(cwd)
+    if env:
+        body += "<rsp:Environment>%s</rsp:Environment>" % "".join(
+            '<rsp:Variable Name="%s">%s</rsp:Variable>'
+            % (xml_escape(k), xml_escape(v)) for k, v in env.items())
+    if idle_timeout is not None:
+        body += "<rsp:IdleTimeOut>%s</rsp:IdleTimeOut>" % idle_timeout
+    return envelope(action=ACTION_CREATE, resource_uri=SHELL_URI,
+                    headers=option_set(opts) + kw.pop("headers", ""),
+                    body="<rsp:Shell>%s</rsp:Shell>" % body,
+                    extra_ns=_XMLNS_RSP, **kw)
+
+
+def command_request(shell_id, command, args=(), skip_cmd_shell=False,
+                    console_mode_stdin=True, cdata=False, **kw):
+    """Command envelope; args: one rsp:Arguments per item (masterzen
+    style); cdata wraps the texts in CDATA sections like masterzen."""
+    def text(t):
+        return "<![CDATA[%s]]>" % t if cdata else xml_escape(t)
+    opts = {"WINRS_CONSOLEMODE_STDIN": "TRUE" if console_mode_stdin
+            else "FALSE",
+            "WINRS_SKIP_CMD_SHELL": "TRUE" if skip_cmd_shell else "FALSE"}
+    body = "<rsp:Command>%s</rsp:Command>" % text(command)
+    body += "".join("<rsp:Arguments>%s</rsp:Arguments>" % text(a)
+                    for a in args)
+    return envelope(action=ACTION_COMMAND, resource_uri=SHELL_URI,
+                    headers=_shell_sel(shell_id) + option_set(opts) +
+                    kw.pop("headers", ""),
+                    body="<rsp:CommandLine>%s</rsp:CommandLine>" % body,
+                    extra_ns=_XMLNS_RSP, **kw)
+
+
+def send_request(shell_id, command_id, data, end=False, **kw):
+    if isinstance(data, str):
+        data = data.encode()
+    return envelope(
+        action=ACTION_SEND, resource_uri=SHELL_URI,
+        headers=_shell_sel(shell_id),
+        body='<rsp:Send><rsp:Stream Name="stdin" CommandId="%s"%s>%s'
+             '</rsp:Stream></rsp:Send>'
+             % (xml_escape(command_id), ' End="true"' if end else "",
+                base64.b64encode(data).decode()),
+        extra_ns=_XMLNS_RSP, **kw)
+
+
+def receive_request(shell_id, command_id, streams="stdout stderr", **kw):
+    return envelope(
+        action=ACTION_RECEIVE, resource_uri=SHELL_URI,
+        headers=_shell_sel(shell_id),
+        body='<rsp:Receive><rsp:DesiredStream CommandId="%s">%s'
+             '</rsp:DesiredStream></rsp:Receive>'
+             % (xml_escape(command_id), streams),
+        extra_ns=_XMLNS_RSP, **kw)
+
+
+def signal_request(shell_id, command_id, code=SIGNAL_TERMINATE, **kw):
+    return envelope(
+        action=ACTION_SIGNAL, resource_uri=SHELL_URI,
+        headers=_shell_sel(shell_id),
+        body='<rsp:Signal CommandId="%s"><rsp:Code>%s</rsp:Code>'
+             '</rsp:Signal>' % (xml_escape(command_id), code),
+        extra_ns=_XMLNS_RSP, **kw)
+
+
+def delete_shell_request(shell_id, **kw):
+    return envelope(action=ACTION_DELETE, resource_uri=SHELL_URI,
+                    headers=_shell_sel(shell_id), **kw)
+
+
+def _iso_seconds(text):
+    m = re.match(r"^PT(\d+(?:\.\d+)?)S$", text or "")
+    return float(m.group(1)) if m else None
+
+
+class ReceiveResult:
+    """A parsed rsp:ReceiveResponse: stdout/stderr bytes, stdout_end /
+    stderr_end (End="true" seen), state (URI), done, exit_code (int or
+    None)."""
+
+    def __init__(self, resp, command_id=None):
+        self.resp = resp
+        assert resp.status == 200, resp
+        assert header_text(resp, "a", "Action") == \
+            ACTION_RECEIVE + "Response", resp
+        el = body_child(resp)
+        assert el is not None and el.tag == q("rsp", "ReceiveResponse"), \
+            resp.body[:600]
+        self.stdout = b""
+        self.stderr = b""
+        self.stdout_end = self.stderr_end = False
+        for s in el.findall("rsp:Stream", NS):
+            name = s.get("Name")
+            assert name in ("stdout", "stderr"), name
+            if command_id is not None:
+                assert (s.get("CommandId") or "").upper() == \
+                    command_id.upper(), s.attrib
+            data = base64.b64decode((s.text or "").strip()) if s.text \
+                else b""
+            end = (s.get("End") or "").lower() == "true"
+            if name == "stdout":
+                assert not self.stdout_end, "stdout data after End"
+                self.stdout += data
+                self.stdout_end |= end
+            else:
+                assert not self.stderr_end, "stderr data after End"
+                self.stderr += data
+                self.stderr_end |= end
+        st = el.find("rsp:CommandState", NS)
+        assert st is not None, "no rsp:CommandState: %r" % resp.body[:600]
+        self.state = st.get("State")
+        self.done = self.state == STATE_DONE
+        ec = st.find("rsp:ExitCode", NS)
+        self.exit_code = int(ec.text) if ec is not None else None
+        if self.done:
+            assert self.exit_code is not None, "Done without rsp:ExitCode"
+        else:
+            assert self.state == STATE_RUNNING, self.state
+
+    def __repr__(self):
+        return "<Receive out=%r err=%r state=%s exit=%r>" % (
+            self.stdout[:80], self.stderr[:80],
+            (self.state or "").rsplit("/", 1)[-1], self.exit_code)
+
+
+class ShellError(AssertionError):
+    """A shell request answered with a fault (the Fault is .fault)."""
+
+    def __init__(self, what, fault):
+        AssertionError.__init__(self, "%s: %r" % (what, fault))
+        self.fault = fault
+
+
+class ShellClient:
+    """WinRS over raw HTTP with Basic; a new TCP connection per request.
+    Every method that expects success raises ShellError on a fault."""
+
+    def __init__(self, port, user, password, path="/wsman", timeout=20):
+        self.port = port
+        self.user = user
+        self.password = password
+        self.path = path
+        self.timeout = timeout          # HTTP read timeout of one request
+
+    def post(self, xml, timeout=None):
+        h = [("Authorization", basic(self.user, self.password)),
+             ("Content-Type", SOAP_CT)]
+        return request(self.port, "POST", self.path, xml, h,
+                       timeout=timeout or self.timeout)
+
+    def _ok(self, what, resp, action):
+        if resp.status != 200:
+            raise ShellError(what, assert_fault(resp))
+        got = header_text(resp, "a", "Action")
+        assert got == action, (what, got, resp.body[:400])
+        return resp
+
+    def create_raw(self, **kw):
+        xml, mid = create_shell_request(**kw)
+        return self.post(xml), mid
+
+    def create(self, **kw):
+        resp, mid = self.create_raw(**kw)
+        self._ok("Create", resp, ACTION_CREATE + "Response")
+        return shell_id_of(resp)
+
+    def command(self, shell_id, command, args=(), **kw):
+        xml, _ = command_request(shell_id, command, args, **kw)
+        resp = self._ok("Command", self.post(xml),
+                        ACTION_COMMAND + "Response")
+        el = body_child(resp)
+        assert el.tag == q("rsp", "CommandResponse"), resp.body[:400]
+        cid = el.find("rsp:CommandId", NS)
+        assert cid is not None and (cid.text or "").strip(), resp.body[:400]
+        return cid.text.strip()
+
+    def send(self, shell_id, command_id, data, end=False):
+        xml, _ = send_request(shell_id, command_id, data, end)
+        resp = self._ok("Send", self.post(xml), ACTION_SEND + "Response")
+        el = body_child(resp)
+        assert el is not None and el.tag == q("rsp", "SendResponse"), \
+            resp.body[:400]
+        return resp
+
+    def receive_raw(self, shell_id, command_id, op_timeout=5, **kw):
+        xml, _ = receive_request(shell_id, command_id,
+                                 operation_timeout="PT%gS" % op_timeout,
+                                 **kw)
+        return self.post(xml, timeout=op_timeout + 15)
+
+    def receive(self, shell_id, command_id, op_timeout=5):
+        """ReceiveResult, or None when the server answered w:TimedOut."""
+        resp = self.receive_raw(shell_id, command_id, op_timeout)
+        if resp.status != 200:
+            f = assert_fault(resp)
+            if f.wsman_code == CODE_TIMED_OUT:
+                return None
+            raise ShellError("Receive", f)
+        return ReceiveResult(resp, command_id)
+
+    def collect(self, shell_id, command_id, deadline=30, op_timeout=5):
+        """Receive until Done -> (stdout, stderr, exit_code, results)."""
+        end = time.time() + deadline
+        out, err, results = b"", b"", []
+        while True:
+            left = end - time.time()
+            if left <= 0:
+                raise AssertionError("command not done within %ss "
+                                     "(got %r / %r)" % (deadline, out[-200:],
+                                                        err[-200:]))
+            r = self.receive(shell_id, command_id,
+                             min(op_timeout, max(1, int(left))))
+            if r is None:
+                continue
+            results.append(r)
+            out += r.stdout
+            err += r.stderr
+            if r.done:
+                return out, err, r.exit_code, results
+
+    def signal(self, shell_id, command_id, code=SIGNAL_TERMINATE):
+        xml, mid = signal_request(shell_id, command_id, code)
+        resp = self._ok("Signal", self.post(xml), ACTION_SIGNAL + "Response")
+        assert header_text(resp, "a", "RelatesTo") == mid
+        return resp
+
+    def delete(self, shell_id):
+        xml, mid = delete_shell_request(shell_id)
+        resp = self._ok("Delete", self.post(xml), ACTION_DELETE + "Response")
+        assert header_text(resp, "a", "RelatesTo") == mid
+        return resp
+
+    def run(self, command, args=(), stdin=None, deadline=30,
+            skip_cmd_shell=False, **create_kw):
+        """Create, Command, Send (stdin, End), Receive until Done, Signal,
+        Delete -> (stdout, stderr, exit_code)."""
+        sid = self.create(**create_kw)
+        try:
+            cid = self.command(sid, command, args,
+                               skip_cmd_shell=skip_cmd_shell)
+            if stdin is not None:
+                self.send(sid, cid, stdin, end=True)
+            out, err, code, _ = self.collect(sid, cid, deadline)
+            self.signal(sid, cid)
+        finally:
+            try:
+                self.delete(sid)
+            except (AssertionError, OSError):
+                pass
+        return out, err, code
+
+
+def shell_id_of(resp):
+    """ShellId from a ResourceCreated response (as masterzen finds it)."""
+    root = parse(resp)
+    sel = root.find("s:Body/x:ResourceCreated/a:ReferenceParameters/"
+                    "w:SelectorSet/w:Selector", NS)
+    assert sel is not None and sel.get("Name") == "ShellId", \
+        resp.body[:600]
+    return (sel.text or "").strip()
+
+
+def user_pids(uid):
+    """pids of the processes whose real uid is uid (from /proc)."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/status" % d) as f:
+                for line in f:
+                    if line.startswith("Uid:"):
+                        if int(line.split()[1]) == uid:
+                            pids.append(int(d))
+                        break
+        except OSError:
+            pass
+    return pids
+
+
+def proc_cmdline(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def proc_ppid(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def wait_until(predicate, timeout=5.0, step=0.1):
+    """Poll predicate until true or timeout; returns its last value."""
+    end = time.time() + timeout
+    while True:
+        v = predicate()
+        if v or time.time() > end:
+            return v
+        time.sleep(step)

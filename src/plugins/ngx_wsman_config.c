@@ -15,8 +15,6 @@
 #define NGX_WSMAN_GET_RESPONSE   NGX_WSMAN_NS_WXF "/GetResponse"
 #define NGX_WSMAN_LISTENER_URI   NGX_WSMAN_CONFIG_URI "/Listener"
 
-/* Windows' Winrs defaults; the shell arrives with its own directives */
-#define NGX_WSMAN_WINRS_IDLE_TIMEOUT   7200000
 #define NGX_WSMAN_WINRS_UNLIMITED      2147483647
 
 
@@ -101,6 +99,13 @@ static ngx_wsman_config_directive_t  ngx_wsman_config_directives[] = {
     { "Kerberos", "wsman_auth" },
     { "Negotiate", "wsman_auth" },
     { "Certificate", "wsman_auth" },
+    { "AllowRemoteShellAccess", "wsman_shell" },
+    { "IdleTimeout", "wsman_shell_idle_timeout" },
+    { "MaxConcurrentUsers", "wsman_shell_max_users" },
+    { "MaxShellRunTime", "wsman_shell_max_runtime" },
+    { "MaxProcessesPerShell", "wsman_shell_max_processes" },
+    { "MaxMemoryPerShellMB", "wsman_shell_max_memory" },
+    { "MaxShellsPerUser", "wsman_shell_max_per_user" },
     { NULL, NULL }
 };
 
@@ -345,23 +350,33 @@ ngx_wsman_config_auth(ngx_wsman_xml_t *x, ngx_wsman_loc_conf_t *conf)
 }
 
 
-/* no remote shell yet: AllowRemoteShellAccess says so */
+/* Windows shows 2147483647 for "unlimited" */
+static uint64_t
+ngx_wsman_config_limit(uint64_t value)
+{
+    return value ? value : NGX_WSMAN_WINRS_UNLIMITED;
+}
+
+
 static void
 ngx_wsman_config_winrs(ngx_wsman_xml_t *x, ngx_wsman_loc_conf_t *conf)
 {
     ngx_wsman_xml_literal(x, "<cfg:Winrs xmlns:cfg=\""
                           NGX_WSMAN_NS_CONFIG "\">");
 
-    ngx_wsman_config_bool(x, "AllowRemoteShellAccess", 0);
-    ngx_wsman_config_uint(x, "IdleTimeout", NGX_WSMAN_WINRS_IDLE_TIMEOUT);
+    ngx_wsman_config_bool(x, "AllowRemoteShellAccess", conf->shell);
+    ngx_wsman_config_uint(x, "IdleTimeout", conf->shell_idle_timeout);
     ngx_wsman_config_uint(x, "MaxConcurrentUsers",
-                          NGX_WSMAN_WINRS_UNLIMITED);
-    ngx_wsman_config_uint(x, "MaxShellRunTime", NGX_WSMAN_WINRS_UNLIMITED);
+                          ngx_wsman_config_limit(conf->shell_max_users));
+    ngx_wsman_config_uint(x, "MaxShellRunTime",
+                          ngx_wsman_config_limit(conf->shell_max_runtime));
     ngx_wsman_config_uint(x, "MaxProcessesPerShell",
-                          NGX_WSMAN_WINRS_UNLIMITED);
+                          ngx_wsman_config_limit(conf->shell_max_processes));
     ngx_wsman_config_uint(x, "MaxMemoryPerShellMB",
-                          NGX_WSMAN_WINRS_UNLIMITED);
-    ngx_wsman_config_uint(x, "MaxShellsPerUser", NGX_WSMAN_WINRS_UNLIMITED);
+                          ngx_wsman_config_limit(conf->shell_max_memory
+                                                 / (1024 * 1024)));
+    ngx_wsman_config_uint(x, "MaxShellsPerUser",
+                          ngx_wsman_config_limit(conf->shell_max_per_user));
 
     ngx_wsman_xml_literal(x, "</cfg:Winrs>");
 }

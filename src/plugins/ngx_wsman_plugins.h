@@ -18,6 +18,7 @@ extern ngx_wsman_plugin_t  ngx_wsman_identify_plugin;
 extern ngx_wsman_plugin_t  ngx_wsman_config_plugin;
 extern ngx_wsman_plugin_t  ngx_wsman_cim_plugin;
 extern ngx_wsman_plugin_t  ngx_wsman_wmi_plugin;
+extern ngx_wsman_plugin_t  ngx_wsman_shell_plugin;
 
 /* class providers the resource engine serves (NULL-terminated lists) */
 extern ngx_wsman_provider_t  *ngx_wsman_config_providers[];

@@ -8,16 +8,27 @@
 //
 //	wsman-goclient -port 5985 -user bob -pass secret -ntlm -op get
 //	wsman-goclient -port 5986 -https -insecure -cert c.pem -key k.pem
+//	wsman-goclient -port 5985 -user u -pass p -cmd 'id -un' [-stdin DATA] [-timeout 10]
 //
-// Prints the response envelope on stdout.  Exit status: 0 success,
-// 2 usage, 3 transport or HTTP error (message on stderr).
+// Prints the response envelope on stdout.  With -cmd it runs the command in
+// a WinRS shell through the library's own Client.Run (Client.RunWithInput
+// when -stdin is given) and prints one JSON object instead:
+// {"stdout": base64, "stderr": base64, "exit": N}.  -timeout sets the
+// OperationTimeout (seconds) the library sends; with -cmd the HTTP response
+// header timeout is that plus 15 s.
+// Exit status: 0 success, 2 usage, 3 transport or HTTP error (message on
+// stderr).
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io/ioutil"
 	"os"
+	"strings"
+	"time"
 
 	"github.com/masterzen/simplexml/dom"
 	"github.com/masterzen/winrm"
@@ -81,14 +92,21 @@ func main() {
 	cert := flag.String("cert", "", "client certificate (PEM); selects certificate auth")
 	key := flag.String("key", "", "client key (PEM)")
 	op := flag.String("op", "get", "get (config Get) or identify")
+	command := flag.String("cmd", "", "run this command in a WinRS shell")
+	stdin := flag.String("stdin", "", "with -cmd: data for the command's stdin")
+	opTimeout := flag.Int("timeout", 60, "OperationTimeout in seconds")
 	flag.Parse()
 	if *op != "get" && *op != "identify" {
 		fmt.Fprintln(os.Stderr, "-op must be get or identify")
 		os.Exit(2)
 	}
 
+	var headerTimeout time.Duration
+	if *command != "" {
+		headerTimeout = time.Duration(*opTimeout+15) * time.Second
+	}
 	ep := winrm.NewEndpoint(*host, *port, *useHTTPS, *insecure, nil,
-		readOrDie(*cert), readOrDie(*key), 0)
+		readOrDie(*cert), readOrDie(*key), headerTimeout)
 	ep.TLSServerName = *host
 	// the library always posts to /wsman (Endpoint.url)
 	var transport winrm.Transporter
@@ -100,12 +118,16 @@ func main() {
 	default:
 		transport = winrm.NewClientWithDial(nil)
 	}
-	params := winrm.NewParameters("PT60S", "en-US", 153600)
+	params := winrm.NewParameters(fmt.Sprintf("PT%dS", *opTimeout), "en-US",
+		153600)
 	params.TransportDecorator = func() winrm.Transporter { return transport }
 	client, err := winrm.NewClientWithParameters(ep, *user, *pass, params)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "client:", err)
 		os.Exit(2)
+	}
+	if *command != "" {
+		os.Exit(runCommand(client, *command, *stdin))
 	}
 	scheme := "http"
 	if *useHTTPS {
@@ -118,4 +140,29 @@ func main() {
 		os.Exit(3)
 	}
 	fmt.Print(out)
+}
+
+// runCommand runs one command through the library's shell API and prints
+// its output and exit code as JSON.
+func runCommand(client *winrm.Client, command, stdin string) int {
+	var stdout, stderr bytes.Buffer
+	var code int
+	var err error
+	if stdin != "" {
+		code, err = client.RunWithInput(command, &stdout, &stderr,
+			strings.NewReader(stdin))
+	} else {
+		code, err = client.Run(command, &stdout, &stderr)
+	}
+	out, _ := json.Marshal(struct {
+		Stdout []byte `json:"stdout"`
+		Stderr []byte `json:"stderr"`
+		Exit   int    `json:"exit"`
+	}{stdout.Bytes(), stderr.Bytes(), code})
+	fmt.Println(string(out))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "run:", err)
+		return 3
+	}
+	return 0
 }

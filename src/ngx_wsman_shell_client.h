@@ -1,0 +1,25 @@
+/*
+ * The worker side of the shell host protocol: one request frame out, one
+ * reply frame in, over a fresh non-blocking Unix socket connection, driven
+ * by nginx events so a Receive long poll never blocks the worker.
+ */
+
+#ifndef _NGX_WSMAN_SHELL_CLIENT_H_INCLUDED_
+#define _NGX_WSMAN_SHELL_CLIENT_H_INCLUDED_
+
+
+#include "ngx_wsman_dispatch.h"
+
+
+/* rc: NGX_OK (reply holds one whole frame) or NGX_ERROR (no host, broken
+ * connection, timeout: the reason is logged) */
+typedef void (*ngx_wsman_shell_reply_pt)(ngx_wsman_call_t *call,
+    ngx_int_t rc, u_char *reply, size_t len);
+
+
+ngx_int_t ngx_wsman_shell_exchange(ngx_wsman_call_t *call, ngx_str_t *name,
+    u_char *frame, size_t len, ngx_msec_t timeout,
+    ngx_wsman_shell_reply_pt handler);
+
+
+#endif /* _NGX_WSMAN_SHELL_CLIENT_H_INCLUDED_ */

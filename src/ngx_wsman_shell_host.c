@@ -1,0 +1,3137 @@
+/*
+ * The shell host process.
+ *
+ * The master forks it once; it then runs its own single-threaded epoll
+ * loop over: the listening socket, one signalfd (SIGCHLD, SIGTERM, SIGINT,
+ * SIGQUIT), a "lifeline" pipe whose write end only nginx processes hold,
+ * worker connections, and the pipes of every command.  Timers (parked
+ * Receives, command run time, shell idle time) are plain deadlines scanned
+ * when the epoll timeout is computed: their number is bounded by the shell
+ * quotas and a scan is far cheaper than the fork of any command.
+ *
+ * Nothing here uses nginx's pools, event loop or cycle: after the fork the
+ * process shares nothing with nginx but the error log on stderr.
+ */
+
+#include "ngx_wsman_shell_host.h"
+#include "ngx_wsman_shell_frame.h"
+#include "ngx_wsman_shell_proto.h"
+
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/un.h>
+#include <dirent.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <stdarg.h>
+
+
+#if (__GNUC__)
+#define ngx_wsman_sh_printf_like  __attribute__((format(printf, 2, 3)))
+#define ngx_wsman_sh_noreturn     __attribute__((noreturn))
+#else
+#define ngx_wsman_sh_printf_like
+#define ngx_wsman_sh_noreturn
+#endif
+
+
+#define NGX_WSMAN_SH_STREAM_MAX     (1024 * 1024)
+#define NGX_WSMAN_SH_STDIN_MAX      (4 * 1024 * 1024)
+#define NGX_WSMAN_SH_READ_CHUNK     (64 * 1024)
+/* a worker that neither sends its request nor reads its reply */
+#define NGX_WSMAN_SH_IO_TIMEOUT     30000
+/* nobody waits an hour for a Receive; keeps deadlines far from overflow */
+#define NGX_WSMAN_SH_MAX_WAIT       3600000
+/* finished commands remembered per shell so that a late Signal succeeds */
+#define NGX_WSMAN_SH_MAX_TOMBS      256
+/* accept() ran out of descriptors: retry after this long */
+#define NGX_WSMAN_SH_ACCEPT_PAUSE   100
+#define NGX_WSMAN_SH_UUID_LEN       36
+/* idle and run time limits beyond this are as good as none (35 years) */
+#define NGX_WSMAN_DURATION_CAP      ((uint64_t) 1 << 40)
+#define NGX_WSMAN_SH_EVENTS         64
+#define NGX_WSMAN_SH_PATH           "PATH=/usr/local/bin:/usr/bin:/bin"
+
+#define NGX_WSMAN_SH_OUT            0
+#define NGX_WSMAN_SH_ERR            1
+
+/* what an epoll event belongs to */
+#define NGX_WSMAN_SH_EV_LISTEN      1
+#define NGX_WSMAN_SH_EV_SIGNAL      2
+#define NGX_WSMAN_SH_EV_LIFELINE    3
+#define NGX_WSMAN_SH_EV_CONN        4
+#define NGX_WSMAN_SH_EV_STDIN       5
+#define NGX_WSMAN_SH_EV_STDOUT      6
+#define NGX_WSMAN_SH_EV_STDERR      7
+
+#define NGX_WSMAN_SH_CONN_READ      0
+#define NGX_WSMAN_SH_CONN_PARKED    1
+#define NGX_WSMAN_SH_CONN_WRITE     2
+
+
+typedef struct ngx_wsman_sh_shell_s  ngx_wsman_sh_shell_t;
+typedef struct ngx_wsman_sh_cmd_s    ngx_wsman_sh_cmd_t;
+typedef struct ngx_wsman_sh_conn_s   ngx_wsman_sh_conn_t;
+
+
+typedef struct {
+    int                        fd;
+    int                        kind;
+    unsigned                   watched:1;
+    void                      *obj;
+} ngx_wsman_sh_ev_t;
+
+
+/* bytes live in data[start, end) */
+typedef struct {
+    u_char                    *data;
+    size_t                     start;
+    size_t                     end;
+    size_t                     cap;
+} ngx_wsman_sh_buf_t;
+
+
+struct ngx_wsman_sh_cmd_s {
+    ngx_wsman_sh_cmd_t        *next;
+    ngx_wsman_sh_shell_t      *shell;
+    char                       id[NGX_WSMAN_SH_UUID_LEN + 1];
+    pid_t                      pid;            /* also the process group */
+
+    ngx_wsman_sh_ev_t          in;
+    ngx_wsman_sh_buf_t         inbuf;
+    ngx_wsman_sh_ev_t          out[2];
+    ngx_wsman_sh_buf_t         outbuf[2];
+
+    ngx_wsman_sh_conn_t       *parked;         /* Receive waiting for output */
+    ngx_wsman_sh_conn_t       *inflight;       /* Receive reply being sent */
+
+    uint64_t                   deadline;       /* MAX_RUNTIME; 0: none */
+    int                        exit_code;
+
+    u_char                     eof[2];
+    u_char                     paused[2];      /* buffer full, not read */
+    u_char                     end_sent[2];    /* END reported to a worker */
+
+    unsigned                   in_end:1;       /* END seen: close when empty */
+    unsigned                   exited:1;
+    unsigned                   delivered:1;    /* final DONE reply written */
+};
+
+
+struct ngx_wsman_sh_shell_s {
+    ngx_wsman_sh_shell_t      *next;
+    char                       id[NGX_WSMAN_SH_UUID_LEN + 1];
+    char                      *user;
+    char                      *home;
+    char                      *login_shell;
+    char                      *cwd;
+    char                     **env;            /* NULL-terminated */
+    uid_t                      uid;
+    gid_t                      gid;
+    uint64_t                   idle_ms;
+    uint64_t                   max_procs;
+    uint64_t                   max_memory;
+    uint64_t                   max_runtime;
+    uint64_t                   last_active;
+    ngx_wsman_sh_cmd_t        *cmds;           /* oldest first */
+};
+
+
+struct ngx_wsman_sh_conn_s {
+    ngx_wsman_sh_conn_t       *next;
+    ngx_wsman_sh_conn_t       *prev;
+    ngx_wsman_sh_ev_t          ev;
+    int                        state;
+    uint64_t                   deadline;
+
+    u_char                     head[4];
+    u_char                    *in;             /* the whole request frame */
+    size_t                     in_len;         /* bytes read so far */
+    size_t                     in_size;        /* 0 until the head is read */
+
+    u_char                    *out;
+    size_t                     out_len;
+    size_t                     out_pos;
+
+    /* a Receive: the command and what its reply takes from the buffers */
+    ngx_wsman_sh_cmd_t        *cmd;
+    size_t                     take[2];
+    size_t                     max_bytes;      /* of one Receive reply */
+    u_char                     take_end[2];
+    unsigned                   take_done:1;
+};
+
+
+/* a request, fields pointing into the frame */
+typedef struct {
+    u_char                     type;
+    const u_char              *frame;
+    size_t                     frame_len;
+    ngx_wsman_shell_field_t    user;
+    ngx_wsman_shell_field_t    shell;
+    ngx_wsman_shell_field_t    command_id;
+    ngx_wsman_shell_field_t    cwd;
+    ngx_wsman_shell_field_t    command;
+    ngx_wsman_shell_field_t    data;
+    ngx_wsman_shell_field_t    signal;
+    ngx_uint_t                 nenv;
+    ngx_uint_t                 nargs;
+    uint64_t                   idle_ms;
+    uint64_t                   max_shells;
+    uint64_t                   max_users;
+    uint64_t                   max_procs;
+    uint64_t                   max_memory;
+    uint64_t                   max_runtime;
+    uint64_t                   timeout_ms;
+    uint64_t                   max_bytes;
+    uint64_t                   skip_shell;
+    uint64_t                   end;
+} ngx_wsman_sh_req_t;
+
+
+typedef struct {
+    int                        ep;
+    uid_t                      worker_uid;
+    uint64_t                   now;
+    uint64_t                   accept_resume;  /* 0: accepting */
+    int                        terminate;
+    ngx_wsman_sh_ev_t          listen;
+    ngx_wsman_sh_ev_t          signal;
+    ngx_wsman_sh_ev_t          lifeline;
+    ngx_wsman_sh_shell_t      *shells;
+    ngx_wsman_sh_conn_t       *conns;
+} ngx_wsman_sh_host_t;
+
+
+
+
+static ngx_int_t ngx_wsman_sh_alive(void);
+static int ngx_wsman_sh_listen(ngx_log_t *log, const char *name);
+static void ngx_wsman_sh_main(int lfd, int life, ngx_log_t *log,
+    uid_t worker_uid) ngx_wsman_sh_noreturn;
+static int ngx_wsman_sh_keep_fds(int *lfd, int *life);
+static int ngx_wsman_sh_init(ngx_wsman_sh_host_t *h, int lfd, int life);
+static void ngx_wsman_sh_loop(ngx_wsman_sh_host_t *h);
+static void ngx_wsman_sh_shutdown(ngx_wsman_sh_host_t *h)
+    ngx_wsman_sh_noreturn;
+static void ngx_wsman_sh_kill_children(void);
+static void ngx_wsman_sh_log(ngx_uint_t level, const char *fmt, ...)
+    ngx_wsman_sh_printf_like;
+static uint64_t ngx_wsman_sh_msec(void);
+static int ngx_wsman_sh_uuid(char *buf);
+
+static int ngx_wsman_sh_watch(ngx_wsman_sh_host_t *h, ngx_wsman_sh_ev_t *ev,
+    uint32_t events);
+static void ngx_wsman_sh_unwatch(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_ev_t *ev);
+static void ngx_wsman_sh_close_ev(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_ev_t *ev);
+static void ngx_wsman_sh_dispatch(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_ev_t *ev, uint32_t events);
+
+static int ngx_wsman_sh_buf_reserve(ngx_wsman_sh_buf_t *b, size_t want,
+    size_t limit);
+static void ngx_wsman_sh_buf_consume(ngx_wsman_sh_buf_t *b, size_t n);
+static void ngx_wsman_sh_buf_free(ngx_wsman_sh_buf_t *b);
+
+static void ngx_wsman_sh_accept(ngx_wsman_sh_host_t *h);
+static int ngx_wsman_sh_peer_ok(ngx_wsman_sh_host_t *h, int fd);
+static void ngx_wsman_sh_conn_event(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_conn_t *c, uint32_t events);
+static void ngx_wsman_sh_conn_read(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_conn_t *c);
+static void ngx_wsman_sh_conn_write(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_conn_t *c);
+static void ngx_wsman_sh_conn_close(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_conn_t *c);
+static void ngx_wsman_sh_send_frame(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_conn_t *c, u_char *frame, size_t len);
+static void ngx_wsman_sh_reply(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
+    u_char type, ngx_uint_t status, u_char tag, const char *value);
+
+static void ngx_wsman_sh_process(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_conn_t *c);
+static ngx_int_t ngx_wsman_sh_req_read(ngx_wsman_sh_req_t *r);
+static int ngx_wsman_sh_field_is(ngx_wsman_shell_field_t *f, const char *s);
+static char *ngx_wsman_sh_field_dup(ngx_wsman_shell_field_t *f);
+static ngx_wsman_sh_shell_t *ngx_wsman_sh_find_shell(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_req_t *r);
+static ngx_uint_t ngx_wsman_sh_find_cmd(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_req_t *r, ngx_wsman_sh_cmd_t **cmd);
+
+static void ngx_wsman_sh_create(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_conn_t *c, ngx_wsman_sh_req_t *r);
+static ngx_uint_t ngx_wsman_sh_getpw(const char *user, struct passwd *pw,
+    char **buf);
+static ngx_uint_t ngx_wsman_sh_quota(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_req_t *r, const char *user, char *msg, size_t size);
+static ngx_wsman_sh_shell_t *ngx_wsman_sh_shell_new(ngx_wsman_sh_req_t *r,
+    struct passwd *pw);
+static void ngx_wsman_sh_shell_free(ngx_wsman_sh_shell_t *sh);
+static void ngx_wsman_sh_shell_delete(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_shell_t *sh);
+
+static void ngx_wsman_sh_command(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_conn_t *c, ngx_wsman_sh_req_t *r);
+static char **ngx_wsman_sh_argv(ngx_wsman_sh_req_t *r);
+static char **ngx_wsman_sh_envp(ngx_wsman_sh_shell_t *sh);
+static ngx_int_t ngx_wsman_sh_spawn_cmd(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_cmd_t *cmd, char **argv, char **envp, int skip_shell);
+static void ngx_wsman_sh_exec(ngx_wsman_sh_shell_t *sh, int fds[3],
+    char **argv, char **envp, int skip_shell) ngx_wsman_sh_noreturn;
+static void ngx_wsman_sh_child_fail(const char *what, const char *arg)
+    ngx_wsman_sh_noreturn;
+static void ngx_wsman_sh_cmd_free(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_cmd_t *cmd);
+static void ngx_wsman_sh_kill(ngx_wsman_sh_cmd_t *cmd, int sig);
+
+static void ngx_wsman_sh_send(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_conn_t *c, ngx_wsman_sh_req_t *r);
+static void ngx_wsman_sh_stdin(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_cmd_t *cmd);
+static void ngx_wsman_sh_receive(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_conn_t *c, ngx_wsman_sh_req_t *r);
+static void ngx_wsman_sh_signal(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_conn_t *c, ngx_wsman_sh_req_t *r);
+static void ngx_wsman_sh_delete(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_conn_t *c, ngx_wsman_sh_req_t *r);
+
+static void ngx_wsman_sh_output(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_cmd_t *cmd, ngx_uint_t i);
+static void ngx_wsman_sh_notify(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_cmd_t *cmd);
+static void ngx_wsman_sh_send_output(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_conn_t *c, ngx_wsman_sh_cmd_t *cmd);
+static void ngx_wsman_sh_output_sent(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_conn_t *c);
+static void ngx_wsman_sh_finish(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_cmd_t *cmd);
+static void ngx_wsman_sh_signals(ngx_wsman_sh_host_t *h);
+static void ngx_wsman_sh_reap(ngx_wsman_sh_host_t *h);
+static int ngx_wsman_sh_timers(ngx_wsman_sh_host_t *h);
+static int ngx_wsman_sh_busy(ngx_wsman_sh_shell_t *sh);
+
+
+/* the master's view of the host it spawned; see ngx_wsman_sh_alive() */
+static ngx_pid_t            ngx_wsman_sh_pid = NGX_INVALID_PID;
+static int                  ngx_wsman_sh_lifeline = -1;
+
+/* the host's own state, used only in the host process */
+static ngx_wsman_sh_host_t  ngx_wsman_sh_host;
+static ngx_uint_t           ngx_wsman_sh_log_level = NGX_LOG_NOTICE;
+static struct rlimit        ngx_wsman_sh_nofile;
+
+/* the current epoll batch, so that freed objects can be struck from it */
+static struct epoll_event   ngx_wsman_sh_events[NGX_WSMAN_SH_EVENTS];
+static int                  ngx_wsman_sh_nevents;
+
+static const char  *ngx_wsman_sh_levels[] = {
+    "", "emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"
+};
+
+
+ngx_pid_t
+ngx_wsman_shell_host_spawn(ngx_log_t *log, const char *socket_name,
+    uid_t worker_uid)
+{
+    int    s, life[2];
+    pid_t  pid;
+
+    if (ngx_wsman_sh_alive()) {
+        return ngx_wsman_sh_pid;
+    }
+
+    s = ngx_wsman_sh_listen(log, socket_name);
+    if (s == -1) {
+        return NGX_INVALID_PID;
+    }
+
+    if (pipe2(life, O_CLOEXEC) == -1) {
+        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                      "wsman shell host: pipe2() failed");
+        (void) close(s);
+        return NGX_INVALID_PID;
+    }
+
+    pid = fork();
+
+    if (pid == -1) {
+        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                      "wsman shell host: fork() failed");
+        (void) close(s);
+        (void) close(life[0]);
+        (void) close(life[1]);
+        return NGX_INVALID_PID;
+    }
+
+    if (pid == 0) {
+        (void) close(life[1]);
+        ngx_wsman_sh_main(s, life[0], log, worker_uid);
+    }
+
+    (void) close(s);
+    (void) close(life[0]);
+
+    /*
+     * The write end stays open in this process and, through fork(), in
+     * the daemonized master and its workers (CLOEXEC keeps it out of a
+     * binary upgrade).  The host exits once the last of them is gone.
+     */
+    if (ngx_wsman_sh_lifeline != -1) {
+        (void) close(ngx_wsman_sh_lifeline);
+    }
+
+    ngx_wsman_sh_lifeline = life[1];
+    ngx_wsman_sh_pid = pid;
+
+    ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                  "wsman shell host started, pid %P, socket \"@%s\"",
+                  pid, socket_name);
+
+    return pid;
+}
+
+
+/*
+ * The host is alive while the read end of the lifeline, which only the
+ * host holds, is open: a pipe's write end reports POLLERR once no reader
+ * is left.  Unlike kill(pid, 0) this cannot be fooled by a reused pid, and
+ * the host's exit status is the master's to reap (it reaps every child).
+ */
+static ngx_int_t
+ngx_wsman_sh_alive(void)
+{
+    int            rc;
+    struct pollfd  pfd;
+
+    if (ngx_wsman_sh_lifeline == -1) {
+        return 0;
+    }
+
+    pfd.fd = ngx_wsman_sh_lifeline;
+    pfd.events = 0;
+    pfd.revents = 0;
+
+    do {
+        rc = poll(&pfd, 1, 0);
+    } while (rc == -1 && errno == EINTR);
+
+    if (rc == 0) {
+        return 1;
+    }
+
+    (void) close(ngx_wsman_sh_lifeline);
+    ngx_wsman_sh_lifeline = -1;
+    ngx_wsman_sh_pid = NGX_INVALID_PID;
+
+    return 0;
+}
+
+
+static int
+ngx_wsman_sh_listen(ngx_log_t *log, const char *name)
+{
+    int                 s;
+    size_t              len;
+    socklen_t           salen;
+    struct sockaddr_un  sa;
+
+    len = strlen(name);
+
+    if (len == 0 || len > sizeof(sa.sun_path) - 1) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0,
+                      "wsman shell host: bad socket name \"%s\"", name);
+        return -1;
+    }
+
+    s = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (s == -1) {
+        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                      "wsman shell host: socket() failed");
+        return -1;
+    }
+
+    /* the host shuffles descriptors 3 and 4; stdio must be in place */
+    if (s < 3) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0,
+                      "wsman shell host: standard descriptors are closed");
+        (void) close(s);
+        return -1;
+    }
+
+    ngx_memzero(&sa, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    ngx_memcpy(sa.sun_path + 1, name, len);
+    salen = offsetof(struct sockaddr_un, sun_path) + 1 + len;
+
+    if (bind(s, (struct sockaddr *) &sa, salen) == -1) {
+        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                      "wsman shell host: bind() to \"@%s\" failed%s", name,
+                      (ngx_errno == NGX_EADDRINUSE)
+                      ? " (another shell host still runs)" : "");
+        (void) close(s);
+        return -1;
+    }
+
+    if (listen(s, NGX_LISTEN_BACKLOG) == -1) {
+        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                      "wsman shell host: listen() failed");
+        (void) close(s);
+        return -1;
+    }
+
+    return s;
+}
+
+
+/* ---------------------------------------------------------------------
+ * The host process
+ */
+
+static void
+ngx_wsman_sh_main(int lfd, int life, ngx_log_t *log, uid_t worker_uid)
+{
+    ngx_wsman_sh_host_t  *h;
+
+    /*
+     * On the first start the master has not redirected stderr to the
+     * error log yet (that happens after daemonizing): use the log's file.
+     */
+    if (log != NULL) {
+        ngx_wsman_sh_log_level = log->log_level;
+
+        if (log->file != NULL && log->file->fd != NGX_INVALID_FILE
+            && log->file->fd != STDERR_FILENO)
+        {
+            (void) dup2(log->file->fd, STDERR_FILENO);
+        }
+    }
+
+    if (ngx_wsman_sh_keep_fds(&lfd, &life) != 0) {
+        _exit(1);
+    }
+
+#if (NGX_SETPROCTITLE_USES_ENV)
+    ngx_setproctitle("wsman shell host");
+#endif
+
+    (void) prctl(PR_SET_NAME, "wsman-shellhost", 0, 0, 0);
+
+    /*
+     * Orphans of the commands (a daemon started in a shell) are reparented
+     * to the host, which reaps them and can kill them when it stops.
+     */
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1) {
+        ngx_wsman_sh_log(NGX_LOG_WARN, "prctl(PR_SET_CHILD_SUBREAPER) "
+                         "failed: %s", strerror(errno));
+    }
+
+    h = &ngx_wsman_sh_host;
+    ngx_memzero(h, sizeof(ngx_wsman_sh_host_t));
+    h->worker_uid = worker_uid;
+
+    if (ngx_wsman_sh_init(h, lfd, life) != 0) {
+        _exit(1);
+    }
+
+    ngx_wsman_sh_log(NGX_LOG_NOTICE, "started, euid %u, workers' uid %u",
+                     (unsigned) geteuid(), (unsigned) worker_uid);
+
+    ngx_wsman_sh_loop(h);
+    ngx_wsman_sh_shutdown(h);
+}
+
+
+/*
+ * Keep the listener as descriptor 3 and the lifeline as 4; everything else
+ * inherited from nginx (listening sockets, log files, channels) is closed.
+ */
+static int
+ngx_wsman_sh_keep_fds(int *lfd, int *life)
+{
+    int  fd;
+
+    if (*lfd != 3) {
+        if (*life == 3) {
+            fd = dup(*life);
+            if (fd == -1) {
+                return -1;
+            }
+
+            *life = fd;
+        }
+
+        if (dup2(*lfd, 3) == -1) {
+            return -1;
+        }
+
+        *lfd = 3;
+    }
+
+    if (*life != 4) {
+        if (dup2(*life, 4) == -1) {
+            return -1;
+        }
+
+        *life = 4;
+    }
+
+    if (close_range(5, ~0U, 0) == -1) {
+        return -1;
+    }
+
+    /* dup2() cleared CLOEXEC; commands must not inherit these */
+    if (fcntl(3, F_SETFD, FD_CLOEXEC) == -1
+        || fcntl(4, F_SETFD, FD_CLOEXEC) == -1)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static int
+ngx_wsman_sh_init(ngx_wsman_sh_host_t *h, int lfd, int life)
+{
+    int       sig;
+    sigset_t  set;
+
+    /* nginx's handlers mean nothing here; start from the defaults */
+    for (sig = 1; sig < NSIG; sig++) {
+        if (sig != SIGKILL && sig != SIGSTOP) {
+            (void) signal(sig, SIG_DFL);
+        }
+    }
+
+    /*
+     * Signals meant for nginx may reach the whole process group; writes to
+     * a pipe whose reader died must fail with EPIPE, not kill the host.
+     */
+    (void) signal(SIGPIPE, SIG_IGN);
+    (void) signal(SIGHUP, SIG_IGN);
+    (void) signal(SIGUSR1, SIG_IGN);
+    (void) signal(SIGUSR2, SIG_IGN);
+    (void) signal(SIGWINCH, SIG_IGN);
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGQUIT);
+
+    if (sigprocmask(SIG_SETMASK, &set, NULL) == -1) {
+        ngx_wsman_sh_log(NGX_LOG_EMERG, "sigprocmask() failed: %s",
+                         strerror(errno));
+        return -1;
+    }
+
+    /* each command takes three descriptors; restored in the commands */
+    if (getrlimit(RLIMIT_NOFILE, &ngx_wsman_sh_nofile) == 0) {
+        struct rlimit  rl = ngx_wsman_sh_nofile;
+
+        rl.rlim_cur = rl.rlim_max;
+        (void) setrlimit(RLIMIT_NOFILE, &rl);
+    }
+
+    h->ep = epoll_create1(EPOLL_CLOEXEC);
+    if (h->ep == -1) {
+        ngx_wsman_sh_log(NGX_LOG_EMERG, "epoll_create1() failed: %s",
+                         strerror(errno));
+        return -1;
+    }
+
+    h->signal.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (h->signal.fd == -1) {
+        ngx_wsman_sh_log(NGX_LOG_EMERG, "signalfd() failed: %s",
+                         strerror(errno));
+        return -1;
+    }
+
+    h->signal.kind = NGX_WSMAN_SH_EV_SIGNAL;
+    h->listen.fd = lfd;
+    h->listen.kind = NGX_WSMAN_SH_EV_LISTEN;
+    h->lifeline.fd = life;
+    h->lifeline.kind = NGX_WSMAN_SH_EV_LIFELINE;
+
+    /* the lifeline never carries data: only its hang-up matters */
+    if (ngx_wsman_sh_watch(h, &h->signal, EPOLLIN) != 0
+        || ngx_wsman_sh_watch(h, &h->listen, EPOLLIN) != 0
+        || ngx_wsman_sh_watch(h, &h->lifeline, EPOLLIN) != 0)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static void
+ngx_wsman_sh_loop(ngx_wsman_sh_host_t *h)
+{
+    int                 i, n, timeout;
+    ngx_wsman_sh_ev_t  *ev;
+
+    while (!h->terminate) {
+        h->now = ngx_wsman_sh_msec();
+        timeout = ngx_wsman_sh_timers(h);
+
+        n = epoll_wait(h->ep, ngx_wsman_sh_events, NGX_WSMAN_SH_EVENTS,
+                       timeout);
+
+        if (n == -1) {
+            if (errno == EINTR) {
+                continue;
+            }
+
+            ngx_wsman_sh_log(NGX_LOG_ALERT, "epoll_wait() failed: %s",
+                             strerror(errno));
+            return;
+        }
+
+        h->now = ngx_wsman_sh_msec();
+        ngx_wsman_sh_nevents = n;
+
+        for (i = 0; i < n; i++) {
+            ev = ngx_wsman_sh_events[i].data.ptr;
+
+            /* NULL: the object was freed by an earlier event of the batch */
+            if (ev != NULL) {
+                ngx_wsman_sh_dispatch(h, ev, ngx_wsman_sh_events[i].events);
+            }
+        }
+
+        ngx_wsman_sh_nevents = 0;
+    }
+}
+
+
+static void
+ngx_wsman_sh_dispatch(ngx_wsman_sh_host_t *h, ngx_wsman_sh_ev_t *ev,
+    uint32_t events)
+{
+    if (ev->fd == -1) {
+        return;
+    }
+
+    switch (ev->kind) {
+
+    case NGX_WSMAN_SH_EV_LISTEN:
+        ngx_wsman_sh_accept(h);
+        break;
+
+    case NGX_WSMAN_SH_EV_SIGNAL:
+        ngx_wsman_sh_signals(h);
+        break;
+
+    case NGX_WSMAN_SH_EV_LIFELINE:
+        ngx_wsman_sh_log(NGX_LOG_NOTICE, "nginx has exited, stopping");
+        h->terminate = 1;
+        break;
+
+    case NGX_WSMAN_SH_EV_CONN:
+        ngx_wsman_sh_conn_event(h, ev->obj, events);
+        break;
+
+    case NGX_WSMAN_SH_EV_STDIN:
+        ngx_wsman_sh_stdin(h, ev->obj);
+        break;
+
+    case NGX_WSMAN_SH_EV_STDOUT:
+        ngx_wsman_sh_output(h, ev->obj, NGX_WSMAN_SH_OUT);
+        break;
+
+    case NGX_WSMAN_SH_EV_STDERR:
+        ngx_wsman_sh_output(h, ev->obj, NGX_WSMAN_SH_ERR);
+        break;
+    }
+}
+
+
+/*
+ * Kill every command's process group, then whatever is left among the
+ * host's children (orphans reparented to it), reap them all and exit.
+ */
+static void
+ngx_wsman_sh_shutdown(ngx_wsman_sh_host_t *h)
+{
+    int                    i, status;
+    pid_t                  pid;
+    ngx_wsman_sh_cmd_t    *cmd;
+    ngx_wsman_sh_shell_t  *sh;
+
+    ngx_wsman_sh_close_ev(h, &h->listen);
+
+    for (sh = h->shells; sh; sh = sh->next) {
+        for (cmd = sh->cmds; cmd; cmd = cmd->next) {
+            ngx_wsman_sh_kill(cmd, SIGKILL);
+        }
+    }
+
+    /* SIGKILL cannot be resisted, so this ends within a few rounds */
+    for (i = 0; i < 250; i++) {
+
+        do {
+            pid = waitpid(-1, &status, WNOHANG);
+        } while (pid > 0 || (pid == -1 && errno == EINTR));
+
+        if (pid == -1) {
+            break;              /* ECHILD: no children left */
+        }
+
+        ngx_wsman_sh_kill_children();
+        (void) usleep(20000);
+    }
+
+    ngx_wsman_sh_log(NGX_LOG_NOTICE, "exiting%s",
+                     (i == 250) ? ", some children would not die" : "");
+
+    _exit(0);
+}
+
+
+/* SIGKILL every process whose parent is the host, found through /proc */
+static void
+ngx_wsman_sh_kill_children(void)
+{
+    int             fd;
+    char            path[64], buf[512], *p;
+    long            pid, ppid;
+    DIR            *dir;
+    pid_t           self;
+    ssize_t         n;
+    struct dirent  *de;
+
+    dir = opendir("/proc");
+    if (dir == NULL) {
+        return;
+    }
+
+    self = getpid();
+
+    while ((de = readdir(dir)) != NULL) {
+        pid = strtol(de->d_name, &p, 10);
+        if (*p != '\0' || pid <= 0) {
+            continue;
+        }
+
+        (void) snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd == -1) {
+            continue;
+        }
+
+        n = read(fd, buf, sizeof(buf) - 1);
+        (void) close(fd);
+
+        if (n <= 0) {
+            continue;
+        }
+
+        buf[n] = '\0';
+
+        /* "pid (comm) state ppid ...": comm may hold spaces and ')' */
+        p = strrchr(buf, ')');
+        if (p == NULL || p[1] != ' ' || p[2] == '\0' || p[3] != ' ') {
+            continue;
+        }
+
+        ppid = strtol(p + 4, NULL, 10);
+
+        if (ppid == self) {
+            (void) kill((pid_t) pid, SIGKILL);
+        }
+    }
+
+    (void) closedir(dir);
+}
+
+
+static void
+ngx_wsman_sh_log(ngx_uint_t level, const char *fmt, ...)
+{
+    int        n, len;
+    char       buf[1024];
+    time_t     now;
+    va_list    args;
+    struct tm  tm;
+
+    if (level > ngx_wsman_sh_log_level) {
+        return;
+    }
+
+    now = time(NULL);
+    (void) localtime_r(&now, &tm);
+
+    len = (int) strftime(buf, sizeof(buf), "%Y/%m/%d %H:%M:%S", &tm);
+
+    n = snprintf(buf + len, sizeof(buf) - len,
+                 " [%s] %d#0: wsman shell host: ",
+                 ngx_wsman_sh_levels[level < 9 ? level : 8], (int) getpid());
+    if (n < 0) {
+        return;
+    }
+
+    len += n;
+
+    va_start(args, fmt);
+    n = vsnprintf(buf + len, sizeof(buf) - len, fmt, args);
+    va_end(args);
+
+    if (n < 0) {
+        return;
+    }
+
+    len = ngx_min(len + n, (int) sizeof(buf) - 2);
+    buf[len++] = '\n';
+
+    /* one write(), so that lines of concurrent processes do not mix */
+    if (write(STDERR_FILENO, buf, len) == -1) {
+        /* there is nowhere else to report */
+    }
+}
+
+
+static uint64_t
+ngx_wsman_sh_msec(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (uint64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+
+/* a random (version 4) UUID in upper case, as Windows shows its ids */
+static int
+ngx_wsman_sh_uuid(char *buf)
+{
+    u_char   b[16];
+    ssize_t  n;
+
+    do {
+        n = getrandom(b, sizeof(b), 0);
+    } while (n == -1 && errno == EINTR);
+
+    if (n != (ssize_t) sizeof(b)) {
+        ngx_wsman_sh_log(NGX_LOG_ALERT, "getrandom() failed: %s",
+                         strerror(errno));
+        return -1;
+    }
+
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+
+    (void) snprintf(buf, NGX_WSMAN_SH_UUID_LEN + 1,
+                    "%02X%02X%02X%02X-%02X%02X-%02X%02X-%02X%02X-"
+                    "%02X%02X%02X%02X%02X%02X",
+                    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+                    b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+
+    return 0;
+}
+
+
+/* ---------------------------------------------------------------------
+ * epoll and buffers
+ */
+
+static int
+ngx_wsman_sh_watch(ngx_wsman_sh_host_t *h, ngx_wsman_sh_ev_t *ev,
+    uint32_t events)
+{
+    struct epoll_event  ee;
+
+    ee.events = events;
+    ee.data.ptr = ev;
+
+    if (epoll_ctl(h->ep, ev->watched ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
+                  ev->fd, &ee)
+        == -1)
+    {
+        ngx_wsman_sh_log(NGX_LOG_ALERT, "epoll_ctl(%d) failed: %s", ev->fd,
+                         strerror(errno));
+        return -1;
+    }
+
+    ev->watched = 1;
+
+    return 0;
+}
+
+
+static void
+ngx_wsman_sh_unwatch(ngx_wsman_sh_host_t *h, ngx_wsman_sh_ev_t *ev)
+{
+    int  i;
+
+    if (ev->watched) {
+        if (epoll_ctl(h->ep, EPOLL_CTL_DEL, ev->fd, NULL) == -1) {
+            ngx_wsman_sh_log(NGX_LOG_ALERT, "epoll_ctl(%d, DEL) failed: %s",
+                             ev->fd, strerror(errno));
+        }
+
+        ev->watched = 0;
+    }
+
+    /* what the current batch still holds for it is stale now */
+    for (i = 0; i < ngx_wsman_sh_nevents; i++) {
+        if (ngx_wsman_sh_events[i].data.ptr == ev) {
+            ngx_wsman_sh_events[i].data.ptr = NULL;
+        }
+    }
+}
+
+
+static void
+ngx_wsman_sh_close_ev(ngx_wsman_sh_host_t *h, ngx_wsman_sh_ev_t *ev)
+{
+    if (ev->fd == -1) {
+        return;
+    }
+
+    ngx_wsman_sh_unwatch(h, ev);
+    (void) close(ev->fd);
+    ev->fd = -1;
+}
+
+
+/* room for at least min(want, limit - used) more bytes at the end */
+static int
+ngx_wsman_sh_buf_reserve(ngx_wsman_sh_buf_t *b, size_t want, size_t limit)
+{
+    size_t   used, cap;
+    u_char  *p;
+
+    used = b->end - b->start;
+
+    if (b->cap - b->end >= want) {
+        return 0;
+    }
+
+    if (b->start) {
+        memmove(b->data, b->data + b->start, used);
+        b->start = 0;
+        b->end = used;
+
+        if (b->cap - b->end >= want) {
+            return 0;
+        }
+    }
+
+    cap = ngx_max(b->cap * 2, 16384);
+    cap = ngx_max(cap, used + want);
+    cap = ngx_min(cap, ngx_max(limit, used + want));
+
+    p = realloc(b->data, cap);
+    if (p == NULL) {
+        ngx_wsman_sh_log(NGX_LOG_ALERT, "realloc(%zu) failed", cap);
+        return -1;
+    }
+
+    b->data = p;
+    b->cap = cap;
+
+    return 0;
+}
+
+
+static void
+ngx_wsman_sh_buf_consume(ngx_wsman_sh_buf_t *b, size_t n)
+{
+    b->start += n;
+
+    /* an idle command should not keep a megabyte */
+    if (b->start == b->end) {
+        ngx_wsman_sh_buf_free(b);
+    }
+}
+
+
+static void
+ngx_wsman_sh_buf_free(ngx_wsman_sh_buf_t *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->start = 0;
+    b->end = 0;
+    b->cap = 0;
+}
+
+
+/* ---------------------------------------------------------------------
+ * Worker connections: one request frame in, one reply frame out
+ */
+
+static void
+ngx_wsman_sh_accept(ngx_wsman_sh_host_t *h)
+{
+    int                   fd;
+    ngx_wsman_sh_conn_t  *c;
+
+    for ( ;; ) {
+        fd = accept4(h->listen.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+        if (fd == -1) {
+            switch (errno) {
+
+            case EAGAIN:
+                return;
+
+            case EINTR:
+            case ECONNABORTED:
+                continue;
+
+            case EMFILE:
+            case ENFILE:
+            case ENOBUFS:
+            case ENOMEM:
+                /* the listener is level-triggered: pause, or it spins */
+                ngx_wsman_sh_log(NGX_LOG_ALERT, "accept4() failed: %s, "
+                                 "pausing", strerror(errno));
+                ngx_wsman_sh_unwatch(h, &h->listen);
+                h->accept_resume = h->now + NGX_WSMAN_SH_ACCEPT_PAUSE;
+                return;
+
+            default:
+                ngx_wsman_sh_log(NGX_LOG_ALERT, "accept4() failed: %s",
+                                 strerror(errno));
+                return;
+            }
+        }
+
+        if (!ngx_wsman_sh_peer_ok(h, fd)) {
+            (void) close(fd);
+            continue;
+        }
+
+        c = calloc(1, sizeof(ngx_wsman_sh_conn_t));
+        if (c == NULL) {
+            ngx_wsman_sh_log(NGX_LOG_ALERT, "calloc() failed");
+            (void) close(fd);
+            continue;
+        }
+
+        c->ev.fd = fd;
+        c->ev.kind = NGX_WSMAN_SH_EV_CONN;
+        c->ev.obj = c;
+        c->state = NGX_WSMAN_SH_CONN_READ;
+        c->deadline = h->now + NGX_WSMAN_SH_IO_TIMEOUT;
+
+        if (ngx_wsman_sh_watch(h, &c->ev, EPOLLIN) != 0) {
+            (void) close(fd);
+            free(c);
+            continue;
+        }
+
+        c->next = h->conns;
+        if (h->conns) {
+            h->conns->prev = c;
+        }
+
+        h->conns = c;
+    }
+}
+
+
+/* only nginx workers (and the host's own user) may drive shells */
+static int
+ngx_wsman_sh_peer_ok(ngx_wsman_sh_host_t *h, int fd)
+{
+    socklen_t     len;
+    struct ucred  cred;
+
+    len = sizeof(cred);
+
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+        ngx_wsman_sh_log(NGX_LOG_ALERT, "getsockopt(SO_PEERCRED) failed: %s",
+                         strerror(errno));
+        return 0;
+    }
+
+    if (cred.uid == h->worker_uid || cred.uid == geteuid()) {
+        return 1;
+    }
+
+    ngx_wsman_sh_log(NGX_LOG_WARN, "connection from pid %d, uid %u refused",
+                     (int) cred.pid, (unsigned) cred.uid);
+
+    return 0;
+}
+
+
+static void
+ngx_wsman_sh_conn_event(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
+    uint32_t events)
+{
+    switch (c->state) {
+
+    case NGX_WSMAN_SH_CONN_READ:
+        ngx_wsman_sh_conn_read(h, c);
+        break;
+
+    case NGX_WSMAN_SH_CONN_PARKED:
+        /*
+         * Only EPOLLHUP and EPOLLERR are reported while parked: a worker
+         * that merely shut down its sending side still waits for the
+         * reply, one that closed the socket (hang-up) does not.
+         */
+        if (events & (EPOLLHUP | EPOLLERR)) {
+            ngx_wsman_sh_conn_close(h, c);
+        }
+
+        break;
+
+    case NGX_WSMAN_SH_CONN_WRITE:
+        ngx_wsman_sh_conn_write(h, c);
+        break;
+    }
+}
+
+
+static void
+ngx_wsman_sh_conn_read(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c)
+{
+    size_t    want;
+    u_char   *p;
+    ssize_t   n;
+    uint32_t  len;
+
+    for ( ;; ) {
+        if (c->in_size == 0) {
+            p = c->head + c->in_len;
+            want = sizeof(c->head) - c->in_len;
+
+        } else {
+            p = c->in + c->in_len;
+            want = c->in_size - c->in_len;
+        }
+
+        n = read(c->ev.fd, p, want);
+
+        if (n == -1) {
+            if (errno == EAGAIN) {
+                return;
+            }
+
+            if (errno == EINTR) {
+                continue;
+            }
+
+            ngx_wsman_sh_conn_close(h, c);
+            return;
+        }
+
+        if (n == 0) {
+            /* the worker went away before its request was complete */
+            ngx_wsman_sh_conn_close(h, c);
+            return;
+        }
+
+        c->in_len += n;
+
+        if (c->in_size == 0 && c->in_len == sizeof(c->head)) {
+            len = ngx_wsman_shell_get_u32(c->head);
+
+            if (len == 0 || len > NGX_WSMAN_SHELL_MAX_FRAME) {
+                ngx_wsman_sh_log(NGX_LOG_ERR, "request of %u bytes refused",
+                                 (unsigned) len);
+                ngx_wsman_sh_reply(h, c, 0, NGX_WSMAN_SHELL_S_BAD_REQUEST,
+                                   NGX_WSMAN_SHELL_F_MESSAGE,
+                                   "bad request length");
+                return;
+            }
+
+            c->in_size = sizeof(c->head) + (size_t) len;
+
+            c->in = malloc(c->in_size);
+            if (c->in == NULL) {
+                ngx_wsman_sh_log(NGX_LOG_ALERT, "malloc(%zu) failed",
+                                 c->in_size);
+                ngx_wsman_sh_reply(h, c, 0, NGX_WSMAN_SHELL_S_INTERNAL,
+                                   NGX_WSMAN_SHELL_F_MESSAGE,
+                                   "out of memory");
+                return;
+            }
+
+            ngx_memcpy(c->in, c->head, sizeof(c->head));
+        }
+
+        if (c->in_size && c->in_len == c->in_size) {
+            ngx_wsman_sh_process(h, c);
+            return;
+        }
+    }
+}
+
+
+static void
+ngx_wsman_sh_conn_write(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c)
+{
+    ssize_t  n;
+
+    while (c->out_pos < c->out_len) {
+        n = send(c->ev.fd, c->out + c->out_pos, c->out_len - c->out_pos,
+                 MSG_NOSIGNAL);
+
+        if (n == -1) {
+            if (errno == EAGAIN) {
+                if (ngx_wsman_sh_watch(h, &c->ev, EPOLLOUT) != 0) {
+                    ngx_wsman_sh_conn_close(h, c);
+                }
+
+                return;
+            }
+
+            if (errno == EINTR) {
+                continue;
+            }
+
+            /* the worker is gone; a Receive's bytes stay buffered */
+            ngx_wsman_sh_conn_close(h, c);
+            return;
+        }
+
+        c->out_pos += n;
+    }
+
+    if (c->cmd) {
+        ngx_wsman_sh_output_sent(h, c);
+    }
+
+    ngx_wsman_sh_conn_close(h, c);
+}
+
+
+static void
+ngx_wsman_sh_conn_close(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c)
+{
+    ngx_uint_t           retry;
+    ngx_wsman_sh_cmd_t  *cmd;
+
+    cmd = c->cmd;
+    c->cmd = NULL;
+    retry = 0;
+
+    if (cmd != NULL) {
+        if (cmd->parked == c) {
+            cmd->parked = NULL;
+        }
+
+        if (cmd->inflight == c) {
+            cmd->inflight = NULL;
+            retry = 1;
+        }
+    }
+
+    ngx_wsman_sh_close_ev(h, &c->ev);
+
+    if (c->prev) {
+        c->prev->next = c->next;
+
+    } else {
+        h->conns = c->next;
+    }
+
+    if (c->next) {
+        c->next->prev = c->prev;
+    }
+
+    free(c->in);
+    free(c->out);
+    free(c);
+
+    if (retry) {
+        /* the reply did not make it: a waiting Receive gets the bytes */
+        ngx_wsman_sh_notify(h, cmd);
+    }
+}
+
+
+/* takes ownership of frame (malloc()ed) and starts writing it */
+static void
+ngx_wsman_sh_send_frame(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
+    u_char *frame, size_t len)
+{
+    free(c->in);
+    c->in = NULL;
+
+    c->out = frame;
+    c->out_len = len;
+    c->out_pos = 0;
+    c->state = NGX_WSMAN_SH_CONN_WRITE;
+    c->deadline = h->now + NGX_WSMAN_SH_IO_TIMEOUT;
+
+    ngx_wsman_sh_conn_write(h, c);
+}
+
+
+/* a reply of a status, and a message or an id */
+static void
+ngx_wsman_sh_reply(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
+    u_char type, ngx_uint_t status, u_char tag, const char *value)
+{
+    size_t                     size, len;
+    u_char                    *frame;
+    ngx_wsman_shell_writer_t   w;
+
+    size = NGX_WSMAN_SHELL_HEAD_LEN + 2 * NGX_WSMAN_SHELL_FIELD_HEAD
+           + NGX_INT64_LEN + (value ? strlen(value) : 0);
+
+    frame = malloc(size);
+    if (frame == NULL) {
+        ngx_wsman_sh_log(NGX_LOG_ALERT, "malloc(%zu) failed", size);
+        ngx_wsman_sh_conn_close(h, c);
+        return;
+    }
+
+    ngx_wsman_shell_writer_init(&w, frame, size, type);
+    ngx_wsman_shell_writer_add_num(&w, NGX_WSMAN_SHELL_F_STATUS, status);
+
+    if (value != NULL) {
+        ngx_wsman_shell_writer_add_str(&w, tag, value);
+    }
+
+    len = ngx_wsman_shell_writer_finish(&w);
+
+    if (len == 0) {
+        /* cannot happen: size covers every field */
+        ngx_wsman_sh_log(NGX_LOG_ALERT, "reply does not fit");
+        free(frame);
+        ngx_wsman_sh_conn_close(h, c);
+        return;
+    }
+
+    ngx_wsman_sh_send_frame(h, c, frame, len);
+}
+
+
+/* ---------------------------------------------------------------------
+ * Requests
+ */
+
+static void
+ngx_wsman_sh_process(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c)
+{
+    ngx_wsman_sh_req_t  r;
+
+    ngx_memzero(&r, sizeof(ngx_wsman_sh_req_t));
+    r.frame = c->in;
+    r.frame_len = c->in_size;
+
+    /* the request is complete: watch for nothing but hang-up */
+    if (ngx_wsman_sh_watch(h, &c->ev, 0) != 0) {
+        ngx_wsman_sh_conn_close(h, c);
+        return;
+    }
+
+    if (ngx_wsman_shell_frame_parse(c->in, c->in_size, &r.type) != NGX_OK
+        || ngx_wsman_sh_req_read(&r) != NGX_OK)
+    {
+        ngx_wsman_sh_log(NGX_LOG_ERR, "malformed request");
+        ngx_wsman_sh_reply(h, c, c->in[4], NGX_WSMAN_SHELL_S_BAD_REQUEST,
+                           NGX_WSMAN_SHELL_F_MESSAGE, "malformed request");
+        return;
+    }
+
+    if (r.user.len == 0) {
+        ngx_wsman_sh_reply(h, c, r.type, NGX_WSMAN_SHELL_S_BAD_REQUEST,
+                           NGX_WSMAN_SHELL_F_MESSAGE, "no user");
+        return;
+    }
+
+    switch (r.type) {
+
+    case NGX_WSMAN_SHELL_CREATE:
+        ngx_wsman_sh_create(h, c, &r);
+        break;
+
+    case NGX_WSMAN_SHELL_COMMAND:
+        ngx_wsman_sh_command(h, c, &r);
+        break;
+
+    case NGX_WSMAN_SHELL_SEND:
+        ngx_wsman_sh_send(h, c, &r);
+        break;
+
+    case NGX_WSMAN_SHELL_RECEIVE:
+        ngx_wsman_sh_receive(h, c, &r);
+        break;
+
+    case NGX_WSMAN_SHELL_SIGNAL:
+        ngx_wsman_sh_signal(h, c, &r);
+        break;
+
+    case NGX_WSMAN_SHELL_DELETE:
+        ngx_wsman_sh_delete(h, c, &r);
+        break;
+
+    default:
+        ngx_wsman_sh_reply(h, c, r.type, NGX_WSMAN_SHELL_S_BAD_REQUEST,
+                           NGX_WSMAN_SHELL_F_MESSAGE, "unknown request");
+    }
+}
+
+
+/* text fields become C strings later, so they may not hold a NUL */
+#define ngx_wsman_sh_text(f)  (memchr((f)->data, '\0', (f)->len) == NULL)
+
+
+static ngx_int_t
+ngx_wsman_sh_req_read(ngx_wsman_sh_req_t *r)
+{
+    uint64_t                  *num;
+    ngx_int_t                  rc;
+    const u_char              *p, *end;
+    ngx_wsman_shell_field_t    f, *text;
+
+    p = r->frame + NGX_WSMAN_SHELL_HEAD_LEN;
+    end = r->frame + r->frame_len;
+
+    while ((rc = ngx_wsman_shell_frame_next(&p, end, &f)) == NGX_OK) {
+
+        text = NULL;
+        num = NULL;
+
+        switch (f.tag) {
+
+        case NGX_WSMAN_SHELL_F_USER:       text = &r->user; break;
+        case NGX_WSMAN_SHELL_F_SHELL:      text = &r->shell; break;
+        case NGX_WSMAN_SHELL_F_COMMAND_ID: text = &r->command_id; break;
+        case NGX_WSMAN_SHELL_F_CWD:        text = &r->cwd; break;
+        case NGX_WSMAN_SHELL_F_COMMAND:    text = &r->command; break;
+        case NGX_WSMAN_SHELL_F_SIGNAL:     text = &r->signal; break;
+
+        case NGX_WSMAN_SHELL_F_DATA:
+            r->data = f;
+            break;
+
+        case NGX_WSMAN_SHELL_F_ENV:
+            /* "NAME=value" with a name */
+            if (!ngx_wsman_sh_text(&f) || f.len == 0 || f.data[0] == '='
+                || memchr(f.data, '=', f.len) == NULL)
+            {
+                return NGX_ERROR;
+            }
+
+            r->nenv++;
+            break;
+
+        case NGX_WSMAN_SHELL_F_ARG:
+            if (!ngx_wsman_sh_text(&f)) {
+                return NGX_ERROR;
+            }
+
+            r->nargs++;
+            break;
+
+        case NGX_WSMAN_SHELL_F_IDLE_MS:     num = &r->idle_ms; break;
+        case NGX_WSMAN_SHELL_F_MAX_SHELLS:  num = &r->max_shells; break;
+        case NGX_WSMAN_SHELL_F_MAX_USERS:   num = &r->max_users; break;
+        case NGX_WSMAN_SHELL_F_MAX_PROCS:   num = &r->max_procs; break;
+        case NGX_WSMAN_SHELL_F_MAX_MEMORY:  num = &r->max_memory; break;
+        case NGX_WSMAN_SHELL_F_MAX_RUNTIME: num = &r->max_runtime; break;
+        case NGX_WSMAN_SHELL_F_TIMEOUT_MS:  num = &r->timeout_ms; break;
+        case NGX_WSMAN_SHELL_F_MAX_BYTES:   num = &r->max_bytes; break;
+        case NGX_WSMAN_SHELL_F_SKIP_SHELL:  num = &r->skip_shell; break;
+        case NGX_WSMAN_SHELL_F_END:         num = &r->end; break;
+
+        default:
+            /* CLIENT_IP and fields of later versions */
+            break;
+        }
+
+        if (text != NULL) {
+            if (!ngx_wsman_sh_text(&f)) {
+                return NGX_ERROR;
+            }
+
+            *text = f;
+        }
+
+        if (num != NULL && ngx_wsman_shell_field_num(&f, num) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return (rc == NGX_DONE) ? NGX_OK : NGX_ERROR;
+}
+
+
+static int
+ngx_wsman_sh_field_is(ngx_wsman_shell_field_t *f, const char *s)
+{
+    return f->len == strlen(s) && strncasecmp((char *) f->data, s, f->len) == 0;
+}
+
+
+static char *
+ngx_wsman_sh_field_dup(ngx_wsman_shell_field_t *f)
+{
+    char  *s;
+
+    s = malloc(f->len + 1);
+    if (s == NULL) {
+        ngx_wsman_sh_log(NGX_LOG_ALERT, "malloc(%zu) failed", f->len + 1);
+        return NULL;
+    }
+
+    ngx_memcpy(s, f->data, f->len);
+    s[f->len] = '\0';
+
+    return s;
+}
+
+
+/* a shell of another user is as good as no shell: never reveal it */
+static ngx_wsman_sh_shell_t *
+ngx_wsman_sh_find_shell(ngx_wsman_sh_host_t *h, ngx_wsman_sh_req_t *r)
+{
+    ngx_wsman_sh_shell_t  *sh;
+
+    for (sh = h->shells; sh; sh = sh->next) {
+        if (ngx_wsman_sh_field_is(&r->shell, sh->id)
+            && r->user.len == strlen(sh->user)
+            && memcmp(r->user.data, sh->user, r->user.len) == 0)
+        {
+            sh->last_active = h->now;
+            return sh;
+        }
+    }
+
+    return NULL;
+}
+
+
+static ngx_uint_t
+ngx_wsman_sh_find_cmd(ngx_wsman_sh_host_t *h, ngx_wsman_sh_req_t *r,
+    ngx_wsman_sh_cmd_t **cmd)
+{
+    ngx_wsman_sh_cmd_t    *c;
+    ngx_wsman_sh_shell_t  *sh;
+
+    sh = ngx_wsman_sh_find_shell(h, r);
+    if (sh == NULL) {
+        return NGX_WSMAN_SHELL_S_NO_SHELL;
+    }
+
+    for (c = sh->cmds; c; c = c->next) {
+        if (ngx_wsman_sh_field_is(&r->command_id, c->id)) {
+            *cmd = c;
+            return NGX_WSMAN_SHELL_S_OK;
+        }
+    }
+
+    return NGX_WSMAN_SHELL_S_NO_COMMAND;
+}
+
+
+/* ---------------------------------------------------------------------
+ * CREATE and DELETE
+ */
+
+static void
+ngx_wsman_sh_create(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
+    ngx_wsman_sh_req_t *r)
+{
+    char                  *user, *buf, msg[160];
+    ngx_uint_t             status;
+    struct passwd          pw;
+    ngx_wsman_sh_shell_t  *sh;
+
+    user = ngx_wsman_sh_field_dup(&r->user);
+    if (user == NULL) {
+        ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_INTERNAL,
+                           NGX_WSMAN_SHELL_F_MESSAGE, "out of memory");
+        return;
+    }
+
+    status = ngx_wsman_sh_getpw(user, &pw, &buf);
+    free(user);
+
+    if (status != NGX_WSMAN_SHELL_S_OK) {
+        ngx_wsman_sh_reply(h, c, r->type, status, NGX_WSMAN_SHELL_F_MESSAGE,
+                           (status == NGX_WSMAN_SHELL_S_NO_USER)
+                           ? "no local account" : "cannot look up the user");
+        return;
+    }
+
+    if (geteuid() != 0 && pw.pw_uid != geteuid()) {
+        free(buf);
+        ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_NO_USER,
+                           NGX_WSMAN_SHELL_F_MESSAGE,
+                           "the shell host is not privileged and runs "
+                           "commands only as its own user");
+        return;
+    }
+
+    status = ngx_wsman_sh_quota(h, r, pw.pw_name, msg, sizeof(msg));
+
+    if (status != NGX_WSMAN_SHELL_S_OK) {
+        ngx_wsman_sh_log(NGX_LOG_NOTICE, "shell for user \"%s\" refused: %s",
+                         pw.pw_name, msg);
+        free(buf);
+        ngx_wsman_sh_reply(h, c, r->type, status, NGX_WSMAN_SHELL_F_MESSAGE,
+                           msg);
+        return;
+    }
+
+    sh = ngx_wsman_sh_shell_new(r, &pw);
+    free(buf);
+
+    if (sh == NULL) {
+        ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_INTERNAL,
+                           NGX_WSMAN_SHELL_F_MESSAGE, "out of memory");
+        return;
+    }
+
+    sh->last_active = h->now;
+    sh->next = h->shells;
+    h->shells = sh;
+
+    ngx_wsman_sh_log(NGX_LOG_NOTICE, "shell %s created for user \"%s\"",
+                     sh->id, sh->user);
+
+    ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_OK,
+                       NGX_WSMAN_SHELL_F_SHELL, sh->id);
+}
+
+
+/*
+ * getpwnam_r() may consult NSS (LDAP, sssd) and block the host for that
+ * long; it happens once per shell, not per command.
+ */
+static ngx_uint_t
+ngx_wsman_sh_getpw(const char *user, struct passwd *pw, char **buf)
+{
+    int             rc;
+    long            n;
+    char           *p;
+    size_t          size;
+    struct passwd  *res;
+
+    n = sysconf(_SC_GETPW_R_SIZE_MAX);
+    size = (n > 0) ? (size_t) n : 16384;
+
+    for ( ;; ) {
+        p = malloc(size);
+        if (p == NULL) {
+            ngx_wsman_sh_log(NGX_LOG_ALERT, "malloc(%zu) failed", size);
+            return NGX_WSMAN_SHELL_S_INTERNAL;
+        }
+
+        res = NULL;
+        rc = getpwnam_r(user, pw, p, size, &res);
+
+        if (rc != ERANGE || size >= 1024 * 1024) {
+            break;
+        }
+
+        free(p);
+        size *= 2;
+    }
+
+    if (res != NULL) {
+        *buf = p;
+        return NGX_WSMAN_SHELL_S_OK;
+    }
+
+    free(p);
+
+    /* these mean "no such user" per getpwnam(3) */
+    if (rc == 0 || rc == ENOENT || rc == ESRCH || rc == EBADF || rc == EPERM)
+    {
+        return NGX_WSMAN_SHELL_S_NO_USER;
+    }
+
+    ngx_wsman_sh_log(NGX_LOG_ERR, "getpwnam_r() failed: %s", strerror(rc));
+
+    return NGX_WSMAN_SHELL_S_INTERNAL;
+}
+
+
+/* Windows' MaxShellsPerUser and MaxConcurrentUsers; 0 is unlimited */
+static ngx_uint_t
+ngx_wsman_sh_quota(ngx_wsman_sh_host_t *h, ngx_wsman_sh_req_t *r,
+    const char *user, char *msg, size_t size)
+{
+    uint64_t               mine, users;
+    ngx_wsman_sh_shell_t  *sh, *o;
+
+    mine = 0;
+    users = 0;
+
+    for (sh = h->shells; sh; sh = sh->next) {
+        if (strcmp(sh->user, user) == 0) {
+            mine++;
+        }
+
+        /* count a user at its first shell in the list */
+        for (o = h->shells; o != sh; o = o->next) {
+            if (strcmp(o->user, sh->user) == 0) {
+                break;
+            }
+        }
+
+        if (o == sh) {
+            users++;
+        }
+    }
+
+    if (r->max_shells && mine >= r->max_shells) {
+        (void) snprintf(msg, size, "MaxShellsPerUser: the user has %llu "
+                        "shells, the limit is %llu",
+                        (unsigned long long) mine,
+                        (unsigned long long) r->max_shells);
+        return NGX_WSMAN_SHELL_S_QUOTA;
+    }
+
+    if (r->max_users && mine == 0 && users >= r->max_users) {
+        (void) snprintf(msg, size, "MaxConcurrentUsers: %llu users have "
+                        "shells, the limit is %llu",
+                        (unsigned long long) users,
+                        (unsigned long long) r->max_users);
+        return NGX_WSMAN_SHELL_S_QUOTA;
+    }
+
+    return NGX_WSMAN_SHELL_S_OK;
+}
+
+
+static ngx_wsman_sh_shell_t *
+ngx_wsman_sh_shell_new(ngx_wsman_sh_req_t *r, struct passwd *pw)
+{
+    ngx_uint_t                i;
+    const u_char             *p, *end;
+    ngx_wsman_sh_shell_t     *sh;
+    ngx_wsman_shell_field_t   f;
+
+    sh = calloc(1, sizeof(ngx_wsman_sh_shell_t));
+    if (sh == NULL) {
+        ngx_wsman_sh_log(NGX_LOG_ALERT, "calloc() failed");
+        return NULL;
+    }
+
+    sh->uid = pw->pw_uid;
+    sh->gid = pw->pw_gid;
+    sh->idle_ms = ngx_min(r->idle_ms, NGX_WSMAN_DURATION_CAP);
+    sh->max_procs = r->max_procs;
+    sh->max_memory = r->max_memory;
+    sh->max_runtime = ngx_min(r->max_runtime, NGX_WSMAN_DURATION_CAP);
+
+    sh->user = strdup(pw->pw_name);
+    sh->home = strdup(pw->pw_dir[0] ? pw->pw_dir : "/");
+    sh->login_shell = strdup(pw->pw_shell[0] ? pw->pw_shell : "/bin/sh");
+    sh->env = calloc(r->nenv + 1, sizeof(char *));
+
+    if (sh->user == NULL || sh->home == NULL || sh->login_shell == NULL
+        || sh->env == NULL || ngx_wsman_sh_uuid(sh->id) != 0)
+    {
+        goto failed;
+    }
+
+    if (r->cwd.len) {
+        sh->cwd = ngx_wsman_sh_field_dup(&r->cwd);
+        if (sh->cwd == NULL) {
+            goto failed;
+        }
+    }
+
+    p = r->frame + NGX_WSMAN_SHELL_HEAD_LEN;
+    end = r->frame + r->frame_len;
+    i = 0;
+
+    while (ngx_wsman_shell_frame_next(&p, end, &f) == NGX_OK) {
+        if (f.tag != NGX_WSMAN_SHELL_F_ENV) {
+            continue;
+        }
+
+        sh->env[i] = ngx_wsman_sh_field_dup(&f);
+        if (sh->env[i] == NULL) {
+            goto failed;
+        }
+
+        i++;
+    }
+
+    return sh;
+
+failed:
+
+    ngx_wsman_sh_log(NGX_LOG_ALERT, "cannot create a shell: out of memory");
+    ngx_wsman_sh_shell_free(sh);
+
+    return NULL;
+}
+
+
+static void
+ngx_wsman_sh_shell_free(ngx_wsman_sh_shell_t *sh)
+{
+    char  **e;
+
+    if (sh->env) {
+        for (e = sh->env; *e; e++) {
+            free(*e);
+        }
+    }
+
+    free(sh->env);
+    free(sh->user);
+    free(sh->home);
+    free(sh->login_shell);
+    free(sh->cwd);
+    free(sh);
+}
+
+
+/* kill everything the shell runs; the reaper collects the processes */
+static void
+ngx_wsman_sh_shell_delete(ngx_wsman_sh_host_t *h, ngx_wsman_sh_shell_t *sh)
+{
+    ngx_wsman_sh_cmd_t     *cmd;
+    ngx_wsman_sh_shell_t  **pp;
+
+    for (pp = &h->shells; *pp; pp = &(*pp)->next) {
+        if (*pp == sh) {
+            *pp = sh->next;
+            break;
+        }
+    }
+
+    while (sh->cmds) {
+        cmd = sh->cmds;
+        sh->cmds = cmd->next;
+        ngx_wsman_sh_cmd_free(h, cmd);
+    }
+
+    ngx_wsman_sh_shell_free(sh);
+}
+
+
+static void
+ngx_wsman_sh_delete(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
+    ngx_wsman_sh_req_t *r)
+{
+    ngx_wsman_sh_shell_t  *sh;
+
+    sh = ngx_wsman_sh_find_shell(h, r);
+    if (sh == NULL) {
+        ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_NO_SHELL,
+                           NGX_WSMAN_SHELL_F_MESSAGE, "no such shell");
+        return;
+    }
+
+    ngx_wsman_sh_log(NGX_LOG_NOTICE, "shell %s of user \"%s\" deleted",
+                     sh->id, sh->user);
+
+    ngx_wsman_sh_shell_delete(h, sh);
+
+    ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_OK, 0, NULL);
+}
+
+
+/* ---------------------------------------------------------------------
+ * COMMAND
+ */
+
+static void
+ngx_wsman_sh_command(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
+    ngx_wsman_sh_req_t *r)
+{
+    char                  **argv, **envp;
+    ngx_int_t               rc;
+    ngx_wsman_sh_cmd_t     *cmd, **pp;
+    ngx_wsman_sh_shell_t   *sh;
+
+    sh = ngx_wsman_sh_find_shell(h, r);
+    if (sh == NULL) {
+        ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_NO_SHELL,
+                           NGX_WSMAN_SHELL_F_MESSAGE, "no such shell");
+        return;
+    }
+
+    if (r->command.len == 0) {
+        ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_BAD_REQUEST,
+                           NGX_WSMAN_SHELL_F_MESSAGE, "no command");
+        return;
+    }
+
+    cmd = calloc(1, sizeof(ngx_wsman_sh_cmd_t));
+    argv = ngx_wsman_sh_argv(r);
+    envp = ngx_wsman_sh_envp(sh);
+    rc = NGX_ERROR;
+
+    if (cmd != NULL && argv != NULL && envp != NULL
+        && ngx_wsman_sh_uuid(cmd->id) == 0)
+    {
+        cmd->shell = sh;
+        rc = ngx_wsman_sh_spawn_cmd(h, cmd, argv, envp, r->skip_shell != 0);
+    }
+
+    free(argv);
+    free(envp);
+
+    if (rc != NGX_OK) {
+        if (cmd == NULL || argv == NULL || envp == NULL) {
+            ngx_wsman_sh_log(NGX_LOG_ALERT, "malloc() failed");
+        }
+
+        free(cmd);
+        ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_INTERNAL,
+                           NGX_WSMAN_SHELL_F_MESSAGE,
+                           "cannot start the command");
+        return;
+    }
+
+    if (sh->max_runtime) {
+        cmd->deadline = h->now + sh->max_runtime;
+    }
+
+    for (pp = &sh->cmds; *pp; pp = &(*pp)->next) { /* void */ }
+    *pp = cmd;
+
+    /* the command line may hold secrets: it is not logged */
+    ngx_wsman_sh_log(NGX_LOG_INFO, "command %s started in shell %s, pid %d",
+                     cmd->id, sh->id, (int) cmd->pid);
+
+    ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_OK,
+                       NGX_WSMAN_SHELL_F_COMMAND_ID, cmd->id);
+}
+
+
+/*
+ * {"/bin/sh", "-c", "COMMAND ARG ARG...", NULL}, or with SKIP_SHELL
+ * {COMMAND, ARG, ..., NULL}; pointers and strings in one allocation.
+ */
+static char **
+ngx_wsman_sh_argv(ngx_wsman_sh_req_t *r)
+{
+    char                    **argv, *p;
+    size_t                    size, n, i;
+    const u_char             *fp, *end;
+    ngx_wsman_shell_field_t   f;
+
+    fp = r->frame + NGX_WSMAN_SHELL_HEAD_LEN;
+    end = r->frame + r->frame_len;
+
+    n = r->skip_shell ? r->nargs + 2 : 4;
+    size = n * sizeof(char *) + sizeof("/bin/sh") + sizeof("-c")
+           + r->command.len + 1;
+
+    while (ngx_wsman_shell_frame_next(&fp, end, &f) == NGX_OK) {
+        if (f.tag == NGX_WSMAN_SHELL_F_ARG) {
+            size += f.len + 1;
+        }
+    }
+
+    argv = malloc(size);
+    if (argv == NULL) {
+        return NULL;
+    }
+
+    p = (char *) (argv + n);
+    i = 0;
+
+    if (!r->skip_shell) {
+        argv[i++] = p;
+        p = (char *) ngx_cpymem(p, "/bin/sh", sizeof("/bin/sh"));
+        argv[i++] = p;
+        p = (char *) ngx_cpymem(p, "-c", sizeof("-c"));
+    }
+
+    argv[i++] = p;
+    p = (char *) ngx_cpymem(p, r->command.data, r->command.len);
+
+    fp = r->frame + NGX_WSMAN_SHELL_HEAD_LEN;
+
+    while (ngx_wsman_shell_frame_next(&fp, end, &f) == NGX_OK) {
+        if (f.tag != NGX_WSMAN_SHELL_F_ARG) {
+            continue;
+        }
+
+        if (r->skip_shell) {
+            *p++ = '\0';
+            argv[i++] = p;
+
+        } else {
+            *p++ = ' ';
+        }
+
+        p = (char *) ngx_cpymem(p, f.data, f.len);
+    }
+
+    *p = '\0';
+    argv[i] = NULL;
+
+    return argv;
+}
+
+
+static int
+ngx_wsman_sh_env_has(ngx_wsman_sh_shell_t *sh, const char *var)
+{
+    char    **e;
+    size_t    len;
+
+    len = strchr(var, '=') - var;
+
+    for (e = sh->env; *e; e++) {
+        if (strncmp(*e, var, len) == 0 && (*e)[len] == '=') {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * A fresh environment: nothing of nginx's leaks into commands.  The
+ * shell's own variables win over the defaults.
+ */
+static char **
+ngx_wsman_sh_envp(ngx_wsman_sh_shell_t *sh)
+{
+    char        **envp, **e, *p, *defs[5];
+    size_t        size, n, i;
+    const char   *names[5], *values[5];
+
+    names[0] = "HOME=";    values[0] = sh->home;
+    names[1] = "USER=";    values[1] = sh->user;
+    names[2] = "LOGNAME="; values[2] = sh->user;
+    names[3] = "SHELL=";   values[3] = sh->login_shell;
+    names[4] = NGX_WSMAN_SH_PATH;  values[4] = "";
+
+    n = 5;
+    size = 0;
+
+    for (e = sh->env; *e; e++) {
+        n++;
+    }
+
+    for (i = 0; i < 5; i++) {
+        size += strlen(names[i]) + strlen(values[i]) + 1;
+    }
+
+    envp = malloc((n + 1) * sizeof(char *) + size);
+    if (envp == NULL) {
+        return NULL;
+    }
+
+    p = (char *) (envp + n + 1);
+
+    for (i = 0; i < 5; i++) {
+        defs[i] = p;
+        p = (char *) ngx_cpymem(p, names[i], strlen(names[i]));
+        p = (char *) ngx_cpymem(p, values[i], strlen(values[i]) + 1);
+    }
+
+    n = 0;
+
+    for (i = 0; i < 5; i++) {
+        if (!ngx_wsman_sh_env_has(sh, defs[i])) {
+            envp[n++] = defs[i];
+        }
+    }
+
+    for (e = sh->env; *e; e++) {
+        envp[n++] = *e;
+    }
+
+    envp[n] = NULL;
+
+    return envp;
+}
+
+
+static int
+ngx_wsman_sh_nonblock(int fd)
+{
+    int  flags;
+
+    flags = fcntl(fd, F_GETFL);
+
+    if (flags == -1 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1) {
+        ngx_wsman_sh_log(NGX_LOG_ALERT, "fcntl(O_NONBLOCK) failed: %s",
+                         strerror(errno));
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static ngx_int_t
+ngx_wsman_sh_spawn_cmd(ngx_wsman_sh_host_t *h, ngx_wsman_sh_cmd_t *cmd,
+    char **argv, char **envp, int skip_shell)
+{
+    int    p[3][2], fds[3], i;
+    pid_t  pid;
+
+    for (i = 0; i < 3; i++) {
+        p[i][0] = -1;
+        p[i][1] = -1;
+    }
+
+    cmd->in.fd = -1;
+    cmd->out[0].fd = -1;
+    cmd->out[1].fd = -1;
+
+    for (i = 0; i < 3; i++) {
+        if (pipe2(p[i], O_CLOEXEC) == -1) {
+            ngx_wsman_sh_log(NGX_LOG_ALERT, "pipe2() failed: %s",
+                             strerror(errno));
+            goto failed;
+        }
+    }
+
+    pid = fork();
+
+    if (pid == -1) {
+        ngx_wsman_sh_log(NGX_LOG_ALERT, "fork() failed: %s", strerror(errno));
+        goto failed;
+    }
+
+    if (pid == 0) {
+        fds[0] = p[0][0];
+        fds[1] = p[1][1];
+        fds[2] = p[2][1];
+        ngx_wsman_sh_exec(cmd->shell, fds, argv, envp, skip_shell);
+    }
+
+    cmd->pid = pid;
+
+    (void) close(p[0][0]);
+    (void) close(p[1][1]);
+    (void) close(p[2][1]);
+
+    cmd->in.fd = p[0][1];
+    cmd->in.kind = NGX_WSMAN_SH_EV_STDIN;
+    cmd->in.obj = cmd;
+    cmd->out[0].fd = p[1][0];
+    cmd->out[0].kind = NGX_WSMAN_SH_EV_STDOUT;
+    cmd->out[0].obj = cmd;
+    cmd->out[1].fd = p[2][0];
+    cmd->out[1].kind = NGX_WSMAN_SH_EV_STDERR;
+    cmd->out[1].obj = cmd;
+
+    if (ngx_wsman_sh_nonblock(cmd->in.fd) != 0
+        || ngx_wsman_sh_nonblock(cmd->out[0].fd) != 0
+        || ngx_wsman_sh_nonblock(cmd->out[1].fd) != 0
+        || ngx_wsman_sh_watch(h, &cmd->out[0], EPOLLIN) != 0
+        || ngx_wsman_sh_watch(h, &cmd->out[1], EPOLLIN) != 0)
+    {
+        /* the process is of no use unread; the reaper collects it */
+        (void) kill(pid, SIGKILL);
+        ngx_wsman_sh_close_ev(h, &cmd->in);
+        ngx_wsman_sh_close_ev(h, &cmd->out[0]);
+        ngx_wsman_sh_close_ev(h, &cmd->out[1]);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+
+failed:
+
+    for (i = 0; i < 3; i++) {
+        if (p[i][0] != -1) {
+            (void) close(p[i][0]);
+            (void) close(p[i][1]);
+        }
+    }
+
+    return NGX_ERROR;
+}
+
+
+/*
+ * The child: a session of its own (so that a whole tree can be signalled
+ * through its process group), the user's identity, limits, and exec.
+ * The host is single-threaded, so everything is safe to call after fork().
+ */
+static void
+ngx_wsman_sh_exec(ngx_wsman_sh_shell_t *sh, int fds[3], char **argv,
+    char **envp, int skip_shell)
+{
+    int            sig;
+    sigset_t       set;
+    struct rlimit  rl;
+
+    /* ignored signals stay ignored across exec(): undo SIGPIPE & co */
+    for (sig = 1; sig < NSIG; sig++) {
+        if (sig != SIGKILL && sig != SIGSTOP) {
+            (void) signal(sig, SIG_DFL);
+        }
+    }
+
+    sigemptyset(&set);
+    (void) sigprocmask(SIG_SETMASK, &set, NULL);
+
+    if (setsid() == -1) {
+        ngx_wsman_sh_child_fail("setsid() failed", NULL);
+    }
+
+    if (dup2(fds[0], STDIN_FILENO) == -1
+        || dup2(fds[1], STDOUT_FILENO) == -1
+        || dup2(fds[2], STDERR_FILENO) == -1)
+    {
+        _exit(127);
+    }
+
+    if (close_range(3, ~0U, 0) == -1) {
+        ngx_wsman_sh_child_fail("close_range() failed", NULL);
+    }
+
+    if (ngx_wsman_sh_nofile.rlim_max) {
+        (void) setrlimit(RLIMIT_NOFILE, &ngx_wsman_sh_nofile);
+    }
+
+    rl.rlim_cur = 0;
+    rl.rlim_max = 0;
+
+    if (setrlimit(RLIMIT_CORE, &rl) == -1) {
+        ngx_wsman_sh_child_fail("setrlimit(RLIMIT_CORE) failed", NULL);
+    }
+
+    if (sh->max_memory && sh->max_memory <= RLIM_INFINITY / (1024 * 1024)) {
+        rl.rlim_cur = (rlim_t) sh->max_memory * 1024 * 1024;
+        rl.rlim_max = rl.rlim_cur;
+
+        if (setrlimit(RLIMIT_AS, &rl) == -1) {
+            ngx_wsman_sh_child_fail("setrlimit(RLIMIT_AS) failed", NULL);
+        }
+    }
+
+    /*
+     * Linux counts RLIMIT_NPROC per real uid, not per shell: the limit
+     * covers all processes of the user, and root is exempt.  It is set
+     * before setuid() so that exec() fails if the user is already over it.
+     */
+    if (sh->max_procs) {
+        rl.rlim_cur = (rlim_t) sh->max_procs;
+        rl.rlim_max = rl.rlim_cur;
+
+        if (setrlimit(RLIMIT_NPROC, &rl) == -1) {
+            ngx_wsman_sh_child_fail("setrlimit(RLIMIT_NPROC) failed", NULL);
+        }
+    }
+
+    if (geteuid() == 0) {
+        if (initgroups(sh->user, sh->gid) == -1) {
+            ngx_wsman_sh_child_fail("initgroups() failed", NULL);
+        }
+
+        if (setgid(sh->gid) == -1) {
+            ngx_wsman_sh_child_fail("setgid() failed", NULL);
+        }
+
+        if (setuid(sh->uid) == -1) {
+            ngx_wsman_sh_child_fail("setuid() failed", NULL);
+        }
+
+        /* a saved set-user-id of 0 would let the command back to root */
+        if (sh->uid != 0 && setuid(0) != -1) {
+            ngx_wsman_sh_child_fail("cannot drop privileges", NULL);
+        }
+    }
+
+    if ((sh->cwd == NULL || chdir(sh->cwd) == -1)
+        && chdir(sh->home) == -1
+        && chdir("/") == -1)
+    {
+        ngx_wsman_sh_child_fail("chdir() failed", NULL);
+    }
+
+    /* execvp() searches the PATH of environ: the command's, not ours */
+    environ = envp;
+
+    if (skip_shell) {
+        (void) execvp(argv[0], argv);
+
+    } else {
+        (void) execv("/bin/sh", argv);
+    }
+
+    ngx_wsman_sh_child_fail("cannot run", argv[0]);
+}
+
+
+/* the message goes to the command's stderr; 127 is a shell's "not run" */
+static void
+ngx_wsman_sh_child_fail(const char *what, const char *arg)
+{
+    int  err;
+
+    err = errno;
+
+    if (arg != NULL) {
+        (void) dprintf(STDERR_FILENO, "wsman: %s \"%s\": %s\n", what, arg,
+                       strerror(err));
+
+    } else {
+        (void) dprintf(STDERR_FILENO, "wsman: %s: %s\n", what, strerror(err));
+    }
+
+    _exit(127);
+}
+
+
+static void
+ngx_wsman_sh_cmd_free(ngx_wsman_sh_host_t *h, ngx_wsman_sh_cmd_t *cmd)
+{
+    ngx_wsman_sh_conn_t  *c;
+
+    ngx_wsman_sh_kill(cmd, SIGKILL);
+
+    ngx_wsman_sh_close_ev(h, &cmd->in);
+    ngx_wsman_sh_close_ev(h, &cmd->out[0]);
+    ngx_wsman_sh_close_ev(h, &cmd->out[1]);
+    ngx_wsman_sh_buf_free(&cmd->inbuf);
+    ngx_wsman_sh_buf_free(&cmd->outbuf[0]);
+    ngx_wsman_sh_buf_free(&cmd->outbuf[1]);
+
+    if (cmd->inflight) {
+        cmd->inflight->cmd = NULL;
+        cmd->inflight = NULL;
+    }
+
+    c = cmd->parked;
+
+    free(cmd);
+
+    if (c != NULL) {
+        c->cmd = NULL;
+        ngx_wsman_sh_reply(h, c, NGX_WSMAN_SHELL_RECEIVE,
+                           NGX_WSMAN_SHELL_S_NO_SHELL,
+                           NGX_WSMAN_SHELL_F_MESSAGE,
+                           "the shell was deleted");
+    }
+}
+
+
+static void
+ngx_wsman_sh_kill(ngx_wsman_sh_cmd_t *cmd, int sig)
+{
+    if (cmd->pid <= 0 || cmd->delivered) {
+        return;
+    }
+
+    /*
+     * With the leader reaped and both pipes closed the group is most
+     * likely empty, and its id free for reuse: leave it alone.
+     */
+    if (cmd->exited && cmd->out[0].fd == -1 && cmd->out[1].fd == -1) {
+        return;
+    }
+
+    if (kill(-cmd->pid, sig) == 0) {
+        return;
+    }
+
+    if (errno == ESRCH && !cmd->exited) {
+        /* the child has not reached setsid() yet */
+        (void) kill(cmd->pid, sig);
+        return;
+    }
+
+    if (errno != ESRCH) {
+        ngx_wsman_sh_log(NGX_LOG_ALERT, "kill(-%d, %d) failed: %s",
+                         (int) cmd->pid, sig, strerror(errno));
+    }
+}
+
+
+/* ---------------------------------------------------------------------
+ * SEND, RECEIVE, SIGNAL
+ */
+
+static void
+ngx_wsman_sh_send(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
+    ngx_wsman_sh_req_t *r)
+{
+    size_t               used, len;
+    ngx_uint_t           status;
+    ngx_wsman_sh_cmd_t  *cmd;
+
+    status = ngx_wsman_sh_find_cmd(h, r, &cmd);
+
+    if (status == NGX_WSMAN_SHELL_S_OK && cmd->delivered) {
+        status = NGX_WSMAN_SHELL_S_NO_COMMAND;
+    }
+
+    if (status != NGX_WSMAN_SHELL_S_OK) {
+        ngx_wsman_sh_reply(h, c, r->type, status, NGX_WSMAN_SHELL_F_MESSAGE,
+                           (status == NGX_WSMAN_SHELL_S_NO_SHELL)
+                           ? "no such shell" : "no such command");
+        return;
+    }
+
+    len = r->data.len;
+
+    /*
+     * Input for a command that closed its stdin (or after END) goes
+     * nowhere, as it would with a pipe to a finished process.
+     */
+    if (len && cmd->in.fd != -1 && !cmd->in_end) {
+        used = cmd->inbuf.end - cmd->inbuf.start;
+
+        /* an empty buffer takes any chunk a frame can carry */
+        if (used && used + len > NGX_WSMAN_SH_STDIN_MAX) {
+            ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_BUSY,
+                               NGX_WSMAN_SHELL_F_MESSAGE,
+                               "the command does not read its input "
+                               "fast enough");
+            return;
+        }
+
+        if (ngx_wsman_sh_buf_reserve(&cmd->inbuf, len, NGX_WSMAN_SH_STDIN_MAX)
+            != 0)
+        {
+            ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_INTERNAL,
+                               NGX_WSMAN_SHELL_F_MESSAGE, "out of memory");
+            return;
+        }
+
+        ngx_memcpy(cmd->inbuf.data + cmd->inbuf.end, r->data.data, len);
+        cmd->inbuf.end += len;
+    }
+
+    if (r->end) {
+        cmd->in_end = 1;
+    }
+
+    ngx_wsman_sh_stdin(h, cmd);
+
+    ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_OK, 0, NULL);
+}
+
+
+/* write buffered input; close stdin once it is drained after END */
+static void
+ngx_wsman_sh_stdin(ngx_wsman_sh_host_t *h, ngx_wsman_sh_cmd_t *cmd)
+{
+    ssize_t              n;
+    ngx_wsman_sh_buf_t  *b;
+
+    b = &cmd->inbuf;
+
+    if (cmd->in.fd == -1) {
+        ngx_wsman_sh_buf_free(b);
+        return;
+    }
+
+    while (b->start < b->end) {
+        n = write(cmd->in.fd, b->data + b->start, b->end - b->start);
+
+        if (n == -1) {
+            if (errno == EINTR) {
+                continue;
+            }
+
+            if (errno == EAGAIN) {
+                if (cmd->in.watched
+                    || ngx_wsman_sh_watch(h, &cmd->in, EPOLLOUT) == 0)
+                {
+                    return;
+                }
+            }
+
+            /* EPIPE: the command closed its input; drop what is left */
+            ngx_wsman_sh_close_ev(h, &cmd->in);
+            ngx_wsman_sh_buf_free(b);
+            return;
+        }
+
+        b->start += n;
+    }
+
+    ngx_wsman_sh_buf_free(b);
+    ngx_wsman_sh_unwatch(h, &cmd->in);
+
+    if (cmd->in_end) {
+        ngx_wsman_sh_close_ev(h, &cmd->in);
+    }
+}
+
+
+static void
+ngx_wsman_sh_receive(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
+    ngx_wsman_sh_req_t *r)
+{
+    ngx_uint_t            status;
+    ngx_wsman_sh_cmd_t   *cmd;
+    ngx_wsman_sh_conn_t  *old;
+
+    status = ngx_wsman_sh_find_cmd(h, r, &cmd);
+
+    /* what fits the client's envelope, never more than the host's cap */
+    c->max_bytes = (r->max_bytes
+                    && r->max_bytes < NGX_WSMAN_SHELL_HOST_REPLY_MAX)
+                   ? (size_t) r->max_bytes : NGX_WSMAN_SHELL_HOST_REPLY_MAX;
+
+    if (status == NGX_WSMAN_SHELL_S_OK && cmd->delivered) {
+        status = NGX_WSMAN_SHELL_S_NO_COMMAND;
+    }
+
+    if (status != NGX_WSMAN_SHELL_S_OK) {
+        ngx_wsman_sh_reply(h, c, r->type, status, NGX_WSMAN_SHELL_F_MESSAGE,
+                           (status == NGX_WSMAN_SHELL_S_NO_SHELL)
+                           ? "no such shell" : "no such command");
+        return;
+    }
+
+    /* one waiting Receive per command: the newer one wins */
+    old = cmd->parked;
+
+    if (old != NULL) {
+        cmd->parked = NULL;
+        old->cmd = NULL;
+        ngx_wsman_sh_reply(h, old, r->type, NGX_WSMAN_SHELL_S_TIMEOUT,
+                           NGX_WSMAN_SHELL_F_MESSAGE,
+                           "replaced by a newer Receive");
+    }
+
+    c->cmd = cmd;
+    c->state = NGX_WSMAN_SH_CONN_PARKED;
+    c->deadline = h->now + ngx_min(r->timeout_ms, NGX_WSMAN_SH_MAX_WAIT);
+    cmd->parked = c;
+
+    ngx_wsman_sh_notify(h, cmd);
+}
+
+
+static void
+ngx_wsman_sh_signal(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
+    ngx_wsman_sh_req_t *r)
+{
+    int                  sig;
+    ngx_uint_t           status;
+    ngx_wsman_sh_cmd_t  *cmd;
+
+    status = ngx_wsman_sh_find_cmd(h, r, &cmd);
+
+    if (status != NGX_WSMAN_SHELL_S_OK) {
+        ngx_wsman_sh_reply(h, c, r->type, status, NGX_WSMAN_SHELL_F_MESSAGE,
+                           (status == NGX_WSMAN_SHELL_S_NO_SHELL)
+                           ? "no such shell" : "no such command");
+        return;
+    }
+
+    if (ngx_wsman_sh_field_is(&r->signal, "terminate")) {
+        sig = SIGKILL;
+
+    } else if (ngx_wsman_sh_field_is(&r->signal, "ctrl_c")) {
+        sig = SIGINT;
+
+    } else if (ngx_wsman_sh_field_is(&r->signal, "ctrl_break")) {
+        sig = SIGQUIT;
+
+    } else {
+        ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_BAD_REQUEST,
+                           NGX_WSMAN_SHELL_F_MESSAGE, "unknown signal");
+        return;
+    }
+
+    /*
+     * Clients terminate a command after its final Receive (MS-WSMV
+     * 3.1.4.14): for a finished command that is a successful no-op.
+     */
+    if (!cmd->delivered) {
+        ngx_wsman_sh_log(NGX_LOG_INFO, "signal %d to command %s", sig,
+                         cmd->id);
+        ngx_wsman_sh_kill(cmd, sig);
+    }
+
+    ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_OK, 0, NULL);
+}
+
+
+/* ---------------------------------------------------------------------
+ * Command output and completion
+ */
+
+static void
+ngx_wsman_sh_output(ngx_wsman_sh_host_t *h, ngx_wsman_sh_cmd_t *cmd,
+    ngx_uint_t i)
+{
+    size_t               used;
+    ssize_t              n;
+    ngx_wsman_sh_ev_t   *ev;
+    ngx_wsman_sh_buf_t  *b;
+
+    ev = &cmd->out[i];
+    b = &cmd->outbuf[i];
+
+    for ( ;; ) {
+        used = b->end - b->start;
+
+        /*
+         * Full: stop reading until a Receive drains the buffer; the
+         * command blocks in write() meanwhile and nothing is lost.
+         */
+        if (used >= NGX_WSMAN_SH_STREAM_MAX
+            || ngx_wsman_sh_buf_reserve(b,
+                   ngx_min(NGX_WSMAN_SH_READ_CHUNK,
+                           NGX_WSMAN_SH_STREAM_MAX - used),
+                   NGX_WSMAN_SH_STREAM_MAX)
+               != 0)
+        {
+            ngx_wsman_sh_unwatch(h, ev);
+            cmd->paused[i] = 1;
+            break;
+        }
+
+        n = read(ev->fd, b->data + b->end,
+                 ngx_min(b->cap - b->end, NGX_WSMAN_SH_STREAM_MAX - used));
+
+        if (n == -1) {
+            if (errno == EAGAIN) {
+                break;
+            }
+
+            if (errno == EINTR) {
+                continue;
+            }
+
+            ngx_wsman_sh_log(NGX_LOG_ALERT, "read() from command %s "
+                             "failed: %s", cmd->id, strerror(errno));
+            n = 0;
+        }
+
+        if (n == 0) {
+            ngx_wsman_sh_close_ev(h, ev);
+            cmd->eof[i] = 1;
+            break;
+        }
+
+        b->end += n;
+    }
+
+    ngx_wsman_sh_notify(h, cmd);
+}
+
+
+/* answer the waiting Receive if there is anything to say */
+static void
+ngx_wsman_sh_notify(ngx_wsman_sh_host_t *h, ngx_wsman_sh_cmd_t *cmd)
+{
+    ngx_wsman_sh_conn_t  *c;
+
+    c = cmd->parked;
+
+    /* a reply in flight decides which bytes are left: wait for it */
+    if (c == NULL || cmd->inflight != NULL) {
+        return;
+    }
+
+    if (cmd->delivered) {
+        cmd->parked = NULL;
+        c->cmd = NULL;
+        ngx_wsman_sh_reply(h, c, NGX_WSMAN_SHELL_RECEIVE,
+                           NGX_WSMAN_SHELL_S_NO_COMMAND,
+                           NGX_WSMAN_SHELL_F_MESSAGE,
+                           "the command has finished");
+        return;
+    }
+
+    if (cmd->outbuf[0].end == cmd->outbuf[0].start
+        && cmd->outbuf[1].end == cmd->outbuf[1].start
+        && !(cmd->exited && cmd->eof[0] && cmd->eof[1]))
+    {
+        return;
+    }
+
+    cmd->parked = NULL;
+    ngx_wsman_sh_send_output(h, c, cmd);
+}
+
+
+/*
+ * The reply copies the bytes; they leave the buffers only once it has
+ * been written whole (ngx_wsman_sh_output_sent()).  With both streams
+ * busy each gets half of the reply, else one may use all of it.
+ */
+static void
+ngx_wsman_sh_send_output(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
+    ngx_wsman_sh_cmd_t *cmd)
+{
+    size_t                     n[2], t[2], size, len, max;
+    u_char                    *frame;
+    ngx_uint_t                 i, done;
+    ngx_wsman_shell_writer_t   w;
+
+    for (i = 0; i < 2; i++) {
+        n[i] = cmd->outbuf[i].end - cmd->outbuf[i].start;
+    }
+
+    max = c->max_bytes ? c->max_bytes : NGX_WSMAN_SHELL_HOST_REPLY_MAX;
+
+    t[1] = ngx_min(n[1], ngx_max(max / 2, max - ngx_min(n[0], max)));
+    t[0] = ngx_min(n[0], max - t[1]);
+
+    done = cmd->exited;
+
+    for (i = 0; i < 2; i++) {
+        c->take[i] = t[i];
+        c->take_end[i] = (cmd->eof[i] && t[i] == n[i] && !cmd->end_sent[i]);
+        done = done && cmd->eof[i] && t[i] == n[i];
+    }
+
+    c->take_done = done;
+
+    size = NGX_WSMAN_SHELL_HEAD_LEN + 7 * NGX_WSMAN_SHELL_FIELD_HEAD
+           + t[0] + t[1] + 2 * NGX_INT64_LEN + 4;
+
+    frame = malloc(size);
+    if (frame == NULL) {
+        ngx_wsman_sh_log(NGX_LOG_ALERT, "malloc(%zu) failed", size);
+        ngx_wsman_sh_reply(h, c, NGX_WSMAN_SHELL_RECEIVE,
+                           NGX_WSMAN_SHELL_S_INTERNAL,
+                           NGX_WSMAN_SHELL_F_MESSAGE, "out of memory");
+        return;
+    }
+
+    ngx_wsman_shell_writer_init(&w, frame, size, NGX_WSMAN_SHELL_RECEIVE);
+    ngx_wsman_shell_writer_add_num(&w, NGX_WSMAN_SHELL_F_STATUS,
+                                   NGX_WSMAN_SHELL_S_OK);
+
+    if (t[0]) {
+        ngx_wsman_shell_writer_add(&w, NGX_WSMAN_SHELL_F_STDOUT,
+                                   cmd->outbuf[0].data + cmd->outbuf[0].start,
+                                   t[0]);
+    }
+
+    if (t[1]) {
+        ngx_wsman_shell_writer_add(&w, NGX_WSMAN_SHELL_F_STDERR,
+                                   cmd->outbuf[1].data + cmd->outbuf[1].start,
+                                   t[1]);
+    }
+
+    if (c->take_end[0]) {
+        ngx_wsman_shell_writer_add_str(&w, NGX_WSMAN_SHELL_F_STDOUT_END, "1");
+    }
+
+    if (c->take_end[1]) {
+        ngx_wsman_shell_writer_add_str(&w, NGX_WSMAN_SHELL_F_STDERR_END, "1");
+    }
+
+    if (done) {
+        ngx_wsman_shell_writer_add_str(&w, NGX_WSMAN_SHELL_F_DONE, "1");
+        ngx_wsman_shell_writer_add_num(&w, NGX_WSMAN_SHELL_F_EXIT_CODE,
+                                       (uint64_t) cmd->exit_code);
+    }
+
+    len = ngx_wsman_shell_writer_finish(&w);
+
+    if (len == 0) {
+        ngx_wsman_sh_log(NGX_LOG_ALERT, "Receive reply does not fit");
+        free(frame);
+        ngx_wsman_sh_reply(h, c, NGX_WSMAN_SHELL_RECEIVE,
+                           NGX_WSMAN_SHELL_S_INTERNAL,
+                           NGX_WSMAN_SHELL_F_MESSAGE, "internal error");
+        return;
+    }
+
+    c->cmd = cmd;
+    cmd->inflight = c;
+
+    ngx_wsman_sh_send_frame(h, c, frame, len);
+}
+
+
+/* the whole Receive reply is with the worker: drop what it carried */
+static void
+ngx_wsman_sh_output_sent(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c)
+{
+    ngx_uint_t           i;
+    ngx_wsman_sh_cmd_t  *cmd;
+
+    cmd = c->cmd;
+    c->cmd = NULL;
+    cmd->inflight = NULL;
+
+    for (i = 0; i < 2; i++) {
+        ngx_wsman_sh_buf_consume(&cmd->outbuf[i], c->take[i]);
+
+        if (c->take_end[i]) {
+            cmd->end_sent[i] = 1;
+        }
+
+        if (cmd->paused[i] && cmd->out[i].fd != -1
+            && ngx_wsman_sh_watch(h, &cmd->out[i], EPOLLIN) == 0)
+        {
+            cmd->paused[i] = 0;
+        }
+    }
+
+    if (c->take_done) {
+        ngx_wsman_sh_finish(h, cmd);
+    }
+
+    ngx_wsman_sh_notify(h, cmd);
+}
+
+
+/*
+ * The final reply is delivered: release everything but a small record,
+ * so that the Signal clients send afterwards still finds the command.
+ */
+static void
+ngx_wsman_sh_finish(ngx_wsman_sh_host_t *h, ngx_wsman_sh_cmd_t *cmd)
+{
+    ngx_uint_t             n;
+    ngx_wsman_sh_cmd_t    *old, **pp;
+    ngx_wsman_sh_shell_t  *sh;
+
+    ngx_wsman_sh_log(NGX_LOG_INFO, "command %s finished, exit code %d",
+                     cmd->id, cmd->exit_code);
+
+    cmd->delivered = 1;
+    cmd->deadline = 0;
+
+    ngx_wsman_sh_close_ev(h, &cmd->in);
+    ngx_wsman_sh_close_ev(h, &cmd->out[0]);
+    ngx_wsman_sh_close_ev(h, &cmd->out[1]);
+    ngx_wsman_sh_buf_free(&cmd->inbuf);
+    ngx_wsman_sh_buf_free(&cmd->outbuf[0]);
+    ngx_wsman_sh_buf_free(&cmd->outbuf[1]);
+
+    sh = cmd->shell;
+    n = 0;
+
+    for (old = sh->cmds; old; old = old->next) {
+        if (old->delivered) {
+            n++;
+        }
+    }
+
+    pp = &sh->cmds;
+
+    while (*pp && n > NGX_WSMAN_SH_MAX_TOMBS) {
+        old = *pp;
+
+        if (old->delivered && old != cmd) {
+            *pp = old->next;
+            ngx_wsman_sh_cmd_free(h, old);
+            n--;
+            continue;
+        }
+
+        pp = &old->next;
+    }
+}
+
+
+static void
+ngx_wsman_sh_signals(ngx_wsman_sh_host_t *h)
+{
+    ssize_t                  n;
+    struct signalfd_siginfo  si;
+
+    for ( ;; ) {
+        n = read(h->signal.fd, &si, sizeof(si));
+
+        if (n == -1 && errno == EINTR) {
+            continue;
+        }
+
+        if (n != (ssize_t) sizeof(si)) {
+            break;
+        }
+
+        if (si.ssi_signo != SIGCHLD && !h->terminate) {
+            ngx_wsman_sh_log(NGX_LOG_NOTICE, "signal %d received, stopping",
+                             (int) si.ssi_signo);
+            h->terminate = 1;
+        }
+    }
+
+    /* SIGCHLDs coalesce: reap whatever has exited */
+    ngx_wsman_sh_reap(h);
+}
+
+
+static void
+ngx_wsman_sh_reap(ngx_wsman_sh_host_t *h)
+{
+    int                    status;
+    pid_t                  pid;
+    ngx_wsman_sh_cmd_t    *cmd;
+    ngx_wsman_sh_shell_t  *sh;
+
+    for ( ;; ) {
+        pid = waitpid(-1, &status, WNOHANG);
+
+        if (pid == -1 && errno == EINTR) {
+            continue;
+        }
+
+        if (pid <= 0) {
+            return;
+        }
+
+        cmd = NULL;
+
+        for (sh = h->shells; sh && cmd == NULL; sh = sh->next) {
+            for (cmd = sh->cmds; cmd; cmd = cmd->next) {
+                if (cmd->pid == pid && !cmd->exited) {
+                    break;
+                }
+            }
+        }
+
+        /* an orphan reparented to the host, or a deleted shell's command */
+        if (cmd == NULL) {
+            continue;
+        }
+
+        cmd->exited = 1;
+
+        if (WIFEXITED(status)) {
+            cmd->exit_code = WEXITSTATUS(status);
+
+        } else if (WIFSIGNALED(status)) {
+            cmd->exit_code = 128 + WTERMSIG(status);
+
+        } else {
+            cmd->exit_code = 255;
+        }
+
+        ngx_wsman_sh_log(NGX_LOG_INFO, "command %s, pid %d, exited with "
+                         "code %d", cmd->id, (int) pid, cmd->exit_code);
+
+        ngx_wsman_sh_notify(h, cmd);
+    }
+}
+
+
+/* ---------------------------------------------------------------------
+ * Timers
+ */
+
+/* a shell whose client waits on a Receive is in use, not idle */
+static int
+ngx_wsman_sh_busy(ngx_wsman_sh_shell_t *sh)
+{
+    ngx_wsman_sh_cmd_t  *cmd;
+
+    for (cmd = sh->cmds; cmd; cmd = cmd->next) {
+        if (cmd->parked || cmd->inflight) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * Expire what is due, then answer the epoll timeout to the next deadline.
+ * Expiring may close connections and free shells anywhere in the lists,
+ * so every expiry restarts the walk.
+ */
+static int
+ngx_wsman_sh_timers(ngx_wsman_sh_host_t *h)
+{
+    uint64_t               next;
+    ngx_wsman_sh_cmd_t    *cmd;
+    ngx_wsman_sh_conn_t   *c;
+    ngx_wsman_sh_shell_t  *sh;
+
+    if (h->accept_resume && h->accept_resume <= h->now) {
+        h->accept_resume = 0;
+
+        if (ngx_wsman_sh_watch(h, &h->listen, EPOLLIN) != 0) {
+            h->accept_resume = h->now + NGX_WSMAN_SH_ACCEPT_PAUSE;
+        }
+    }
+
+again:
+
+    for (c = h->conns; c; c = c->next) {
+        if (c->deadline > h->now) {
+            continue;
+        }
+
+        if (c->state == NGX_WSMAN_SH_CONN_PARKED) {
+            c->cmd->parked = NULL;
+            c->cmd = NULL;
+            ngx_wsman_sh_reply(h, c, NGX_WSMAN_SHELL_RECEIVE,
+                               NGX_WSMAN_SHELL_S_TIMEOUT,
+                               NGX_WSMAN_SHELL_F_MESSAGE,
+                               "no output within the timeout");
+
+        } else {
+            ngx_wsman_sh_log(NGX_LOG_INFO, "worker connection timed out");
+            ngx_wsman_sh_conn_close(h, c);
+        }
+
+        goto again;
+    }
+
+    for (sh = h->shells; sh; sh = sh->next) {
+
+        for (cmd = sh->cmds; cmd; cmd = cmd->next) {
+            if (cmd->deadline == 0 || cmd->deadline > h->now) {
+                continue;
+            }
+
+            cmd->deadline = 0;
+
+            if (!(cmd->exited && cmd->eof[0] && cmd->eof[1])) {
+                ngx_wsman_sh_log(NGX_LOG_NOTICE, "command %s ran longer than "
+                                 "%llu ms, killed", cmd->id,
+                                 (unsigned long long) sh->max_runtime);
+                ngx_wsman_sh_kill(cmd, SIGKILL);
+            }
+        }
+
+        if (sh->idle_ms == 0 || sh->last_active + sh->idle_ms > h->now) {
+            continue;
+        }
+
+        if (ngx_wsman_sh_busy(sh)) {
+            sh->last_active = h->now;
+            continue;
+        }
+
+        ngx_wsman_sh_log(NGX_LOG_NOTICE, "shell %s of user \"%s\" idle for "
+                         "%llu ms, deleted", sh->id, sh->user,
+                         (unsigned long long) sh->idle_ms);
+
+        ngx_wsman_sh_shell_delete(h, sh);
+
+        goto again;
+    }
+
+    next = h->accept_resume ? h->accept_resume : UINT64_MAX;
+
+    for (c = h->conns; c; c = c->next) {
+        next = ngx_min(next, c->deadline);
+    }
+
+    for (sh = h->shells; sh; sh = sh->next) {
+        if (sh->idle_ms) {
+            next = ngx_min(next, sh->last_active + sh->idle_ms);
+        }
+
+        for (cmd = sh->cmds; cmd; cmd = cmd->next) {
+            if (cmd->deadline) {
+                next = ngx_min(next, cmd->deadline);
+            }
+        }
+    }
+
+    if (next == UINT64_MAX) {
+        return -1;
+    }
+
+    return (next > h->now) ? (int) ngx_min(next - h->now, 60000) : 0;
+}

@@ -1,0 +1,41 @@
+/*
+ * The shell host (DESIGN.md section 4): one privileged process, forked
+ * from the nginx master, that owns every WinRS shell and the processes
+ * its commands run.  Workers reach it over an abstract Unix socket with
+ * the frames of ngx_wsman_shell_proto.h, one request per connection.
+ */
+
+#ifndef _NGX_WSMAN_SHELL_HOST_H_INCLUDED_
+#define _NGX_WSMAN_SHELL_HOST_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+
+/* Receive replies carry at most this much stdout + stderr */
+#define NGX_WSMAN_SHELL_HOST_REPLY_MAX   (256 * 1024)
+
+
+/*
+ * Called from init_module in the master, on start and on every reload.
+ * While the host spawned earlier is alive this does nothing and returns
+ * its pid.  The listening socket is bound before the fork, so it accepts
+ * connections as soon as this returns.  Returns the host's pid or
+ * NGX_INVALID_PID (logged).
+ *
+ * socket_name: abstract socket name without the leading NUL;
+ * worker_uid: the only peer uid accepted besides the host's own euid;
+ * log: the cycle's log; the host writes to its file (and honours its
+ * level) because on the first start stderr is not the error log yet.
+ *
+ * The host ends when every process holding the "lifeline" (a CLOEXEC pipe
+ * kept open here and inherited by the daemonized master and its workers)
+ * has exited, or on SIGTERM.  It does not use PR_SET_PDEATHSIG: on the
+ * first start init_module runs in the process that daemonizing discards.
+ */
+ngx_pid_t ngx_wsman_shell_host_spawn(ngx_log_t *log, const char *socket_name,
+    uid_t worker_uid);
+
+
+#endif /* _NGX_WSMAN_SHELL_HOST_H_INCLUDED_ */
