@@ -42,6 +42,9 @@
 #define NGX_WSMAN_SH_STREAM_MAX     (1024 * 1024)
 #define NGX_WSMAN_SH_STDIN_MAX      (4 * 1024 * 1024)
 #define NGX_WSMAN_SH_READ_CHUNK     (64 * 1024)
+/* users with no shell left whose escaped processes are swept */
+#define NGX_WSMAN_SH_SWEEP  64
+
 /* a worker that neither sends its request nor reads its reply */
 #define NGX_WSMAN_SH_IO_TIMEOUT     30000
 /* nobody waits an hour for a Receive; keeps deadlines far from overflow */
@@ -204,12 +207,20 @@ typedef struct {
     ngx_wsman_sh_ev_t          lifeline;
     ngx_wsman_sh_shell_t      *shells;
     ngx_wsman_sh_conn_t       *conns;
+
+    /* users whose last shell is gone: what escaped its process group
+     * (setsid, double fork) is swept when it lands on the host */
+    uid_t                      sweep[NGX_WSMAN_SH_SWEEP];
+    ngx_uint_t                 nsweep;
 } ngx_wsman_sh_host_t;
 
 
 
 
 static ngx_int_t ngx_wsman_sh_alive(void);
+static void ngx_wsman_sh_sweep(ngx_wsman_sh_host_t *h);
+static void ngx_wsman_sh_sweep_add(ngx_wsman_sh_host_t *h, uid_t uid);
+static void ngx_wsman_sh_sweep_del(ngx_wsman_sh_host_t *h, uid_t uid);
 static int ngx_wsman_sh_listen(ngx_log_t *log, const char *name);
 static void ngx_wsman_sh_main(int lfd, int life, ngx_log_t *log,
     uid_t worker_uid) ngx_wsman_sh_noreturn;
@@ -218,7 +229,7 @@ static int ngx_wsman_sh_init(ngx_wsman_sh_host_t *h, int lfd, int life);
 static void ngx_wsman_sh_loop(ngx_wsman_sh_host_t *h);
 static void ngx_wsman_sh_shutdown(ngx_wsman_sh_host_t *h)
     ngx_wsman_sh_noreturn;
-static void ngx_wsman_sh_kill_children(void);
+static void ngx_wsman_sh_kill_children(uid_t *uids, ngx_uint_t n);
 static void ngx_wsman_sh_log(ngx_uint_t level, const char *fmt, ...)
     ngx_wsman_sh_printf_like;
 static uint64_t ngx_wsman_sh_msec(void);
@@ -783,7 +794,7 @@ ngx_wsman_sh_shutdown(ngx_wsman_sh_host_t *h)
             break;              /* ECHILD: no children left */
         }
 
-        ngx_wsman_sh_kill_children();
+        ngx_wsman_sh_kill_children(NULL, 0);
         (void) usleep(20000);
     }
 
@@ -794,9 +805,12 @@ ngx_wsman_sh_shutdown(ngx_wsman_sh_host_t *h)
 }
 
 
-/* SIGKILL every process whose parent is the host, found through /proc */
+/*
+ * SIGKILL every process whose parent is the host, found through /proc;
+ * with uids, only those running as one of them.
+ */
 static void
-ngx_wsman_sh_kill_children(void)
+ngx_wsman_sh_kill_children(uid_t *uids, ngx_uint_t nuids)
 {
     int             fd;
     char            path[64], buf[512], *p;
@@ -804,6 +818,8 @@ ngx_wsman_sh_kill_children(void)
     DIR            *dir;
     pid_t           self;
     ssize_t         n;
+    ngx_uint_t      i;
+    struct stat     st;
     struct dirent  *de;
 
     dir = opendir("/proc");
@@ -843,12 +859,78 @@ ngx_wsman_sh_kill_children(void)
 
         ppid = strtol(p + 4, NULL, 10);
 
-        if (ppid == self) {
-            (void) kill((pid_t) pid, SIGKILL);
+        if (ppid != self) {
+            continue;
         }
+
+        if (uids) {
+            (void) snprintf(path, sizeof(path), "/proc/%ld", pid);
+
+            if (stat(path, &st) == -1) {
+                continue;
+            }
+
+            for (i = 0; i < nuids && uids[i] != st.st_uid; i++) {
+                /* void */
+            }
+
+            if (i == nuids) {
+                continue;
+            }
+        }
+
+        (void) kill((pid_t) pid, SIGKILL);
     }
 
     (void) closedir(dir);
+}
+
+
+static void
+ngx_wsman_sh_sweep(ngx_wsman_sh_host_t *h)
+{
+    if (h->nsweep) {
+        ngx_wsman_sh_kill_children(h->sweep, h->nsweep);
+    }
+}
+
+
+static void
+ngx_wsman_sh_sweep_add(ngx_wsman_sh_host_t *h, uid_t uid)
+{
+    ngx_uint_t             i;
+    ngx_wsman_sh_shell_t  *sh;
+
+    /* the user's other shells may own those processes: leave them be */
+    for (sh = h->shells; sh; sh = sh->next) {
+        if (sh->uid == uid) {
+            return;
+        }
+    }
+
+    for (i = 0; i < h->nsweep; i++) {
+        if (h->sweep[i] == uid) {
+            return;
+        }
+    }
+
+    if (h->nsweep < NGX_WSMAN_SH_SWEEP) {
+        h->sweep[h->nsweep++] = uid;
+    }
+}
+
+
+static void
+ngx_wsman_sh_sweep_del(ngx_wsman_sh_host_t *h, uid_t uid)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < h->nsweep; i++) {
+        if (h->sweep[i] == uid) {
+            h->sweep[i] = h->sweep[--h->nsweep];
+            return;
+        }
+    }
 }
 
 
@@ -1695,6 +1777,9 @@ ngx_wsman_sh_create(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
     sh->next = h->shells;
     h->shells = sh;
 
+    /* the user is back: their processes belong to a shell again */
+    ngx_wsman_sh_sweep_del(h, sh->uid);
+
     ngx_wsman_sh_log(NGX_LOG_NOTICE, "shell %s created for user \"%s\"",
                      sh->id, sh->user);
 
@@ -1910,6 +1995,9 @@ ngx_wsman_sh_shell_delete(ngx_wsman_sh_host_t *h, ngx_wsman_sh_shell_t *sh)
         sh->cmds = cmd->next;
         ngx_wsman_sh_cmd_free(h, cmd);
     }
+
+    ngx_wsman_sh_sweep_add(h, sh->uid);
+    ngx_wsman_sh_sweep(h);
 
     ngx_wsman_sh_shell_free(sh);
 }
@@ -2987,8 +3075,10 @@ ngx_wsman_sh_reap(ngx_wsman_sh_host_t *h)
             }
         }
 
-        /* an orphan reparented to the host, or a deleted shell's command */
+        /* an orphan reparented to the host, or a deleted shell's command:
+         * what it leaves behind lands on the host now */
         if (cmd == NULL) {
+            ngx_wsman_sh_sweep(h);
             continue;
         }
 
