@@ -271,12 +271,14 @@ def test_receive_returns_as_soon_as_output_exists(me):
 def test_receive_timed_out_fault(me):
     sid = me.create()
     cid = me.command(sid, "sleep 30")
+    xml, mid = H.receive_request(sid, cid, operation_timeout="PT3S")
     t0 = time.time()
-    r = me.receive_raw(sid, cid, op_timeout=3)
+    r = me.post(xml, timeout=15)
     took = time.time() - t0
     f = H.assert_fault(r, 500, code="Receiver",
                        subcode=("w", "TimedOut"))
     assert f.wsman_code == H.CODE_TIMED_OUT, f
+    assert f.relates_to == mid
     # masterzen looks for this word in the error text
     assert "OperationTimeout" in f.reason, f.reason
     # answered before the client's deadline, not long before it
@@ -525,3 +527,86 @@ def test_concurrent_shells(srv, me, root):
     assert ob[:3] == (b"B\n", b"B2\n", 0)
     me.delete(a)
     root.delete(b)
+
+
+# ------------------------------------------------ long polls, workers --
+
+def test_send_wakes_a_pending_receive(me):
+    """A Receive waiting on one connection (worker) is answered when a
+    Send on another connection feeds the command."""
+    import threading
+    sid = me.create()
+    cid = me.command(sid, "cat")
+    box = {}
+
+    def waiter():
+        t0 = time.time()
+        box["r"] = me.receive(sid, cid, op_timeout=15)
+        box["took"] = time.time() - t0
+    t = threading.Thread(target=waiter)
+    t.start()
+    time.sleep(1)
+    me.send(sid, cid, b"wake up\n")
+    t.join(20)
+    assert not t.is_alive()
+    assert box["r"] is not None and box["r"].stdout == b"wake up\n", box
+    assert box["took"] < 5, box["took"]
+    me.send(sid, cid, b"", end=True)
+    assert me.collect(sid, cid)[2] == 0
+    me.delete(sid)
+
+
+def test_aborted_receive_loses_no_output(me, srv):
+    """The client gives up on a long poll; output produced afterwards is
+    delivered to the next Receive, not to the dead request."""
+    sid = me.create()
+    cid = me.command(sid, "sleep 1.5; echo kept")
+    xml, _ = H.receive_request(sid, cid, operation_timeout="PT10S")
+    data = H.build_request(srv.port, "POST", "/wsman", xml, [
+        ("Authorization", H.basic(me.user, me.password)),
+        ("Content-Type", H.SOAP_CT)])
+    import socket
+    s = socket.create_connection(("127.0.0.1", srv.port), 5)
+    s.sendall(data)
+    time.sleep(0.5)
+    s.close()
+    time.sleep(2)                   # the output exists now
+    out, _, code, _ = me.collect(sid, cid)
+    assert (out, code) == (b"kept\n", 0)
+    me.delete(sid)
+
+
+def test_pending_receives_do_not_block_workers(me, srv, shell_users):
+    """Twelve Receives wait at once (3 per worker); other requests are
+    still answered at once."""
+    import threading
+    sid = me.create()
+    cids = [me.command(sid, "sleep 20") for _ in range(12)]
+    results = []
+
+    def waiter(cid):
+        results.append(me.receive_raw(sid, cid, op_timeout=4))
+    threads = [threading.Thread(target=waiter, args=(c,)) for c in cids]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    other = H.ShellClient(srv.port, "root", shell_users["root"])
+    for _ in range(4):
+        t0 = time.time()
+        xml, _ = H.config_get()
+        r = other.post(xml, timeout=5)
+        assert r.status == 200, r
+        assert time.time() - t0 < 1.0
+    t0 = time.time()
+    out, _, code = other.run("echo meanwhile")
+    assert (out, code) == (b"meanwhile\n", 0)
+    assert time.time() - t0 < 3
+    for t in threads:
+        t.join(15)
+    assert len(results) == 12
+    for r in results:
+        f = H.assert_fault(r, 500, subcode=("w", "TimedOut"))
+        assert f.wsman_code == H.CODE_TIMED_OUT
+    for c in cids:
+        me.signal(sid, c)
+    me.delete(sid)
