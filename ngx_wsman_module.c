@@ -62,6 +62,7 @@ static ngx_int_t ngx_wsman_is_encrypted(ngx_http_request_t *r);
 static ngx_int_t ngx_wsman_read_body(ngx_http_request_t *r, ngx_str_t *body);
 static void ngx_wsman_call_init(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx);
 static void ngx_wsman_call_done(ngx_wsman_call_t *call, ngx_int_t rc);
+static void ngx_wsman_call_cleanup(void *data);
 static ngx_int_t ngx_wsman_send_fault(ngx_http_request_t *r,
     ngx_wsman_ctx_t *ctx, ngx_wsman_fault_e id, const char *message);
 static ngx_int_t ngx_wsman_send_response(ngx_http_request_t *r,
@@ -563,6 +564,7 @@ static ngx_int_t
 ngx_wsman_process(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
 {
     ngx_int_t                 rc;
+    ngx_http_cleanup_t       *cln;
     ngx_str_t                 body;
     ngx_wsman_fault_t         fault;
     ngx_wsman_loc_conf_t     *lcf;
@@ -641,6 +643,19 @@ ngx_wsman_process(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
          * NGX_DONE below drops the one body reading took).
          */
         r->main->count++;
+
+        /* a client that leaves a long poll ends the wait (and its hold on
+         * the output) at once */
+        cln = ngx_http_cleanup_add(r, 0);
+        if (cln == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        cln->handler = ngx_wsman_call_cleanup;
+        cln->data = &ctx->call;
+
+        r->read_event_handler = ngx_http_test_reading;
+
         return NGX_DONE;
     }
 
@@ -864,6 +879,18 @@ ngx_wsman_call_init(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
     }
 
     ngx_wsman_xml_init(&call->body, r->pool, 4096);
+}
+
+
+static void
+ngx_wsman_call_cleanup(void *data)
+{
+    ngx_wsman_call_t  *call = data;
+
+    if (call->abort) {
+        call->abort(call);
+        call->abort = NULL;
+    }
 }
 
 

@@ -62,6 +62,11 @@ struct ngx_wsman_call_s {
     /* set by the glue: how an asynchronous answer gets sent */
     ngx_wsman_done_pt          done;
     void                      *data;
+
+    /* set by a plug-in while it waits: called instead of the answer when
+     * the client goes away, to drop what the wait holds */
+    void                     (*abort)(ngx_wsman_call_t *call);
+    void                      *abort_data;
 };
 
 

@@ -28,6 +28,7 @@ static ngx_int_t ngx_wsman_shell_send(ngx_connection_t *c);
 static void ngx_wsman_shell_write(ngx_event_t *wev);
 static void ngx_wsman_shell_read(ngx_event_t *rev);
 static void ngx_wsman_shell_finish(ngx_connection_t *c, ngx_int_t rc);
+static void ngx_wsman_shell_abort(ngx_wsman_call_t *call);
 
 
 ngx_int_t
@@ -113,6 +114,9 @@ ngx_wsman_shell_exchange(ngx_wsman_call_t *call, ngx_str_t *name,
         ngx_close_connection(c);
         return NGX_ERROR;
     }
+
+    call->abort = ngx_wsman_shell_abort;
+    call->abort_data = c;
 
     return NGX_AGAIN;
 }
@@ -262,6 +266,26 @@ ngx_wsman_shell_read(ngx_event_t *rev)
 }
 
 
+/*
+ * The client left: closing the connection tells the host to forget the
+ * request; a parked Receive then hands its output to the next one.
+ */
+static void
+ngx_wsman_shell_abort(ngx_wsman_call_t *call)
+{
+    ngx_connection_t        *c;
+    ngx_wsman_shell_xchg_t  *x;
+
+    c = call->abort_data;
+    x = c->data;
+
+    x->finished = 1;
+    call->abort = NULL;
+
+    ngx_close_connection(c);
+}
+
+
 static void
 ngx_wsman_shell_finish(ngx_connection_t *c, ngx_int_t rc)
 {
@@ -269,6 +293,7 @@ ngx_wsman_shell_finish(ngx_connection_t *c, ngx_int_t rc)
 
     x = c->data;
     x->finished = 1;
+    x->call->abort = NULL;
 
     ngx_close_connection(c);
 

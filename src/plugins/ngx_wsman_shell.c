@@ -112,6 +112,25 @@ ngx_wsman_shell_attr(ngx_pool_t *pool, xmlNodePtr node, const char *name,
 }
 
 
+/* the CommandId attribute every per-command request carries */
+static ngx_int_t
+ngx_wsman_shell_command_id(ngx_wsman_call_t *call, xmlNodePtr node,
+    ngx_str_t *id)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_wsman_shell_attr(call->pool, node, "CommandId", id);
+
+    if (rc == NGX_DECLINED || (rc == NGX_OK && id->len == 0)) {
+        ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_INVALID_SELECTORS,
+                             "The request names no CommandId.");
+        return NGX_DECLINED;
+    }
+
+    return rc;
+}
+
+
 static ngx_int_t
 ngx_wsman_shell_option_true(ngx_wsman_call_t *call, const char *name)
 {
@@ -549,15 +568,9 @@ ngx_wsman_shell_send(ngx_wsman_call_t *call, ngx_wsman_shell_writer_t *w)
         return NGX_DECLINED;
     }
 
-    rc = ngx_wsman_shell_attr(call->pool, stream, "CommandId", &id);
-    if (rc == NGX_ERROR) {
-        return NGX_ERROR;
-    }
-
-    if (rc == NGX_DECLINED) {
-        ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_INVALID_SELECTORS,
-                             "The stream has no CommandId.");
-        return NGX_DECLINED;
+    rc = ngx_wsman_shell_command_id(call, stream, &id);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     if (ngx_wsman_shell_attr(call->pool, stream, "End", &end) == NGX_ERROR
@@ -625,16 +638,9 @@ ngx_wsman_shell_receive(ngx_wsman_call_t *call, ngx_wsman_shell_writer_t *w,
         return NGX_DECLINED;
     }
 
-    rc = ngx_wsman_shell_attr(call->pool, desired, "CommandId",
-                              &ctx->command_id);
-    if (rc == NGX_ERROR) {
-        return NGX_ERROR;
-    }
-
-    if (rc == NGX_DECLINED) {
-        ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_INVALID_SELECTORS,
-                             "The stream has no CommandId.");
-        return NGX_DECLINED;
+    rc = ngx_wsman_shell_command_id(call, desired, &ctx->command_id);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     wait = call->req->operation_timeout;
@@ -693,15 +699,9 @@ ngx_wsman_shell_signal(ngx_wsman_call_t *call, ngx_wsman_shell_writer_t *w)
         return NGX_DECLINED;
     }
 
-    rc = ngx_wsman_shell_attr(call->pool, sig, "CommandId", &id);
-    if (rc == NGX_ERROR) {
-        return NGX_ERROR;
-    }
-
-    if (rc == NGX_DECLINED) {
-        ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_INVALID_SELECTORS,
-                             "The signal has no CommandId.");
-        return NGX_DECLINED;
+    rc = ngx_wsman_shell_command_id(call, sig, &id);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     if (ngx_wsman_soap_node_text(call->pool, node, &code) != NGX_OK) {
