@@ -773,8 +773,6 @@ typedef struct {
     ngx_str_t                  command_id;
     ngx_str_t                  out;
     ngx_str_t                  err;
-    ngx_uint_t                 out_end;
-    ngx_uint_t                 err_end;
     ngx_uint_t                 done;
     uint64_t                   exit_code;
 } ngx_wsman_shell_answer_t;
@@ -836,12 +834,6 @@ ngx_wsman_shell_parse(u_char *reply, size_t len, u_char *type,
         case NGX_WSMAN_SHELL_F_STDERR:
             a->err.data = (u_char *) f.data;
             a->err.len = f.len;
-            break;
-        case NGX_WSMAN_SHELL_F_STDOUT_END:
-            a->out_end = (f.len == 1 && f.data[0] == '1');
-            break;
-        case NGX_WSMAN_SHELL_F_STDERR_END:
-            a->err_end = (f.len == 1 && f.data[0] == '1');
             break;
         case NGX_WSMAN_SHELL_F_DONE:
             a->done = (f.len == 1 && f.data[0] == '1');
@@ -1028,10 +1020,15 @@ ngx_wsman_shell_answer(ngx_wsman_call_t *call, ngx_wsman_shell_answer_t *a)
         ngx_str_set(&call->action, NGX_WSMAN_NS_SHELL "/ReceiveResponse");
         ngx_wsman_xml_literal(x, "<rsp:ReceiveResponse xmlns:rsp=\""
                               NGX_WSMAN_NS_SHELL "\">");
+        /*
+         * End="true" on both streams with the final state, as Windows
+         * sends it: a stream that ended earlier is not marked twice and
+         * clients see one place where everything ends.
+         */
         ngx_wsman_shell_stream(call, "stdout", &ctx->command_id, &a->out,
-                               a->out_end);
+                               a->done);
         ngx_wsman_shell_stream(call, "stderr", &ctx->command_id, &a->err,
-                               a->err_end);
+                               a->done);
         ngx_wsman_xml_literal(x, "<rsp:CommandState CommandId=\"");
         ngx_wsman_xml_text_str(x, &ctx->command_id);
 
