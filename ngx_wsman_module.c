@@ -88,6 +88,8 @@ static char *ngx_wsman_auth_conf(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_wsman_user_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_wsman_conf_path(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf, ngx_str_t **file);
 static char *ngx_wsman_keytab(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_wsman_pam(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
@@ -1622,21 +1624,41 @@ ngx_wsman_auth_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/*
+ * A path directive: relative to the configuration's directory, as
+ * auth_basic_user_file is, and NUL-terminated for the libraries that
+ * open it.
+ */
 static char *
-ngx_wsman_user_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+ngx_wsman_conf_path(ngx_conf_t *cf, ngx_command_t *cmd, void *conf,
+    ngx_str_t **file)
 {
-    char       *rv;
-    ngx_str_t  *file;
+    char  *rv;
 
     rv = ngx_conf_set_str_slot(cf, cmd, conf);
     if (rv != NGX_CONF_OK) {
         return rv;
     }
 
-    file = (ngx_str_t *) ((u_char *) conf + cmd->offset);
+    *file = (ngx_str_t *) ((u_char *) conf + cmd->offset);
 
-    if (ngx_conf_full_name(cf->cycle, file, 1) != NGX_OK) {
+    if (ngx_conf_full_name(cf->cycle, *file, 1) != NGX_OK) {
         return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_wsman_user_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char       *rv;
+    ngx_str_t  *file;
+
+    rv = ngx_wsman_conf_path(cf, cmd, conf, &file);
+    if (rv != NGX_CONF_OK) {
+        return rv;
     }
 
     return ngx_wsman_basic_check_file(cf, file);
@@ -1794,16 +1816,9 @@ ngx_wsman_keytab(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     char       *rv;
     ngx_str_t  *file;
 
-    rv = ngx_conf_set_str_slot(cf, cmd, conf);
+    rv = ngx_wsman_conf_path(cf, cmd, conf, &file);
     if (rv != NGX_CONF_OK) {
         return rv;
-    }
-
-    file = (ngx_str_t *) ((u_char *) conf + cmd->offset);
-
-    /* GSSAPI wants a NUL-terminated path */
-    if (ngx_conf_full_name(cf->cycle, file, 1) != NGX_OK) {
-        return NGX_CONF_ERROR;
     }
 
     if (ngx_file_info(file->data, &(ngx_file_info_t) { 0 }) == NGX_FILE_ERROR)
