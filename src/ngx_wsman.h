@@ -165,6 +165,12 @@ typedef struct {
     ngx_str_t                  groups;          /* user file, comma-separated */
     ngx_uint_t                 scheme;          /* NGX_WSMAN_AUTH_*, 0: none */
     ngx_str_t                  uri_prefix;      /* cert map: only under */
+
+    /* the SIDs, computed once for a connection's identity; valid for the
+     * location whose wsman_group_sid mapping made them */
+    ngx_array_t               *sids;            /* ngx_wsman_sid_t */
+    void                      *sids_conf;
+
     unsigned                   groups_known:1;  /* groups looked up */
 } ngx_wsman_identity_t;
 

@@ -126,9 +126,12 @@ ngx_wsman_access_check(ngx_wsman_call_t *call)
         return NGX_DECLINED;
     }
 
-    if (ngx_wsman_identity_sids(call->pool, call->log, lcf, call->identity,
-                                &sids)
-        != NGX_OK)
+    if (call->identity->sids && call->identity->sids_conf == lcf) {
+        sids = *call->identity->sids;
+
+    } else if (ngx_wsman_identity_sids(call->pool, call->log, lcf,
+                                       call->identity, &sids)
+               != NGX_OK)
     {
         return NGX_ERROR;
     }

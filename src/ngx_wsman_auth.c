@@ -5,6 +5,7 @@
 
 #include "ngx_wsman_auth.h"
 #include "ngx_wsman_gss.h"
+#include "ngx_wsman_identity.h"
 #include "ngx_wsman_log.h"
 
 
@@ -165,6 +166,22 @@ ngx_wsman_auth_gss(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
         {
             return NGX_ERROR;
         }
+
+        /* the user and group look-ups, once per connection, not per
+         * request that follows on it */
+        conn->identity.sids = ngx_palloc(r->connection->pool,
+                                         sizeof(ngx_array_t));
+        if (conn->identity.sids == NULL
+            || ngx_wsman_identity_sids(r->connection->pool,
+                                       r->connection->log, lcf,
+                                       &conn->identity,
+                                       conn->identity.sids)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        conn->identity.sids_conf = lcf;
     }
 
     auth->identity = conn->identity;
