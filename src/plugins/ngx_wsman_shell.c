@@ -456,8 +456,17 @@ ngx_wsman_shell_invoke(ngx_wsman_call_t *call)
     ctx->op = ngx_wsman_shell_actions[i].op;
     call->plugin_ctx = ctx;
 
-    /* stdin arrives base64 in the envelope: the decoded data is smaller */
-    room = shell.len + call->conf->max_envelope_size;
+    /*
+     * Only Send (stdin, decoded from base64 in the envelope) and Command
+     * (the command line) carry data of their own; Receive and Signal are
+     * frequent and small, so they get no more than ids need.
+     */
+    room = shell.len;
+
+    if (ctx->op == NGX_WSMAN_SHELL_SEND || ctx->op == NGX_WSMAN_SHELL_COMMAND)
+    {
+        room += call->conf->max_envelope_size;
+    }
 
     rc = ngx_wsman_shell_begin(call, &w, (u_char) ctx->op, room);
     if (rc != NGX_OK) {
