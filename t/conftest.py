@@ -542,3 +542,20 @@ def shell_nginx(nginx_factory, shell_user_file):
         return nginx_factory(snippet, workers=workers,
                              main_snippet=main_snippet)
     return make
+
+
+DEADLINE = 75     # seconds
+
+
+@pytest.fixture
+def deadline():
+    """Abort a test that hangs (pytest-timeout is not installed): tests
+    that drive long polls and child processes use it, with
+    pytestmark = pytest.mark.usefixtures("deadline")."""
+    def boom(signum, frame):
+        raise TimeoutError("test ran longer than %d s" % DEADLINE)
+    old = signal.signal(signal.SIGALRM, boom)
+    signal.alarm(DEADLINE)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, old)

@@ -8,7 +8,6 @@ wsman_shell off."""
 
 import hashlib
 import os
-import signal
 import time
 import uuid
 
@@ -16,19 +15,7 @@ import pytest
 
 import wsman_helpers as H
 
-TEST_LIMIT = 75     # seconds; no test may run longer (see _deadline)
-
-
-@pytest.fixture(autouse=True)
-def _deadline():
-    """Abort a test that hangs (pytest-timeout is not installed)."""
-    def boom(signum, frame):
-        raise TimeoutError("test ran longer than %d s" % TEST_LIMIT)
-    old = signal.signal(signal.SIGALRM, boom)
-    signal.alarm(TEST_LIMIT)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, old)
+pytestmark = pytest.mark.usefixtures("deadline")
 
 
 @pytest.fixture(scope="module")

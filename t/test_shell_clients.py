@@ -6,7 +6,6 @@ its get_command_output retries w:TimedOut forever."""
 import base64
 import json
 import os
-import signal
 import subprocess
 import time
 
@@ -15,18 +14,7 @@ import pytest
 import infra
 import wsman_helpers as H
 
-TEST_LIMIT = 75
-
-
-@pytest.fixture(autouse=True)
-def _deadline():
-    def boom(signum, frame):
-        raise TimeoutError("test ran longer than %d s" % TEST_LIMIT)
-    old = signal.signal(signal.SIGALRM, boom)
-    signal.alarm(TEST_LIMIT)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, old)
+pytestmark = pytest.mark.usefixtures("deadline")
 
 
 @pytest.fixture(scope="module")

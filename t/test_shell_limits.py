@@ -15,18 +15,7 @@ import pytest
 
 import wsman_helpers as H
 
-TEST_LIMIT = 75
-
-
-@pytest.fixture(autouse=True)
-def _deadline():
-    def boom(signum, frame):
-        raise TimeoutError("test ran longer than %d s" % TEST_LIMIT)
-    old = signal.signal(signal.SIGALRM, boom)
-    signal.alarm(TEST_LIMIT)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, old)
+pytestmark = pytest.mark.usefixtures("deadline")
 
 
 @pytest.fixture(scope="module")
