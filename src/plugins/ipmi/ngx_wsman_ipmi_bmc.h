@@ -83,7 +83,9 @@ typedef struct {
     ngx_uint_t                 event_reading_type;   /* 0x01: threshold */
 
     unsigned                   threshold:1;   /* a threshold sensor */
-    unsigned                   reading_valid:1;  /* a reading was read */
+    unsigned                   reading_valid:1;  /* a reading was read
+                                                    (discrete sensors: the
+                                                    state bits were) */
 
     double                     reading;       /* converted (threshold) */
     ngx_uint_t                 raw;           /* raw reading byte */
@@ -106,9 +108,11 @@ typedef struct {
     ngx_uint_t                 state_bits;
 
     /* what the state means, as freeipmi's interpretation words it
-     * ("OK", "Warning", "Critical" for the sensor as a whole) and the
-     * asserted events as text ("Device Present", "At or Above (>=)
-     * Upper Critical Threshold"; several joined with "; ") */
+     * ("OK", "Warning", "Critical" for the sensor as a whole, "Unknown"
+     * without a reading; note freeipmi's default interpretation calls
+     * a crossed non-critical threshold "OK") and the asserted events as
+     * text ("Device Present", "At or Above (>=) Upper Critical
+     * Threshold"; several joined with "; "; "" when none) */
     ngx_str_t                  state;
     ngx_str_t                  events;
 } ngx_wsman_ipmi_sensor_t;
@@ -118,7 +122,9 @@ typedef struct {
 typedef struct {
     ngx_uint_t                 record_id;
     ngx_uint_t                 record_type;   /* 0x02: system event */
-    time_t                     timestamp;     /* 0: none */
+    time_t                     timestamp;     /* 0: none, unspecified or
+                                                 counted from the BMC's
+                                                 start (< 0x20000000) */
     u_char                     raw[16];       /* the record as stored */
 
     /* system event records only (record_type 0x02) */
@@ -131,7 +137,12 @@ typedef struct {
     ngx_uint_t                 event_type;    /* event/reading type code */
     unsigned                   deassertion:1; /* event direction */
     ngx_str_t                  message;       /* e.g. "Upper Critical
-                                                 going high" */
+                                                 - going high ; Sensor
+                                                 Reading = 90.00 C ;
+                                                 Threshold = 85.00 C" as
+                                                 ipmi-sel -v; OEM
+                                                 records: "OEM defined =
+                                                 01h 02h ..." */
 } ngx_wsman_ipmi_sel_entry_t;
 
 
@@ -139,7 +150,8 @@ typedef struct {
     ngx_uint_t                 version;       /* SEL version, BCD 0x51 */
     ngx_uint_t                 entries;
     ngx_uint_t                 free_space;    /* bytes */
-    time_t                     last_addition; /* 0: unknown/never */
+    time_t                     last_addition; /* 0: unknown/never (same
+                                                 rule as timestamp) */
     time_t                     last_erase;
     unsigned                   overflow:1;
     unsigned                   delete_supported:1;
@@ -178,11 +190,18 @@ typedef struct {
     unsigned                   intrusion:1;   /* chassis intrusion active */
     ngx_uint_t                 restore_policy;   /* 0 off, 1 previous,
                                                     2 on, 3 unknown */
-    ngx_uint_t                 last_event;    /* last power event bits */
+    ngx_uint_t                 last_event;    /* last power event bits:
+                                                 0x01 AC failed, 0x02
+                                                 overload, 0x04 interlock,
+                                                 0x08 fault, 0x10 power
+                                                 on through IPMI */
     ngx_uint_t                 manufacturer_id;   /* Get Device ID */
     ngx_uint_t                 product_id;
-    ngx_str_t                  firmware;      /* "9.8" */
+    ngx_str_t                  firmware;      /* "9.08": major, then the
+                                                 BCD minor as 2 digits,
+                                                 as bmc-info shows it */
     ngx_str_t                  guid;          /* system GUID, 36 chars,
+                                                 as bmc-info shows it,
                                                  empty if unsupported */
 } ngx_wsman_ipmi_chassis_t;
 
