@@ -14,6 +14,7 @@
 #include "ngx_wsman_gss.h"
 #include "ngx_wsman_plugins.h"
 #include "ngx_wsman_identity.h"
+#include "ngx_wsman_ipmi.h"
 #include "ngx_wsman_log.h"
 #include "ngx_wsman_mime.h"
 #include "ngx_wsman_shell_host.h"
@@ -79,6 +80,7 @@ static ngx_int_t ngx_wsman_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_wsman_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_wsman_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_wsman_init_process(ngx_cycle_t *cycle);
+static void ngx_wsman_exit_process(ngx_cycle_t *cycle);
 
 static void *ngx_wsman_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_wsman_merge_loc_conf(ngx_conf_t *cf, void *parent,
@@ -214,6 +216,13 @@ static ngx_command_t  ngx_wsman_commands[] = {
       offsetof(ngx_wsman_main_conf_t, sequence_items),
       NULL },
 
+    { ngx_string("wsman_ipmi"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_wsman_ipmi_conf,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("wsman_shell"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -327,7 +336,7 @@ ngx_module_t  ngx_wsman_module = {
     ngx_wsman_init_process,                /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_wsman_exit_process,                /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -1359,7 +1368,16 @@ ngx_wsman_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    return NGX_OK;
+    return ngx_wsman_ipmi_init_process(cycle);
+}
+
+
+static void
+ngx_wsman_exit_process(ngx_cycle_t *cycle)
+{
+    if (ngx_process == NGX_PROCESS_WORKER) {
+        ngx_wsman_ipmi_exit_process(cycle);
+    }
 }
 
 

@@ -84,6 +84,8 @@ typedef struct {
     ngx_uint_t                 sequence_items;  /* NGX_Sequence size */
     ngx_uint_t                 shells;          /* a location allows them */
     ngx_str_t                  shell_socket;    /* the host's name */
+    void                      *ipmi;            /* ngx_wsman_ipmi_main_t,
+                                                   NULL: no BMC */
 } ngx_wsman_main_conf_t;
 
 

@@ -570,6 +570,27 @@ ngx_wsman_enum_update(ngx_wsman_call_t *call, ngx_str_t *id,
 
 /* ------------------------------------------------------------ providers */
 
+/*
+ * A provider whose data is not at hand starts getting it and the
+ * operation runs again from the start when it is there: NGX_OK go on,
+ * NGX_AGAIN wait, NGX_ABORT the fault is set, NGX_ERROR.
+ */
+static ngx_int_t
+ngx_wsman_enum_fetch(ngx_wsman_call_t *call, ngx_wsman_provider_t *prov,
+    ngx_wsman_op_pt resume)
+{
+    ngx_int_t  rc;
+
+    if (prov->fetch == NULL) {
+        return NGX_OK;
+    }
+
+    rc = prov->fetch(prov, call, resume);
+
+    return rc == NGX_DECLINED ? NGX_ABORT : rc;
+}
+
+
 ngx_wsman_provider_t *
 ngx_wsman_enum_provider(ngx_str_t *uri)
 {
@@ -577,7 +598,8 @@ ngx_wsman_enum_provider(ngx_str_t *uri)
     ngx_wsman_provider_t  **list;
     ngx_wsman_provider_t  **lists[] = {
         ngx_wsman_config_providers,
-        ngx_wsman_inventory_providers
+        ngx_wsman_inventory_providers,
+        ngx_wsman_ipmi_providers
     };
 
     if (ngx_wsman_sequence_provider.resource_uri.len == uri->len
@@ -673,6 +695,11 @@ ngx_wsman_enum_get(ngx_wsman_call_t *call)
         return ngx_wsman_call_fault(call,
                                     NGX_WSMAN_FAULT_DESTINATION_UNREACHABLE,
                                     "No such class.");
+    }
+
+    rc = ngx_wsman_enum_fetch(call, prov, ngx_wsman_enum_get);
+    if (rc != NGX_OK) {
+        return rc == NGX_ABORT ? NGX_OK : rc;
     }
 
     found_inst = NULL;
@@ -1444,6 +1471,11 @@ ngx_wsman_enum_enumerate(ngx_wsman_call_t *call)
         return rc == NGX_ABORT ? NGX_OK : NGX_ERROR;
     }
 
+    rc = ngx_wsman_enum_fetch(call, st.provider, ngx_wsman_enum_enumerate);
+    if (rc != NGX_OK) {
+        return rc == NGX_ABORT ? NGX_OK : rc;
+    }
+
     optimize = ngx_wsman_enum_child(en, NGX_WSMAN_NS_WSMAN,
                                     "OptimizeEnumeration") != NULL;
 
@@ -1594,6 +1626,16 @@ ngx_wsman_enum_pull(ngx_wsman_call_t *call)
     rc = ngx_wsman_enum_prepare(call, &st);
 
     if (rc == NGX_OK) {
+        rc = ngx_wsman_enum_fetch(call, st.provider, ngx_wsman_enum_pull);
+
+        if (rc == NGX_AGAIN) {
+            /* the Pull runs again when the data is there */
+            ngx_wsman_enum_update(call, &id, &st, 0);
+            return NGX_AGAIN;
+        }
+    }
+
+    if (rc == NGX_OK) {
         ngx_memzero(&batch, sizeof(ngx_wsman_enum_batch_t));
         batch.max_items = ngx_min(max_elements, call->conf->max_batch_items);
         batch.max_bytes = ngx_wsman_enum_budget(call, max_chars);
@@ -1708,12 +1750,20 @@ ngx_wsman_enum_invoke(ngx_wsman_call_t *call)
         }
     }
 
+    rc = ngx_wsman_enum_fetch(call, prov, ngx_wsman_enum_invoke);
+    if (rc != NGX_OK) {
+        return rc == NGX_ABORT ? NGX_OK : rc;
+    }
+
     rv = 0;
-    rc = prov->invoke(prov, call->pool, call->log, &method,
-                      &call->req->selectors, &call->identity->user, &rv);
+    rc = prov->invoke(prov, call, &method, &rv);
 
     if (rc == NGX_ERROR) {
         return NGX_ERROR;
+    }
+
+    if (call->fault.id != NGX_WSMAN_FAULT_NONE) {
+        return NGX_OK;
     }
 
     if (rc == NGX_DECLINED) {

@@ -92,6 +92,7 @@ ngx_int_t ngx_wsman_prop_text(ngx_pool_t *pool, ngx_wsman_prop_t *prop,
  * from selectors (NGX_DECLINED: no such instance).
  */
 typedef struct ngx_wsman_provider_s  ngx_wsman_provider_t;
+struct ngx_wsman_call_s;
 
 typedef ngx_int_t (*ngx_wsman_provider_enum_pt)(ngx_wsman_provider_t *prov,
     ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *after, ngx_uint_t max,
@@ -101,11 +102,22 @@ typedef ngx_int_t (*ngx_wsman_provider_get_pt)(ngx_wsman_provider_t *prov,
     ngx_pool_t *pool, ngx_log_t *log, ngx_array_t *selectors,
     ngx_wsman_instance_t **out);
 
-/* custom action (Invoke): method is the last path part of the action */
+/* custom action (Invoke): method is the last path part of the action;
+ * NGX_DECLINED: no instance matches, NGX_ABORT: no such method, NGX_OK
+ * with call->fault set: the method failed */
 typedef ngx_int_t (*ngx_wsman_provider_invoke_pt)(
-    ngx_wsman_provider_t *prov, ngx_pool_t *pool, ngx_log_t *log,
-    ngx_str_t *method, ngx_array_t *selectors, ngx_str_t *caller,
-    ngx_int_t *return_value);
+    ngx_wsman_provider_t *prov, struct ngx_wsman_call_s *call,
+    ngx_str_t *method, ngx_int_t *return_value);
+
+/*
+ * A provider whose data comes from somewhere slow (a BMC) gets it before
+ * the engine uses it: NGX_OK when it is at hand, NGX_AGAIN when it will
+ * be and resume(call) is to run then (the provider answers with
+ * ngx_wsman_call_finish()), NGX_DECLINED with call->fault set.
+ */
+typedef ngx_int_t (*ngx_wsman_provider_fetch_pt)(ngx_wsman_provider_t *prov,
+    struct ngx_wsman_call_s *call,
+    ngx_int_t (*resume)(struct ngx_wsman_call_s *call));
 
 struct ngx_wsman_provider_s {
     ngx_str_t                       class_name;   /* CIM_Process */
@@ -117,6 +129,7 @@ struct ngx_wsman_provider_s {
     ngx_wsman_provider_get_pt       get;          /* NULL: by enumerate */
     ngx_wsman_provider_invoke_pt    invoke;       /* NULL: none */
     void                           *data;
+    ngx_wsman_provider_fetch_pt     fetch;        /* NULL: data at hand */
 };
 
 

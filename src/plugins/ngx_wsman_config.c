@@ -69,6 +69,7 @@ static ngx_wsman_provider_t  ngx_wsman_listener_provider = {
     ngx_wsman_listener_enumerate,
     NULL,
     NULL,
+    NULL,
     NULL
 };
 

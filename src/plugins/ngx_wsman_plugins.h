@@ -23,6 +23,7 @@ extern ngx_wsman_plugin_t  ngx_wsman_shell_plugin;
 /* class providers the resource engine serves (NULL-terminated lists) */
 extern ngx_wsman_provider_t  *ngx_wsman_config_providers[];
 extern ngx_wsman_provider_t  *ngx_wsman_inventory_providers[];
+extern ngx_wsman_provider_t  *ngx_wsman_ipmi_providers[];
 extern ngx_wsman_provider_t   ngx_wsman_sequence_provider;
 
 ngx_int_t ngx_wsman_config_listeners(ngx_conf_t *cf,

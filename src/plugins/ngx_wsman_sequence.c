@@ -25,6 +25,7 @@ ngx_wsman_provider_t  ngx_wsman_sequence_provider = {
     ngx_wsman_sequence_enumerate,
     NULL,
     NULL,
+    NULL,
     NULL
 };
 

@@ -13,6 +13,7 @@
 #include <ngx_core.h>
 
 #include "ngx_wsman.h"
+#include "ngx_wsman_dispatch.h"
 #include "ngx_wsman_inventory.h"
 
 

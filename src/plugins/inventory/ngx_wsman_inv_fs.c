@@ -68,6 +68,7 @@ ngx_wsman_provider_t  ngx_wsman_inv_cim_fs_provider = {
     ngx_wsman_inv_cim_fs_enum,
     NULL,
     NULL,
+    NULL,
     NULL
 };
 

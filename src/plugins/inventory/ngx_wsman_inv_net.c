@@ -73,6 +73,7 @@ ngx_wsman_provider_t  ngx_wsman_inv_cim_ethernet_provider = {
     ngx_wsman_inv_cim_ethernet_enum,
     NULL,
     NULL,
+    NULL,
     NULL
 };
 

@@ -55,6 +55,7 @@ ngx_wsman_provider_t  ngx_wsman_inv_cim_os_provider = {
     ngx_wsman_inv_cim_os_enum,
     NULL,
     NULL,
+    NULL,
     NULL
 };
 
@@ -65,6 +66,7 @@ ngx_wsman_provider_t  ngx_wsman_inv_cim_cs_provider = {
     ngx_string("Name"),
     0,
     ngx_wsman_inv_cim_cs_enum,
+    NULL,
     NULL,
     NULL,
     NULL

@@ -55,8 +55,7 @@ static ngx_int_t ngx_wsman_inv_cim_process_get(ngx_wsman_provider_t *prov,
     ngx_pool_t *pool, ngx_log_t *log, ngx_array_t *selectors,
     ngx_wsman_instance_t **out);
 static ngx_int_t ngx_wsman_inv_cim_process_invoke(
-    ngx_wsman_provider_t *prov, ngx_pool_t *pool, ngx_log_t *log,
-    ngx_str_t *method, ngx_array_t *selectors, ngx_str_t *caller,
+    ngx_wsman_provider_t *prov, ngx_wsman_call_t *call, ngx_str_t *method,
     ngx_int_t *return_value);
 static ngx_wsman_instance_t *ngx_wsman_inv_cim_process(
     ngx_wsman_inv_ctx_t *ctx, ngx_wsman_provider_t *prov, void *item);
@@ -70,6 +69,7 @@ ngx_wsman_provider_t  ngx_wsman_inv_cim_process_provider = {
     ngx_wsman_inv_cim_process_enum,
     ngx_wsman_inv_cim_process_get,
     ngx_wsman_inv_cim_process_invoke,
+    NULL,
     NULL
 };
 
@@ -882,8 +882,7 @@ ngx_wsman_inv_cim_process_get(ngx_wsman_provider_t *prov, ngx_pool_t *pool,
  */
 static ngx_int_t
 ngx_wsman_inv_cim_process_invoke(ngx_wsman_provider_t *prov,
-    ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *method,
-    ngx_array_t *selectors, ngx_str_t *caller, ngx_int_t *return_value)
+    ngx_wsman_call_t *call, ngx_str_t *method, ngx_int_t *return_value)
 {
     if (method->len != sizeof("RequestStateChange") - 1
         || ngx_strncasecmp(method->data, (u_char *) "RequestStateChange",
@@ -893,8 +892,9 @@ ngx_wsman_inv_cim_process_invoke(ngx_wsman_provider_t *prov,
         return NGX_ABORT;
     }
 
-    return ngx_wsman_inv_proc_terminate(prov, pool, log, selectors, caller,
-                                        return_value,
+    return ngx_wsman_inv_proc_terminate(prov, call->pool, call->log,
+                                        &call->req->selectors,
+                                        &call->identity->user, return_value,
                                         ngx_wsman_inv_cim_process);
 }
 

@@ -47,6 +47,7 @@ ngx_wsman_provider_t  ngx_wsman_inv_cim_processor_provider = {
     ngx_wsman_inv_cim_processor_enum,
     NULL,
     NULL,
+    NULL,
     NULL
 };
 

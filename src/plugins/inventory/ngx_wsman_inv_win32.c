@@ -37,8 +37,7 @@ static ngx_int_t ngx_wsman_inv_win32_process_get(ngx_wsman_provider_t *prov,
     ngx_pool_t *pool, ngx_log_t *log, ngx_array_t *selectors,
     ngx_wsman_instance_t **out);
 static ngx_int_t ngx_wsman_inv_win32_process_invoke(
-    ngx_wsman_provider_t *prov, ngx_pool_t *pool, ngx_log_t *log,
-    ngx_str_t *method, ngx_array_t *selectors, ngx_str_t *caller,
+    ngx_wsman_provider_t *prov, ngx_wsman_call_t *call, ngx_str_t *method,
     ngx_int_t *return_value);
 static ngx_wsman_instance_t *ngx_wsman_inv_win32_process(
     ngx_wsman_inv_ctx_t *ctx, ngx_wsman_provider_t *prov, void *item);
@@ -61,6 +60,7 @@ ngx_wsman_provider_t  ngx_wsman_inv_win32_os_provider = {
     ngx_wsman_inv_win32_os_enum,
     NULL,
     NULL,
+    NULL,
     NULL
 };
 
@@ -71,6 +71,7 @@ ngx_wsman_provider_t  ngx_wsman_inv_win32_cs_provider = {
     ngx_string("Name"),
     0,
     ngx_wsman_inv_win32_cs_enum,
+    NULL,
     NULL,
     NULL,
     NULL
@@ -85,6 +86,7 @@ ngx_wsman_provider_t  ngx_wsman_inv_win32_process_provider = {
     ngx_wsman_inv_win32_process_enum,
     ngx_wsman_inv_win32_process_get,
     ngx_wsman_inv_win32_process_invoke,
+    NULL,
     NULL
 };
 
@@ -95,6 +97,7 @@ ngx_wsman_provider_t  ngx_wsman_inv_win32_disk_provider = {
     ngx_string("DeviceID"),
     0,
     ngx_wsman_inv_win32_disk_enum,
+    NULL,
     NULL,
     NULL,
     NULL
@@ -259,8 +262,7 @@ ngx_wsman_inv_win32_process_get(ngx_wsman_provider_t *prov,
 /* NGX_ABORT: no such method */
 static ngx_int_t
 ngx_wsman_inv_win32_process_invoke(ngx_wsman_provider_t *prov,
-    ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *method,
-    ngx_array_t *selectors, ngx_str_t *caller, ngx_int_t *return_value)
+    ngx_wsman_call_t *call, ngx_str_t *method, ngx_int_t *return_value)
 {
     if (method->len != sizeof("Terminate") - 1
         || ngx_strncasecmp(method->data, (u_char *) "Terminate",
@@ -270,8 +272,9 @@ ngx_wsman_inv_win32_process_invoke(ngx_wsman_provider_t *prov,
         return NGX_ABORT;
     }
 
-    return ngx_wsman_inv_proc_terminate(prov, pool, log, selectors, caller,
-                                        return_value,
+    return ngx_wsman_inv_proc_terminate(prov, call->pool, call->log,
+                                        &call->req->selectors,
+                                        &call->identity->user, return_value,
                                         ngx_wsman_inv_win32_process);
 }
 

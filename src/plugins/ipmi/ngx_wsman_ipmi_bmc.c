@@ -91,6 +91,11 @@ typedef struct {
 } ngx_wsman_ipmi_workaround_t;
 
 
+static ngx_int_t ngx_wsman_ipmi_read_once(ngx_wsman_ipmi_session_t *s,
+    ngx_uint_t what, ngx_pool_t *pool, ngx_wsman_ipmi_snapshot_t *snap,
+    ngx_log_t *log, u_char *err);
+static ngx_int_t ngx_wsman_ipmi_clear_sel_once(ngx_wsman_ipmi_session_t *s,
+    ngx_log_t *log, u_char *err);
 static ngx_int_t ngx_wsman_ipmi_connect(ngx_wsman_ipmi_session_t *s,
     ngx_log_t *log, u_char *err);
 static ngx_int_t ngx_wsman_ipmi_open(ngx_wsman_ipmi_session_t *s);
@@ -340,8 +345,35 @@ ngx_wsman_ipmi_session_destroy(ngx_wsman_ipmi_session_t *s)
 }
 
 
+/*
+ * BMCs end sessions on their own (inactivity, a reset of the BMC): a read
+ * that fails on a session opened earlier gets one more try on a new one.
+ * Chassis control gets none, as it may have been carried out already.
+ */
 ngx_int_t
 ngx_wsman_ipmi_read(ngx_wsman_ipmi_session_t *s, ngx_uint_t what,
+    ngx_pool_t *pool, ngx_wsman_ipmi_snapshot_t *snap, ngx_log_t *log,
+    u_char *err)
+{
+    ngx_int_t   rc;
+    ngx_uint_t  reused;
+
+    reused = (s->ipmi != NULL);
+
+    rc = ngx_wsman_ipmi_read_once(s, what, pool, snap, log, err);
+
+    if (rc == NGX_ERROR && reused && s->ipmi == NULL) {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "ipmi: %s: trying again on a new session", s->peer);
+        rc = ngx_wsman_ipmi_read_once(s, what, pool, snap, log, err);
+    }
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_wsman_ipmi_read_once(ngx_wsman_ipmi_session_t *s, ngx_uint_t what,
     ngx_pool_t *pool, ngx_wsman_ipmi_snapshot_t *snap, ngx_log_t *log,
     u_char *err)
 {
@@ -437,8 +469,30 @@ ngx_wsman_ipmi_chassis_control(ngx_wsman_ipmi_session_t *s,
 }
 
 
+/* clearing twice is harmless: a stale session gets one more try */
 ngx_int_t
 ngx_wsman_ipmi_clear_sel(ngx_wsman_ipmi_session_t *s, ngx_log_t *log,
+    u_char *err)
+{
+    ngx_int_t   rc;
+    ngx_uint_t  reused;
+
+    reused = (s->ipmi != NULL);
+
+    rc = ngx_wsman_ipmi_clear_sel_once(s, log, err);
+
+    if (rc == NGX_ERROR && reused && s->ipmi == NULL) {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "ipmi: %s: trying again on a new session", s->peer);
+        rc = ngx_wsman_ipmi_clear_sel_once(s, log, err);
+    }
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_wsman_ipmi_clear_sel_once(ngx_wsman_ipmi_session_t *s, ngx_log_t *log,
     u_char *err)
 {
     ngx_int_t   rc;
