@@ -110,7 +110,7 @@ sanitize: deps-test $(ASAN_BUILD)/ngx_wsman_module.so
 	                     $$(gcc -print-file-name=libubsan.so)" \
 	WSMAN_NGINX_ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:log_path=$(ASAN_BUILD)/reports/asan" \
 	WSMAN_NGINX_UBSAN_OPTIONS="print_stacktrace=1:log_path=$(ASAN_BUILD)/reports/ubsan" \
-	    $(PYTHON) -m pytest -q t/
+	    $(PYTHON) -m pytest -q $(or $(TESTS),t/)
 	@if ls $(ASAN_BUILD)/reports/* >/dev/null 2>&1; then \
 	    echo "sanitizer reports:"; head -50 $(ASAN_BUILD)/reports/*; exit 1; \
 	else echo "sanitizers: no reports"; fi

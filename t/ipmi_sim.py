@@ -468,6 +468,7 @@ set_working_mc 0x20
     allowed_auths_admin none md2 md5 straight
     guid a123456789abcdefa123456789abcdef
   endlan
+  console 127.0.0.1 %(console)d
   chassis_control "%(chassis)s 0x20"
   user 1 true  ""      "test"       user  10 none md2 md5 straight
   user 2 true  "%(user)s" "%(password)s" admin 10 none md2 md5 straight
@@ -515,6 +516,14 @@ exit 0
 
 # ------------------------------------------------------------ the BMC --
 
+def free_tcp_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def free_udp_port():
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", 0))
@@ -534,6 +543,7 @@ class IpmiSim:
         self.dir = pathlib.Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.port = port or free_udp_port()
+        self.console_port = free_tcp_port()
         self.proc = None
         self.state = self.dir / "state"
         self.sdr_cache = self.dir / "sdrcache"
@@ -558,7 +568,8 @@ class IpmiSim:
         self.chassis_prog.write_text(CHASSIS_SH % {"dir": self.dir})
         self.chassis_prog.chmod(0o755)
         self.lan_conf.write_text(LAN_CONF % {
-            "port": self.port, "chassis": self.chassis_prog,
+            "port": self.port, "console": self.console_port,
+            "chassis": self.chassis_prog,
             "user": USER, "password": PASSWORD,
             "ouser": OPERATOR, "opassword": OPERATOR_PASSWORD})
         self.emu.write_text(emu_text())
@@ -670,6 +681,24 @@ class IpmiSim:
         self.close()
 
     # -- freeipmi tools --
+
+    def console(self, *commands, timeout=10):
+        """Run emulator commands (the .emu's language) on the running
+        simulator through its console, as an operator would change the
+        BMC (a sensor reading, a new SDR record).  Each command is done
+        when the console prompts again ("quit" would end ipmi_sim)."""
+        deadline = time.time() + timeout
+        with socket.create_connection(("127.0.0.1", self.console_port),
+                                      timeout=timeout) as c:
+            seen = b""
+            for cmd in commands:
+                c.sendall(cmd.encode() + b"\n")
+            while seen.count(b"> ") < len(commands) + 1:
+                assert time.time() < deadline, seen
+                data = c.recv(4096)
+                assert data, "ipmi_sim console closed: %r" % seen
+                seen += data
+            return seen.decode("latin-1")
 
     def tool_args(self, user=USER, password=PASSWORD, privilege="ADMIN"):
         return ["-h", self.host, "-u", user, "-p", password,

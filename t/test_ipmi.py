@@ -470,6 +470,60 @@ def test_get_sensor_bad_selector(bmc):
     H.assert_fault(r, (400, 500), subcode=("w", "InvalidSelectors"))
 
 
+@pytest.fixture
+def live_bmc(make_bmc):
+    """Its own simulator, changed while it runs (through its console)."""
+    return make_bmc()
+
+
+def _reading(b, device_id):
+    p = _get_ok(b.client, NUMERIC, {"DeviceID": device_id})
+    return int(p["CurrentReading"]) * 10 ** int(p["UnitModifier"])
+
+
+def test_readings_follow_the_bmc(live_bmc):
+    """A reading that changes on the BMC shows in the next request
+    (cache=0s), on every worker, and agrees with ipmi-sensors."""
+    b = live_bmc
+    assert _reading(b, "32.0.1") == 42
+    b.sim.console("sensor_set_value 0x20 0 1 0x30 0")
+    assert _poll(lambda: b.sim.sensors_by_name()["MB Temp"]["reading"]
+                 == 48.0, 10)
+    for _ in range(4):      # whichever worker answers
+        assert _reading(b, "32.0.1") == 48
+
+
+def test_new_sdr_record_is_read(live_bmc):
+    """A sensor added to the BMC's SDR appears: the plug-in re-reads the
+    SDR when the repository's timestamps change."""
+    b = live_bmc
+    before = {p["DeviceID"] for p in _enum(b.client, NUMERIC)}
+    assert "32.0.48" not in before
+    new = S.Sensor(0x30, "New Temp", 0x01, unit=1, raw=0x21,
+                   thresholds={3: 0x60})
+    b.sim.console("sensor_add 0x20 0 0x30 0x01 0x01",
+                  "sensor_set_event_support 0x20 0 0x30 enable scanning "
+                  "per-state 000111111111111 000111111111111 "
+                  "000111111111111 000111111111111",
+                  "sensor_set_threshold 0x20 0 0x30 settable 010000 "
+                  "0x00 0x60 0x00 0x00 0x00 0x00",
+                  "sensor_set_value 0x20 0 0x30 0x21 0",
+                  "main_sdr_add 0x20 " + S._hex(S.full_sensor_record(new)))
+    assert _poll(lambda: "New Temp" in b.sim.sensors_by_name(), 10)
+
+    def added():
+        items = {p["DeviceID"]: p for p in _enum(b.client, NUMERIC)}
+        return items.get("32.0.48")
+
+    p = _poll(added, 10)
+    assert p, "the new sensor never appeared"
+    assert p["ElementName"] == "New Temp"
+    assert int(p["CurrentReading"]) == 0x21
+    assert int(p["UpperThresholdCritical"]) == 0x60
+    assert {q["DeviceID"] for q in _enum(b.client, NUMERIC)} \
+        == before | {"32.0.48"}
+
+
 def test_wql_over_wmi_hardware_prefix(bmc):
     query = "SELECT * FROM CIM_NumericSensor WHERE SensorType = 2"
     items, _ = H.enumerate_all(bmc.client, WMI_HW + "*", pull_max=20,

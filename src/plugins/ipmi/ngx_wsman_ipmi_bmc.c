@@ -909,8 +909,9 @@ ngx_wsman_ipmi_cstr(ngx_pool_t *pool, ngx_str_t *dst, const char *src)
 static ngx_int_t
 ngx_wsman_ipmi_sdr(ngx_wsman_ipmi_session_t *s, ngx_log_t *log, u_char *err)
 {
+    uint16_t    count;
     uint32_t    added, erased;
-    uint64_t    last_added, last_erased;
+    uint64_t    last_added, last_erased, last_count;
     fiid_obj_t  rs;
 
     rs = fiid_obj_create(tmpl_cmd_get_sdr_repository_info_rs);
@@ -928,15 +929,20 @@ ngx_wsman_ipmi_sdr(ngx_wsman_ipmi_session_t *s, ngx_log_t *log, u_char *err)
 
     last_added = ngx_wsman_ipmi_field(rs, "most_recent_addition_timestamp");
     last_erased = ngx_wsman_ipmi_field(rs, "most_recent_erase_timestamp");
+    last_count = ngx_wsman_ipmi_field(rs, "record_count");
 
     fiid_obj_destroy(rs);
 
+    /* the timestamps count seconds: a record added in the second the
+     * cache was read shows only in the count */
     if (s->sdr
         && ipmi_sdr_cache_most_recent_addition_timestamp(s->sdr, &added)
            == 0
         && ipmi_sdr_cache_most_recent_erase_timestamp(s->sdr, &erased) == 0
+        && ipmi_sdr_cache_record_count(s->sdr, &count) == 0
         && added == last_added
-        && erased == last_erased)
+        && erased == last_erased
+        && count == last_count)
     {
         return NGX_OK;
     }
