@@ -271,6 +271,8 @@ ngx_wsman_sddl_parse_domain(ngx_pool_t *pool, ngx_str_t *text,
     ngx_wsman_sddl_t     *s;
     ngx_wsman_sddl_ctx_t  ctx;
 
+    ngx_str_null(&dummy);
+
     ctx.pool = pool;
     ctx.start = text->data;
     ctx.pos = text->data;
