@@ -12,6 +12,7 @@ import calendar
 import datetime
 import os
 import re
+import socket
 import threading
 import time
 
@@ -522,6 +523,35 @@ def test_new_sdr_record_is_read(live_bmc):
     assert int(p["UpperThresholdCritical"]) == 0x60
     assert {q["DeviceID"] for q in _enum(b.client, NUMERIC)} \
         == before | {"32.0.48"}
+
+
+def test_idle_session_is_given_back(make_bmc):
+    """BMCs have few session slots: a worker ends its session once it has
+    not used it for idle= (the simulator's console reports sessions)."""
+    b = make_bmc(extra="cache=0s idle=1s")
+    with socket.create_connection(("127.0.0.1", b.sim.console_port),
+                                  timeout=1) as c:
+        seen = [b""]
+
+        def drain():
+            try:
+                while True:
+                    data = c.recv(65536)
+                    if not data:
+                        break
+                    seen[0] += data
+            except OSError:
+                pass
+            return seen[0]
+
+        assert _reading(b, "32.0.1") == 42
+        opened = _poll(lambda: drain().count(b"Session started"), 5)
+        assert opened >= 1
+        # the idle timer runs 1 s after the last use
+        assert _poll(lambda: drain().count(b"Session closed") >= opened, 10)
+        # and the next request opens a new one
+        assert _reading(b, "32.0.1") == 42
+        assert _poll(lambda: drain().count(b"Session started") > opened, 5)
 
 
 def test_wql_over_wmi_hardware_prefix(bmc):

@@ -56,6 +56,7 @@ typedef struct {
     ngx_wsman_ipmi_part_t      parts[NGX_WSMAN_IPMI_PARTS];
     ngx_queue_t                waiting;
     ngx_thread_task_t         *running;
+    ngx_event_t                idle;         /* ends an unused session */
     ngx_log_t                 *log;
 } ngx_wsman_ipmi_worker_t;
 
@@ -65,7 +66,9 @@ static ngx_uint_t ngx_wsman_ipmi_is_fresh(ngx_uint_t what);
 static ngx_int_t ngx_wsman_ipmi_wait(ngx_wsman_call_t *call,
     ngx_wsman_op_pt resume, ngx_wsman_ipmi_job_t *job);
 static void ngx_wsman_ipmi_next(void);
-static ngx_int_t ngx_wsman_ipmi_post(ngx_wsman_ipmi_wait_t *w);
+static ngx_int_t ngx_wsman_ipmi_post(ngx_wsman_ipmi_job_t *job,
+    ngx_wsman_ipmi_wait_t *w);
+static void ngx_wsman_ipmi_idle(ngx_event_t *ev);
 static void ngx_wsman_ipmi_thread(void *data, ngx_log_t *log);
 static void ngx_wsman_ipmi_task_done(ngx_event_t *ev);
 static void ngx_wsman_ipmi_install(ngx_wsman_ipmi_task_t *t);
@@ -103,6 +106,10 @@ ngx_wsman_ipmi_init_process(ngx_cycle_t *cycle)
     wk->conf = mcf->ipmi;
     wk->log = cycle->log;
     ngx_queue_init(&wk->waiting);
+
+    wk->idle.handler = ngx_wsman_ipmi_idle;
+    wk->idle.log = cycle->log;
+    wk->idle.cancelable = 1;
 
     /* connects on first use: a BMC that is down must not stop nginx */
     wk->session = ngx_wsman_ipmi_session_create(&wk->conf->bmc, cycle->log);
@@ -365,7 +372,7 @@ ngx_wsman_ipmi_next(void)
         q = ngx_queue_head(&ngx_wsman_ipmi_worker->waiting);
         w = ngx_queue_data(q, ngx_wsman_ipmi_wait_t, queue);
 
-        if (ngx_wsman_ipmi_post(w) == NGX_OK) {
+        if (ngx_wsman_ipmi_post(&w->job, w) == NGX_OK) {
             return;
         }
 
@@ -376,8 +383,9 @@ ngx_wsman_ipmi_next(void)
 }
 
 
+/* w: the request the job is for (NULL: the worker's own) */
 static ngx_int_t
-ngx_wsman_ipmi_post(ngx_wsman_ipmi_wait_t *w)
+ngx_wsman_ipmi_post(ngx_wsman_ipmi_job_t *job, ngx_wsman_ipmi_wait_t *w)
 {
     ngx_thread_task_t      *task;
     ngx_wsman_ipmi_task_t  *t;
@@ -391,7 +399,7 @@ ngx_wsman_ipmi_post(ngx_wsman_ipmi_wait_t *w)
 
     t = (ngx_wsman_ipmi_task_t *) (task + 1);
     task->ctx = t;
-    t->job = w->job;
+    t->job = *job;
 
     if (t->job.kind == NGX_WSMAN_IPMI_JOB_READ) {
         /* a read serves everyone waiting for that part: see wake */
@@ -408,7 +416,7 @@ ngx_wsman_ipmi_post(ngx_wsman_ipmi_wait_t *w)
             return NGX_ERROR;
         }
 
-    } else {
+    } else if (w) {
         /* a method is one caller's: it leaves the line now */
         t->wait = w;
         ngx_queue_remove(&w->queue);
@@ -463,6 +471,11 @@ ngx_wsman_ipmi_thread(void *data, ngx_log_t *log)
         t->rc = ngx_wsman_ipmi_chassis_control(s, t->job.arg, log, t->err);
         break;
 
+    case NGX_WSMAN_IPMI_JOB_DISCONNECT:
+        ngx_wsman_ipmi_disconnect(s);
+        t->rc = NGX_OK;
+        break;
+
     default: /* NGX_WSMAN_IPMI_JOB_CLEAR_SEL */
         t->rc = ngx_wsman_ipmi_clear_sel(s, log, t->err);
         break;
@@ -508,6 +521,13 @@ ngx_wsman_ipmi_task_done(ngx_event_t *ev)
             }
         }
 
+    } else if (t->job.kind == NGX_WSMAN_IPMI_JOB_DISCONNECT) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, ngx_wsman_ipmi_worker->log, 0,
+                       "wsman: IPMI session ended while idle");
+        ngx_free(task);
+        ngx_wsman_ipmi_next();
+        return;
+
     } else {
         /* what the BMC said before this is history now */
         what = t->job.kind == NGX_WSMAN_IPMI_JOB_CLEAR_SEL
@@ -523,7 +543,29 @@ ngx_wsman_ipmi_task_done(ngx_event_t *ev)
 
     ngx_free(task);
 
+    /* BMCs have few session slots: an unused one is given back */
+    ngx_add_timer(&ngx_wsman_ipmi_worker->idle,
+                  ngx_wsman_ipmi_worker->conf->idle);
+
     ngx_wsman_ipmi_next();
+}
+
+
+static void
+ngx_wsman_ipmi_idle(ngx_event_t *ev)
+{
+    ngx_wsman_ipmi_job_t  job;
+
+    if (ngx_wsman_ipmi_worker->running
+        || !ngx_queue_empty(&ngx_wsman_ipmi_worker->waiting))
+    {
+        return;
+    }
+
+    ngx_memzero(&job, sizeof(ngx_wsman_ipmi_job_t));
+    job.kind = NGX_WSMAN_IPMI_JOB_DISCONNECT;
+
+    (void) ngx_wsman_ipmi_post(&job, NULL);
 }
 
 

@@ -28,6 +28,7 @@ typedef struct {
     ngx_wsman_ipmi_conf_t      bmc;
     ngx_thread_pool_t         *thread_pool;
     ngx_msec_t                 cache;        /* a read is reused this long */
+    ngx_msec_t                 idle;         /* an unused session ends */
     ngx_str_t                  system_name;  /* the managed system */
 } ngx_wsman_ipmi_main_t;
 
@@ -37,7 +38,8 @@ typedef enum {
     NGX_WSMAN_IPMI_JOB_NONE = 0,             /* answered without the BMC */
     NGX_WSMAN_IPMI_JOB_READ,
     NGX_WSMAN_IPMI_JOB_CONTROL,              /* chassis control */
-    NGX_WSMAN_IPMI_JOB_CLEAR_SEL
+    NGX_WSMAN_IPMI_JOB_CLEAR_SEL,
+    NGX_WSMAN_IPMI_JOB_DISCONNECT            /* an idle session */
 } ngx_wsman_ipmi_job_e;
 
 

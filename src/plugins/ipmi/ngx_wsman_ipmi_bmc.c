@@ -469,6 +469,13 @@ ngx_wsman_ipmi_chassis_control(ngx_wsman_ipmi_session_t *s,
 }
 
 
+void
+ngx_wsman_ipmi_disconnect(ngx_wsman_ipmi_session_t *s)
+{
+    ngx_wsman_ipmi_close(s);
+}
+
+
 /* clearing twice is harmless: a stale session gets one more try */
 ngx_int_t
 ngx_wsman_ipmi_clear_sel(ngx_wsman_ipmi_session_t *s, ngx_log_t *log,

@@ -248,6 +248,10 @@ ngx_int_t ngx_wsman_ipmi_chassis_control(ngx_wsman_ipmi_session_t *s,
 ngx_int_t ngx_wsman_ipmi_clear_sel(ngx_wsman_ipmi_session_t *s,
     ngx_log_t *log, u_char *err);
 
+/* ends the session with the BMC (BMCs have few session slots); the next
+ * call reconnects, the SDR cache stays */
+void ngx_wsman_ipmi_disconnect(ngx_wsman_ipmi_session_t *s);
+
 /* configuration time: a workaround name as freeipmi's tools spell it
  * ("opensesspriv", "authcap", "intel20", ...) to flag bits for the
  * driver; NGX_ERROR when unknown (or no libfreeipmi) */

@@ -18,7 +18,7 @@ static ngx_int_t ngx_wsman_ipmi_conf_cstr(ngx_pool_t *pool, ngx_str_t *dst,
 /*
  * wsman_ipmi inband | HOST[:PORT] user=U password=P|password_file=PATH
  *     [privilege=user|operator|admin] [driver=lan|lan_2_0] [cipher=N]
- *     [workaround=NAME,...] [timeout=TIME] [cache=TIME];
+ *     [workaround=NAME,...] [timeout=TIME] [cache=TIME] [idle=TIME];
  */
 char *
 ngx_wsman_ipmi_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
@@ -53,6 +53,7 @@ ngx_wsman_ipmi_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     im->bmc.cipher = 3;
     im->bmc.timeout = 5000;
     im->cache = 2000;
+    im->idle = 30000;
     /* password_file= and workaround= are looked at once the driver is
      * known, whatever the order of the parameters */
     ngx_str_null(&later[0]);
@@ -257,6 +258,15 @@ ngx_wsman_ipmi_param(ngx_conf_t *cf, ngx_wsman_ipmi_main_t *im,
         if (im->bmc.timeout == (ngx_msec_t) NGX_ERROR
             || im->bmc.timeout < 100)
         {
+            goto invalid;
+        }
+
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_wsman_ipmi_is("idle")) {
+        im->idle = ngx_parse_time(value, 0);
+        if (im->idle == (ngx_msec_t) NGX_ERROR || im->idle < 1000) {
             goto invalid;
         }
 

@@ -82,3 +82,9 @@ ngx_wsman_ipmi_none(ngx_log_t *log, u_char *err)
 
     return NGX_ERROR;
 }
+
+
+void
+ngx_wsman_ipmi_disconnect(ngx_wsman_ipmi_session_t *s)
+{
+}
