@@ -199,10 +199,12 @@ for lit in set(literals('auth')):
     elif re.match(rb'^[A-Za-z0-9+/]+=*$', lit) and len(lit) % 4 == 0:
         seed('auth_header', 'unit', b'Basic ' + lit)
     elif b':' in lit and len(lit) < 128:
-        seed('auth_header', 'unit',
-             b'Basic ' + base64.b64encode(lit))
-seed('auth_header', 'gen', b'Basic ' + base64.b64encode(b'alice:' + b'p' * 300))
+        seed('auth_header', 'unit', b'Basic ' + base64.b64encode(lit))
+seed('auth_header', 'gen',
+     b'Basic ' + base64.b64encode(b'alice:' + b'p' * 300))
 seed('auth_header', 'gen', b'Negotiate ' + base64.b64encode(b'NTLMSSP\0\1'))
+# the log escaping regression: 256 + 3 bytes, one to escape among 256
+seed('auth_header', 'gen', b'Basic ' + b'a' * 249 + b'"' + b'bbb')
 
 # --- shell_frame: request and reply frames ----------------------------------
 reset('shell_frame')
@@ -251,12 +253,14 @@ frames = [
     frame(SEND, (STATUS, 8)),
     frame(DELETE, (STATUS, 0)),
     frame(99, (STATUS, 7), (MESSAGE, 'malformed request')),
+    # the XML writer regression: bytes that are no XML character
+    frame(CREATE, (STATUS, 4), (MESSAGE, b'no \x01 acc\xffount \xc3')),
 ]
 for f in frames:
     seed('shell_frame', 'gen', f)
 EOF
 
 for t in soap sddl wql mime auth_header shell_frame; do
-    printf '%-12s %4d seeds, %s\n' "$t" "$(ls fuzz/corpus/$t | wc -l)" \
-        "$(du -sh fuzz/corpus/$t | cut -f1)"
+    printf '%-12s %4d seeds, %6d bytes\n' "$t" \
+        "$(ls fuzz/corpus/$t | wc -l)" "$(cat fuzz/corpus/$t/* | wc -c)"
 done
