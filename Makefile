@@ -115,5 +115,8 @@ sanitize: deps-test $(ASAN_BUILD)/ngx_wsman_module.so
 	    echo "sanitizer reports:"; head -50 $(ASAN_BUILD)/reports/*; exit 1; \
 	else echo "sanitizers: no reports"; fi
 
+# libFuzzer harnesses: make fuzz [FUZZ_TIME=60] (fuzz/README.md)
+include fuzz/fuzz.mk
+
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -35,7 +35,9 @@ ngx_wsman_log_escape(ngx_pool_t *pool, ngx_str_t *src)
         }
     }
 
-    if (len == src->len) {
+    /* not len == src->len alone: a cut value whose escapes add as many
+     * bytes as the cut removes has its length too, and needs both */
+    if (!cut && len == n) {
         return src;
     }
 

@@ -7,6 +7,7 @@
 
 
 static ngx_int_t ngx_wsman_xml_grow(ngx_wsman_xml_t *x, size_t need);
+static size_t ngx_wsman_xml_char_len(const u_char *p, const u_char *end);
 
 
 void
@@ -110,12 +111,18 @@ ngx_wsman_xml_escaped_len(const u_char *data, size_t len)
 }
 
 
-/* escaped for both element text and attribute values */
+/*
+ * Escaped for both element text and attribute values.  A byte that is not
+ * part of an XML character in UTF-8 becomes '?': a client's parser refuses
+ * the whole document for one of them, and values such as the Host header
+ * or a message of the shell host are not checked anywhere else.
+ */
 void
 ngx_wsman_xml_text(ngx_wsman_xml_t *x, const u_char *data, size_t len)
 {
-    size_t   need, i;
-    u_char  *p;
+    size_t         need, i, n;
+    u_char        *p;
+    const u_char  *end;
 
     if (len == 0) {
         return;
@@ -128,6 +135,7 @@ ngx_wsman_xml_text(ngx_wsman_xml_t *x, const u_char *data, size_t len)
     }
 
     p = x->buf->last;
+    end = data + len;
 
     for (i = 0; i < len; i++) {
         switch (data[i]) {
@@ -147,12 +155,78 @@ ngx_wsman_xml_text(ngx_wsman_xml_t *x, const u_char *data, size_t len)
             p = ngx_cpymem(p, "&apos;", 6);
             break;
         default:
-            *p++ = data[i];
+            n = ngx_wsman_xml_char_len(data + i, end);
+
+            if (n == 0) {
+                *p++ = '?';
+                break;
+            }
+
+            p = ngx_cpymem(p, data + i, n);
+            i += n - 1;
         }
     }
 
     x->buf->last = p;
     x->length += need;
+}
+
+
+/*
+ * The length of the UTF-8 sequence at p when it is one XML 1.0 character,
+ * 0 otherwise: C0 controls but TAB, LF and CR, malformed or overlong
+ * sequences, surrogates, U+FFFE and U+FFFF.
+ */
+static size_t
+ngx_wsman_xml_char_len(const u_char *p, const u_char *end)
+{
+    size_t    n, i;
+    uint32_t  c, min;
+
+    c = *p;
+
+    if (c < 0x80) {
+        return (c >= 0x20 || c == '\t' || c == LF || c == CR) ? 1 : 0;
+    }
+
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+        c &= 0x1f;
+        min = 0x80;
+
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        c &= 0x0f;
+        min = 0x800;
+
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        c &= 0x07;
+        min = 0x10000;
+
+    } else {
+        return 0;
+    }
+
+    if ((size_t) (end - p) < n) {
+        return 0;
+    }
+
+    for (i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+
+        c = (c << 6) | (p[i] & 0x3f);
+    }
+
+    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)
+        || c == 0xfffe || c == 0xffff)
+    {
+        return 0;
+    }
+
+    return n;
 }
 
 

@@ -11,6 +11,7 @@
 
 #include "unit.h"
 #include "ngx_wsman_auth.h"
+#include "ngx_wsman_log.h"
 
 
 static ngx_int_t
@@ -389,6 +390,56 @@ unit_test_auth_challenge(ngx_pool_t *pool)
 }
 
 
+/*
+ * User names and schemes reach the log through ngx_wsman_log_escape().
+ * Regression (fuzz_auth_header): a value longer than NGX_WSMAN_LOG_MAX
+ * whose escapes added exactly as many bytes as the cut removed came back
+ * unescaped and uncut, so a name could split a log line.
+ */
+static void
+unit_test_auth_log_escape(ngx_pool_t *pool)
+{
+    u_char      buf[NGX_WSMAN_LOG_MAX + 3];
+    ngx_str_t   src, *dst;
+
+    ngx_memset(buf, 'a', sizeof(buf));
+    buf[100] = LF;
+
+    src.data = buf;
+    src.len = sizeof(buf);
+
+    dst = ngx_wsman_log_escape(pool, &src);
+
+    UNIT_CHECK(dst != &src);
+    UNIT_EQ_UINT(dst->len, NGX_WSMAN_LOG_MAX + 3 + 3);
+
+    UNIT_CHECK(ngx_strlchr(dst->data, dst->data + dst->len, LF) == NULL);
+    UNIT_CHECK(dst->len > 100 + 4
+               && ngx_memcmp(dst->data + 100, "\\x0A", 4) == 0);
+    UNIT_CHECK(ngx_memcmp(dst->data + dst->len - 3, "...", 3) == 0);
+
+    /* the same with a quote */
+    buf[100] = '"';
+
+    dst = ngx_wsman_log_escape(pool, &src);
+
+    UNIT_CHECK(dst->len > 100 + 4
+               && ngx_memcmp(dst->data + 100, "\\x22", 4) == 0);
+    UNIT_CHECK(ngx_memcmp(dst->data + dst->len - 3, "...", 3) == 0);
+
+    /* short and clean: the value itself; cut only: shortened */
+    ngx_str_set(&src, "alice");
+    UNIT_CHECK(ngx_wsman_log_escape(pool, &src) == &src);
+
+    buf[100] = 'a';
+    src.data = buf;
+    src.len = sizeof(buf);
+
+    dst = ngx_wsman_log_escape(pool, &src);
+    UNIT_EQ_UINT(dst->len, NGX_WSMAN_LOG_MAX + 3);
+}
+
+
 void
 unit_test_auth(void)
 {
@@ -403,6 +454,7 @@ unit_test_auth(void)
     unit_test_auth_basic_decode(pool);
     unit_test_auth_scheme_parse();
     unit_test_auth_challenge(pool);
+    unit_test_auth_log_escape(pool);
 
     ngx_destroy_pool(pool);
 }

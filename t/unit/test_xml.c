@@ -71,6 +71,14 @@ unit_test_xml_escape(ngx_pool_t *pool)
 
     static const u_char  all[] = "a<b>c&d\"e'f";
 
+    /* a C0 control, NUL, DEL (allowed), "<"; characters of 2, 3 and 4
+     * bytes; then a cut sequence, an overlong one, a surrogate, U+FFFE,
+     * beyond U+10FFFF, a byte that never starts one, a cut one at the end */
+    static const u_char  bad[] = "a\x01" "b\0c\x7f<"
+                                 "\xc3\xa9" "\xe2\x82\xac" "\xf0\x9d\x84\x9e"
+                                 "|\xc3|\xc0\xaf|\xed\xa0\x80|\xef\xbf\xbe"
+                                 "|\xf4\x90\x80\x80|\xff|\xe2\x82";
+
     UNIT_EQ_UINT(ngx_wsman_xml_escaped_len(all, sizeof(all) - 1),
                  sizeof("a&lt;b&gt;c&amp;d&quot;e&apos;f") - 1);
     UNIT_EQ_UINT(ngx_wsman_xml_escaped_len((u_char *) "plain", 5), 5);
@@ -85,6 +93,18 @@ unit_test_xml_escape(ngx_pool_t *pool)
     ngx_str_set(&s, "&amp; \xc3\xa9\t\r\n]]>");
     ngx_wsman_xml_text_str(&x, &s);
     UNIT_XML_EXPECT(&x, "&amp;amp; \xc3\xa9\t\r\n]]&gt;");
+
+    /*
+     * Regression (fuzz_shell_frame): bytes that are no XML character in
+     * UTF-8 became part of the document, which clients then refused
+     * whole; each is now one '?'.  Valid characters of 2, 3 and 4 bytes
+     * are kept.
+     */
+    ngx_wsman_xml_init(&x, pool, 0);
+    ngx_wsman_xml_text(&x, bad, sizeof(bad) - 1);
+    UNIT_XML_EXPECT(&x, "a?b?c\x7f&lt;"
+                        "\xc3\xa9" "\xe2\x82\xac" "\xf0\x9d\x84\x9e"
+                        "|?|??|???|???|????|?|??");
 
     /* raw is raw */
     ngx_wsman_xml_init(&x, pool, 0);
