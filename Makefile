@@ -103,14 +103,19 @@ $(ASAN_BUILD)/Makefile: config | deps-build
 $(ASAN_BUILD)/ngx_wsman_module.so: $(ASAN_BUILD)/Makefile $(SOURCES)
 	$(MAKE) -f $(ASAN_BUILD)/Makefile -C $(NGX_SRC) modules
 
+# the unit tests under ASan, UBSan and LeakSanitizer (they free all they
+# allocate), then the whole suite against the sanitized module
 sanitize: deps-test $(ASAN_BUILD)/ngx_wsman_module.so
+	ASAN_OPTIONS=detect_leaks=1 $(MAKE) -C t/unit BUILD=$(ASAN_BUILD) \
+	    NGX_SRC=$(NGX_SRC) BIN=$(ASAN_BUILD)/test_unit \
+	    CFLAGS="-g -O1 $(ASAN_FLAGS)" LDFLAGS="$(ASAN_FLAGS)"
 	rm -rf $(ASAN_BUILD)/reports && mkdir -p $(ASAN_BUILD)/reports
 	WSMAN_SO=$(ASAN_BUILD)/ngx_wsman_module.so \
 	WSMAN_NGINX_PRELOAD="$$(gcc -print-file-name=libasan.so) \
 	                     $$(gcc -print-file-name=libubsan.so)" \
 	WSMAN_NGINX_ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:log_path=$(ASAN_BUILD)/reports/asan" \
 	WSMAN_NGINX_UBSAN_OPTIONS="print_stacktrace=1:log_path=$(ASAN_BUILD)/reports/ubsan" \
-	    $(PYTHON) -m pytest -q $(or $(TESTS),t/)
+	    $(PYTHON) -m pytest -q $(or $(SANITIZE_TESTS),t/)
 	@if ls $(ASAN_BUILD)/reports/* >/dev/null 2>&1; then \
 	    echo "sanitizer reports:"; head -50 $(ASAN_BUILD)/reports/*; exit 1; \
 	else echo "sanitizers: no reports"; fi
