@@ -1,10 +1,18 @@
 """OpenIPMI's ipmi_sim as a lanplus BMC on loopback, and freeipmi's tools
-reading it.
+reading it: the one simulated BMC of the tests (t/test_ipmi.py through
+nginx, t/test_ipmi_bmc.py through t/unit/ipmi_bmc_probe).
 
     sim = IpmiSim(tmp_dir).start()     # a free UDP port on 127.0.0.1
     sim.sensors()                      # ipmi-sensors, parsed
+    sim.console("sensor_set_value 0x20 0 1 0x30 0")   # change it live
     sim.kill(); sim.restart()          # SIGKILL, then the same port/state
     sim.close()
+
+By hand (for t/unit/ipmi_bmc_probe or a real wsman_ipmi):
+`python3 t/ipmi_sim.py [--port N] [--dir D] [--keep]` starts one, prints
+host:port, users, console port and command lines, and runs until
+Ctrl-C; `--demo` prints what the tools read instead, drives power and
+restarts.
 
 The emulation (lan.conf, chassis control script, sim.emu) is generated
 from the tables below, so the tests know every expected value:
@@ -20,18 +28,66 @@ from the tables below, so the tests know every expected value:
 
 ipmi_sim keeps its SDR repository and SEL in the state directory.  Its
 emu command `sel_add` stamps records with the SEL clock, which starts as
-"post-init" seconds, so the SEL is filled over the LAN after the first
-start instead: for each record the SEL time is set to the record's
-timestamp (bmc-device --set-sel-time) and the record added with Add SEL
-Entry (ipmi-raw); then the SEL time is set to now.  A restart reruns the
-same sim.emu on the persisted state (SDRs are not duplicated, the SEL is
-kept) and sets the SEL time again, so a restarted simulator has the state
-the killed one had.  `-W opensesspriv` is needed for lanplus against
-ipmi_sim (it answers maximum privilege 0 in the Open Session response).
+"post-init" seconds (the host's uptime, < 0x20000000: ipmi-sel prints
+"PostInit", the plug-in reports no time; SDR timestamps too), so the SEL
+is filled over the LAN after the first start instead: Set SEL Time to
+the record's timestamp, then Add SEL Entry, for each record, in one
+ipmi-raw session (see fill_sel: ipmi_sim stamps with whole host seconds);
+then the SEL time is set to now.  A restart reruns the same sim.emu on
+the persisted state (SDRs are not duplicated, the SEL is kept, sel_add
+records would be added again) and sets the SEL time again, so a
+restarted simulator has the state the killed one had.  Every start
+changes the SDR timestamps, so a reader re-reads the SDR after a restart.
 
-Run this file to start a simulator and print what the tools read
-(--keep keeps its directory):
-    /usr/bin/python3 t/ipmi_sim.py
+Quirks of ipmi_sim (OpenIPMI 2.0.33) and freeipmi (1.6.10) met on the way:
+
+* freeipmi has no port option: the port goes into the host, host:port.
+  LAN_2_0 needs `-W opensesspriv` (nginx: workaround=opensesspriv):
+  ipmi_sim answers maximum privilege 0 in the Open Session response.
+  `-D LAN` (1.5) works without it, but opening a session takes ~1 s (one
+  retransmission of Set Session Privilege Level).
+* Privileges are not enforced over LAN_2_0: a user-level account opening
+  an ADMIN session gets it and may power off or clear the SEL (over LAN
+  1.5 the limit holds, 0xd4).  Tests of rights must not count on the BMC
+  refusing.
+* Give freeipmi's tools --sdr-cache-directory, else they write
+  ~/.freeipmi/sdr-cache/.  ipmi-sensors' first column is the SDR record
+  id, not the sensor number; a shared record is listed once unless
+  --shared-sensors.  freeipmi's default state interpretation calls a
+  non-critical crossing "Nominal"; only critical and non-recoverable
+  ones are "Critical".  ipmi-fru stops with exit 1 ("internal IPMI
+  error") at a FRU device that does not answer.  freeipmi converts the
+  FRU manufacturing date with the local time zone, the plug-in with UTC
+  (as the FRU spec): the tools run with TZ=UTC.
+* bmc-info prints garbage for channels other than 0 and 1; the System
+  GUID is lan.conf's `guid` byte-reversed.  mc_add's minor firmware
+  revision is BCD.
+* A reading needs `sensor_set_event_support ... scanning`, else N/A.
+  ipmi_sim compares thresholds as raw unsigned bytes: a 2's complement
+  sensor with thresholds gets wrong comparison bits.
+* SDR commands over the LAN are broken: Clear SDR Repository crashes
+  ipmi_sim, Add SDR rejects every record (0x80), Delete SDR picks the
+  wrong record.  Change the SDR with the console's `main_sdr_add` (it
+  updates the repository's addition timestamp).
+* The console (lan.conf `console`) is telnet-like: negotiation bytes and
+  "> " prompts, it echoes, and it also prints ipmi_sim's log lines
+  ("Session started", "Session closed").  "quit" ends ipmi_sim.
+* With -n ipmi_sim says nothing: a bad sim.emu line stops its setup
+  silently (run it without -n in the directory to see why).  The .emu
+  is loaded before the LAN port opens.
+* Chassis control: ipmi_sim runs the program (see CHASSIS_SH); a
+  non-zero exit answers 0xff.  Power cycle is `set power 0`, then its 1 s
+  timer polls `get power` and sets power 1; hard reset is `set reset 1`;
+  soft shutdown `set shutdown 1`; diagnostic interrupt is refused (0xcc).
+  Get Chassis Status: only power on/off is real (restore policy 0, last
+  event 0, no fault, no intrusion whatever the Physical Security sensor
+  says).
+* Killed: a request on an open session fails "session timeout" after
+  the session timeout, opening a new one "connection timeout" after about
+  timeout + 20 % (the last retransmission).  The plug-in tries a failed
+  read once more on a new session, so a read fails after at most about
+  twice the timeout, and a read right after a quick kill and restart (the old
+  session is unknown to the new ipmi_sim) succeeds.
 """
 
 import calendar
@@ -585,6 +641,24 @@ class IpmiSim:
             raise RuntimeError("%s missing: apt-get install openipmi "
                                "freeipmi-tools" % IPMI_SIM)
         first = self.starts == 0
+        for _ in range(3):
+            self._spawn()
+            try:
+                self._ready(timeout)
+                if not first or self.fill_sel():
+                    self.set_sel_time("now")
+                    return self
+            except BaseException:
+                self.kill()
+                raise
+            # a record got the wrong second: again from an empty state
+            self.kill()
+            shutil.rmtree(self.state)
+            self.state.mkdir()
+        raise RuntimeError("ipmi_sim on %s: the SEL records never got "
+                           "their timestamps" % self.host)
+
+    def _spawn(self):
         self.starts += 1
         log = open(self.dir / ("sim.%d.log" % self.starts), "wb")
         self.proc = subprocess.Popen(
@@ -593,15 +667,6 @@ class IpmiSim:
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             cwd=str(self.dir), start_new_session=True)
         log.close()
-        try:
-            self._ready(timeout)
-            if first:
-                self.fill_sel()
-            self.set_sel_time("now")
-        except BaseException:
-            self.kill()
-            raise
-        return self
 
     def _ready(self, timeout):
         deadline = time.time() + timeout
@@ -624,11 +689,30 @@ class IpmiSim:
                                "%s" % (self.host, timeout, last))
 
     def fill_sel(self):
-        """Add the SEL records, each stamped with its own timestamp."""
+        """Add the SEL records, each stamped with its own timestamp ->
+        True when every record has the model's bytes.  ipmi_sim stamps a
+        record with its SEL clock's whole seconds (the host's seconds plus
+        the offset Set SEL Time sets), so a Set SEL Time and its Add SEL
+        Entry must fall into the same host second: all of them go in one
+        ipmi-raw session (milliseconds), started early in a second."""
+        lines = []
         for r in SEL:
-            self.set_sel_time(time.strftime("%m/%d/%Y - %H:%M:%S",
-                                            time.gmtime(r.timestamp)))
-            self.add_sel_entry(r)
+            ts = r.timestamp
+            lines.append("0x00 0x0a 0x49 " + _hex(bytes(
+                [ts & 0xff, (ts >> 8) & 0xff, (ts >> 16) & 0xff, ts >> 24])))
+            lines.append("0x00 0x0a 0x44 "
+                         + _hex(bytes([0x00, 0x00, 0x02]) + r.body()))
+        cmds = self.dir / "fill_sel.raw"
+        cmds.write_text("\n".join(lines) + "\n")
+        if time.time() % 1 > 0.5:
+            time.sleep(1.01 - time.time() % 1)
+        out = self.tool("ipmi-raw", "--file=%s" % cmds).split("\n")
+        answers = [a for a in out if a.startswith("rcvd:")]
+        if len(answers) != len(lines) or not all(
+                re.match(r"^rcvd: (49|44) 00\b", a) for a in answers):
+            raise ToolError("filling the SEL: %r" % out)
+        want = {i + 1: r.record(i + 1) for i, r in enumerate(SEL)}
+        return self.sel_hex() == want
 
     def add_sel_entry(self, record):
         """Add SEL Entry (storage netfn 0x0a, command 0x44)."""
@@ -927,42 +1011,93 @@ def parse_fru(out):
 
 # ----------------------------------------------------------------- main --
 
-def _main():
+def _demo(sim):
+    """Print what the tools read, drive power, restart."""
     import pprint
-    d = tempfile.mkdtemp(prefix="ipmisim-")
-    sim = IpmiSim(d)
+    pprint.pprint(sim.device_id())
+    print("-- sensors"); pprint.pprint(sim.sensors())
+    print("-- SEL"); pprint.pprint(sim.sel())
+    print("-- SEL hex"); pprint.pprint(sim.sel_hex())
+    print("-- SEL info"); pprint.pprint(sim.sel_info())
+    print("-- FRU"); pprint.pprint(sim.fru())
+    print("-- chassis"); print(sim.power())
+    sim.chassis_control("power-down")
+    print("after power-down:", sim.power(), sim.power_file_state())
+    sim.chassis_control("power-up")
+    print("after power-up:", sim.power())
+    sim.chassis_control("power-cycle")
+    print("during cycle:", sim.power())
+    time.sleep(1.5)
+    print("after cycle:", sim.power())
+    sim.chassis_control("hard-reset")
+    pprint.pprint(sim.chassis_log()[-6:])
+    t = time.time()
+    sim.restart()
+    print("restarted in %.2fs" % (time.time() - t))
+    print("sensors after restart:", len(sim.sensors()),
+          "SEL:", len(sim.sel()), "FRU:", sorted(sim.fru()))
+
+
+def _serve(sim):
+    """Print how to reach the simulator and wait for Ctrl-C."""
+    unit = os.path.join(os.path.dirname(os.path.abspath(__file__)), "unit")
+    if not os.path.relpath(unit).startswith(".."):
+        unit = os.path.relpath(unit)
+    print("BMC       %s (UDP, lanplus; workaround opensesspriv)\n"
+          "admin     %s / %s\n"
+          "operator  %s / %s\n"
+          "console   127.0.0.1:%d (TCP, emu commands one per line)\n"
+          "directory %s (sim.N.log, chassis.log, power)\n\n"
+          "  make -C %s ipmi_bmc_probe\n"
+          "  %s/ipmi_bmc_probe %s %s %s -W opensesspriv\n"
+          "  ipmi-sensors %s --sdr-cache-directory=%s\n"
+          "  wsman_ipmi %s user=%s password_file=FILE "
+          "workaround=opensesspriv;\n\n"
+          "Ctrl-C stops it."
+          % (sim.host, USER, PASSWORD, OPERATOR, OPERATOR_PASSWORD,
+             sim.console_port, sim.dir, unit, unit, sim.host, USER, PASSWORD,
+             " ".join(sim.tool_args()), sim.sdr_cache, sim.host, USER),
+          flush=True)
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+    while sim.running:
+        time.sleep(0.5)
+    print("ipmi_sim exited (rc=%s)" % sim.proc.returncode)
+
+
+def _main():
+    import argparse
+    ap = argparse.ArgumentParser(
+        description="Start the test BMC (OpenIPMI ipmi_sim) on 127.0.0.1.")
+    ap.add_argument("--port", type=int, help="UDP port (default: free)")
+    ap.add_argument("--dir", help="its directory, new or empty (default: "
+                    "a temp dir, removed at the end unless --keep)")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the directory")
+    ap.add_argument("--demo", action="store_true",
+                    help="print what freeipmi's tools read, drive power, "
+                    "restart, and stop")
+    args = ap.parse_args()
+    if args.dir and os.path.isdir(args.dir) and os.listdir(args.dir):
+        # a second first start would add the SEL records again
+        ap.error("%s is not empty" % args.dir)
+    d = args.dir or tempfile.mkdtemp(prefix="ipmisim-")
+    sim = IpmiSim(d, port=args.port)
     try:
         t = time.time()
         sim.start()
-        print("ipmi_sim on %s up in %.2fs (dir %s)" % (sim.host,
-                                                      time.time() - t, d))
-        pprint.pprint(sim.device_id())
-        print("-- sensors"); pprint.pprint(sim.sensors())
-        print("-- SEL"); pprint.pprint(sim.sel())
-        print("-- SEL hex"); pprint.pprint(sim.sel_hex())
-        print("-- SEL info"); pprint.pprint(sim.sel_info())
-        print("-- FRU"); pprint.pprint(sim.fru())
-        print("-- chassis"); print(sim.power())
-        sim.chassis_control("power-down")
-        print("after power-down:", sim.power(), sim.power_file_state())
-        sim.chassis_control("power-up")
-        print("after power-up:", sim.power())
-        sim.chassis_control("power-cycle")
-        print("during cycle:", sim.power())
-        time.sleep(1.5)
-        print("after cycle:", sim.power())
-        sim.chassis_control("hard-reset")
-        pprint.pprint(sim.chassis_log()[-6:])
-        t = time.time()
-        sim.restart()
-        print("restarted in %.2fs" % (time.time() - t))
-        print("sensors after restart:", len(sim.sensors()),
-              "SEL:", len(sim.sel()), "FRU:", sorted(sim.fru()))
+        print("ipmi_sim on %s up in %.2fs" % (sim.host, time.time() - t),
+              flush=True)
+        if args.demo:
+            _demo(sim)
+        else:
+            _serve(sim)
+    except KeyboardInterrupt:
+        pass
     finally:
-        keep = "--keep" in sys.argv
+        keep = args.keep or args.dir is not None
         sim.close(remove=not keep)
         if keep:
-            print("dir kept:", d)
+            print("directory kept:", d)
 
 
 if __name__ == "__main__":

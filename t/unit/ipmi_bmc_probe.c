@@ -1,7 +1,9 @@
 /*
- * A manual probe of the IPMI plug-in's BMC side (ngx_wsman_ipmi_bmc.c):
- * reads a BMC the way the plug-in's thread tasks do and prints every
- * field of the snapshot, to compare with freeipmi's tools (t/ipmi/).
+ * A probe of the IPMI plug-in's BMC side (ngx_wsman_ipmi_bmc.c): reads a
+ * BMC the way the plug-in's thread tasks do and prints every field of the
+ * snapshot.  t/test_ipmi_bmc.py compares that dump with freeipmi's tools
+ * against t/ipmi_sim.py's simulator (`python3 t/ipmi_sim.py` starts one
+ * by hand); change the dump format and that test's parser together.
  *
  *   ipmi_bmc_probe HOST[:PORT] USER PASSWORD [options]
  *   ipmi_bmc_probe inband [options]
