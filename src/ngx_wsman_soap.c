@@ -63,6 +63,7 @@ static void ngx_wsman_soap_sax_internal_subset(void *ctx,
 static void ngx_wsman_soap_sax_entity_decl(void *ctx, const xmlChar *name,
     int type, const xmlChar *public_id, const xmlChar *system_id,
     xmlChar *content);
+static void ngx_wsman_soap_sax_start_document(void *ctx);
 static void ngx_wsman_soap_sax_start(void *ctx, const xmlChar *localname,
     const xmlChar *prefix, const xmlChar *uri, int nb_namespaces,
     const xmlChar **namespaces, int nb_attributes, int nb_defaulted,
@@ -278,6 +279,7 @@ ngx_wsman_soap_ctxt(void)
     ctxt->sax->internalSubset = ngx_wsman_soap_sax_internal_subset;
     ctxt->sax->externalSubset = ngx_wsman_soap_sax_internal_subset;
     ctxt->sax->entityDecl = ngx_wsman_soap_sax_entity_decl;
+    ctxt->sax->startDocument = ngx_wsman_soap_sax_start_document;
     ctxt->sax->startElementNs = ngx_wsman_soap_sax_start;
     ctxt->sax->endElementNs = ngx_wsman_soap_sax_end;
 
@@ -352,6 +354,30 @@ ngx_wsman_soap_sax_entity_decl(void *ctx, const xmlChar *name, int type,
 }
 
 
+/*
+ * The XML declaration is read and any encoding switch is done.  Without a
+ * converter the buffer holds the whole document, so there is nothing left
+ * to read: dropping the (no-op) read callback saves libxml2 a buffer grow
+ * attempt at every token of the last 250 bytes, about a tenth of a small
+ * parse.  libxml2 refuses lookups beyond XML_MAX_LOOKUP_LIMIT for inputs
+ * that have no callback.
+ */
+static void
+ngx_wsman_soap_sax_start_document(void *ctx)
+{
+    xmlParserCtxtPtr       ctxt = ctx;
+    ngx_wsman_soap_sax_t  *sax = ctxt->_private;
+
+    xmlSAX2StartDocument(ctx);
+
+    if (sax->small && ctxt->input && ctxt->input->buf
+        && ctxt->input->buf->encoder == NULL)
+    {
+        ctxt->input->buf->readcallback = NULL;
+    }
+}
+
+
 static void
 ngx_wsman_soap_sax_start(void *ctx, const xmlChar *localname,
     const xmlChar *prefix, const xmlChar *uri, int nb_namespaces,
@@ -365,21 +391,6 @@ ngx_wsman_soap_sax_start(void *ctx, const xmlChar *localname,
         sax->too_deep = 1;
         ngx_wsman_soap_sax_stop(ctx);
         return;
-    }
-
-    /*
-     * At the root element the prolog is read and any encoding switch is
-     * done.  Without a converter the buffer holds the whole document, so
-     * there is nothing left to read: dropping the (no-op) read callback
-     * saves libxml2 a buffer grow attempt at every token of the last 250
-     * bytes, about a tenth of a small parse.  libxml2 refuses lookups
-     * beyond XML_MAX_LOOKUP_LIMIT for inputs that have no callback.
-     */
-    if (sax->depth == 1 && sax->small
-        && ctxt->input && ctxt->input->buf
-        && ctxt->input->buf->encoder == NULL)
-    {
-        ctxt->input->buf->readcallback = NULL;
     }
 
     xmlSAX2StartElementNs(ctx, localname, prefix, uri, nb_namespaces,
