@@ -80,7 +80,8 @@ test: unit integration
 
 # measurements, never pass/fail: see bench/RESULTS.md
 bench: deps-test $(MODULE)
-	$(PYTHON) bench/enum_memory.py $(MODULE)
+	@scripts/apt-need wrk
+	$(PYTHON) bench/wrk_bench.py $(MODULE)
 
 # The module built with AddressSanitizer + UBSan, loaded into the packaged
 # (uninstrumented) nginx with the ASan runtime preloaded into nginx only,

@@ -117,9 +117,8 @@ ngx_wsman_auth_basic(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     rc = NGX_DECLINED;
 
     if (lcf->user_file.len) {
-        rc = ngx_wsman_basic_verify(r->pool, r->connection->log,
-                                    &lcf->user_file, &user, &password,
-                                    &auth->identity);
+        rc = ngx_wsman_basic_verify(r->pool, r->connection->log, lcf,
+                                    &user, &password, &auth->identity);
     }
 
     /* PAM answers later, from its thread */

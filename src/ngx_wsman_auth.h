@@ -54,7 +54,7 @@ ngx_int_t ngx_wsman_auth_groups(ngx_http_request_t *r,
 
 /* Basic against the user file (src/ngx_wsman_auth_basic.c) */
 ngx_int_t ngx_wsman_basic_verify(ngx_pool_t *pool, ngx_log_t *log,
-    ngx_str_t *file, ngx_str_t *user, ngx_str_t *password,
+    ngx_wsman_loc_conf_t *lcf, ngx_str_t *user, ngx_str_t *password,
     ngx_wsman_identity_t *identity);
 ngx_int_t ngx_wsman_basic_groups(ngx_pool_t *pool, ngx_log_t *log,
     ngx_str_t *file, ngx_wsman_identity_t *identity);

@@ -6,15 +6,43 @@
  * Hashes are whatever nginx's auth_basic_user_file accepts (ngx_crypt():
  * {PLAIN}, {SHA}, {SSHA}, $apr1$, and crypt(3): $1$, $5$, $6$, $y$, ...).
  * Like auth_basic, the file is read on each check, so edits apply at once.
+ *
+ * A verified user and password are then remembered for a short while in
+ * each worker: SHA-512 crypt costs milliseconds by design, and WinRM
+ * clients send Basic credentials with every request.  The cache key is
+ * HMAC-SHA256 of "user \0 password" under a random key of the process,
+ * so neither the password nor a plain hash of it (which an offline
+ * guessing attack could use) is ever kept.  The value is what the check
+ * found: the user's groups and SIDs.  An entry is good only while the
+ * user file is the very file it was verified against (device, inode,
+ * size, modification and change times, one stat() per request), so edits
+ * still apply on the next request; a wrong password is never remembered.
  */
 
 #include <ngx_crypt.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "ngx_wsman_auth.h"
+#include "ngx_wsman_identity.h"
 
 
 #define NGX_WSMAN_USER_FILE_MAX   (16 * 1024 * 1024)
+
+/* entries per worker (a power of two: also the number of buckets) */
+#define NGX_WSMAN_BASIC_CACHE_SIZE     1024
+#define NGX_WSMAN_BASIC_CACHE_TIME     60      /* seconds */
+
+/*
+ * A file changed this recently may change again within the same
+ * timestamp tick, and the signature would not show it: such a file is
+ * checked as usual, but nothing verified against it is remembered.
+ */
+#define NGX_WSMAN_BASIC_CACHE_SETTLE   2       /* seconds */
+
+#define NGX_WSMAN_BASIC_DIGEST_LEN     32      /* HMAC-SHA256 */
 
 /* hashed when the user is unknown, so a lookup miss costs what a hit does */
 #define NGX_WSMAN_DUMMY_HASH                                                \
@@ -29,8 +57,57 @@ typedef struct {
 } ngx_wsman_user_entry_t;
 
 
+/* which user file, as it is now: any edit or replacement changes this */
+typedef struct {
+    dev_t                      dev;
+    ino_t                      ino;
+    off_t                      size;
+    struct timespec            mtime;
+    struct timespec            ctime;
+} ngx_wsman_basic_file_t;
+
+
+/* one remembered verification; the SIDs, then the groups follow it */
+typedef struct {
+    ngx_queue_t                bucket;
+    ngx_queue_t                lru;            /* most recent first */
+    u_char                     digest[NGX_WSMAN_BASIC_DIGEST_LEN];
+    ngx_wsman_loc_conf_t      *conf;           /* file and group SID map */
+    ngx_wsman_basic_file_t     file;
+    time_t                     expire;
+    ngx_uint_t                 nsids;
+    ngx_wsman_sid_t           *sids;
+    ngx_str_t                  groups;
+} ngx_wsman_basic_cached_t;
+
+
+typedef struct {
+    ngx_queue_t                buckets[NGX_WSMAN_BASIC_CACHE_SIZE];
+    ngx_queue_t                lru;
+    ngx_uint_t                 count;
+    EVP_MAC_CTX               *mac;            /* keyed, NULL: cache off */
+    ngx_pid_t                  pid;            /* the process it is for */
+} ngx_wsman_basic_cache_t;
+
+
 static ngx_int_t ngx_wsman_basic_read(ngx_pool_t *pool, ngx_log_t *log,
-    ngx_str_t *file, ngx_str_t *content);
+    ngx_str_t *file, ngx_str_t *content, ngx_wsman_basic_file_t *sig);
+static void ngx_wsman_basic_sig(ngx_file_info_t *fi,
+    ngx_wsman_basic_file_t *sig);
+static ngx_wsman_basic_cache_t *ngx_wsman_basic_cache(ngx_log_t *log);
+static ngx_int_t ngx_wsman_basic_digest(ngx_wsman_basic_cache_t *cache,
+    ngx_str_t *user, ngx_str_t *password, u_char *digest);
+static ngx_int_t ngx_wsman_basic_lookup(ngx_wsman_basic_cache_t *cache,
+    ngx_pool_t *pool, ngx_wsman_loc_conf_t *lcf, u_char *digest,
+    ngx_wsman_basic_file_t *sig, ngx_wsman_identity_t *identity);
+static void ngx_wsman_basic_insert(ngx_wsman_basic_cache_t *cache,
+    ngx_pool_t *pool, ngx_log_t *log, ngx_wsman_loc_conf_t *lcf,
+    u_char *digest, ngx_wsman_basic_file_t *sig,
+    ngx_wsman_identity_t *identity);
+static void ngx_wsman_basic_drop(ngx_wsman_basic_cache_t *cache,
+    ngx_wsman_basic_cached_t *e);
+static ngx_queue_t *ngx_wsman_basic_bucket(ngx_wsman_basic_cache_t *cache,
+    u_char *digest);
 static ngx_int_t ngx_wsman_basic_next(u_char **pos, u_char *end,
     ngx_wsman_user_entry_t *entry, ngx_uint_t *malformed);
 static ngx_int_t ngx_wsman_basic_check_hash(ngx_pool_t *pool, ngx_log_t *log,
@@ -39,7 +116,7 @@ static ngx_int_t ngx_wsman_basic_check_hash(ngx_pool_t *pool, ngx_log_t *log,
 
 static ngx_int_t
 ngx_wsman_basic_read(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *file,
-    ngx_str_t *content)
+    ngx_str_t *content, ngx_wsman_basic_file_t *sig)
 {
     ssize_t          n;
     ngx_fd_t         fd;
@@ -60,6 +137,10 @@ ngx_wsman_basic_read(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *file,
         ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
                       ngx_fd_info_n " \"%V\" failed", file);
         goto done;
+    }
+
+    if (sig) {
+        ngx_wsman_basic_sig(&fi, sig);
     }
 
     if (ngx_file_size(&fi) > NGX_WSMAN_USER_FILE_MAX) {
@@ -158,20 +239,51 @@ ngx_wsman_basic_next(u_char **pos, u_char *end, ngx_wsman_user_entry_t *entry,
 
 
 ngx_int_t
-ngx_wsman_basic_verify(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *file,
-    ngx_str_t *user, ngx_str_t *password, ngx_wsman_identity_t *identity)
+ngx_wsman_basic_verify(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_wsman_loc_conf_t *lcf, ngx_str_t *user, ngx_str_t *password,
+    ngx_wsman_identity_t *identity)
 {
-    u_char                  *pos, *end;
-    ngx_int_t                rc;
-    ngx_str_t                content, dummy;
-    ngx_uint_t               malformed;
-    ngx_wsman_user_entry_t   entry;
+    u_char                    *pos, *end;
+    u_char                     digest[NGX_WSMAN_BASIC_DIGEST_LEN];
+    ngx_int_t                  rc;
+    ngx_str_t                  content, dummy, *file;
+    ngx_uint_t                 malformed;
+    ngx_file_info_t            fi;
+    ngx_wsman_basic_file_t     sig;
+    ngx_wsman_user_entry_t     entry;
+    ngx_wsman_basic_cache_t   *cache;
+
+    file = &lcf->user_file;
 
     if (file->len == 0) {
         return NGX_DECLINED;
     }
 
-    if (ngx_wsman_basic_read(pool, log, file, &content) != NGX_OK) {
+    cache = ngx_wsman_basic_cache(log);
+
+    if (cache
+        && ngx_wsman_basic_digest(cache, user, password, digest) != NGX_OK)
+    {
+        cache = NULL;
+    }
+
+    /* a failing stat() is reported by the read below */
+    if (cache && ngx_file_info(file->data, &fi) != NGX_FILE_ERROR) {
+        ngx_wsman_basic_sig(&fi, &sig);
+
+        rc = ngx_wsman_basic_lookup(cache, pool, lcf, digest, &sig,
+                                    identity);
+        if (rc != NGX_DECLINED) {
+            if (rc == NGX_OK) {
+                identity->user = *user;
+                identity->scheme = NGX_WSMAN_AUTH_BASIC;
+            }
+
+            return rc;
+        }
+    }
+
+    if (ngx_wsman_basic_read(pool, log, file, &content, &sig) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -193,6 +305,11 @@ ngx_wsman_basic_verify(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *file,
             identity->user = *user;
             identity->groups = entry.groups;
             identity->scheme = NGX_WSMAN_AUTH_BASIC;
+
+            if (cache) {
+                ngx_wsman_basic_insert(cache, pool, log, lcf, digest, &sig,
+                                       identity);
+            }
         }
 
         return rc;
@@ -202,6 +319,273 @@ ngx_wsman_basic_verify(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *file,
     (void) ngx_wsman_basic_check_hash(pool, log, password, &dummy);
 
     return NGX_DECLINED;
+}
+
+
+static void
+ngx_wsman_basic_sig(ngx_file_info_t *fi, ngx_wsman_basic_file_t *sig)
+{
+    ngx_memzero(sig, sizeof(ngx_wsman_basic_file_t));
+
+    sig->dev = fi->st_dev;
+    sig->ino = fi->st_ino;
+    sig->size = fi->st_size;
+    sig->mtime = fi->st_mtim;
+    sig->ctime = fi->st_ctim;
+}
+
+
+/*
+ * The cache of this process.  Workers are forked from the master: each
+ * makes its own key and table on first use, so no two processes share a
+ * key.  NULL when no key could be made (then every request is checked
+ * against the file, as without a cache).
+ */
+static ngx_wsman_basic_cache_t *
+ngx_wsman_basic_cache(ngx_log_t *log)
+{
+    u_char                          key[32];
+    EVP_MAC                        *mac;
+    ngx_uint_t                      i;
+    OSSL_PARAM                      params[2];
+    static ngx_wsman_basic_cache_t  cache;
+
+    if (cache.pid == ngx_pid) {
+        return cache.mac ? &cache : NULL;
+    }
+
+    cache.pid = ngx_pid;
+    cache.mac = NULL;
+    cache.count = 0;
+
+    ngx_queue_init(&cache.lru);
+
+    for (i = 0; i < NGX_WSMAN_BASIC_CACHE_SIZE; i++) {
+        ngx_queue_init(&cache.buckets[i]);
+    }
+
+    if (RAND_bytes(key, sizeof(key)) != 1) {
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "wsman: RAND_bytes() failed, Basic credentials are "
+                      "not cached");
+        return NULL;
+    }
+
+    mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
+    if (mac == NULL) {
+        goto failed;
+    }
+
+    cache.mac = EVP_MAC_CTX_new(mac);
+    EVP_MAC_free(mac);
+
+    if (cache.mac == NULL) {
+        goto failed;
+    }
+
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 (char *) "SHA256", 0);
+    params[1] = OSSL_PARAM_construct_end();
+
+    if (!EVP_MAC_init(cache.mac, key, sizeof(key), params)) {
+        EVP_MAC_CTX_free(cache.mac);
+        cache.mac = NULL;
+        goto failed;
+    }
+
+    OPENSSL_cleanse(key, sizeof(key));
+
+    return &cache;
+
+failed:
+
+    OPENSSL_cleanse(key, sizeof(key));
+
+    ngx_log_error(NGX_LOG_ALERT, log, 0,
+                  "wsman: no HMAC-SHA256 in libcrypto, Basic credentials "
+                  "are not cached");
+
+    return NULL;
+}
+
+
+/* HMAC(key, user \0 password): neither may hold a NUL (Basic decoding) */
+static ngx_int_t
+ngx_wsman_basic_digest(ngx_wsman_basic_cache_t *cache, ngx_str_t *user,
+    ngx_str_t *password, u_char *digest)
+{
+    size_t  len;
+
+    /* a NULL key starts over with the key already set */
+    if (!EVP_MAC_init(cache->mac, NULL, 0, NULL)
+        || !EVP_MAC_update(cache->mac, user->data, user->len)
+        || !EVP_MAC_update(cache->mac, (u_char *) "", 1)
+        || !EVP_MAC_update(cache->mac, password->data, password->len)
+        || !EVP_MAC_final(cache->mac, digest, &len,
+                          NGX_WSMAN_BASIC_DIGEST_LEN)
+        || len != NGX_WSMAN_BASIC_DIGEST_LEN)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * NGX_OK: remembered, identity has the groups and SIDs (copied: a later
+ * request may evict the entry while this one still runs, e.g. a long
+ * Receive); NGX_DECLINED: not remembered, or no longer good.
+ */
+static ngx_int_t
+ngx_wsman_basic_lookup(ngx_wsman_basic_cache_t *cache, ngx_pool_t *pool,
+    ngx_wsman_loc_conf_t *lcf, u_char *digest, ngx_wsman_basic_file_t *sig,
+    ngx_wsman_identity_t *identity)
+{
+    ngx_queue_t               *bucket, *q;
+    ngx_array_t               *sids;
+    ngx_wsman_basic_cached_t  *e;
+
+    bucket = ngx_wsman_basic_bucket(cache, digest);
+
+    for (q = ngx_queue_head(bucket);
+         q != ngx_queue_sentinel(bucket);
+         q = ngx_queue_next(q))
+    {
+        e = ngx_queue_data(q, ngx_wsman_basic_cached_t, bucket);
+
+        if (e->conf != lcf
+            || CRYPTO_memcmp(e->digest, digest, NGX_WSMAN_BASIC_DIGEST_LEN)
+               != 0)
+        {
+            continue;
+        }
+
+        if (e->expire <= ngx_time()
+            || ngx_memcmp(&e->file, sig, sizeof(ngx_wsman_basic_file_t))
+               != 0)
+        {
+            ngx_wsman_basic_drop(cache, e);
+            return NGX_DECLINED;
+        }
+
+        sids = ngx_array_create(pool, ngx_max(e->nsids, 1),
+                                sizeof(ngx_wsman_sid_t));
+        if (sids == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(sids->elts, e->sids, e->nsids * sizeof(ngx_wsman_sid_t));
+        sids->nelts = e->nsids;
+
+        identity->groups.len = e->groups.len;
+        identity->groups.data = ngx_pnalloc(pool, e->groups.len + 1);
+        if (identity->groups.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(identity->groups.data, e->groups.data, e->groups.len);
+
+        identity->sids = sids;
+        identity->sids_conf = lcf;
+
+        ngx_queue_remove(&e->lru);
+        ngx_queue_insert_head(&cache->lru, &e->lru);
+
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * Remember a verification with the SIDs it grants in this location (the
+ * access check then needs no passwd/group look-ups either).  Best effort:
+ * when anything fails, the next request is checked against the file.
+ */
+static void
+ngx_wsman_basic_insert(ngx_wsman_basic_cache_t *cache, ngx_pool_t *pool,
+    ngx_log_t *log, ngx_wsman_loc_conf_t *lcf, u_char *digest,
+    ngx_wsman_basic_file_t *sig, ngx_wsman_identity_t *identity)
+{
+    u_char                    *p;
+    ngx_queue_t               *q;
+    ngx_array_t               *sids;
+    ngx_wsman_basic_cached_t  *e;
+
+    if (ngx_time() - ngx_max(sig->mtime.tv_sec, sig->ctime.tv_sec)
+        < NGX_WSMAN_BASIC_CACHE_SETTLE)
+    {
+        return;
+    }
+
+    sids = ngx_palloc(pool, sizeof(ngx_array_t));
+    if (sids == NULL
+        || ngx_wsman_identity_sids(pool, log, lcf, identity, sids) != NGX_OK)
+    {
+        return;
+    }
+
+    identity->sids = sids;
+    identity->sids_conf = lcf;
+
+    if (cache->count >= NGX_WSMAN_BASIC_CACHE_SIZE) {
+        q = ngx_queue_last(&cache->lru);
+        ngx_wsman_basic_drop(cache,
+                             ngx_queue_data(q, ngx_wsman_basic_cached_t, lru));
+    }
+
+    e = ngx_alloc(sizeof(ngx_wsman_basic_cached_t)
+                  + sids->nelts * sizeof(ngx_wsman_sid_t)
+                  + identity->groups.len, log);
+    if (e == NULL) {
+        return;
+    }
+
+    ngx_memcpy(e->digest, digest, NGX_WSMAN_BASIC_DIGEST_LEN);
+    e->conf = lcf;
+    e->file = *sig;
+    e->expire = ngx_time() + NGX_WSMAN_BASIC_CACHE_TIME;
+
+    p = (u_char *) e + sizeof(ngx_wsman_basic_cached_t);
+
+    e->sids = (ngx_wsman_sid_t *) p;
+    e->nsids = sids->nelts;
+    p = ngx_cpymem(p, sids->elts, sids->nelts * sizeof(ngx_wsman_sid_t));
+
+    e->groups.data = p;
+    e->groups.len = identity->groups.len;
+    ngx_memcpy(p, identity->groups.data, identity->groups.len);
+
+    ngx_queue_insert_head(ngx_wsman_basic_bucket(cache, digest), &e->bucket);
+    ngx_queue_insert_head(&cache->lru, &e->lru);
+    cache->count++;
+}
+
+
+/* HMAC output is uniform: its first bytes pick the bucket */
+static ngx_queue_t *
+ngx_wsman_basic_bucket(ngx_wsman_basic_cache_t *cache, u_char *digest)
+{
+    uint32_t  h;
+
+    ngx_memcpy(&h, digest, sizeof(uint32_t));
+
+    return &cache->buckets[h & (NGX_WSMAN_BASIC_CACHE_SIZE - 1)];
+}
+
+
+static void
+ngx_wsman_basic_drop(ngx_wsman_basic_cache_t *cache,
+    ngx_wsman_basic_cached_t *e)
+{
+    ngx_queue_remove(&e->bucket);
+    ngx_queue_remove(&e->lru);
+    cache->count--;
+
+    ngx_explicit_memzero(e->digest, NGX_WSMAN_BASIC_DIGEST_LEN);
+    ngx_free(e);
 }
 
 
@@ -217,7 +601,7 @@ ngx_wsman_basic_groups(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *file,
 
     ngx_str_null(&identity->groups);
 
-    if (ngx_wsman_basic_read(pool, log, file, &content) != NGX_OK) {
+    if (ngx_wsman_basic_read(pool, log, file, &content, NULL) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -282,7 +666,7 @@ ngx_wsman_basic_check_file(ngx_conf_t *cf, ngx_str_t *file)
     ngx_uint_t               malformed, entries;
     ngx_wsman_user_entry_t   entry;
 
-    if (ngx_wsman_basic_read(cf->temp_pool, cf->log, file, &content)
+    if (ngx_wsman_basic_read(cf->temp_pool, cf->log, file, &content, NULL)
         != NGX_OK)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

@@ -230,6 +230,7 @@ static void ngx_wsman_sh_loop(ngx_wsman_sh_host_t *h);
 static void ngx_wsman_sh_shutdown(ngx_wsman_sh_host_t *h)
     ngx_wsman_sh_noreturn;
 static void ngx_wsman_sh_kill_children(uid_t *uids, ngx_uint_t n);
+static void ngx_wsman_sh_kill_child(pid_t pid, uid_t *uids, ngx_uint_t n);
 static void ngx_wsman_sh_log(ngx_uint_t level, const char *fmt, ...)
     ngx_wsman_sh_printf_like;
 static uint64_t ngx_wsman_sh_msec(void);
@@ -806,8 +807,13 @@ ngx_wsman_sh_shutdown(ngx_wsman_sh_host_t *h)
 
 
 /*
- * SIGKILL every process whose parent is the host, found through /proc;
- * with uids, only those running as one of them.
+ * SIGKILL every process whose parent is the host; with uids, only those
+ * running as one of them.  The kernel lists a task's children in
+ * /proc/<pid>/task/<tid>/children (the host has a single thread): one
+ * read, where scanning all of /proc takes three system calls for every
+ * process on the machine, on each shell Delete.  Kernels without that
+ * file (CONFIG_PROC_CHILDREN) or a list too long for the buffer get the
+ * scan.
  */
 static void
 ngx_wsman_sh_kill_children(uid_t *uids, ngx_uint_t nuids)
@@ -817,17 +823,52 @@ ngx_wsman_sh_kill_children(uid_t *uids, ngx_uint_t nuids)
     long            pid, ppid;
     DIR            *dir;
     pid_t           self;
+    size_t          len;
     ssize_t         n;
-    ngx_uint_t      i;
-    struct stat     st;
     struct dirent  *de;
+    static char     list[65536];
+
+    self = getpid();
+
+    (void) snprintf(path, sizeof(path), "/proc/%d/task/%d/children",
+                    (int) self, (int) self);
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd != -1) {
+        len = 0;
+
+        do {
+            n = read(fd, list + len, sizeof(list) - 1 - len);
+            if (n > 0) {
+                len += n;
+            }
+        } while ((n > 0 && len < sizeof(list) - 1)
+                 || (n == -1 && errno == EINTR));
+
+        (void) close(fd);
+
+        if (n == 0) {
+            list[len] = '\0';
+
+            for (p = list; *p; /* void */) {
+                pid = strtol(p, &p, 10);
+
+                if (pid <= 0) {
+                    break;
+                }
+
+                ngx_wsman_sh_kill_child((pid_t) pid, uids, nuids);
+            }
+
+            return;
+        }
+    }
 
     dir = opendir("/proc");
     if (dir == NULL) {
         return;
     }
-
-    self = getpid();
 
     while ((de = readdir(dir)) != NULL) {
         pid = strtol(de->d_name, &p, 10);
@@ -859,30 +900,39 @@ ngx_wsman_sh_kill_children(uid_t *uids, ngx_uint_t nuids)
 
         ppid = strtol(p + 4, NULL, 10);
 
-        if (ppid != self) {
-            continue;
+        if (ppid == self) {
+            ngx_wsman_sh_kill_child((pid_t) pid, uids, nuids);
         }
-
-        if (uids) {
-            (void) snprintf(path, sizeof(path), "/proc/%ld", pid);
-
-            if (stat(path, &st) == -1) {
-                continue;
-            }
-
-            for (i = 0; i < nuids && uids[i] != st.st_uid; i++) {
-                /* void */
-            }
-
-            if (i == nuids) {
-                continue;
-            }
-        }
-
-        (void) kill((pid_t) pid, SIGKILL);
     }
 
     (void) closedir(dir);
+}
+
+
+static void
+ngx_wsman_sh_kill_child(pid_t pid, uid_t *uids, ngx_uint_t nuids)
+{
+    char         path[64];
+    ngx_uint_t   i;
+    struct stat  st;
+
+    if (uids) {
+        (void) snprintf(path, sizeof(path), "/proc/%ld", (long) pid);
+
+        if (stat(path, &st) == -1) {
+            return;
+        }
+
+        for (i = 0; i < nuids && uids[i] != st.st_uid; i++) {
+            /* void */
+        }
+
+        if (i == nuids) {
+            return;
+        }
+    }
+
+    (void) kill(pid, SIGKILL);
 }
 
 

@@ -16,6 +16,19 @@
 
 #define NGX_WSMAN_MIN_ENVELOPE_SIZE   8192
 
+/*
+ * The parser context is kept from one request to the next in a worker:
+ * making one (and its dictionary of names) costs about as much as parsing
+ * a small envelope.  The dictionary keeps every distinct name and short
+ * text it has seen, so a context whose dictionary grew past this many
+ * entries is replaced rather than reused.
+ */
+#define NGX_WSMAN_SOAP_DICT_MAX       4096
+
+/* message ids drawn from one RAND_bytes() call (a call costs ~10k
+ * instructions, locking included, whatever its size) */
+#define NGX_WSMAN_SOAP_UUID_BATCH     64
+
 
 /* state of one parse, reached from libxml2 callbacks via ctxt->_private */
 typedef struct {
@@ -23,6 +36,7 @@ typedef struct {
     ngx_uint_t                  max_depth;
     unsigned                    dtd:1;
     unsigned                    too_deep:1;
+    unsigned                    small:1;    /* within XML_MAX_LOOKUP_LIMIT */
 } ngx_wsman_soap_sax_t;
 
 
@@ -40,6 +54,7 @@ struct ngx_wsman_soap_header_s {
 };
 
 
+static xmlParserCtxtPtr ngx_wsman_soap_ctxt(void);
 static void ngx_wsman_soap_log_error(ngx_log_t *log, xmlParserCtxtPtr ctxt);
 static void ngx_wsman_soap_sax_stop(void *ctx);
 static void ngx_wsman_soap_sax_internal_subset(void *ctx,
@@ -48,6 +63,7 @@ static void ngx_wsman_soap_sax_internal_subset(void *ctx,
 static void ngx_wsman_soap_sax_entity_decl(void *ctx, const xmlChar *name,
     int type, const xmlChar *public_id, const xmlChar *system_id,
     xmlChar *content);
+static void ngx_wsman_soap_sax_start_document(void *ctx);
 static void ngx_wsman_soap_sax_start(void *ctx, const xmlChar *localname,
     const xmlChar *prefix, const xmlChar *uri, int nb_namespaces,
     const xmlChar **namespaces, int nb_attributes, int nb_defaulted,
@@ -184,37 +200,36 @@ ngx_wsman_soap_parse(ngx_pool_t *pool, ngx_log_t *log, const u_char *data,
         return NGX_ERROR;
     }
 
-    ctxt = xmlCreateMemoryParserCtxt((const char *) data, (int) len);
+    ctxt = ngx_wsman_soap_ctxt();
     if (ctxt == NULL) {
         return NGX_ERROR;
     }
 
-    /* no network, no DTD, no entity substitution, no error printing */
-    xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOCDATA
-                            | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-
     ngx_memzero(&sax, sizeof(ngx_wsman_soap_sax_t));
     sax.max_depth = limits->max_depth ? limits->max_depth
                                       : NGX_WSMAN_SOAP_MAX_DEPTH;
+    sax.small = (len <= XML_MAX_LOOKUP_LIMIT);
 
     ctxt->_private = &sax;
-    ctxt->sax->internalSubset = ngx_wsman_soap_sax_internal_subset;
-    ctxt->sax->externalSubset = ngx_wsman_soap_sax_internal_subset;
-    ctxt->sax->entityDecl = ngx_wsman_soap_sax_entity_decl;
-    ctxt->sax->startElementNs = ngx_wsman_soap_sax_start;
-    ctxt->sax->endElementNs = ngx_wsman_soap_sax_end;
 
-    (void) xmlParseDocument(ctxt);
+    /* no network, no DTD, no entity substitution, no error printing */
+    doc = xmlCtxtReadMemory(ctxt, (const char *) data, (int) len, NULL, NULL,
+                            XML_PARSE_NONET | XML_PARSE_NOCDATA
+                            | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 
-    doc = ctxt->myDoc;
-    ctxt->myDoc = NULL;
-    well_formed = ctxt->wellFormed;
+    ctxt->_private = NULL;
+    well_formed = ctxt->wellFormed && doc != NULL;
 
     if (!well_formed && !sax.dtd && !sax.too_deep) {
         ngx_wsman_soap_log_error(log, ctxt);
     }
 
-    xmlFreeParserCtxt(ctxt);
+    /* a context that stopped half way is not worth trusting again */
+    if (!well_formed
+        || xmlDictSize(ctxt->dict) > NGX_WSMAN_SOAP_DICT_MAX)
+    {
+        ngx_wsman_soap_ctxt_free();
+    }
 
     if (doc) {
         cln->handler = ngx_wsman_soap_free_doc;
@@ -240,6 +255,48 @@ ngx_wsman_soap_parse(ngx_pool_t *pool, ngx_log_t *log, const u_char *data,
     req->doc = doc;
 
     return ngx_wsman_soap_envelope(pool, limits, req, fault);
+}
+
+
+static xmlParserCtxtPtr  ngx_wsman_soap_reused;
+
+
+/* the worker's parser context, with our hardening callbacks installed */
+static xmlParserCtxtPtr
+ngx_wsman_soap_ctxt(void)
+{
+    xmlParserCtxtPtr  ctxt;
+
+    if (ngx_wsman_soap_reused) {
+        return ngx_wsman_soap_reused;
+    }
+
+    ctxt = xmlNewParserCtxt();
+    if (ctxt == NULL) {
+        return NULL;
+    }
+
+    ctxt->sax->internalSubset = ngx_wsman_soap_sax_internal_subset;
+    ctxt->sax->externalSubset = ngx_wsman_soap_sax_internal_subset;
+    ctxt->sax->entityDecl = ngx_wsman_soap_sax_entity_decl;
+    ctxt->sax->startDocument = ngx_wsman_soap_sax_start_document;
+    ctxt->sax->startElementNs = ngx_wsman_soap_sax_start;
+    ctxt->sax->endElementNs = ngx_wsman_soap_sax_end;
+
+    ngx_wsman_soap_reused = ctxt;
+
+    return ctxt;
+}
+
+
+/* documents already parsed keep their own reference to the dictionary */
+void
+ngx_wsman_soap_ctxt_free(void)
+{
+    if (ngx_wsman_soap_reused) {
+        xmlFreeParserCtxt(ngx_wsman_soap_reused);
+        ngx_wsman_soap_reused = NULL;
+    }
 }
 
 
@@ -294,6 +351,30 @@ ngx_wsman_soap_sax_entity_decl(void *ctx, const xmlChar *name, int type,
 
     sax->dtd = 1;
     ngx_wsman_soap_sax_stop(ctx);
+}
+
+
+/*
+ * The XML declaration is read and any encoding switch is done.  Without a
+ * converter the buffer holds the whole document, so there is nothing left
+ * to read: dropping the (no-op) read callback saves libxml2 a buffer grow
+ * attempt at every token of the last 250 bytes, about a tenth of a small
+ * parse.  libxml2 refuses lookups beyond XML_MAX_LOOKUP_LIMIT for inputs
+ * that have no callback.
+ */
+static void
+ngx_wsman_soap_sax_start_document(void *ctx)
+{
+    xmlParserCtxtPtr       ctxt = ctx;
+    ngx_wsman_soap_sax_t  *sax = ctxt->_private;
+
+    xmlSAX2StartDocument(ctx);
+
+    if (sax->small && ctxt->input && ctxt->input->buf
+        && ctxt->input->buf->encoder == NULL)
+    {
+        ctxt->input->buf->readcallback = NULL;
+    }
 }
 
 
@@ -358,11 +439,13 @@ ngx_wsman_soap_fail(ngx_wsman_fault_t *fault, ngx_wsman_fault_e id,
 ngx_int_t
 ngx_wsman_soap_is(xmlNodePtr node, const char *ns, const char *name)
 {
+    /* local names differ early, namespace URIs share long prefixes */
     return node != NULL
            && node->type == XML_ELEMENT_NODE
            && node->ns != NULL
-           && xmlStrEqual(node->ns->href, (const xmlChar *) ns)
-           && xmlStrEqual(node->name, (const xmlChar *) name);
+           && node->name[0] == (xmlChar) name[0]
+           && xmlStrEqual(node->name, (const xmlChar *) name)
+           && xmlStrEqual(node->ns->href, (const xmlChar *) ns);
 }
 
 
@@ -640,6 +723,18 @@ ngx_wsman_soap_node_text(ngx_pool_t *pool, xmlNodePtr node, ngx_str_t *text)
 {
     ngx_int_t   rc;
     xmlChar    *content;
+    xmlNodePtr  child;
+
+    /* the usual case, one text child: read it in place, without the copy
+     * (and its malloc) xmlNodeGetContent() makes */
+    child = node->children;
+
+    if (child && child->next == NULL && child->type == XML_TEXT_NODE
+        && child->content)
+    {
+        return ngx_wsman_soap_trimmed(pool, child->content,
+                                      ngx_strlen(child->content), text);
+    }
 
     content = xmlNodeGetContent(node);
     if (content == NULL) {
@@ -1059,14 +1154,26 @@ ngx_wsman_soap_write_tail(ngx_wsman_xml_t *x)
 static void
 ngx_wsman_soap_write_uuid(ngx_wsman_xml_t *x)
 {
-    u_char             bin[16], text[36], *p;
-    ngx_uint_t         i;
-    static const char  hex[] = "0123456789abcdef";
+    u_char             *bin, text[36], *p;
+    ngx_uint_t          i;
+    static ngx_pid_t    pid;
+    static ngx_uint_t   next = NGX_WSMAN_SOAP_UUID_BATCH;
+    static u_char       rnd[NGX_WSMAN_SOAP_UUID_BATCH][16];
+    static const char   hex[] = "0123456789abcdef";
 
-    if (RAND_bytes(bin, sizeof(bin)) != 1) {
-        x->failed = 1;
-        return;
+    /* a forked process draws its own: never a parent's leftover bytes */
+    if (next == NGX_WSMAN_SOAP_UUID_BATCH || pid != ngx_pid) {
+        if (RAND_bytes((u_char *) rnd, sizeof(rnd)) != 1) {
+            x->failed = 1;
+            return;
+        }
+
+        pid = ngx_pid;
+        next = 0;
     }
+
+    /* each id takes its own 16 bytes */
+    bin = rnd[next++];
 
     bin[6] = (bin[6] & 0x0f) | 0x40;
     bin[8] = (bin[8] & 0x3f) | 0x80;

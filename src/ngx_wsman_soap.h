@@ -23,6 +23,7 @@ typedef struct {
 
 
 void ngx_wsman_soap_init(void);
+void ngx_wsman_soap_ctxt_free(void);
 ngx_int_t ngx_wsman_soap_parse(ngx_pool_t *pool, ngx_log_t *log,
     const u_char *data, size_t len, ngx_wsman_soap_limits_t *limits,
     ngx_wsman_request_t *req, ngx_wsman_fault_t *fault);

@@ -237,13 +237,20 @@ ngx_wsman_xml_text_str(ngx_wsman_xml_t *x, ngx_str_t *s)
 }
 
 
+/* digits by hand: ngx_sprintf() parses its format on every call */
 void
 ngx_wsman_xml_uint(ngx_wsman_xml_t *x, uint64_t n)
 {
     u_char  buf[NGX_INT64_LEN], *p;
 
-    p = ngx_sprintf(buf, "%uL", n);
-    ngx_wsman_xml_raw(x, buf, p - buf);
+    p = buf + NGX_INT64_LEN;
+
+    do {
+        *--p = (u_char) ('0' + n % 10);
+        n /= 10;
+    } while (n);
+
+    ngx_wsman_xml_raw(x, p, buf + NGX_INT64_LEN - p);
 }
 
 

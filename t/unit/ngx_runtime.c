@@ -565,6 +565,9 @@ static size_t  unit_log_len;
 
 ngx_log_t  unit_log = { .log_level = NGX_LOG_DEBUG };
 
+/* os/unix/ngx_process.c: which process draws the message id randomness */
+ngx_pid_t  ngx_pid;
+
 
 void
 unit_log_reset(void)
