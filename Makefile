@@ -117,3 +117,5 @@ sanitize: deps-test $(ASAN_BUILD)/ngx_wsman_module.so
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
+
+include scripts/lint.mk    # make lint: cppcheck and clang-tidy
