@@ -126,3 +126,5 @@ include fuzz/fuzz.mk
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
+
+include scripts/lint.mk    # make lint: cppcheck and clang-tidy

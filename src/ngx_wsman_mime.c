@@ -207,8 +207,9 @@ ngx_int_t
 ngx_wsman_mime_content_type(ngx_str_t *ct, ngx_str_t *protocol,
     ngx_str_t *boundary)
 {
-    u_char     *p, *end, *type;
-    ngx_str_t   name, value;
+    u_char      *p, *end, *type;
+    ngx_str_t    name, value;
+    ngx_uint_t   have_protocol, have_boundary;
 
     p = ct->data;
     end = p + ct->len;
@@ -234,6 +235,8 @@ ngx_wsman_mime_content_type(ngx_str_t *ct, ngx_str_t *protocol,
 
     ngx_str_null(protocol);
     ngx_str_null(boundary);
+    have_protocol = 0;
+    have_boundary = 0;
 
     for ( ;; ) {
         p = ngx_wsman_mime_skip_ows(p, end);
@@ -257,23 +260,26 @@ ngx_wsman_mime_content_type(ngx_str_t *ct, ngx_str_t *protocol,
             return NGX_ERROR;
         }
 
-        /* a repeated parameter is ambiguous: refuse, do not pick one */
+        /* a repeated parameter is ambiguous: refuse, do not pick one,
+         * even after an empty value */
 
         if (ngx_wsman_mime_caseeq_const(name.data, name.len, "protocol")) {
-            if (protocol->data) {
+            if (have_protocol) {
                 return NGX_ERROR;
             }
 
             *protocol = value;
+            have_protocol = 1;
 
         } else if (ngx_wsman_mime_caseeq_const(name.data, name.len,
                                                "boundary"))
         {
-            if (boundary->data) {
+            if (have_boundary) {
                 return NGX_ERROR;
             }
 
             *boundary = value;
+            have_boundary = 1;
         }
     }
 

@@ -586,6 +586,13 @@ ngx_wsman_sddl_ace_type(ngx_wsman_sddl_ctx_t *ctx, ngx_str_t *f,
 {
     ngx_wsman_sddl_code_t  *code;
 
+    /*
+     * f is set: ngx_wsman_sddl_ace() calls this only after
+     * ngx_wsman_sddl_field() returned NGX_OK.  The analyzer does not
+     * follow the variadic ngx_wsman_sddl_fail() that field() returns
+     * through, so it assumes field() may succeed without setting f.
+     */
+    /* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult) */
     if (f->len == 0) {
         return ngx_wsman_sddl_fail(ctx, f->data, "A, D, AU, XA, ...",
                                    "missing ACE type");
@@ -1203,7 +1210,7 @@ ngx_wsman_sid_equal(ngx_wsman_sid_t *a, ngx_wsman_sid_t *b)
 u_char *
 ngx_wsman_sid_format(u_char *buf, ngx_wsman_sid_t *sid)
 {
-    static u_char  hex[] = "0123456789ABCDEF";
+    static const u_char  hex[] = "0123456789ABCDEF";
 
     ngx_int_t   shift;
     ngx_uint_t  i, n;

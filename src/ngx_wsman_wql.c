@@ -711,6 +711,12 @@ ngx_wsman_wql_or(ngx_wsman_wql_parser_t *ps, ngx_uint_t type,
             last = &node->child;
         }
 
+        /*
+         * ngx_wsman_wql_or() and ngx_wsman_wql_not() set operand whenever
+         * they return NGX_OK; past its inlining depth the analyzer stops
+         * following the calls and assumes NGX_OK with operand unset
+         */
+        /* NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign) */
         *last = operand;
         last = &operand->next;
 
@@ -721,6 +727,8 @@ ngx_wsman_wql_or(ngx_wsman_wql_parser_t *ps, ngx_uint_t type,
     }
 
     if (node == NULL) {
+        /* as above: set by the NGX_OK return */
+        /* NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign) */
         *out = operand;
         return NGX_OK;
     }

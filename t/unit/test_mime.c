@@ -179,6 +179,11 @@ unit_test_mime_content_type(void)
           NGX_ERROR, NULL, NULL },
         { "multipart/encrypted;protocol=p;boundary=b;boundary=c",
           NGX_ERROR, NULL, NULL },
+        /* an empty first value still counts as given */
+        { "multipart/encrypted;protocol=p;boundary=\"\";boundary=b",
+          NGX_ERROR, NULL, NULL },
+        { "multipart/encrypted;protocol=;protocol=p;boundary=b",
+          NGX_ERROR, NULL, NULL },
         { "multipart/encrypted;protocol=\"p;boundary=b",
           NGX_ERROR, NULL, NULL },
         { "multipart/encrypted;protocol=\"p\\\"q\";boundary=b",

@@ -2551,7 +2551,7 @@ ngx_wsman_ipmi_guid(ngx_wsman_ipmi_session_t *s, ngx_pool_t *pool,
 static u_char *
 ngx_wsman_ipmi_hex(u_char *p, ngx_uint_t byte)
 {
-    static u_char  hex[] = "0123456789abcdef";
+    static const u_char  hex[] = "0123456789abcdef";
 
     *p++ = hex[(byte >> 4) & 0xf];
     *p++ = hex[byte & 0xf];
