@@ -82,6 +82,8 @@ test: unit integration
 bench: deps-test $(MODULE)
 	$(PYTHON) bench/enum_memory.py $(MODULE)
 
+include bench/soak.mk
+
 # The module built with AddressSanitizer + UBSan, loaded into the packaged
 # (uninstrumented) nginx with the ASan runtime preloaded into nginx only,
 # and the whole integration suite run against it.  Reports land in
