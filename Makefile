@@ -83,6 +83,8 @@ bench: deps-test $(MODULE)
 	@scripts/apt-need wrk
 	$(PYTHON) bench/wrk_bench.py $(MODULE)
 
+include bench/soak.mk
+
 # The module built with AddressSanitizer + UBSan, loaded into the packaged
 # (uninstrumented) nginx with the ASan runtime preloaded into nginx only,
 # and the whole integration suite run against it.  Reports land in

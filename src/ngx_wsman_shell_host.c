@@ -51,6 +51,8 @@
 #define NGX_WSMAN_SH_MAX_WAIT       3600000
 /* finished commands remembered per shell so that a late Signal succeeds */
 #define NGX_WSMAN_SH_MAX_TOMBS      256
+/* longest a:MessageID remembered to recognize a resent Send (a UUID is 41) */
+#define NGX_WSMAN_SH_MSGID_MAX      128
 /* accept() ran out of descriptors: retry after this long */
 #define NGX_WSMAN_SH_ACCEPT_PAUSE   100
 #define NGX_WSMAN_SH_UUID_LEN       36
@@ -119,9 +121,26 @@ struct ngx_wsman_sh_cmd_s {
     u_char                     paused[2];      /* buffer full, not read */
     u_char                     end_sent[2];    /* END reported to a worker */
 
+    /*
+     * A reply written to a worker is not yet with the client: the worker
+     * may die, the connection break.  For clients that number their
+     * Receives (rsp:Receive/@SequenceId) the last reply is kept, whole,
+     * and sent again when the same number comes back; the next number
+     * means the client has it.
+     */
+    u_char                    *kept;
+    size_t                     kept_len;
+    uint64_t                   kept_seq;
+    uint64_t                   last_seq;       /* highest number seen */
+
+    /* a Send resent after a lost answer carries the same a:MessageID */
+    u_char                     send_id[NGX_WSMAN_SH_MSGID_MAX];
+    size_t                     send_id_len;
+
     unsigned                   in_end:1;       /* END seen: close when empty */
     unsigned                   exited:1;
     unsigned                   delivered:1;    /* final DONE reply written */
+    unsigned                   numbered:1;     /* last_seq is valid */
 };
 
 
@@ -164,8 +183,10 @@ struct ngx_wsman_sh_conn_s {
     ngx_wsman_sh_cmd_t        *cmd;
     size_t                     take[2];
     size_t                     max_bytes;      /* of one Receive reply */
+    uint64_t                   seq;            /* the Receive's number */
     u_char                     take_end[2];
     unsigned                   take_done:1;
+    unsigned                   numbered:1;     /* seq is valid */
 };
 
 
@@ -181,6 +202,7 @@ typedef struct {
     ngx_wsman_shell_field_t    command;
     ngx_wsman_shell_field_t    data;
     ngx_wsman_shell_field_t    signal;
+    ngx_wsman_shell_field_t    message_id;
     ngx_uint_t                 nenv;
     ngx_uint_t                 nargs;
     uint64_t                   idle_ms;
@@ -193,6 +215,8 @@ typedef struct {
     uint64_t                   max_bytes;
     uint64_t                   skip_shell;
     uint64_t                   end;
+    uint64_t                   sequence;
+    ngx_uint_t                 numbered;       /* sequence was sent */
 } ngx_wsman_sh_req_t;
 
 
@@ -318,6 +342,9 @@ static void ngx_wsman_sh_notify(ngx_wsman_sh_host_t *h,
     ngx_wsman_sh_cmd_t *cmd);
 static void ngx_wsman_sh_send_output(ngx_wsman_sh_host_t *h,
     ngx_wsman_sh_conn_t *c, ngx_wsman_sh_cmd_t *cmd);
+static void ngx_wsman_sh_resend(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_conn_t *c, ngx_wsman_sh_cmd_t *cmd);
+static void ngx_wsman_sh_forget(ngx_wsman_sh_cmd_t *cmd);
 static void ngx_wsman_sh_output_sent(ngx_wsman_sh_host_t *h,
     ngx_wsman_sh_conn_t *c);
 static void ngx_wsman_sh_finish(ngx_wsman_sh_host_t *h,
@@ -1639,6 +1666,7 @@ ngx_wsman_sh_req_read(ngx_wsman_sh_req_t *r)
         case NGX_WSMAN_SHELL_F_CWD:        text = &r->cwd; break;
         case NGX_WSMAN_SHELL_F_COMMAND:    text = &r->command; break;
         case NGX_WSMAN_SHELL_F_SIGNAL:     text = &r->signal; break;
+        case NGX_WSMAN_SHELL_F_MESSAGE_ID: text = &r->message_id; break;
 
         case NGX_WSMAN_SHELL_F_DATA:
             r->data = f;
@@ -1673,6 +1701,11 @@ ngx_wsman_sh_req_read(ngx_wsman_sh_req_t *r)
         case NGX_WSMAN_SHELL_F_MAX_BYTES:   num = &r->max_bytes; break;
         case NGX_WSMAN_SHELL_F_SKIP_SHELL:  num = &r->skip_shell; break;
         case NGX_WSMAN_SHELL_F_END:         num = &r->end; break;
+
+        case NGX_WSMAN_SHELL_F_SEQUENCE:
+            num = &r->sequence;
+            r->numbered = 1;
+            break;
 
         default:
             /* CLIENT_IP and fields of later versions */
@@ -2534,6 +2567,7 @@ ngx_wsman_sh_cmd_free(ngx_wsman_sh_host_t *h, ngx_wsman_sh_cmd_t *cmd)
     ngx_wsman_sh_buf_free(&cmd->inbuf);
     ngx_wsman_sh_buf_free(&cmd->outbuf[0]);
     ngx_wsman_sh_buf_free(&cmd->outbuf[1]);
+    ngx_wsman_sh_forget(cmd);
 
     if (cmd->inflight) {
         cmd->inflight->cmd = NULL;
@@ -2611,6 +2645,20 @@ ngx_wsman_sh_send(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
         return;
     }
 
+    /*
+     * The answer to this very message was lost (its worker died, the
+     * connection broke) and the client sent it again: the input is in
+     * the buffer already, and a second copy would corrupt the stream.
+     */
+    if (r->message_id.len && r->message_id.len == cmd->send_id_len
+        && memcmp(r->message_id.data, cmd->send_id, cmd->send_id_len) == 0)
+    {
+        ngx_wsman_sh_log(NGX_LOG_INFO, "Send to command %s came again, "
+                         "its input is taken once", cmd->id);
+        ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_OK, 0, NULL);
+        return;
+    }
+
     len = r->data.len;
 
     /*
@@ -2643,6 +2691,15 @@ ngx_wsman_sh_send(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
 
     if (r->end) {
         cmd->in_end = 1;
+    }
+
+    /* only a message that was taken may be recognized when it comes again */
+    if (r->message_id.len && r->message_id.len <= NGX_WSMAN_SH_MSGID_MAX) {
+        ngx_memcpy(cmd->send_id, r->message_id.data, r->message_id.len);
+        cmd->send_id_len = r->message_id.len;
+
+    } else {
+        cmd->send_id_len = 0;
     }
 
     ngx_wsman_sh_stdin(h, cmd);
@@ -2703,7 +2760,7 @@ static void
 ngx_wsman_sh_receive(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
     ngx_wsman_sh_req_t *r)
 {
-    ngx_uint_t            status;
+    ngx_uint_t            status, again;
     ngx_wsman_sh_cmd_t   *cmd;
     ngx_wsman_sh_conn_t  *old;
 
@@ -2714,7 +2771,11 @@ ngx_wsman_sh_receive(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
                     && r->max_bytes < NGX_WSMAN_SHELL_HOST_REPLY_MAX)
                    ? (size_t) r->max_bytes : NGX_WSMAN_SHELL_HOST_REPLY_MAX;
 
-    if (status == NGX_WSMAN_SHELL_S_OK && cmd->delivered) {
+    /* a finished command's final reply, lost on its way, asked for again */
+    again = (status == NGX_WSMAN_SHELL_S_OK && r->numbered
+             && cmd->kept != NULL && r->sequence == cmd->kept_seq);
+
+    if (status == NGX_WSMAN_SHELL_S_OK && cmd->delivered && !again) {
         status = NGX_WSMAN_SHELL_S_NO_COMMAND;
     }
 
@@ -2724,6 +2785,24 @@ ngx_wsman_sh_receive(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
                            ? "no such shell" : "no such command");
         return;
     }
+
+    /*
+     * A number below the last one cannot be a resent Receive (the client
+     * moved on, so it had that answer): a stray duplicate that would
+     * take output the client does not expect.
+     */
+    if (r->numbered && cmd->numbered && r->sequence < cmd->last_seq) {
+        ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_BAD_REQUEST,
+                           NGX_WSMAN_SHELL_F_MESSAGE,
+                           "the SequenceId is below the last Receive's");
+        return;
+    }
+
+    /* a client that stops numbering gets today's plain Receives */
+    cmd->numbered = r->numbered ? 1 : 0;
+    cmd->last_seq = r->sequence;
+    c->numbered = cmd->numbered;
+    c->seq = r->sequence;
 
     /* one waiting Receive per command: the newer one wins */
     old = cmd->parked;
@@ -2779,8 +2858,13 @@ ngx_wsman_sh_signal(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
 
     /*
      * Clients terminate a command after its final Receive (MS-WSMV
-     * 3.1.4.14): for a finished command that is a successful no-op.
+     * 3.1.4.14): for a finished command that is a successful no-op, and
+     * the client will not ask for the kept reply again.
      */
+    if (sig == SIGKILL) {
+        ngx_wsman_sh_forget(cmd);
+    }
+
     if (!cmd->delivered) {
         ngx_wsman_sh_log(NGX_LOG_INFO, "signal %d to command %s", sig,
                          cmd->id);
@@ -2867,6 +2951,18 @@ ngx_wsman_sh_notify(ngx_wsman_sh_host_t *h, ngx_wsman_sh_cmd_t *cmd)
     /* a reply in flight decides which bytes are left: wait for it */
     if (c == NULL || cmd->inflight != NULL) {
         return;
+    }
+
+    if (cmd->kept != NULL) {
+        if (c->numbered && c->seq == cmd->kept_seq) {
+            cmd->parked = NULL;
+            c->cmd = NULL;
+            ngx_wsman_sh_resend(h, c, cmd);
+            return;
+        }
+
+        /* another Receive: the client got the kept reply */
+        ngx_wsman_sh_forget(cmd);
     }
 
     if (cmd->delivered) {
@@ -2995,6 +3091,15 @@ ngx_wsman_sh_output_sent(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c)
     c->cmd = NULL;
     cmd->inflight = NULL;
 
+    /* the worker may still lose it: keep it for a resent numbered Receive */
+    if (c->numbered) {
+        ngx_wsman_sh_forget(cmd);
+        cmd->kept = c->out;
+        cmd->kept_len = c->out_len;
+        cmd->kept_seq = c->seq;
+        c->out = NULL;
+    }
+
     for (i = 0; i < 2; i++) {
         ngx_wsman_sh_buf_consume(&cmd->outbuf[i], c->take[i]);
 
@@ -3014,6 +3119,41 @@ ngx_wsman_sh_output_sent(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c)
     }
 
     ngx_wsman_sh_notify(h, cmd);
+}
+
+
+/* a numbered Receive came again: the kept reply, byte for byte */
+static void
+ngx_wsman_sh_resend(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
+    ngx_wsman_sh_cmd_t *cmd)
+{
+    u_char  *frame;
+
+    frame = malloc(cmd->kept_len);
+    if (frame == NULL) {
+        ngx_wsman_sh_log(NGX_LOG_ALERT, "malloc(%zu) failed", cmd->kept_len);
+        ngx_wsman_sh_reply(h, c, NGX_WSMAN_SHELL_RECEIVE,
+                           NGX_WSMAN_SHELL_S_INTERNAL,
+                           NGX_WSMAN_SHELL_F_MESSAGE, "out of memory");
+        return;
+    }
+
+    ngx_memcpy(frame, cmd->kept, cmd->kept_len);
+
+    ngx_wsman_sh_log(NGX_LOG_INFO, "Receive %llu of command %s came again, "
+                     "its reply is sent again",
+                     (unsigned long long) cmd->kept_seq, cmd->id);
+
+    ngx_wsman_sh_send_frame(h, c, frame, cmd->kept_len);
+}
+
+
+static void
+ngx_wsman_sh_forget(ngx_wsman_sh_cmd_t *cmd)
+{
+    free(cmd->kept);
+    cmd->kept = NULL;
+    cmd->kept_len = 0;
 }
 
 

@@ -62,6 +62,11 @@
 #define NGX_WSMAN_SHELL_F_MAX_BYTES    28   /* RECEIVE: most output bytes
                                                the reply may carry (it
                                                must fit the envelope) */
+#define NGX_WSMAN_SHELL_F_SEQUENCE     29   /* RECEIVE: the client's
+                                               rsp:Receive/@SequenceId;
+                                               absent: not numbered */
+#define NGX_WSMAN_SHELL_F_MESSAGE_ID   30   /* SEND: a:MessageID, so that
+                                               a resent Send is seen */
 
 /* reply status */
 #define NGX_WSMAN_SHELL_S_OK           0

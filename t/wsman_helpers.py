@@ -774,13 +774,18 @@ def send_request(shell_id, command_id, data, end=False, **kw):
         extra_ns=_XMLNS_RSP, **kw)
 
 
-def receive_request(shell_id, command_id, streams="stdout stderr", **kw):
+def receive_request(shell_id, command_id, streams="stdout stderr",
+                    sequence_id=None, **kw):
+    """sequence_id: the rsp:Receive SequenceId attribute (left out when
+    None); a string is sent as it is."""
+    seq = "" if sequence_id is None \
+        else ' SequenceId="%s"' % xml_escape(sequence_id)
     return envelope(
         action=ACTION_RECEIVE, resource_uri=SHELL_URI,
         headers=_shell_sel(shell_id),
-        body='<rsp:Receive><rsp:DesiredStream CommandId="%s">%s'
+        body='<rsp:Receive%s><rsp:DesiredStream CommandId="%s">%s'
              '</rsp:DesiredStream></rsp:Receive>'
-             % (xml_escape(command_id), streams),
+             % (seq, xml_escape(command_id), streams),
         extra_ns=_XMLNS_RSP, **kw)
 
 

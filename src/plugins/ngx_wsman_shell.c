@@ -607,6 +607,14 @@ ngx_wsman_shell_send(ngx_wsman_call_t *call, ngx_wsman_shell_writer_t *w)
                                id.len);
     ngx_wsman_shell_writer_add(w, NGX_WSMAN_SHELL_F_DATA, data.data,
                                data.len);
+
+    /* a Send resent after its answer was lost must not add input twice */
+    if (call->req->message_id.len) {
+        ngx_wsman_shell_writer_add(w, NGX_WSMAN_SHELL_F_MESSAGE_ID,
+                                   call->req->message_id.data,
+                                   call->req->message_id.len);
+    }
+
     ngx_wsman_shell_writer_add_str(w, NGX_WSMAN_SHELL_F_END,
                                    (end.len == 4
                                     && ngx_strncasecmp(end.data,
@@ -627,11 +635,14 @@ static ngx_int_t
 ngx_wsman_shell_receive(ngx_wsman_call_t *call, ngx_wsman_shell_writer_t *w,
     ngx_msec_t *timeout)
 {
-    size_t                  limit;
-    ngx_int_t               rc;
-    ngx_msec_t              wait;
-    xmlNodePtr              recv, desired;
-    ngx_wsman_shell_ctx_t  *ctx;
+    size_t                   limit;
+    uint64_t                 n;
+    ngx_int_t                rc;
+    ngx_str_t                seq;
+    ngx_msec_t               wait;
+    xmlNodePtr               recv, desired;
+    ngx_wsman_shell_ctx_t   *ctx;
+    ngx_wsman_shell_field_t  f;
 
     ctx = call->plugin_ctx;
 
@@ -650,6 +661,29 @@ ngx_wsman_shell_receive(ngx_wsman_call_t *call, ngx_wsman_shell_writer_t *w,
     rc = ngx_wsman_shell_command_id(call, desired, &ctx->command_id);
     if (rc != NGX_OK) {
         return rc;
+    }
+
+    /*
+     * A client that numbers its Receives gets the same reply again for
+     * the same number, so a reply lost with a worker or a connection is
+     * not lost output (the shell host keeps the last one).
+     */
+    rc = ngx_wsman_shell_attr(call->pool, recv, "SequenceId", &seq);
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_OK) {
+        f.data = seq.data;
+        f.len = seq.len;
+
+        if (ngx_wsman_shell_field_num(&f, &n) != NGX_OK) {
+            ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_INVALID_PARAMETER,
+                                 "The SequenceId is not a number.");
+            return NGX_DECLINED;
+        }
+
+        ngx_wsman_shell_writer_add_num(w, NGX_WSMAN_SHELL_F_SEQUENCE, n);
     }
 
     wait = call->req->operation_timeout;
