@@ -434,10 +434,11 @@ ngx_wsman_ipmi_post(ngx_wsman_ipmi_job_t *job, ngx_wsman_ipmi_wait_t *w)
             ngx_destroy_pool(t->pool);
         }
 
+        /* a method goes back to the head of the line */
         if (t->wait) {
             ngx_queue_insert_head(&ngx_wsman_ipmi_worker->waiting,
-                                  &w->queue);
-            w->queued = 1;
+                                  &t->wait->queue);
+            t->wait->queued = 1;
         }
 
         ngx_free(task);
