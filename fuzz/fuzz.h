@@ -33,9 +33,6 @@ ngx_pool_t *fuzz_pool(void);
 void fuzz_str(ngx_pool_t *pool, const u_char *data, size_t len,
     ngx_str_t *s);
 
-/* the chain in one NUL-terminated malloc()ed string (test_main.c has
- * the unit tests' own, next to a main() libFuzzer cannot share) */
-u_char *fuzz_chain_flatten(ngx_chain_t *cl, size_t *len);
 
 /* an invariant of the code under test does not hold: abort() so that
  * libFuzzer saves the input */

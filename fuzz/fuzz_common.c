@@ -53,37 +53,6 @@ ngx_gmtime(time_t t, ngx_tm_t *tp)
 }
 
 
-u_char *
-fuzz_chain_flatten(ngx_chain_t *cl, size_t *len)
-{
-    u_char       *s, *p;
-    size_t        n;
-    ngx_chain_t  *c;
-
-    n = 0;
-
-    for (c = cl; c; c = c->next) {
-        n += c->buf->last - c->buf->pos;
-    }
-
-    s = malloc(n + 1);
-    if (s == NULL) {
-        abort();
-    }
-
-    p = s;
-
-    for (c = cl; c; c = c->next) {
-        p = ngx_cpymem(p, c->buf->pos, c->buf->last - c->buf->pos);
-    }
-
-    *p = '\0';
-    *len = n;
-
-    return s;
-}
-
-
 /* ngx_string.c semantics: standard alphabet, '=' padding; weak so that a
  * version in ngx_runtime.c would take over */
 void __attribute__((weak))

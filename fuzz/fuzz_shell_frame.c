@@ -238,7 +238,7 @@ fuzz_shell_check_xml(ngx_pool_t *pool, ngx_wsman_call_t *call)
     cl = ngx_wsman_xml_chain(&x);
     fuzz_assert(cl != NULL);
 
-    text = fuzz_chain_flatten(cl, &len);
+    text = unit_chain_flatten(cl, &len);
 
     doc = xmlReadMemory((char *) text, (int) len, NULL, NULL,
                         XML_PARSE_NONET | XML_PARSE_NOERROR

@@ -110,7 +110,7 @@ fuzz_soap_check_xml(ngx_chain_t *cl)
     u_char    *text;
     xmlDocPtr  doc;
 
-    text = fuzz_chain_flatten(cl, &len);
+    text = unit_chain_flatten(cl, &len);
 
     doc = xmlReadMemory((char *) text, (int) len, NULL, NULL,
                         XML_PARSE_NONET | XML_PARSE_NOERROR

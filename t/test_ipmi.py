@@ -218,16 +218,6 @@ def _system_name_ok(sim, value):
     return value in ("127.0.0.1", sim.host)
 
 
-def _poll(predicate, timeout, step=0.25):
-    """predicate() until true or timeout; returns its last value."""
-    end = time.time() + timeout
-    while True:
-        v = predicate()
-        if v or time.time() > end:
-            return v
-        time.sleep(step)
-
-
 # ------------------------------------------------------------- sensors --
 
 # ipmi-sensors' threshold event words -> (CurrentState, HealthState),
@@ -302,7 +292,7 @@ def test_simulator_chassis_control(tmp_path):
         assert sim.power() == "off" and sim.power_file_state() == "0"
         mark = len(sim.chassis_log())
         sim.chassis_control("power-cycle")
-        assert _poll(lambda: sim.power() == "on", 10)
+        assert H.wait_until(lambda: sim.power() == "on", 10)
         sets = [a[1:] for _, a in sim.chassis_log()[mark:] if a[0] == "set"]
         assert sets == [["power", "0"], ["power", "1"]], sets
         sim.chassis_control("hard-reset")
@@ -488,7 +478,7 @@ def test_readings_follow_the_bmc(live_bmc):
     b = live_bmc
     assert _reading(b, "32.0.1") == 42
     b.sim.console("sensor_set_value 0x20 0 1 0x30 0")
-    assert _poll(lambda: b.sim.sensors_by_name()["MB Temp"]["reading"]
+    assert H.wait_until(lambda: b.sim.sensors_by_name()["MB Temp"]["reading"]
                  == 48.0, 10)
     for _ in range(4):      # whichever worker answers
         assert _reading(b, "32.0.1") == 48
@@ -510,13 +500,13 @@ def test_new_sdr_record_is_read(live_bmc):
                   "0x00 0x60 0x00 0x00 0x00 0x00",
                   "sensor_set_value 0x20 0 0x30 0x21 0",
                   "main_sdr_add 0x20 " + S._hex(S.full_sensor_record(new)))
-    assert _poll(lambda: "New Temp" in b.sim.sensors_by_name(), 10)
+    assert H.wait_until(lambda: "New Temp" in b.sim.sensors_by_name(), 10)
 
     def added():
         items = {p["DeviceID"]: p for p in _enum(b.client, NUMERIC)}
         return items.get("32.0.48")
 
-    p = _poll(added, 10)
+    p = H.wait_until(added, 10)
     assert p, "the new sensor never appeared"
     assert p["ElementName"] == "New Temp"
     assert int(p["CurrentReading"]) == 0x21
@@ -545,13 +535,13 @@ def test_idle_session_is_given_back(make_bmc):
             return seen[0]
 
         assert _reading(b, "32.0.1") == 42
-        opened = _poll(lambda: drain().count(b"Session started"), 5)
+        opened = H.wait_until(lambda: drain().count(b"Session started"), 5)
         assert opened >= 1
         # the idle timer runs 1 s after the last use
-        assert _poll(lambda: drain().count(b"Session closed") >= opened, 10)
+        assert H.wait_until(lambda: drain().count(b"Session closed") >= opened, 10)
         # and the next request opens a new one
         assert _reading(b, "32.0.1") == 42
-        assert _poll(lambda: drain().count(b"Session started") > opened, 5)
+        assert H.wait_until(lambda: drain().count(b"Session started") > opened, 5)
 
 
 def test_wql_over_wmi_hardware_prefix(bmc):
@@ -714,7 +704,7 @@ def test_clear_log(clear_bmc):
     erased = S.parse_sel_time(info["Recent erase timestamp"])
     assert erased is not None and abs(erased - before) < 30, info
     # what /wsman reports follows
-    assert _poll(lambda: _enum(b.client, LOG_RECORD) == [], 10)
+    assert H.wait_until(lambda: _enum(b.client, LOG_RECORD) == [], 10)
     p = _get_ok(b.client, RECORD_LOG, {"InstanceID": SEL_ID})
     assert int(p["CurrentNumberOfRecords"]) == 0
     assert int(p["MaxNumberOfRecords"]) == S.SEL_MAX_ENTRIES
@@ -830,12 +820,12 @@ def _sets_since(sim, mark):
 
 
 def _wait_power(sim, want, timeout=15):
-    got = _poll(lambda: sim.power() == want, timeout)
+    got = H.wait_until(lambda: sim.power() == want, timeout)
     assert got, "ipmi-chassis still says %r" % sim.power()
 
 
 def _wait_wsman_power(client, want, timeout=10):
-    got = _poll(lambda: _power_state(client) == want, timeout)
+    got = H.wait_until(lambda: _power_state(client) == want, timeout)
     assert got, "PowerState still %r" % _power_state(client)
 
 
@@ -908,7 +898,7 @@ def test_power_cycle(bmc, cycle):
     _power_on(b)
     mark = len(b.sim.chassis_log())
     assert _rpsc_ok(b.client, cycle) == 0
-    assert _poll(lambda: _sets_since(b.sim, mark) ==
+    assert H.wait_until(lambda: _sets_since(b.sim, mark) ==
                  [["power", "0"], ["power", "1"]], 15), \
         _sets_since(b.sim, mark)
     _wait_power(b.sim, "on")
@@ -921,7 +911,7 @@ def test_power_reset(bmc, reset):
     _power_on(b)
     mark = len(b.sim.chassis_log())
     assert _rpsc_ok(b.client, reset) == 0
-    assert _poll(lambda: _sets_since(b.sim, mark) == [["reset", "1"]], 10), \
+    assert H.wait_until(lambda: _sets_since(b.sim, mark) == [["reset", "1"]], 10), \
         _sets_since(b.sim, mark)
     assert b.sim.power() == "on"
     assert _power_state(b.client) == 2
@@ -934,7 +924,7 @@ def test_soft_shutdown(bmc):
     _power_on(b)
     mark = len(b.sim.chassis_log())
     assert _rpsc_ok(b.client, 12) == 0
-    assert _poll(lambda: ["shutdown", "1"] in _sets_since(b.sim, mark), 10)
+    assert H.wait_until(lambda: ["shutdown", "1"] in _sets_since(b.sim, mark), 10)
     _wait_power(b.sim, "off")
     _wait_wsman_power(b.client, 8)
     _power_on(b)
@@ -1071,7 +1061,7 @@ def test_bmc_killed_and_restarted(fail_bmc):
         r, _ = _get(b.client, NUMERIC, {"DeviceID": "32.0.1"})
         return r.status == 200 and \
             H.props(H.body_child(r))["CurrentReading"] == "42"
-    assert _poll(sensor_ok, 30, step=0.5), \
+    assert H.wait_until(sensor_ok, 30, step=0.5), \
         "no successful sensor Get within 30 s of the restart"
     # the SEL survived the restart, and the plug-in reads it again
     assert len(_enum(b.client, LOG_RECORD)) == len(S.SEL)

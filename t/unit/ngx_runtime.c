@@ -615,3 +615,36 @@ ngx_log_error_core(ngx_uint_t level, ngx_log_t *log, ngx_err_t err,
     unit_log_len += p - line;
     unit_log_buf[unit_log_len] = '\0';
 }
+
+
+/* a response chain as one C string (malloc()ed), for the unit tests and
+ * the fuzz harnesses to look at */
+u_char *
+unit_chain_flatten(ngx_chain_t *cl, size_t *len)
+{
+    u_char       *s, *p;
+    size_t        n;
+    ngx_chain_t  *c;
+
+    n = 0;
+
+    for (c = cl; c; c = c->next) {
+        n += c->buf->last - c->buf->pos;
+    }
+
+    s = malloc(n + 1);
+    if (s == NULL) {
+        abort();
+    }
+
+    p = s;
+
+    for (c = cl; c; c = c->next) {
+        p = ngx_cpymem(p, c->buf->pos, c->buf->last - c->buf->pos);
+    }
+
+    *p = '\0';
+    *len = n;
+
+    return s;
+}

@@ -93,37 +93,6 @@ unit_check_cstr(const char *got, const char *expected, const char *file,
 }
 
 
-u_char *
-unit_chain_flatten(ngx_chain_t *cl, size_t *len)
-{
-    u_char       *s, *p;
-    size_t        n;
-    ngx_chain_t  *c;
-
-    n = 0;
-
-    for (c = cl; c; c = c->next) {
-        n += c->buf->last - c->buf->pos;
-    }
-
-    s = malloc(n + 1);
-    if (s == NULL) {
-        abort();
-    }
-
-    p = s;
-
-    for (c = cl; c; c = c->next) {
-        p = ngx_cpymem(p, c->buf->pos, c->buf->last - c->buf->pos);
-    }
-
-    *p = '\0';
-    *len = n;
-
-    return s;
-}
-
-
 /* a crash still ends with the summary line, counting itself as a failure;
  * only async-signal-safe calls here */
 static void
