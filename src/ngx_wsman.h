@@ -33,13 +33,15 @@
 #define NGX_WSMAN_NS_SOAP    "http://www.w3.org/2003/05/soap-envelope"
 #define NGX_WSMAN_NS_WSA     "http://schemas.xmlsoap.org/ws/2004/08/addressing"
 #define NGX_WSMAN_NS_WSMAN   "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"
-#define NGX_WSMAN_NS_MSWSMAN "http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd"
+#define NGX_WSMAN_NS_MSWSMAN                                                \
+    "http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd"
 #define NGX_WSMAN_NS_WXF     "http://schemas.xmlsoap.org/ws/2004/09/transfer"
 #define NGX_WSMAN_NS_WSEN    "http://schemas.xmlsoap.org/ws/2004/09/enumeration"
 #define NGX_WSMAN_NS_WSEV    "http://schemas.xmlsoap.org/ws/2004/08/eventing"
 #define NGX_WSMAN_NS_WSMID                                                  \
     "http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd"
-#define NGX_WSMAN_NS_FAULT   "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault"
+#define NGX_WSMAN_NS_FAULT                                                  \
+    "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault"
 #define NGX_WSMAN_NS_CONFIG  "http://schemas.microsoft.com/wbem/wsman/1/config"
 
 #define NGX_WSMAN_WSA_ANONYMOUS  NGX_WSMAN_NS_WSA "/role/anonymous"

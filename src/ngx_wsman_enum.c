@@ -1447,7 +1447,8 @@ ngx_wsman_enum_enumerate(ngx_wsman_call_t *call)
             st.mode = NGX_WSMAN_ENUM_OBJECT_EPR;
 
         } else {
-            return ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_UNSUPPORTED_FEATURE,
+            return ngx_wsman_call_fault(call,
+                                        NGX_WSMAN_FAULT_UNSUPPORTED_FEATURE,
                                         "w:EnumerationMode must be "
                                         "EnumerateEPR or "
                                         "EnumerateObjectAndEPR.");
