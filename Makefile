@@ -112,7 +112,7 @@ sanitize: deps-test $(ASAN_BUILD)/ngx_wsman_module.so
 	ASAN_OPTIONS=detect_leaks=1 $(MAKE) -C t/unit BUILD=$(ASAN_BUILD) \
 	    NGX_SRC=$(NGX_SRC) BIN=$(ASAN_BUILD)/test_unit \
 	    CFLAGS="-g -O1 $(ASAN_FLAGS)" LDFLAGS="$(ASAN_FLAGS)"
-	rm -rf $(ASAN_BUILD)/reports && mkdir -p $(ASAN_BUILD)/reports
+	rm -rf $(ASAN_BUILD)/reports && mkdir -p -m 1777 $(ASAN_BUILD)/reports
 	WSMAN_SO=$(ASAN_BUILD)/ngx_wsman_module.so \
 	WSMAN_NGINX_PRELOAD="$$(gcc -print-file-name=libasan.so) \
 	                     $$(gcc -print-file-name=libubsan.so)" \

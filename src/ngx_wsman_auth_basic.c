@@ -550,13 +550,22 @@ ngx_wsman_basic_insert(ngx_wsman_basic_cache_t *cache, ngx_pool_t *pool,
 
     p = (u_char *) e + sizeof(ngx_wsman_basic_cached_t);
 
+    /* a user without SIDs or groups has NULL arrays: memcpy() must not
+     * see them even for 0 bytes */
     e->sids = (ngx_wsman_sid_t *) p;
     e->nsids = sids->nelts;
-    p = ngx_cpymem(p, sids->elts, sids->nelts * sizeof(ngx_wsman_sid_t));
+
+    if (sids->nelts) {
+        p = ngx_cpymem(p, sids->elts,
+                       sids->nelts * sizeof(ngx_wsman_sid_t));
+    }
 
     e->groups.data = p;
     e->groups.len = identity->groups.len;
-    ngx_memcpy(p, identity->groups.data, identity->groups.len);
+
+    if (identity->groups.len) {
+        ngx_memcpy(p, identity->groups.data, identity->groups.len);
+    }
 
     ngx_queue_insert_head(ngx_wsman_basic_bucket(cache, digest), &e->bucket);
     ngx_queue_insert_head(&cache->lru, &e->lru);

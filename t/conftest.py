@@ -8,6 +8,7 @@ import base64
 import hashlib
 import os
 import pathlib
+import re
 import signal
 import socket
 import subprocess
@@ -276,10 +277,16 @@ def client(server):
     return H.Client(server.port, USERS)
 
 
+# a worker that died of an error (sanitizers exit with 1) is as bad as a
+# crash; a clean exit logs code 0
+_WORKER_FAILED = re.compile(r"exited with code [1-9]")
+
+
 @pytest.fixture(autouse=True)
 def _log_guard(request):
-    """After every test: no [alert]/[crit]/[emerg] and no crashed worker in
-    any error log written during the test."""
+    """After every test: no [alert]/[crit]/[emerg], no crashed or failed
+    worker and no sanitizer report in any error log written during the
+    test."""
     before = {id(n): n.log_size() for n in RUNNING}
     yield
     # give a worker that is still finishing a request a moment to log
@@ -289,7 +296,10 @@ def _log_guard(request):
         new = n.read_log(before.get(id(n), 0))
         for line in new.splitlines():
             if ("[alert]" in line or "[crit]" in line or "[emerg]" in line
-                    or "exited on signal" in line):
+                    or "exited on signal" in line
+                    or _WORKER_FAILED.search(line)
+                    or "runtime error:" in line          # UBSan
+                    or "Sanitizer" in line):
                 problems.append("%s: %s" % (n.prefix.name, line))
     if problems:
         pytest.fail("error log gained serious lines:\n" +
