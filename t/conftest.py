@@ -279,7 +279,8 @@ def client(server):
 
 # a worker that died of an error (sanitizers exit with 1) is as bad as a
 # crash; a clean exit logs code 0
-_WORKER_FAILED = re.compile(r"exited with code [1-9]")
+_WORKER_FAILED = re.compile(
+    r"(worker|helper) process \d+ exited with code [1-9]")
 
 
 @pytest.fixture(autouse=True)
