@@ -769,19 +769,27 @@ class IpmiSim:
     def console(self, *commands, timeout=10):
         """Run emulator commands (the .emu's language) on the running
         simulator through its console, as an operator would change the
-        BMC (a sensor reading, a new SDR record).  Each command is done
-        when the console prompts again ("quit" would end ipmi_sim)."""
+        BMC (a sensor reading, a new SDR record).  One command at a time:
+        each is done when the console prompts again (a burst of lines can
+        be cut short; "quit" would end ipmi_sim)."""
         deadline = time.time() + timeout
         with socket.create_connection(("127.0.0.1", self.console_port),
                                       timeout=timeout) as c:
             seen = b""
+
+            def prompts(n):
+                nonlocal seen
+                while seen.count(b"> ") < n:
+                    assert time.time() < deadline, seen
+                    data = c.recv(4096)
+                    assert data, "ipmi_sim console closed: %r" % seen
+                    seen += data
+
+            prompts(1)
             for cmd in commands:
+                n = seen.count(b"> ")
                 c.sendall(cmd.encode() + b"\n")
-            while seen.count(b"> ") < len(commands) + 1:
-                assert time.time() < deadline, seen
-                data = c.recv(4096)
-                assert data, "ipmi_sim console closed: %r" % seen
-                seen += data
+                prompts(n + 1)
             return seen.decode("latin-1")
 
     def tool_args(self, user=USER, password=PASSWORD, privilege="ADMIN"):
