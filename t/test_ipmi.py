@@ -803,14 +803,14 @@ def _power_state(client, cls=APMS):
     return int(_get_ok(client, cls, sels)["PowerState"])
 
 
-def _rpsc(client, state, user=ADMIN, prefix="cim"):
+def _rpsc(client, state, user=ADMIN, prefix="cim", selectors=None):
     u = uri(PMS, prefix)
     body = ('<p:RequestPowerStateChange_INPUT xmlns:p="%s">%s'
             '</p:RequestPowerStateChange_INPUT>'
             % (u, "" if state is None
                else "<p:PowerState>%s</p:PowerState>" % state))
     xml, mid = H.invoke_request(u, "RequestPowerStateChange",
-                                {"Name": PMS_NAME}, body=body)
+                                selectors or {"Name": PMS_NAME}, body=body)
     return client.post(xml, user=user, timeout=30), mid, u
 
 
@@ -958,6 +958,30 @@ def test_power_state_invalid(bmc, state):
     time.sleep(0.3)
     assert _sets_since(b.sim, mark) == []
     assert b.sim.power() == "on"
+
+
+@pytest.mark.parametrize("selectors, subcode", [
+    ({"Name": "Some Other Service"}, ("a", "DestinationUnreachable")),
+    ({"Name": PMS_NAME, "Colour": "red"}, ("w", "InvalidSelectors")),
+])
+def test_power_change_for_another_instance_is_refused(bmc, selectors,
+                                                      subcode):
+    """Selectors that do not name our service never reach the BMC."""
+    _power_on(bmc)
+    mark = len(bmc.sim.chassis_log())
+    r, _, _ = _rpsc(bmc.client, 8, selectors=selectors)
+    H.assert_fault(r, (400, 500), subcode=subcode)
+    time.sleep(0.3)
+    assert _sets_since(bmc.sim, mark) == []
+    assert bmc.sim.power() == "on"
+
+
+def test_clear_log_for_another_instance_is_refused(bmc):
+    before = len(bmc.sim.sel())
+    r, _, _ = _clear_log(bmc.client, ADMIN,
+                         selectors={"InstanceID": "IPMI:Other"})
+    H.assert_fault(r, (400, 500), subcode=("a", "DestinationUnreachable"))
+    assert len(bmc.sim.sel()) == before > 0
 
 
 def test_power_change_needs_admin(bmc):

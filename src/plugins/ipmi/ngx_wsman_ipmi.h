@@ -113,6 +113,8 @@ extern ngx_wsman_ipmi_class_t  ngx_wsman_ipmi_power_state_class;
 
 /* helpers the class files share (ngx_wsman_ipmi_classes.c) */
 ngx_int_t ngx_wsman_ipmi_parse_uint_key(ngx_str_t *key, uint64_t *ordinal);
+ngx_int_t ngx_wsman_ipmi_selectors_name(ngx_wsman_call_t *call,
+    const char *key, const char *value);
 ngx_int_t ngx_wsman_ipmi_parse_singleton_key(ngx_str_t *key,
     uint64_t *ordinal);
 uint64_t ngx_wsman_ipmi_singleton_ordinal(void *item);

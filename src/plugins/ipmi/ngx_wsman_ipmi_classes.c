@@ -12,6 +12,8 @@
 static ngx_int_t ngx_wsman_ipmi_enumerate(ngx_wsman_provider_t *prov,
     ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *after, ngx_uint_t max,
     ngx_array_t *out, ngx_uint_t *done);
+static ngx_uint_t ngx_wsman_ipmi_known_selector(ngx_str_t *name,
+    const char **keys);
 
 
 #define ngx_wsman_ipmi_providers_of(name, key, numeric, cls, invoke)        \
@@ -148,6 +150,72 @@ ngx_wsman_ipmi_parse_uint_key(ngx_str_t *key, uint64_t *ordinal)
     *ordinal = (uint64_t) n;
 
     return NGX_OK;
+}
+
+
+/*
+ * An Invoke on a singleton names it by its key (and, optionally, the
+ * keys of the managed system): anything else is not this instance, and
+ * must not reach the BMC.  NGX_OK, or NGX_DECLINED with the fault set.
+ */
+ngx_int_t
+ngx_wsman_ipmi_selectors_name(ngx_wsman_call_t *call, const char *key,
+    const char *value)
+{
+    size_t             len;
+    ngx_uint_t         i;
+    ngx_wsman_pair_t  *sel;
+
+    static const char *system_keys[] = {
+        "CreationClassName", "SystemCreationClassName", "SystemName", NULL
+    };
+
+    sel = call->req->selectors.elts;
+    len = ngx_strlen(key);
+
+    for (i = 0; i < call->req->selectors.nelts; i++) {
+
+        if (sel[i].name.len == len
+            && ngx_strncmp(sel[i].name.data, key, len) == 0)
+        {
+            if (sel[i].value.len != ngx_strlen(value)
+                || ngx_strncmp(sel[i].value.data, value, sel[i].value.len)
+                   != 0)
+            {
+                ngx_wsman_call_fault(call,
+                                     NGX_WSMAN_FAULT_DESTINATION_UNREACHABLE,
+                                     "No instance matches the selectors.");
+                return NGX_DECLINED;
+            }
+
+            continue;
+        }
+
+        if (!ngx_wsman_ipmi_known_selector(&sel[i].name, system_keys)) {
+            ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_INVALID_SELECTORS,
+                                 "A selector is not a key of the class.");
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_wsman_ipmi_known_selector(ngx_str_t *name, const char **keys)
+{
+    size_t  len;
+
+    for ( ; *keys; keys++) {
+        len = ngx_strlen(*keys);
+
+        if (name->len == len && ngx_strncmp(name->data, *keys, len) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

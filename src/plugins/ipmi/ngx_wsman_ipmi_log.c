@@ -100,6 +100,13 @@ ngx_wsman_ipmi_log_method(ngx_wsman_call_t *call, ngx_str_t *method,
         return NGX_ABORT;
     }
 
+    if (ngx_wsman_ipmi_selectors_name(call, "InstanceID",
+                                      NGX_WSMAN_IPMI_SEL_ID)
+        != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
     job->kind = NGX_WSMAN_IPMI_JOB_CLEAR_SEL;
     job->return_value = 0;
 

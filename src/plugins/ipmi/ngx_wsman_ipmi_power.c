@@ -37,6 +37,9 @@ static ngx_wsman_ipmi_power_map_t  ngx_wsman_ipmi_power_map[] = {
 };
 
 
+#define NGX_WSMAN_IPMI_PMS  "IPMI Power Management Service"
+
+
 /* CIM's "Not Supported" return value */
 #define NGX_WSMAN_IPMI_NOT_SUPPORTED  1
 
@@ -108,7 +111,7 @@ ngx_wsman_ipmi_service_build(ngx_pool_t *pool, ngx_wsman_provider_t *prov,
 
     ngx_wsman_ipmi_ckey(&b, "CreationClassName",
                         "CIM_PowerManagementService");
-    ngx_wsman_ipmi_ckey(&b, "Name", "IPMI Power Management Service");
+    ngx_wsman_ipmi_ckey(&b, "Name", NGX_WSMAN_IPMI_PMS);
     ngx_wsman_ipmi_system_keys(&b);
     ngx_wsman_ipmi_cstr(&b, "ElementName", "IPMI Power Management Service");
     ngx_wsman_ipmi_uint(&b, "EnabledState", 2);
@@ -162,6 +165,11 @@ ngx_wsman_ipmi_power_method(ngx_wsman_call_t *call, ngx_str_t *method,
                        method->len) != 0)
     {
         return NGX_ABORT;
+    }
+
+    rc = ngx_wsman_ipmi_selectors_name(call, "Name", NGX_WSMAN_IPMI_PMS);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     rc = ngx_wsman_ipmi_requested_state(call, &state);
