@@ -643,15 +643,6 @@ ngx_wsman_ipmi_timed_out(ngx_event_t *ev)
                   "wsman: the BMC did not answer within the "
                   "OperationTimeout");
 
-    /* a method already sent stays sent; its outcome is not waited for */
-    if (ngx_wsman_ipmi_worker->running
-        && ((ngx_wsman_ipmi_task_t *) ngx_wsman_ipmi_worker->running->ctx)
-           ->wait == w)
-    {
-        ((ngx_wsman_ipmi_task_t *) ngx_wsman_ipmi_worker->running->ctx)
-            ->wait = NULL;
-    }
-
     ngx_wsman_ipmi_unwait(w);
 
     ngx_wsman_ipmi_fail(call, NULL, 0);
@@ -663,10 +654,16 @@ ngx_wsman_ipmi_timed_out(ngx_event_t *ev)
 static void
 ngx_wsman_ipmi_abort(ngx_wsman_call_t *call)
 {
-    ngx_wsman_ipmi_wait_t  *w;
-    ngx_wsman_ipmi_task_t  *t;
+    ngx_wsman_ipmi_unwait(call->plugin_ctx);
+}
 
-    w = call->plugin_ctx;
+
+/* the request stops waiting: out of the line, its timer off, and a
+ * method already sent stays sent but nobody waits for its outcome */
+static void
+ngx_wsman_ipmi_unwait(ngx_wsman_ipmi_wait_t *w)
+{
+    ngx_wsman_ipmi_task_t  *t;
 
     if (ngx_wsman_ipmi_worker && ngx_wsman_ipmi_worker->running) {
         t = ngx_wsman_ipmi_worker->running->ctx;
@@ -676,13 +673,6 @@ ngx_wsman_ipmi_abort(ngx_wsman_call_t *call)
         }
     }
 
-    ngx_wsman_ipmi_unwait(w);
-}
-
-
-static void
-ngx_wsman_ipmi_unwait(ngx_wsman_ipmi_wait_t *w)
-{
     if (w->queued) {
         ngx_queue_remove(&w->queue);
         w->queued = 0;
