@@ -112,6 +112,11 @@ static ngx_int_t ngx_wsman_ipmi_lib_failed(ngx_wsman_ipmi_session_t *s,
     const char *reason);
 static ngx_int_t ngx_wsman_ipmi_oom(ngx_wsman_ipmi_session_t *s,
     ngx_log_t *log, u_char *err);
+typedef int (*ngx_wsman_ipmi_query_pt)(ipmi_ctx_t ctx, fiid_obj_t rs);
+
+static fiid_obj_t ngx_wsman_ipmi_query(ngx_wsman_ipmi_session_t *s,
+    fiid_field_t *tmpl, ngx_wsman_ipmi_query_pt cmd, const char *name,
+    uint8_t netfn, ngx_log_t *log, u_char *err);
 static uint64_t ngx_wsman_ipmi_field(fiid_obj_t obj, const char *field);
 static time_t ngx_wsman_ipmi_time(uint64_t timestamp);
 static ngx_int_t ngx_wsman_ipmi_strdup(ngx_pool_t *pool, ngx_str_t *dst,
@@ -847,6 +852,34 @@ ngx_wsman_ipmi_oom(ngx_wsman_ipmi_session_t *s, ngx_log_t *log, u_char *err)
 /* small helpers */
 
 /* a response field; 0 when the (optional) field is absent */
+/*
+ * A command that takes nothing but its response: the response, or NULL
+ * with err set (and the session closed when it is the session's fault).
+ * The caller destroys the response.
+ */
+static fiid_obj_t
+ngx_wsman_ipmi_query(ngx_wsman_ipmi_session_t *s, fiid_field_t *tmpl,
+    ngx_wsman_ipmi_query_pt cmd, const char *name, uint8_t netfn,
+    ngx_log_t *log, u_char *err)
+{
+    fiid_obj_t  rs;
+
+    rs = fiid_obj_create(tmpl);
+    if (rs == NULL) {
+        (void) ngx_wsman_ipmi_oom(s, log, err);
+        return NULL;
+    }
+
+    if (cmd(s->ipmi, rs) < 0) {
+        (void) ngx_wsman_ipmi_cmd_failed(s, log, err, name, rs, netfn);
+        fiid_obj_destroy(rs);
+        return NULL;
+    }
+
+    return rs;
+}
+
+
 static uint64_t
 ngx_wsman_ipmi_field(fiid_obj_t obj, const char *field)
 {
@@ -921,16 +954,12 @@ ngx_wsman_ipmi_sdr(ngx_wsman_ipmi_session_t *s, ngx_log_t *log, u_char *err)
     uint64_t    last_added, last_erased, last_count;
     fiid_obj_t  rs;
 
-    rs = fiid_obj_create(tmpl_cmd_get_sdr_repository_info_rs);
+    rs = ngx_wsman_ipmi_query(s, tmpl_cmd_get_sdr_repository_info_rs,
+                              ipmi_cmd_get_sdr_repository_info,
+                              "Get SDR Repository Info",
+                              IPMI_NET_FN_STORAGE_RQ, log, err);
     if (rs == NULL) {
-        return ngx_wsman_ipmi_oom(s, log, err);
-    }
-
-    if (ipmi_cmd_get_sdr_repository_info(s->ipmi, rs) < 0) {
-        (void) ngx_wsman_ipmi_cmd_failed(s, log, err,
-                                         "Get SDR Repository Info", rs,
-                                         IPMI_NET_FN_STORAGE_RQ);
-        fiid_obj_destroy(rs);
+        /* a BMC without an SDR still has a SEL and FRU data */
         return s->ipmi ? NGX_DECLINED : NGX_ERROR;
     }
 
@@ -1695,15 +1724,10 @@ ngx_wsman_ipmi_sel_info(ngx_wsman_ipmi_session_t *s,
 {
     fiid_obj_t  rs;
 
-    rs = fiid_obj_create(tmpl_cmd_get_sel_info_rs);
+    rs = ngx_wsman_ipmi_query(s, tmpl_cmd_get_sel_info_rs,
+                              ipmi_cmd_get_sel_info, "Get SEL Info",
+                              IPMI_NET_FN_STORAGE_RQ, log, err);
     if (rs == NULL) {
-        return ngx_wsman_ipmi_oom(s, log, err);
-    }
-
-    if (ipmi_cmd_get_sel_info(s->ipmi, rs) < 0) {
-        (void) ngx_wsman_ipmi_cmd_failed(s, log, err, "Get SEL Info", rs,
-                                         IPMI_NET_FN_STORAGE_RQ);
-        fiid_obj_destroy(rs);
         return NGX_ERROR;
     }
 
@@ -2397,15 +2421,11 @@ ngx_wsman_ipmi_chassis_status(ngx_wsman_ipmi_session_t *s,
 {
     fiid_obj_t  rs;
 
-    rs = fiid_obj_create(tmpl_cmd_get_chassis_status_rs);
+    rs = ngx_wsman_ipmi_query(s, tmpl_cmd_get_chassis_status_rs,
+                              ipmi_cmd_get_chassis_status,
+                              "Get Chassis Status", IPMI_NET_FN_CHASSIS_RQ,
+                              log, err);
     if (rs == NULL) {
-        return ngx_wsman_ipmi_oom(s, log, err);
-    }
-
-    if (ipmi_cmd_get_chassis_status(s->ipmi, rs) < 0) {
-        (void) ngx_wsman_ipmi_cmd_failed(s, log, err, "Get Chassis Status",
-                                         rs, IPMI_NET_FN_CHASSIS_RQ);
-        fiid_obj_destroy(rs);
         return NGX_ERROR;
     }
 
@@ -2456,15 +2476,10 @@ ngx_wsman_ipmi_device_id(ngx_wsman_ipmi_session_t *s, ngx_pool_t *pool,
     uint64_t    major, minor;
     fiid_obj_t  rs;
 
-    rs = fiid_obj_create(tmpl_cmd_get_device_id_rs);
+    rs = ngx_wsman_ipmi_query(s, tmpl_cmd_get_device_id_rs,
+                              ipmi_cmd_get_device_id, "Get Device ID",
+                              IPMI_NET_FN_APP_RQ, log, err);
     if (rs == NULL) {
-        return ngx_wsman_ipmi_oom(s, log, err);
-    }
-
-    if (ipmi_cmd_get_device_id(s->ipmi, rs) < 0) {
-        (void) ngx_wsman_ipmi_cmd_failed(s, log, err, "Get Device ID", rs,
-                                         IPMI_NET_FN_APP_RQ);
-        fiid_obj_destroy(rs);
         return NGX_ERROR;
     }
 
