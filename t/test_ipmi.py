@@ -15,6 +15,7 @@ import re
 import socket
 import threading
 import time
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -1167,9 +1168,11 @@ def test_inband_without_a_bmc(nginx_factory):
 @pytest.mark.parametrize("cls", CLASSES)
 @pytest.mark.parametrize("prefix", ["cim", "wmi"])
 def test_without_directive_destination_unreachable(client, cls, prefix):
-    """The main test server has no wsman_ipmi."""
+    """The main test server has no wsman_ipmi: the classes exist and say
+    why they cannot answer (not an unknown class)."""
     xml, _ = H.enumerate_request(uri(cls, prefix))
-    _assert_not_found(client.post(xml))
+    f = _assert_not_found(client.post(xml))
+    assert "wsman_ipmi" in ET.tostring(f.wsman_fault, encoding="unicode")
     sels = {NUMERIC: {"DeviceID": "32.0.1"}, SENSOR: {"DeviceID": "32.0.16"},
             RECORD_LOG: {"InstanceID": SEL_ID}, LOG_RECORD: {"RecordID": "1"},
             PACKAGE: {"Tag": "0"}, CHASSIS: {"Tag": "0"},
