@@ -127,6 +127,9 @@ def _assert_owner(v, pid):
 @pytest.fixture
 def child():
     p = subprocess.Popen(["sleep", "301"])
+    # Popen returns once exec has begun; the kernel fills the new
+    # program's arguments (/proc/PID/cmdline) a moment later
+    assert H.wait_until(lambda: _cmdline(p.pid) == "sleep 301", 5)
     yield p
     p.kill()
     p.wait()
