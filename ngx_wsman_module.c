@@ -1760,6 +1760,13 @@ ngx_wsman_resource_sddl(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     rs->text = value[2];
     rs->sd = ngx_wsman_parse_sddl(cf, &value[2], "wsman_resource_sddl");
 
+    /* a typo here would leave the class it meant under RootSDDL */
+    if (!ngx_wsman_dispatch_serves(&value[1])) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "wsman_resource_sddl \"%V\": no resource is "
+                           "served under this URI", &value[1]);
+    }
+
     return rs->sd ? NGX_CONF_OK : NGX_CONF_ERROR;
 }
 

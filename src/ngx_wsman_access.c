@@ -1,11 +1,15 @@
 /*
- * May this identity do this operation on this resource URI?  The SDDL is
- * the longest matching wsman_resource_sddl prefix, else RootSDDL.  Rights
- * follow WinRM: reads need GR, changes GW, everything else (shells,
- * custom actions) GX; Identify needs none and never gets here.
+ * May this identity do this operation on this resource?  A resource that
+ * is a class is checked as the class, whichever of its URIs (or WQL FROM,
+ * or enumeration context) reached it; anything else by its URI.  The SDDL
+ * is the longest wsman_resource_sddl prefix covering the resource's URIs,
+ * else RootSDDL.  Rights follow WinRM: reads need GR, changes GW,
+ * everything else (shells, custom actions) GX; Identify needs none and
+ * never gets here.
  */
 
 #include "ngx_wsman_access.h"
+#include "ngx_wsman_enum.h"
 #include "ngx_wsman_identity.h"
 #include "ngx_wsman_log.h"
 
@@ -59,24 +63,78 @@ ngx_wsman_access_right(ngx_wsman_call_t *call)
 }
 
 
-static ngx_wsman_sddl_t *
-ngx_wsman_access_sddl(ngx_wsman_loc_conf_t *lcf, ngx_str_t *uri)
+/* a resource URI without the slashes it may end with */
+static void
+ngx_wsman_access_trim(ngx_str_t *s)
 {
-    ngx_uint_t                  i;
+    while (s->len && s->data[s->len - 1] == '/') {
+        s->len--;
+    }
+}
+
+
+/*
+ * Does a wsman_resource_sddl prefix cover a URI?  Whole path parts only
+ * ("…/CIM_Process" covers "…/CIM_Process" and "…/CIM_Process/x", not
+ * "…/CIM_ProcessExtra"), case-insensitively, trailing slashes ignored.
+ */
+ngx_int_t
+ngx_wsman_access_covers(ngx_str_t *prefix, ngx_str_t *uri)
+{
+    ngx_str_t  p, u;
+
+    p = *prefix;
+    u = *uri;
+
+    ngx_wsman_access_trim(&p);
+    ngx_wsman_access_trim(&u);
+
+    if (p.len > u.len || ngx_strncasecmp(p.data, u.data, p.len) != 0) {
+        return 0;
+    }
+
+    return p.len == u.len || p.len == 0
+           || u.data[p.len] == '/' || u.data[p.len] == '?';
+}
+
+
+/*
+ * The SDDL for a resource known by several URIs (a class and its
+ * aliases): the longest wsman_resource_sddl prefix that covers any of
+ * them, else RootSDDL.  So a prefix set on any URI of a class holds the
+ * class under all of them.
+ */
+static ngx_wsman_sddl_t *
+ngx_wsman_access_sddl(ngx_wsman_loc_conf_t *lcf, ngx_str_t *uris,
+    ngx_uint_t n)
+{
+    size_t                      len, best_len;
+    ngx_uint_t                  i, k;
+    ngx_str_t                   prefix;
     ngx_wsman_resource_sddl_t  *rs, *best;
 
     best = NULL;
+    best_len = 0;
 
-    if (lcf->resource_sddls) {
-        rs = lcf->resource_sddls->elts;
+    if (lcf->resource_sddls == NULL
+        || lcf->resource_sddls == NGX_CONF_UNSET_PTR)
+    {
+        return lcf->root_sd;
+    }
 
-        for (i = 0; i < lcf->resource_sddls->nelts; i++) {
-            if (rs[i].prefix.len <= uri->len
-                && ngx_strncasecmp(rs[i].prefix.data, uri->data,
-                                   rs[i].prefix.len) == 0
-                && (best == NULL || rs[i].prefix.len > best->prefix.len))
+    rs = lcf->resource_sddls->elts;
+
+    for (i = 0; i < lcf->resource_sddls->nelts; i++) {
+        prefix = rs[i].prefix;
+        ngx_wsman_access_trim(&prefix);
+        len = prefix.len;
+
+        for (k = 0; k < n; k++) {
+            if (ngx_wsman_access_covers(&prefix, &uris[k])
+                && (best == NULL || len > best_len))
             {
                 best = &rs[i];
+                best_len = len;
             }
         }
     }
@@ -99,17 +157,109 @@ ngx_wsman_access_right_name(uint32_t right)
 }
 
 
-ngx_int_t
-ngx_wsman_access_check(ngx_wsman_call_t *call)
+/*
+ * The decision for a resource known by uris; class: its class name, for
+ * the logs (NULL: not a class).
+ */
+static ngx_int_t
+ngx_wsman_access_decide(ngx_wsman_call_t *call, ngx_str_t *uris,
+    ngx_uint_t n, ngx_str_t *class_name)
 {
     uint32_t               right;
     ngx_int_t              rc;
     ngx_uint_t             audit;
+    ngx_str_t              what;
     ngx_array_t            sids;
     ngx_wsman_sddl_t      *sd;
     ngx_wsman_loc_conf_t  *lcf;
 
     lcf = call->conf;
+
+    if (call->identity->sids && call->identity->sids_conf == lcf) {
+        sids = *call->identity->sids;
+
+    } else if (ngx_wsman_identity_sids(call->pool, call->log, lcf,
+                                       call->identity, &sids)
+               != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    right = ngx_wsman_access_right(call);
+    sd = ngx_wsman_access_sddl(lcf, uris, n);
+
+    rc = sd ? ngx_wsman_sddl_access(sd, sids.elts, sids.nelts, right)
+            : NGX_DECLINED;
+
+    audit = sd ? ngx_wsman_sddl_audit(sd, sids.elts, sids.nelts, right,
+                                      NULL, NULL)
+               : 0;
+
+    /* a class is named by its class name and canonical URI */
+    if (class_name) {
+        what.len = sizeof("class  ()") - 1 + class_name->len + uris[0].len;
+        what.data = ngx_pnalloc(call->pool, what.len);
+        if (what.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_sprintf(what.data, "class %V (%V)", class_name, &uris[0]);
+
+    } else {
+        what = uris[0];
+    }
+
+    if (rc == NGX_OK) {
+        if (audit & NGX_WSMAN_ACE_AUDIT_SUCCESS) {
+            ngx_log_error(NGX_LOG_NOTICE, call->log, 0,
+                          "wsman: audit success: user \"%V\" %s on \"%V\" "
+                          "action \"%V\"",
+                          ngx_wsman_log_escape(call->pool,
+                                               &call->identity->user),
+                          ngx_wsman_access_right_name(right),
+                          ngx_wsman_log_escape(call->pool, &what),
+                          ngx_wsman_log_escape(call->pool,
+                                               &call->req->action));
+        }
+
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, call->log, 0,
+                  "wsman: access denied%s: user \"%V\" needs %s on \"%V\" "
+                  "for action \"%V\" (resource URI \"%V\")",
+                  (audit & NGX_WSMAN_ACE_AUDIT_FAILURE) ? " (audit failure)"
+                                                        : "",
+                  ngx_wsman_log_escape(call->pool, &call->identity->user),
+                  ngx_wsman_access_right_name(right),
+                  ngx_wsman_log_escape(call->pool, &what),
+                  ngx_wsman_log_escape(call->pool, &call->req->action),
+                  ngx_wsman_log_escape(call->pool, &call->req->resource_uri));
+
+    ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_ACCESS_DENIED, NULL);
+
+    return NGX_DECLINED;
+}
+
+
+/* the SDDL of a class holds it under every URI it answers to */
+ngx_int_t
+ngx_wsman_access_check_class(ngx_wsman_call_t *call,
+    ngx_wsman_provider_t *prov)
+{
+    ngx_str_t   uris[NGX_WSMAN_ACCESS_MAX_URIS];
+    ngx_uint_t  n;
+
+    n = ngx_wsman_enum_class_uris(prov, uris, NGX_WSMAN_ACCESS_MAX_URIS);
+
+    return ngx_wsman_access_decide(call, uris, n, &prov->class_name);
+}
+
+
+ngx_int_t
+ngx_wsman_access_check(ngx_wsman_call_t *call)
+{
+    ngx_wsman_provider_t  *prov;
 
     /* a certificate mapping limited to part of the URI space */
     if (call->identity->uri_prefix.len
@@ -126,54 +276,12 @@ ngx_wsman_access_check(ngx_wsman_call_t *call)
         return NGX_DECLINED;
     }
 
-    if (call->identity->sids && call->identity->sids_conf == lcf) {
-        sids = *call->identity->sids;
+    /* a URI that names a class is that class, under whatever spelling */
+    prov = ngx_wsman_enum_provider(&call->req->resource_uri);
 
-    } else if (ngx_wsman_identity_sids(call->pool, call->log, lcf,
-                                       call->identity, &sids)
-               != NGX_OK)
-    {
-        return NGX_ERROR;
+    if (prov) {
+        return ngx_wsman_access_check_class(call, prov);
     }
 
-    right = ngx_wsman_access_right(call);
-    sd = ngx_wsman_access_sddl(lcf, &call->req->resource_uri);
-
-    rc = sd ? ngx_wsman_sddl_access(sd, sids.elts, sids.nelts, right)
-            : NGX_DECLINED;
-
-    audit = sd ? ngx_wsman_sddl_audit(sd, sids.elts, sids.nelts, right,
-                                      NULL, NULL)
-               : 0;
-
-    if (rc == NGX_OK) {
-        if (audit & NGX_WSMAN_ACE_AUDIT_SUCCESS) {
-            ngx_log_error(NGX_LOG_NOTICE, call->log, 0,
-                          "wsman: audit success: user \"%V\" %s on \"%V\" "
-                          "action \"%V\"",
-                          ngx_wsman_log_escape(call->pool,
-                                               &call->identity->user),
-                          ngx_wsman_access_right_name(right),
-                          ngx_wsman_log_escape(call->pool,
-                                               &call->req->resource_uri),
-                          ngx_wsman_log_escape(call->pool,
-                                               &call->req->action));
-        }
-
-        return NGX_OK;
-    }
-
-    ngx_log_error(NGX_LOG_WARN, call->log, 0,
-                  "wsman: access denied%s: user \"%V\" needs %s on \"%V\" "
-                  "for action \"%V\"",
-                  (audit & NGX_WSMAN_ACE_AUDIT_FAILURE) ? " (audit failure)"
-                                                        : "",
-                  ngx_wsman_log_escape(call->pool, &call->identity->user),
-                  ngx_wsman_access_right_name(right),
-                  ngx_wsman_log_escape(call->pool, &call->req->resource_uri),
-                  ngx_wsman_log_escape(call->pool, &call->req->action));
-
-    ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_ACCESS_DENIED, NULL);
-
-    return NGX_DECLINED;
+    return ngx_wsman_access_decide(call, &call->req->resource_uri, 1, NULL);
 }

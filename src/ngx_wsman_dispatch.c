@@ -42,13 +42,15 @@ static ngx_wsman_action_map_t  ngx_wsman_actions[] = {
 
 /*
  * A prefix matches the whole URI, or a part of it ending at '/' or '?':
- * "…/config" serves "…/config/service" but not "…/configuration".
+ * "…/config" serves "…/config/service" but not "…/configuration".  Case
+ * does not matter, as on Windows: the classes below are looked up the
+ * same way, and so are the SDDLs that protect them.
  */
 static ngx_int_t
 ngx_wsman_prefix_matches(ngx_str_t *prefix, ngx_str_t *uri)
 {
     if (prefix->len > uri->len
-        || ngx_strncmp(prefix->data, uri->data, prefix->len) != 0)
+        || ngx_strncasecmp(prefix->data, uri->data, prefix->len) != 0)
     {
         return 0;
     }
@@ -95,6 +97,58 @@ ngx_wsman_find_plugin(ngx_str_t *resource_uri)
     }
 
     return best;
+}
+
+
+/*
+ * Does anything answer under a wsman_resource_sddl prefix?  A class (or
+ * a plug-in) whose URI the prefix covers, a URI the class engine serves
+ * (a wildcard enumeration URI), a configuration resource, or anything
+ * below a plug-in that is not made of classes (shells).
+ */
+ngx_int_t
+ngx_wsman_dispatch_serves(ngx_str_t *prefix)
+{
+    ngx_str_t              p, ns;
+    ngx_uint_t             i;
+    ngx_wsman_provider_t  *prov;
+
+    p = *prefix;
+
+    while (p.len && p.data[p.len - 1] == '/') {
+        p.len--;
+    }
+
+    for (i = 0; ngx_wsman_plugins[i]; i++) {
+        if (ngx_wsman_access_covers(&p, &ngx_wsman_plugins[i]->resource_prefix)
+            || (ngx_wsman_plugins[i]->execute_only
+                && ngx_wsman_access_covers(
+                       &ngx_wsman_plugins[i]->resource_prefix, &p)))
+        {
+            return 1;
+        }
+    }
+
+    if (ngx_wsman_config_serves(&p)) {
+        return 1;
+    }
+
+    /* a wildcard URI (".../cimv2/" and "*"): its namespace holds a class */
+    ns = p;
+
+    if (ns.len && ns.data[ns.len - 1] == '*') {
+        ns.len--;
+    }
+
+    i = 0;
+
+    while ((prov = ngx_wsman_enum_next_provider(&i)) != NULL) {
+        if (ngx_wsman_access_covers(&ns, &prov->resource_uri)) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

@@ -75,6 +75,7 @@ ngx_int_t ngx_wsman_call_fault(ngx_wsman_call_t *call, ngx_wsman_fault_e id,
     const char *message);
 void ngx_wsman_call_finish(ngx_wsman_call_t *call, ngx_int_t rc);
 ngx_wsman_plugin_t *ngx_wsman_find_plugin(ngx_str_t *resource_uri);
+ngx_int_t ngx_wsman_dispatch_serves(ngx_str_t *prefix);
 
 
 #endif /* _NGX_WSMAN_DISPATCH_H_INCLUDED_ */

@@ -14,6 +14,7 @@
 #include <openssl/rand.h>
 
 #include "ngx_wsman_enum.h"
+#include "ngx_wsman_access.h"
 #include "ngx_wsman_cimxml.h"
 #include "ngx_wsman_duration.h"
 #include "ngx_wsman_soap.h"
@@ -591,10 +592,13 @@ ngx_wsman_enum_fetch(ngx_wsman_call_t *call, ngx_wsman_provider_t *prov,
 }
 
 
+/*
+ * Every provider, one after the other: *i starts at 0; NULL at the end.
+ */
 ngx_wsman_provider_t *
-ngx_wsman_enum_provider(ngx_str_t *uri)
+ngx_wsman_enum_next_provider(ngx_uint_t *i)
 {
-    ngx_uint_t              i, l;
+    ngx_uint_t              n, l;
     ngx_wsman_provider_t  **list;
     ngx_wsman_provider_t  **lists[] = {
         ngx_wsman_config_providers,
@@ -602,27 +606,164 @@ ngx_wsman_enum_provider(ngx_str_t *uri)
         ngx_wsman_ipmi_providers
     };
 
-    if (ngx_wsman_sequence_provider.resource_uri.len == uri->len
-        && ngx_strncasecmp(ngx_wsman_sequence_provider.resource_uri.data,
-                           uri->data, uri->len) == 0)
-    {
+    if (*i == 0) {
+        (*i)++;
         return &ngx_wsman_sequence_provider;
     }
+
+    n = *i - 1;
 
     for (l = 0; l < sizeof(lists) / sizeof(lists[0]); l++) {
         list = lists[l];
 
-        for (i = 0; list[i]; i++) {
-            if (list[i]->resource_uri.len == uri->len
-                && ngx_strncasecmp(list[i]->resource_uri.data, uri->data,
-                                   uri->len) == 0)
-            {
-                return list[i];
+        while (*list) {
+            if (n-- == 0) {
+                (*i)++;
+                return *list;
             }
+
+            list++;
         }
     }
 
     return NULL;
+}
+
+
+ngx_str_t *
+ngx_wsman_enum_canonical(ngx_wsman_provider_t *prov)
+{
+    return prov->canonical.len ? &prov->canonical : &prov->resource_uri;
+}
+
+
+/*
+ * The class a resource URI names.  URIs are compared as Windows does,
+ * case-insensitively, and a trailing slash changes nothing: the access
+ * check and the data must agree on what a spelling names.
+ */
+ngx_wsman_provider_t *
+ngx_wsman_enum_provider(ngx_str_t *uri)
+{
+    size_t                 len;
+    ngx_uint_t             i;
+    ngx_wsman_provider_t  *prov;
+
+    len = uri->len;
+
+    while (len && uri->data[len - 1] == '/') {
+        len--;
+    }
+
+    if (len == 0) {
+        return NULL;
+    }
+
+    i = 0;
+
+    while ((prov = ngx_wsman_enum_next_provider(&i)) != NULL) {
+        if (prov->resource_uri.len == len
+            && ngx_strncasecmp(prov->resource_uri.data, uri->data, len) == 0)
+        {
+            return prov;
+        }
+    }
+
+    return NULL;
+}
+
+
+/* every URI the class of prov answers to; the canonical one first */
+ngx_uint_t
+ngx_wsman_enum_class_uris(ngx_wsman_provider_t *prov, ngx_str_t *uris,
+    ngx_uint_t max)
+{
+    ngx_uint_t             i, n;
+    ngx_str_t             *canonical;
+    ngx_wsman_provider_t  *p;
+
+    canonical = ngx_wsman_enum_canonical(prov);
+
+    uris[0] = *canonical;
+    n = 1;
+    i = 0;
+
+    while (n < max && (p = ngx_wsman_enum_next_provider(&i)) != NULL) {
+        if (p->resource_uri.len == canonical->len
+            && ngx_strncasecmp(p->resource_uri.data, canonical->data,
+                               canonical->len) == 0)
+        {
+            continue;
+        }
+
+        if (p->canonical.len == canonical->len
+            && ngx_strncasecmp(p->canonical.data, canonical->data,
+                               canonical->len) == 0)
+        {
+            uris[n++] = p->resource_uri;
+        }
+    }
+
+    return n;
+}
+
+
+/*
+ * Do the selectors name one instance?  They must give every identifying
+ * key of the class (its id_keys, else its key), unless the class has
+ * just one instance.  Sets the fault and returns 0 when they do not.
+ */
+static ngx_uint_t
+ngx_wsman_enum_selectors_enough(ngx_wsman_call_t *call,
+    ngx_wsman_provider_t *prov)
+{
+    size_t              len;
+    ngx_str_t           key;
+    ngx_uint_t          i, k;
+    const char         *one[2], **keys;
+    ngx_wsman_pair_t   *sel;
+
+    if (prov->singleton) {
+        return 1;
+    }
+
+    one[0] = (const char *) prov->key.data;
+    one[1] = NULL;
+
+    keys = prov->id_keys ? prov->id_keys : one;
+    sel = call->req->selectors.elts;
+
+    for (k = 0; keys[k]; k++) {
+        len = (keys == one) ? prov->key.len : ngx_strlen(keys[k]);
+
+        for (i = 0; i < call->req->selectors.nelts; i++) {
+            if (sel[i].name.len == len
+                && ngx_strncasecmp(sel[i].name.data, (u_char *) keys[k],
+                                   len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (i == call->req->selectors.nelts) {
+            key.data = (u_char *) keys[k];
+            key.len = len;
+
+            ngx_log_error(NGX_LOG_INFO, call->log, 0,
+                          "wsman: %V: the selectors do not give the key "
+                          "\"%V\"", &prov->class_name, &key);
+
+            ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_INVALID_SELECTORS,
+                                 "The selectors do not identify one "
+                                 "instance: a key of the class is "
+                                 "missing.");
+            ngx_str_set(&call->fault.detail,
+                        NGX_WSMAN_FAULT_DETAIL "InsufficientSelectors");
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 
@@ -695,6 +836,10 @@ ngx_wsman_enum_get(ngx_wsman_call_t *call)
         return ngx_wsman_call_fault(call,
                                     NGX_WSMAN_FAULT_DESTINATION_UNREACHABLE,
                                     "No such class.");
+    }
+
+    if (!ngx_wsman_enum_selectors_enough(call, prov)) {
+        return NGX_OK;
     }
 
     rc = ngx_wsman_enum_fetch(call, prov, ngx_wsman_enum_get);
@@ -1029,6 +1174,7 @@ ngx_wsman_enum_prepare(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st)
 {
     u_char     *p, *msg;
     size_t      len;
+    ngx_int_t   rc;
     ngx_str_t   error, uri, *class_name;
 
     if (st->filter == NGX_WSMAN_FILTER_WQL) {
@@ -1075,6 +1221,19 @@ ngx_wsman_enum_prepare(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st)
         ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_DESTINATION_UNREACHABLE,
                              "No such class to enumerate.");
         return NGX_ABORT;
+    }
+
+    /*
+     * The dispatcher checked the class the request URI names.  A class
+     * reached otherwise (WQL FROM behind a ".../'*'" URI, the context of a Pull,
+     * whatever URI the Pull names, in whatever location) is checked here,
+     * against this location's SDDL for it.
+     */
+    if (st->provider != ngx_wsman_enum_provider(&call->req->resource_uri)) {
+        rc = ngx_wsman_access_check_class(call, st->provider);
+        if (rc != NGX_OK) {
+            return rc == NGX_DECLINED ? NGX_ABORT : NGX_ERROR;
+        }
     }
 
     /* "SELECT * FROM Other" on a class URI: the names must agree */
@@ -1749,6 +1908,10 @@ ngx_wsman_enum_invoke(ngx_wsman_call_t *call)
                                         NGX_WSMAN_FAULT_ACTION_NOT_SUPPORTED,
                                         NULL);
         }
+    }
+
+    if (!ngx_wsman_enum_selectors_enough(call, prov)) {
+        return NGX_OK;
     }
 
     rc = ngx_wsman_enum_fetch(call, prov, ngx_wsman_enum_invoke);

@@ -24,6 +24,10 @@ ngx_int_t ngx_wsman_enum_zone_add(ngx_conf_t *cf, size_t size,
     ngx_shm_zone_t **zone);
 
 ngx_wsman_provider_t *ngx_wsman_enum_provider(ngx_str_t *uri);
+ngx_wsman_provider_t *ngx_wsman_enum_next_provider(ngx_uint_t *i);
+ngx_str_t *ngx_wsman_enum_canonical(ngx_wsman_provider_t *prov);
+ngx_uint_t ngx_wsman_enum_class_uris(ngx_wsman_provider_t *prov,
+    ngx_str_t *uris, ngx_uint_t max);
 
 ngx_int_t ngx_wsman_enum_get(ngx_wsman_call_t *call);
 ngx_int_t ngx_wsman_enum_enumerate(ngx_wsman_call_t *call);

@@ -130,6 +130,22 @@ struct ngx_wsman_provider_s {
     ngx_wsman_provider_invoke_pt    invoke;       /* NULL: none */
     void                           *data;
     ngx_wsman_provider_fetch_pt     fetch;        /* NULL: data at hand */
+
+    /*
+     * The class's one identity: the URI its access check and its aliases
+     * go by (empty: resource_uri).  A class answering under several URIs
+     * has one provider per URI, all with the same canonical URI.
+     */
+    ngx_str_t                       canonical;
+
+    /*
+     * The selectors that identify one instance (NULL-terminated; NULL:
+     * just key).  Get and Invoke without all of them answer
+     * w:InvalidSelectors (InsufficientSelectors), except on a singleton,
+     * a class that has one instance whatever the selectors say.
+     */
+    const char                    **id_keys;
+    unsigned                        singleton:1;
 };
 
 

@@ -60,6 +60,12 @@ ngx_wsman_plugin_t  ngx_wsman_config_plugin = {
 };
 
 
+/* Get names a listener as Windows does, by address and transport */
+static const char  *ngx_wsman_listener_keys[] = {
+    "Address", "Transport", NULL
+};
+
+
 /* winrm/config/Listener: one per listen socket of a wsman server */
 static ngx_wsman_provider_t  ngx_wsman_listener_provider = {
     ngx_string("Listener"),
@@ -70,7 +76,10 @@ static ngx_wsman_provider_t  ngx_wsman_listener_provider = {
     NULL,
     NULL,
     NULL,
-    NULL
+    NULL,
+    ngx_null_string,
+    ngx_wsman_listener_keys,
+    0
 };
 
 
@@ -134,6 +143,22 @@ ngx_wsman_config_resource(ngx_str_t *uri)
     }
 
     return NULL;
+}
+
+
+/* a configuration resource (for nginx -t's check of SDDL prefixes) */
+ngx_int_t
+ngx_wsman_config_serves(ngx_str_t *uri)
+{
+    if (uri->len < sizeof(NGX_WSMAN_CONFIG_URI) - 1
+        || ngx_strncasecmp(uri->data, (u_char *) NGX_WSMAN_CONFIG_URI,
+                           sizeof(NGX_WSMAN_CONFIG_URI) - 1)
+           != 0)
+    {
+        return 0;
+    }
+
+    return ngx_wsman_config_resource(uri) != NULL;
 }
 
 

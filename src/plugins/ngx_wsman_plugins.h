@@ -28,6 +28,7 @@ extern ngx_wsman_provider_t   ngx_wsman_sequence_provider;
 
 ngx_int_t ngx_wsman_config_listeners(ngx_conf_t *cf,
     ngx_wsman_main_conf_t *mcf);
+ngx_int_t ngx_wsman_config_serves(ngx_str_t *uri);
 
 
 #endif /* _NGX_WSMAN_PLUGINS_H_INCLUDED_ */

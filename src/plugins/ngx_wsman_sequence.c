@@ -26,7 +26,10 @@ ngx_wsman_provider_t  ngx_wsman_sequence_provider = {
     NULL,
     NULL,
     NULL,
-    NULL
+    NULL,
+    ngx_null_string,
+    NULL,
+    0
 };
 
 

@@ -74,7 +74,10 @@ ngx_wsman_provider_t  ngx_wsman_inv_cim_ethernet_provider = {
     NULL,
     NULL,
     NULL,
-    NULL
+    NULL,
+    ngx_null_string,
+    NULL,
+    0
 };
 
 

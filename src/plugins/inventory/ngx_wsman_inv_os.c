@@ -56,7 +56,10 @@ ngx_wsman_provider_t  ngx_wsman_inv_cim_os_provider = {
     NULL,
     NULL,
     NULL,
-    NULL
+    NULL,
+    ngx_null_string,
+    NULL,
+    1                                   /* one per host */
 };
 
 
@@ -69,7 +72,10 @@ ngx_wsman_provider_t  ngx_wsman_inv_cim_cs_provider = {
     NULL,
     NULL,
     NULL,
-    NULL
+    NULL,
+    ngx_null_string,
+    NULL,
+    1                                   /* one per host */
 };
 
 

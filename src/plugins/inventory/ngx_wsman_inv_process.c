@@ -70,7 +70,10 @@ ngx_wsman_provider_t  ngx_wsman_inv_cim_process_provider = {
     ngx_wsman_inv_cim_process_get,
     ngx_wsman_inv_cim_process_invoke,
     NULL,
-    NULL
+    NULL,
+    ngx_null_string,
+    NULL,
+    0
 };
 
 

@@ -61,7 +61,10 @@ ngx_wsman_provider_t  ngx_wsman_inv_win32_os_provider = {
     NULL,
     NULL,
     NULL,
-    NULL
+    NULL,
+    ngx_null_string,
+    NULL,
+    1                                   /* one per host */
 };
 
 
@@ -74,7 +77,10 @@ ngx_wsman_provider_t  ngx_wsman_inv_win32_cs_provider = {
     NULL,
     NULL,
     NULL,
-    NULL
+    NULL,
+    ngx_null_string,
+    NULL,
+    1                                   /* one per host */
 };
 
 
@@ -87,7 +93,10 @@ ngx_wsman_provider_t  ngx_wsman_inv_win32_process_provider = {
     ngx_wsman_inv_win32_process_get,
     ngx_wsman_inv_win32_process_invoke,
     NULL,
-    NULL
+    NULL,
+    ngx_null_string,
+    NULL,
+    0
 };
 
 
@@ -100,7 +109,10 @@ ngx_wsman_provider_t  ngx_wsman_inv_win32_disk_provider = {
     NULL,
     NULL,
     NULL,
-    NULL
+    NULL,
+    ngx_null_string,
+    NULL,
+    0
 };
 
 

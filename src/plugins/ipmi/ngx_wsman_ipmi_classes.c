@@ -16,35 +16,37 @@ static ngx_uint_t ngx_wsman_ipmi_known_selector(ngx_str_t *name,
     const char **keys);
 
 
-#define ngx_wsman_ipmi_providers_of(name, key, numeric, cls, invoke)        \
+/* the DMTF URI is the class's identity, the WMI one an alias of it */
+#define ngx_wsman_ipmi_providers_of(name, key, numeric, cls, invoke, one)   \
     { ngx_string(name), ngx_string(NGX_WSMAN_CIM_URI name),                 \
       ngx_string(key), numeric, ngx_wsman_ipmi_enumerate, NULL, invoke,     \
-      &cls, ngx_wsman_ipmi_fetch },                                         \
+      &cls, ngx_wsman_ipmi_fetch, ngx_null_string, NULL, one },            \
     { ngx_string(name), ngx_string(NGX_WSMAN_IPMI_WMI_URI name),            \
       ngx_string(key), numeric, ngx_wsman_ipmi_enumerate, NULL, invoke,     \
-      &cls, ngx_wsman_ipmi_fetch }
+      &cls, ngx_wsman_ipmi_fetch, ngx_string(NGX_WSMAN_CIM_URI name),       \
+      NULL, one }
 
 
 static ngx_wsman_provider_t  ngx_wsman_ipmi_provider_list[] = {
     ngx_wsman_ipmi_providers_of("CIM_NumericSensor", "DeviceID", 0,
-                                ngx_wsman_ipmi_numeric_sensor_class, NULL),
+                                ngx_wsman_ipmi_numeric_sensor_class, NULL, 0),
     ngx_wsman_ipmi_providers_of("CIM_Sensor", "DeviceID", 0,
-                                ngx_wsman_ipmi_sensor_class, NULL),
+                                ngx_wsman_ipmi_sensor_class, NULL, 0),
     ngx_wsman_ipmi_providers_of("CIM_RecordLog", "InstanceID", 0,
                                 ngx_wsman_ipmi_record_log_class,
-                                ngx_wsman_ipmi_invoke),
+                                ngx_wsman_ipmi_invoke, 1),
     ngx_wsman_ipmi_providers_of("CIM_LogRecord", "RecordID", 1,
-                                ngx_wsman_ipmi_log_record_class, NULL),
+                                ngx_wsman_ipmi_log_record_class, NULL, 0),
     ngx_wsman_ipmi_providers_of("CIM_PhysicalPackage", "Tag", 1,
-                                ngx_wsman_ipmi_package_class, NULL),
+                                ngx_wsman_ipmi_package_class, NULL, 0),
     ngx_wsman_ipmi_providers_of("CIM_Chassis", "Tag", 1,
-                                ngx_wsman_ipmi_chassis_class, NULL),
+                                ngx_wsman_ipmi_chassis_class, NULL, 0),
     ngx_wsman_ipmi_providers_of("CIM_PowerManagementService", "Name", 0,
                                 ngx_wsman_ipmi_power_service_class,
-                                ngx_wsman_ipmi_invoke),
+                                ngx_wsman_ipmi_invoke, 1),
     ngx_wsman_ipmi_providers_of("CIM_AssociatedPowerManagementService",
                                 "InstanceID", 0,
-                                ngx_wsman_ipmi_power_state_class, NULL)
+                                ngx_wsman_ipmi_power_state_class, NULL, 1)
 };
 
 
