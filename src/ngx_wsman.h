@@ -149,6 +149,9 @@ typedef struct {
     ngx_array_t                selectors;       /* ngx_wsman_pair_t */
     ngx_array_t                options;         /* ngx_wsman_pair_t */
 
+    ngx_str_t                  fragment;        /* w:FragmentTransfer */
+    ngx_str_t                  fragment_dialect;
+
     ngx_uint_t                 total_estimate_requested;
     ngx_msec_t                 operation_timeout;  /* capped; default
                                                       MaxTimeoutms */
@@ -160,6 +163,9 @@ typedef struct {
 
     unsigned                   options_must_understand:1;
     unsigned                   identify:1;      /* wsmid:Identify body */
+    unsigned                   fragment_transfer:1;  /* the header is there:
+                                                    the operation must
+                                                    honour it or fault */
 } ngx_wsman_request_t;
 
 

@@ -4,10 +4,23 @@
  * action.
  */
 
+#include <libxml/parser.h>
+
 #include "ngx_wsman_dispatch.h"
 #include "ngx_wsman_access.h"
 #include "ngx_wsman_enum.h"
 #include "ngx_wsman_plugins.h"
+
+
+#define NGX_WSMAN_FRAGMENT_DIALECT                                          \
+    "http://www.w3.org/TR/1999/REC-xpath-19991116"
+
+/* path parts of a fragment expression */
+#define NGX_WSMAN_FRAGMENT_MAX_DEPTH  8
+
+
+static ngx_int_t ngx_wsman_fragment_unsupported(ngx_wsman_call_t *call,
+    const char *message);
 
 
 static ngx_wsman_plugin_t  *ngx_wsman_plugins[] = {
@@ -190,6 +203,30 @@ ngx_wsman_dispatch(ngx_wsman_call_t *call)
         return rc == NGX_DECLINED ? NGX_OK : NGX_ERROR;
     }
 
+    /*
+     * w:FragmentTransfer is mustUnderstand: only Get honours it (see
+     * ngx_wsman_call_fragment()), everything else must say so
+     */
+    if (call->req->fragment_transfer) {
+        if (call->req->fragment_dialect.len
+            && (call->req->fragment_dialect.len
+                != sizeof(NGX_WSMAN_FRAGMENT_DIALECT) - 1
+                || ngx_strncmp(call->req->fragment_dialect.data,
+                               NGX_WSMAN_FRAGMENT_DIALECT,
+                               call->req->fragment_dialect.len)
+                   != 0))
+        {
+            return ngx_wsman_fragment_unsupported(call,
+                       "Fragments use the XPath-level dialect "
+                       "(" NGX_WSMAN_FRAGMENT_DIALECT ").");
+        }
+
+        if (!ngx_wsman_action_is(&call->req->action, NGX_WSMAN_ACTION_GET)) {
+            return ngx_wsman_fragment_unsupported(call,
+                       "Only Get transfers fragments.");
+        }
+    }
+
     /* a context knows its class: Pull and Release need no plug-in */
     if (ngx_wsman_action_is(&call->req->action, NGX_WSMAN_ACTION_PULL)) {
         return ngx_wsman_enum_pull(call);
@@ -215,6 +252,263 @@ ngx_wsman_dispatch(ngx_wsman_call_t *call)
     }
 
     return op(call);
+}
+
+
+static ngx_int_t
+ngx_wsman_fragment_unsupported(ngx_wsman_call_t *call, const char *message)
+{
+    ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_UNSUPPORTED_FEATURE, message);
+    ngx_str_set(&call->fault.detail,
+                NGX_WSMAN_FAULT_DETAIL "FragmentLevelAccess");
+
+    return NGX_OK;
+}
+
+
+/* an XML writer's output as a libxml2 document (NULL: not well-formed) */
+xmlDocPtr
+ngx_wsman_xml_doc(ngx_pool_t *pool, ngx_wsman_xml_t *x)
+{
+    u_char       *p, *buf;
+    ngx_chain_t  *cl;
+
+    cl = ngx_wsman_xml_chain(x);
+    if (cl == NULL || x->length == 0) {
+        return NULL;
+    }
+
+    buf = ngx_pnalloc(pool, (size_t) x->length);
+    if (buf == NULL) {
+        return NULL;
+    }
+
+    p = buf;
+
+    for ( /* void */ ; cl; cl = cl->next) {
+        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+    }
+
+    /* our own output: no DTD, no entities, no network */
+    return xmlReadMemory((char *) buf, p - buf, NULL, "UTF-8",
+                         XML_PARSE_NONET | XML_PARSE_NOBLANKS);
+}
+
+
+/* an NCName, perhaps with a prefix we ignore: "cfg:Auth" -> "Auth" */
+static ngx_int_t
+ngx_wsman_fragment_name(ngx_str_t *part)
+{
+    u_char  *p, *colon;
+
+    colon = ngx_strlchr(part->data, part->data + part->len, ':');
+
+    if (colon) {
+        part->len -= colon + 1 - part->data;
+        part->data = colon + 1;
+    }
+
+    if (part->len == 0
+        || !((part->data[0] >= 'A' && part->data[0] <= 'Z')
+             || (part->data[0] >= 'a' && part->data[0] <= 'z')
+             || part->data[0] == '_'))
+    {
+        return NGX_DECLINED;
+    }
+
+    for (p = part->data; p < part->data + part->len; p++) {
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')
+              || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'
+              || *p == '.'))
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static xmlNodePtr
+ngx_wsman_fragment_child(xmlNodePtr parent, ngx_str_t *name)
+{
+    xmlNodePtr  node;
+
+    for (node = parent->children; node; node = node->next) {
+        if (node->type == XML_ELEMENT_NODE
+            && ngx_strlen(node->name) == name->len
+            && ngx_strncmp(node->name, name->data, name->len) == 0)
+        {
+            return node;
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * Fragment Get (WS-Management's FragmentTransfer, the XPath-level dialect
+ * Windows supports): a Get that has written its object into call->body
+ * answers only the part the expression names, in <w:XmlFragment>.  The
+ * expression is a path of element names below the object ("Auth/Basic",
+ * the object's own name may lead: "Service/Auth/Basic"), perhaps ending
+ * in "/text()"; prefixes are ignored.  Anything more of XPath is refused
+ * with w:UnsupportedFeature (FragmentLevelAccess).
+ */
+ngx_int_t
+ngx_wsman_call_fragment(ngx_wsman_call_t *call)
+{
+    u_char           *p, *end, *slash;
+    ngx_int_t         rc;
+    ngx_str_t         expr, part, root_name;
+    ngx_uint_t        n, text, first;
+    xmlDocPtr         doc, out;
+    xmlNodePtr        node, copy;
+    xmlChar          *content;
+    xmlBufferPtr      buf;
+
+    if (!call->req->fragment_transfer || call->fault.id) {
+        return NGX_OK;
+    }
+
+    expr = call->req->fragment;
+    text = 0;
+
+    if (expr.len && expr.data[0] == '/') {
+        expr.data++;
+        expr.len--;
+    }
+
+    if (expr.len >= sizeof("/text()") - 1
+        && ngx_strncmp(expr.data + expr.len - (sizeof("/text()") - 1),
+                       "/text()", sizeof("/text()") - 1)
+           == 0)
+    {
+        expr.len -= sizeof("/text()") - 1;
+        text = 1;
+    }
+
+    if (expr.len == 0) {
+        return ngx_wsman_fragment_unsupported(call,
+                   "The fragment expression is empty.");
+    }
+
+    doc = ngx_wsman_xml_doc(call->pool, &call->body);
+    if (doc == NULL) {
+        ngx_log_error(NGX_LOG_ERR, call->log, 0,
+                      "wsman: fragment: the object is not well-formed");
+        return NGX_ERROR;
+    }
+
+    node = xmlDocGetRootElement(doc);
+    rc = NGX_OK;
+    first = 1;
+    n = 0;
+
+    p = expr.data;
+    end = expr.data + expr.len;
+
+    while (p <= end && node) {
+        slash = ngx_strlchr(p, end, '/');
+        if (slash == NULL) {
+            slash = end;
+        }
+
+        part.data = p;
+        part.len = slash - p;
+        p = slash + 1;
+
+        if (++n > NGX_WSMAN_FRAGMENT_MAX_DEPTH
+            || ngx_wsman_fragment_name(&part) != NGX_OK)
+        {
+            rc = NGX_DECLINED;
+            break;
+        }
+
+        /* the object's own name may lead the path */
+        root_name.data = (u_char *) node->name;
+        root_name.len = ngx_strlen(node->name);
+
+        if (first && ngx_wsman_fragment_child(node, &part) == NULL
+            && root_name.len == part.len
+            && ngx_strncmp(root_name.data, part.data, part.len) == 0)
+        {
+            first = 0;
+            continue;
+        }
+
+        first = 0;
+        node = ngx_wsman_fragment_child(node, &part);
+    }
+
+    if (rc == NGX_DECLINED) {
+        xmlFreeDoc(doc);
+        return ngx_wsman_fragment_unsupported(call,
+                   "A fragment is a path of element names, perhaps ending "
+                   "in /text().");
+    }
+
+    if (node == NULL) {
+        xmlFreeDoc(doc);
+        return ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_INVALID_PARAMETER,
+                                    "The fragment names nothing in the "
+                                    "resource.");
+    }
+
+    ngx_wsman_xml_init(&call->body, call->pool, 1024);
+    ngx_wsman_xml_literal(&call->body, "<w:XmlFragment>");
+
+    if (text) {
+        content = xmlNodeGetContent(node);
+        if (content == NULL) {
+            xmlFreeDoc(doc);
+            return NGX_ERROR;
+        }
+
+        ngx_wsman_xml_text(&call->body, content, ngx_strlen(content));
+        xmlFree(content);
+
+    } else {
+        /* a copy in a document of its own declares its namespaces */
+        out = xmlNewDoc((const xmlChar *) "1.0");
+        copy = out ? xmlDocCopyNode(node, out, 1) : NULL;
+        buf = copy ? xmlBufferCreate() : NULL;
+
+        if (buf == NULL) {
+            if (copy) {
+                xmlFreeNode(copy);
+            }
+
+            if (out) {
+                xmlFreeDoc(out);
+            }
+
+            xmlFreeDoc(doc);
+            return NGX_ERROR;
+        }
+
+        xmlDocSetRootElement(out, copy);
+
+        if (xmlNodeDump(buf, out, copy, 0, 0) < 0) {
+            xmlBufferFree(buf);
+            xmlFreeDoc(out);
+            xmlFreeDoc(doc);
+            return NGX_ERROR;
+        }
+
+        ngx_wsman_xml_raw(&call->body, xmlBufferContent(buf),
+                          xmlBufferLength(buf));
+
+        xmlBufferFree(buf);
+        xmlFreeDoc(out);
+    }
+
+    ngx_wsman_xml_literal(&call->body, "</w:XmlFragment>");
+
+    xmlFreeDoc(doc);
+
+    return NGX_OK;
 }
 
 

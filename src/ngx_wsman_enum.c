@@ -938,7 +938,7 @@ ngx_wsman_enum_get(ngx_wsman_call_t *call)
     ngx_str_set(&call->action, NGX_WSMAN_NS_WXF "/GetResponse");
     ngx_wsman_cimxml_object(&call->body, call->pool, found_inst, NULL);
 
-    return NGX_OK;
+    return ngx_wsman_call_fragment(call);
 }
 
 

@@ -93,6 +93,9 @@ static ngx_int_t ngx_wsman_soap_header_reply_to(ngx_pool_t *pool,
 static ngx_int_t ngx_wsman_soap_header_locale(ngx_pool_t *pool,
     ngx_wsman_soap_limits_t *limits, ngx_wsman_request_t *req,
     xmlNodePtr node, ngx_wsman_soap_header_t *h, ngx_wsman_fault_t *fault);
+static ngx_int_t ngx_wsman_soap_header_fragment(ngx_pool_t *pool,
+    ngx_wsman_soap_limits_t *limits, ngx_wsman_request_t *req,
+    xmlNodePtr node, ngx_wsman_soap_header_t *h, ngx_wsman_fault_t *fault);
 static ngx_int_t ngx_wsman_soap_header_timeout(ngx_pool_t *pool,
     ngx_wsman_soap_limits_t *limits, ngx_wsman_request_t *req,
     xmlNodePtr node, ngx_wsman_soap_header_t *h, ngx_wsman_fault_t *fault);
@@ -155,6 +158,10 @@ static ngx_wsman_soap_header_t  ngx_wsman_soap_known_headers[] = {
     { NGX_WSMAN_NS_WSMAN, "RequestTotalItemsCountEstimate",
       ngx_wsman_soap_header_flag,
       offsetof(ngx_wsman_request_t, total_estimate_requested) },
+
+    /* understood here; the dispatcher refuses it where it does not apply */
+    { NGX_WSMAN_NS_WSMAN, "FragmentTransfer",
+      ngx_wsman_soap_header_fragment, 0 },
 
     { NULL, NULL, NULL, 0 }
 };
@@ -820,6 +827,26 @@ ngx_wsman_soap_header_reply_to(ngx_pool_t *pool,
     }
 
     return NGX_OK;
+}
+
+
+/* w:FragmentTransfer: an XPath-level expression and maybe its dialect */
+static ngx_int_t
+ngx_wsman_soap_header_fragment(ngx_pool_t *pool,
+    ngx_wsman_soap_limits_t *limits, ngx_wsman_request_t *req,
+    xmlNodePtr node, ngx_wsman_soap_header_t *h, ngx_wsman_fault_t *fault)
+{
+    ngx_int_t  rc;
+
+    req->fragment_transfer = 1;
+
+    rc = ngx_wsman_soap_prop(pool, node, "Dialect", NULL,
+                             &req->fragment_dialect);
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    return ngx_wsman_soap_node_text(pool, node, &req->fragment);
 }
 
 

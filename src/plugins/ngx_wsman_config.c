@@ -1,7 +1,8 @@
 /*
  * winrm/config, read side: the effective settings of the location that
  * received the request, in Windows' cfg:Config shape.  Settings live in
- * nginx.conf, so Put answers a fault naming the directive to edit.
+ * nginx.conf, so Put answers a fault naming the directive to edit.  Get
+ * takes a fragment (w:FragmentTransfer) to read one setting.
  */
 
 #include <openssl/pem.h>
@@ -116,6 +117,7 @@ static ngx_wsman_config_directive_t  ngx_wsman_config_directives[] = {
     { "MaxProcessesPerShell", "wsman_shell_max_processes" },
     { "MaxMemoryPerShellMB", "wsman_shell_max_memory" },
     { "MaxShellsPerUser", "wsman_shell_max_per_user" },
+    { "CbtHardeningLevel", "wsman_cbt_hardening" },
     { NULL, NULL }
 };
 
@@ -213,7 +215,25 @@ ngx_wsman_config_get(ngx_wsman_call_t *call)
 
     res->write(&call->body, call->conf);
 
-    return NGX_OK;
+    return ngx_wsman_call_fragment(call);
+}
+
+
+/* the directive behind a setting (NULL: none) */
+static const char *
+ngx_wsman_config_directive(const xmlChar *setting)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; ngx_wsman_config_directives[i].setting; i++) {
+        if (xmlStrEqual(setting, (const xmlChar *)
+                        ngx_wsman_config_directives[i].setting))
+        {
+            return ngx_wsman_config_directives[i].directive;
+        }
+    }
+
+    return NULL;
 }
 
 
@@ -222,7 +242,6 @@ static const char *
 ngx_wsman_config_find_directive(xmlNodePtr node)
 {
     xmlNodePtr   child;
-    ngx_uint_t   i;
     const char  *found;
 
     for ( /* void */ ; node; node = node->next) {
@@ -231,12 +250,9 @@ ngx_wsman_config_find_directive(xmlNodePtr node)
             continue;
         }
 
-        for (i = 0; ngx_wsman_config_directives[i].setting; i++) {
-            if (xmlStrEqual(node->name, (const xmlChar *)
-                            ngx_wsman_config_directives[i].setting))
-            {
-                return ngx_wsman_config_directives[i].directive;
-            }
+        found = ngx_wsman_config_directive(node->name);
+        if (found) {
+            return found;
         }
 
         child = node->children;
@@ -250,12 +266,218 @@ ngx_wsman_config_find_directive(xmlNodePtr node)
 }
 
 
+/* the first element called name in the tree under node */
+static xmlNodePtr
+ngx_wsman_config_find(xmlNodePtr node, const xmlChar *name)
+{
+    xmlNodePtr  found;
+
+    for ( /* void */ ; node; node = node->next) {
+        if (node->type != XML_ELEMENT_NODE) {
+            continue;
+        }
+
+        if (xmlStrEqual(node->name, name)) {
+            return node;
+        }
+
+        found = ngx_wsman_config_find(node->children, name);
+        if (found) {
+            return found;
+        }
+    }
+
+    return NULL;
+}
+
+
+static ngx_uint_t
+ngx_wsman_config_is_leaf(xmlNodePtr node)
+{
+    for (node = node->children; node; node = node->next) {
+        if (node->type == XML_ELEMENT_NODE) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* do two values of a setting differ?  booleans as xs:boolean */
+static ngx_uint_t
+ngx_wsman_config_differ(ngx_pool_t *pool, xmlNodePtr a, xmlNodePtr b)
+{
+    ngx_str_t  ta, tb;
+
+    if (ngx_wsman_soap_node_text(pool, a, &ta) != NGX_OK
+        || ngx_wsman_soap_node_text(pool, b, &tb) != NGX_OK)
+    {
+        return 1;
+    }
+
+    if (ta.len == 1 && ta.data[0] == '1') {
+        ngx_str_set(&ta, "true");
+    } else if (ta.len == 1 && ta.data[0] == '0') {
+        ngx_str_set(&ta, "false");
+    }
+
+    if (tb.len == 1 && tb.data[0] == '1') {
+        ngx_str_set(&tb, "true");
+    } else if (tb.len == 1 && tb.data[0] == '0') {
+        ngx_str_set(&tb, "false");
+    }
+
+    return ta.len != tb.len || ngx_strncasecmp(ta.data, tb.data, ta.len);
+}
+
+
+#define NGX_WSMAN_CONFIG_PUT_DEPTH   8
+#define NGX_WSMAN_CONFIG_PUT_NAMED   4
+
+
+/*
+ * Name, in msg, the settings of the Put body whose values differ from
+ * the current document (up to NAMED of them), each with its directive.
+ */
+static void
+ngx_wsman_config_changes(ngx_wsman_call_t *call, xmlNodePtr node,
+    xmlNodePtr current, ngx_wsman_xml_t *msg, ngx_uint_t *n,
+    ngx_uint_t depth)
+{
+    xmlNodePtr   now;
+    const char  *directive;
+
+    if (depth > NGX_WSMAN_CONFIG_PUT_DEPTH) {
+        return;
+    }
+
+    for ( /* void */ ; node; node = node->next) {
+
+        if (node->type != XML_ELEMENT_NODE) {
+            continue;
+        }
+
+        if (!ngx_wsman_config_is_leaf(node)) {
+            ngx_wsman_config_changes(call, node->children, current, msg, n,
+                                     depth + 1);
+            continue;
+        }
+
+        now = ngx_wsman_config_find(current, node->name);
+
+        if (now && !ngx_wsman_config_differ(call->pool, node, now)) {
+            continue;
+        }
+
+        if ((*n)++ >= NGX_WSMAN_CONFIG_PUT_NAMED) {
+            continue;
+        }
+
+        if (*n > 1) {
+            ngx_wsman_xml_literal(msg, "; ");
+
+        } else {
+            ngx_wsman_xml_literal(msg, " ");
+        }
+
+        ngx_wsman_xml_raw(msg, (u_char *) node->name,
+                          ngx_strlen(node->name));
+
+        directive = now ? ngx_wsman_config_directive(node->name) : NULL;
+
+        if (directive) {
+            ngx_wsman_xml_literal(msg, " is set by the ");
+            ngx_wsman_xml_raw(msg, (u_char *) directive,
+                              ngx_strlen(directive));
+            ngx_wsman_xml_literal(msg, " directive");
+
+        } else if (now) {
+            ngx_wsman_xml_literal(msg, " cannot be changed");
+
+        } else {
+            ngx_wsman_xml_literal(msg, " is not a setting of this "
+                                  "resource");
+        }
+    }
+}
+
+
+/*
+ * Put: the settings live in nginx.conf.  Clients (openwsman's `wsman
+ * put`, winrm set) send the whole document with one value changed, so
+ * compare it with the current one and name the directive of what
+ * differs.
+ */
 static ngx_int_t
 ngx_wsman_config_put(ngx_wsman_call_t *call)
 {
-    u_char      *msg, *last;
-    size_t       len;
-    const char  *directive;
+    u_char                       *msg, *last, *p;
+    size_t                        len;
+    ngx_uint_t                    n;
+    xmlDocPtr                     doc;
+    ngx_chain_t                  *cl;
+    const char                   *directive;
+    ngx_wsman_xml_t               x, text;
+    ngx_wsman_config_resource_t  *res;
+
+    res = ngx_wsman_config_is_listener(&call->req->resource_uri)
+          ? NULL : ngx_wsman_config_resource(&call->req->resource_uri);
+
+    if (res && call->req->payload) {
+        ngx_wsman_xml_init(&x, call->pool, 2048);
+        res->write(&x, call->conf);
+
+        doc = ngx_wsman_xml_doc(call->pool, &x);
+        if (doc == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_wsman_xml_init(&text, call->pool, 256);
+        ngx_wsman_xml_literal(&text, "The configuration is set in "
+                              "nginx.conf:");
+        n = 0;
+
+        ngx_wsman_config_changes(call, call->req->payload,
+                                 xmlDocGetRootElement(doc), &text, &n, 0);
+
+        xmlFreeDoc(doc);
+
+        if (n == 0) {
+            return ngx_wsman_call_fault(call,
+                                        NGX_WSMAN_FAULT_CONFIG_READONLY,
+                                        "The Put changes nothing; the "
+                                        "configuration is read-only here "
+                                        "and set in nginx.conf.");
+        }
+
+        if (n > NGX_WSMAN_CONFIG_PUT_NAMED) {
+            ngx_wsman_xml_literal(&text, "; and more");
+        }
+
+        ngx_wsman_xml_literal(&text, ". Edit nginx.conf and reload nginx.");
+
+        if (ngx_wsman_xml_failed(&text)) {
+            return NGX_ERROR;
+        }
+
+        msg = ngx_pnalloc(call->pool, (size_t) text.length);
+        if (msg == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = msg;
+
+        for (cl = ngx_wsman_xml_chain(&text); cl; cl = cl->next) {
+            p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+        }
+
+        call->fault.id = NGX_WSMAN_FAULT_CONFIG_READONLY;
+        call->fault.message.data = msg;
+        call->fault.message.len = p - msg;
+
+        return NGX_OK;
+    }
 
     directive = ngx_wsman_config_find_directive(call->req->payload);
 
