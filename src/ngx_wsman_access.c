@@ -248,9 +248,32 @@ ngx_wsman_access_check_class(ngx_wsman_call_t *call,
     ngx_wsman_provider_t *prov)
 {
     ngx_str_t   uris[NGX_WSMAN_ACCESS_MAX_URIS];
-    ngx_uint_t  n;
+    ngx_uint_t  i, n;
 
     n = ngx_wsman_enum_class_uris(prov, uris, NGX_WSMAN_ACCESS_MAX_URIS);
+
+    /* a certificate mapping limited to part of the URI space holds for
+     * classes reached by WQL FROM or a Pull too */
+    if (call->identity->uri_prefix.len) {
+        for (i = 0; i < n; i++) {
+            if (ngx_wsman_access_covers(&call->identity->uri_prefix,
+                                        &uris[i]))
+            {
+                break;
+            }
+        }
+
+        if (i == n) {
+            ngx_log_error(NGX_LOG_WARN, call->log, 0,
+                          "wsman: access denied: the certificate mapping "
+                          "of user \"%V\" is limited to \"%V\", not "
+                          "class \"%V\"",
+                          &call->identity->user,
+                          &call->identity->uri_prefix, &prov->class_name);
+            ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_ACCESS_DENIED, NULL);
+            return NGX_DECLINED;
+        }
+    }
 
     return ngx_wsman_access_decide(call, uris, n, &prov->class_name);
 }

@@ -11,6 +11,7 @@ them.  `nginx -t` warns about a wsman_resource_sddl URI nothing serves.
 Users (Basic, conftest.USERS): alice is in admins (BA), henry has no group
 (AU only), rita is in readers (ER)."""
 
+import subprocess
 import time
 
 import pytest
@@ -197,6 +198,71 @@ def test_pull_allowed_for_an_allowed_class(srv):
     items, pages = H.enumerate_all(c, CIMV2 + "Win32_Process", path="/wsman",
                                    user="alice", pull_max=50)
     assert len(pages) >= 2 and items
+
+
+# -------------------------------------- certificate mappings with uri= --
+
+CERT_HTTP = """
+    server {
+        listen 127.0.0.1:@PORT@ ssl;
+        ssl_certificate @PKI@/server.pem;
+        ssl_certificate_key @PKI@/server.key;
+        ssl_client_certificate @PKI@/ca.pem;
+        ssl_verify_client optional;
+        wsman_user_file @USERFILE@;
+        location /basic { wsman; wsman_auth basic; }
+        location /scoped {
+            wsman;
+            wsman_auth certificate;
+            wsman_cert_map subject=alice@wsman.test issuer=@CA@ user=alice
+                           uri=%sCIM_OperatingSystem;
+        }
+    }
+""" % CIM
+
+MUTUAL = "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual"
+
+
+def _https(n, xml, path, pki=None, user=None):
+    cmd = ["curl", "-sS", "-k", "-o", "-", "-w", "\n%{http_code}",
+           "-H", "Content-Type: " + H.SOAP_CT, "--data-binary", "@-"]
+    if pki:
+        cmd += ["-H", "Authorization: " + MUTUAL,
+                "--cert", pki.p("alice.pem"), "--key", pki.p("alice.key")]
+    else:
+        cmd += ["-u", "%s:%s" % (user, USERS[user][0])]
+    cmd.append("https://localhost:%d%s" % (n.port, path))
+    p = subprocess.run(cmd, input=xml.encode(), capture_output=True,
+                       timeout=30)
+    body, _, code = p.stdout.rpartition(b"\n")
+    return H.Response(int(code or 0),
+                      [("Content-Type", "application/soap+xml")], body)
+
+
+def test_certificate_uri_scope_holds_for_pull(nginx_factory, pki):
+    """alice's certificate is limited to CIM_OperatingSystem: a context
+    for CIM_Process that alice made with Basic elsewhere cannot be pulled
+    through the certificate location by naming the allowed URI."""
+    ca = pki.thumbprint("ca")
+    n = nginx_factory(CERT_HTTP.replace("@PKI@", str(pki.dir))
+                      .replace("@CA@", ca))
+    # the mapping works for its own class
+    xml, _ = H.get_request(CIM + "CIM_OperatingSystem")
+    r = _https(n, xml, "/scoped", pki=pki)
+    assert r.status == 200, r
+    xml, _ = H.enumerate_request(CIM + "CIM_Process", max_elements=1)
+    page = H.EnumPage(_https(n, xml, "/basic", user="alice"), pull=False)
+    assert page.context, page
+    xml, _ = H.pull_request(page.context, CIM + "CIM_OperatingSystem",
+                            max_elements=5)
+    off = n.log_size()
+    r = _https(n, xml, "/scoped", pki=pki)
+    f = H.assert_fault(r, 500, subcode=("w", "AccessDenied"))
+    assert b"CIM_Process" not in r.body.split(b"<s:Body>")[-1]
+    line = H.wait_for_line(n.error_log,
+                           lambda l: "access denied" in l and "alice" in l
+                           and "CIM_Process" in l, offset=off)
+    assert line is not None, n.read_log(off)[-2000:]
 
 
 # ----------------------------------------------------------- nginx -t --
