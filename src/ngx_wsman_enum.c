@@ -1225,9 +1225,9 @@ ngx_wsman_enum_prepare(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st)
 
     /*
      * The dispatcher checked the class the request URI names.  A class
-     * reached otherwise (WQL FROM behind a ".../'*'" URI, the context of a Pull,
-     * whatever URI the Pull names, in whatever location) is checked here,
-     * against this location's SDDL for it.
+     * reached otherwise (WQL FROM behind a wildcard URI, the context of a
+     * Pull, whatever URI the Pull names, in whatever location) is checked
+     * here, against this location's SDDL for it.
      */
     if (st->provider != ngx_wsman_enum_provider(&call->req->resource_uri)) {
         rc = ngx_wsman_access_check_class(call, st->provider);
