@@ -291,7 +291,8 @@ ngx_wsman_xml_doc(ngx_pool_t *pool, ngx_wsman_xml_t *x)
 
     /* our own output: no DTD, no entities, no network */
     return xmlReadMemory((char *) buf, p - buf, NULL, "UTF-8",
-                         XML_PARSE_NONET | XML_PARSE_NOBLANKS);
+                         XML_PARSE_NONET | XML_PARSE_NOBLANKS
+                         | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 }
 
 
