@@ -113,6 +113,14 @@ def _parse_dt(text):
     return datetime.datetime.fromisoformat(t).timestamp()
 
 
+def _cmdline_bytes(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().rstrip(b"\0")
+    except OSError:
+        return b""
+
+
 def _cmdline(pid):
     with open("/proc/%d/cmdline" % pid, "rb") as f:
         return f.read().rstrip(b"\0").replace(b"\0", b" ").decode()
@@ -229,6 +237,8 @@ def test_get_needs_access(inv_client, child):
 def test_command_line_markup_is_escaped(inv_client):
     script = "sleep 300; : '<a href=\"x\">&amp;</a> ]]>'"
     p = subprocess.Popen(["/bin/sh", "-c", script])
+    # (the exec race of the child fixture)
+    assert H.wait_until(lambda: _cmdline(p.pid) == "/bin/sh -c " + script, 5)
     try:
         v = H.props(_get_ok(inv_client, "Win32_Process",
                             {"Handle": str(p.pid)}))
@@ -249,6 +259,7 @@ def test_command_line_bytes_stay_well_formed(inv_client):
     envelope (the response parses; the readable part is kept)."""
     p = subprocess.Popen([b"/bin/sh", b"-c",
                           b"sleep 300 # \xff\xfe\x01\x1b[0m\x7f end"])
+    assert H.wait_until(lambda: _cmdline_bytes(p.pid).endswith(b" end"), 5)
     try:
         r, _ = _get(inv_client, "Win32_Process", {"Handle": str(p.pid)})
         assert r.status == 200, r
