@@ -89,12 +89,14 @@ ngx_wsman_access_covers(ngx_str_t *prefix, ngx_str_t *uri)
     ngx_wsman_access_trim(&p);
     ngx_wsman_access_trim(&u);
 
-    if (p.len > u.len || ngx_strncasecmp(p.data, u.data, p.len) != 0) {
+    /* (a prefix of nothing but slashes covers nothing) */
+    if (p.len == 0 || p.len > u.len
+        || ngx_strncasecmp(p.data, u.data, p.len) != 0)
+    {
         return 0;
     }
 
-    return p.len == u.len || p.len == 0
-           || u.data[p.len] == '/' || u.data[p.len] == '?';
+    return p.len == u.len || u.data[p.len] == '/' || u.data[p.len] == '?';
 }
 
 
