@@ -53,9 +53,14 @@ CLASSES_HTTP = """
             wsman_resource_sddl %(cimv2)swin32_process "%(admins)s";
         }
         location /open { wsman; }
+        location /longest {
+            wsman;
+            wsman_resource_sddl %(hw)s "%(admins)s";
+            wsman_resource_sddl %(cim)sCIM_Chassis "%(open)s";
+        }
     }
 """ % {"open": OPEN, "admins": ADMINS, "cim": CIM, "cimv2": CIMV2,
-       "cim_upper": CIM.upper()}
+       "cim_upper": CIM.upper(), "hw": HW}
 
 
 @pytest.fixture(scope="module")
@@ -161,6 +166,33 @@ def test_directive_spelling_protects_the_class(srv, path, uri, wql, cls):
     page = _items(_enum(c, CIM + "CIM_OperatingSystem", path=path,
                         user="henry"))
     assert len(page.items) == 1, page
+
+
+@pytest.mark.parametrize("uri,denied", [
+    (HW + "CIM_Sensor", True),           # the namespace's SDDL
+    (CIM + "CIM_Sensor", True),          # ... holds under the DMTF URI too
+    (CIM.upper() + "cim_sensor/", True),
+    (HW + "CIM_Chassis", False),         # the longer prefix of the class
+    (CIM + "CIM_Chassis", False),
+    (CIM + "CIM_Process", False),        # not an IPMI class: RootSDDL
+])
+def test_longest_prefix_over_all_uris_of_the_class(srv, uri, denied):
+    """Without wsman_ipmi the IPMI classes exist but have no data: an
+    allowed Get answers DestinationUnreachable (or the instance), a
+    denied one AccessDenied, before anything is looked up."""
+    n, c = srv
+    cls = uri.rstrip("/").rsplit("/", 1)[1]
+    key = {"cim_sensor": "DeviceID", "cim_chassis": "Tag",
+           "cim_process": "Handle"}[cls.lower()]
+    xml, _ = H.get_request(uri, {key: "1"})
+    off = n.log_size()
+    r = c.post(xml, path="/longest", user="henry")
+    if denied:
+        _denied(n, r, "henry", cls, off)
+    else:
+        if r.status != 200:
+            f = H.assert_fault(r, 500)
+            assert f.subcode != (H.NS["w"], "AccessDenied"), f
 
 
 # ------------------------------------------------------------- Pull --
