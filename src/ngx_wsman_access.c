@@ -37,6 +37,10 @@ static ngx_wsman_access_right_t  ngx_wsman_access_rights[] = {
 };
 
 
+static ngx_int_t ngx_wsman_access_decide(ngx_wsman_call_t *call,
+    ngx_str_t *uris, ngx_uint_t n, ngx_str_t *class_name);
+
+
 static uint32_t
 ngx_wsman_access_right(ngx_wsman_call_t *call)
 {
@@ -159,6 +163,37 @@ ngx_wsman_access_right_name(uint32_t right)
 }
 
 
+ngx_int_t
+ngx_wsman_access_check(ngx_wsman_call_t *call)
+{
+    ngx_wsman_provider_t  *prov;
+
+    /* a certificate mapping limited to part of the URI space */
+    if (call->identity->uri_prefix.len
+        && (call->req->resource_uri.len < call->identity->uri_prefix.len
+            || ngx_strncmp(call->req->resource_uri.data,
+                           call->identity->uri_prefix.data,
+                           call->identity->uri_prefix.len) != 0))
+    {
+        ngx_log_error(NGX_LOG_WARN, call->log, 0,
+                      "wsman: access denied: the certificate mapping of "
+                      "user \"%V\" is limited to \"%V\"",
+                      &call->identity->user, &call->identity->uri_prefix);
+        ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_ACCESS_DENIED, NULL);
+        return NGX_DECLINED;
+    }
+
+    /* a URI that names a class is that class, under whatever spelling */
+    prov = ngx_wsman_enum_provider(&call->req->resource_uri);
+
+    if (prov) {
+        return ngx_wsman_access_check_class(call, prov);
+    }
+
+    return ngx_wsman_access_decide(call, &call->req->resource_uri, 1, NULL);
+}
+
+
 /*
  * The decision for a resource known by uris; class: its class name, for
  * the logs (NULL: not a class).
@@ -278,35 +313,4 @@ ngx_wsman_access_check_class(ngx_wsman_call_t *call,
     }
 
     return ngx_wsman_access_decide(call, uris, n, &prov->class_name);
-}
-
-
-ngx_int_t
-ngx_wsman_access_check(ngx_wsman_call_t *call)
-{
-    ngx_wsman_provider_t  *prov;
-
-    /* a certificate mapping limited to part of the URI space */
-    if (call->identity->uri_prefix.len
-        && (call->req->resource_uri.len < call->identity->uri_prefix.len
-            || ngx_strncmp(call->req->resource_uri.data,
-                           call->identity->uri_prefix.data,
-                           call->identity->uri_prefix.len) != 0))
-    {
-        ngx_log_error(NGX_LOG_WARN, call->log, 0,
-                      "wsman: access denied: the certificate mapping of "
-                      "user \"%V\" is limited to \"%V\"",
-                      &call->identity->user, &call->identity->uri_prefix);
-        ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_ACCESS_DENIED, NULL);
-        return NGX_DECLINED;
-    }
-
-    /* a URI that names a class is that class, under whatever spelling */
-    prov = ngx_wsman_enum_provider(&call->req->resource_uri);
-
-    if (prov) {
-        return ngx_wsman_access_check_class(call, prov);
-    }
-
-    return ngx_wsman_access_decide(call, &call->req->resource_uri, 1, NULL);
 }
