@@ -238,3 +238,40 @@ def test_fragment_where_none_is_taken(server, action, uri, body):
     xml = openwsman_envelope(action, uri, server.port, body=body,
                              fragment="AllowUnencrypted")
     _fragment_unsupported(curl(server.port, xml))
+
+
+# ------------------------------------------------------ hostile input --
+
+def test_put_with_many_changed_settings(server):
+    """Thousands of differing settings: the fault names a few, says there
+    are more, and stays small."""
+    doc = ('<cfg:Service xmlns:cfg="%s">%s</cfg:Service>'
+           % (CFG, "".join("<cfg:S%d>%d</cfg:S%d>" % (i, i, i)
+                           for i in range(5000))))
+    r = curl(server.port, openwsman_envelope(PUT, CFG + "/service",
+                                             server.port, doc))
+    f = H.assert_fault(r, 500, subcode=("w", "UnsupportedFeature"))
+    text = _fault_text(f)
+    assert "S0 is not a setting" in text and "and more" in text, text
+    assert len(r.body) < 4096, len(r.body)
+
+
+def test_put_deeply_nested(server):
+    doc = ("<cfg:Service xmlns:cfg=\"%s\">" % CFG
+           + "<cfg:A>" * 60 + "<cfg:AllowUnencrypted>false"
+           "</cfg:AllowUnencrypted>" + "</cfg:A>" * 60 + "</cfg:Service>")
+    r = curl(server.port, openwsman_envelope(PUT, CFG + "/service",
+                                             server.port, doc))
+    H.assert_fault(r, 500, subcode=("w", "UnsupportedFeature"))
+
+
+@pytest.mark.parametrize("expr", ["/".join(["Auth"] * 20),
+                                  "A" * 20000, "Auth/Basic/text()/text()",
+                                  "Auth/../Basic", "Auth/*"])
+def test_fragment_hostile_expressions(server, expr):
+    xml = openwsman_envelope(H.ACTION_GET, CFG + "/service", server.port,
+                             fragment=expr)
+    r = curl(server.port, xml)
+    f = H.assert_fault(r, (400, 500))
+    assert f.subcode in ((H.NS["w"], "UnsupportedFeature"),
+                         (H.NS["w"], "InvalidParameter")), f
