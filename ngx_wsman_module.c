@@ -593,6 +593,12 @@ ngx_wsman_process(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
             ctx->sealed = NULL;
             return NGX_HTTP_BAD_REQUEST;
         }
+
+        if (rc == NGX_DONE) {
+            /* a good seal around too much: the fault below goes back
+             * sealed, which keeps the session's sequence in step */
+            rc = NGX_DECLINED;
+        }
     }
 
     if (rc == NGX_ERROR) {
@@ -1059,7 +1065,10 @@ ngx_wsman_send_empty(ngx_http_request_t *r)
 }
 
 
-/* MS-WSMV 2.2.9.1: multipart/encrypted in, plaintext SOAP out */
+/*
+ * MS-WSMV 2.2.9.1: multipart/encrypted in, plaintext SOAP out.  NGX_DONE:
+ * the seal verified but the envelope is over wsman_max_envelope_size.
+ */
 static ngx_int_t
 ngx_wsman_unseal(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx, ngx_str_t *body)
 {
@@ -1106,9 +1115,14 @@ ngx_wsman_unseal(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx, ngx_str_t *body)
         return NGX_DECLINED;
     }
 
+    /* the framing allowance let it in; the envelope itself is too large */
     if (plain.len > ngx_wsman_get_loc_conf(r)->max_envelope_size) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "wsman: encrypted envelope from %V has %uz bytes, "
+                      "more than wsman_max_envelope_size",
+                      &r->connection->addr_text, plain.len);
         ngx_str_null(body);
-        return NGX_OK;
+        return NGX_DONE;
     }
 
     *body = plain;
