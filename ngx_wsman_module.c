@@ -24,6 +24,13 @@
 #define NGX_WSMAN_CONTENT_TYPE   "application/soap+xml;charset=UTF-8"
 
 
+/*
+ * The most an unauthenticated client may send: an Identify envelope is a
+ * few hundred bytes, and nobody vouches for the sender.
+ */
+#define NGX_WSMAN_ANONYMOUS_MAX  8192
+
+
 /* room for the multipart/encrypted framing around a sealed envelope */
 #define NGX_WSMAN_SEAL_OVERHEAD  1024
 
@@ -57,6 +64,7 @@ static ngx_int_t ngx_wsman_seal(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx,
 static ngx_int_t ngx_wsman_process(ngx_http_request_t *r,
     ngx_wsman_ctx_t *ctx);
 static ngx_int_t ngx_wsman_is_anonymous_identify(ngx_http_request_t *r);
+static void ngx_wsman_anonymous_too_large(ngx_http_request_t *r);
 static ngx_int_t ngx_wsman_content_type_ok(ngx_http_request_t *r);
 static ngx_int_t ngx_wsman_unsupported_type(ngx_http_request_t *r);
 static ngx_int_t ngx_wsman_is_encrypted(ngx_http_request_t *r);
@@ -536,8 +544,16 @@ ngx_wsman_check_request(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
         }
     }
 
+    if (ctx->anonymous && limit > NGX_WSMAN_ANONYMOUS_MAX) {
+        limit = NGX_WSMAN_ANONYMOUS_MAX;
+    }
+
     /* refuse what is known to be too large before reading any of it */
     if (r->headers_in.content_length_n > limit) {
+        if (ctx->anonymous) {
+            ngx_wsman_anonymous_too_large(r);
+        }
+
         rc = ngx_http_discard_request_body(r);
         if (rc != NGX_OK) {
             return rc;
@@ -606,6 +622,10 @@ ngx_wsman_process(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
     }
 
     if (rc == NGX_DECLINED) {
+        if (ctx->anonymous) {
+            ngx_wsman_anonymous_too_large(r);
+        }
+
         return ngx_wsman_send_fault(r, ctx, NGX_WSMAN_FAULT_ENCODING_LIMIT,
                                     "The request is larger than "
                                     "MaxEnvelopeSizekb.");
@@ -720,6 +740,16 @@ ngx_wsman_is_anonymous_identify(ngx_http_request_t *r)
 }
 
 
+static void
+ngx_wsman_anonymous_too_large(ngx_http_request_t *r)
+{
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "wsman: unauthenticated request from %V is larger than "
+                  "%d bytes", &r->connection->addr_text,
+                  NGX_WSMAN_ANONYMOUS_MAX);
+}
+
+
 static ngx_int_t
 ngx_wsman_is_encrypted(ngx_http_request_t *r)
 {
@@ -795,11 +825,12 @@ ngx_wsman_is_sealed(ngx_http_request_t *r)
 static ngx_int_t
 ngx_wsman_read_body(ngx_http_request_t *r, ngx_str_t *body)
 {
-    off_t                  len;
+    off_t                  len, limit;
     u_char                *p;
     ssize_t                n;
     ngx_buf_t             *b;
     ngx_chain_t           *cl;
+    ngx_wsman_ctx_t       *ctx;
     ngx_wsman_loc_conf_t  *lcf;
 
     ngx_str_null(body);
@@ -820,9 +851,16 @@ ngx_wsman_read_body(ngx_http_request_t *r, ngx_str_t *body)
         return NGX_OK;
     }
 
-    if (len > (off_t) lcf->max_envelope_size
-              + (ngx_wsman_is_sealed(r) ? NGX_WSMAN_SEAL_OVERHEAD : 0))
-    {
+    limit = (off_t) lcf->max_envelope_size
+            + (ngx_wsman_is_sealed(r) ? NGX_WSMAN_SEAL_OVERHEAD : 0);
+
+    ctx = ngx_http_get_module_ctx(r, ngx_wsman_module);
+
+    if (ctx && ctx->anonymous && limit > NGX_WSMAN_ANONYMOUS_MAX) {
+        limit = NGX_WSMAN_ANONYMOUS_MAX;
+    }
+
+    if (len > limit) {
         return NGX_DECLINED;
     }
 

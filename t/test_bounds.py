@@ -1,0 +1,230 @@
+"""Issue [7] section 5: what an unauthenticated client, or one user, can
+make the server spend is bounded.
+
+  - anonymous bodies are capped (8k) before parsing; attributes per
+    element, attributes and elements per envelope are capped for everyone
+    before libxml2 does its quadratic duplicate-attribute check;
+  - a sealed body whose plaintext is over the envelope limit gets
+    w:EncodingLimit (sealed), not an empty 200.
+"""
+
+import os
+import threading
+import time
+
+import pytest
+
+import wsman_helpers as H
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def worker_pids(n):
+    """The nginx worker processes of server n."""
+    out = []
+    master = n.proc.pid
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                stat = f.read()
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                cmd = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[1]) == master and b"worker process" in cmd:
+            out.append(int(d))
+    assert out, "no workers of %d" % master
+    return out
+
+
+def cpu_seconds(pids):
+    """utime + stime of pids, in seconds."""
+    total = 0
+    for pid in pids:
+        with open("/proc/%d/stat" % pid) as f:
+            stat = f.read()
+        fields = stat[stat.rindex(")") + 2:].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / TICK
+
+
+def attribute_flood(count=40000, authenticated=False):
+    """One Identify element with `count` distinct attributes (~11 bytes
+    each: 40000 make ~450 kB, under the 500k envelope limit)."""
+    attrs = " ".join('a%d=""' % i for i in range(count))
+    return ('<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" '
+            'xmlns:wsmid="http://schemas.dmtf.org/wbem/wsman/identity/1/'
+            'wsmanidentity.xsd"><s:Header/><s:Body><wsmid:Identify %s/>'
+            '</s:Body></s:Envelope>' % attrs).encode()
+
+
+ANON = {"WSMANIDENTIFY": "unauthenticated", "Content-Type": H.SOAP_CT}
+
+
+def _timed_static(port, results, stop):
+    """GET / in a loop while the attack runs; records the slowest."""
+    while not stop.is_set():
+        t0 = time.monotonic()
+        st, _, _ = H.raw_request(port, "GET", "/", timeout=30)
+        results.append((st, time.monotonic() - t0))
+        time.sleep(0.01)
+
+
+def _attack(server, body, headers, rounds=4):
+    pids = worker_pids(server)
+    results, stop = [], threading.Event()
+    t = threading.Thread(target=_timed_static,
+                         args=(server.port, results, stop))
+    before = cpu_seconds(pids)
+    t.start()
+    try:
+        answers = [H.request(server.port, "POST", "/wsman", body, headers,
+                             timeout=60) for _ in range(rounds)]
+    finally:
+        stop.set()
+        t.join()
+    spent = cpu_seconds(pids) - before
+    return answers, spent, results
+
+
+def test_anonymous_attribute_flood_is_refused_cheaply(server):
+    """Four anonymous Identify bodies of ~450 kB with 40000 attributes on
+    one element: refused before parsing, a few ms of worker CPU in all
+    (before: 3-7 s each), and the static site next to it stays quick."""
+    off = server.log_size()
+    body = attribute_flood()
+    assert len(body) < 500 * 1024
+    answers, spent, static = _attack(server, body, ANON)
+    for r in answers:
+        H.assert_fault(r, (400, 500), subcode=("w", "EncodingLimit"))
+    assert spent < 0.1, "workers spent %.2f s on 4 requests" % spent
+    assert static and all(st == 200 for st, _ in static), static
+    assert max(d for _, d in static) < 0.5, static
+    assert H.wait_for_line(
+        server.error_log,
+        lambda l: "unauthenticated request" in l and "8192" in l,
+        offset=off), server.read_log(off)
+
+
+def test_anonymous_small_identify_still_answered(server):
+    r = H.request(server.port, "POST", "/wsman", H.IDENTIFY, ANON)
+    assert r.status == 200, r
+    assert H.body_child(r).tag == H.q("wsmid", "IdentifyResponse")
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_anonymous_body_over_8k_refused(server, chunked):
+    """Padding (a comment) takes an Identify over 8k: refused unparsed,
+    also when the size is only known after reading (chunked)."""
+    body = H.IDENTIFY.replace("<s:Header/>",
+                              "<s:Header/><!--%s-->" % ("x" * 9000))
+    body = body.encode()
+    r = H.request(server.port, "POST", "/wsman", body, ANON,
+                  chunks=[body[:4000], body[4000:]] if chunked else None)
+    H.assert_fault(r, (400, 500), subcode=("w", "EncodingLimit"))
+
+
+def test_authenticated_attribute_flood_is_refused_cheaply(server, client):
+    """Authenticated users get the same caps: too many attributes on one
+    element is w:EncodingLimit before libxml2 runs."""
+    body = attribute_flood()
+    headers = {"Authorization": client.auth(), "Content-Type": H.SOAP_CT}
+    answers, spent, _ = _attack(server, body, headers, rounds=2)
+    for r in answers:
+        H.assert_fault(r, (400, 500), subcode=("w", "EncodingLimit"))
+        assert "128 attributes" in r.text, r
+    assert spent < 0.1, "workers spent %.2f s on 2 requests" % spent
+
+
+def _config_get_with(extra_headers):
+    xml, _ = H.config_get(headers=extra_headers)
+    return xml
+
+
+@pytest.mark.parametrize("what,extra", [
+    # many elements of a few attributes each
+    ("elements", "<x:Big xmlns:x='urn:x'>%s</x:Big>"
+     % ("<x:i/>" * 40000)),
+    # many attributes spread over elements (namespace declarations too)
+    ("attributes", "<x:Big xmlns:x='urn:x'>%s</x:Big>"
+     % "".join("<x:i %s/>" % " ".join("xmlns:p%d='urn:%d'" % (j, j)
+                                      for j in range(60))
+               for i in range(300))),
+], ids=["elements", "attributes"])
+def test_envelope_node_caps(client, what, extra):
+    r = client.post(_config_get_with(extra))
+    H.assert_fault(r, (400, 500), subcode=("w", "EncodingLimit"))
+    assert what in r.text, r
+
+
+def test_legitimate_large_envelope_still_works(client):
+    """~400 kB of base64 text and a few hundred small elements in an
+    authenticated request are fine (a shell Send carries such text)."""
+    import base64
+    blob = base64.b64encode(os.urandom(290 * 1024)).decode()
+    extra = ("<x:Data xmlns:x='urn:x'>%s</x:Data>"
+             "<x:List xmlns:x='urn:x'>%s</x:List>"
+             % (blob, "".join("<x:i n='%d' m='v'/>" % i
+                              for i in range(500))))
+    body = _config_get_with(extra)
+    assert 390 * 1024 < len(body) < 500 * 1024
+    r = client.post(body)
+    assert r.status == 200, r
+    assert H.body_child(r).tag == H.q("cfg", "Config")
+
+
+@pytest.mark.parametrize("decl", ["UTF-7", "IBM037"])
+def test_encodings_that_hide_markup_are_refused(client, decl):
+    """The caps read the bytes as UTF-8, UTF-16 or a single-byte ASCII
+    superset; an encoding that can spell '<' otherwise is refused."""
+    xml, _ = H.config_get()
+    xml = xml.replace('encoding="utf-8"', 'encoding="%s"' % decl)
+    r = client.post(xml.encode())
+    H.assert_fault(r, (400, 500))
+    assert r.status in (400, 500)
+
+
+def test_utf16_attribute_flood_is_refused(client):
+    """The pre-scan reads UTF-16 as UTF-16, not as bytes."""
+    body = attribute_flood(20000).decode()
+    body = b"\xff\xfe" + ('<?xml version="1.0" encoding="UTF-16"?>'
+                          + body).encode("utf-16-le")
+    r = client.post(body)
+    H.assert_fault(r, (400, 500), subcode=("w", "EncodingLimit"))
+
+
+# ------------------------------------------------------ sealed bodies --
+
+def test_sealed_plaintext_over_limit_gets_encoding_limit(gss_server,
+                                                         ntlm_users):
+    """An NTLM-sealed envelope whose plaintext is a little over 500k (the
+    sealed body fits the limit plus framing): w:EncodingLimit, sealed,
+    not an empty 200."""
+    import wsman_gss as G
+    s = G.Session(gss_server.port, "/enc",
+                  gss=G.GssClient("ntlm", user="bob",
+                                  password="BobPassw0rd!"))
+    try:
+        r = s.authenticate()
+        assert r.status == 200, r
+        pad = "<x:Pad xmlns:x='urn:x'>%s</x:Pad>"
+        base = len(H.config_get(headers=pad % "")[0])
+        xml, mid = H.config_get(
+            headers=pad % ("p" * (500 * 1024 + 200 - base)))
+        assert len(xml) == 500 * 1024 + 200
+        r, plain = s.send_encrypted(xml)
+        assert plain is not None, r
+        f = H.assert_fault(G.plain_response(r, plain), (400, 500),
+                           subcode=("w", "EncodingLimit"))
+        assert f.relates_to is None or f.relates_to == mid
+        # the session goes on
+        xml, _ = H.config_get()
+        r, plain = s.send_encrypted(xml)
+        assert r.status == 200, r
+        assert H.body_child(G.plain_response(r, plain)).tag == \
+            H.q("cfg", "Config")
+    finally:
+        s.close()
