@@ -22,6 +22,7 @@
 
 
 #define NGX_WSMAN_CONTENT_TYPE   "application/soap+xml;charset=UTF-8"
+#define NGX_WSMAN_CONTENT_TYPE_CHARSET   "application/soap+xml;charset="
 
 
 /*
@@ -45,7 +46,10 @@ typedef struct {
     ngx_str_t                  fault;
     ngx_str_t                  protocol;       /* sealed: echo it back */
     ngx_wsman_conn_t          *sealed;         /* context that sealed it */
+    ngx_str_t                  charset;        /* answer's, if not UTF-8 */
+    ngx_wsman_soap_encoding_e  encoding;       /* answer's */
     unsigned                   anonymous:1;
+    unsigned                   charset_given:1;
 } ngx_wsman_ctx_t;
 
 
@@ -65,6 +69,7 @@ static ngx_int_t ngx_wsman_process(ngx_http_request_t *r,
     ngx_wsman_ctx_t *ctx);
 static ngx_int_t ngx_wsman_is_anonymous_identify(ngx_http_request_t *r);
 static void ngx_wsman_anonymous_too_large(ngx_http_request_t *r);
+static void ngx_wsman_set_charset(ngx_wsman_ctx_t *ctx, ngx_str_t *type);
 static ngx_int_t ngx_wsman_content_type_ok(ngx_http_request_t *r);
 static ngx_int_t ngx_wsman_unsupported_type(ngx_http_request_t *r);
 static ngx_int_t ngx_wsman_is_encrypted(ngx_http_request_t *r);
@@ -520,6 +525,10 @@ ngx_wsman_check_request(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
     } else {
         ngx_str_null(&ctx->protocol);
 
+        if (r->headers_in.content_type) {
+            ngx_wsman_set_charset(ctx, &r->headers_in.content_type->value);
+        }
+
         /* chunked bodies are checked once read: an empty one needs no type */
         if (r->headers_in.content_length_n > 0
             && !ngx_wsman_content_type_ok(r))
@@ -635,6 +644,18 @@ ngx_wsman_process(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
         return ngx_wsman_unsupported_type(r);
     }
 
+    /* no charset named: a UTF-16 byte order mark speaks for the client */
+    if (!ctx->charset_given && body.len >= 2) {
+        if (body.data[0] == 0xff && body.data[1] == 0xfe) {
+            ctx->encoding = NGX_WSMAN_SOAP_UTF16LE;
+            ngx_str_set(&ctx->charset, "UTF-16");
+
+        } else if (body.data[0] == 0xfe && body.data[1] == 0xff) {
+            ctx->encoding = NGX_WSMAN_SOAP_UTF16BE;
+            ngx_str_set(&ctx->charset, "UTF-16BE");
+        }
+    }
+
     /* clients finish authentication with an empty POST (pywinrm, pypsrp) */
     if (body.len == 0) {
         if (ctx->anonymous) {
@@ -747,6 +768,51 @@ ngx_wsman_anonymous_too_large(ngx_http_request_t *r)
                   "wsman: unauthenticated request from %V is larger than "
                   "%d bytes", &r->connection->addr_text,
                   NGX_WSMAN_ANONYMOUS_MAX);
+}
+
+
+/*
+ * The answer goes back in the request's encoding, as Windows does it:
+ * openwsman's `wsman -j UTF-16` and Windows Event Forwarding sources send
+ * charset=UTF-16 and read the answer so.  Anything else is answered in
+ * UTF-8.
+ */
+static void
+ngx_wsman_set_charset(ngx_wsman_ctx_t *ctx, ngx_str_t *type)
+{
+    ngx_str_t  charset;
+
+    if (ngx_wsman_mime_charset(type, &charset) != NGX_OK) {
+        return;
+    }
+
+    ctx->charset_given = 1;
+
+    if ((charset.len == sizeof("UTF-16") - 1
+         && ngx_strncasecmp(charset.data, (u_char *) "UTF-16", charset.len)
+            == 0)
+        || (charset.len == sizeof("UTF-16LE") - 1
+            && ngx_strncasecmp(charset.data, (u_char *) "UTF-16LE",
+                               charset.len) == 0))
+    {
+        ctx->encoding = NGX_WSMAN_SOAP_UTF16LE;
+        ctx->charset.data = (charset.len == sizeof("UTF-16") - 1)
+                            ? (u_char *) "UTF-16" : (u_char *) "UTF-16LE";
+        ctx->charset.len = charset.len;
+        return;
+    }
+
+    if (charset.len == sizeof("UTF-16BE") - 1
+        && ngx_strncasecmp(charset.data, (u_char *) "UTF-16BE", charset.len)
+           == 0)
+    {
+        ctx->encoding = NGX_WSMAN_SOAP_UTF16BE;
+        ngx_str_set(&ctx->charset, "UTF-16BE");
+        return;
+    }
+
+    ctx->encoding = NGX_WSMAN_SOAP_UTF8;
+    ngx_str_null(&ctx->charset);
 }
 
 
@@ -1049,6 +1115,7 @@ static ngx_int_t
 ngx_wsman_send_chain(ngx_http_request_t *r, ngx_uint_t status,
     ngx_chain_t *out, off_t length)
 {
+    u_char           *p;
     ngx_int_t         rc;
     ngx_chain_t      *cl;
     ngx_wsman_ctx_t  *ctx;
@@ -1056,6 +1123,29 @@ ngx_wsman_send_chain(ngx_http_request_t *r, ngx_uint_t status,
     ctx = ngx_http_get_module_ctx(r, ngx_wsman_module);
 
     ngx_str_set(&r->headers_out.content_type, NGX_WSMAN_CONTENT_TYPE);
+
+    if (ctx && ctx->encoding != NGX_WSMAN_SOAP_UTF8) {
+        out = ngx_wsman_xml_utf16(r->pool, out, &length,
+                                  ctx->encoding == NGX_WSMAN_SOAP_UTF16BE);
+        if (out == NULL) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "wsman: the answer could not be encoded as %V",
+                          &ctx->charset);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        p = ngx_pnalloc(r->pool, sizeof(NGX_WSMAN_CONTENT_TYPE_CHARSET) - 1
+                                 + ctx->charset.len);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        r->headers_out.content_type.data = p;
+        p = ngx_cpymem(p, NGX_WSMAN_CONTENT_TYPE_CHARSET,
+                       sizeof(NGX_WSMAN_CONTENT_TYPE_CHARSET) - 1);
+        p = ngx_cpymem(p, ctx->charset.data, ctx->charset.len);
+        r->headers_out.content_type.len = p - r->headers_out.content_type.data;
+    }
 
     /* a sealed request gets a sealed answer, faults included */
     if (ctx && ctx->sealed) {
@@ -1133,6 +1223,8 @@ ngx_wsman_unseal(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx, ngx_str_t *body)
         return NGX_DECLINED;
     }
 
+    ngx_wsman_set_charset(ctx, &part.type);
+
     rc = ngx_wsman_gss_unwrap(ctx->sealed, r->pool, r->connection->log,
                               &part.header, &part.payload, &plain);
     if (rc != NGX_OK) {
@@ -1176,7 +1268,7 @@ ngx_wsman_seal(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx, ngx_chain_t **out,
     u_char       *p;
     size_t        len;
     ngx_buf_t    *b;
-    ngx_str_t     plain, header, payload, boundary;
+    ngx_str_t     plain, header, payload, boundary, charset;
     ngx_chain_t  *cl;
 
     /* flatten: the GSS seal works on one buffer */
@@ -1200,16 +1292,25 @@ ngx_wsman_seal(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx, ngx_chain_t **out,
 
     ngx_str_set(&boundary, NGX_WSMAN_MIME_BOUNDARY);
 
-    len = ngx_wsman_mime_frame_len(&ctx->protocol, &boundary, plain.len,
-                                   header.len, payload.len);
+    if (ctx->charset.len) {
+        charset = ctx->charset;
+
+    } else {
+        ngx_str_set(&charset, "UTF-8");
+    }
+
+    len = ngx_wsman_mime_frame_len_charset(&ctx->protocol, &boundary,
+                                           &charset, plain.len, header.len,
+                                           payload.len);
 
     b = ngx_create_temp_buf(r->pool, len);
     if (b == NULL) {
         return NGX_ERROR;
     }
 
-    b->last = ngx_wsman_mime_frame(b->pos, &ctx->protocol, &boundary,
-                                   plain.len, &header, &payload);
+    b->last = ngx_wsman_mime_frame_charset(b->pos, &ctx->protocol,
+                                           &boundary, &charset, plain.len,
+                                           &header, &payload);
 
     cl = ngx_alloc_chain_link(r->pool);
     if (cl == NULL) {
