@@ -228,3 +228,89 @@ def test_sealed_plaintext_over_limit_gets_encoding_limit(gss_server,
             H.q("cfg", "Config")
     finally:
         s.close()
+
+
+# ------------------------------------------ the enumeration zone, shared --
+
+PROCESSOR = H.class_uri("CIM_Processor")
+
+ZONE_HTTP = """
+    wsman_enumeration_zone 64k;
+    server {
+        listen 127.0.0.1:@PORT@;
+        location /wsman { wsman; wsman_auth basic;
+                          wsman_user_file @USERFILE@;
+                          wsman_allow_unencrypted on; }
+    }
+"""
+
+
+def _open_until_quota(port, client, user, limit=3000, wql=None):
+    """Enumerations left open by user until w:QuotaLimit; returns
+    (contexts, fault response)."""
+    auth = [("Authorization", client.auth(user)),
+            ("Content-Type", H.SOAP_CT)]
+    conn = H.Connection(port)
+    contexts = []
+    try:
+        for _ in range(limit):
+            if conn.closed:
+                conn.close()
+                conn = H.Connection(port)
+            xml, _ = H.enumerate_request(PROCESSOR, wql=wql)
+            r = conn.request("POST", "/wsman", xml, auth)
+            if r.status != 200:
+                return contexts, r
+            contexts.append(H.EnumPage(r, pull=False).context)
+    finally:
+        conn.close()
+    return contexts, None
+
+
+def test_one_user_cannot_fill_the_zone(nginx_factory, users):
+    """alice opens enumerations until she is refused: that is her share
+    (a quarter of the zone), and bob can still open as many as she did,
+    while her contexts stay alive (nothing of hers or his is evicted)."""
+    n = nginx_factory(ZONE_HTTP)
+    client = H.Client(n.port, users)
+    off = n.log_size()
+    mine, fault = _open_until_quota(n.port, client, "alice")
+    assert fault is not None, "alice was never refused"
+    H.assert_fault(fault, (400, 500), subcode=("w", "QuotaLimit"))
+    assert len(mine) >= 10, len(mine)
+    assert H.wait_for_line(n.error_log,
+                           lambda l: "alice" in l and "share" in l,
+                           offset=off), n.read_log(off)
+    # bob gets as many as alice did: the zone was not full
+    theirs, fault = _open_until_quota(n.port, client, "bob",
+                                      limit=len(mine))
+    assert fault is None, fault
+    assert len(theirs) == len(mine)
+    # every context of both still works
+    for user, ctx in (("alice", mine[0]), ("alice", mine[-1]),
+                      ("bob", theirs[0]), ("bob", theirs[-1])):
+        p = H.EnumPage(client.post(H.pull_request(ctx, PROCESSOR)[0],
+                                   user=user), pull=True)
+        assert len(p.items) == 1, (user, ctx)
+    # alice releasing one makes room for one of hers
+    r = client.post(H.release_request(mine[1], PROCESSOR)[0])
+    assert r.status == 200, r
+    r = client.post(H.enumerate_request(PROCESSOR)[0])
+    assert r.status == 200, r
+
+
+def test_long_filter_text_is_refused(client):
+    """A WQL filter is stored with the context: more than 4096 characters
+    is w:CannotProcessFilter before anything runs or is stored."""
+    wql = "SELECT * FROM CIM_Processor WHERE DeviceID = '%s'" % ("x" * 5000)
+    r = client.post(H.enumerate_request(PROCESSOR, wql=wql)[0])
+    H.assert_fault(r, (400, 500), subcode=("w", "CannotProcessFilter"))
+    assert "4096" in r.text, r
+    # a selector filter counts the same way
+    r = client.post(H.enumerate_request(
+        PROCESSOR, selectors={"DeviceID": "y" * 5000})[0])
+    H.assert_fault(r, (400, 500), subcode=("w", "CannotProcessFilter"))
+    # a normal filter is fine
+    r = client.post(H.enumerate_request(
+        PROCESSOR, wql="SELECT * FROM CIM_Processor")[0])
+    assert r.status == 200, r
