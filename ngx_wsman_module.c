@@ -300,7 +300,7 @@ static ngx_command_t  ngx_wsman_commands[] = {
       NULL },
 
     { ngx_string("wsman_pam"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
       ngx_wsman_pam,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_wsman_loc_conf_t, pam_service),
@@ -463,6 +463,11 @@ ngx_wsman_authenticated(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx,
 
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* PAM's thread pool is full: try again later */
+    if (rc == NGX_BUSY) {
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
     if (rc != NGX_OK) {
@@ -2003,25 +2008,138 @@ ngx_wsman_keytab(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/* wsman_pam SERVICE [thread_pool=NAME] */
 static char *
 ngx_wsman_pam(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_wsman_loc_conf_t  *wlcf = conf;
 
-    char  *rv;
+    ngx_str_t  *value, pool;
 
-    rv = ngx_conf_set_str_slot(cf, cmd, conf);
-    if (rv != NGX_CONF_OK) {
-        return rv;
+    if (wlcf->pam_service.data) {
+        return "is duplicate";
     }
 
-    /* PAM stacks block: they run in the "default" thread pool */
-    wlcf->thread_pool = ngx_thread_pool_add(cf, NULL);
+    value = cf->args->elts;
+
+    if (value[1].len == 0) {
+        return "needs a PAM service name";
+    }
+
+    wlcf->pam_service = value[1];
+    ngx_str_null(&pool);
+
+    if (cf->args->nelts == 3) {
+        if (value[2].len <= sizeof("thread_pool=") - 1
+            || ngx_strncmp(value[2].data, "thread_pool=",
+                           sizeof("thread_pool=") - 1) != 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid \"wsman_pam\" parameter \"%V\" "
+                               "(thread_pool=NAME expected)", &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        pool.data = value[2].data + sizeof("thread_pool=") - 1;
+        pool.len = value[2].len - (sizeof("thread_pool=") - 1);
+    }
+
+    /*
+     * PAM stacks block (and pam_faildelay sleeps on every failure), so
+     * they run in a thread pool of their own: failing logins can fill it,
+     * but never the pool the IPMI plug-in or anything else uses.
+     */
+    wlcf->thread_pool = ngx_wsman_thread_pool(cf, &pool, "wsman_pam",
+                                              "threads=8", "max_queue=64");
     if (wlcf->thread_pool == NULL) {
         return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;
+}
+
+
+extern ngx_module_t  ngx_thread_pool_module;
+
+
+/*
+ * The thread pool for a blocking library (PAM, libfreeipmi).  A NAME the
+ * administrator gave must be declared with nginx's "thread_pool"
+ * directive: nginx itself refuses the configuration with "unknown thread
+ * pool" otherwise, as for "aio threads=NAME".  Without one, the pool
+ * dflt is used, declared here with threads and max_queue as if
+ * nginx.conf said "thread_pool dflt threads=.. max_queue=..;" (unless it
+ * does say so, before the http block).
+ */
+ngx_thread_pool_t *
+ngx_wsman_thread_pool(ngx_conf_t *cf, ngx_str_t *name, const char *dflt,
+    const char *threads, const char *max_queue)
+{
+    char               *rv;
+    ngx_str_t          *v, def;
+    ngx_array_t        *saved, args;
+    ngx_command_t      *cmd;
+    ngx_thread_pool_t  *tp;
+
+    if (name->len) {
+        return ngx_thread_pool_add(cf, name);
+    }
+
+    def.data = (u_char *) dflt;
+    def.len = ngx_strlen(dflt);
+
+    tp = ngx_thread_pool_get(cf->cycle, &def);
+    if (tp) {
+        return tp;
+    }
+
+    cmd = ngx_thread_pool_module.commands;
+
+    if (cmd == NULL
+        || cmd->name.len != sizeof("thread_pool") - 1
+        || ngx_strncmp(cmd->name.data, "thread_pool", cmd->name.len) != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "this nginx has no \"thread_pool\" directive");
+        return NULL;
+    }
+
+    if (ngx_array_init(&args, cf->temp_pool, 4, sizeof(ngx_str_t))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    v = ngx_array_push_n(&args, 4);
+    if (v == NULL) {
+        return NULL;
+    }
+
+    ngx_str_set(&v[0], "thread_pool");
+    v[1] = def;
+    v[2].data = (u_char *) threads;
+    v[2].len = ngx_strlen(threads);
+    v[3].data = (u_char *) max_queue;
+    v[3].len = ngx_strlen(max_queue);
+
+    saved = cf->args;
+    cf->args = &args;
+
+    rv = cmd->set(cf, cmd, ngx_get_conf(cf->cycle->conf_ctx,
+                                        ngx_thread_pool_module));
+
+    cf->args = saved;
+
+    if (rv != NGX_CONF_OK) {
+        if (rv != NGX_CONF_ERROR) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "thread pool \"%V\": %s", &def, rv);
+        }
+
+        return NULL;
+    }
+
+    return ngx_thread_pool_get(cf->cycle, &def);
 }
 
 

@@ -314,3 +314,144 @@ def test_long_filter_text_is_refused(client):
     r = client.post(H.enumerate_request(
         PROCESSOR, wql="SELECT * FROM CIM_Processor")[0])
     assert r.status == 200, r
+
+
+# ------------------------------------------- PAM and IPMI thread pools --
+
+import ipmi_sim as S  # noqa: E402
+import test_ipmi as TI  # noqa: E402
+
+POOLS_HTTP = TI.IPMI_HTTP.replace("    server {", """    server {
+        location /pam { wsman; wsman_auth basic; wsman_pam @slowfail@;
+                        wsman_allow_unencrypted on; }
+        location /pamsmall { wsman; wsman_auth basic;
+                             wsman_pam @slowfail@ thread_pool=wsman_tiny;
+                             wsman_allow_unencrypted on; }
+        location / { return 200 "static site\\n"; }""", 1)
+
+
+@pytest.fixture(scope="module")
+def pools(nginx_factory, pam_services, tmp_path_factory):
+    """One worker with the IPMI plug-in (against ipmi_sim) and PAM
+    locations whose service sleeps 2 s and then refuses."""
+    name = pam_services._add(
+        "slowfail", "auth required pam_exec.so quiet %s\n"
+                    "auth required pam_deny.so\n"
+                    "account required pam_deny.so\n"
+        % (pam_services.dir / "pam-slow.sh"))
+    sim = S.IpmiSim(tmp_path_factory.mktemp("ipmisim")).start()
+    snippet = POOLS_HTTP.replace("@slowfail@", name) % {
+        "directive": TI._directive(sim, "cache=0s")}
+    n = nginx_factory(snippet, workers=1,
+                      main_snippet="thread_pool wsman_tiny threads=1 "
+                                   "max_queue=1;")
+    yield n
+    sim.close()
+
+
+def _failing_login(port, path, out):
+    t0 = time.monotonic()
+    r = H.request(port, "POST", path, H.config_get()[0],
+                  {"Content-Type": H.SOAP_CT,
+                   "Authorization": H.basic("nobody-at-all", "wrong")},
+                  timeout=30)
+    out.append((r.status, time.monotonic() - t0))
+
+
+def _ipmi_get(port):
+    t0 = time.monotonic()
+    r = H.request(port, "POST", "/wsman", H.get_request(
+        H.class_uri("CIM_RecordLog"), {"InstanceID": "IPMI:SEL"})[0],
+        {"Content-Type": H.SOAP_CT,
+         "Authorization": H.basic("alice", USERS_ALICE)}, timeout=30)
+    return r, time.monotonic() - t0
+
+
+USERS_ALICE = "Alice-Pw-6b1f!x"
+
+
+def test_failing_logins_do_not_starve_ipmi(pools):
+    """40 slow failing PAM logins at once (more than nginx's default
+    pool has threads) while the BMC is asked: the IPMI request answers
+    at once, from its own pool."""
+    r, _ = _ipmi_get(pools.port)
+    assert r.status == 200, r
+    out = []
+    threads = [threading.Thread(target=_failing_login,
+                                args=(pools.port, "/pam", out))
+               for _ in range(40)]
+    for t in threads:
+        t.start()
+    try:
+        time.sleep(0.5)
+        r, took = _ipmi_get(pools.port)
+        assert r.status == 200, r
+        assert took < 1.2, "IPMI waited %.1f s behind PAM" % took
+    finally:
+        for t in threads:
+            t.join()
+    assert len(out) == 40 and all(st == 401 for st, _ in out), out
+
+
+def test_full_pam_queue_fails_fast(pools):
+    """thread_pool wsman_tiny threads=1 max_queue=1: of 6 logins at once,
+    one runs, one waits, the others get 503 at once, with a log line."""
+    off = pools.log_size()
+    out = []
+    threads = [threading.Thread(target=_failing_login,
+                                args=(pools.port, "/pamsmall", out))
+               for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    busy = [d for st, d in out if st == 503]
+    assert len(busy) >= 3, out
+    assert max(busy) < 1.0, out
+    assert [st for st, _ in out].count(401) >= 1, out
+    assert H.wait_for_line(pools.error_log,
+                           lambda l: "PAM check" in l and "full" in l,
+                           offset=off), pools.read_log(off)
+    assert '"wsman_tiny" queue overflow' in pools.read_log(off)
+
+
+@pytest.mark.parametrize("snippet,message", [
+    ("wsman_pam login thread_pool=nosuch;", 'unknown thread pool "nosuch"'),
+    ("wsman_pam login thread_pool=;", "thread_pool"),
+    ("wsman_pam login bogus=1;", "bogus"),
+])
+def test_pam_pool_conf_errors(nginx_factory, snippet, message):
+    n = nginx_factory("""
+    server {
+        listen 127.0.0.1:@PORT@;
+        location /wsman { wsman; wsman_auth basic; %s }
+    }
+""" % snippet, start=False)
+    p = n.test_config()
+    assert p.returncode != 0, p.stderr
+    assert message in p.stderr, p.stderr
+
+
+def test_ipmi_pool_conf_error(nginx_factory, tmp_path):
+    n = nginx_factory("""
+    wsman_ipmi 127.0.0.1:1 user=u password=p thread_pool=nosuch;
+    server { listen 127.0.0.1:@PORT@; location /wsman { wsman; } }
+""", start=False)
+    p = n.test_config()
+    assert p.returncode != 0, p.stderr
+    assert 'unknown thread pool "nosuch"' in p.stderr, p.stderr
+
+
+def test_declared_pools_are_used(nginx_factory, tmp_path):
+    """Pools declared by the administrator are taken as they are."""
+    n = nginx_factory("""
+    wsman_ipmi 127.0.0.1:1 user=u password=p thread_pool=bmc;
+    server {
+        listen 127.0.0.1:@PORT@;
+        location /wsman { wsman; wsman_auth basic;
+                          wsman_pam login thread_pool=logins; }
+    }
+""", start=False, main_snippet="thread_pool bmc threads=1 max_queue=8;\n"
+                               "thread_pool logins threads=2;")
+    p = n.test_config()
+    assert p.returncode == 0, p.stderr
