@@ -615,6 +615,12 @@ ngx_wsman_process(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
 
     rc = ngx_wsman_read_body(r, &body);
 
+    if (rc == NGX_DECLINED) {
+        /* never unwrapped: a sealed fault would put the session's
+         * sequence numbers out of step */
+        ctx->sealed = NULL;
+    }
+
     if (rc == NGX_OK && ctx->sealed && body.len) {
         rc = ngx_wsman_unseal(r, ctx, &body);
 
