@@ -490,7 +490,7 @@ ngx_wsman_soap_prescan(const u_char *data, size_t len,
 
         /* text: in bytes, memchr() runs through base64 at memory speed */
         if (s.enc == NGX_WSMAN_SOAP_UTF8) {
-            lt = ngx_strlchr((u_char *) s.p + i, (u_char *) s.p + s.n, '<');
+            lt = memchr(s.p + i, '<', s.n - i);
             if (lt == NULL) {
                 break;
             }
