@@ -455,3 +455,16 @@ def test_declared_pools_are_used(nginx_factory, tmp_path):
                                "thread_pool logins threads=2;")
     p = n.test_config()
     assert p.returncode == 0, p.stderr
+
+
+def test_large_shell_send_still_works(shell_nginx, shell_users, deadline):
+    """A real 400 kB Send (290 kB of input, base64) from an authenticated
+    user passes the caps and reaches the command whole."""
+    srv = shell_nginx({"/wsman": ""}, workers=2)
+    c = H.ShellClient(srv.port, "root", shell_users["root"])
+    data = os.urandom(290 * 1024)
+    xml, _ = H.send_request("0" * 8, "0" * 8, data, end=True)
+    assert 380 * 1024 < len(xml) < 500 * 1024
+    out, err, code = c.run("wc", ["-c"], stdin=data)
+    assert code == 0, err
+    assert out.strip() == str(len(data)).encode(), out
