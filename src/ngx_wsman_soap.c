@@ -420,10 +420,10 @@ ngx_int_t
 ngx_wsman_soap_prescan(const u_char *data, size_t len,
     ngx_wsman_soap_encoding_e *encoding, ngx_wsman_fault_t *fault)
 {
-    size_t                  i;
+    size_t                  i, k, name;
     uint32_t                c, quote;
     const u_char           *lt;
-    ngx_uint_t              elements, attributes, total, element;
+    ngx_uint_t              elements, attributes, total, element, ns;
     ngx_wsman_soap_scan_t   s;
 
     s.p = data;
@@ -485,6 +485,7 @@ ngx_wsman_soap_prescan(const u_char *data, size_t len,
 
     elements = 0;
     total = 0;
+    ns = 0;
 
     while (i < s.n) {
 
@@ -566,6 +567,37 @@ ngx_wsman_soap_prescan(const u_char *data, size_t len,
                                            NGX_WSMAN_FAULT_ENCODING_LIMIT,
                                            "The envelope has more than 8192 "
                                            "attributes.");
+            }
+
+            /*
+             * The attribute's name, back from '=': a namespace
+             * declaration?  libxml2 looks a prefix up through every
+             * declaration in scope, for every element and attribute.
+             */
+            for (k = i; k > 0; k--) {
+                c = ngx_wsman_soap_unit(&s, k - 1);
+                if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+                    break;
+                }
+            }
+
+            for (name = k; name > 0; name--) {
+                c = ngx_wsman_soap_unit(&s, name - 1);
+                if (c == ' ' || c == '\t' || c == '\r' || c == '\n'
+                    || c == '"' || c == '\'' || c == '<')
+                {
+                    break;
+                }
+            }
+
+            if (k - name >= 5 && ngx_wsman_soap_unit_is(&s, name, "xmlns")
+                && (k - name == 5 || ngx_wsman_soap_unit(&s, name + 5) == ':')
+                && ++ns > NGX_WSMAN_SOAP_MAX_NAMESPACES)
+            {
+                return ngx_wsman_soap_fail(fault,
+                                           NGX_WSMAN_FAULT_ENCODING_LIMIT,
+                                           "The envelope declares more than "
+                                           "256 namespaces.");
             }
         }
 

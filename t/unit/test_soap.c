@@ -1052,6 +1052,33 @@ unit_test_soap_prescan(void)
                    == NGX_DECLINED);
     }
 
+    /* namespace declarations, default or prefixed, spread over elements */
+    {
+        u_char      *buf, *p;
+        ngx_uint_t   i;
+
+        buf = ngx_pnalloc(unit_pool, 64 * 300);
+        UNIT_CHECK(buf != NULL);
+
+        for (p = buf, i = 0; i < NGX_WSMAN_SOAP_MAX_NAMESPACES; i++) {
+            p = ngx_sprintf(p, (i % 2) ? "<e xmlns:p%ui = 'u' a='1'>"
+                                       : "<e\txmlns=\"u%ui\" xmlnsx='1'>",
+                            i);
+        }
+
+        *p = '\0';
+        x = (char *) buf;
+        UNIT_CHECK(unit_prescan(x, p - buf, 0, &enc, &fault) == NGX_OK);
+
+        p = ngx_sprintf(p, "<e xmlns:last='u'/>%Z");
+        UNIT_CHECK(unit_prescan(x, strlen(x), 0, &enc, &fault)
+                   == NGX_DECLINED
+                   && fault.id == NGX_WSMAN_FAULT_ENCODING_LIMIT
+                   && ngx_strstr(fault.message.data, "namespaces") != NULL);
+        UNIT_CHECK(unit_prescan(x, strlen(x), 1, &enc, &fault)
+                   == NGX_DECLINED);
+    }
+
     /* comments, CDATA and text are not counted */
     x = "<?xml version='1.0' encoding='ISO-8859-1'?><e><!-- <a b='1'> -->"
         "<![CDATA[<a b=1 c=2>]]>a=b</e>";
