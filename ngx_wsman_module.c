@@ -696,6 +696,17 @@ ngx_wsman_process(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
     ctx->action = ctx->req.action;
     ctx->resource_uri = ctx->req.resource_uri;
 
+    /*
+     * Answers are built and measured in UTF-8; w:MaxEnvelopeSize counts
+     * what the client gets.  UTF-16 takes at most twice the bytes (ASCII
+     * exactly twice), and the BOM two more.
+     */
+    if (ctx->encoding != NGX_WSMAN_SOAP_UTF8
+        && ctx->req.max_envelope_size > 2)
+    {
+        ctx->req.max_envelope_size = (ctx->req.max_envelope_size - 2) / 2;
+    }
+
     ngx_wsman_call_init(r, ctx);
 
     if (rc == NGX_DECLINED) {

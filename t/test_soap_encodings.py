@@ -169,3 +169,18 @@ def test_utf16_sealed_ntlm(gss_server, ntlm_users):
         assert H.header_text(r8, "a", "RelatesTo") == mid
     finally:
         s.close()
+
+
+def test_utf16_answer_fits_max_envelope_size(client, sleepers):
+    """w:MaxEnvelopeSize counts the bytes the client receives: in UTF-16
+    a batch of processes is cut at half as many UTF-8 bytes."""
+    xml, _ = H.enumerate_request(H.class_uri("CIM_Process"), optimize=True,
+                                 max_elements=1000, max_envelope_size=8192)
+    r8 = client.post(xml)
+    assert r8.status == 200, r8
+    r = client.post(_utf16(xml, "UTF-16"),
+                    content_type="application/soap+xml;charset=UTF-16")
+    assert r.status == 200, r
+    assert len(r.body) <= 8192, len(r.body)
+    page = H.EnumPage(_strict_utf16(r, "UTF-16"), pull=False)
+    assert 1 <= len(page.items) < len(H.EnumPage(r8, pull=False).items)
