@@ -22,6 +22,14 @@
 
 
 #define NGX_WSMAN_CONTENT_TYPE   "application/soap+xml;charset=UTF-8"
+#define NGX_WSMAN_CONTENT_TYPE_CHARSET   "application/soap+xml;charset="
+
+
+/*
+ * The most an unauthenticated client may send: an Identify envelope is a
+ * few hundred bytes, and nobody vouches for the sender.
+ */
+#define NGX_WSMAN_ANONYMOUS_MAX  8192
 
 
 /* room for the multipart/encrypted framing around a sealed envelope */
@@ -38,7 +46,10 @@ typedef struct {
     ngx_str_t                  fault;
     ngx_str_t                  protocol;       /* sealed: echo it back */
     ngx_wsman_conn_t          *sealed;         /* context that sealed it */
+    ngx_str_t                  charset;        /* answer's, if not UTF-8 */
+    ngx_wsman_soap_encoding_e  encoding;       /* answer's */
     unsigned                   anonymous:1;
+    unsigned                   charset_given:1;
 } ngx_wsman_ctx_t;
 
 
@@ -57,6 +68,8 @@ static ngx_int_t ngx_wsman_seal(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx,
 static ngx_int_t ngx_wsman_process(ngx_http_request_t *r,
     ngx_wsman_ctx_t *ctx);
 static ngx_int_t ngx_wsman_is_anonymous_identify(ngx_http_request_t *r);
+static void ngx_wsman_anonymous_too_large(ngx_http_request_t *r);
+static void ngx_wsman_set_charset(ngx_wsman_ctx_t *ctx, ngx_str_t *type);
 static ngx_int_t ngx_wsman_content_type_ok(ngx_http_request_t *r);
 static ngx_int_t ngx_wsman_unsupported_type(ngx_http_request_t *r);
 static ngx_int_t ngx_wsman_is_encrypted(ngx_http_request_t *r);
@@ -287,7 +300,7 @@ static ngx_command_t  ngx_wsman_commands[] = {
       NULL },
 
     { ngx_string("wsman_pam"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
       ngx_wsman_pam,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_wsman_loc_conf_t, pam_service),
@@ -452,6 +465,11 @@ ngx_wsman_authenticated(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* PAM's thread pool is full: try again later */
+    if (rc == NGX_BUSY) {
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
     if (rc != NGX_OK) {
         return ngx_wsman_auth_challenge(r, lcf, &ctx->auth);
     }
@@ -512,6 +530,10 @@ ngx_wsman_check_request(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
     } else {
         ngx_str_null(&ctx->protocol);
 
+        if (r->headers_in.content_type) {
+            ngx_wsman_set_charset(ctx, &r->headers_in.content_type->value);
+        }
+
         /* chunked bodies are checked once read: an empty one needs no type */
         if (r->headers_in.content_length_n > 0
             && !ngx_wsman_content_type_ok(r))
@@ -536,8 +558,16 @@ ngx_wsman_check_request(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
         }
     }
 
+    if (ctx->anonymous && limit > NGX_WSMAN_ANONYMOUS_MAX) {
+        limit = NGX_WSMAN_ANONYMOUS_MAX;
+    }
+
     /* refuse what is known to be too large before reading any of it */
     if (r->headers_in.content_length_n > limit) {
+        if (ctx->anonymous) {
+            ngx_wsman_anonymous_too_large(r);
+        }
+
         rc = ngx_http_discard_request_body(r);
         if (rc != NGX_OK) {
             return rc;
@@ -585,6 +615,12 @@ ngx_wsman_process(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
 
     rc = ngx_wsman_read_body(r, &body);
 
+    if (rc == NGX_DECLINED) {
+        /* never unwrapped: a sealed fault would put the session's
+         * sequence numbers out of step */
+        ctx->sealed = NULL;
+    }
+
     if (rc == NGX_OK && ctx->sealed && body.len) {
         rc = ngx_wsman_unseal(r, ctx, &body);
 
@@ -593,6 +629,12 @@ ngx_wsman_process(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
             ctx->sealed = NULL;
             return NGX_HTTP_BAD_REQUEST;
         }
+
+        if (rc == NGX_DONE) {
+            /* a good seal around too much: the fault below goes back
+             * sealed, which keeps the session's sequence in step */
+            rc = NGX_DECLINED;
+        }
     }
 
     if (rc == NGX_ERROR) {
@@ -600,6 +642,10 @@ ngx_wsman_process(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
     }
 
     if (rc == NGX_DECLINED) {
+        if (ctx->anonymous) {
+            ngx_wsman_anonymous_too_large(r);
+        }
+
         return ngx_wsman_send_fault(r, ctx, NGX_WSMAN_FAULT_ENCODING_LIMIT,
                                     "The request is larger than "
                                     "MaxEnvelopeSizekb.");
@@ -607,6 +653,18 @@ ngx_wsman_process(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
 
     if (body.len && ctx->sealed == NULL && !ngx_wsman_content_type_ok(r)) {
         return ngx_wsman_unsupported_type(r);
+    }
+
+    /* no charset named: a UTF-16 byte order mark speaks for the client */
+    if (!ctx->charset_given && body.len >= 2) {
+        if (body.data[0] == 0xff && body.data[1] == 0xfe) {
+            ctx->encoding = NGX_WSMAN_SOAP_UTF16LE;
+            ngx_str_set(&ctx->charset, "UTF-16");
+
+        } else if (body.data[0] == 0xfe && body.data[1] == 0xff) {
+            ctx->encoding = NGX_WSMAN_SOAP_UTF16BE;
+            ngx_str_set(&ctx->charset, "UTF-16BE");
+        }
     }
 
     /* clients finish authentication with an empty POST (pywinrm, pypsrp) */
@@ -637,6 +695,17 @@ ngx_wsman_process(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
 
     ctx->action = ctx->req.action;
     ctx->resource_uri = ctx->req.resource_uri;
+
+    /*
+     * Answers are built and measured in UTF-8; w:MaxEnvelopeSize counts
+     * what the client gets.  UTF-16 takes at most twice the bytes (ASCII
+     * exactly twice), and the BOM two more.
+     */
+    if (ctx->encoding != NGX_WSMAN_SOAP_UTF8
+        && ctx->req.max_envelope_size > 2)
+    {
+        ctx->req.max_envelope_size = (ctx->req.max_envelope_size - 2) / 2;
+    }
 
     ngx_wsman_call_init(r, ctx);
 
@@ -711,6 +780,61 @@ ngx_wsman_is_anonymous_identify(ngx_http_request_t *r)
                                       h[i].value.len) == 0;
         }
     }
+}
+
+
+static void
+ngx_wsman_anonymous_too_large(ngx_http_request_t *r)
+{
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "wsman: unauthenticated request from %V is larger than "
+                  "%d bytes", &r->connection->addr_text,
+                  NGX_WSMAN_ANONYMOUS_MAX);
+}
+
+
+/*
+ * The answer goes back in the request's encoding, as Windows does it:
+ * openwsman's `wsman -j UTF-16` and Windows Event Forwarding sources send
+ * charset=UTF-16 and read the answer so.  Anything else is answered in
+ * UTF-8.
+ */
+static void
+ngx_wsman_set_charset(ngx_wsman_ctx_t *ctx, ngx_str_t *type)
+{
+    ngx_str_t  charset;
+
+    if (ngx_wsman_mime_charset(type, &charset) != NGX_OK) {
+        return;
+    }
+
+    ctx->charset_given = 1;
+
+    if ((charset.len == sizeof("UTF-16") - 1
+         && ngx_strncasecmp(charset.data, (u_char *) "UTF-16", charset.len)
+            == 0)
+        || (charset.len == sizeof("UTF-16LE") - 1
+            && ngx_strncasecmp(charset.data, (u_char *) "UTF-16LE",
+                               charset.len) == 0))
+    {
+        ctx->encoding = NGX_WSMAN_SOAP_UTF16LE;
+        ctx->charset.data = (charset.len == sizeof("UTF-16") - 1)
+                            ? (u_char *) "UTF-16" : (u_char *) "UTF-16LE";
+        ctx->charset.len = charset.len;
+        return;
+    }
+
+    if (charset.len == sizeof("UTF-16BE") - 1
+        && ngx_strncasecmp(charset.data, (u_char *) "UTF-16BE", charset.len)
+           == 0)
+    {
+        ctx->encoding = NGX_WSMAN_SOAP_UTF16BE;
+        ngx_str_set(&ctx->charset, "UTF-16BE");
+        return;
+    }
+
+    ctx->encoding = NGX_WSMAN_SOAP_UTF8;
+    ngx_str_null(&ctx->charset);
 }
 
 
@@ -789,11 +913,12 @@ ngx_wsman_is_sealed(ngx_http_request_t *r)
 static ngx_int_t
 ngx_wsman_read_body(ngx_http_request_t *r, ngx_str_t *body)
 {
-    off_t                  len;
+    off_t                  len, limit;
     u_char                *p;
     ssize_t                n;
     ngx_buf_t             *b;
     ngx_chain_t           *cl;
+    ngx_wsman_ctx_t       *ctx;
     ngx_wsman_loc_conf_t  *lcf;
 
     ngx_str_null(body);
@@ -814,9 +939,16 @@ ngx_wsman_read_body(ngx_http_request_t *r, ngx_str_t *body)
         return NGX_OK;
     }
 
-    if (len > (off_t) lcf->max_envelope_size
-              + (ngx_wsman_is_sealed(r) ? NGX_WSMAN_SEAL_OVERHEAD : 0))
-    {
+    limit = (off_t) lcf->max_envelope_size
+            + (ngx_wsman_is_sealed(r) ? NGX_WSMAN_SEAL_OVERHEAD : 0);
+
+    ctx = ngx_http_get_module_ctx(r, ngx_wsman_module);
+
+    if (ctx && ctx->anonymous && limit > NGX_WSMAN_ANONYMOUS_MAX) {
+        limit = NGX_WSMAN_ANONYMOUS_MAX;
+    }
+
+    if (len > limit) {
         return NGX_DECLINED;
     }
 
@@ -1005,6 +1137,7 @@ static ngx_int_t
 ngx_wsman_send_chain(ngx_http_request_t *r, ngx_uint_t status,
     ngx_chain_t *out, off_t length)
 {
+    u_char           *p;
     ngx_int_t         rc;
     ngx_chain_t      *cl;
     ngx_wsman_ctx_t  *ctx;
@@ -1012,6 +1145,29 @@ ngx_wsman_send_chain(ngx_http_request_t *r, ngx_uint_t status,
     ctx = ngx_http_get_module_ctx(r, ngx_wsman_module);
 
     ngx_str_set(&r->headers_out.content_type, NGX_WSMAN_CONTENT_TYPE);
+
+    if (ctx && ctx->encoding != NGX_WSMAN_SOAP_UTF8) {
+        out = ngx_wsman_xml_utf16(r->pool, out, &length,
+                                  ctx->encoding == NGX_WSMAN_SOAP_UTF16BE);
+        if (out == NULL) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "wsman: the answer could not be encoded as %V",
+                          &ctx->charset);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        p = ngx_pnalloc(r->pool, sizeof(NGX_WSMAN_CONTENT_TYPE_CHARSET) - 1
+                                 + ctx->charset.len);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        r->headers_out.content_type.data = p;
+        p = ngx_cpymem(p, NGX_WSMAN_CONTENT_TYPE_CHARSET,
+                       sizeof(NGX_WSMAN_CONTENT_TYPE_CHARSET) - 1);
+        p = ngx_cpymem(p, ctx->charset.data, ctx->charset.len);
+        r->headers_out.content_type.len = p - r->headers_out.content_type.data;
+    }
 
     /* a sealed request gets a sealed answer, faults included */
     if (ctx && ctx->sealed) {
@@ -1059,7 +1215,10 @@ ngx_wsman_send_empty(ngx_http_request_t *r)
 }
 
 
-/* MS-WSMV 2.2.9.1: multipart/encrypted in, plaintext SOAP out */
+/*
+ * MS-WSMV 2.2.9.1: multipart/encrypted in, plaintext SOAP out.  NGX_DONE:
+ * the seal verified but the envelope is over wsman_max_envelope_size.
+ */
 static ngx_int_t
 ngx_wsman_unseal(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx, ngx_str_t *body)
 {
@@ -1086,6 +1245,8 @@ ngx_wsman_unseal(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx, ngx_str_t *body)
         return NGX_DECLINED;
     }
 
+    ngx_wsman_set_charset(ctx, &part.type);
+
     rc = ngx_wsman_gss_unwrap(ctx->sealed, r->pool, r->connection->log,
                               &part.header, &part.payload, &plain);
     if (rc != NGX_OK) {
@@ -1106,9 +1267,14 @@ ngx_wsman_unseal(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx, ngx_str_t *body)
         return NGX_DECLINED;
     }
 
+    /* the framing allowance let it in; the envelope itself is too large */
     if (plain.len > ngx_wsman_get_loc_conf(r)->max_envelope_size) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "wsman: encrypted envelope from %V has %uz bytes, "
+                      "more than wsman_max_envelope_size",
+                      &r->connection->addr_text, plain.len);
         ngx_str_null(body);
-        return NGX_OK;
+        return NGX_DONE;
     }
 
     *body = plain;
@@ -1124,7 +1290,7 @@ ngx_wsman_seal(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx, ngx_chain_t **out,
     u_char       *p;
     size_t        len;
     ngx_buf_t    *b;
-    ngx_str_t     plain, header, payload, boundary;
+    ngx_str_t     plain, header, payload, boundary, charset;
     ngx_chain_t  *cl;
 
     /* flatten: the GSS seal works on one buffer */
@@ -1148,16 +1314,25 @@ ngx_wsman_seal(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx, ngx_chain_t **out,
 
     ngx_str_set(&boundary, NGX_WSMAN_MIME_BOUNDARY);
 
-    len = ngx_wsman_mime_frame_len(&ctx->protocol, &boundary, plain.len,
-                                   header.len, payload.len);
+    if (ctx->charset.len) {
+        charset = ctx->charset;
+
+    } else {
+        ngx_str_set(&charset, "UTF-8");
+    }
+
+    len = ngx_wsman_mime_frame_len_charset(&ctx->protocol, &boundary,
+                                           &charset, plain.len, header.len,
+                                           payload.len);
 
     b = ngx_create_temp_buf(r->pool, len);
     if (b == NULL) {
         return NGX_ERROR;
     }
 
-    b->last = ngx_wsman_mime_frame(b->pos, &ctx->protocol, &boundary,
-                                   plain.len, &header, &payload);
+    b->last = ngx_wsman_mime_frame_charset(b->pos, &ctx->protocol,
+                                           &boundary, &charset, plain.len,
+                                           &header, &payload);
 
     cl = ngx_alloc_chain_link(r->pool);
     if (cl == NULL) {
@@ -1857,25 +2032,138 @@ ngx_wsman_keytab(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/* wsman_pam SERVICE [thread_pool=NAME] */
 static char *
 ngx_wsman_pam(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_wsman_loc_conf_t  *wlcf = conf;
 
-    char  *rv;
+    ngx_str_t  *value, pool;
 
-    rv = ngx_conf_set_str_slot(cf, cmd, conf);
-    if (rv != NGX_CONF_OK) {
-        return rv;
+    if (wlcf->pam_service.data) {
+        return "is duplicate";
     }
 
-    /* PAM stacks block: they run in the "default" thread pool */
-    wlcf->thread_pool = ngx_thread_pool_add(cf, NULL);
+    value = cf->args->elts;
+
+    if (value[1].len == 0) {
+        return "needs a PAM service name";
+    }
+
+    wlcf->pam_service = value[1];
+    ngx_str_null(&pool);
+
+    if (cf->args->nelts == 3) {
+        if (value[2].len <= sizeof("thread_pool=") - 1
+            || ngx_strncmp(value[2].data, "thread_pool=",
+                           sizeof("thread_pool=") - 1) != 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid \"wsman_pam\" parameter \"%V\" "
+                               "(thread_pool=NAME expected)", &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        pool.data = value[2].data + sizeof("thread_pool=") - 1;
+        pool.len = value[2].len - (sizeof("thread_pool=") - 1);
+    }
+
+    /*
+     * PAM stacks block (and pam_faildelay sleeps on every failure), so
+     * they run in a thread pool of their own: failing logins can fill it,
+     * but never the pool the IPMI plug-in or anything else uses.
+     */
+    wlcf->thread_pool = ngx_wsman_thread_pool(cf, &pool, "wsman_pam",
+                                              "threads=8", "max_queue=64");
     if (wlcf->thread_pool == NULL) {
         return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;
+}
+
+
+extern ngx_module_t  ngx_thread_pool_module;
+
+
+/*
+ * The thread pool for a blocking library (PAM, libfreeipmi).  A NAME the
+ * administrator gave must be declared with nginx's "thread_pool"
+ * directive: nginx itself refuses the configuration with "unknown thread
+ * pool" otherwise, as for "aio threads=NAME".  Without one, the pool
+ * dflt is used, declared here with threads and max_queue as if
+ * nginx.conf said "thread_pool dflt threads=.. max_queue=..;" (unless it
+ * does say so, before the http block).
+ */
+ngx_thread_pool_t *
+ngx_wsman_thread_pool(ngx_conf_t *cf, ngx_str_t *name, const char *dflt,
+    const char *threads, const char *max_queue)
+{
+    char               *rv;
+    ngx_str_t          *v, def;
+    ngx_array_t        *saved, args;
+    ngx_command_t      *cmd;
+    ngx_thread_pool_t  *tp;
+
+    if (name->len) {
+        return ngx_thread_pool_add(cf, name);
+    }
+
+    def.data = (u_char *) dflt;
+    def.len = ngx_strlen(dflt);
+
+    tp = ngx_thread_pool_get(cf->cycle, &def);
+    if (tp) {
+        return tp;
+    }
+
+    cmd = ngx_thread_pool_module.commands;
+
+    if (cmd == NULL
+        || cmd->name.len != sizeof("thread_pool") - 1
+        || ngx_strncmp(cmd->name.data, "thread_pool", cmd->name.len) != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "this nginx has no \"thread_pool\" directive");
+        return NULL;
+    }
+
+    if (ngx_array_init(&args, cf->temp_pool, 4, sizeof(ngx_str_t))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    v = ngx_array_push_n(&args, 4);
+    if (v == NULL) {
+        return NULL;
+    }
+
+    ngx_str_set(&v[0], "thread_pool");
+    v[1] = def;
+    v[2].data = (u_char *) threads;
+    v[2].len = ngx_strlen(threads);
+    v[3].data = (u_char *) max_queue;
+    v[3].len = ngx_strlen(max_queue);
+
+    saved = cf->args;
+    cf->args = &args;
+
+    rv = cmd->set(cf, cmd, ngx_get_conf(cf->cycle->conf_ctx,
+                                        ngx_thread_pool_module));
+
+    cf->args = saved;
+
+    if (rv != NGX_CONF_OK) {
+        if (rv != NGX_CONF_ERROR) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "thread pool \"%V\": %s", &def, rv);
+        }
+
+        return NULL;
+    }
+
+    return ngx_thread_pool_get(cf->cycle, &def);
 }
 
 

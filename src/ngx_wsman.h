@@ -187,6 +187,8 @@ typedef struct {
 
 ngx_wsman_loc_conf_t *ngx_wsman_get_loc_conf(ngx_http_request_t *r);
 ngx_int_t ngx_wsman_connection_is_tls(ngx_connection_t *c);
+ngx_thread_pool_t *ngx_wsman_thread_pool(ngx_conf_t *cf, ngx_str_t *name,
+    const char *dflt, const char *threads, const char *max_queue);
 
 
 extern ngx_module_t  ngx_wsman_module;

@@ -17,6 +17,7 @@
 #include "ngx_wsman_access.h"
 #include "ngx_wsman_cimxml.h"
 #include "ngx_wsman_duration.h"
+#include "ngx_wsman_log.h"
 #include "ngx_wsman_soap.h"
 #include "ngx_wsman_wql.h"
 #include "ngx_wsman_plugins.h"
@@ -42,12 +43,32 @@
 /* expired contexts dropped per Enumerate, as limit_req does */
 #define NGX_WSMAN_ENUM_EXPIRE_STEP   8
 
+/* one identity may hold this part of the zone (1/4), so that one user
+ * cannot keep everyone else from enumerating */
+#define NGX_WSMAN_ENUM_SHARE         4
+
+/* stored with every context: a WQL query or selector filter this long is
+ * not a query anyone types */
+#define NGX_WSMAN_ENUM_MAX_FILTER    4096
+
 
 typedef struct {
     ngx_rbtree_t                rbtree;
     ngx_rbtree_node_t           sentinel;
     ngx_queue_t                 queue;          /* least recently used first */
+    ngx_rbtree_t                owners;         /* ngx_wsman_enum_owner_t */
+    ngx_rbtree_node_t           owners_sentinel;
 } ngx_wsman_enum_shctx_t;
+
+
+/* what one identity holds in the zone, while it holds anything */
+typedef struct {
+    u_char                      color;
+    u_char                      pad;
+    u_short                     len;
+    size_t                      bytes;          /* slab memory of contexts */
+    u_char                      name[1];
+} ngx_wsman_enum_owner_t;
 
 
 typedef struct {
@@ -203,6 +224,8 @@ ngx_wsman_enum_zone_init(ngx_shm_zone_t *shm_zone, void *data)
     ngx_rbtree_init(&zone->sh->rbtree, &zone->sh->sentinel,
                     ngx_rbtree_insert_value);
     ngx_queue_init(&zone->sh->queue);
+    ngx_rbtree_init(&zone->sh->owners, &zone->sh->owners_sentinel,
+                    ngx_rbtree_insert_value);
 
     len = sizeof(" in wsman enumeration zone \"\"") + shm_zone->shm.name.len;
 
@@ -268,6 +291,138 @@ ngx_wsman_enum_lookup(ngx_wsman_enum_zone_t *zone, ngx_str_t *id)
 }
 
 
+/* ---------------------------------------------------- per-identity share */
+
+/* the slab memory a context takes: ngx_slab rounds small sizes up to a
+ * power of two and large ones to pages */
+static size_t
+ngx_wsman_enum_charge(size_t size)
+{
+    size_t  n;
+
+    if (size > ngx_pagesize / 2) {
+        return ngx_align(size, ngx_pagesize);
+    }
+
+    for (n = 8; n < size; n <<= 1) { /* void */ }
+
+    return n;
+}
+
+
+static size_t
+ngx_wsman_enum_node_charge(ngx_wsman_enum_node_t *en)
+{
+    return ngx_wsman_enum_charge(offsetof(ngx_rbtree_node_t, color)
+                                 + offsetof(ngx_wsman_enum_node_t, data)
+                                 + en->uri_len + en->owner_len
+                                 + en->filter_len + en->key_size);
+}
+
+
+/* the owner record of name; create: make it when there is none */
+static ngx_wsman_enum_owner_t *
+ngx_wsman_enum_owner(ngx_wsman_enum_zone_t *zone, u_char *name, size_t len,
+    ngx_uint_t create)
+{
+    uint32_t                 hash;
+    ngx_rbtree_node_t       *node, *sentinel;
+    ngx_wsman_enum_owner_t  *ow;
+
+    hash = ngx_crc32_short(name, len);
+
+    node = zone->sh->owners.root;
+    sentinel = zone->sh->owners.sentinel;
+
+    while (node != sentinel) {
+
+        if (hash != node->key) {
+            node = (hash < node->key) ? node->left : node->right;
+            continue;
+        }
+
+        ow = (ngx_wsman_enum_owner_t *) &node->color;
+
+        if (ow->len == len && ngx_memcmp(ow->name, name, len) == 0) {
+            return ow;
+        }
+
+        node = node->right;
+    }
+
+    if (!create) {
+        return NULL;
+    }
+
+    node = ngx_slab_alloc_locked(zone->shpool,
+                                 offsetof(ngx_rbtree_node_t, color)
+                                 + offsetof(ngx_wsman_enum_owner_t, name)
+                                 + len);
+    if (node == NULL) {
+        return NULL;
+    }
+
+    node->key = hash;
+
+    ow = (ngx_wsman_enum_owner_t *) &node->color;
+    ow->len = (u_short) len;
+    ow->bytes = 0;
+
+    if (len) {
+        ngx_memcpy(ow->name, name, len);
+    }
+
+    ngx_rbtree_insert(&zone->sh->owners, node);
+
+    return ow;
+}
+
+
+/* a context is gone: its owner holds that much less (and, holding
+ * nothing, is forgotten) */
+static void
+ngx_wsman_enum_uncharge(ngx_wsman_enum_zone_t *zone,
+    ngx_wsman_enum_node_t *en)
+{
+    size_t                   charge;
+    ngx_rbtree_node_t       *node;
+    ngx_wsman_enum_owner_t  *ow;
+
+    ow = ngx_wsman_enum_owner(zone, en->data + en->uri_len, en->owner_len,
+                              0);
+    if (ow == NULL) {
+        return;
+    }
+
+    charge = ngx_wsman_enum_node_charge(en);
+    ow->bytes = (ow->bytes > charge) ? ow->bytes - charge : 0;
+
+    if (ow->bytes == 0) {
+        node = (ngx_rbtree_node_t *)
+                   ((u_char *) ow - offsetof(ngx_rbtree_node_t, color));
+        ngx_rbtree_delete(&zone->sh->owners, node);
+        ngx_slab_free_locked(zone->shpool, node);
+    }
+}
+
+
+/* user may take charge more bytes of the zone */
+static ngx_uint_t
+ngx_wsman_enum_share_ok(ngx_wsman_enum_zone_t *zone, ngx_str_t *user,
+    size_t charge)
+{
+    size_t                   share;
+    ngx_wsman_enum_owner_t  *ow;
+
+    share = (zone->shpool->end - (u_char *) zone->shpool)
+            / NGX_WSMAN_ENUM_SHARE;
+
+    ow = ngx_wsman_enum_owner(zone, user->data, user->len, 0);
+
+    return (ow ? ow->bytes : 0) + charge <= share;
+}
+
+
 static void
 ngx_wsman_enum_delete(ngx_wsman_enum_zone_t *zone, ngx_wsman_enum_node_t *en)
 {
@@ -275,6 +430,8 @@ ngx_wsman_enum_delete(ngx_wsman_enum_zone_t *zone, ngx_wsman_enum_node_t *en)
 
     node = (ngx_rbtree_node_t *)
                ((u_char *) en - offsetof(ngx_rbtree_node_t, color));
+
+    ngx_wsman_enum_uncharge(zone, en);
 
     ngx_queue_remove(&en->queue);
     ngx_rbtree_delete(&zone->sh->rbtree, node);
@@ -321,14 +478,15 @@ static ngx_int_t
 ngx_wsman_enum_store(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st,
     u_char *id)
 {
-    u_char                 *p, bin[16];
-    size_t                  size, key_size;
-    ngx_uint_t              i;
-    ngx_str_t               idstr, *user;
-    ngx_rbtree_node_t      *node;
-    ngx_wsman_enum_node_t  *en;
-    ngx_wsman_enum_zone_t  *zone;
-    static const char       hex[] = "0123456789abcdef";
+    u_char                  *p, bin[16];
+    size_t                   size, key_size, charge;
+    ngx_uint_t               i;
+    ngx_str_t                idstr, *user;
+    ngx_rbtree_node_t       *node;
+    ngx_wsman_enum_node_t   *en;
+    ngx_wsman_enum_zone_t   *zone;
+    ngx_wsman_enum_owner_t  *ow;
+    static const char        hex[] = "0123456789abcdef";
 
     zone = ngx_wsman_enum_zone();
     user = &call->identity->user;
@@ -364,9 +522,28 @@ ngx_wsman_enum_store(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st,
            + offsetof(ngx_wsman_enum_node_t, data)
            + st->uri.len + user->len + st->filter_text.len + key_size;
 
+    charge = ngx_wsman_enum_charge(size);
+
     ngx_shmtx_lock(&zone->shpool->mutex);
 
     ngx_wsman_enum_expire(zone, 0);
+
+    /* over its share: its own expired contexts may make room, nobody
+     * else's live ones are touched */
+    if (!ngx_wsman_enum_share_ok(zone, user, charge)) {
+        ngx_wsman_enum_expire(zone, 1);
+
+        if (!ngx_wsman_enum_share_ok(zone, user, charge)) {
+            ngx_shmtx_unlock(&zone->shpool->mutex);
+
+            ngx_log_error(NGX_LOG_WARN, call->log, 0,
+                          "wsman: user \"%V\" holds its share of the "
+                          "enumeration zone (1/%d); Enumerate refused",
+                          ngx_wsman_log_escape(call->pool, user),
+                          NGX_WSMAN_ENUM_SHARE);
+            return NGX_DECLINED;
+        }
+    }
 
     node = ngx_slab_alloc_locked(zone->shpool, size);
 
@@ -379,6 +556,16 @@ ngx_wsman_enum_store(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st,
         ngx_shmtx_unlock(&zone->shpool->mutex);
         return NGX_DECLINED;
     }
+
+    ow = ngx_wsman_enum_owner(zone, user->data, user->len, 1);
+
+    if (ow == NULL) {
+        ngx_slab_free_locked(zone->shpool, node);
+        ngx_shmtx_unlock(&zone->shpool->mutex);
+        return NGX_DECLINED;
+    }
+
+    ow->bytes += charge;
 
     node->key = ngx_wsman_enum_hash(&idstr);
 
@@ -493,11 +680,12 @@ static void
 ngx_wsman_enum_update(ngx_wsman_call_t *call, ngx_str_t *id,
     ngx_wsman_enum_state_t *st, ngx_uint_t done)
 {
-    u_char                 *key;
-    size_t                  size;
-    ngx_rbtree_node_t      *node, *fresh;
-    ngx_wsman_enum_node_t  *en, *nen;
-    ngx_wsman_enum_zone_t  *zone;
+    u_char                  *key;
+    size_t                   size;
+    ngx_rbtree_node_t       *node, *fresh;
+    ngx_wsman_enum_node_t   *en, *nen;
+    ngx_wsman_enum_zone_t   *zone;
+    ngx_wsman_enum_owner_t  *ow;
 
     zone = ngx_wsman_enum_zone();
 
@@ -546,10 +734,17 @@ ngx_wsman_enum_update(ngx_wsman_call_t *call, ngx_str_t *id,
                    + offsetof(ngx_wsman_enum_node_t, data)
                    + en->uri_len + en->owner_len + en->filter_len);
 
-        ngx_wsman_enum_delete(zone, en);
-
         nen = (ngx_wsman_enum_node_t *) &fresh->color;
         nen->key_size = (u_short) (st->after.len * 2);
+
+        /* charged before the old node goes, so the owner record stays */
+        ow = ngx_wsman_enum_owner(zone, en->data + en->uri_len,
+                                  en->owner_len, 0);
+        if (ow) {
+            ow->bytes += ngx_wsman_enum_node_charge(nen);
+        }
+
+        ngx_wsman_enum_delete(zone, en);
 
         ngx_rbtree_insert(&zone->sh->rbtree, fresh);
         ngx_queue_insert_head(&zone->sh->queue, &nen->queue);
@@ -1067,7 +1262,14 @@ ngx_wsman_enum_parse_filter(ngx_wsman_call_t *call, xmlNodePtr node,
     {
         xmlFree(attr);
         st->filter = NGX_WSMAN_FILTER_WQL;
-        return ngx_wsman_soap_node_text(call->pool, node, &st->filter_text);
+
+        if (ngx_wsman_soap_node_text(call->pool, node, &st->filter_text)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        goto check_length;
     }
 
     if (dialect.len == sizeof(NGX_WSMAN_DIALECT_SELECTOR) - 1
@@ -1150,7 +1352,7 @@ ngx_wsman_enum_parse_filter(ngx_wsman_call_t *call, xmlNodePtr node,
 
         st->filter_text.len = p - st->filter_text.data;
 
-        return NGX_OK;
+        goto check_length;
     }
 
     if (attr) {
@@ -1162,6 +1364,18 @@ ngx_wsman_enum_parse_filter(ngx_wsman_call_t *call, xmlNodePtr node,
                          "(" NGX_WSMAN_DIALECT_WQL ") and the selector "
                          "filter (" NGX_WSMAN_DIALECT_SELECTOR ").");
     return NGX_ABORT;
+
+check_length:
+
+    /* every open context keeps its filter in the shared zone */
+    if (st->filter_text.len > NGX_WSMAN_ENUM_MAX_FILTER) {
+        ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_CANNOT_PROCESS_FILTER,
+                             "The filter is longer than 4096 "
+                             "characters.");
+        return NGX_ABORT;
+    }
+
+    return NGX_OK;
 }
 
 

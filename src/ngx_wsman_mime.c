@@ -19,7 +19,8 @@
 
 #define NGX_WSMAN_MIME_CT_PREFIX     "\tContent-Type: "
 #define NGX_WSMAN_MIME_OC_PREFIX                                            \
-    "\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length="
+    "\tOriginalContent: type=application/soap+xml;charset="
+#define NGX_WSMAN_MIME_OC_LENGTH     ";Length="
 #define NGX_WSMAN_MIME_OCTET_LINE                                           \
     "\tContent-Type: application/octet-stream\r\n"
 #define NGX_WSMAN_MIME_CT_RESPONSE   "multipart/encrypted;protocol=\""
@@ -724,6 +725,19 @@ size_t
 ngx_wsman_mime_frame_len(ngx_str_t *protocol, ngx_str_t *boundary,
     size_t plain_len, size_t header_len, size_t payload_len)
 {
+    ngx_str_t  charset = ngx_string("UTF-8");
+
+    return ngx_wsman_mime_frame_len_charset(protocol, boundary, &charset,
+                                            plain_len, header_len,
+                                            payload_len);
+}
+
+
+size_t
+ngx_wsman_mime_frame_len_charset(ngx_str_t *protocol, ngx_str_t *boundary,
+    ngx_str_t *charset, size_t plain_len, size_t header_len,
+    size_t payload_len)
+{
     size_t  delimiter;
 
     /* "--<boundary>" CRLF; the closing one has "--" more */
@@ -733,6 +747,8 @@ ngx_wsman_mime_frame_len(ngx_str_t *protocol, ngx_str_t *boundary,
            + ngx_wsman_mime_const_len(NGX_WSMAN_MIME_CT_PREFIX)
            + protocol->len + 2
            + ngx_wsman_mime_const_len(NGX_WSMAN_MIME_OC_PREFIX)
+           + charset->len
+           + ngx_wsman_mime_const_len(NGX_WSMAN_MIME_OC_LENGTH)
            + ngx_wsman_mime_digits(plain_len) + 2
            + delimiter
            + ngx_wsman_mime_const_len(NGX_WSMAN_MIME_OCTET_LINE)
@@ -767,6 +783,18 @@ u_char *
 ngx_wsman_mime_frame(u_char *p, ngx_str_t *protocol, ngx_str_t *boundary,
     size_t plain_len, ngx_str_t *header, ngx_str_t *payload)
 {
+    ngx_str_t  charset = ngx_string("UTF-8");
+
+    return ngx_wsman_mime_frame_charset(p, protocol, boundary, &charset,
+                                        plain_len, header, payload);
+}
+
+
+u_char *
+ngx_wsman_mime_frame_charset(u_char *p, ngx_str_t *protocol,
+    ngx_str_t *boundary, ngx_str_t *charset, size_t plain_len,
+    ngx_str_t *header, ngx_str_t *payload)
+{
     uint32_t  len;
 
     p = ngx_wsman_mime_write_delimiter(p, boundary, 0);
@@ -779,6 +807,9 @@ ngx_wsman_mime_frame(u_char *p, ngx_str_t *protocol, ngx_str_t *boundary,
 
     p = ngx_cpymem(p, NGX_WSMAN_MIME_OC_PREFIX,
                    ngx_wsman_mime_const_len(NGX_WSMAN_MIME_OC_PREFIX));
+    p = ngx_cpymem(p, charset->data, charset->len);
+    p = ngx_cpymem(p, NGX_WSMAN_MIME_OC_LENGTH,
+                   ngx_wsman_mime_const_len(NGX_WSMAN_MIME_OC_LENGTH));
     p = ngx_sprintf(p, "%uz", plain_len);
     *p++ = CR;
     *p++ = LF;
@@ -823,4 +854,53 @@ ngx_wsman_mime_write_content_type(u_char *p, ngx_str_t *protocol)
 
     return ngx_cpymem(p, NGX_WSMAN_MIME_CT_BOUNDARY,
                       ngx_wsman_mime_const_len(NGX_WSMAN_MIME_CT_BOUNDARY));
+}
+
+
+/*
+ * The charset parameter of a media type ("application/soap+xml;
+ * charset=UTF-16"), quotes removed.  NGX_DECLINED: there is none.
+ */
+ngx_int_t
+ngx_wsman_mime_charset(ngx_str_t *type, ngx_str_t *charset)
+{
+    u_char     *semi, *eq, *end;
+    ngx_str_t   name, value;
+
+    end = type->data + type->len;
+    semi = ngx_strlchr(type->data, end, ';');
+
+    while (semi) {
+        name.data = semi + 1;
+        semi = ngx_strlchr(name.data, end, ';');
+        eq = ngx_strlchr(name.data, semi ? semi : end, '=');
+
+        if (eq == NULL) {
+            continue;
+        }
+
+        name.len = eq - name.data;
+        ngx_wsman_mime_trim(&name);
+
+        if (!ngx_wsman_mime_caseeq_const(name.data, name.len, "charset")) {
+            continue;
+        }
+
+        value.data = eq + 1;
+        value.len = (semi ? semi : end) - value.data;
+        ngx_wsman_mime_trim(&value);
+
+        if (value.len >= 2 && value.data[0] == '"'
+            && value.data[value.len - 1] == '"')
+        {
+            value.data++;
+            value.len -= 2;
+        }
+
+        *charset = value;
+
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
 }

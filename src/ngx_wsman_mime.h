@@ -60,6 +60,17 @@ u_char *ngx_wsman_mime_frame(u_char *p, ngx_str_t *protocol,
     ngx_str_t *boundary, size_t plain_len, ngx_str_t *header,
     ngx_str_t *payload);
 
+/* the same with another charset than UTF-8 in OriginalContent */
+size_t ngx_wsman_mime_frame_len_charset(ngx_str_t *protocol,
+    ngx_str_t *boundary, ngx_str_t *charset, size_t plain_len,
+    size_t header_len, size_t payload_len);
+u_char *ngx_wsman_mime_frame_charset(u_char *p, ngx_str_t *protocol,
+    ngx_str_t *boundary, ngx_str_t *charset, size_t plain_len,
+    ngx_str_t *header, ngx_str_t *payload);
+
+/* the charset parameter of a media type; NGX_DECLINED: none */
+ngx_int_t ngx_wsman_mime_charset(ngx_str_t *type, ngx_str_t *charset);
+
 /* the response Content-Type, boundary NGX_WSMAN_MIME_BOUNDARY */
 size_t ngx_wsman_mime_content_type_len(ngx_str_t *protocol);
 u_char *ngx_wsman_mime_write_content_type(u_char *p, ngx_str_t *protocol);

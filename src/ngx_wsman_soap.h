@@ -21,12 +21,36 @@ typedef struct {
 
 #define NGX_WSMAN_SOAP_MAX_DEPTH     64
 
+/*
+ * Counted in the raw envelope before libxml2 sees it: libxml2 checks an
+ * element's attributes (namespace declarations included) for duplicates
+ * pairwise, so one element with 40000 of them costs seconds, and looks
+ * every prefix up through all namespace declarations in scope (7000 of
+ * them and 30000 elements: 1.7 s).  WinRM clients send a handful of
+ * attributes per element, a few hundred and a dozen namespaces per
+ * envelope.
+ */
+#define NGX_WSMAN_SOAP_MAX_ATTRIBUTES        128     /* on one element */
+#define NGX_WSMAN_SOAP_MAX_TOTAL_ATTRIBUTES  8192    /* in one envelope */
+#define NGX_WSMAN_SOAP_MAX_ELEMENTS          32768   /* in one envelope */
+#define NGX_WSMAN_SOAP_MAX_NAMESPACES        256     /* declarations */
+
+/* the character encoding of an envelope, as the pre-scan found it */
+typedef enum {
+    NGX_WSMAN_SOAP_UTF8 = 0,        /* or another ASCII superset */
+    NGX_WSMAN_SOAP_UTF16LE,
+    NGX_WSMAN_SOAP_UTF16BE
+} ngx_wsman_soap_encoding_e;
+
 
 void ngx_wsman_soap_init(void);
 void ngx_wsman_soap_ctxt_free(void);
 ngx_int_t ngx_wsman_soap_parse(ngx_pool_t *pool, ngx_log_t *log,
     const u_char *data, size_t len, ngx_wsman_soap_limits_t *limits,
     ngx_wsman_request_t *req, ngx_wsman_fault_t *fault);
+
+ngx_int_t ngx_wsman_soap_prescan(const u_char *data, size_t len,
+    ngx_wsman_soap_encoding_e *encoding, ngx_wsman_fault_t *fault);
 
 ngx_wsman_pair_t *ngx_wsman_soap_selector(ngx_wsman_request_t *req,
     const char *name);

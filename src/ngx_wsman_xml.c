@@ -3,6 +3,8 @@
  * here, so no plug-in can emit markup from data by accident.
  */
 
+#include <libxml/encoding.h>
+
 #include "ngx_wsman_xml.h"
 
 
@@ -302,4 +304,88 @@ ngx_chain_t *
 ngx_wsman_xml_chain(ngx_wsman_xml_t *x)
 {
     return x->failed ? NULL : x->first;
+}
+
+
+/*
+ * A finished UTF-8 document re-encoded as UTF-16 with a byte order mark,
+ * for clients that asked in UTF-16 (Windows answers them so).  libxml2's
+ * own converter does the work.  NULL: no memory, or bytes that are not
+ * UTF-8 (the writer never produces those).
+ */
+ngx_chain_t *
+ngx_wsman_xml_utf16(ngx_pool_t *pool, ngx_chain_t *in, off_t *length,
+    ngx_uint_t big_endian)
+{
+    int                         inlen, outlen;
+    u_char                     *plain, *p;
+    size_t                      len;
+    ngx_buf_t                  *b;
+    ngx_chain_t                *cl;
+    xmlCharEncodingHandlerPtr   handler;
+
+    len = (size_t) *length;
+
+    if (len == 0 || len > NGX_MAX_INT32_VALUE / 2 - 2) {
+        return NULL;
+    }
+
+    handler = xmlGetCharEncodingHandler(big_endian
+                                        ? XML_CHAR_ENCODING_UTF16BE
+                                        : XML_CHAR_ENCODING_UTF16LE);
+    if (handler == NULL || handler->output == NULL) {
+        return NULL;
+    }
+
+    if (in->next == NULL && !in->buf->in_file) {
+        plain = in->buf->pos;
+
+    } else {
+        plain = ngx_pnalloc(pool, len);
+        if (plain == NULL) {
+            return NULL;
+        }
+
+        p = plain;
+
+        for (cl = in; cl; cl = cl->next) {
+            p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+        }
+
+        if ((size_t) (p - plain) != len) {
+            return NULL;
+        }
+    }
+
+    /* every UTF-8 sequence becomes as many bytes or twice as many */
+    b = ngx_create_temp_buf(pool, 2 + 2 * len);
+    if (b == NULL) {
+        return NULL;
+    }
+
+    *b->last++ = big_endian ? 0xfe : 0xff;
+    *b->last++ = big_endian ? 0xff : 0xfe;
+
+    inlen = (int) len;
+    outlen = (int) (2 * len);
+
+    if (handler->output(b->last, &outlen, plain, &inlen) < 0
+        || (size_t) inlen != len)
+    {
+        return NULL;
+    }
+
+    b->last += outlen;
+
+    cl = ngx_alloc_chain_link(pool);
+    if (cl == NULL) {
+        return NULL;
+    }
+
+    cl->buf = b;
+    cl->next = NULL;
+
+    *length = b->last - b->pos;
+
+    return cl;
 }

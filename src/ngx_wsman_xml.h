@@ -36,6 +36,8 @@ void ngx_wsman_xml_chain_append(ngx_wsman_xml_t *x, ngx_chain_t *cl,
     off_t length);
 ngx_chain_t *ngx_wsman_xml_chain(ngx_wsman_xml_t *x);
 size_t ngx_wsman_xml_escaped_len(const u_char *data, size_t len);
+ngx_chain_t *ngx_wsman_xml_utf16(ngx_pool_t *pool, ngx_chain_t *in,
+    off_t *length, ngx_uint_t big_endian);
 
 #define ngx_wsman_xml_literal(x, s)                                         \
     ngx_wsman_xml_raw(x, (const u_char *) s, sizeof(s) - 1)

@@ -906,6 +906,47 @@ unit_test_mime_fuzz(void)
 }
 
 
+static void
+unit_test_mime_charset(void)
+{
+    ngx_str_t   t, cs;
+    u_char      buf[512];
+    ngx_str_t   protocol = ngx_string(NGX_WSMAN_MIME_SPNEGO);
+    ngx_str_t   boundary = ngx_string(NGX_WSMAN_MIME_BOUNDARY);
+    ngx_str_t   utf16 = ngx_string("UTF-16");
+    ngx_str_t   h = ngx_string("0123456789abcdef");
+    ngx_str_t   d = ngx_string("xyz");
+    u_char     *end;
+    size_t      n;
+
+    ngx_str_set(&t, "application/soap+xml;charset=UTF-16");
+    UNIT_CHECK(ngx_wsman_mime_charset(&t, &cs) == NGX_OK);
+    UNIT_EQ_STR(cs, "UTF-16");
+
+    ngx_str_set(&t, "application/soap+xml; action=\"x\" ; Charset = "
+                    "\"utf-16be\" ;Length=5");
+    UNIT_CHECK(ngx_wsman_mime_charset(&t, &cs) == NGX_OK);
+    UNIT_EQ_STR(cs, "utf-16be");
+
+    ngx_str_set(&t, "application/soap+xml;xcharset=UTF-16;charsetx");
+    UNIT_CHECK(ngx_wsman_mime_charset(&t, &cs) == NGX_DECLINED);
+
+    ngx_str_set(&t, "application/soap+xml");
+    UNIT_CHECK(ngx_wsman_mime_charset(&t, &cs) == NGX_DECLINED);
+
+    /* the framing names the charset it is given, and its length is exact */
+    n = ngx_wsman_mime_frame_len_charset(&protocol, &boundary, &utf16, 42,
+                                         h.len, d.len);
+    UNIT_CHECK(n < sizeof(buf));
+    end = ngx_wsman_mime_frame_charset(buf, &protocol, &boundary, &utf16,
+                                       42, &h, &d);
+    UNIT_EQ_UINT((ngx_uint_t) (end - buf), n);
+    buf[n] = '\0';     /* the binary part, with its NULs, comes later */
+    UNIT_CHECK(strstr((char *) buf, "type=application/soap+xml;"
+                      "charset=UTF-16;Length=42\r\n") != NULL);
+}
+
+
 void
 unit_test_mime(void)
 {
@@ -922,4 +963,5 @@ unit_test_mime(void)
     unit_test_mime_reject();
     unit_test_mime_reject_header();
     unit_test_mime_fuzz();
+    unit_test_mime_charset();
 }

@@ -477,9 +477,10 @@ unit_test_soap_depth(void)
     UNIT_CHECK(t.fault.message.len > 0
                && ngx_strstr(t.fault.message.data, "nested") != NULL);
 
+    /* so many elements that the pre-scan refuses them unparsed */
     unit_soap_nested(&t, 100000, 0);
     UNIT_CHECK(t.rc == NGX_DECLINED
-               && t.fault.id == NGX_WSMAN_FAULT_MALFORMED);
+               && t.fault.id == NGX_WSMAN_FAULT_ENCODING_LIMIT);
 
     /* the limit is configurable; a Header child is at depth 3 */
     unit_soap_nested(&t, 8, 10);
@@ -973,6 +974,140 @@ unit_test_soap_write_head(void)
 }
 
 
+/* what the pre-scan counts, in the encodings it reads */
+static ngx_int_t
+unit_prescan(const char *text, size_t len, ngx_uint_t utf16,
+    ngx_wsman_soap_encoding_e *enc, ngx_wsman_fault_t *fault)
+{
+    u_char  *p;
+    size_t   i;
+
+    if (!utf16) {
+        return ngx_wsman_soap_prescan((const u_char *) text, len, enc,
+                                      fault);
+    }
+
+    p = ngx_pnalloc(unit_pool, 2 + 2 * len);
+    UNIT_CHECK(p != NULL);
+
+    p[0] = 0xff;
+    p[1] = 0xfe;
+
+    for (i = 0; i < len; i++) {
+        p[2 + 2 * i] = (u_char) text[i];
+        p[3 + 2 * i] = 0;
+    }
+
+    return ngx_wsman_soap_prescan(p, 2 + 2 * len, enc, fault);
+}
+
+
+static char *
+unit_attrs(ngx_uint_t n, ngx_uint_t quoted_gt)
+{
+    u_char      *buf, *p;
+    ngx_uint_t   i;
+
+    buf = ngx_pnalloc(unit_pool, 64 + 24 * n);
+    UNIT_CHECK(buf != NULL);
+
+    p = ngx_sprintf(buf, "<e");
+
+    for (i = 0; i < n; i++) {
+        p = ngx_sprintf(p, quoted_gt ? " a%ui='>=<'" : " a%ui=\"\"", i);
+    }
+
+    p = ngx_sprintf(p, "/>%Z");
+
+    return (char *) buf;
+}
+
+
+static void
+unit_test_soap_prescan(void)
+{
+    char                       *x;
+    ngx_uint_t                  u16;
+    ngx_wsman_fault_t           fault;
+    ngx_wsman_soap_encoding_e   enc;
+
+    for (u16 = 0; u16 < 2; u16++) {
+
+        x = unit_attrs(NGX_WSMAN_SOAP_MAX_ATTRIBUTES, 0);
+        UNIT_CHECK(unit_prescan(x, strlen(x), u16, &enc, &fault) == NGX_OK);
+        UNIT_CHECK(enc == (u16 ? NGX_WSMAN_SOAP_UTF16LE
+                               : NGX_WSMAN_SOAP_UTF8));
+
+        x = unit_attrs(NGX_WSMAN_SOAP_MAX_ATTRIBUTES + 1, 0);
+        UNIT_CHECK(unit_prescan(x, strlen(x), u16, &enc, &fault)
+                   == NGX_DECLINED
+                   && fault.id == NGX_WSMAN_FAULT_ENCODING_LIMIT);
+
+        /* '=', '<' and '>' inside quoted values are not markup */
+        x = unit_attrs(NGX_WSMAN_SOAP_MAX_ATTRIBUTES, 1);
+        UNIT_CHECK(unit_prescan(x, strlen(x), u16, &enc, &fault) == NGX_OK);
+
+        x = unit_attrs(NGX_WSMAN_SOAP_MAX_ATTRIBUTES + 1, 1);
+        UNIT_CHECK(unit_prescan(x, strlen(x), u16, &enc, &fault)
+                   == NGX_DECLINED);
+    }
+
+    /* namespace declarations, default or prefixed, spread over elements */
+    {
+        u_char      *buf, *p;
+        ngx_uint_t   i;
+
+        buf = ngx_pnalloc(unit_pool, 64 * 300);
+        UNIT_CHECK(buf != NULL);
+
+        for (p = buf, i = 0; i < NGX_WSMAN_SOAP_MAX_NAMESPACES; i++) {
+            p = ngx_sprintf(p, (i % 2) ? "<e xmlns:p%ui = 'u' a='1'>"
+                                       : "<e\txmlns=\"u%ui\" xmlnsx='1'>",
+                            i);
+        }
+
+        *p = '\0';
+        x = (char *) buf;
+        UNIT_CHECK(unit_prescan(x, p - buf, 0, &enc, &fault) == NGX_OK);
+
+        p = ngx_sprintf(p, "<e xmlns:last='u'/>%Z");
+        UNIT_CHECK(unit_prescan(x, strlen(x), 0, &enc, &fault)
+                   == NGX_DECLINED
+                   && fault.id == NGX_WSMAN_FAULT_ENCODING_LIMIT
+                   && ngx_strstr(fault.message.data, "namespaces") != NULL);
+        UNIT_CHECK(unit_prescan(x, strlen(x), 1, &enc, &fault)
+                   == NGX_DECLINED);
+    }
+
+    /* comments, CDATA and text are not counted */
+    x = "<?xml version='1.0' encoding='ISO-8859-1'?><e><!-- <a b='1'> -->"
+        "<![CDATA[<a b=1 c=2>]]>a=b</e>";
+    UNIT_CHECK(unit_prescan(x, strlen(x), 0, &enc, &fault) == NGX_OK);
+
+    /* encodings that could hide markup from the scan */
+    x = "<?xml version='1.0' encoding='UTF-7'?><e/>";
+    UNIT_CHECK(unit_prescan(x, strlen(x), 0, &enc, &fault) == NGX_DECLINED
+               && fault.id == NGX_WSMAN_FAULT_ENCODING_LIMIT
+               && fault.detail.len > 0);
+
+    x = "<?xml version='1.0' encoding='ISO-2022-JP'?><e/>";
+    UNIT_CHECK(unit_prescan(x, strlen(x), 0, &enc, &fault) == NGX_DECLINED);
+
+    /* a UTF-16 BOM with a declaration that switches away from it */
+    x = "<?xml version='1.0' encoding='ISO-8859-1'?><e/>";
+    UNIT_CHECK(unit_prescan(x, strlen(x), 1, &enc, &fault) == NGX_DECLINED);
+
+    x = "<?xml version='1.0' encoding='utf-16'?><e/>";
+    UNIT_CHECK(unit_prescan(x, strlen(x), 1, &enc, &fault) == NGX_OK);
+
+    /* UCS-4 and EBCDIC */
+    UNIT_CHECK(ngx_wsman_soap_prescan((u_char *) "\0\0\0<\0\0\0e", 8,
+                                      &enc, &fault) == NGX_DECLINED);
+    UNIT_CHECK(ngx_wsman_soap_prescan((u_char *) "\x4c\x6f\xa7\x94", 4,
+                                      &enc, &fault) == NGX_DECLINED);
+}
+
+
 void
 unit_test_soap(void)
 {
@@ -997,6 +1132,7 @@ unit_test_soap(void)
     unit_test_soap_options();
     unit_test_soap_nomem();
     unit_test_soap_write_head();
+    unit_test_soap_prescan();
 
     ngx_destroy_pool(unit_pool);
 }

@@ -298,6 +298,48 @@ unit_test_xml_failure(ngx_pool_t *pool)
 }
 
 
+/* UTF-8 out of the writer, UTF-16 with a BOM to the client */
+static void
+unit_test_xml_utf16(ngx_pool_t *pool)
+{
+    off_t             len;
+    ngx_chain_t      *out;
+    ngx_wsman_xml_t   x;
+
+    /* e, e-acute (2 bytes), euro (3 bytes), G clef (4 bytes: a pair) */
+    static const u_char  le[] = {
+        0xff, 0xfe, '<', 0, 'e', 0, '>', 0, 0xe9, 0, 0xac, 0x20,
+        0x34, 0xd8, 0x1e, 0xdd, '<', 0, '/', 0, 'e', 0, '>', 0
+    };
+
+    ngx_wsman_xml_init(&x, pool, 8);
+    ngx_wsman_xml_literal(&x, "<e>\xc3\xa9\xe2\x82\xac\xf0\x9d\x84\x9e</e>");
+
+    len = x.length;
+    out = ngx_wsman_xml_utf16(pool, ngx_wsman_xml_chain(&x), &len, 0);
+    UNIT_CHECK(out != NULL && out->next == NULL);
+
+    if (out) {
+        UNIT_EQ_UINT((ngx_uint_t) len, sizeof(le));
+        UNIT_CHECK(out->buf->last - out->buf->pos == len
+                   && ngx_memcmp(out->buf->pos, le, sizeof(le)) == 0);
+    }
+
+    len = x.length;
+    out = ngx_wsman_xml_utf16(pool, ngx_wsman_xml_chain(&x), &len, 1);
+    UNIT_CHECK(out != NULL && out->buf->pos[0] == 0xfe
+               && out->buf->pos[1] == 0xff && out->buf->pos[2] == 0
+               && out->buf->pos[3] == '<');
+
+    /* not UTF-8: refused, never half converted */
+    ngx_wsman_xml_init(&x, pool, 64);
+    ngx_wsman_xml_raw(&x, (u_char *) "<e>\xff</e>", 8);
+    len = x.length;
+    UNIT_CHECK(ngx_wsman_xml_utf16(pool, ngx_wsman_xml_chain(&x), &len, 0)
+               == NULL);
+}
+
+
 void
 unit_test_xml(void)
 {
@@ -312,6 +354,7 @@ unit_test_xml(void)
     unit_test_xml_boundaries(pool);
     unit_test_xml_chain_append(pool);
     unit_test_xml_failure(pool);
+    unit_test_xml_utf16(pool);
 
     ngx_destroy_pool(pool);
 }

@@ -27,6 +27,7 @@
 typedef struct {
     ngx_wsman_ipmi_conf_t      bmc;
     ngx_thread_pool_t         *thread_pool;
+    ngx_str_t                  thread_pool_name;   /* thread_pool= */
     ngx_msec_t                 cache;        /* a read is reused this long */
     ngx_msec_t                 idle;         /* an unused session ends */
     ngx_str_t                  system_name;  /* the managed system */

@@ -146,8 +146,14 @@ ngx_wsman_ipmi_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
     }
 
-    /* libfreeipmi blocks: its calls run in the "default" thread pool */
-    im->thread_pool = ngx_thread_pool_add(cf, NULL);
+    /*
+     * libfreeipmi blocks: its calls run in a thread pool of their own, so
+     * that nothing else (failing PAM logins, say) can keep the BMC's
+     * answers waiting.  A worker runs one BMC task at a time.
+     */
+    im->thread_pool = ngx_wsman_thread_pool(cf, &im->thread_pool_name,
+                                            "wsman_ipmi", "threads=2",
+                                            "max_queue=64");
     if (im->thread_pool == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -270,6 +276,15 @@ ngx_wsman_ipmi_param(ngx_conf_t *cf, ngx_wsman_ipmi_main_t *im,
             goto invalid;
         }
 
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_wsman_ipmi_is("thread_pool")) {
+        if (value->len == 0) {
+            goto invalid;
+        }
+
+        im->thread_pool_name = *value;
         return NGX_CONF_OK;
     }
 
