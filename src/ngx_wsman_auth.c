@@ -32,7 +32,10 @@ ngx_wsman_authenticate(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
          * request */
         conn = ngx_wsman_conn(r->connection, 0);
 
-        if (conn && conn->established && (lcf->auth & conn->scheme)) {
+        /* an NTLM connection only where Negotiate may be NTLM */
+        if (conn && conn->established && (lcf->auth & conn->scheme)
+            && (conn->krb5 || lcf->negotiate_ntlm))
+        {
             auth->identity = conn->identity;
             auth->connection = 1;
             return NGX_OK;

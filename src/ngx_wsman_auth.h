@@ -15,6 +15,13 @@
  * large PAC run to ~12k; anything beyond 64k is abuse) */
 #define NGX_WSMAN_AUTH_MAX_HEADER   65536
 
+/* raw NTLMSSP tokens start with this signature (no GSS framing) */
+#define NGX_WSMAN_NTLMSSP   "NTLMSSP\0"
+
+/* NEGOTIATE_MESSAGE with and without the optional Version field */
+#define NGX_WSMAN_NTLM_NEGOTIATE_LEN     40
+#define NGX_WSMAN_NTLM_NEGOTIATE_SHORT   32
+
 #define NGX_WSMAN_AUTH_MUTUAL                                               \
     "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual"
 
@@ -41,6 +48,7 @@ ngx_int_t ngx_wsman_auth_split(ngx_str_t *header, ngx_str_t *scheme,
 ngx_int_t ngx_wsman_auth_basic_decode(ngx_pool_t *pool, ngx_str_t *token,
     ngx_str_t *user, ngx_str_t *password);
 ngx_int_t ngx_wsman_auth_scheme_parse(ngx_str_t *name, ngx_uint_t *scheme);
+ngx_int_t ngx_wsman_ntlm_normalize(ngx_pool_t *pool, ngx_str_t *token);
 
 ngx_int_t ngx_wsman_authenticate(ngx_http_request_t *r,
     ngx_wsman_loc_conf_t *lcf, ngx_wsman_auth_t *auth);
