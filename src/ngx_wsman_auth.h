@@ -28,6 +28,16 @@
 
 typedef struct ngx_wsman_auth_s  ngx_wsman_auth_t;
 
+
+/* which user file, as it is now: any edit or replacement changes this */
+typedef struct {
+    dev_t                      dev;
+    ino_t                      ino;
+    off_t                      size;
+    struct timespec            mtime;
+    struct timespec            ctime;
+} ngx_wsman_basic_file_t;
+
 typedef void (*ngx_wsman_auth_done_pt)(ngx_http_request_t *r,
     ngx_wsman_auth_t *auth, ngx_int_t rc);
 
@@ -67,6 +77,9 @@ ngx_int_t ngx_wsman_basic_verify(ngx_pool_t *pool, ngx_log_t *log,
 ngx_int_t ngx_wsman_basic_groups(ngx_pool_t *pool, ngx_log_t *log,
     ngx_str_t *file, ngx_wsman_identity_t *identity);
 char *ngx_wsman_basic_check_file(ngx_conf_t *cf, ngx_str_t *file);
+void ngx_wsman_basic_stat(ngx_str_t *file, ngx_wsman_basic_file_t *sig);
+ngx_int_t ngx_wsman_basic_spelling(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_str_t *file, ngx_str_t *name, ngx_str_t *spelling);
 
 /* Basic against PAM, in a thread pool (src/ngx_wsman_auth_pam.c) */
 ngx_int_t ngx_wsman_pam_verify(ngx_http_request_t *r,

@@ -86,6 +86,11 @@ ngx_wsman_conn_reset(ngx_wsman_conn_t *conn)
         conn->ctx = GSS_C_NO_CONTEXT;
     }
 
+    if (conn->resolved) {
+        ngx_free(conn->resolved);
+        conn->resolved = NULL;
+    }
+
     ngx_memzero(&conn->identity, sizeof(ngx_wsman_identity_t));
     conn->established = 0;
     conn->krb5 = 0;

@@ -249,3 +249,94 @@ ngx_wsman_identity_add_unix(ngx_log_t *log, ngx_wsman_loc_conf_t *lcf,
 
     return NGX_OK;
 }
+
+
+/*
+ * The one local account behind an NTLM user name, which NTLM compares
+ * case-insensitively (gss-ntlmssp takes "EVE" for "eve"): the user
+ * file's spelling, else the passwd entry's name (NSS may itself match
+ * case-insensitively; pw_name is its canonical form) for the name or its
+ * lower case, else the lower case.  Without this, another spelling of a
+ * name would have other groups and SIDs and escape deny ACEs.
+ * NGX_DECLINED: the user file spells the name several ways.
+ */
+ngx_int_t
+ngx_wsman_identity_ntlm_account(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_wsman_loc_conf_t *lcf, ngx_str_t *name, ngx_str_t *account)
+{
+    int              err, n;
+    char             cname[256], buf[4096];
+    ngx_int_t        rc;
+    ngx_str_t        spelling;
+    struct passwd    pw, *pwp;
+
+    if (name->len == 0 || name->len >= sizeof(cname)) {
+        return NGX_DECLINED;
+    }
+
+    if (lcf->user_file.len) {
+        rc = ngx_wsman_basic_spelling(pool, log, &lcf->user_file, name,
+                                      &spelling);
+
+        if (rc == NGX_BUSY) {
+            ngx_log_error(NGX_LOG_ERR, log, 0,
+                          "wsman: user file \"%V\" spells the NTLM user "
+                          "\"%V\" in more than one way: refused",
+                          &lcf->user_file, name);
+            return NGX_DECLINED;
+        }
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_OK) {
+            account->data = ngx_pstrdup(pool, &spelling);
+            if (account->data == NULL) {
+                return NGX_ERROR;
+            }
+
+            account->len = spelling.len;
+            return NGX_OK;
+        }
+    }
+
+    for (n = 0; n < 2; n++) {
+        if (n == 0) {
+            ngx_memcpy(cname, name->data, name->len);
+
+        } else {
+            ngx_strlow((u_char *) cname, name->data, name->len);
+
+            if (ngx_strncmp(cname, name->data, name->len) == 0) {
+                break;
+            }
+        }
+
+        cname[name->len] = '\0';
+
+        pwp = NULL;
+        err = getpwnam_r(cname, &pw, buf, sizeof(buf), &pwp);
+
+        if (err == 0 && pwp != NULL) {
+            account->len = ngx_strlen(pw.pw_name);
+            account->data = ngx_pnalloc(pool, account->len);
+            if (account->data == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_memcpy(account->data, pw.pw_name, account->len);
+            return NGX_OK;
+        }
+    }
+
+    account->data = ngx_pnalloc(pool, name->len);
+    if (account->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_strlow(account->data, name->data, name->len);
+    account->len = name->len;
+
+    return NGX_OK;
+}

@@ -1,0 +1,150 @@
+"""One account per name ([7] section 3): an NTLM name is case-insensitive,
+so every spelling of it is the same account, with the same groups, SIDs
+and log name; a Negotiate identity's groups come from the location that
+serves each request and follow user-file edits on a kept-alive
+connection."""
+
+import os
+import time
+
+import pytest
+
+import wsman_gss as G
+import wsman_helpers as H
+
+BLOCKED_SID = "S-1-5-21-1-2-3-4444"
+
+# bob is blocked by a deny ACE on his group; henry is an administrator
+USERS_A = "bob:*:blocked\nhenry:*:admins\n"
+USERS_B = "bob:*:blocked\nhenry:*\n"
+
+IDENT_HTTP = """
+    log_format wsman '$wsman_action|$wsman_resource_uri|$wsman_user|$wsman_fault';
+    server {
+        listen 127.0.0.1:@PORT@;
+        access_log @PREFIX@/logs/wsman.log wsman;
+        wsman_allow_unencrypted on;
+        wsman_auth negotiate;
+        wsman_group_sid admins BA;
+        wsman_group_sid blocked %(sid)s;
+        # everyone authenticated, except the blocked group
+        location /deny { wsman; wsman_user_file @A@;
+            wsman_root_sddl "O:NSG:BAD:P(D;;GA;;;%(sid)s)(A;;GA;;;AU)"; }
+        # administrators only
+        location /admins { wsman; wsman_user_file @A@; }
+        location /other  { wsman; wsman_user_file @B@; }
+    }
+""" % {"sid": BLOCKED_SID}
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("identity")
+    a, b = d / "a.users", d / "b.users"
+    a.write_text(USERS_A)
+    b.write_text(USERS_B)
+    os.chmod(d, 0o755)
+    return a, b
+
+
+@pytest.fixture(scope="module")
+def ident_server(nginx_factory, auth_env, files):
+    a, b = files
+    return nginx_factory(IDENT_HTTP.replace("@A@", str(a))
+                         .replace("@B@", str(b)),
+                         main_snippet=auth_env, group_sids=False)
+
+
+def _session(server, path, user, password):
+    s = G.Session(server.port, path,
+                  gss=G.GssClient("ntlm", user=user, password=password))
+    r = s.authenticate()
+    assert r.status == 200, r
+    return s
+
+
+def _get(s, path=None):
+    if path:
+        s.path = path
+    xml, _ = H.config_get()
+    return s.post(xml)
+
+
+# ------------------------------------------------------ NTLM spelling --
+
+@pytest.mark.parametrize("spelling", ["bob", "BOB", "Bob", "bOb"])
+def test_ntlm_spelling_does_not_escape_a_deny_ace(ident_server, ntlm_users,
+                                                  spelling):
+    """gss-ntlmssp accepts any case of bob; the deny ACE on bob's group
+    must hold for each, and the logs name the one account."""
+    off = H.file_size(ident_server.wsman_log)
+    s = _session(ident_server, "/deny", spelling, "BobPassw0rd!")
+    try:
+        H.assert_fault(_get(s), status=500, subcode=("w", "AccessDenied"))
+    finally:
+        s.close()
+    assert H.logged_users(ident_server, off, ["bob"]) == ["bob"]
+
+
+@pytest.mark.parametrize("spelling", ["HENRY", "Henry"])
+def test_ntlm_spelling_gets_the_accounts_groups(ident_server, ntlm_users,
+                                                spelling):
+    off = H.file_size(ident_server.wsman_log)
+    s = _session(ident_server, "/admins", spelling, "HenryPassw0rd!")
+    try:
+        r = _get(s)
+        assert r.status == 200, r
+        assert H.body_child(r).tag == H.q("cfg", "Config")
+    finally:
+        s.close()
+    assert H.logged_users(ident_server, off, ["henry"]) == ["henry"]
+
+
+def test_ntlm_name_unknown_everywhere_is_lower_case(ident_server,
+                                                    ntlm_users):
+    """nina has no user-file line and no local account: her SIDs and log
+    name do not depend on how she typed her name either."""
+    off = H.file_size(ident_server.wsman_log)
+    s = _session(ident_server, "/deny", "NINA", "NinaPassw0rd!")
+    try:
+        r = _get(s)
+        assert r.status == 200, r
+    finally:
+        s.close()
+    assert H.logged_users(ident_server, off, ["nina"]) == ["nina"]
+
+
+# ------------------------------------ groups per location, live edits --
+
+def test_groups_follow_the_location_on_one_connection(ident_server,
+                                                      ntlm_users):
+    """henry is an administrator in /admins' user file but has no group
+    in /other's: the connection authenticated on /admins must not carry
+    the group over."""
+    s = _session(ident_server, "/admins", "henry", "HenryPassw0rd!")
+    try:
+        assert _get(s).status == 200
+        H.assert_fault(_get(s, "/other"), status=500,
+                       subcode=("w", "AccessDenied"))
+        assert _get(s, "/admins").status == 200
+    finally:
+        s.close()
+
+
+def test_user_file_edit_applies_to_live_connection(ident_server, ntlm_users,
+                                                   files):
+    a, _ = files
+    s = _session(ident_server, "/admins", "henry", "HenryPassw0rd!")
+    try:
+        assert _get(s).status == 200
+        a.write_text(USERS_A.replace("henry:*:admins", "henry:*"))
+        try:
+            H.assert_fault(_get(s), status=500,
+                           subcode=("w", "AccessDenied"))
+        finally:
+            a.write_text(USERS_A)
+            # a different size and times: the next request sees it
+        time.sleep(0.01)
+        assert _get(s).status == 200
+    finally:
+        s.close()
