@@ -148,3 +148,62 @@ def test_user_file_edit_applies_to_live_connection(ident_server, ntlm_users,
         assert _get(s).status == 200
     finally:
         s.close()
+
+
+# ------------------------------------------ Kerberos: krb5's own mapping --
+
+A2L_HTTP = """
+    log_format wsman '$wsman_action|$wsman_resource_uri|$wsman_user|$wsman_fault';
+    server {
+        listen 127.0.0.1:@PORT@;
+        access_log @PREFIX@/logs/wsman.log wsman;
+        wsman_allow_unencrypted on;
+        wsman_auth negotiate kerberos;
+        wsman_keytab @KEYTAB@;
+        location /wsman { wsman; wsman_user_file @USERFILE@; }
+    }
+"""
+
+
+@pytest.fixture(scope="module")
+def a2l_server(nginx_factory, realm, ntlm_users, tmp_path_factory):
+    """krb5.conf with auth_to_local rules: mallory@WSMAN.TEST is the local
+    account bob; other principals of the realm map as usual."""
+    d = tmp_path_factory.mktemp("a2l")
+    conf = d / "krb5.conf"
+    text = realm.krb5_conf.read_text().replace(
+        "        kdc = 127.0.0.1:",
+        "        auth_to_local = RULE:[1:$1@$0](mallory@WSMAN\\.TEST)"
+        "s/.*/bob/\n        auth_to_local = DEFAULT\n"
+        "        kdc = 127.0.0.1:")
+    assert "auth_to_local" in text
+    conf.write_text(text)
+    os.chmod(d, 0o755)
+    conf.chmod(0o644)
+    env = realm.nginx_env().replace(str(realm.krb5_conf), str(conf))
+    return nginx_factory(A2L_HTTP.replace("@KEYTAB@", str(realm.keytab)),
+                         main_snippet=env + ntlm_users.nginx_env())
+
+
+def test_kerberos_principal_maps_with_auth_to_local(a2l_server, realm,
+                                                    tmp_path):
+    """mallory has no user-file line: as herself she would be denied;
+    krb5.conf's auth_to_local makes her bob (admins), as sshd would."""
+    cc = realm.kinit("mallory", tmp_path / "cc.mallory")
+    off = H.file_size(a2l_server.wsman_log)
+    s = G.Session(a2l_server.port, "/wsman",
+                  gss=G.GssClient("krb5", ccache=cc))
+    try:
+        assert s.authenticate().status == 200
+        r = _get(s)
+        assert r.status == 200, r
+    finally:
+        s.close()
+    s = G.Session(a2l_server.port, "/wsman", gss=G.GssClient("krb5"))
+    try:
+        assert s.authenticate().status == 200
+        assert _get(s).status == 200
+    finally:
+        s.close()
+    assert H.logged_users(a2l_server, off, ["bob", "alice"]) == \
+        ["bob", "alice"]
