@@ -233,9 +233,25 @@ ngx_int_t
 ngx_wsman_auth_groups(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     ngx_pool_t *pool, ngx_wsman_identity_t *identity)
 {
+    ngx_int_t             rc;
+    ngx_str_t             account;
     ngx_wsman_identity_t  found;
 
     identity->groups_known = 1;
+
+    /* Basic checked by PAM (the user file's names are taken as they are):
+     * the account as passwd spells it, before groups and SIDs */
+    if (identity->scheme == NGX_WSMAN_AUTH_BASIC) {
+        rc = ngx_wsman_identity_passwd_name(pool, &identity->user, &account);
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_OK) {
+            identity->user = account;
+        }
+    }
 
     if (lcf->user_file.len == 0) {
         return NGX_OK;

@@ -264,11 +264,9 @@ ngx_int_t
 ngx_wsman_identity_ntlm_account(ngx_pool_t *pool, ngx_log_t *log,
     ngx_wsman_loc_conf_t *lcf, ngx_str_t *name, ngx_str_t *account)
 {
-    int              err, n;
-    char             cname[256], buf[4096];
+    char             cname[256];
     ngx_int_t        rc;
-    ngx_str_t        spelling;
-    struct passwd    pw, *pwp;
+    ngx_str_t        spelling, lower;
 
     if (name->len == 0 || name->len >= sizeof(cname)) {
         return NGX_DECLINED;
@@ -301,32 +299,20 @@ ngx_wsman_identity_ntlm_account(ngx_pool_t *pool, ngx_log_t *log,
         }
     }
 
-    for (n = 0; n < 2; n++) {
-        if (n == 0) {
-            ngx_memcpy(cname, name->data, name->len);
+    rc = ngx_wsman_identity_passwd_name(pool, name, account);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
 
-        } else {
-            ngx_strlow((u_char *) cname, name->data, name->len);
+    ngx_strlow((u_char *) cname, name->data, name->len);
 
-            if (ngx_strncmp(cname, name->data, name->len) == 0) {
-                break;
-            }
-        }
+    if (ngx_strncmp(cname, name->data, name->len) != 0) {
+        lower.data = (u_char *) cname;
+        lower.len = name->len;
 
-        cname[name->len] = '\0';
-
-        pwp = NULL;
-        err = getpwnam_r(cname, &pw, buf, sizeof(buf), &pwp);
-
-        if (err == 0 && pwp != NULL) {
-            account->len = ngx_strlen(pw.pw_name);
-            account->data = ngx_pnalloc(pool, account->len);
-            if (account->data == NULL) {
-                return NGX_ERROR;
-            }
-
-            ngx_memcpy(account->data, pw.pw_name, account->len);
-            return NGX_OK;
+        rc = ngx_wsman_identity_passwd_name(pool, &lower, account);
+        if (rc != NGX_DECLINED) {
+            return rc;
         }
     }
 
@@ -337,6 +323,46 @@ ngx_wsman_identity_ntlm_account(ngx_pool_t *pool, ngx_log_t *log,
 
     ngx_strlow(account->data, name->data, name->len);
     account->len = name->len;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The passwd entry's own spelling of a name (pw_name, as sshd uses it):
+ * NSS modules such as sssd may match names case-insensitively.
+ * NGX_DECLINED: no such account.
+ */
+ngx_int_t
+ngx_wsman_identity_passwd_name(ngx_pool_t *pool, ngx_str_t *name,
+    ngx_str_t *account)
+{
+    int             err;
+    char            cname[256], buf[4096];
+    struct passwd   pw, *pwp;
+
+    if (name->len == 0 || name->len >= sizeof(cname)) {
+        return NGX_DECLINED;
+    }
+
+    ngx_memcpy(cname, name->data, name->len);
+    cname[name->len] = '\0';
+
+    pwp = NULL;
+    err = getpwnam_r(cname, &pw, buf, sizeof(buf), &pwp);
+
+    if (err != 0 || pwp == NULL) {
+        return NGX_DECLINED;
+    }
+
+    /* a copy: name may live on the caller's stack */
+    account->len = ngx_strlen(pw.pw_name);
+    account->data = ngx_pnalloc(pool, account->len);
+    if (account->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(account->data, pw.pw_name, account->len);
 
     return NGX_OK;
 }

@@ -33,6 +33,8 @@ IDENT_HTTP = """
         # administrators only
         location /admins { wsman; wsman_user_file @A@; }
         location /other  { wsman; wsman_user_file @B@; }
+        location /ambig  { wsman; wsman_user_file @C@;
+            wsman_root_sddl "O:NSG:BAD:P(D;;GA;;;%(sid)s)(A;;GA;;;AU)"; }
     }
 """ % {"sid": BLOCKED_SID}
 
@@ -40,18 +42,20 @@ IDENT_HTTP = """
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     d = tmp_path_factory.mktemp("identity")
-    a, b = d / "a.users", d / "b.users"
+    a, b, c = d / "a.users", d / "b.users", d / "c.users"
     a.write_text(USERS_A)
     b.write_text(USERS_B)
+    # two lines for what NTLM takes as one name
+    c.write_text("bob:*:blocked\nBOB:*:admins\n")
     os.chmod(d, 0o755)
-    return a, b
+    return a, b, c
 
 
 @pytest.fixture(scope="module")
 def ident_server(nginx_factory, auth_env, files):
-    a, b = files
+    a, b, c = files
     return nginx_factory(IDENT_HTTP.replace("@A@", str(a))
-                         .replace("@B@", str(b)),
+                         .replace("@B@", str(b)).replace("@C@", str(c)),
                          main_snippet=auth_env, group_sids=False)
 
 
@@ -114,6 +118,24 @@ def test_ntlm_name_unknown_everywhere_is_lower_case(ident_server,
     assert H.logged_users(ident_server, off, ["nina"]) == ["nina"]
 
 
+@pytest.mark.parametrize("spelling", ["bob", "BOB"])
+def test_user_file_with_two_spellings_of_an_ntlm_name_refuses_it(
+        ident_server, ntlm_users, spelling):
+    """Which line would be the account is a guess an attacker could pick:
+    neither is taken."""
+    off = ident_server.log_size()
+    s = G.Session(ident_server.port, "/ambig",
+                  gss=G.GssClient("ntlm", user=spelling,
+                                  password="BobPassw0rd!"))
+    try:
+        assert s.authenticate().status == 401
+        assert _get(s).status == 401
+    finally:
+        s.close()
+    assert H.wait_for_line(ident_server.error_log,
+                           lambda l: "more than one way" in l, offset=off)
+
+
 # ------------------------------------ groups per location, live edits --
 
 def test_groups_follow_the_location_on_one_connection(ident_server,
@@ -133,7 +155,7 @@ def test_groups_follow_the_location_on_one_connection(ident_server,
 
 def test_user_file_edit_applies_to_live_connection(ident_server, ntlm_users,
                                                    files):
-    a, _ = files
+    a = files[0]
     s = _session(ident_server, "/admins", "henry", "HenryPassw0rd!")
     try:
         assert _get(s).status == 200
