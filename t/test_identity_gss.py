@@ -212,3 +212,59 @@ def test_broken_short_negotiate_is_401(gss_server, ntlm_users, token):
     assert not G.www_tokens(r, "Negotiate"), r.headers
     assert H.wait_for_line(gss_server.error_log, lambda l: "[warn]" in l,
                            offset=off)
+
+
+# ----------------------- wsman_keytab is the location's, not the process's --
+
+KEYTAB_HTTP = """
+    log_format wsman '$wsman_action|$wsman_resource_uri|$wsman_user|$wsman_fault';
+    server {
+        listen 127.0.0.1:@PORT@;
+        access_log @PREFIX@/logs/wsman.log wsman;
+        wsman_user_file @USERFILE@;
+        wsman_allow_unencrypted on;
+        location /keytab   { wsman; wsman_auth negotiate kerberos;
+                             wsman_keytab @KEYTAB@; }
+        location /krbonly  { wsman; wsman_auth kerberos;
+                             wsman_keytab @KEYTAB@; }
+        location /default  { wsman; wsman_auth negotiate kerberos; }
+    }
+"""
+
+
+@pytest.fixture(scope="module")
+def keytab_server(nginx_factory, realm, ntlm_users, tmp_path_factory):
+    """The process's default keytab (KRB5_KTNAME) is empty: only
+    wsman_keytab can accept Kerberos."""
+    empty = tmp_path_factory.mktemp("nokeytab") / "missing.keytab"
+    env = realm.nginx_env().replace("KRB5_KTNAME=FILE:%s" % realm.keytab,
+                                    "KRB5_KTNAME=FILE:%s" % empty)
+    assert str(empty) in env
+    return nginx_factory(KEYTAB_HTTP.replace("@KEYTAB@", str(realm.keytab)),
+                         main_snippet=env + ntlm_users.nginx_env())
+
+
+@pytest.mark.parametrize("path,scheme,mech,ok", [
+    ("/keytab", "Negotiate", "krb5", True),
+    ("/keytab", "Negotiate", "spnego", True),
+    ("/krbonly", "Kerberos", "krb5", True),
+    ("/default", "Negotiate", "krb5", False),
+    ("/default", "Negotiate", "spnego", False),
+])
+def test_kerberos_uses_the_locations_keytab(keytab_server, realm, path,
+                                            scheme, mech, ok):
+    r, get = _handshake(keytab_server.port, path, scheme,
+                        G.GssClient(mech))
+    if ok:
+        assert r.status == 200, (r, keytab_server.read_log()[-1500:])
+    else:
+        assert r.status == 401 and get.status == 401, r
+
+
+@pytest.mark.parametrize("path", ["/keytab", "/default"])
+def test_ntlm_next_to_any_keytab(keytab_server, ntlm_users, path):
+    for mech in ("ntlm", "spnego"):
+        r, get = _handshake(keytab_server.port, path, "Negotiate",
+                            ntlm(mech))
+        assert r.status == 200, (mech, r)
+        assert get.status == 200 and _is_config(get), (mech, get)
