@@ -33,6 +33,9 @@ IDENT_HTTP = """
         # administrators only
         location /admins { wsman; wsman_user_file @A@; }
         location /other  { wsman; wsman_user_file @B@; }
+        # shells run as nobody; one per user
+        location /shell  { wsman; wsman_user_file @A@;
+            wsman_shell_run_as nobody; wsman_shell_max_per_user 1; }
         location /ambig  { wsman; wsman_user_file @C@;
             wsman_root_sddl "O:NSG:BAD:P(D;;GA;;;%(sid)s)(A;;GA;;;AU)"; }
     }
@@ -134,6 +137,31 @@ def test_user_file_with_two_spellings_of_an_ntlm_name_refuses_it(
         s.close()
     assert H.wait_for_line(ident_server.error_log,
                            lambda l: "more than one way" in l, offset=off)
+
+
+def test_ntlm_spellings_share_shells_and_quota(ident_server, ntlm_users):
+    """Shell ownership and MaxShellsPerUser count the account, not the
+    spelling: HENRY reaches henry's shell and cannot open a second one."""
+    a = _session(ident_server, "/shell", "henry", "HenryPassw0rd!")
+    b = _session(ident_server, "/shell", "HENRY", "HenryPassw0rd!")
+    try:
+        xml, _ = H.create_shell_request()
+        r = a.post(xml)
+        assert r.status == 200, r
+        shell = H.shell_id_of(r)
+        try:
+            xml, _ = H.create_shell_request()
+            H.assert_fault(b.post(xml), status=500,
+                           subcode=("w", "QuotaLimit"))
+            xml, _ = H.command_request(shell, "true")
+            r = b.post(xml)
+            assert r.status == 200, r
+        finally:
+            xml, _ = H.delete_shell_request(shell)
+            assert b.post(xml).status == 200
+    finally:
+        a.close()
+        b.close()
 
 
 # ------------------------------------ groups per location, live edits --
