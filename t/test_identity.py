@@ -257,3 +257,22 @@ def test_kerberos_principal_maps_with_auth_to_local(a2l_server, realm,
         s.close()
     assert H.logged_users(a2l_server, off, ["bob", "alice"]) == \
         ["bob", "alice"]
+
+
+# ---------------------------------------------- Basic stays case-sensitive --
+
+def test_basic_names_are_case_sensitive_like_htpasswd(server, users):
+    """htpasswd names are exact: another spelling of alice is nobody, so
+    nothing downstream can see two spellings of one Basic account."""
+    xml, _ = H.config_get()
+    for name in ("ALICE", "Alice"):
+        r = H.request(server.port, "POST", "/wsman", xml,
+                      {"Content-Type": H.SOAP_CT,
+                       "Authorization": H.basic(name, users["alice"][0])})
+        assert r.status == 401, (name, r)
+    off = H.file_size(server.wsman_log)
+    r = H.request(server.port, "POST", "/wsman", xml,
+                  {"Content-Type": H.SOAP_CT,
+                   "Authorization": H.basic("alice", users["alice"][0])})
+    assert r.status == 200, r
+    assert H.logged_users(server, off, ["alice"]) == ["alice"]
