@@ -10,6 +10,7 @@
 
 #include "ngx_wsman_identity.h"
 #include "ngx_wsman_auth.h"
+#include "ngx_wsman_log.h"
 
 
 #define NGX_WSMAN_MAX_GROUPS   256
@@ -265,6 +266,7 @@ ngx_wsman_identity_ntlm_account(ngx_pool_t *pool, ngx_log_t *log,
     ngx_wsman_loc_conf_t *lcf, ngx_str_t *name, ngx_str_t *account)
 {
     char             cname[256];
+    size_t           n;
     ngx_int_t        rc;
     ngx_str_t        spelling, lower;
 
@@ -280,7 +282,7 @@ ngx_wsman_identity_ntlm_account(ngx_pool_t *pool, ngx_log_t *log,
             ngx_log_error(NGX_LOG_ERR, log, 0,
                           "wsman: user file \"%V\" spells the NTLM user "
                           "\"%V\" in more than one way: refused",
-                          &lcf->user_file, name);
+                          &lcf->user_file, ngx_wsman_log_escape(pool, name));
             return NGX_DECLINED;
         }
 
@@ -313,6 +315,22 @@ ngx_wsman_identity_ntlm_account(ngx_pool_t *pool, ngx_log_t *log,
         rc = ngx_wsman_identity_passwd_name(pool, &lower, account);
         if (rc != NGX_DECLINED) {
             return rc;
+        }
+    }
+
+    /*
+     * Lower case is ASCII only here, while an NTLM backend may fold any
+     * letter (gss-ntlmssp uses Unicode case folding): a non-ASCII name
+     * that neither the user file nor passwd knows could be another
+     * spelling of a known one, so it is refused, not guessed.
+     */
+    for (n = 0; n < name->len; n++) {
+        if (name->data[n] >= 0x80) {
+            ngx_log_error(NGX_LOG_WARN, log, 0,
+                          "wsman: NTLM user \"%V\" has non-ASCII letters "
+                          "and no user-file line or local account: refused",
+                          ngx_wsman_log_escape(pool, name));
+            return NGX_DECLINED;
         }
     }
 
