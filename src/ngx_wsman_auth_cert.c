@@ -302,30 +302,6 @@ ngx_wsman_cert_reverify(ngx_http_request_t *r, X509 *cert)
 #endif
 
 
-/*
- * uri= of a certificate mapping: the resource URI is the prefix itself or
- * lies below it on a '/' boundary (uri=.../config covers .../config and
- * .../config/service, not .../configuration).
- */
-ngx_uint_t
-ngx_wsman_cert_uri_allowed(ngx_str_t *prefix, ngx_str_t *uri)
-{
-    if (prefix->len == 0) {
-        return 1;
-    }
-
-    if (uri->len < prefix->len
-        || ngx_strncmp(uri->data, prefix->data, prefix->len) != 0)
-    {
-        return 0;
-    }
-
-    return uri->len == prefix->len
-           || prefix->data[prefix->len - 1] == '/'
-           || uri->data[prefix->len] == '/';
-}
-
-
 /* UPN and e-mail SANs first, the subject CN when there is neither */
 static ngx_int_t
 ngx_wsman_cert_names(X509 *cert, ngx_wsman_cert_map_t *map)
