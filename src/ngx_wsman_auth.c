@@ -341,6 +341,10 @@ ngx_wsman_auth_account(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
         id->sids_conf = lcf;
         id->groups_known = 1;
 
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "wsman: account \"%V\" of the connection reused",
+                       &id->user);
+
         return NGX_OK;
     }
 
@@ -370,6 +374,11 @@ ngx_wsman_auth_account(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
 
     id->sids = sids;
     id->sids_conf = lcf;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "wsman: connection's name \"%V\" is account \"%V\", "
+                   "groups \"%V\"", &conn->identity.user, &id->user,
+                   &id->groups);
 
     if (conn->resolved) {
         ngx_free(conn->resolved);

@@ -197,6 +197,10 @@ ngx_wsman_gss_cred(ngx_wsman_loc_conf_t *lcf, ngx_uint_t krb5_only,
         }
     }
 
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "wsman: acceptor credential acquired, keytab \"%V\"%s",
+                   &lcf->keytab, krb5_only ? ", Kerberos only" : "");
+
     *cred = *slot;
 
     return NGX_OK;
@@ -480,9 +484,11 @@ ngx_wsman_gss_bindings(ngx_http_request_t *r, gss_channel_bindings_t cb,
 
 
 /*
- * The caller's local account: krb5's aname-to-localname rules for
- * Kerberos principals (gss_localname), "DOMAIN\user" -> "user" for NTLM.
- * A principal without a local name is refused, never defaulted.
+ * The name the handshake proved: the local account by krb5's
+ * aname-to-localname rules for Kerberos principals (gss_localname), the
+ * user name as the client typed it for NTLM ("DOMAIN\user" -> "user"),
+ * which ngx_wsman_auth.c maps to its one account for each location.  A
+ * principal without a local name is refused, never defaulted.
  */
 static ngx_int_t
 ngx_wsman_gss_identity(ngx_http_request_t *r, ngx_wsman_conn_t *conn,
