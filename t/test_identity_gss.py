@@ -114,6 +114,23 @@ def test_negotiate_ntlm_off_takes_kerberos(nego_server, realm):
         assert get.status == 200 and _is_config(get), (mech, get)
 
 
+def test_ntlm_connection_not_reused_where_ntlm_is_off(nego_server,
+                                                     ntlm_users):
+    """NTLM proved on /both does not carry over to /wsman (NTLM off) on the
+    same kept-alive connection."""
+    s = G.Session(nego_server.port, "/both", gss=ntlm())
+    try:
+        assert s.authenticate().status == 200
+        xml, _ = H.config_get()
+        assert s.post(xml).status == 200
+        s.path = "/wsman"
+        assert s.post(xml).status == 401
+        s.path = "/both"
+        assert s.post(xml).status == 200
+    finally:
+        s.close()
+
+
 def test_negotiate_ntlm_bad_value_refused(nginx_factory):
     n = nginx_factory("""
     server { listen 127.0.0.1:@PORT@;
