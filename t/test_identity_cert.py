@@ -127,6 +127,8 @@ def test_resumed_session_of_unverified_client_is_refused(cert_server, pki):
     ("/config", CONFIG, True),
     ("/config", CONFIG + "/service", True),
     ("/config", CONFIG + "/service/auth", True),
+    ("/config", CONFIG.upper() + "/service", True),  # as routed
+    ("/config", CONFIG.upper() + "URATION", False),
     ("/config", CONFIG + "uration", False),     # /configuration
     ("/config", CONFIG + "_other", False),
     ("/slash", CONFIG + "/service", True),

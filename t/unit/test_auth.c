@@ -569,7 +569,8 @@ unit_test_cert_uri(void)
     UNIT_CHECK(!unit_uri_allowed("http://x/wsman/a", "http://x/wsman/a_"));
     UNIT_CHECK(!unit_uri_allowed("http://x/wsman/a/", "http://x/wsman/a"));
     UNIT_CHECK(!unit_uri_allowed("http://x/wsman/a", "http://x/wsman/"));
-    UNIT_CHECK(!unit_uri_allowed("http://x/wsman/a", "http://x/WSMAN/a"));
+    UNIT_CHECK(unit_uri_allowed("http://x/wsman/a", "HTTP://x/WSMAN/A/b"));
+    UNIT_CHECK(!unit_uri_allowed("http://x/wsman/a", "HTTP://x/WSMAN/AB"));
     UNIT_CHECK(!unit_uri_allowed("http://x/wsman/a", ""));
 }
 
