@@ -299,6 +299,13 @@ static ngx_command_t  ngx_wsman_commands[] = {
       offsetof(ngx_wsman_loc_conf_t, keytab),
       NULL },
 
+    { ngx_string("wsman_negotiate_ntlm"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_wsman_loc_conf_t, negotiate_ntlm),
+      NULL },
+
     { ngx_string("wsman_pam"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
       ngx_wsman_pam,
@@ -1581,6 +1588,7 @@ ngx_wsman_create_loc_conf(ngx_conf_t *cf)
     conf->max_batch_items = NGX_CONF_UNSET_UINT;
     conf->enumeration_timeout = NGX_CONF_UNSET_MSEC;
     conf->cbt_strict = NGX_CONF_UNSET_UINT;
+    conf->negotiate_ntlm = NGX_CONF_UNSET;
     conf->shell = NGX_CONF_UNSET;
     conf->shell_idle_timeout = NGX_CONF_UNSET_MSEC;
     conf->shell_max_per_user = NGX_CONF_UNSET_UINT;
@@ -1659,6 +1667,7 @@ ngx_wsman_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->keytab, prev->keytab, "");
     ngx_conf_merge_str_value(conf->pam_service, prev->pam_service, "");
     ngx_conf_merge_uint_value(conf->cbt_strict, prev->cbt_strict, 0);
+    ngx_conf_merge_value(conf->negotiate_ntlm, prev->negotiate_ntlm, 1);
     ngx_conf_merge_ptr_value(conf->cert_maps, prev->cert_maps, NULL);
     ngx_conf_merge_ptr_value(conf->group_sids, prev->group_sids, NULL);
     ngx_conf_merge_ptr_value(conf->resource_sddls, prev->resource_sddls,

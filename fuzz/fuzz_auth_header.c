@@ -75,6 +75,63 @@ fuzz_auth_basic(ngx_pool_t *pool, ngx_str_t *token)
 }
 
 
+/*
+ * A short NEGOTIATE_MESSAGE completed by ngx_wsman_ntlm_normalize(): 8
+ * zero bytes of Version at 32, everything else where it was, every name
+ * field inside the new message; anything else is passed on untouched.
+ */
+static void
+fuzz_auth_ntlm(ngx_pool_t *pool, ngx_str_t *raw)
+{
+    u_char      *p;
+    uint16_t     len;
+    uint32_t     off, old;
+    ngx_int_t    rc;
+    ngx_str_t    t;
+    ngx_uint_t   i;
+
+    t = *raw;
+    rc = ngx_wsman_ntlm_normalize(pool, &t);
+
+    fuzz_assert(rc == NGX_OK || rc == NGX_DECLINED);
+
+    if (rc == NGX_DECLINED) {
+        fuzz_assert(raw->len < NGX_WSMAN_NTLM_NEGOTIATE_LEN);
+        return;
+    }
+
+    if (t.data == raw->data) {
+        fuzz_assert(t.len == raw->len);
+        return;
+    }
+
+    fuzz_assert(raw->len >= NGX_WSMAN_NTLM_NEGOTIATE_SHORT
+                && raw->len < NGX_WSMAN_NTLM_NEGOTIATE_LEN);
+    fuzz_assert(t.len == raw->len + 8);
+    fuzz_assert(ngx_memcmp(t.data, raw->data, 16) == 0);
+    fuzz_assert(ngx_memcmp(t.data + 32, "\0\0\0\0\0\0\0\0", 8) == 0);
+    fuzz_assert(ngx_memcmp(t.data + 40, raw->data + 32, raw->len - 32) == 0);
+
+    for (i = 0; i < 2; i++) {
+        p = t.data + 16 + i * 8;
+
+        fuzz_assert(ngx_memcmp(p, raw->data + 16 + i * 8, 4) == 0);
+
+        ngx_memcpy(&len, p, 2);
+        ngx_memcpy(&off, p + 4, 4);
+        ngx_memcpy(&old, raw->data + 16 + i * 8 + 4, 4);
+
+        if (len) {
+            fuzz_assert(off >= NGX_WSMAN_NTLM_NEGOTIATE_LEN);
+            fuzz_assert(off <= t.len && len <= t.len - off);
+            fuzz_assert(off == old + 8);
+            fuzz_assert(ngx_memcmp(t.data + off, raw->data + old, len)
+                        == 0);
+        }
+    }
+}
+
+
 static void
 fuzz_auth_gss(ngx_pool_t *pool, ngx_str_t *token)
 {
@@ -98,7 +155,9 @@ fuzz_auth_gss(ngx_pool_t *pool, ngx_str_t *token)
            && ngx_memcmp(raw.data, FUZZ_NTLMSSP, sizeof(FUZZ_NTLMSSP) - 1)
               == 0;
 
-    (void) ntlm;
+    if (ntlm) {
+        fuzz_auth_ntlm(pool, &raw);
+    }
 }
 
 

@@ -105,6 +105,7 @@ typedef struct {
 
     ngx_str_t                  keytab;          /* absolute path */
     ngx_uint_t                 cbt_strict;      /* CbtHardeningLevel */
+    ngx_flag_t                 negotiate_ntlm;  /* Negotiate may be NTLM */
     ngx_str_t                  pam_service;
     ngx_thread_pool_t         *thread_pool;     /* PAM runs there */
 
@@ -125,6 +126,7 @@ typedef struct {
     ngx_str_t                  shell_run_as;
 
     void                      *gss_cred;        /* per worker, lazily */
+    void                      *gss_cred_krb5;   /* the same, Kerberos only */
 } ngx_wsman_loc_conf_t;
 
 

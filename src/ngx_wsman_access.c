@@ -11,6 +11,7 @@
 #include "ngx_wsman_access.h"
 #include "ngx_wsman_enum.h"
 #include "ngx_wsman_identity.h"
+#include "ngx_wsman_auth.h"
 #include "ngx_wsman_log.h"
 
 
@@ -169,11 +170,8 @@ ngx_wsman_access_check(ngx_wsman_call_t *call)
     ngx_wsman_provider_t  *prov;
 
     /* a certificate mapping limited to part of the URI space */
-    if (call->identity->uri_prefix.len
-        && (call->req->resource_uri.len < call->identity->uri_prefix.len
-            || ngx_strncmp(call->req->resource_uri.data,
-                           call->identity->uri_prefix.data,
-                           call->identity->uri_prefix.len) != 0))
+    if (!ngx_wsman_cert_uri_allowed(&call->identity->uri_prefix,
+                                    &call->req->resource_uri))
     {
         ngx_log_error(NGX_LOG_WARN, call->log, 0,
                       "wsman: access denied: the certificate mapping of "

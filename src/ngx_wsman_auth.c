@@ -16,6 +16,28 @@ static ngx_int_t ngx_wsman_auth_gss(ngx_http_request_t *r,
     ngx_wsman_auth_t *auth);
 static ngx_int_t ngx_wsman_auth_certificate(ngx_http_request_t *r,
     ngx_wsman_loc_conf_t *lcf, ngx_wsman_auth_t *auth);
+static ngx_int_t ngx_wsman_auth_account(ngx_http_request_t *r,
+    ngx_wsman_loc_conf_t *lcf, ngx_wsman_conn_t *conn,
+    ngx_wsman_auth_t *auth);
+
+
+/* a connection's identity as resolved for a location, kept on the
+ * connection while the user file stays the same; the SIDs, then the user
+ * and the groups follow it */
+typedef struct {
+    ngx_wsman_loc_conf_t      *conf;
+    ngx_wsman_basic_file_t     file;
+    time_t                     expire;
+    ngx_uint_t                 nsids;
+    ngx_wsman_sid_t           *sids;
+    ngx_str_t                  user;
+    ngx_str_t                  groups;
+} ngx_wsman_auth_resolved_t;
+
+/* as Basic's cache (ngx_wsman_auth_basic.c): Unix groups within a minute,
+ * a file changed this recently is read again on each request */
+#define NGX_WSMAN_AUTH_RESOLVED_TIME     60
+#define NGX_WSMAN_AUTH_RESOLVED_SETTLE   2
 
 
 ngx_int_t
@@ -32,10 +54,12 @@ ngx_wsman_authenticate(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
          * request */
         conn = ngx_wsman_conn(r->connection, 0);
 
-        if (conn && conn->established && (lcf->auth & conn->scheme)) {
-            auth->identity = conn->identity;
+        /* an NTLM connection only where Negotiate may be NTLM */
+        if (conn && conn->established && (lcf->auth & conn->scheme)
+            && (conn->krb5 || lcf->negotiate_ntlm))
+        {
             auth->connection = 1;
-            return NGX_OK;
+            return ngx_wsman_auth_account(r, lcf, conn, auth);
         }
 
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
@@ -158,33 +182,15 @@ ngx_wsman_auth_gss(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
 
     conn = ngx_wsman_conn(r->connection, 0);
 
-    if (!conn->identity.groups_known) {
-        if (ngx_wsman_auth_groups(r, lcf, r->connection->pool,
-                                  &conn->identity)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        /* the user and group look-ups, once per connection, not per
-         * request that follows on it */
-        conn->identity.sids = ngx_palloc(r->connection->pool,
-                                         sizeof(ngx_array_t));
-        if (conn->identity.sids == NULL
-            || ngx_wsman_identity_sids(r->connection->pool,
-                                       r->connection->log, lcf,
-                                       &conn->identity,
-                                       conn->identity.sids)
-               != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        conn->identity.sids_conf = lcf;
-    }
-
-    auth->identity = conn->identity;
     auth->connection = 1;
+
+    rc = ngx_wsman_auth_account(r, lcf, conn, auth);
+    if (rc != NGX_OK) {
+        /* a proved name without an account is no identity */
+        ngx_wsman_conn_reset(conn);
+        ngx_str_null(&auth->reply);
+        return rc;
+    }
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "wsman: %s authentication of user \"%V\" from %V",
@@ -227,9 +233,25 @@ ngx_int_t
 ngx_wsman_auth_groups(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     ngx_pool_t *pool, ngx_wsman_identity_t *identity)
 {
+    ngx_int_t             rc;
+    ngx_str_t             account;
     ngx_wsman_identity_t  found;
 
     identity->groups_known = 1;
+
+    /* Basic checked by PAM (the user file's names are taken as they are):
+     * the account as passwd spells it, before groups and SIDs */
+    if (identity->scheme == NGX_WSMAN_AUTH_BASIC) {
+        rc = ngx_wsman_identity_passwd_name(pool, &identity->user, &account);
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_OK) {
+            identity->user = account;
+        }
+    }
 
     if (lcf->user_file.len == 0) {
         return NGX_OK;
@@ -259,3 +281,148 @@ ngx_wsman_auth_groups(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
 }
 
 
+
+
+/*
+ * The account, groups and SIDs of a Negotiate/Kerberos connection's
+ * identity for the location serving this request: locations may have
+ * different user files and group SID maps, and a user-file edit applies
+ * to kept-alive connections too.  NTLM names are mapped to their one
+ * account here (ngx_wsman_identity_ntlm_account()); Kerberos principals
+ * were mapped by krb5's aname-to-localname rules at the handshake.
+ * Remembered on the connection for this location while the user file is
+ * unchanged, at most a minute.
+ */
+static ngx_int_t
+ngx_wsman_auth_account(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
+    ngx_wsman_conn_t *conn, ngx_wsman_auth_t *auth)
+{
+    u_char                     *p;
+    ngx_int_t                   rc;
+    ngx_array_t                *sids;
+    ngx_wsman_identity_t       *id;
+    ngx_wsman_basic_file_t      sig;
+    ngx_wsman_auth_resolved_t  *res;
+
+    id = &auth->identity;
+    ngx_memzero(id, sizeof(ngx_wsman_identity_t));
+    id->scheme = conn->scheme;
+
+    ngx_wsman_basic_stat(&lcf->user_file, &sig);
+
+    res = conn->resolved;
+
+    if (res && res->conf == lcf && res->expire > ngx_time()
+        && ngx_memcmp(&res->file, &sig, sizeof(ngx_wsman_basic_file_t)) == 0)
+    {
+        /* copied: the connection's copy is replaced by a later request */
+        sids = ngx_array_create(r->pool, ngx_max(res->nsids, 1),
+                                sizeof(ngx_wsman_sid_t));
+        id->user.data = ngx_pnalloc(r->pool,
+                                    res->user.len + res->groups.len + 1);
+        if (sids == NULL || id->user.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (res->nsids) {
+            ngx_memcpy(sids->elts, res->sids,
+                       res->nsids * sizeof(ngx_wsman_sid_t));
+        }
+
+        sids->nelts = res->nsids;
+
+        id->user.len = res->user.len;
+        p = ngx_cpymem(id->user.data, res->user.data, res->user.len);
+        id->groups.data = p;
+        id->groups.len = res->groups.len;
+        ngx_memcpy(p, res->groups.data, res->groups.len);
+
+        id->sids = sids;
+        id->sids_conf = lcf;
+        id->groups_known = 1;
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "wsman: account \"%V\" of the connection reused",
+                       &id->user);
+
+        return NGX_OK;
+    }
+
+    if (conn->krb5) {
+        id->user = conn->identity.user;
+
+    } else {
+        rc = ngx_wsman_identity_ntlm_account(r->pool, r->connection->log,
+                                             lcf, &conn->identity.user,
+                                             &id->user);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
+    if (ngx_wsman_auth_groups(r, lcf, r->pool, id) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    sids = ngx_palloc(r->pool, sizeof(ngx_array_t));
+    if (sids == NULL
+        || ngx_wsman_identity_sids(r->pool, r->connection->log, lcf, id, sids)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    id->sids = sids;
+    id->sids_conf = lcf;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "wsman: connection's name \"%V\" is account \"%V\", "
+                   "groups \"%V\"", &conn->identity.user, &id->user,
+                   &id->groups);
+
+    if (conn->resolved) {
+        ngx_free(conn->resolved);
+        conn->resolved = NULL;
+    }
+
+    if (ngx_time() - ngx_max(sig.mtime.tv_sec, sig.ctime.tv_sec)
+        < NGX_WSMAN_AUTH_RESOLVED_SETTLE)
+    {
+        return NGX_OK;
+    }
+
+    /* best effort: without it the next request resolves again */
+    res = ngx_alloc(sizeof(ngx_wsman_auth_resolved_t)
+                    + sids->nelts * sizeof(ngx_wsman_sid_t)
+                    + id->user.len + id->groups.len, r->connection->log);
+    if (res == NULL) {
+        return NGX_OK;
+    }
+
+    res->conf = lcf;
+    res->file = sig;
+    res->expire = ngx_time() + NGX_WSMAN_AUTH_RESOLVED_TIME;
+    res->nsids = sids->nelts;
+
+    p = (u_char *) res + sizeof(ngx_wsman_auth_resolved_t);
+    res->sids = (ngx_wsman_sid_t *) p;
+
+    if (sids->nelts) {
+        p = ngx_cpymem(p, sids->elts, sids->nelts * sizeof(ngx_wsman_sid_t));
+    }
+
+    res->user.data = p;
+    res->user.len = id->user.len;
+    p = ngx_cpymem(p, id->user.data, id->user.len);
+
+    res->groups.data = p;
+    res->groups.len = id->groups.len;
+
+    if (id->groups.len) {
+        ngx_memcpy(p, id->groups.data, id->groups.len);
+    }
+
+    conn->resolved = res;
+
+    return NGX_OK;
+}

@@ -15,11 +15,28 @@
  * large PAC run to ~12k; anything beyond 64k is abuse) */
 #define NGX_WSMAN_AUTH_MAX_HEADER   65536
 
+/* raw NTLMSSP tokens start with this signature (no GSS framing) */
+#define NGX_WSMAN_NTLMSSP   "NTLMSSP\0"
+
+/* NEGOTIATE_MESSAGE with and without the optional Version field */
+#define NGX_WSMAN_NTLM_NEGOTIATE_LEN     40
+#define NGX_WSMAN_NTLM_NEGOTIATE_SHORT   32
+
 #define NGX_WSMAN_AUTH_MUTUAL                                               \
     "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual"
 
 
 typedef struct ngx_wsman_auth_s  ngx_wsman_auth_t;
+
+
+/* which user file, as it is now: any edit or replacement changes this */
+typedef struct {
+    dev_t                      dev;
+    ino_t                      ino;
+    off_t                      size;
+    struct timespec            mtime;
+    struct timespec            ctime;
+} ngx_wsman_basic_file_t;
 
 typedef void (*ngx_wsman_auth_done_pt)(ngx_http_request_t *r,
     ngx_wsman_auth_t *auth, ngx_int_t rc);
@@ -41,6 +58,7 @@ ngx_int_t ngx_wsman_auth_split(ngx_str_t *header, ngx_str_t *scheme,
 ngx_int_t ngx_wsman_auth_basic_decode(ngx_pool_t *pool, ngx_str_t *token,
     ngx_str_t *user, ngx_str_t *password);
 ngx_int_t ngx_wsman_auth_scheme_parse(ngx_str_t *name, ngx_uint_t *scheme);
+ngx_int_t ngx_wsman_ntlm_normalize(ngx_pool_t *pool, ngx_str_t *token);
 
 ngx_int_t ngx_wsman_authenticate(ngx_http_request_t *r,
     ngx_wsman_loc_conf_t *lcf, ngx_wsman_auth_t *auth);
@@ -59,6 +77,9 @@ ngx_int_t ngx_wsman_basic_verify(ngx_pool_t *pool, ngx_log_t *log,
 ngx_int_t ngx_wsman_basic_groups(ngx_pool_t *pool, ngx_log_t *log,
     ngx_str_t *file, ngx_wsman_identity_t *identity);
 char *ngx_wsman_basic_check_file(ngx_conf_t *cf, ngx_str_t *file);
+void ngx_wsman_basic_stat(ngx_str_t *file, ngx_wsman_basic_file_t *sig);
+ngx_int_t ngx_wsman_basic_spelling(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_str_t *file, ngx_str_t *name, ngx_str_t *spelling);
 
 /* Basic against PAM, in a thread pool (src/ngx_wsman_auth_pam.c) */
 ngx_int_t ngx_wsman_pam_verify(ngx_http_request_t *r,
@@ -70,6 +91,7 @@ ngx_int_t ngx_wsman_cert_authenticate(ngx_http_request_t *r,
     ngx_wsman_loc_conf_t *lcf, ngx_wsman_identity_t *identity);
 char *ngx_wsman_cert_map_conf(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+ngx_uint_t ngx_wsman_cert_uri_allowed(ngx_str_t *prefix, ngx_str_t *uri);
 
 
 #endif /* _NGX_WSMAN_AUTH_H_INCLUDED_ */

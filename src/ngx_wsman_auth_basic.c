@@ -57,16 +57,6 @@ typedef struct {
 } ngx_wsman_user_entry_t;
 
 
-/* which user file, as it is now: any edit or replacement changes this */
-typedef struct {
-    dev_t                      dev;
-    ino_t                      ino;
-    off_t                      size;
-    struct timespec            mtime;
-    struct timespec            ctime;
-} ngx_wsman_basic_file_t;
-
-
 /* one remembered verification; the SIDs, then the groups follow it */
 typedef struct {
     ngx_queue_t                bucket;
@@ -706,4 +696,66 @@ ngx_wsman_basic_check_file(ngx_conf_t *cf, ngx_str_t *file)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * The user file as it is now (a failed stat() leaves *sig zeroed, which
+ * matches nothing remembered from a readable file).
+ */
+void
+ngx_wsman_basic_stat(ngx_str_t *file, ngx_wsman_basic_file_t *sig)
+{
+    ngx_file_info_t  fi;
+
+    ngx_memzero(sig, sizeof(ngx_wsman_basic_file_t));
+
+    if (file->len && ngx_file_info(file->data, &fi) != NGX_FILE_ERROR) {
+        ngx_wsman_basic_sig(&fi, sig);
+    }
+}
+
+
+/*
+ * NTLM names are case-insensitive: the spelling the user file has for
+ * name.  NGX_OK: *spelling set; NGX_DECLINED: no line for the name;
+ * NGX_BUSY: lines with different spellings of it (two accounts to the
+ * file, one to NTLM: refused rather than guessed).
+ */
+ngx_int_t
+ngx_wsman_basic_spelling(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *file,
+    ngx_str_t *name, ngx_str_t *spelling)
+{
+    u_char                  *pos, *end;
+    ngx_str_t                content;
+    ngx_uint_t               malformed;
+    ngx_wsman_user_entry_t   entry;
+
+    ngx_str_null(spelling);
+
+    if (ngx_wsman_basic_read(pool, log, file, &content, NULL) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    pos = content.data;
+    end = content.data + content.len;
+    malformed = 0;
+
+    while (ngx_wsman_basic_next(&pos, end, &entry, &malformed) == NGX_OK) {
+        if (entry.user.len != name->len
+            || ngx_strncasecmp(entry.user.data, name->data, name->len) != 0)
+        {
+            continue;
+        }
+
+        if (spelling->len
+            && ngx_strncmp(spelling->data, entry.user.data, name->len) != 0)
+        {
+            return NGX_BUSY;
+        }
+
+        *spelling = entry.user;
+    }
+
+    return spelling->len ? NGX_OK : NGX_DECLINED;
 }

@@ -31,6 +31,10 @@ typedef struct {
 static ngx_int_t ngx_wsman_cert_match(ngx_str_t *pattern, u_char *name,
     size_t len);
 static ngx_int_t ngx_wsman_cert_names(X509 *cert, ngx_wsman_cert_map_t *map);
+#if (NGX_HTTP_SSL)
+static X509_STORE_CTX *ngx_wsman_cert_reverify(ngx_http_request_t *r,
+    X509 *cert);
+#endif
 
 
 char *
@@ -151,6 +155,7 @@ ngx_wsman_cert_authenticate(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     ngx_int_t              rc;
     ngx_uint_t             i;
     unsigned int           len;
+    X509_STORE_CTX        *xctx;
     STACK_OF(X509)        *chain;
     ngx_wsman_cert_map_t  *map;
 
@@ -178,7 +183,22 @@ ngx_wsman_cert_authenticate(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     }
 
     /* the issuer: the next certificate of the verified chain */
+    xctx = NULL;
     chain = SSL_get0_verified_chain(r->connection->ssl->connection);
+
+    /*
+     * A resumed session has the verified certificate and the verification
+     * result, but no chain (OpenSSL does not keep it with the session):
+     * the chain is built and verified again against the same trust store
+     * and parameters the handshake used, never taken on trust.
+     */
+    if ((chain == NULL || sk_X509_num(chain) < 2)
+        && SSL_session_reused(r->connection->ssl->connection))
+    {
+        xctx = ngx_wsman_cert_reverify(r, cert);
+        chain = xctx ? X509_STORE_CTX_get0_chain(xctx) : NULL;
+    }
+
     ca = (chain && sk_X509_num(chain) > 1) ? sk_X509_value(chain, 1) : NULL;
 
     len = 0;
@@ -186,8 +206,15 @@ ngx_wsman_cert_authenticate(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "wsman: client certificate from %V has no issuer in "
                       "its verified chain", &r->connection->addr_text);
+        if (xctx) {
+            X509_STORE_CTX_free(xctx);
+        }
         X509_free(cert);
         return NGX_DECLINED;
+    }
+
+    if (xctx) {
+        X509_STORE_CTX_free(xctx);
     }
 
     rc = NGX_DECLINED;
@@ -218,6 +245,61 @@ ngx_wsman_cert_authenticate(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     return NGX_DECLINED;
 #endif
 }
+
+
+#if (NGX_HTTP_SSL)
+
+/*
+ * The chain of a resumed session's client certificate, verified now as
+ * OpenSSL verifies a client during a handshake: the trust store of the
+ * SSL_CTX serving the connection (ssl_client_certificate, ssl_crl and its
+ * flags), the connection's verification parameters (ssl_verify_depth),
+ * the "ssl_client" purpose.  NULL when it does not verify.
+ */
+static X509_STORE_CTX *
+ngx_wsman_cert_reverify(ngx_http_request_t *r, X509 *cert)
+{
+    SSL             *ssl;
+    X509_STORE      *store;
+    X509_STORE_CTX  *xctx;
+
+    ssl = r->connection->ssl->connection;
+    store = SSL_CTX_get_cert_store(SSL_get_SSL_CTX(ssl));
+
+    xctx = X509_STORE_CTX_new();
+    if (xctx == NULL) {
+        return NULL;
+    }
+
+    if (store == NULL
+        || !X509_STORE_CTX_init(xctx, store, cert,
+                                SSL_get_peer_cert_chain(ssl))
+        || !X509_STORE_CTX_set_default(xctx, "ssl_client")
+        || !X509_VERIFY_PARAM_set1(X509_STORE_CTX_get0_param(xctx),
+                                   SSL_get0_param(ssl)))
+    {
+        X509_STORE_CTX_free(xctx);
+        return NULL;
+    }
+
+    if (X509_verify_cert(xctx) != 1) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "wsman: client certificate of the resumed TLS session "
+                      "from %V does not verify: %s",
+                      &r->connection->addr_text,
+                      X509_verify_cert_error_string(
+                          X509_STORE_CTX_get_error(xctx)));
+        X509_STORE_CTX_free(xctx);
+        return NULL;
+    }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "wsman: resumed session's client chain verified again");
+
+    return xctx;
+}
+
+#endif
 
 
 /* UPN and e-mail SANs first, the subject CN when there is neither */

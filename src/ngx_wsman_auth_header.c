@@ -3,6 +3,8 @@
  * Basic decoding and challenges.  No I/O: unit tested.
  */
 
+#include <endian.h>
+
 #include "ngx_wsman_auth.h"
 
 
@@ -220,4 +222,122 @@ ngx_wsman_auth_mutual(ngx_http_request_t *r, ngx_wsman_auth_t *auth)
     h->value.len = p - h->value.data;
 
     return NGX_OK;
+}
+
+
+/*
+ * MS-NLMP 2.2.1.1: the NEGOTIATE_MESSAGE's Version field (8 bytes after
+ * the two 8-byte name fields) is optional, and clients such as npm's
+ * winrm-client send 32 bytes without it, but gss-ntlmssp refuses
+ * anything shorter than 40.  Such a message gets an empty Version
+ * inserted at offset 32, and the payload (domain and workstation names)
+ * moves behind it with the offsets pointing at it; nothing else changes.
+ * A client that signs the handshake (MIC) over its 32 bytes cannot be
+ * helped so; winrm-client sends no MIC.
+ *
+ * NGX_OK: *token is usable (replaced by a copy on pool when normalised);
+ * NGX_DECLINED: a short NEGOTIATE_MESSAGE whose fields do not fit it.
+ */
+ngx_int_t
+ngx_wsman_ntlm_normalize(ngx_pool_t *pool, ngx_str_t *token)
+{
+    u_char      *p, *field;
+    uint16_t     len;
+    uint32_t     offset, type;
+    ngx_uint_t   i;
+
+    if (token->len < sizeof(NGX_WSMAN_NTLMSSP) - 1 + 4
+        || ngx_memcmp(token->data, NGX_WSMAN_NTLMSSP,
+                      sizeof(NGX_WSMAN_NTLMSSP) - 1) != 0)
+    {
+        return NGX_OK;
+    }
+
+    ngx_memcpy(&type, token->data + 8, 4);
+    type = le32toh(type);
+
+    if (type != 1 || token->len >= NGX_WSMAN_NTLM_NEGOTIATE_LEN) {
+        return NGX_OK;
+    }
+
+    if (token->len < NGX_WSMAN_NTLM_NEGOTIATE_SHORT) {
+        return NGX_DECLINED;
+    }
+
+    /* DomainNameFields at 16, WorkstationFields at 24: each a length, a
+     * maximum length and an offset into the message */
+    for (i = 0; i < 2; i++) {
+        field = token->data + 16 + i * 8;
+
+        ngx_memcpy(&len, field, 2);
+        ngx_memcpy(&offset, field + 4, 4);
+        len = le16toh(len);
+        offset = le32toh(offset);
+
+        if (len == 0) {
+            continue;
+        }
+
+        if (offset < NGX_WSMAN_NTLM_NEGOTIATE_SHORT
+            || offset > token->len || len > token->len - offset)
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    p = ngx_pnalloc(pool, token->len + 8);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(p, token->data, NGX_WSMAN_NTLM_NEGOTIATE_SHORT);
+    ngx_memzero(p + NGX_WSMAN_NTLM_NEGOTIATE_SHORT, 8);
+    ngx_memcpy(p + NGX_WSMAN_NTLM_NEGOTIATE_LEN,
+               token->data + NGX_WSMAN_NTLM_NEGOTIATE_SHORT,
+               token->len - NGX_WSMAN_NTLM_NEGOTIATE_SHORT);
+
+    for (i = 0; i < 2; i++) {
+        field = p + 16 + i * 8;
+
+        ngx_memcpy(&offset, field + 4, 4);
+        offset = le32toh(offset);
+
+        /* empty fields point at the payload too (or anywhere at all) */
+        if (offset >= NGX_WSMAN_NTLM_NEGOTIATE_SHORT
+            && offset <= token->len)
+        {
+            offset = htole32(offset + 8);
+            ngx_memcpy(field + 4, &offset, 4);
+        }
+    }
+
+    token->data = p;
+    token->len += 8;
+
+    return NGX_OK;
+}
+
+
+/*
+ * uri= of a certificate mapping: the resource URI is the prefix itself or
+ * lies below it on a '/' boundary (uri=.../config covers .../config and
+ * .../config/service, not .../configuration); case-insensitive, as
+ * resource URIs are routed and wsman_resource_sddl prefixes match.
+ */
+ngx_uint_t
+ngx_wsman_cert_uri_allowed(ngx_str_t *prefix, ngx_str_t *uri)
+{
+    if (prefix->len == 0) {
+        return 1;
+    }
+
+    if (uri->len < prefix->len
+        || ngx_strncasecmp(uri->data, prefix->data, prefix->len) != 0)
+    {
+        return 0;
+    }
+
+    return uri->len == prefix->len
+           || prefix->data[prefix->len - 1] == '/'
+           || uri->data[prefix->len] == '/';
 }

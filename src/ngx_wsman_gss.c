@@ -17,15 +17,23 @@
 #include "ngx_wsman_log.h"
 
 
-/* raw NTLMSSP tokens start with this signature (no GSS framing) */
-#define NGX_WSMAN_NTLMSSP   "NTLMSSP\0"
-
 #define NGX_WSMAN_CBT_PREFIX   "tls-server-end-point:"
 
 
+/* 1.3.6.1.4.1.311.2.2.10, gss-ntlmssp */
+static gss_OID_desc  ngx_wsman_mech_ntlm =
+    { 10, (void *) "\x2b\x06\x01\x04\x01\x82\x37\x02\x02\x0a" };
+
+/* 1.3.6.1.5.5.2 */
+static gss_OID_desc  ngx_wsman_mech_spnego =
+    { 6, (void *) "\x2b\x06\x01\x05\x05\x02" };
+
+
 static void ngx_wsman_conn_cleanup(void *data);
-static gss_cred_id_t ngx_wsman_gss_cred(ngx_wsman_loc_conf_t *lcf,
-    ngx_log_t *log);
+static ngx_int_t ngx_wsman_gss_cred(ngx_wsman_loc_conf_t *lcf,
+    ngx_uint_t krb5_only, ngx_log_t *log, gss_cred_id_t *cred);
+static ngx_int_t ngx_wsman_gss_mech_allowed(ngx_http_request_t *r,
+    ngx_wsman_loc_conf_t *lcf, ngx_uint_t scheme, gss_OID mech);
 static ngx_int_t ngx_wsman_gss_bindings(ngx_http_request_t *r,
     gss_channel_bindings_t cb, u_char *hash, size_t size);
 static ngx_int_t ngx_wsman_gss_identity(ngx_http_request_t *r,
@@ -78,6 +86,11 @@ ngx_wsman_conn_reset(ngx_wsman_conn_t *conn)
         conn->ctx = GSS_C_NO_CONTEXT;
     }
 
+    if (conn->resolved) {
+        ngx_free(conn->resolved);
+        conn->resolved = NULL;
+    }
+
     ngx_memzero(&conn->identity, sizeof(ngx_wsman_identity_t));
     conn->established = 0;
     conn->krb5 = 0;
@@ -92,45 +105,141 @@ ngx_wsman_conn_cleanup(void *data)
 }
 
 
-/*
- * The acceptor credential: the location's keytab through a credential
- * store (never the process environment), acquired once per worker.
- * Without wsman_keytab the default acceptor credential is used, which
- * also covers gss-ntlmssp.
- */
-static gss_cred_id_t
-ngx_wsman_gss_cred(ngx_wsman_loc_conf_t *lcf, ngx_log_t *log)
+static ngx_uint_t
+ngx_wsman_gss_oid_equal(gss_OID a, gss_OID b)
 {
-    OM_uint32                     major, minor;
-    gss_key_value_set_desc        store;
-    gss_key_value_element_desc    element;
+    return a != GSS_C_NO_OID && b != GSS_C_NO_OID && a->length == b->length
+           && ngx_memcmp(a->elements, b->elements, a->length) == 0;
+}
 
-    if (lcf->keytab.len == 0) {
-        return GSS_C_NO_CREDENTIAL;
+
+/*
+ * The acceptor credential of a location, acquired once per worker: Kerberos
+ * from wsman_keytab (or the default keytab) plus SPNEGO over whatever the
+ * location allows.  GSS_C_NO_CREDENTIAL when the defaults do.
+ *
+ * SPNEGO must offer NTLM next to the keytab (a Windows client without a
+ * ticket sends SPNEGO/NTLM), but a credential acquired through a cred
+ * store carries no usable NTLM element: gss-ntlmssp accepts only through
+ * credentials acquired the default way.  So the keytab is named with
+ * krb5_gss_register_acceptor_identity() around a plain gss_acquire_cred()
+ * (the Kerberos element keeps the keytab it was acquired with) and
+ * unregistered at once; workers are single-threaded and no thread of
+ * ours uses GSSAPI.  The process environment is never touched.
+ *
+ * krb5_only: SPNEGO is limited to Kerberos (gss_set_neg_mechs), for the
+ * Kerberos scheme and for wsman_negotiate_ntlm off.
+ */
+static ngx_int_t
+ngx_wsman_gss_cred(ngx_wsman_loc_conf_t *lcf, ngx_uint_t krb5_only,
+    ngx_log_t *log, gss_cred_id_t *cred)
+{
+    void                    **slot;
+    OM_uint32                 major, minor;
+    gss_OID_desc              mechs[2];
+    gss_OID_set_desc          set, neg;
+
+    if (lcf->keytab.len == 0 && !krb5_only) {
+        *cred = GSS_C_NO_CREDENTIAL;
+        return NGX_OK;
     }
 
-    if (lcf->gss_cred != NULL) {
-        return lcf->gss_cred;
+    slot = krb5_only ? &lcf->gss_cred_krb5 : &lcf->gss_cred;
+
+    if (*slot != NULL) {
+        *cred = *slot;
+        return NGX_OK;
     }
 
-    element.key = "keytab";
-    element.value = (const char *) lcf->keytab.data;
-    store.count = 1;
-    store.elements = &element;
+    if (lcf->keytab.len) {
+        major = krb5_gss_register_acceptor_identity(
+                                              (const char *) lcf->keytab.data);
+        if (GSS_ERROR(major)) {
+            ngx_log_error(NGX_LOG_ERR, log, 0,
+                          "wsman: keytab \"%V\" cannot be used",
+                          &lcf->keytab);
+            return NGX_DECLINED;
+        }
+    }
 
-    major = gss_acquire_cred_from(&minor, GSS_C_NO_NAME, GSS_C_INDEFINITE,
-                                  GSS_C_NO_OID_SET, GSS_C_ACCEPT, &store,
-                                  (gss_cred_id_t *) &lcf->gss_cred,
-                                  NULL, NULL);
+    mechs[0] = *gss_mech_krb5;
+    mechs[1] = ngx_wsman_mech_spnego;
+    set.count = 2;
+    set.elements = mechs;
+
+    major = gss_acquire_cred(&minor, GSS_C_NO_NAME, GSS_C_INDEFINITE, &set,
+                             GSS_C_ACCEPT, (gss_cred_id_t *) slot, NULL,
+                             NULL);
+
+    if (lcf->keytab.len) {
+        (void) krb5_gss_register_acceptor_identity(NULL);
+    }
 
     if (GSS_ERROR(major)) {
         ngx_wsman_gss_log(log, NGX_LOG_ERR, "acquiring acceptor credentials",
                           major, minor, GSS_C_NO_OID);
-        lcf->gss_cred = NULL;
-        return GSS_C_NO_CREDENTIAL;
+        *slot = NULL;
+        return NGX_DECLINED;
     }
 
-    return lcf->gss_cred;
+    if (krb5_only) {
+        neg.count = 1;
+        neg.elements = gss_mech_krb5;
+
+        major = gss_set_neg_mechs(&minor, *slot, &neg);
+
+        if (GSS_ERROR(major)) {
+            ngx_wsman_gss_log(log, NGX_LOG_ERR, "gss_set_neg_mechs()",
+                              major, minor, GSS_C_NO_OID);
+            (void) gss_release_cred(&minor, (gss_cred_id_t *) slot);
+            *slot = NULL;
+            return NGX_DECLINED;
+        }
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "wsman: acceptor credential acquired, keytab \"%V\"%s",
+                   &lcf->keytab, krb5_only ? ", Kerberos only" : "");
+
+    *cred = *slot;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The mechanism actually negotiated, not the token's framing, decides:
+ * Kerberos is fine for both schemes, NTLM only for Negotiate where
+ * wsman_negotiate_ntlm allows it, anything else never.
+ */
+static ngx_int_t
+ngx_wsman_gss_mech_allowed(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
+    ngx_uint_t scheme, gss_OID mech)
+{
+    if (ngx_wsman_gss_oid_equal(mech, gss_mech_krb5)) {
+        return NGX_OK;
+    }
+
+    if (ngx_wsman_gss_oid_equal(mech, &ngx_wsman_mech_ntlm)) {
+        if (scheme == NGX_WSMAN_AUTH_NEGOTIATE && lcf->negotiate_ntlm) {
+            return NGX_OK;
+        }
+
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "wsman: NTLM authentication from %V refused: %s",
+                      &r->connection->addr_text,
+                      scheme == NGX_WSMAN_AUTH_KERBEROS
+                      ? "the Kerberos scheme is Kerberos only"
+                      : "wsman_negotiate_ntlm is off");
+        return NGX_DECLINED;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "wsman: authentication from %V refused: the mechanism "
+                  "negotiated is neither Kerberos nor NTLM",
+                  &r->connection->addr_text);
+
+    return NGX_DECLINED;
 }
 
 
@@ -181,17 +290,47 @@ ngx_wsman_gss_accept(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     }
 
     /*
-     * Raw NTLMSSP needs the default acceptor credential: one acquired for
-     * Kerberos through a keytab does not cover gss-ntlmssp.
+     * Raw NTLMSSP needs the default acceptor credential: gss-ntlmssp takes
+     * no other.  Refused before the library sees it where NTLM is not
+     * allowed, and a NEGOTIATE_MESSAGE without its optional Version field
+     * is completed first.
      */
     if (raw.len >= sizeof(NGX_WSMAN_NTLMSSP) - 1
         && ngx_memcmp(raw.data, NGX_WSMAN_NTLMSSP,
                       sizeof(NGX_WSMAN_NTLMSSP) - 1) == 0)
     {
+        if (ngx_wsman_gss_mech_allowed(r, lcf, scheme, &ngx_wsman_mech_ntlm)
+            != NGX_OK)
+        {
+            ngx_wsman_conn_reset(conn);
+            return NGX_DECLINED;
+        }
+
+        rc = ngx_wsman_ntlm_normalize(r->pool, &raw);
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_DECLINED) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "wsman: malformed NTLM NEGOTIATE_MESSAGE from %V",
+                          &r->connection->addr_text);
+            ngx_wsman_conn_reset(conn);
+            return NGX_DECLINED;
+        }
+
         cred = GSS_C_NO_CREDENTIAL;
 
     } else {
-        cred = ngx_wsman_gss_cred(lcf, r->connection->log);
+        rc = ngx_wsman_gss_cred(lcf,
+                                scheme == NGX_WSMAN_AUTH_KERBEROS
+                                || !lcf->negotiate_ntlm,
+                                r->connection->log, &cred);
+        if (rc != NGX_OK) {
+            ngx_wsman_conn_reset(conn);
+            return rc;
+        }
     }
 
     bindings = GSS_C_NO_CHANNEL_BINDINGS;
@@ -245,6 +384,13 @@ ngx_wsman_gss_accept(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     if (major & GSS_S_CONTINUE_NEEDED) {
         (void) gss_release_name(&minor, &name);
         return NGX_AGAIN;
+    }
+
+    if (ngx_wsman_gss_mech_allowed(r, lcf, scheme, mech) != NGX_OK) {
+        (void) gss_release_name(&minor, &name);
+        ngx_wsman_conn_reset(conn);
+        ngx_str_null(reply);
+        return NGX_DECLINED;
     }
 
     if (lcf->cbt_strict && bindings != GSS_C_NO_CHANNEL_BINDINGS
@@ -338,9 +484,11 @@ ngx_wsman_gss_bindings(ngx_http_request_t *r, gss_channel_bindings_t cb,
 
 
 /*
- * The caller's local account: krb5's aname-to-localname rules for
- * Kerberos principals (gss_localname), "DOMAIN\user" -> "user" for NTLM.
- * A principal without a local name is refused, never defaulted.
+ * The name the handshake proved: the local account by krb5's
+ * aname-to-localname rules for Kerberos principals (gss_localname), the
+ * user name as the client typed it for NTLM ("DOMAIN\user" -> "user"),
+ * which ngx_wsman_auth.c maps to its one account for each location.  A
+ * principal without a local name is refused, never defaulted.
  */
 static ngx_int_t
 ngx_wsman_gss_identity(ngx_http_request_t *r, ngx_wsman_conn_t *conn,
@@ -352,10 +500,7 @@ ngx_wsman_gss_identity(ngx_http_request_t *r, ngx_wsman_conn_t *conn,
     ngx_str_t         display;
     gss_buffer_desc   buf;
 
-    conn->krb5 = (mech != GSS_C_NO_OID && gss_mech_krb5 != GSS_C_NO_OID
-                  && mech->length == gss_mech_krb5->length
-                  && ngx_memcmp(mech->elements, gss_mech_krb5->elements,
-                                mech->length) == 0);
+    conn->krb5 = ngx_wsman_gss_oid_equal(mech, gss_mech_krb5);
 
     buf.value = NULL;
     buf.length = 0;

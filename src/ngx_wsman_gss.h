@@ -17,7 +17,11 @@
 typedef struct {
     gss_ctx_id_t               ctx;
     ngx_connection_t          *connection;
-    ngx_wsman_identity_t       identity;     /* strings on c->pool */
+    ngx_wsman_identity_t       identity;     /* the name the handshake
+                                                proved; strings on c->pool */
+    void                      *resolved;     /* the account, groups and SIDs
+                                                of the last location, see
+                                                ngx_wsman_auth.c; ngx_alloc() */
     ngx_uint_t                 scheme;       /* NEGOTIATE or KERBEROS */
     unsigned                   established:1;
     unsigned                   krb5:1;       /* else NTLM sealing */

@@ -10,6 +10,7 @@
 
 #include "ngx_wsman_identity.h"
 #include "ngx_wsman_auth.h"
+#include "ngx_wsman_log.h"
 
 
 #define NGX_WSMAN_MAX_GROUPS   256
@@ -246,6 +247,140 @@ ngx_wsman_identity_add_unix(ngx_log_t *log, ngx_wsman_loc_conf_t *lcf,
             }
         }
     }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The one local account behind an NTLM user name, which NTLM compares
+ * case-insensitively (gss-ntlmssp takes "EVE" for "eve"): the user
+ * file's spelling, else the passwd entry's name (NSS may itself match
+ * case-insensitively; pw_name is its canonical form) for the name or its
+ * lower case, else the lower case.  Without this, another spelling of a
+ * name would have other groups and SIDs and escape deny ACEs.
+ * NGX_DECLINED: the user file spells the name several ways.
+ */
+ngx_int_t
+ngx_wsman_identity_ntlm_account(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_wsman_loc_conf_t *lcf, ngx_str_t *name, ngx_str_t *account)
+{
+    char             cname[256];
+    size_t           n;
+    ngx_int_t        rc;
+    ngx_str_t        spelling, lower;
+
+    if (name->len == 0 || name->len >= sizeof(cname)) {
+        return NGX_DECLINED;
+    }
+
+    if (lcf->user_file.len) {
+        rc = ngx_wsman_basic_spelling(pool, log, &lcf->user_file, name,
+                                      &spelling);
+
+        if (rc == NGX_BUSY) {
+            ngx_log_error(NGX_LOG_ERR, log, 0,
+                          "wsman: user file \"%V\" spells the NTLM user "
+                          "\"%V\" in more than one way: refused",
+                          &lcf->user_file, ngx_wsman_log_escape(pool, name));
+            return NGX_DECLINED;
+        }
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_OK) {
+            account->data = ngx_pstrdup(pool, &spelling);
+            if (account->data == NULL) {
+                return NGX_ERROR;
+            }
+
+            account->len = spelling.len;
+            return NGX_OK;
+        }
+    }
+
+    rc = ngx_wsman_identity_passwd_name(pool, name, account);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    ngx_strlow((u_char *) cname, name->data, name->len);
+
+    if (ngx_strncmp(cname, name->data, name->len) != 0) {
+        lower.data = (u_char *) cname;
+        lower.len = name->len;
+
+        rc = ngx_wsman_identity_passwd_name(pool, &lower, account);
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+    }
+
+    /*
+     * Lower case is ASCII only here, while an NTLM backend may fold any
+     * letter (gss-ntlmssp uses Unicode case folding): a non-ASCII name
+     * that neither the user file nor passwd knows could be another
+     * spelling of a known one, so it is refused, not guessed.
+     */
+    for (n = 0; n < name->len; n++) {
+        if (name->data[n] >= 0x80) {
+            ngx_log_error(NGX_LOG_WARN, log, 0,
+                          "wsman: NTLM user \"%V\" has non-ASCII letters "
+                          "and no user-file line or local account: refused",
+                          ngx_wsman_log_escape(pool, name));
+            return NGX_DECLINED;
+        }
+    }
+
+    account->data = ngx_pnalloc(pool, name->len);
+    if (account->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_strlow(account->data, name->data, name->len);
+    account->len = name->len;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The passwd entry's own spelling of a name (pw_name, as sshd uses it):
+ * NSS modules such as sssd may match names case-insensitively.
+ * NGX_DECLINED: no such account.
+ */
+ngx_int_t
+ngx_wsman_identity_passwd_name(ngx_pool_t *pool, ngx_str_t *name,
+    ngx_str_t *account)
+{
+    int             err;
+    char            cname[256], buf[4096];
+    struct passwd   pw, *pwp;
+
+    if (name->len == 0 || name->len >= sizeof(cname)) {
+        return NGX_DECLINED;
+    }
+
+    ngx_memcpy(cname, name->data, name->len);
+    cname[name->len] = '\0';
+
+    pwp = NULL;
+    err = getpwnam_r(cname, &pw, buf, sizeof(buf), &pwp);
+
+    if (err != 0 || pwp == NULL) {
+        return NGX_DECLINED;
+    }
+
+    /* a copy: name may live on the caller's stack */
+    account->len = ngx_strlen(pw.pw_name);
+    account->data = ngx_pnalloc(pool, account->len);
+    if (account->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(account->data, pw.pw_name, account->len);
 
     return NGX_OK;
 }

@@ -39,7 +39,8 @@ class GssClient:
     """An initiator for HTTP@<host>.  mech: 'krb5' (raw Kerberos token, what
     pywinrm sends), 'spnego', or 'ntlm' (raw NTLMSSP, needs user/password:
     the credentials are acquired with gss_acquire_cred_with_password from
-    gss-ntlmssp).  Kerberos uses the default ccache (KRB5CCNAME) unless
+    gss-ntlmssp; with 'spnego' SPNEGO then offers NTLM only).  Kerberos
+    uses the default ccache (KRB5CCNAME) unless
     ccache names another one."""
 
     def __init__(self, mech="krb5", host="localhost", user=None,
@@ -55,7 +56,11 @@ class GssClient:
                                gssapi.NameType.user)
             creds = gr.acquire_cred_with_password(
                 name, password.encode(), usage="initiate",
-                mechs=[NTLM]).creds
+                mechs=[MECHS[mech]]).creds
+            if mech == "spnego":
+                # SPNEGO offering NTLM only (a Windows client without a
+                # ticket), never alice's Kerberos ticket from KRB5CCNAME
+                gr.set_neg_mechs(creds, [NTLM])
         if flags is None:
             F = gssapi.RequirementFlag
             flags = (F.mutual_authentication | F.integrity |

@@ -440,6 +440,141 @@ unit_test_auth_log_escape(ngx_pool_t *pool)
 }
 
 
+/* a NEGOTIATE_MESSAGE: fields (len, offset) for domain and workstation */
+static size_t
+unit_ntlm_nego(u_char *buf, uint32_t flags, uint16_t dlen, uint32_t doff,
+    uint16_t wlen, uint32_t woff)
+{
+    ngx_memcpy(buf, "NTLMSSP\0\1\0\0\0", 12);
+    ngx_memcpy(buf + 12, &flags, 4);
+    ngx_memcpy(buf + 16, &dlen, 2);
+    ngx_memcpy(buf + 18, &dlen, 2);
+    ngx_memcpy(buf + 20, &doff, 4);
+    ngx_memcpy(buf + 24, &wlen, 2);
+    ngx_memcpy(buf + 26, &wlen, 2);
+    ngx_memcpy(buf + 28, &woff, 4);
+
+    return 32;
+}
+
+
+static void
+unit_test_ntlm_normalize(ngx_pool_t *pool)
+{
+    u_char     buf[64], *orig;
+    uint32_t   off;
+    ngx_str_t  t;
+
+    /* winrm-client: 32 bytes, no Version, no payload -> 40, rest kept */
+    t.len = unit_ntlm_nego(buf, 0xa2088207, 0, 32, 0, 32);
+    t.data = buf;
+    orig = buf;
+    UNIT_CHECK(ngx_wsman_ntlm_normalize(pool, &t) == NGX_OK);
+    UNIT_EQ_UINT(t.len, 40);
+    UNIT_CHECK(t.data != orig);
+    UNIT_CHECK(ngx_memcmp(t.data, buf, 16) == 0);
+    UNIT_CHECK(ngx_memcmp(t.data + 32, "\0\0\0\0\0\0\0\0", 8) == 0);
+
+    /* a workstation name in the payload moves behind the Version and its
+     * offset with it; the empty domain field keeps pointing at the
+     * payload */
+    t.len = unit_ntlm_nego(buf, 0xa2083207, 0, 32, 7, 32);
+    ngx_memcpy(buf + 32, "NODEBOX", 7);
+    t.len += 7;
+    t.data = buf;
+    UNIT_CHECK(ngx_wsman_ntlm_normalize(pool, &t) == NGX_OK);
+    UNIT_EQ_UINT(t.len, 47);
+    UNIT_CHECK(ngx_memcmp(t.data + 40, "NODEBOX", 7) == 0);
+    ngx_memcpy(&off, t.data + 28, 4);
+    UNIT_EQ_UINT(off, 40);
+    ngx_memcpy(&off, t.data + 20, 4);
+    UNIT_EQ_UINT(off, 40);
+    UNIT_CHECK(ngx_memcmp(t.data + 24, "\7\0\7\0", 4) == 0);
+
+    /* domain and workstation */
+    t.len = unit_ntlm_nego(buf, 0xa208b207, 3, 32, 2, 35);
+    ngx_memcpy(buf + 32, "DOMWS", 5);
+    t.len += 5;
+    t.data = buf;
+    UNIT_CHECK(ngx_wsman_ntlm_normalize(pool, &t) == NGX_OK);
+    UNIT_EQ_UINT(t.len, 45);
+    ngx_memcpy(&off, t.data + 20, 4);
+    UNIT_EQ_UINT(off, 40);
+    ngx_memcpy(&off, t.data + 28, 4);
+    UNIT_EQ_UINT(off, 43);
+    UNIT_CHECK(ngx_memcmp(t.data + 40, "DOMWS", 5) == 0);
+
+    /* complete messages and other tokens are left alone */
+    t.len = unit_ntlm_nego(buf, 0xa2088207, 0, 40, 0, 40) + 8;
+    ngx_memzero(buf + 32, 8);
+    t.data = buf;
+    UNIT_CHECK(ngx_wsman_ntlm_normalize(pool, &t) == NGX_OK);
+    UNIT_CHECK(t.data == buf && t.len == 40);
+
+    buf[8] = 3;                           /* an AUTHENTICATE_MESSAGE */
+    t.len = 32;
+    t.data = buf;
+    UNIT_CHECK(ngx_wsman_ntlm_normalize(pool, &t) == NGX_OK);
+    UNIT_CHECK(t.data == buf && t.len == 32);
+
+    ngx_str_set(&t, "\x60\x28\x06\x06\x2b\x06\x01\x05\x05\x02");  /* SPNEGO */
+    orig = t.data;
+    UNIT_CHECK(ngx_wsman_ntlm_normalize(pool, &t) == NGX_OK);
+    UNIT_CHECK(t.data == orig && t.len == 10);
+
+    /* broken short messages: refused, never passed on or padded */
+    t.len = unit_ntlm_nego(buf, 0xa2088207, 0, 32, 0, 32) - 4;
+    t.data = buf;
+    UNIT_CHECK(ngx_wsman_ntlm_normalize(pool, &t) == NGX_DECLINED);
+
+    /* a name past the end */
+    t.len = unit_ntlm_nego(buf, 0xa2083207, 0, 32, 16, 32);
+    t.data = buf;
+    UNIT_CHECK(ngx_wsman_ntlm_normalize(pool, &t) == NGX_DECLINED);
+
+    /* a name inside the fixed fields */
+    t.len = unit_ntlm_nego(buf, 0xa208b207, 4, 8, 0, 32);
+    t.data = buf;
+    UNIT_CHECK(ngx_wsman_ntlm_normalize(pool, &t) == NGX_DECLINED);
+
+    /* an offset that wraps around */
+    t.len = unit_ntlm_nego(buf, 0xa208b207, 4, 0xfffffffe, 0, 32);
+    t.data = buf;
+    UNIT_CHECK(ngx_wsman_ntlm_normalize(pool, &t) == NGX_DECLINED);
+}
+
+
+static ngx_uint_t
+unit_uri_allowed(const char *prefix, const char *uri)
+{
+    ngx_str_t  p, u;
+
+    p.data = (u_char *) prefix;
+    p.len = ngx_strlen(prefix);
+    u.data = (u_char *) uri;
+    u.len = ngx_strlen(uri);
+
+    return ngx_wsman_cert_uri_allowed(&p, &u);
+}
+
+
+static void
+unit_test_cert_uri(void)
+{
+    UNIT_CHECK(unit_uri_allowed("", "http://x/anything"));
+    UNIT_CHECK(unit_uri_allowed("http://x/wsman/a", "http://x/wsman/a"));
+    UNIT_CHECK(unit_uri_allowed("http://x/wsman/a", "http://x/wsman/a/b"));
+    UNIT_CHECK(unit_uri_allowed("http://x/wsman/a/", "http://x/wsman/a/b"));
+    UNIT_CHECK(!unit_uri_allowed("http://x/wsman/a", "http://x/wsman/abc"));
+    UNIT_CHECK(!unit_uri_allowed("http://x/wsman/a", "http://x/wsman/a_"));
+    UNIT_CHECK(!unit_uri_allowed("http://x/wsman/a/", "http://x/wsman/a"));
+    UNIT_CHECK(!unit_uri_allowed("http://x/wsman/a", "http://x/wsman/"));
+    UNIT_CHECK(unit_uri_allowed("http://x/wsman/a", "HTTP://x/WSMAN/A/b"));
+    UNIT_CHECK(!unit_uri_allowed("http://x/wsman/a", "HTTP://x/WSMAN/AB"));
+    UNIT_CHECK(!unit_uri_allowed("http://x/wsman/a", ""));
+}
+
+
 void
 unit_test_auth(void)
 {
@@ -455,6 +590,8 @@ unit_test_auth(void)
     unit_test_auth_scheme_parse();
     unit_test_auth_challenge(pool);
     unit_test_auth_log_escape(pool);
+    unit_test_ntlm_normalize(pool);
+    unit_test_cert_uri();
 
     ngx_destroy_pool(pool);
 }
