@@ -9,10 +9,12 @@ import hashlib
 import os
 import pathlib
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -108,7 +110,7 @@ class Nginx:
     """One private nginx instance (master + 2 workers) under a tmp prefix."""
 
     def __init__(self, prefix, http_snippet, port=None, main_snippet="",
-                 group_sids=True, workers=2):
+                 group_sids=True, workers=2, worker_user=None):
         self.prefix = pathlib.Path(prefix)
         self.port = port or free_port()
         self.logs = self.prefix / "logs"
@@ -118,7 +120,11 @@ class Nginx:
         self.conf = self.prefix / "nginx.conf"
         self.proc = None
         p = self.prefix
-        user = "user root;\n" if os.geteuid() == 0 else ""
+        # as root: workers as worker_user (deployments use www-data), or
+        # as root when none is given
+        self.worker_user = worker_user if os.geteuid() == 0 else None
+        user = ("user %s;\n" % (worker_user or "root")
+                if os.geteuid() == 0 else "")
         http_snippet = http_snippet.replace("@PORT@", str(self.port)) \
                                    .replace("@PREFIX@", str(p))
         base = DEFAULT_GROUP_SIDS if group_sids else ""
@@ -226,9 +232,31 @@ MAIN_HTTP = """
 """
 
 
+# Debian's account for nginx workers: the shell tests and one class of
+# every plug-in run their servers with it (nginx_factory(worker_user=...)).
+WORKER_USER = "www-data"
+
+
 @pytest.fixture(scope="session")
-def user_file(tmp_path_factory):
-    d = tmp_path_factory.mktemp("users")
+def world_tmp(request):
+    """mktemp(name) -> a new directory that unprivileged nginx workers can
+    read: pytest's tmp dirs (/tmp/pytest-of-root, 0700) are closed to
+    them.  The whole tree goes at the end unless a test failed."""
+    base = pathlib.Path(tempfile.mkdtemp(prefix="wsman-tests-"))
+    os.chmod(base, 0o711)
+    def mktemp(name):
+        d = pathlib.Path(tempfile.mkdtemp(prefix=name, dir=base))
+        os.chmod(d, 0o755)
+        return d
+
+    yield mktemp
+    if request.session.testsfailed == 0:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def user_file(world_tmp):
+    d = world_tmp("users")
     path = d / "users.htpasswd"
     write_user_file(path)
     return path
@@ -240,22 +268,25 @@ def users():
 
 
 @pytest.fixture(scope="session")
-def nginx_factory(tmp_path_factory, user_file):
+def nginx_factory(world_tmp, user_file):
     """make(http_snippet, start=True, main_snippet="", group_sids=True,
-    workers=2) -> Nginx.  @PORT@, @PREFIX@ and @USERFILE@ are substituted
-    in the snippet; main_snippet goes to the main context (`env ...;`);
-    group_sids=False leaves out the default `wsman_group_sid admins BA;`.
-    Servers are stopped at the end of the session."""
+    workers=2, worker_user=None) -> Nginx.  @PORT@, @PREFIX@ and
+    @USERFILE@ are substituted in the snippet; main_snippet goes to the
+    main context (`env ...;`); group_sids=False leaves out the default
+    `wsman_group_sid admins BA;`; worker_user (e.g. WORKER_USER) runs the
+    workers unprivileged, else they run as root.  The prefix is readable
+    by any worker user.  Servers are stopped at the end of the session."""
     made = []
 
     def make(http_snippet, start=True, main_snippet="", group_sids=True,
-             workers=2):
+             workers=2, worker_user=None):
         if not os.path.exists(SO):
             pytest.fail("module not built: %s (set WSMAN_SO)" % SO)
-        pfx = tmp_path_factory.mktemp("ngx")
+        pfx = world_tmp("ngx")
         snippet = http_snippet.replace("@USERFILE@", str(user_file))
         n = Nginx(pfx, snippet, main_snippet=main_snippet,
-                  group_sids=group_sids, workers=workers)
+                  group_sids=group_sids, workers=workers,
+                  worker_user=worker_user)
         made.append(n)
         if start:
             n.start()
@@ -520,8 +551,8 @@ def shell_users(local_user):
 
 
 @pytest.fixture(scope="session")
-def shell_user_file(tmp_path_factory, shell_users, local_user):
-    path = tmp_path_factory.mktemp("shellusers") / "users.htpasswd"
+def shell_user_file(world_tmp, shell_users, local_user):
+    path = world_tmp("shellusers") / "users.htpasswd"
     lines = []
     for name, pw in shell_users.items():
         groups = "" if name == "daemon" else ":admins"
@@ -536,10 +567,13 @@ SHELL_LOC = ("wsman; wsman_auth basic; wsman_user_file @SHELLUSERS@; "
 
 @pytest.fixture(scope="session")
 def shell_nginx(nginx_factory, shell_user_file):
-    """make({path: extra location directives}, workers=2, main_snippet="")
-    -> Nginx with those shell locations (each gets SHELL_LOC first);
-    logs/shell.log has '$pid|$wsman_action|$wsman_user|$wsman_fault'."""
-    def make(locations, workers=2, main_snippet="", reuseport=True):
+    """make({path: extra location directives}, workers=2, main_snippet="",
+    worker_user=WORKER_USER) -> Nginx with those shell locations (each
+    gets SHELL_LOC first); logs/shell.log has
+    '$pid|$wsman_action|$wsman_user|$wsman_fault'.  Workers run as
+    www-data, as deployments run them."""
+    def make(locations, workers=2, main_snippet="", reuseport=True,
+             worker_user=WORKER_USER):
         locs = "".join("        location %s { %s %s }\n"
                        % (path, SHELL_LOC, extra)
                        for path, extra in locations.items())
@@ -551,7 +585,8 @@ def shell_nginx(nginx_factory, shell_user_file):
                    "%s    }\n" % (" reuseport" if reuseport else "", locs))
         snippet = snippet.replace("@SHELLUSERS@", str(shell_user_file))
         return nginx_factory(snippet, workers=workers,
-                             main_snippet=main_snippet)
+                             main_snippet=main_snippet,
+                             worker_user=worker_user)
     return make
 
 
