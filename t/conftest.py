@@ -479,10 +479,11 @@ INV_HTTP = """
 @pytest.fixture(scope="session")
 def inv_server(nginx_factory):
     """/wsman (defaults), /batch5 (wsman_max_batch_items 5), /short
-    (wsman_enumeration_timeout 1s); 4 workers behind a reuseport socket
-    (the kernel spreads new connections over them); logs/inv.log has
+    (wsman_enumeration_timeout 1s); 4 workers (www-data) behind a
+    reuseport socket (the kernel spreads new connections over them);
+    logs/inv.log has
     '$pid|$wsman_action|$wsman_fault' per request."""
-    return nginx_factory(INV_HTTP, workers=4)
+    return nginx_factory(INV_HTTP, workers=4, worker_user=WORKER_USER)
 
 
 @pytest.fixture(scope="session")

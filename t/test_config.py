@@ -4,6 +4,14 @@ directives."""
 import pytest
 
 import wsman_helpers as H
+from conftest import MAIN_HTTP, WORKER_USER
+
+
+@pytest.fixture(scope="module")
+def client(nginx_factory, users):
+    """The main server's locations, workers unprivileged (www-data)."""
+    n = nginx_factory(MAIN_HTTP, worker_user=WORKER_USER)
+    return H.Client(n.port, users)
 
 
 def _config(client, path="/wsman", **kw):
@@ -102,7 +110,7 @@ CUSTOM = """
 
 @pytest.fixture(scope="module")
 def custom(nginx_factory, users):
-    n = nginx_factory(CUSTOM)
+    n = nginx_factory(CUSTOM, worker_user=WORKER_USER)
     return n, H.Client(n.port, users)
 
 
@@ -173,7 +181,7 @@ BIG = """
 
 @pytest.fixture(scope="module")
 def big_server(nginx_factory, users):
-    n = nginx_factory(BIG)
+    n = nginx_factory(BIG, worker_user=WORKER_USER)
     return H.Client(n.port, users)
 
 
