@@ -69,6 +69,9 @@
 #define NGX_WSMAN_SH_CONTROL_FDS    64
 /* the master waits this long for the host to take its channels */
 #define NGX_WSMAN_SH_CONTROL_WAIT   5
+/* a worker's channel queues this much (over 1000 connections) while the
+ * host is busy, then the worker's request fails */
+#define NGX_WSMAN_SH_CHANNEL_BUF    (1024 * 1024)
 #define NGX_WSMAN_SH_UUID_LEN       36
 /* idle and run time limits beyond this are as good as none (35 years) */
 #define NGX_WSMAN_DURATION_CAP      ((uint64_t) 1 << 40)
@@ -498,7 +501,7 @@ ngx_wsman_shell_host_spawn(ngx_log_t *log, uid_t worker_uid)
 ngx_int_t
 ngx_wsman_shell_host_channels(ngx_log_t *log, int *fds, ngx_uint_t n)
 {
-    int              *host, sv[2];
+    int              *host, sv[2], buf;
     char              byte;
     size_t            size;
     ssize_t           rc;
@@ -543,6 +546,16 @@ ngx_wsman_shell_host_channels(ngx_log_t *log, int *fds, ngx_uint_t n)
 
         fds[i] = sv[0];
         host[i] = sv[1];
+
+        /* the master is root: past net.core.wmem_max if need be */
+        buf = NGX_WSMAN_SH_CHANNEL_BUF;
+
+        if (setsockopt(sv[0], SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(int))
+            == -1)
+        {
+            (void) setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &buf,
+                              sizeof(int));
+        }
     }
 
     for (i = 0; i < n; i += batch) {

@@ -544,3 +544,25 @@ def test_reloads_keep_the_host_and_close_old_channels(srv, local_user):
             "/proc/%d/fd" % host))
     finally:
         me.delete(sid)
+
+
+def test_one_worker_channel_carries_many_requests_at_once(shell_nginx,
+                                                           local_user):
+    """Every request of a worker goes over its one channel: 48 clients at
+    once on a single worker, each with a long poll parked in the host,
+    all get their own output."""
+    import concurrent.futures as cf
+
+    n = shell_nginx({"/wsman": ""}, workers=1)
+    me = H.ShellClient(n.port, local_user.name, local_user.password)
+    sid = me.create()
+    try:
+        def run(i):
+            cid = me.command(sid, "sleep 1; echo out-%d" % i)
+            return me.collect(sid, cid)[:3]
+
+        with cf.ThreadPoolExecutor(48) as ex:
+            got = list(ex.map(run, range(48)))
+        assert got == [(b"out-%d\n" % i, b"", 0) for i in range(48)]
+    finally:
+        me.delete(sid)
