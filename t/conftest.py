@@ -232,31 +232,31 @@ MAIN_HTTP = """
 """
 
 
-# Debian's account for nginx workers: the shell tests and one class of
-# every plug-in run their servers with it (nginx_factory(worker_user=...)).
-WORKER_USER = "www-data"
+# Debian's account for nginx workers: test servers run their workers as it,
+# as deployments do (WSMAN_TEST_WORKER_USER=root brings back root workers)
+WORKER_USER = os.environ.get("WSMAN_TEST_WORKER_USER", "www-data")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _traversable_tmp(tmp_path_factory):
+    """Unprivileged workers read files the tests make (user files,
+    keytabs, prefixes): every tmp dir of this session is traversable
+    (see pytest_configure for the base)."""
+    os.chmod(tmp_path_factory.getbasetemp(), 0o711)
+    mktemp = tmp_path_factory.mktemp
+
+    def traversable(*args, **kw):
+        path = mktemp(*args, **kw)
+        os.chmod(path, 0o755)
+        return path
+
+    tmp_path_factory.mktemp = traversable
+    yield
 
 
 @pytest.fixture(scope="session")
-def world_tmp(request):
-    """mktemp(name) -> a new directory that unprivileged nginx workers can
-    read: pytest's tmp dirs (/tmp/pytest-of-root, 0700) are closed to
-    them.  The whole tree goes at the end unless a test failed."""
-    base = pathlib.Path(tempfile.mkdtemp(prefix="wsman-tests-"))
-    os.chmod(base, 0o711)
-    def mktemp(name):
-        d = pathlib.Path(tempfile.mkdtemp(prefix=name, dir=base))
-        os.chmod(d, 0o755)
-        return d
-
-    yield mktemp
-    if request.session.testsfailed == 0:
-        shutil.rmtree(base, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def user_file(world_tmp):
-    d = world_tmp("users")
+def user_file(tmp_path_factory):
+    d = tmp_path_factory.mktemp("users")
     path = d / "users.htpasswd"
     write_user_file(path)
     return path
@@ -268,21 +268,21 @@ def users():
 
 
 @pytest.fixture(scope="session")
-def nginx_factory(world_tmp, user_file):
+def nginx_factory(tmp_path_factory, user_file):
     """make(http_snippet, start=True, main_snippet="", group_sids=True,
-    workers=2, worker_user=None) -> Nginx.  @PORT@, @PREFIX@ and
+    workers=2, worker_user=WORKER_USER) -> Nginx.  @PORT@, @PREFIX@ and
     @USERFILE@ are substituted in the snippet; main_snippet goes to the
     main context (`env ...;`); group_sids=False leaves out the default
-    `wsman_group_sid admins BA;`; worker_user (e.g. WORKER_USER) runs the
-    workers unprivileged, else they run as root.  The prefix is readable
-    by any worker user.  Servers are stopped at the end of the session."""
+    `wsman_group_sid admins BA;`; the workers run as worker_user (when the
+    tests run as root), www-data unless a test needs root workers.
+    Servers are stopped at the end of the session."""
     made = []
 
     def make(http_snippet, start=True, main_snippet="", group_sids=True,
-             workers=2, worker_user=None):
+             workers=2, worker_user=WORKER_USER):
         if not os.path.exists(SO):
             pytest.fail("module not built: %s (set WSMAN_SO)" % SO)
-        pfx = world_tmp("ngx")
+        pfx = tmp_path_factory.mktemp("ngx")
         snippet = http_snippet.replace("@USERFILE@", str(user_file))
         n = Nginx(pfx, snippet, main_snippet=main_snippet,
                   group_sids=group_sids, workers=workers,
@@ -347,11 +347,20 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "log_allows(*texts): error log lines the test causes "
         "on purpose (a worker it kills)")
+    # pytest keeps its tmp root private (/tmp/pytest-of-root, 0700, reset
+    # at every start): a base of our own, made traversable for the workers
+    # by _traversable_tmp, removed at the end of a run that passed
+    if os.geteuid() == 0 and not config.option.basetemp:
+        config.option.basetemp = tempfile.mkdtemp(prefix="wsman-pytest-")
+        config._wsman_basetemp = config.option.basetemp
 
 
 def pytest_sessionfinish(session, exitstatus):
     for n in RUNNING:
         n.stop()
+    base = getattr(session.config, "_wsman_basetemp", None)
+    if base and exitstatus == 0:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 # ------------------------------------------ authentication infrastructure --
@@ -563,8 +572,8 @@ def shell_users(local_user):
 
 
 @pytest.fixture(scope="session")
-def shell_user_file(world_tmp, shell_users, local_user):
-    path = world_tmp("shellusers") / "users.htpasswd"
+def shell_user_file(tmp_path_factory, shell_users, local_user):
+    path = tmp_path_factory.mktemp("shellusers") / "users.htpasswd"
     lines = []
     for name, pw in shell_users.items():
         groups = "" if name == "daemon" else ":admins"

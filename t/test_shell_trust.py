@@ -303,8 +303,8 @@ def srv(shell_nginx):
 
 
 @pytest.fixture
-def mark(world_tmp):
-    d = world_tmp("mark")
+def mark(tmp_path_factory):
+    d = tmp_path_factory.mktemp("mark")
     os.chmod(d, 0o1777)
     return d / "ran"
 
@@ -330,7 +330,7 @@ def test_nginx_has_no_named_unix_socket(srv):
 
 
 def test_attacker_with_the_workers_uid_gets_nothing_run(srv, mark,
-                                                        world_tmp,
+                                                        tmp_path_factory,
                                                         local_user):
     # the attack needs the host to be there; the server works
     me = H.ShellClient(srv.port, local_user.name, local_user.password)
@@ -338,7 +338,7 @@ def test_attacker_with_the_workers_uid_gets_nothing_run(srv, mark,
 
     pids = [srv.proc.pid, host_pid(srv)] + worker_pids(srv)
     inodes = sorted(set().union(*(socket_inodes(p) for p in pids)))
-    script = world_tmp("attacker") / "attack.py"
+    script = tmp_path_factory.mktemp("attacker") / "attack.py"
     script.write_text(attacker_source())
     os.chmod(script, 0o644)
 
