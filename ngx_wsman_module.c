@@ -1483,7 +1483,10 @@ ngx_wsman_init_channels(ngx_cycle_t *cycle)
     ngx_uint_t              i;
     ngx_wsman_main_conf_t  *mcf;
 
-    ngx_wsman_shell_host_forget();
+    /* "master_process off": this process makes the channels at reloads */
+    if (ngx_process != NGX_PROCESS_SINGLE) {
+        ngx_wsman_shell_host_forget();
+    }
 
     mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_wsman_module);
 
