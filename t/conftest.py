@@ -122,7 +122,6 @@ class Nginx:
         p = self.prefix
         # as root: workers as worker_user (deployments use www-data), or
         # as root when none is given
-        self.worker_user = worker_user if os.geteuid() == 0 else None
         user = ("user %s;\n" % (worker_user or "root")
                 if os.geteuid() == 0 else "")
         http_snippet = http_snippet.replace("@PORT@", str(self.port)) \
@@ -488,11 +487,10 @@ INV_HTTP = """
 @pytest.fixture(scope="session")
 def inv_server(nginx_factory):
     """/wsman (defaults), /batch5 (wsman_max_batch_items 5), /short
-    (wsman_enumeration_timeout 1s); 4 workers (www-data) behind a
-    reuseport socket (the kernel spreads new connections over them);
-    logs/inv.log has
+    (wsman_enumeration_timeout 1s); 4 workers behind a reuseport socket
+    (the kernel spreads new connections over them); logs/inv.log has
     '$pid|$wsman_action|$wsman_fault' per request."""
-    return nginx_factory(INV_HTTP, workers=4, worker_user=WORKER_USER)
+    return nginx_factory(INV_HTTP, workers=4)
 
 
 @pytest.fixture(scope="session")

@@ -4,14 +4,6 @@ directives."""
 import pytest
 
 import wsman_helpers as H
-from conftest import MAIN_HTTP, WORKER_USER
-
-
-@pytest.fixture(scope="module")
-def client(nginx_factory, users):
-    """The main server's locations, workers unprivileged (www-data)."""
-    n = nginx_factory(MAIN_HTTP, worker_user=WORKER_USER)
-    return H.Client(n.port, users)
 
 
 def _config(client, path="/wsman", **kw):
@@ -110,7 +102,7 @@ CUSTOM = """
 
 @pytest.fixture(scope="module")
 def custom(nginx_factory, users):
-    n = nginx_factory(CUSTOM, worker_user=WORKER_USER)
+    n = nginx_factory(CUSTOM)
     return n, H.Client(n.port, users)
 
 
@@ -181,7 +173,7 @@ BIG = """
 
 @pytest.fixture(scope="module")
 def big_server(nginx_factory, users):
-    n = nginx_factory(BIG, worker_user=WORKER_USER)
+    n = nginx_factory(BIG)
     return H.Client(n.port, users)
 
 

@@ -3,16 +3,8 @@
 import pytest
 
 import wsman_helpers as H
-from conftest import MAIN_HTTP, WORKER_USER
 
 ANON = {"WSMANIDENTIFY": "unauthenticated"}
-
-
-@pytest.fixture(scope="module")
-def client(nginx_factory, users):
-    """The main server's locations, workers unprivileged (www-data)."""
-    n = nginx_factory(MAIN_HTTP, worker_user=WORKER_USER)
-    return H.Client(n.port, users)
 
 
 def _identify_response(r):
@@ -151,7 +143,7 @@ MULTI = """
 
 @pytest.fixture(scope="module")
 def multi(nginx_factory, users):
-    n = nginx_factory(MULTI, worker_user=WORKER_USER)
+    n = nginx_factory(MULTI)
     return H.Client(n.port, users)
 
 

@@ -21,7 +21,7 @@ import pytest
 
 import ipmi_sim as S
 import wsman_helpers as H
-from conftest import USERS, WORKER_USER  # noqa: E402  (t/ is on sys.path)
+from conftest import USERS  # noqa: E402  (t/ is on sys.path)
 
 CIM = H.CIM_BASE
 WMI_HW = "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/hardware/"
@@ -100,7 +100,7 @@ def make_bmc(nginx_factory, tmp_path_factory):
             sims.append(sim)
             sim.start()
         n = nginx_factory(IPMI_HTTP % {"directive": _directive(sim, extra)},
-                          workers=workers, worker_user=WORKER_USER)
+                          workers=workers)
         servers.append(n)
         return Bmc(sim, n)
 

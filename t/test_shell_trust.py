@@ -311,9 +311,15 @@ def mark(tmp_path_factory):
 
 # --------------------------------------------------------------- tests --
 
-def test_workers_are_unprivileged(srv):
+@pytest.mark.parametrize("which", ["srv", "server", "inv_server"])
+def test_workers_are_unprivileged(request, which):
+    """The shell servers, the main server and the inventory server run
+    their workers as www-data, as deployments do."""
+    n = request.getfixturevalue(which)
     want = pwd.getpwnam(WORKER_USER).pw_uid
-    for pid in worker_pids(srv):
+    workers = worker_pids(n)
+    assert workers
+    for pid in workers:
         assert os.stat("/proc/%d" % pid).st_uid in (0, want)
         with open("/proc/%d/status" % pid) as f:
             uids = [l for l in f if l.startswith("Uid:")][0].split()[1:]
