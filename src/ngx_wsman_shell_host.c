@@ -1510,7 +1510,7 @@ ngx_wsman_sh_channel(ngx_wsman_sh_host_t *h, ngx_wsman_sh_ev_t *ch)
     char             byte;
     ssize_t          n;
     socklen_t        len;
-    ngx_uint_t       i, k, nfds;
+    ngx_uint_t       i, k, nfds, extra;
     struct iovec     iov;
     struct msghdr    msg;
     struct cmsghdr  *cmsg;
@@ -1555,13 +1555,8 @@ ngx_wsman_sh_channel(ngx_wsman_sh_host_t *h, ngx_wsman_sh_ev_t *ch)
             return;
         }
 
-        /* too many descriptors were sent: the kernel closed the extra */
-        if (msg.msg_flags & MSG_CTRUNC) {
-            ngx_wsman_sh_log(NGX_LOG_ERR, "a worker passed more than one "
-                             "descriptor");
-        }
-
         fd = -1;
+        extra = 0;
 
         for (cmsg = CMSG_FIRSTHDR(&msg); cmsg;
              cmsg = CMSG_NXTHDR(&msg, cmsg))
@@ -1582,8 +1577,15 @@ ngx_wsman_sh_channel(ngx_wsman_sh_host_t *h, ngx_wsman_sh_ev_t *ch)
                 } else {
                     ngx_memcpy(&type, &fds[i], sizeof(int));
                     (void) close(type);
+                    extra = 1;
                 }
             }
+        }
+
+        /* MSG_CTRUNC: the kernel closed what did not fit */
+        if (extra || (msg.msg_flags & MSG_CTRUNC)) {
+            ngx_wsman_sh_log(NGX_LOG_ERR, "a worker passed more than one "
+                             "descriptor");
         }
 
         if (fd == -1) {

@@ -572,3 +572,60 @@ def test_one_worker_channel_carries_many_requests_at_once(shell_nginx,
         assert got == [(b"out-%d\n" % i, b"", 0) for i in range(48)]
     finally:
         me.delete(sid)
+
+
+def test_host_shrugs_off_bad_channel_messages(srv, local_user):
+    """What arrives over a worker's channel other than one stream socket
+    (nothing, a pipe, a datagram socket, several descriptors) is closed and
+    logged; the host keeps no descriptor of it and goes on serving."""
+    host = host_pid(srv)
+    ch = steal_channel(srv)
+    try:
+        ask(pass_end(ch), CREATE, [field(F_USER, local_user.name.encode()),
+                                   field(F_IDLE_MS, b"60000")])
+        base = fd_count(host)
+        log = srv.log_size()
+
+        ch.send(b"R")                                   # no descriptor
+        r, w = os.pipe()
+        socket.send_fds(ch, [b"R"], [r])                # not a socket
+        os.close(r)
+        d1, d2 = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+        socket.send_fds(ch, [b"R"], [d2.fileno()])      # not a stream
+        d2.close()
+        pairs = [socket.socketpair() for _ in range(5)]
+        socket.send_fds(ch, [b"R"], [p[1].fileno() for p in pairs[:2]])
+        socket.send_fds(ch, [b"R"], [p[1].fileno() for p in pairs[2:]])
+        for p in pairs:
+            p[1].close()
+
+        # of several, the first is served like any request connection
+        # (closed at its EOF), the others are closed by the host at once
+        # or by the kernel (what does not fit)
+        pairs[0][0].close()
+        pairs[2][0].close()
+        for p in pairs[1:2] + pairs[3:]:
+            p[0].settimeout(5)
+            assert p[0].recv(1) == b""
+            p[0].close()
+        end = time.time() + 5
+        while time.time() < end and fd_count(host) > base:
+            time.sleep(0.05)
+        assert fd_count(host) <= base
+        # the pipe's write end sees the read end closed in the host
+        with pytest.raises(BrokenPipeError):
+            os.write(w, b"x")
+        os.close(w)
+        d1.close()
+
+        text = srv.read_log(log)
+        assert "without a descriptor" in text
+        assert "not a request connection" in text
+        assert text.count("a worker passed more than one descriptor") == 2
+
+        r = ask(pass_end(ch), CREATE, [
+            field(F_USER, local_user.name.encode()),
+            field(F_IDLE_MS, b"60000")])
+        assert r[F_STATUS] == [b"0"], r
+    finally:
+        ch.close()
