@@ -296,6 +296,9 @@ static void ngx_wsman_sh_control(ngx_wsman_sh_host_t *h);
 static void ngx_wsman_sh_channel(ngx_wsman_sh_host_t *h,
     ngx_wsman_sh_ev_t *ch);
 static void ngx_wsman_sh_conn_new(ngx_wsman_sh_host_t *h, int fd);
+static int ngx_wsman_sh_sender_ok(ngx_wsman_sh_host_t *h,
+    struct ucred *cred);
+static int ngx_wsman_sh_is_master(pid_t pid);
 static int ngx_wsman_sh_peer_ok(ngx_wsman_sh_host_t *h, int fd);
 static void ngx_wsman_sh_conn_event(ngx_wsman_sh_host_t *h,
     ngx_wsman_sh_conn_t *c, uint32_t events);
@@ -546,6 +549,17 @@ ngx_wsman_shell_host_channels(ngx_log_t *log, int *fds, ngx_uint_t n)
 
         fds[i] = sv[0];
         host[i] = sv[1];
+
+        /* the kernel tells the host who sends each message */
+        buf = 1;
+
+        if (setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &buf, sizeof(int))
+            == -1)
+        {
+            ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
+                          "wsman: setsockopt(SO_PASSCRED) failed");
+            goto failed;
+        }
 
         /* the master is root: past net.core.wmem_max if need be */
         buf = NGX_WSMAN_SH_CHANNEL_BUF;
@@ -1511,12 +1525,14 @@ ngx_wsman_sh_channel(ngx_wsman_sh_host_t *h, ngx_wsman_sh_ev_t *ch)
     ssize_t          n;
     socklen_t        len;
     ngx_uint_t       i, k, nfds, extra;
+    struct ucred     cred;
     struct iovec     iov;
     struct msghdr    msg;
     struct cmsghdr  *cmsg;
     union {
         struct cmsghdr  cm;
-        char            space[CMSG_SPACE(sizeof(int))];
+        char            space[CMSG_SPACE(sizeof(struct ucred))
+                              + CMSG_SPACE(sizeof(int))];
     } cmsgbuf;
 
     for (k = 0; k < NGX_WSMAN_SH_CHANNEL_BATCH; k++) {
@@ -1557,10 +1573,19 @@ ngx_wsman_sh_channel(ngx_wsman_sh_host_t *h, ngx_wsman_sh_ev_t *ch)
 
         fd = -1;
         extra = 0;
+        cred.pid = 0;
 
         for (cmsg = CMSG_FIRSTHDR(&msg); cmsg;
              cmsg = CMSG_NXTHDR(&msg, cmsg))
         {
+            if (cmsg->cmsg_level == SOL_SOCKET
+                && cmsg->cmsg_type == SCM_CREDENTIALS
+                && cmsg->cmsg_len == CMSG_LEN(sizeof(struct ucred)))
+            {
+                ngx_memcpy(&cred, CMSG_DATA(cmsg), sizeof(struct ucred));
+                continue;
+            }
+
             if (cmsg->cmsg_level != SOL_SOCKET
                 || cmsg->cmsg_type != SCM_RIGHTS)
             {
@@ -1594,6 +1619,11 @@ ngx_wsman_sh_channel(ngx_wsman_sh_host_t *h, ngx_wsman_sh_ev_t *ch)
             continue;
         }
 
+        if (!ngx_wsman_sh_sender_ok(h, &cred)) {
+            (void) close(fd);
+            continue;
+        }
+
         /* a stream socket of our own kind, nothing else (a file, a pipe) */
         type = 0;
         len = sizeof(int);
@@ -1611,6 +1641,125 @@ ngx_wsman_sh_channel(ngx_wsman_sh_host_t *h, ngx_wsman_sh_ev_t *ch)
 
         ngx_wsman_sh_conn_new(h, fd);
     }
+}
+
+
+/*
+ * Who sent a channel message, as the kernel tells (SO_PASSCRED is set on
+ * the host's ends before the master passes them): a process of the host's
+ * own euid (root can do anything anyway), or one of the workers' uid whose
+ * parent runs the host's binary (nginx) with the host's euid, i.e. a
+ * worker of a privileged nginx.  A process of the workers' uid that got
+ * hold of a channel descriptor by other means (a worker that was still
+ * dumpable while it started) is not a child of the master.
+ */
+static int
+ngx_wsman_sh_sender_ok(ngx_wsman_sh_host_t *h, struct ucred *cred)
+{
+    int      fd;
+    char     path[64], buf[512], *p;
+    long     ppid;
+    ssize_t  n;
+
+    if (cred->pid == 0) {
+        ngx_wsman_sh_log(NGX_LOG_ALERT, "a worker channel message without "
+                         "credentials refused");
+        return 0;
+    }
+
+    if (cred->uid == geteuid()) {
+        return 1;
+    }
+
+    if (cred->uid != h->worker_uid) {
+        goto refused;
+    }
+
+    (void) snprintf(path, sizeof(path), "/proc/%d/stat", (int) cred->pid);
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        goto refused;
+    }
+
+    n = read(fd, buf, sizeof(buf) - 1);
+    (void) close(fd);
+
+    if (n <= 0) {
+        goto refused;
+    }
+
+    buf[n] = '\0';
+
+    /* "pid (comm) state ppid ...": comm may hold anything but ends at the
+     * last ')' */
+    p = strrchr(buf, ')');
+    if (p == NULL || sscanf(p + 1, " %*c %ld", &ppid) != 1 || ppid <= 1) {
+        goto refused;
+    }
+
+    if (ngx_wsman_sh_is_master((pid_t) ppid)) {
+        return 1;
+    }
+
+refused:
+
+    ngx_wsman_sh_log(NGX_LOG_WARN, "request from pid %d, uid %u refused: "
+                     "not a worker of this nginx", (int) cred->pid,
+                     (unsigned) cred->uid);
+    return 0;
+}
+
+
+/* pid runs the host's own binary with the host's euid (nginx's master) */
+static int
+ngx_wsman_sh_is_master(pid_t pid)
+{
+    FILE           *f;
+    char            path[64], exe[PATH_MAX], line[256];
+    ssize_t         n;
+    unsigned long   uid[4];
+    static char     self[PATH_MAX];
+    static ssize_t  self_len;
+
+    if (self_len <= 0) {
+        self_len = readlink("/proc/self/exe", self, sizeof(self));
+        if (self_len <= 0 || self_len == sizeof(self)) {
+            self_len = 0;
+            return 0;
+        }
+    }
+
+    (void) snprintf(path, sizeof(path), "/proc/%d/exe", (int) pid);
+
+    n = readlink(path, exe, sizeof(exe));
+    if (n != self_len || memcmp(exe, self, n) != 0) {
+        return 0;
+    }
+
+    (void) snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
+
+    f = fopen(path, "re");
+    if (f == NULL) {
+        return 0;
+    }
+
+    n = 0;
+
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (sscanf(line, "Uid: %lu %lu %lu %lu", &uid[0], &uid[1], &uid[2],
+                   &uid[3])
+            == 4)
+        {
+            n = 1;
+            break;
+        }
+    }
+
+    (void) fclose(f);
+
+    return n == 1 && uid[0] == (unsigned long) geteuid()
+           && uid[1] == (unsigned long) geteuid();
 }
 
 

@@ -211,14 +211,19 @@ print(json.dumps(report))
 '''
 
 
-def attacker_source():
+def _helpers_source():
+    """the frame helpers above, for scripts run as another user"""
     import inspect
     helpers = "\n".join(inspect.getsource(f) for f in
                         (field, frame, fields_of, recv_frame, pass_end, ask))
     consts = ("CREATE, COMMAND = 1, 2\n"
               "F_STATUS, F_MESSAGE, F_USER, F_SHELL = 1, 2, 3, 4\n"
               "F_IDLE_MS, F_COMMAND, F_ALLOW_ROOT = 8, 9, 40\n")
-    return ATTACKER.replace("HELPERS", consts + helpers)
+    return consts + helpers
+
+
+def attacker_source():
+    return ATTACKER.replace("HELPERS", _helpers_source())
 
 
 # --------------------------------------------------------- processes --
@@ -629,3 +634,49 @@ def test_host_shrugs_off_bad_channel_messages(srv, local_user):
         assert r[F_STATUS] == [b"0"], r
     finally:
         ch.close()
+
+
+STOLEN_CHANNEL_USER = r'''
+import json, socket, struct, sys
+HELPERS
+ch = socket.socket(fileno=int(sys.argv[1]))
+out = []
+for user in json.loads(sys.argv[2]):
+    try:
+        r = ask(pass_end(ch), CREATE, [field(F_USER, user.encode()),
+                                       field(F_ALLOW_ROOT, b"1"),
+                                       field(F_IDLE_MS, b"60000")])
+        out.append([user, repr(r)])
+    except OSError as e:
+        out.append([user, repr(e)])
+print(json.dumps(out))
+'''
+
+
+def test_stolen_channel_is_useless_outside_a_worker(srv, local_user,
+                                                    tmp_path_factory):
+    """A worker's channel descriptor in the hands of another process of
+    the workers' uid (as if taken while a new worker was still dumpable):
+    the kernel names the sender, which is no child of the master, and the
+    host closes what it passes unanswered."""
+    ch = steal_channel(srv)
+    script = tmp_path_factory.mktemp("stolen") / "use.py"
+    script.write_text(STOLEN_CHANNEL_USER.replace("HELPERS",
+                                                  _helpers_source()))
+    os.chmod(script, 0o644)
+    log = srv.log_size()
+    try:
+        out = subprocess.run(
+            ["setpriv", "--reuid=" + WORKER_USER, "--regid=" + WORKER_USER,
+             "--clear-groups", "/usr/bin/python3", str(script),
+             str(ch.fileno()), json.dumps(["root", local_user.name])],
+            capture_output=True, text=True, timeout=30,
+            pass_fds=[ch.fileno()])
+    finally:
+        ch.close()
+    assert out.returncode == 0, out.stderr[-2000:]
+    got = json.loads(out.stdout)
+    assert [u for u, _ in got] == ["root", local_user.name]
+    # no answer at all: the host closed the connection
+    assert all(r == "None" or "Error" in r for _, r in got), got
+    assert "not a worker of this nginx" in srv.read_log(log)
