@@ -14,10 +14,13 @@
  * inherit nginx's own channels.  For each request a worker makes a fresh
  * socketpair and passes one end over its slot channel: that end is the
  * request's connection.  No other process ever holds a descriptor that
- * reaches the host.  Timers (parked
- * Receives, command run time, shell idle time) are plain deadlines scanned
- * when the epoll timeout is computed: their number is bounded by the shell
- * quotas and a scan is far cheaper than the fork of any command.
+ * reaches the host, and the host checks that the kernel-named sender of
+ * each channel message is a child of the master.
+ *
+ * Timers (parked Receives, command run time, shell idle time) are plain
+ * deadlines scanned when the epoll timeout is computed: their number is
+ * bounded by the shell quotas and a scan is far cheaper than the fork of
+ * any command.
  *
  * Nothing here uses nginx's pools, event loop or cycle: after the fork the
  * process shares nothing with nginx but the error log on stderr.
