@@ -680,3 +680,28 @@ def test_stolen_channel_is_useless_outside_a_worker(srv, local_user,
     # no answer at all: the host closed the connection
     assert all(r == "None" or "Error" in r for _, r in got), got
     assert "not a worker of this nginx" in srv.read_log(log)
+
+
+def test_winrs_user_named_like_the_workers_account_is_refused(
+        nginx_factory, tmp_path_factory):
+    """A user-file entry whose local account is the workers' own gets
+    w:AccessDenied from the worker (and a log line) before the host is
+    asked; an ordinary account on the same server works."""
+    users = tmp_path_factory.mktemp("wwwusers") / "users"
+    users.write_text("%s:{PLAIN}Www-Pw-1:admins\ndaemon:{PLAIN}Dm-Pw-2:admins\n"
+                     % WORKER_USER)
+    os.chmod(users, 0o644)
+    n = nginx_factory("""
+    server {
+        listen 127.0.0.1:@PORT@;
+        location /wsman { wsman; wsman_auth basic; wsman_user_file %s;
+                          wsman_allow_unencrypted on; }
+    }
+""" % users)
+    log = n.log_size()
+    c = H.ShellClient(n.port, WORKER_USER, "Www-Pw-1")
+    resp, _ = c.create_raw()
+    H.assert_fault(resp, 500, subcode=("w", "AccessDenied"))
+    assert "the workers' own account never runs commands" in n.read_log(log)
+    ok = H.ShellClient(n.port, "daemon", "Dm-Pw-2")
+    assert ok.run("id -un")[:3] == (b"daemon\n", b"", 0)
