@@ -688,8 +688,8 @@ def test_winrs_user_named_like_the_workers_account_is_refused(
     w:AccessDenied from the worker (and a log line) before the host is
     asked; an ordinary account on the same server works."""
     users = tmp_path_factory.mktemp("wwwusers") / "users"
-    users.write_text("%s:{PLAIN}Www-Pw-1:admins\ndaemon:{PLAIN}Dm-Pw-2:admins\n"
-                     % WORKER_USER)
+    users.write_text("%s:{PLAIN}Www-Pw-1:admins\n"
+                     "daemon:{PLAIN}Dm-Pw-2:admins\n" % WORKER_USER)
     os.chmod(users, 0o644)
     n = nginx_factory("""
     server {
