@@ -58,13 +58,29 @@ deps-test:
 	    | grep -q "ok installed" || debconf-set-selections t/krb5-preseed.txt
 	@scripts/apt-need $(TEST_PKGS)
 
-# workers run as the invoking user: a clone under a private home directory
-# must stay readable to them (the user file is read per request)
+# quickstart.conf runs the workers as Debian's www-data and demo commands
+# as the unprivileged account wsman-demo (created here when missing); the
+# workers read the user file per request, so the clone must be readable
+# by www-data (not under a private home directory)
 RUN_FLAGS  := -p $(CURDIR)/ -c conf.examples/quickstart.conf \
-              -e $(BUILD)/run/error.log -g 'daemon off; user $(shell id -un);'
+              -e $(BUILD)/run/error.log -g 'daemon off;'
+DEMO_USER  := wsman-demo
 
 run: deps-run $(MODULE)
 	mkdir -p $(BUILD)/run
+	@if [ "$$(id -u)" -eq 0 ]; then \
+	    id -u $(DEMO_USER) >/dev/null 2>&1 \
+	    || useradd --system --no-create-home --home-dir /nonexistent \
+	               --shell /bin/sh $(DEMO_USER) || exit 1; \
+	    setpriv --reuid=www-data --regid=www-data --clear-groups \
+	        test -r conf.examples/demo.htpasswd \
+	    || { echo "www-data cannot read $(CURDIR)/conf.examples:" \
+	              "clone the project where other users can read it"; \
+	         exit 1; }; \
+	else \
+	    echo "not root: workers run as $$(id -un); remote commands" \
+	         "need root (they never run as the workers' account)"; \
+	fi
 	$(NGINX) $(RUN_FLAGS) -t
 	@echo "ngx_wsman demo: http://127.0.0.1:5985/wsman" \
 	      "(user demo, password Demo-Passw0rd); Ctrl-C stops it"

@@ -5,6 +5,8 @@
  */
 
 #include <grp.h>
+#include <pwd.h>
+#include <sys/prctl.h>
 
 #include "ngx_wsman.h"
 #include "ngx_wsman_access.h"
@@ -17,6 +19,7 @@
 #include "ngx_wsman_ipmi.h"
 #include "ngx_wsman_log.h"
 #include "ngx_wsman_mime.h"
+#include "ngx_wsman_shell_client.h"
 #include "ngx_wsman_shell_host.h"
 #include "ngx_wsman_soap.h"
 
@@ -91,8 +94,12 @@ static ngx_int_t ngx_wsman_user_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_wsman_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_wsman_postconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_wsman_check_run_as(ngx_conf_t *cf,
+    ngx_wsman_loc_conf_t *conf);
+static void ngx_wsman_close_channels(void *data);
 static ngx_int_t ngx_wsman_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_wsman_init_process(ngx_cycle_t *cycle);
+static void ngx_wsman_init_channels(ngx_cycle_t *cycle);
 static void ngx_wsman_exit_process(ngx_cycle_t *cycle);
 
 static void *ngx_wsman_create_loc_conf(ngx_conf_t *cf);
@@ -290,6 +297,13 @@ static ngx_command_t  ngx_wsman_commands[] = {
       ngx_conf_set_str_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_wsman_loc_conf_t, shell_run_as),
+      NULL },
+
+    { ngx_string("wsman_shell_allow_root"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_wsman_loc_conf_t, shell_allow_root),
       NULL },
 
     { ngx_string("wsman_keytab"),
@@ -1469,19 +1483,96 @@ ngx_wsman_postconfiguration(ngx_conf_t *cf)
 
 
 /*
+ * The account that runs commands for users without one of their own may
+ * not be the workers' (a command could then trace the workers and act as
+ * them) nor root unless the location allows root.  The workers' account
+ * is the "user" directive's, or nginx's default one when the master runs
+ * as root; a "user" after the http block is caught per request instead.
+ */
+static ngx_int_t
+ngx_wsman_check_run_as(ngx_conf_t *cf, ngx_wsman_loc_conf_t *conf)
+{
+    uid_t             worker, uid;
+    u_char           *name;
+    struct passwd    *pw;
+    ngx_core_conf_t  *ccf;
+
+    if (conf->shell_run_as.len == 0) {
+        return NGX_OK;
+    }
+
+    name = ngx_pnalloc(cf->temp_pool, conf->shell_run_as.len + 1);
+    if (name == NULL) {
+        return NGX_ERROR;
+    }
+
+    (void) ngx_cpystrn(name, conf->shell_run_as.data,
+                       conf->shell_run_as.len + 1);
+
+    pw = getpwnam((char *) name);
+    if (pw == NULL) {
+        /* the host answers w:AccessDenied for an account that is not */
+        return NGX_OK;
+    }
+
+    uid = pw->pw_uid;
+
+    if (uid == 0 && !conf->shell_allow_root) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"wsman_shell_run_as %V\" runs commands as root "
+                           "but \"wsman_shell_allow_root\" is off",
+                           &conf->shell_run_as);
+        return NGX_ERROR;
+    }
+
+    if (geteuid() != 0) {
+        worker = geteuid();
+
+    } else {
+        ccf = (ngx_core_conf_t *) ngx_get_conf(cf->cycle->conf_ctx,
+                                               ngx_core_module);
+
+        if (ccf->user != (ngx_uid_t) NGX_CONF_UNSET_UINT) {
+            worker = ccf->user;
+
+        } else {
+            pw = getpwnam(NGX_USER);
+            if (pw == NULL) {
+                return NGX_OK;
+            }
+
+            worker = pw->pw_uid;
+        }
+    }
+
+    if (worker != 0 && worker == uid) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"wsman_shell_run_as %V\" names the account "
+                           "nginx workers run as; commands must run as "
+                           "another account", &conf->shell_run_as);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
  * In the master, at start and at every reload: the shell host.  It is
  * spawned once and outlives reloads (shells keep running); it ends when
- * nginx ends.  Neither "nginx -t" nor "nginx -s" starts one.
+ * nginx ends.  Neither "nginx -t" nor "nginx -s" starts one.  Each cycle
+ * gets its own channels to it, one per worker slot, made here before the
+ * workers fork; they close with the cycle's pool.
  */
 static ngx_int_t
 ngx_wsman_init_module(ngx_cycle_t *cycle)
 {
-    u_char                 *p;
+    int                    *fds;
     uid_t                   uid;
+    ngx_uint_t              i, n;
     ngx_core_conf_t        *ccf;
+    ngx_pool_cleanup_t     *cln;
     ngx_wsman_main_conf_t  *mcf;
-    static u_char           name[64];
-    static size_t           name_len;
 
     ngx_wsman_soap_init();
 
@@ -1495,32 +1586,128 @@ ngx_wsman_init_module(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    /* the name the first host got: reloads reuse it */
-    if (name_len == 0) {
-        p = ngx_snprintf(name, sizeof(name), "ngx_wsman_shell.%P.%uL",
-                         ngx_pid, (uint64_t) ngx_time());
-        name_len = p - name;
-    }
-
-    mcf->shell_socket.data = name;
-    mcf->shell_socket.len = name_len;
-
     ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
 
     uid = (ccf->user != (ngx_uid_t) NGX_CONF_UNSET_UINT && geteuid() == 0)
           ? ccf->user : geteuid();
 
-    name[name_len] = '\0';
-
-    if (ngx_wsman_shell_host_spawn(cycle->log, (const char *) name, uid)
-        == NGX_INVALID_PID)
-    {
+    if (ngx_wsman_shell_host_spawn(cycle->log, uid) == NGX_INVALID_PID) {
         ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
                       "wsman: could not start the shell host; remote "
                       "shells will fail");
+        return NGX_OK;
+    }
+
+    /* without a master the single process is the only "worker" */
+    n = (ccf->master && ccf->worker_processes > 0)
+        ? (ngx_uint_t) ccf->worker_processes : 1;
+
+    fds = ngx_palloc(cycle->pool, n * sizeof(int));
+    if (fds == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cycle->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        fds[i] = -1;
+    }
+
+    mcf->shell_channels = fds;
+    mcf->nshell_channels = n;
+    cln->handler = ngx_wsman_close_channels;
+    cln->data = mcf;
+
+    if (ngx_wsman_shell_host_channels(cycle->log, fds, n) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
+                      "wsman: no channels to the shell host; remote shells "
+                      "will fail");
+    }
+
+    /* "master_process off": this process serves requests, also after a
+     * reload (init_process does not run again then) */
+    if (!ccf->master) {
+        ngx_wsman_shell_client_init(fds[0]);
     }
 
     return NGX_OK;
+}
+
+
+static void
+ngx_wsman_close_channels(void *data)
+{
+    ngx_wsman_main_conf_t  *mcf = data;
+
+    ngx_uint_t  i;
+
+    for (i = 0; i < mcf->nshell_channels; i++) {
+        if (mcf->shell_channels[i] != -1) {
+            (void) close(mcf->shell_channels[i]);
+            mcf->shell_channels[i] = -1;
+        }
+    }
+}
+
+
+/*
+ * A process forked from the master keeps no way to the host but its own
+ * slot's channel: helpers (cache manager, loader) none, a worker the one
+ * of its ngx_worker number (a respawned worker inherits the same one).
+ */
+static void
+ngx_wsman_init_channels(ngx_cycle_t *cycle)
+{
+    int                     fd;
+    ngx_uint_t              i;
+    ngx_wsman_main_conf_t  *mcf;
+
+    /* "master_process off": this process makes the channels at reloads */
+    if (ngx_process != NGX_PROCESS_SINGLE) {
+        ngx_wsman_shell_host_forget();
+    }
+
+    mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_wsman_module);
+
+    if (mcf == NULL || mcf->shell_channels == NULL) {
+        return;
+    }
+
+    fd = -1;
+
+    for (i = 0; i < mcf->nshell_channels; i++) {
+        if ((ngx_process == NGX_PROCESS_WORKER && i == ngx_worker)
+            || (ngx_process == NGX_PROCESS_SINGLE && i == 0))
+        {
+            fd = mcf->shell_channels[i];
+            continue;
+        }
+
+        if (mcf->shell_channels[i] != -1) {
+            (void) close(mcf->shell_channels[i]);
+            mcf->shell_channels[i] = -1;
+        }
+    }
+
+    ngx_wsman_shell_client_init(fd);
+
+    if (ngx_process != NGX_PROCESS_WORKER || fd == -1 || geteuid() == 0) {
+        return;
+    }
+
+    /*
+     * nginx makes workers dumpable after setuid() (for core files); then
+     * any process of the workers' user may ptrace a worker or take its
+     * descriptors with pidfd_getfd(), the channel among them.  A worker
+     * that can reach the host must not be open to that.
+     */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1) {
+        ngx_log_error(NGX_LOG_ALERT, cycle->log, ngx_errno,
+                      "wsman: prctl(PR_SET_DUMPABLE, 0) failed");
+    }
 }
 
 
@@ -1535,6 +1722,8 @@ static ngx_int_t
 ngx_wsman_init_process(ngx_cycle_t *cycle)
 {
     struct sigaction  sa;
+
+    ngx_wsman_init_channels(cycle);
 
     if (ngx_process != NGX_PROCESS_WORKER) {
         return NGX_OK;
@@ -1596,6 +1785,7 @@ ngx_wsman_create_loc_conf(ngx_conf_t *cf)
     conf->shell_max_processes = NGX_CONF_UNSET_UINT;
     conf->shell_max_memory = NGX_CONF_UNSET_SIZE;
     conf->shell_max_runtime = NGX_CONF_UNSET_MSEC;
+    conf->shell_allow_root = NGX_CONF_UNSET;
     conf->cert_maps = NGX_CONF_UNSET_PTR;
     conf->group_sids = NGX_CONF_UNSET_PTR;
     conf->resource_sddls = NGX_CONF_UNSET_PTR;
@@ -1690,6 +1880,7 @@ ngx_wsman_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_msec_value(conf->shell_max_runtime,
                               prev->shell_max_runtime, 0);
     ngx_conf_merge_str_value(conf->shell_run_as, prev->shell_run_as, "");
+    ngx_conf_merge_value(conf->shell_allow_root, prev->shell_allow_root, 0);
 
     mcf = ngx_http_conf_get_module_main_conf(cf, ngx_wsman_module);
     conf->machine_sid = mcf->machine_sid;
@@ -1716,6 +1907,10 @@ ngx_wsman_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (conf->shell) {
         mcf->shells = 1;
+
+        if (ngx_wsman_check_run_as(cf, conf) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
     }
 
     if ((conf->auth & NGX_WSMAN_AUTH_BASIC) && conf->user_file.len == 0

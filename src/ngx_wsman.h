@@ -85,7 +85,9 @@ typedef struct {
     size_t                     enum_zone_size;
     ngx_uint_t                 sequence_items;  /* NGX_Sequence size */
     ngx_uint_t                 shells;          /* a location allows them */
-    ngx_str_t                  shell_socket;    /* the host's name */
+    int                       *shell_channels;  /* per worker slot, the
+                                                   workers' ends; -1: none */
+    ngx_uint_t                 nshell_channels;
     void                      *ipmi;            /* ngx_wsman_ipmi_main_t,
                                                    NULL: no BMC */
 } ngx_wsman_main_conf_t;
@@ -124,6 +126,7 @@ typedef struct {
     size_t                     shell_max_memory;
     ngx_msec_t                 shell_max_runtime;
     ngx_str_t                  shell_run_as;
+    ngx_flag_t                 shell_allow_root;
 
     void                      *gss_cred;        /* per worker, lazily */
     void                      *gss_cred_krb5;   /* the same, Kerberos only */

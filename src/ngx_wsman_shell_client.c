@@ -1,9 +1,7 @@
 /*
- * Exchanging one frame with the shell host.  The host listens on an
- * abstract Unix socket (no file to protect; it checks the peer's uid).
+ * Exchanging one frame with the shell host over a connection passed to it
+ * through this worker's slot channel (see ngx_wsman_shell_host.c).
  */
-
-#include <sys/un.h>
 
 #include "ngx_wsman_shell_client.h"
 #include "ngx_wsman_shell_proto.h"
@@ -31,22 +29,97 @@ static void ngx_wsman_shell_finish(ngx_connection_t *c, ngx_int_t rc);
 static void ngx_wsman_shell_abort(ngx_wsman_call_t *call);
 
 
+/* this worker's slot channel to the host; -1: none */
+static int  ngx_wsman_shell_channel = -1;
+
+
+void
+ngx_wsman_shell_client_init(int channel)
+{
+    ngx_wsman_shell_channel = channel;
+}
+
+
+/*
+ * The request's connection: a fresh socketpair, one end passed to the
+ * host over the slot channel.  Nothing is named, so nothing but this
+ * worker (which inherited the channel from the master) can reach the
+ * host.
+ */
+static int
+ngx_wsman_shell_connect(ngx_log_t *log)
+{
+    int              sv[2];
+    char             byte;
+    ssize_t          n;
+    struct iovec     iov;
+    struct msghdr    msg;
+    struct cmsghdr  *cmsg;
+    union {
+        struct cmsghdr  cm;
+        char            space[CMSG_SPACE(sizeof(int))];
+    } cmsgbuf;
+
+    if (ngx_wsman_shell_channel == -1) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "wsman: the shell host is not running");
+        return -1;
+    }
+
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+                   sv)
+        == -1)
+    {
+        ngx_log_error(NGX_LOG_ALERT, log, ngx_socket_errno,
+                      "wsman: socketpair() failed");
+        return -1;
+    }
+
+    byte = 'R';
+    iov.iov_base = &byte;
+    iov.iov_len = 1;
+
+    ngx_memzero(&msg, sizeof(struct msghdr));
+    ngx_memzero(&cmsgbuf, sizeof(cmsgbuf));
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cmsgbuf.space;
+    msg.msg_controllen = sizeof(cmsgbuf.space);
+
+    cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    ngx_memcpy(CMSG_DATA(cmsg), &sv[1], sizeof(int));
+
+    do {
+        n = sendmsg(ngx_wsman_shell_channel, &msg,
+                    MSG_DONTWAIT | MSG_NOSIGNAL);
+    } while (n == -1 && ngx_socket_errno == NGX_EINTR);
+
+    /* the host holds its own reference to the end it got */
+    (void) close(sv[1]);
+
+    if (n != 1) {
+        ngx_log_error(NGX_LOG_ERR, log, ngx_socket_errno,
+                      (n == -1 && ngx_socket_errno == NGX_EAGAIN)
+                      ? "wsman: the shell host is not keeping up"
+                      : "wsman: cannot reach the shell host");
+        (void) close(sv[0]);
+        return -1;
+    }
+
+    return sv[0];
+}
+
+
 ngx_int_t
-ngx_wsman_shell_exchange(ngx_wsman_call_t *call, ngx_str_t *name,
-    u_char *frame, size_t len, ngx_msec_t timeout,
-    ngx_wsman_shell_reply_pt handler)
+ngx_wsman_shell_exchange(ngx_wsman_call_t *call, u_char *frame, size_t len,
+    ngx_msec_t timeout, ngx_wsman_shell_reply_pt handler)
 {
     int                      fd;
-    socklen_t                socklen;
     ngx_connection_t        *c;
-    struct sockaddr_un       sun;
     ngx_wsman_shell_xchg_t  *x;
-
-    if (name->len == 0 || name->len + 1 > sizeof(sun.sun_path)) {
-        ngx_log_error(NGX_LOG_ERR, call->log, 0,
-                      "wsman: the shell host is not running");
-        return NGX_ERROR;
-    }
 
     x = ngx_pcalloc(call->pool, sizeof(ngx_wsman_shell_xchg_t));
     if (x == NULL) {
@@ -58,26 +131,8 @@ ngx_wsman_shell_exchange(ngx_wsman_call_t *call, ngx_str_t *name,
     x->out = frame;
     x->out_len = len;
 
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    fd = ngx_wsman_shell_connect(call->log);
     if (fd == -1) {
-        ngx_log_error(NGX_LOG_ALERT, call->log, ngx_socket_errno,
-                      "wsman: socket(AF_UNIX) failed");
-        return NGX_ERROR;
-    }
-
-    /* abstract namespace: a leading NUL, no trailing one */
-    ngx_memzero(&sun, sizeof(struct sockaddr_un));
-    sun.sun_family = AF_UNIX;
-    ngx_memcpy(sun.sun_path + 1, name->data, name->len);
-    socklen = offsetof(struct sockaddr_un, sun_path) + 1 + name->len;
-
-    if (connect(fd, (struct sockaddr *) &sun, socklen) == -1
-        && ngx_socket_errno != NGX_EINPROGRESS
-        && ngx_socket_errno != NGX_EAGAIN)
-    {
-        ngx_log_error(NGX_LOG_ERR, call->log, ngx_socket_errno,
-                      "wsman: cannot reach the shell host");
-        (void) close(fd);
         return NGX_ERROR;
     }
 

@@ -1,7 +1,7 @@
 /*
  * The worker side of the shell host protocol: one request frame out, one
- * reply frame in, over a fresh non-blocking Unix socket connection, driven
- * by nginx events so a Receive long poll never blocks the worker.
+ * reply frame in, over a fresh non-blocking socketpair passed to the host,
+ * driven by nginx events so a Receive long poll never blocks the worker.
  */
 
 #ifndef _NGX_WSMAN_SHELL_CLIENT_H_INCLUDED_
@@ -17,9 +17,11 @@ typedef void (*ngx_wsman_shell_reply_pt)(ngx_wsman_call_t *call,
     ngx_int_t rc, u_char *reply, size_t len);
 
 
-ngx_int_t ngx_wsman_shell_exchange(ngx_wsman_call_t *call, ngx_str_t *name,
-    u_char *frame, size_t len, ngx_msec_t timeout,
-    ngx_wsman_shell_reply_pt handler);
+ngx_int_t ngx_wsman_shell_exchange(ngx_wsman_call_t *call, u_char *frame,
+    size_t len, ngx_msec_t timeout, ngx_wsman_shell_reply_pt handler);
+
+/* in a worker's init_process: its slot channel to the host (or -1) */
+void ngx_wsman_shell_client_init(int channel);
 
 
 #endif /* _NGX_WSMAN_SHELL_CLIENT_H_INCLUDED_ */

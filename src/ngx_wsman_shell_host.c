@@ -2,12 +2,25 @@
  * The shell host process.
  *
  * The master forks it once; it then runs its own single-threaded epoll
- * loop over: the listening socket, one signalfd (SIGCHLD, SIGTERM, SIGINT,
- * SIGQUIT), a "lifeline" pipe whose write end only nginx processes hold,
- * worker connections, and the pipes of every command.  Timers (parked
- * Receives, command run time, shell idle time) are plain deadlines scanned
- * when the epoll timeout is computed: their number is bounded by the shell
- * quotas and a scan is far cheaper than the fork of any command.
+ * loop over: the control socket to the master, the channels of the worker
+ * slots, one signalfd (SIGCHLD, SIGTERM, SIGINT, SIGQUIT), a "lifeline"
+ * pipe whose write end only nginx processes hold, worker connections, and
+ * the pipes of every command.
+ *
+ * The host has no name anyone could connect to.  At every start and
+ * reload the master makes one SOCK_SEQPACKET socketpair per worker slot
+ * and hands the host its ends over the control socket (SCM_RIGHTS); the
+ * workers inherit the other ends when the master forks them, as they
+ * inherit nginx's own channels.  For each request a worker makes a fresh
+ * socketpair and passes one end over its slot channel: that end is the
+ * request's connection.  No other process ever holds a descriptor that
+ * reaches the host, and the host checks that the kernel-named sender of
+ * each channel message is a child of the master.
+ *
+ * Timers (parked Receives, command run time, shell idle time) are plain
+ * deadlines scanned when the epoll timeout is computed: their number is
+ * bounded by the shell quotas and a scan is far cheaper than the fork of
+ * any command.
  *
  * Nothing here uses nginx's pools, event loop or cycle: after the fork the
  * process shares nothing with nginx but the error log on stderr.
@@ -53,8 +66,15 @@
 #define NGX_WSMAN_SH_MAX_TOMBS      256
 /* longest a:MessageID remembered to recognize a resent Send (a UUID is 41) */
 #define NGX_WSMAN_SH_MSGID_MAX      128
-/* accept() ran out of descriptors: retry after this long */
-#define NGX_WSMAN_SH_ACCEPT_PAUSE   100
+/* connections taken from one slot channel before others get a turn */
+#define NGX_WSMAN_SH_CHANNEL_BATCH  32
+/* slot channels the master passes in one control message */
+#define NGX_WSMAN_SH_CONTROL_FDS    64
+/* the master waits this long for the host to take its channels */
+#define NGX_WSMAN_SH_CONTROL_WAIT   5
+/* a worker's channel queues this much (over 1000 connections) while the
+ * host is busy, then the worker's request fails */
+#define NGX_WSMAN_SH_CHANNEL_BUF    (1024 * 1024)
 #define NGX_WSMAN_SH_UUID_LEN       36
 /* idle and run time limits beyond this are as good as none (35 years) */
 #define NGX_WSMAN_DURATION_CAP      ((uint64_t) 1 << 40)
@@ -65,13 +85,14 @@
 #define NGX_WSMAN_SH_ERR            1
 
 /* what an epoll event belongs to */
-#define NGX_WSMAN_SH_EV_LISTEN      1
+#define NGX_WSMAN_SH_EV_CONTROL     1
 #define NGX_WSMAN_SH_EV_SIGNAL      2
 #define NGX_WSMAN_SH_EV_LIFELINE    3
 #define NGX_WSMAN_SH_EV_CONN        4
 #define NGX_WSMAN_SH_EV_STDIN       5
 #define NGX_WSMAN_SH_EV_STDOUT      6
 #define NGX_WSMAN_SH_EV_STDERR      7
+#define NGX_WSMAN_SH_EV_CHANNEL     8
 
 #define NGX_WSMAN_SH_CONN_READ      0
 #define NGX_WSMAN_SH_CONN_PARKED    1
@@ -217,6 +238,7 @@ typedef struct {
     uint64_t                   end;
     uint64_t                   sequence;
     ngx_uint_t                 numbered;       /* sequence was sent */
+    uint64_t                   allow_root;     /* wsman_shell_allow_root */
 } ngx_wsman_sh_req_t;
 
 
@@ -224,9 +246,9 @@ typedef struct {
     int                        ep;
     uid_t                      worker_uid;
     uint64_t                   now;
-    uint64_t                   accept_resume;  /* 0: accepting */
     int                        terminate;
-    ngx_wsman_sh_ev_t          listen;
+    ngx_uint_t                 nchannels;      /* slot channels open */
+    ngx_wsman_sh_ev_t          control;
     ngx_wsman_sh_ev_t          signal;
     ngx_wsman_sh_ev_t          lifeline;
     ngx_wsman_sh_shell_t      *shells;
@@ -245,11 +267,10 @@ static ngx_int_t ngx_wsman_sh_alive(void);
 static void ngx_wsman_sh_sweep(ngx_wsman_sh_host_t *h);
 static void ngx_wsman_sh_sweep_add(ngx_wsman_sh_host_t *h, uid_t uid);
 static void ngx_wsman_sh_sweep_del(ngx_wsman_sh_host_t *h, uid_t uid);
-static int ngx_wsman_sh_listen(ngx_log_t *log, const char *name);
-static void ngx_wsman_sh_main(int lfd, int life, ngx_log_t *log,
+static void ngx_wsman_sh_main(int cfd, int life, ngx_log_t *log,
     uid_t worker_uid) ngx_wsman_sh_noreturn;
-static int ngx_wsman_sh_keep_fds(int *lfd, int *life);
-static int ngx_wsman_sh_init(ngx_wsman_sh_host_t *h, int lfd, int life);
+static int ngx_wsman_sh_keep_fds(int *cfd, int *life);
+static int ngx_wsman_sh_init(ngx_wsman_sh_host_t *h, int cfd, int life);
 static void ngx_wsman_sh_loop(ngx_wsman_sh_host_t *h);
 static void ngx_wsman_sh_shutdown(ngx_wsman_sh_host_t *h)
     ngx_wsman_sh_noreturn;
@@ -274,7 +295,13 @@ static int ngx_wsman_sh_buf_reserve(ngx_wsman_sh_buf_t *b, size_t want,
 static void ngx_wsman_sh_buf_consume(ngx_wsman_sh_buf_t *b, size_t n);
 static void ngx_wsman_sh_buf_free(ngx_wsman_sh_buf_t *b);
 
-static void ngx_wsman_sh_accept(ngx_wsman_sh_host_t *h);
+static void ngx_wsman_sh_control(ngx_wsman_sh_host_t *h);
+static void ngx_wsman_sh_channel(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_ev_t *ch);
+static void ngx_wsman_sh_conn_new(ngx_wsman_sh_host_t *h, int fd);
+static int ngx_wsman_sh_sender_ok(ngx_wsman_sh_host_t *h,
+    struct ucred *cred);
+static int ngx_wsman_sh_is_master(pid_t pid);
 static int ngx_wsman_sh_peer_ok(ngx_wsman_sh_host_t *h, int fd);
 static void ngx_wsman_sh_conn_event(ngx_wsman_sh_host_t *h,
     ngx_wsman_sh_conn_t *c, uint32_t events);
@@ -301,6 +328,8 @@ static ngx_uint_t ngx_wsman_sh_find_cmd(ngx_wsman_sh_host_t *h,
 
 static void ngx_wsman_sh_create(ngx_wsman_sh_host_t *h,
     ngx_wsman_sh_conn_t *c, ngx_wsman_sh_req_t *r);
+static const char *ngx_wsman_sh_uid_refused(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_req_t *r, uid_t uid);
 static ngx_uint_t ngx_wsman_sh_getpw(const char *user, struct passwd *pw,
     char **buf);
 static ngx_uint_t ngx_wsman_sh_quota(ngx_wsman_sh_host_t *h,
@@ -358,6 +387,7 @@ static int ngx_wsman_sh_busy(ngx_wsman_sh_shell_t *sh);
 /* the master's view of the host it spawned; see ngx_wsman_sh_alive() */
 static ngx_pid_t            ngx_wsman_sh_pid = NGX_INVALID_PID;
 static int                  ngx_wsman_sh_lifeline = -1;
+static int                  ngx_wsman_sh_ctl = -1;
 
 /* the host's own state, used only in the host process */
 static ngx_wsman_sh_host_t  ngx_wsman_sh_host;
@@ -374,25 +404,52 @@ static const char  *ngx_wsman_sh_levels[] = {
 
 
 ngx_pid_t
-ngx_wsman_shell_host_spawn(ngx_log_t *log, const char *socket_name,
-    uid_t worker_uid)
+ngx_wsman_shell_host_spawn(ngx_log_t *log, uid_t worker_uid)
 {
-    int    s, life[2];
-    pid_t  pid;
+    int             ctl[2], life[2];
+    pid_t           pid;
+    struct timeval  tv;
 
     if (ngx_wsman_sh_alive()) {
         return ngx_wsman_sh_pid;
     }
 
-    s = ngx_wsman_sh_listen(log, socket_name);
-    if (s == -1) {
+    /*
+     * The control socket: the master's end stays in the master only
+     * (ngx_wsman_shell_host_forget() closes it in every other process).
+     */
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) == -1) {
+        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                      "wsman shell host: socketpair() failed");
+        return NGX_INVALID_PID;
+    }
+
+    /* the host shuffles descriptors 3 and 4; stdio must be in place */
+    if (ctl[0] < 3 || ctl[1] < 3) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0,
+                      "wsman shell host: standard descriptors are closed");
+        (void) close(ctl[0]);
+        (void) close(ctl[1]);
+        return NGX_INVALID_PID;
+    }
+
+    /* a host stuck in a slow NSS lookup must not hang a reload for long */
+    tv.tv_sec = NGX_WSMAN_SH_CONTROL_WAIT;
+    tv.tv_usec = 0;
+
+    if (setsockopt(ctl[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1) {
+        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                      "wsman shell host: setsockopt(SO_SNDTIMEO) failed");
+        (void) close(ctl[0]);
+        (void) close(ctl[1]);
         return NGX_INVALID_PID;
     }
 
     if (pipe2(life, O_CLOEXEC) == -1) {
         ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
                       "wsman shell host: pipe2() failed");
-        (void) close(s);
+        (void) close(ctl[0]);
+        (void) close(ctl[1]);
         return NGX_INVALID_PID;
     }
 
@@ -401,7 +458,8 @@ ngx_wsman_shell_host_spawn(ngx_log_t *log, const char *socket_name,
     if (pid == -1) {
         ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
                       "wsman shell host: fork() failed");
-        (void) close(s);
+        (void) close(ctl[0]);
+        (void) close(ctl[1]);
         (void) close(life[0]);
         (void) close(life[1]);
         return NGX_INVALID_PID;
@@ -409,10 +467,11 @@ ngx_wsman_shell_host_spawn(ngx_log_t *log, const char *socket_name,
 
     if (pid == 0) {
         (void) close(life[1]);
-        ngx_wsman_sh_main(s, life[0], log, worker_uid);
+        (void) close(ctl[0]);
+        ngx_wsman_sh_main(ctl[1], life[0], log, worker_uid);
     }
 
-    (void) close(s);
+    (void) close(ctl[1]);
     (void) close(life[0]);
 
     /*
@@ -424,14 +483,171 @@ ngx_wsman_shell_host_spawn(ngx_log_t *log, const char *socket_name,
         (void) close(ngx_wsman_sh_lifeline);
     }
 
+    if (ngx_wsman_sh_ctl != -1) {
+        (void) close(ngx_wsman_sh_ctl);
+    }
+
     ngx_wsman_sh_lifeline = life[1];
+    ngx_wsman_sh_ctl = ctl[0];
     ngx_wsman_sh_pid = pid;
 
     ngx_log_error(NGX_LOG_NOTICE, log, 0,
-                  "wsman shell host started, pid %P, socket \"@%s\"",
-                  pid, socket_name);
+                  "wsman shell host started, pid %P", pid);
 
     return pid;
+}
+
+
+/*
+ * One SOCK_SEQPACKET socketpair per worker slot: the host's ends go to the
+ * host over the control socket, the workers' ends are returned in fds (the
+ * caller closes them when the cycle goes).  Both ends are non-blocking
+ * and close-on-exec.
+ */
+ngx_int_t
+ngx_wsman_shell_host_channels(ngx_log_t *log, int *fds, ngx_uint_t n)
+{
+    int              *host, sv[2], buf;
+    char              byte;
+    size_t            size;
+    ssize_t           rc;
+    ngx_uint_t        i, j, batch;
+    struct iovec      iov;
+    struct msghdr     msg;
+    struct cmsghdr   *cmsg;
+    union {
+        struct cmsghdr  cm;
+        char            space[CMSG_SPACE(NGX_WSMAN_SH_CONTROL_FDS
+                                         * sizeof(int))];
+    } cmsgbuf;
+
+    for (i = 0; i < n; i++) {
+        fds[i] = -1;
+    }
+
+    if (!ngx_wsman_sh_alive() || ngx_wsman_sh_ctl == -1) {
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "wsman: the shell host is not running");
+        return NGX_ERROR;
+    }
+
+    host = ngx_alloc(n * sizeof(int), log);
+    if (host == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        host[i] = -1;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                       0, sv)
+            == -1)
+        {
+            ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
+                          "wsman: socketpair() for the shell host failed");
+            goto failed;
+        }
+
+        fds[i] = sv[0];
+        host[i] = sv[1];
+
+        /* the kernel tells the host who sends each message */
+        buf = 1;
+
+        if (setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &buf, sizeof(int))
+            == -1)
+        {
+            ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
+                          "wsman: setsockopt(SO_PASSCRED) failed");
+            goto failed;
+        }
+
+        /* the master is root: past net.core.wmem_max if need be */
+        buf = NGX_WSMAN_SH_CHANNEL_BUF;
+
+        if (setsockopt(sv[0], SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(int))
+            == -1)
+        {
+            (void) setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &buf,
+                              sizeof(int));
+        }
+    }
+
+    for (i = 0; i < n; i += batch) {
+        batch = ngx_min(n - i, NGX_WSMAN_SH_CONTROL_FDS);
+        size = batch * sizeof(int);
+
+        byte = 'C';
+        iov.iov_base = &byte;
+        iov.iov_len = 1;
+
+        ngx_memzero(&msg, sizeof(struct msghdr));
+        ngx_memzero(&cmsgbuf, sizeof(cmsgbuf));
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = cmsgbuf.space;
+        msg.msg_controllen = CMSG_SPACE(size);
+
+        cmsg = CMSG_FIRSTHDR(&msg);
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_RIGHTS;
+        cmsg->cmsg_len = CMSG_LEN(size);
+        ngx_memcpy(CMSG_DATA(cmsg), &host[i], size);
+
+        do {
+            rc = sendmsg(ngx_wsman_sh_ctl, &msg, MSG_NOSIGNAL);
+        } while (rc == -1 && ngx_errno == NGX_EINTR);
+
+        if (rc != 1) {
+            ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
+                          "wsman: passing channels to the shell host "
+                          "failed");
+            goto failed;
+        }
+
+        /* the host has its own references now */
+        for (j = i; j < i + batch; j++) {
+            (void) close(host[j]);
+            host[j] = -1;
+        }
+    }
+
+    ngx_free(host);
+
+    ngx_log_debug1(NGX_LOG_DEBUG_CORE, log, 0,
+                   "wsman: %ui shell host channels made", n);
+
+    return NGX_OK;
+
+failed:
+
+    /* the host sees these close and forgets what it got of them */
+    for (i = 0; i < n; i++) {
+        if (fds[i] != -1) {
+            (void) close(fds[i]);
+            fds[i] = -1;
+        }
+
+        if (host[i] != -1) {
+            (void) close(host[i]);
+        }
+    }
+
+    ngx_free(host);
+
+    return NGX_ERROR;
+}
+
+
+void
+ngx_wsman_shell_host_forget(void)
+{
+    if (ngx_wsman_sh_ctl != -1) {
+        (void) close(ngx_wsman_sh_ctl);
+        ngx_wsman_sh_ctl = -1;
+    }
 }
 
 
@@ -467,63 +683,9 @@ ngx_wsman_sh_alive(void)
     ngx_wsman_sh_lifeline = -1;
     ngx_wsman_sh_pid = NGX_INVALID_PID;
 
+    ngx_wsman_shell_host_forget();
+
     return 0;
-}
-
-
-static int
-ngx_wsman_sh_listen(ngx_log_t *log, const char *name)
-{
-    int                 s;
-    size_t              len;
-    socklen_t           salen;
-    struct sockaddr_un  sa;
-
-    len = strlen(name);
-
-    if (len == 0 || len > sizeof(sa.sun_path) - 1) {
-        ngx_log_error(NGX_LOG_EMERG, log, 0,
-                      "wsman shell host: bad socket name \"%s\"", name);
-        return -1;
-    }
-
-    s = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (s == -1) {
-        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
-                      "wsman shell host: socket() failed");
-        return -1;
-    }
-
-    /* the host shuffles descriptors 3 and 4; stdio must be in place */
-    if (s < 3) {
-        ngx_log_error(NGX_LOG_EMERG, log, 0,
-                      "wsman shell host: standard descriptors are closed");
-        (void) close(s);
-        return -1;
-    }
-
-    ngx_memzero(&sa, sizeof(sa));
-    sa.sun_family = AF_UNIX;
-    ngx_memcpy(sa.sun_path + 1, name, len);
-    salen = offsetof(struct sockaddr_un, sun_path) + 1 + len;
-
-    if (bind(s, (struct sockaddr *) &sa, salen) == -1) {
-        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
-                      "wsman shell host: bind() to \"@%s\" failed%s", name,
-                      (ngx_errno == NGX_EADDRINUSE)
-                      ? " (another shell host still runs)" : "");
-        (void) close(s);
-        return -1;
-    }
-
-    if (listen(s, NGX_LISTEN_BACKLOG) == -1) {
-        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
-                      "wsman shell host: listen() failed");
-        (void) close(s);
-        return -1;
-    }
-
-    return s;
 }
 
 
@@ -532,7 +694,7 @@ ngx_wsman_sh_listen(ngx_log_t *log, const char *name)
  */
 
 static void
-ngx_wsman_sh_main(int lfd, int life, ngx_log_t *log, uid_t worker_uid)
+ngx_wsman_sh_main(int cfd, int life, ngx_log_t *log, uid_t worker_uid)
 {
     ngx_wsman_sh_host_t  *h;
 
@@ -550,7 +712,7 @@ ngx_wsman_sh_main(int lfd, int life, ngx_log_t *log, uid_t worker_uid)
         }
     }
 
-    if (ngx_wsman_sh_keep_fds(&lfd, &life) != 0) {
+    if (ngx_wsman_sh_keep_fds(&cfd, &life) != 0) {
         _exit(1);
     }
 
@@ -573,7 +735,7 @@ ngx_wsman_sh_main(int lfd, int life, ngx_log_t *log, uid_t worker_uid)
     ngx_memzero(h, sizeof(ngx_wsman_sh_host_t));
     h->worker_uid = worker_uid;
 
-    if (ngx_wsman_sh_init(h, lfd, life) != 0) {
+    if (ngx_wsman_sh_init(h, cfd, life) != 0) {
         _exit(1);
     }
 
@@ -586,15 +748,16 @@ ngx_wsman_sh_main(int lfd, int life, ngx_log_t *log, uid_t worker_uid)
 
 
 /*
- * Keep the listener as descriptor 3 and the lifeline as 4; everything else
- * inherited from nginx (listening sockets, log files, channels) is closed.
+ * Keep the control socket as descriptor 3 and the lifeline as 4; everything
+ * else inherited from nginx (listening sockets, log files, channels) is
+ * closed.
  */
 static int
-ngx_wsman_sh_keep_fds(int *lfd, int *life)
+ngx_wsman_sh_keep_fds(int *cfd, int *life)
 {
     int  fd;
 
-    if (*lfd != 3) {
+    if (*cfd != 3) {
         if (*life == 3) {
             fd = dup(*life);
             if (fd == -1) {
@@ -604,11 +767,11 @@ ngx_wsman_sh_keep_fds(int *lfd, int *life)
             *life = fd;
         }
 
-        if (dup2(*lfd, 3) == -1) {
+        if (dup2(*cfd, 3) == -1) {
             return -1;
         }
 
-        *lfd = 3;
+        *cfd = 3;
     }
 
     if (*life != 4) {
@@ -635,7 +798,7 @@ ngx_wsman_sh_keep_fds(int *lfd, int *life)
 
 
 static int
-ngx_wsman_sh_init(ngx_wsman_sh_host_t *h, int lfd, int life)
+ngx_wsman_sh_init(ngx_wsman_sh_host_t *h, int cfd, int life)
 {
     int       sig;
     sigset_t  set;
@@ -692,14 +855,14 @@ ngx_wsman_sh_init(ngx_wsman_sh_host_t *h, int lfd, int life)
     }
 
     h->signal.kind = NGX_WSMAN_SH_EV_SIGNAL;
-    h->listen.fd = lfd;
-    h->listen.kind = NGX_WSMAN_SH_EV_LISTEN;
+    h->control.fd = cfd;
+    h->control.kind = NGX_WSMAN_SH_EV_CONTROL;
     h->lifeline.fd = life;
     h->lifeline.kind = NGX_WSMAN_SH_EV_LIFELINE;
 
     /* the lifeline never carries data: only its hang-up matters */
     if (ngx_wsman_sh_watch(h, &h->signal, EPOLLIN) != 0
-        || ngx_wsman_sh_watch(h, &h->listen, EPOLLIN) != 0
+        || ngx_wsman_sh_watch(h, &h->control, EPOLLIN) != 0
         || ngx_wsman_sh_watch(h, &h->lifeline, EPOLLIN) != 0)
     {
         return -1;
@@ -759,8 +922,12 @@ ngx_wsman_sh_dispatch(ngx_wsman_sh_host_t *h, ngx_wsman_sh_ev_t *ev,
 
     switch (ev->kind) {
 
-    case NGX_WSMAN_SH_EV_LISTEN:
-        ngx_wsman_sh_accept(h);
+    case NGX_WSMAN_SH_EV_CONTROL:
+        ngx_wsman_sh_control(h);
+        break;
+
+    case NGX_WSMAN_SH_EV_CHANNEL:
+        ngx_wsman_sh_channel(h, ev);
         break;
 
     case NGX_WSMAN_SH_EV_SIGNAL:
@@ -803,7 +970,7 @@ ngx_wsman_sh_shutdown(ngx_wsman_sh_host_t *h)
     ngx_wsman_sh_cmd_t    *cmd;
     ngx_wsman_sh_shell_t  *sh;
 
-    ngx_wsman_sh_close_ev(h, &h->listen);
+    ngx_wsman_sh_close_ev(h, &h->control);
 
     for (sh = h->shells; sh; sh = sh->next) {
         for (cmd = sh->cmds; cmd; cmd = cmd->next) {
@@ -1228,78 +1395,415 @@ ngx_wsman_sh_buf_free(ngx_wsman_sh_buf_t *b)
  * Worker connections: one request frame in, one reply frame out
  */
 
+/*
+ * The master passes the host's ends of the worker slot channels, at every
+ * start and reload.  Nothing else ever arrives here: the other end of the
+ * control socket exists only in the master.
+ */
 static void
-ngx_wsman_sh_accept(ngx_wsman_sh_host_t *h)
+ngx_wsman_sh_control(ngx_wsman_sh_host_t *h)
 {
-    int                   fd;
-    ngx_wsman_sh_conn_t  *c;
+    int                 fd, type, *fds;
+    char                byte;
+    ssize_t             n;
+    socklen_t           len;
+    ngx_uint_t          i, nfds;
+    struct iovec        iov;
+    struct msghdr       msg;
+    struct cmsghdr     *cmsg;
+    ngx_wsman_sh_ev_t  *ch;
+    union {
+        struct cmsghdr  cm;
+        char            space[CMSG_SPACE(NGX_WSMAN_SH_CONTROL_FDS
+                                         * sizeof(int))];
+    } cmsgbuf;
 
     for ( ;; ) {
-        fd = accept4(h->listen.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        iov.iov_base = &byte;
+        iov.iov_len = 1;
 
-        if (fd == -1) {
-            switch (errno) {
+        ngx_memzero(&msg, sizeof(struct msghdr));
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = cmsgbuf.space;
+        msg.msg_controllen = sizeof(cmsgbuf.space);
 
-            case EAGAIN:
-                return;
+        n = recvmsg(h->control.fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 
-            case EINTR:
-            case ECONNABORTED:
+        if (n == -1) {
+            if (errno == EINTR) {
                 continue;
+            }
 
-            case EMFILE:
-            case ENFILE:
-            case ENOBUFS:
-            case ENOMEM:
-                /* the listener is level-triggered: pause, or it spins */
-                ngx_wsman_sh_log(NGX_LOG_ALERT, "accept4() failed: %s, "
-                                 "pausing", strerror(errno));
-                ngx_wsman_sh_unwatch(h, &h->listen);
-                h->accept_resume = h->now + NGX_WSMAN_SH_ACCEPT_PAUSE;
-                return;
+            if (errno != EAGAIN) {
+                ngx_wsman_sh_log(NGX_LOG_ALERT, "recvmsg() on the control "
+                                 "socket failed: %s", strerror(errno));
+            }
 
-            default:
-                ngx_wsman_sh_log(NGX_LOG_ALERT, "accept4() failed: %s",
-                                 strerror(errno));
-                return;
+            return;
+        }
+
+        if (n == 0) {
+            /*
+             * The master is gone (a binary upgrade execs a new one, which
+             * starts its own host).  Workers may still run: the lifeline
+             * says when to stop.
+             */
+            ngx_wsman_sh_log(NGX_LOG_NOTICE, "the master closed the "
+                             "control socket");
+            ngx_wsman_sh_close_ev(h, &h->control);
+            return;
+        }
+
+        if (msg.msg_flags & MSG_CTRUNC) {
+            ngx_wsman_sh_log(NGX_LOG_ALERT, "channels from the master were "
+                             "lost (out of descriptors?)");
+        }
+
+        for (cmsg = CMSG_FIRSTHDR(&msg); cmsg;
+             cmsg = CMSG_NXTHDR(&msg, cmsg))
+        {
+            if (cmsg->cmsg_level != SOL_SOCKET
+                || cmsg->cmsg_type != SCM_RIGHTS)
+            {
+                continue;
+            }
+
+            fds = (int *) CMSG_DATA(cmsg);
+            nfds = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+            for (i = 0; i < nfds; i++) {
+                ngx_memcpy(&fd, &fds[i], sizeof(int));
+
+                type = 0;
+                len = sizeof(int);
+
+                if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1
+                    || type != SOCK_SEQPACKET)
+                {
+                    ngx_wsman_sh_log(NGX_LOG_ALERT, "the master passed "
+                                     "something that is not a channel");
+                    (void) close(fd);
+                    continue;
+                }
+
+                ch = calloc(1, sizeof(ngx_wsman_sh_ev_t));
+                if (ch == NULL) {
+                    ngx_wsman_sh_log(NGX_LOG_ALERT, "calloc() failed");
+                    (void) close(fd);
+                    continue;
+                }
+
+                ch->fd = fd;
+                ch->kind = NGX_WSMAN_SH_EV_CHANNEL;
+                ch->obj = ch;
+
+                if (ngx_wsman_sh_watch(h, ch, EPOLLIN) != 0) {
+                    (void) close(fd);
+                    free(ch);
+                    continue;
+                }
+
+                h->nchannels++;
             }
         }
 
-        if (!ngx_wsman_sh_peer_ok(h, fd)) {
-            (void) close(fd);
-            continue;
-        }
-
-        c = calloc(1, sizeof(ngx_wsman_sh_conn_t));
-        if (c == NULL) {
-            ngx_wsman_sh_log(NGX_LOG_ALERT, "calloc() failed");
-            (void) close(fd);
-            continue;
-        }
-
-        c->ev.fd = fd;
-        c->ev.kind = NGX_WSMAN_SH_EV_CONN;
-        c->ev.obj = c;
-        c->state = NGX_WSMAN_SH_CONN_READ;
-        c->deadline = h->now + NGX_WSMAN_SH_IO_TIMEOUT;
-
-        if (ngx_wsman_sh_watch(h, &c->ev, EPOLLIN) != 0) {
-            (void) close(fd);
-            free(c);
-            continue;
-        }
-
-        c->next = h->conns;
-        if (h->conns) {
-            h->conns->prev = c;
-        }
-
-        h->conns = c;
+        ngx_wsman_sh_log(NGX_LOG_INFO, "%u worker channels open",
+                         (unsigned) h->nchannels);
     }
 }
 
 
-/* only nginx workers (and the host's own user) may drive shells */
+/*
+ * A worker slot channel: each message carries one end of a socketpair the
+ * worker made for one request.  End of file: the last process holding the
+ * slot's other end (the master's cycle, the workers of that generation)
+ * is gone, after a reload or at exit.
+ */
+static void
+ngx_wsman_sh_channel(ngx_wsman_sh_host_t *h, ngx_wsman_sh_ev_t *ch)
+{
+    int              fd, type, *fds;
+    char             byte;
+    ssize_t          n;
+    socklen_t        len;
+    ngx_uint_t       i, k, nfds, extra;
+    struct ucred     cred;
+    struct iovec     iov;
+    struct msghdr    msg;
+    struct cmsghdr  *cmsg;
+    union {
+        struct cmsghdr  cm;
+        char            space[CMSG_SPACE(sizeof(struct ucred))
+                              + CMSG_SPACE(sizeof(int))];
+    } cmsgbuf;
+
+    for (k = 0; k < NGX_WSMAN_SH_CHANNEL_BATCH; k++) {
+        iov.iov_base = &byte;
+        iov.iov_len = 1;
+
+        ngx_memzero(&msg, sizeof(struct msghdr));
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = cmsgbuf.space;
+        msg.msg_controllen = sizeof(cmsgbuf.space);
+
+        n = recvmsg(ch->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+        if (n == -1) {
+            if (errno == EINTR) {
+                continue;
+            }
+
+            if (errno == EAGAIN) {
+                return;
+            }
+
+            ngx_wsman_sh_log(NGX_LOG_ERR, "recvmsg() on a worker channel "
+                             "failed: %s", strerror(errno));
+            n = 0;
+        }
+
+        if (n == 0) {
+            ngx_wsman_sh_close_ev(h, ch);
+            free(ch);
+            h->nchannels--;
+
+            ngx_wsman_sh_log(NGX_LOG_INFO, "a worker channel closed, %u "
+                             "open", (unsigned) h->nchannels);
+            return;
+        }
+
+        fd = -1;
+        extra = 0;
+        cred.pid = 0;
+
+        for (cmsg = CMSG_FIRSTHDR(&msg); cmsg;
+             cmsg = CMSG_NXTHDR(&msg, cmsg))
+        {
+            if (cmsg->cmsg_level == SOL_SOCKET
+                && cmsg->cmsg_type == SCM_CREDENTIALS
+                && cmsg->cmsg_len == CMSG_LEN(sizeof(struct ucred)))
+            {
+                ngx_memcpy(&cred, CMSG_DATA(cmsg), sizeof(struct ucred));
+                continue;
+            }
+
+            if (cmsg->cmsg_level != SOL_SOCKET
+                || cmsg->cmsg_type != SCM_RIGHTS)
+            {
+                continue;
+            }
+
+            fds = (int *) CMSG_DATA(cmsg);
+            nfds = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+            for (i = 0; i < nfds; i++) {
+                if (fd == -1) {
+                    ngx_memcpy(&fd, &fds[i], sizeof(int));
+
+                } else {
+                    ngx_memcpy(&type, &fds[i], sizeof(int));
+                    (void) close(type);
+                    extra = 1;
+                }
+            }
+        }
+
+        /* MSG_CTRUNC: the kernel closed what did not fit */
+        if (extra || (msg.msg_flags & MSG_CTRUNC)) {
+            ngx_wsman_sh_log(NGX_LOG_ERR, "a worker passed more than one "
+                             "descriptor");
+        }
+
+        if (fd == -1) {
+            ngx_wsman_sh_log(NGX_LOG_ERR, "a worker channel message "
+                             "without a descriptor");
+            continue;
+        }
+
+        if (!ngx_wsman_sh_sender_ok(h, &cred)) {
+            (void) close(fd);
+            continue;
+        }
+
+        /* a stream socket of our own kind, nothing else (a file, a pipe) */
+        type = 0;
+        len = sizeof(int);
+
+        if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1
+            || type != SOCK_STREAM
+            || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1
+            || !ngx_wsman_sh_peer_ok(h, fd))
+        {
+            ngx_wsman_sh_log(NGX_LOG_ERR, "a worker passed a descriptor "
+                             "that is not a request connection");
+            (void) close(fd);
+            continue;
+        }
+
+        ngx_wsman_sh_conn_new(h, fd);
+    }
+}
+
+
+/*
+ * Who sent a channel message, as the kernel tells (SO_PASSCRED is set on
+ * the host's ends before the master passes them): a process of the host's
+ * own euid (root can do anything anyway), or one of the workers' uid whose
+ * parent runs the host's binary (nginx) with the host's euid, i.e. a
+ * worker of a privileged nginx.  A process of the workers' uid that got
+ * hold of a channel descriptor by other means (a worker that was still
+ * dumpable while it started) is not a child of the master.
+ */
+static int
+ngx_wsman_sh_sender_ok(ngx_wsman_sh_host_t *h, struct ucred *cred)
+{
+    int      fd;
+    char     path[64], buf[512], *p;
+    long     ppid;
+    ssize_t  n;
+
+    if (cred->pid == 0) {
+        ngx_wsman_sh_log(NGX_LOG_ALERT, "a worker channel message without "
+                         "credentials refused");
+        return 0;
+    }
+
+    if (cred->uid == geteuid()) {
+        return 1;
+    }
+
+    if (cred->uid != h->worker_uid) {
+        goto refused;
+    }
+
+    (void) snprintf(path, sizeof(path), "/proc/%d/stat", (int) cred->pid);
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        goto refused;
+    }
+
+    n = read(fd, buf, sizeof(buf) - 1);
+    (void) close(fd);
+
+    if (n <= 0) {
+        goto refused;
+    }
+
+    buf[n] = '\0';
+
+    /* "pid (comm) state ppid ...": comm may hold anything but ends at the
+     * last ')' */
+    p = strrchr(buf, ')');
+    if (p == NULL || sscanf(p + 1, " %*c %ld", &ppid) != 1 || ppid <= 1) {
+        goto refused;
+    }
+
+    if (ngx_wsman_sh_is_master((pid_t) ppid)) {
+        return 1;
+    }
+
+refused:
+
+    ngx_wsman_sh_log(NGX_LOG_WARN, "request from pid %d, uid %u refused: "
+                     "not a worker of this nginx", (int) cred->pid,
+                     (unsigned) cred->uid);
+    return 0;
+}
+
+
+/* pid runs the host's own binary with the host's euid (nginx's master) */
+static int
+ngx_wsman_sh_is_master(pid_t pid)
+{
+    FILE           *f;
+    char            path[64], exe[PATH_MAX], line[256];
+    ssize_t         n;
+    unsigned long   uid[4];
+    static char     self[PATH_MAX];
+    static ssize_t  self_len;
+
+    if (self_len <= 0) {
+        self_len = readlink("/proc/self/exe", self, sizeof(self));
+        if (self_len <= 0 || self_len == sizeof(self)) {
+            self_len = 0;
+            return 0;
+        }
+    }
+
+    (void) snprintf(path, sizeof(path), "/proc/%d/exe", (int) pid);
+
+    n = readlink(path, exe, sizeof(exe));
+    if (n != self_len || memcmp(exe, self, n) != 0) {
+        return 0;
+    }
+
+    (void) snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
+
+    f = fopen(path, "re");
+    if (f == NULL) {
+        return 0;
+    }
+
+    n = 0;
+
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (sscanf(line, "Uid: %lu %lu %lu %lu", &uid[0], &uid[1], &uid[2],
+                   &uid[3])
+            == 4)
+        {
+            n = 1;
+            break;
+        }
+    }
+
+    (void) fclose(f);
+
+    return n == 1 && uid[0] == (unsigned long) geteuid()
+           && uid[1] == (unsigned long) geteuid();
+}
+
+
+static void
+ngx_wsman_sh_conn_new(ngx_wsman_sh_host_t *h, int fd)
+{
+    ngx_wsman_sh_conn_t  *c;
+
+    c = calloc(1, sizeof(ngx_wsman_sh_conn_t));
+    if (c == NULL) {
+        ngx_wsman_sh_log(NGX_LOG_ALERT, "calloc() failed");
+        (void) close(fd);
+        return;
+    }
+
+    c->ev.fd = fd;
+    c->ev.kind = NGX_WSMAN_SH_EV_CONN;
+    c->ev.obj = c;
+    c->state = NGX_WSMAN_SH_CONN_READ;
+    c->deadline = h->now + NGX_WSMAN_SH_IO_TIMEOUT;
+
+    if (ngx_wsman_sh_watch(h, &c->ev, EPOLLIN) != 0) {
+        (void) close(fd);
+        free(c);
+        return;
+    }
+
+    c->next = h->conns;
+    if (h->conns) {
+        h->conns->prev = c;
+    }
+
+    h->conns = c;
+}
+
+
+/*
+ * Defence in depth: the connection came over a worker's channel, so its
+ * other end was made by a worker (a socketpair's peer credentials are its
+ * creator's); it must have the workers' uid or the host's own.
+ */
 static int
 ngx_wsman_sh_peer_ok(ngx_wsman_sh_host_t *h, int fd)
 {
@@ -1701,6 +2205,7 @@ ngx_wsman_sh_req_read(ngx_wsman_sh_req_t *r)
         case NGX_WSMAN_SHELL_F_MAX_BYTES:   num = &r->max_bytes; break;
         case NGX_WSMAN_SHELL_F_SKIP_SHELL:  num = &r->skip_shell; break;
         case NGX_WSMAN_SHELL_F_END:         num = &r->end; break;
+        case NGX_WSMAN_SHELL_F_ALLOW_ROOT:  num = &r->allow_root; break;
 
         case NGX_WSMAN_SHELL_F_SEQUENCE:
             num = &r->sequence;
@@ -1806,6 +2311,7 @@ ngx_wsman_sh_create(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
     ngx_wsman_sh_req_t *r)
 {
     char                  *user, *buf, msg[160];
+    const char            *why;
     ngx_uint_t             status;
     struct passwd          pw;
     ngx_wsman_sh_shell_t  *sh;
@@ -1824,6 +2330,18 @@ ngx_wsman_sh_create(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
         ngx_wsman_sh_reply(h, c, r->type, status, NGX_WSMAN_SHELL_F_MESSAGE,
                            (status == NGX_WSMAN_SHELL_S_NO_USER)
                            ? "no local account" : "cannot look up the user");
+        return;
+    }
+
+    why = ngx_wsman_sh_uid_refused(h, r, pw.pw_uid);
+
+    if (why != NULL) {
+        ngx_wsman_sh_log(NGX_LOG_WARN, "shell for user \"%s\" refused: %s",
+                         pw.pw_name, why);
+        free(buf);
+        ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_NO_USER,
+                           NGX_WSMAN_SHELL_F_MESSAGE,
+                           "commands may not run as this account here");
         return;
     }
 
@@ -1868,6 +2386,29 @@ ngx_wsman_sh_create(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
 
     ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_OK,
                        NGX_WSMAN_SHELL_F_SHELL, sh->id);
+}
+
+
+/*
+ * Whatever a worker says, the host never runs a command as root unless
+ * the location allows it, and never as the workers' own uid: a command
+ * with that uid could trace the workers and act as them.  Workers that
+ * run as root (no "user" in effect) leave only the first rule.  NULL: the
+ * uid may run commands.
+ */
+static const char *
+ngx_wsman_sh_uid_refused(ngx_wsman_sh_host_t *h, ngx_wsman_sh_req_t *r,
+    uid_t uid)
+{
+    if (uid == 0 && !r->allow_root) {
+        return "uid 0 without wsman_shell_allow_root";
+    }
+
+    if (uid == h->worker_uid && uid != 0) {
+        return "the workers' uid never runs commands";
+    }
+
+    return NULL;
 }
 
 
@@ -2117,6 +2658,7 @@ ngx_wsman_sh_command(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
     ngx_wsman_sh_req_t *r)
 {
     char                  **argv, **envp;
+    const char             *why;
     ngx_int_t               rc;
     ngx_wsman_sh_cmd_t     *cmd, **pp;
     ngx_wsman_sh_shell_t   *sh;
@@ -2131,6 +2673,19 @@ ngx_wsman_sh_command(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
     if (r->command.len == 0) {
         ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_BAD_REQUEST,
                            NGX_WSMAN_SHELL_F_MESSAGE, "no command");
+        return;
+    }
+
+    /* checked again per command: a location without allow_root may reach
+     * a root shell another location made */
+    why = ngx_wsman_sh_uid_refused(h, r, sh->uid);
+
+    if (why != NULL) {
+        ngx_wsman_sh_log(NGX_LOG_WARN, "command in shell %s refused: %s",
+                         sh->id, why);
+        ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_NO_USER,
+                           NGX_WSMAN_SHELL_F_MESSAGE,
+                           "commands may not run as this account here");
         return;
     }
 
@@ -3325,14 +3880,6 @@ ngx_wsman_sh_timers(ngx_wsman_sh_host_t *h)
     ngx_wsman_sh_conn_t   *c;
     ngx_wsman_sh_shell_t  *sh;
 
-    if (h->accept_resume && h->accept_resume <= h->now) {
-        h->accept_resume = 0;
-
-        if (ngx_wsman_sh_watch(h, &h->listen, EPOLLIN) != 0) {
-            h->accept_resume = h->now + NGX_WSMAN_SH_ACCEPT_PAUSE;
-        }
-    }
-
 again:
 
     for (c = h->conns; c; c = c->next) {
@@ -3391,7 +3938,7 @@ again:
         goto again;
     }
 
-    next = h->accept_resume ? h->accept_resume : UINT64_MAX;
+    next = UINT64_MAX;
 
     for (c = h->conns; c; c = c->next) {
         next = ngx_min(next, c->deadline);

@@ -1,8 +1,9 @@
 /*
  * The shell host (DESIGN.md section 4): one privileged process, forked
  * from the nginx master, that owns every WinRS shell and the processes
- * its commands run.  Workers reach it over an abstract Unix socket with
- * the frames of ngx_wsman_shell_proto.h, one request per connection.
+ * its commands run.  Workers reach it over channels inherited from the
+ * master (no socket name at all) with the frames of
+ * ngx_wsman_shell_proto.h, one request per connection.
  */
 
 #ifndef _NGX_WSMAN_SHELL_HOST_H_INCLUDED_
@@ -20,12 +21,13 @@
 /*
  * Called from init_module in the master, on start and on every reload.
  * While the host spawned earlier is alive this does nothing and returns
- * its pid.  The listening socket is bound before the fork, so it accepts
- * connections as soon as this returns.  Returns the host's pid or
- * NGX_INVALID_PID (logged).
+ * its pid.  Returns the host's pid or NGX_INVALID_PID (logged).
  *
- * socket_name: abstract socket name without the leading NUL;
- * worker_uid: the only peer uid accepted besides the host's own euid;
+ * The host has no address: the master keeps a control socket to it, and
+ * ngx_wsman_shell_host_channels() makes the workers' channels.
+ *
+ * worker_uid: the only peer uid accepted besides the host's own euid, and
+ * never a command's uid;
  * log: the cycle's log; the host writes to its file (and honours its
  * level) because on the first start stderr is not the error log yet.
  *
@@ -34,8 +36,19 @@
  * has exited, or on SIGTERM.  It does not use PR_SET_PDEATHSIG: on the
  * first start init_module runs in the process that daemonizing discards.
  */
-ngx_pid_t ngx_wsman_shell_host_spawn(ngx_log_t *log, const char *socket_name,
-    uid_t worker_uid);
+ngx_pid_t ngx_wsman_shell_host_spawn(ngx_log_t *log, uid_t worker_uid);
+
+/*
+ * In the master, after the spawn, for a new cycle: one channel per worker
+ * slot.  fds[n] receives the workers' ends (non-blocking, close-on-exec;
+ * the caller closes them with the cycle); the host gets the other ends.
+ * Worker ngx_worker keeps fds[ngx_worker] and closes the rest.
+ */
+ngx_int_t ngx_wsman_shell_host_channels(ngx_log_t *log, int *fds,
+    ngx_uint_t n);
+
+/* in every process but the master: drop the master's control socket */
+void ngx_wsman_shell_host_forget(void);
 
 
 #endif /* _NGX_WSMAN_SHELL_HOST_H_INCLUDED_ */

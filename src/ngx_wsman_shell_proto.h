@@ -1,6 +1,8 @@
 /*
  * The shell host protocol: how nginx workers talk to the shell host
- * process over its Unix socket (DESIGN.md section 4).
+ * process (DESIGN.md section 4).  A worker passes the host one end of a
+ * fresh socketpair per request over its slot channel (SCM_RIGHTS); the
+ * request and its reply travel over that socketpair.
  *
  * Every message, both ways, is one frame:
  *
@@ -67,6 +69,8 @@
                                                absent: not numbered */
 #define NGX_WSMAN_SHELL_F_MESSAGE_ID   30   /* SEND: a:MessageID, so that
                                                a resent Send is seen */
+#define NGX_WSMAN_SHELL_F_ALLOW_ROOT   40   /* "1": the location says
+                                               wsman_shell_allow_root on */
 
 /* reply status */
 #define NGX_WSMAN_SHELL_S_OK           0

@@ -9,10 +9,12 @@ import hashlib
 import os
 import pathlib
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -108,7 +110,7 @@ class Nginx:
     """One private nginx instance (master + 2 workers) under a tmp prefix."""
 
     def __init__(self, prefix, http_snippet, port=None, main_snippet="",
-                 group_sids=True, workers=2):
+                 group_sids=True, workers=2, worker_user=None):
         self.prefix = pathlib.Path(prefix)
         self.port = port or free_port()
         self.logs = self.prefix / "logs"
@@ -118,7 +120,10 @@ class Nginx:
         self.conf = self.prefix / "nginx.conf"
         self.proc = None
         p = self.prefix
-        user = "user root;\n" if os.geteuid() == 0 else ""
+        # as root: workers as worker_user (deployments use www-data), or
+        # as root when none is given
+        user = ("user %s;\n" % (worker_user or "root")
+                if os.geteuid() == 0 else "")
         http_snippet = http_snippet.replace("@PORT@", str(self.port)) \
                                    .replace("@PREFIX@", str(p))
         base = DEFAULT_GROUP_SIDS if group_sids else ""
@@ -226,6 +231,28 @@ MAIN_HTTP = """
 """
 
 
+# Debian's account for nginx workers: test servers run their workers as it,
+# as deployments do (WSMAN_TEST_WORKER_USER=root brings back root workers)
+WORKER_USER = os.environ.get("WSMAN_TEST_WORKER_USER", "www-data")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _traversable_tmp(tmp_path_factory):
+    """Unprivileged workers read files the tests make (user files,
+    keytabs, prefixes): every tmp dir of this session is traversable
+    (see pytest_configure for the base)."""
+    os.chmod(tmp_path_factory.getbasetemp(), 0o711)
+    mktemp = tmp_path_factory.mktemp
+
+    def traversable(*args, **kw):
+        path = mktemp(*args, **kw)
+        os.chmod(path, 0o755)
+        return path
+
+    tmp_path_factory.mktemp = traversable
+    yield
+
+
 @pytest.fixture(scope="session")
 def user_file(tmp_path_factory):
     d = tmp_path_factory.mktemp("users")
@@ -242,20 +269,23 @@ def users():
 @pytest.fixture(scope="session")
 def nginx_factory(tmp_path_factory, user_file):
     """make(http_snippet, start=True, main_snippet="", group_sids=True,
-    workers=2) -> Nginx.  @PORT@, @PREFIX@ and @USERFILE@ are substituted
-    in the snippet; main_snippet goes to the main context (`env ...;`);
-    group_sids=False leaves out the default `wsman_group_sid admins BA;`.
+    workers=2, worker_user=WORKER_USER) -> Nginx.  @PORT@, @PREFIX@ and
+    @USERFILE@ are substituted in the snippet; main_snippet goes to the
+    main context (`env ...;`); group_sids=False leaves out the default
+    `wsman_group_sid admins BA;`; the workers run as worker_user (when the
+    tests run as root), www-data unless a test needs root workers.
     Servers are stopped at the end of the session."""
     made = []
 
     def make(http_snippet, start=True, main_snippet="", group_sids=True,
-             workers=2):
+             workers=2, worker_user=WORKER_USER):
         if not os.path.exists(SO):
             pytest.fail("module not built: %s (set WSMAN_SO)" % SO)
         pfx = tmp_path_factory.mktemp("ngx")
         snippet = http_snippet.replace("@USERFILE@", str(user_file))
         n = Nginx(pfx, snippet, main_snippet=main_snippet,
-                  group_sids=group_sids, workers=workers)
+                  group_sids=group_sids, workers=workers,
+                  worker_user=worker_user)
         made.append(n)
         if start:
             n.start()
@@ -287,8 +317,11 @@ _WORKER_FAILED = re.compile(
 def _log_guard(request):
     """After every test: no [alert]/[crit]/[emerg], no crashed or failed
     worker and no sanitizer report in any error log written during the
-    test."""
+    test.  A test that kills workers itself names the lines it causes
+    with @pytest.mark.log_allows("text", ...)."""
     before = {id(n): n.log_size() for n in RUNNING}
+    marker = request.node.get_closest_marker("log_allows")
+    allowed = marker.args if marker else ()
     yield
     # give a worker that is still finishing a request a moment to log
     time.sleep(0.02)
@@ -296,6 +329,8 @@ def _log_guard(request):
     for n in list(RUNNING):
         new = n.read_log(before.get(id(n), 0))
         for line in new.splitlines():
+            if any(a in line for a in allowed):
+                continue
             if ("[alert]" in line or "[crit]" in line or "[emerg]" in line
                     or "exited on signal" in line
                     or _WORKER_FAILED.search(line)
@@ -307,9 +342,24 @@ def _log_guard(request):
                     "\n".join(problems[:20]), pytrace=False)
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "log_allows(*texts): error log lines the test causes "
+        "on purpose (a worker it kills)")
+    # pytest keeps its tmp root private (/tmp/pytest-of-root, 0700, reset
+    # at every start): a base of our own, made traversable for the workers
+    # by _traversable_tmp, removed at the end of a run that passed
+    if os.geteuid() == 0 and not config.option.basetemp:
+        config.option.basetemp = tempfile.mkdtemp(prefix="wsman-pytest-")
+        config._wsman_basetemp = config.option.basetemp
+
+
 def pytest_sessionfinish(session, exitstatus):
     for n in RUNNING:
         n.stop()
+    base = getattr(session.config, "_wsman_basetemp", None)
+    if base and exitstatus == 0:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 # ------------------------------------------ authentication infrastructure --
@@ -536,10 +586,13 @@ SHELL_LOC = ("wsman; wsman_auth basic; wsman_user_file @SHELLUSERS@; "
 
 @pytest.fixture(scope="session")
 def shell_nginx(nginx_factory, shell_user_file):
-    """make({path: extra location directives}, workers=2, main_snippet="")
-    -> Nginx with those shell locations (each gets SHELL_LOC first);
-    logs/shell.log has '$pid|$wsman_action|$wsman_user|$wsman_fault'."""
-    def make(locations, workers=2, main_snippet="", reuseport=True):
+    """make({path: extra location directives}, workers=2, main_snippet="",
+    worker_user=WORKER_USER) -> Nginx with those shell locations (each
+    gets SHELL_LOC first); logs/shell.log has
+    '$pid|$wsman_action|$wsman_user|$wsman_fault'.  Workers run as
+    www-data, as deployments run them."""
+    def make(locations, workers=2, main_snippet="", reuseport=True,
+             worker_user=WORKER_USER):
         locs = "".join("        location %s { %s %s }\n"
                        % (path, SHELL_LOC, extra)
                        for path, extra in locations.items())
@@ -551,7 +604,8 @@ def shell_nginx(nginx_factory, shell_user_file):
                    "%s    }\n" % (" reuseport" if reuseport else "", locs))
         snippet = snippet.replace("@SHELLUSERS@", str(shell_user_file))
         return nginx_factory(snippet, workers=workers,
-                             main_snippet=main_snippet)
+                             main_snippet=main_snippet,
+                             worker_user=worker_user)
     return make
 
 

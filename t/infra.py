@@ -72,6 +72,7 @@ class Realm:
         self.ccache = self.dir / "ccache.alice"
         self.rcache_dir = self.dir / "rcache"
         self.rcache_dir.mkdir(exist_ok=True)
+        self.rcache_dir.chmod(0o1777)   # unprivileged workers write there
         self.kdc_log = self.dir / "kdc.log"
         self.proc = None
         self.env = {"KRB5_CONFIG": str(self.krb5_conf),

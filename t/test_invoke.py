@@ -42,7 +42,10 @@ def isrv(nginx_factory, tmp_path_factory):
     path = tmp_path_factory.mktemp("invoke") / "users"
     path.write_text("".join("%s:{PLAIN}%s:%s\n" % (u, pw, g)
                             for u, (pw, g) in INVOKE_USERS.items()))
-    n = nginx_factory(INVOKE_HTTP.replace("@INVOKEUSERS@", str(path)))
+    # Terminate signals other accounts' processes from the worker itself:
+    # that takes root workers (www-data ones answer ReturnValue 2)
+    n = nginx_factory(INVOKE_HTTP.replace("@INVOKEUSERS@", str(path)),
+                      worker_user="root")
     return H.Client(n.port, INVOKE_USERS)
 
 

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.usefixtures("deadline")
 @pytest.fixture(scope="module")
 def srv(shell_nginx, local_user):
     return shell_nginx({
-        "/wsman": "",
+        "/wsman": "wsman_shell_allow_root on;",
         "/short": "wsman_max_timeout 5s;",
         "/runas": "wsman_shell_run_as %s;" % local_user.name,
         "/off": "wsman_shell off;",

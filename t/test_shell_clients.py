@@ -20,7 +20,7 @@ pytestmark = pytest.mark.usefixtures("deadline")
 @pytest.fixture(scope="module")
 def srv(shell_nginx):
     # defaults (the Go client and pywinrm's Session always use /wsman)
-    return shell_nginx({"/wsman": ""}, workers=4)
+    return shell_nginx({"/wsman": "wsman_shell_allow_root on;"}, workers=4)
 
 
 @pytest.fixture(scope="module")

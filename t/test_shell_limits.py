@@ -93,7 +93,8 @@ def test_requests_keep_a_shell_alive(srv, local_user):
 # ----------------------------------------------------------- quotas --
 
 def test_max_shells_per_user(shell_nginx, local_user, shell_users):
-    n = shell_nginx({"/wsman": "wsman_shell_max_per_user 2;"})
+    n = shell_nginx({"/wsman": "wsman_shell_max_per_user 2; "
+                             "wsman_shell_allow_root on;"})
     c = client(n, local_user)
     a, b = c.create(), c.create()
     resp, _ = c.create_raw()
@@ -112,7 +113,8 @@ def test_max_shells_per_user(shell_nginx, local_user, shell_users):
 
 
 def test_max_users(shell_nginx, local_user, shell_users):
-    n = shell_nginx({"/wsman": "wsman_shell_max_users 1;"})
+    n = shell_nginx({"/wsman": "wsman_shell_max_users 1; "
+                             "wsman_shell_allow_root on;"})
     c = client(n, local_user)
     r = client(n, "root", password=shell_users["root"])
     a = c.create()

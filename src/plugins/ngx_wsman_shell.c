@@ -186,6 +186,55 @@ ngx_wsman_shell_account(ngx_wsman_call_t *call, ngx_str_t *user)
 }
 
 
+/*
+ * The worker's own check before the host's: no command as root unless
+ * the location says wsman_shell_allow_root on, none as the workers' uid
+ * (such a command could trace the workers).  An account that does not
+ * resolve is left to the host, which answers that.
+ */
+static ngx_int_t
+ngx_wsman_shell_uid_ok(ngx_wsman_call_t *call, ngx_str_t *user)
+{
+    int             err;
+    char            name[256], buf[4096];
+    const char     *why;
+    struct passwd   pw, *pwp;
+
+    if (user->len == 0 || user->len >= sizeof(name)) {
+        return NGX_OK;
+    }
+
+    ngx_memcpy(name, user->data, user->len);
+    name[user->len] = '\0';
+
+    pwp = NULL;
+    err = getpwnam_r(name, &pw, buf, sizeof(buf), &pwp);
+
+    if (err != 0 || pwp == NULL) {
+        return NGX_OK;
+    }
+
+    if (pw.pw_uid == 0 && !call->conf->shell_allow_root) {
+        why = "root needs wsman_shell_allow_root on";
+
+    } else if (pw.pw_uid == getuid() && pw.pw_uid != 0) {
+        why = "the workers' own account never runs commands";
+
+    } else {
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, call->log, 0,
+                  "wsman: no shell for \"%V\" as local account \"%V\": %s",
+                  &call->identity->user, user, why);
+
+    ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_ACCESS_DENIED,
+                         "Commands may not run as this account here.");
+
+    return NGX_DECLINED;
+}
+
+
 static ngx_int_t
 ngx_wsman_shell_selector(ngx_wsman_call_t *call, ngx_str_t *shell)
 {
@@ -222,12 +271,16 @@ ngx_wsman_shell_begin(ngx_wsman_call_t *call, ngx_wsman_shell_writer_t *w,
     ngx_wsman_shell_writer_init(w, buf, NGX_WSMAN_SHELL_FRAME_ROOM + room,
                                 type);
 
-    if (ngx_wsman_shell_account(call, &user) != NGX_OK) {
+    if (ngx_wsman_shell_account(call, &user) != NGX_OK
+        || ngx_wsman_shell_uid_ok(call, &user) != NGX_OK)
+    {
         return NGX_DECLINED;
     }
 
     ngx_wsman_shell_writer_add(w, NGX_WSMAN_SHELL_F_USER, user.data,
                                user.len);
+    ngx_wsman_shell_writer_add_str(w, NGX_WSMAN_SHELL_F_ALLOW_ROOT,
+                                   call->conf->shell_allow_root ? "1" : "0");
 
     return NGX_OK;
 }
@@ -784,8 +837,7 @@ static ngx_int_t
 ngx_wsman_shell_go(ngx_wsman_call_t *call, ngx_wsman_shell_writer_t *w,
     ngx_msec_t timeout)
 {
-    size_t                  len;
-    ngx_wsman_main_conf_t  *mcf;
+    size_t  len;
 
     len = ngx_wsman_shell_writer_finish(w);
 
@@ -795,10 +847,8 @@ ngx_wsman_shell_go(ngx_wsman_call_t *call, ngx_wsman_shell_writer_t *w,
                                     "shell.");
     }
 
-    mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_wsman_module);
-
-    if (ngx_wsman_shell_exchange(call, &mcf->shell_socket, w->buf, len,
-                                 timeout, ngx_wsman_shell_reply)
+    if (ngx_wsman_shell_exchange(call, w->buf, len, timeout,
+                                 ngx_wsman_shell_reply)
         != NGX_AGAIN)
     {
         return ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_INTERNAL_ERROR,
