@@ -471,7 +471,7 @@ def test_declared_pools_are_used(nginx_factory, tmp_path):
 def test_large_shell_send_still_works(shell_nginx, shell_users, deadline):
     """A real 400 kB Send (290 kB of input, base64) from an authenticated
     user passes the caps and reaches the command whole."""
-    srv = shell_nginx({"/wsman": ""}, workers=2)
+    srv = shell_nginx({"/wsman": "wsman_shell_allow_root on;"}, workers=2)
     c = H.ShellClient(srv.port, "root", shell_users["root"])
     data = os.urandom(290 * 1024)
     xml, _ = H.send_request("0" * 8, "0" * 8, data, end=True)
