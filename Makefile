@@ -10,8 +10,7 @@ NGINX      ?= /usr/sbin/nginx
 PYTHON     ?= /usr/bin/python3
 BUILD      := $(CURDIR)/build
 MODULE     := $(BUILD)/ngx_wsman_module.so
-SOURCES    := ngx_wsman_module.c $(wildcard src/*.[ch] src/plugins/*.[ch] \
-                                         src/plugins/*/*.[ch])
+SOURCES    := $(wildcard src/*.[ch] src/*/*.[ch] src/plugins/*/*.[ch])
 
 # Debian packages each target needs; installed on demand by deps-*.
 BUILD_PKGS := nginx nginx-dev build-essential pkg-config libxml2-dev \

@@ -407,7 +407,7 @@ def measure(b, cases):
     within a pair.  The ratio is the median of the pairs' ratios; the
     other figures come from the median run."""
     # a user file changed less than 2 s ago is not cached (see
-    # src/ngx_wsman_auth_basic.c): do not measure in that window
+    # src/auth/ngx_wsman_auth_basic.c): do not measure in that window
     time.sleep(max(0, b.written + 3 - time.time()))
     rows = []
     for case in cases:

@@ -23,10 +23,12 @@ FUZZ_PKGS     := clang libclang-rt-14-dev
 FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS   := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -pipe -W -Wall \
                  -Wpointer-arith -Wno-unused-parameter
+FUZZ_SRC_DIRS := src/http src/auth src/soap src/access src/engine src/shell
 FUZZ_CPPFLAGS := -I$(NGX_SRC)/src/core -I$(NGX_SRC)/src/event \
                  -I$(NGX_SRC)/src/event/modules -I$(NGX_SRC)/src/os/unix \
                  -I$(NGX_SRC)/src/http -I$(NGX_SRC)/src/http/modules \
                  -I$(NGX_SRC)/src/http/v2 -I$(BUILD) -I$(CURDIR)/src \
+                 $(addprefix -I$(CURDIR)/,$(FUZZ_SRC_DIRS)) \
                  -I$(CURDIR)/src/plugins -I/usr/include/libxml2 \
                  -I$(CURDIR)/t/unit -I$(CURDIR)/fuzz
 FUZZ_LDLIBS   := -lxml2 -lcrypto
@@ -41,7 +43,7 @@ FUZZ_SRC_auth_header := auth_header log
 # their static parsers
 FUZZ_SRC_shell_frame := shell_frame soap xml fault duration
 
-FUZZ_HEADERS  := $(wildcard src/*.h src/plugins/*.h) t/unit/unit.h \
+FUZZ_HEADERS  := $(wildcard src/*.h src/*/*.h) t/unit/unit.h \
                  fuzz/fuzz.h $(BUILD)/Makefile
 
 .PHONY: fuzz fuzz-build fuzz-clean deps-fuzz
@@ -53,7 +55,8 @@ fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 
 # the code under test gets coverage instrumentation, libFuzzer's main()
 # comes in at link time only
-$(FUZZ_OBJ)/src_%.o: src/%.c $(FUZZ_HEADERS) | $(FUZZ_OBJ) deps-fuzz
+vpath ngx_wsman_%.c src $(FUZZ_SRC_DIRS)
+$(FUZZ_OBJ)/src_%.o: %.c $(FUZZ_HEADERS) | $(FUZZ_OBJ) deps-fuzz
 	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link \
 	    -c -o $@ $<
 
@@ -61,7 +64,7 @@ $(FUZZ_OBJ)/ngx_runtime.o: t/unit/ngx_runtime.c $(FUZZ_HEADERS) \
     | $(FUZZ_OBJ) deps-fuzz
 	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -c -o $@ $<
 
-$(FUZZ_OBJ)/fuzz_shell_frame.o: src/ngx_wsman_shell_host.c \
+$(FUZZ_OBJ)/fuzz_shell_frame.o: src/shell/ngx_wsman_shell_host.c \
     src/plugins/ngx_wsman_shell.c
 
 $(FUZZ_OBJ)/fuzz_%.o: fuzz/fuzz_%.c $(FUZZ_HEADERS) | $(FUZZ_OBJ) deps-fuzz

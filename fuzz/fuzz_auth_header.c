@@ -1,5 +1,5 @@
 /*
- * The Authorization header (src/ngx_wsman_auth_header.c) the way
+ * The Authorization header (src/auth/ngx_wsman_auth_header.c) the way
  * ngx_wsman_authenticate() takes it apart: split into scheme and token,
  * the scheme looked up, then a Basic token decoded into user and password,
  * or a Negotiate/Kerberos token decoded into the GSS token handed to

@@ -1,5 +1,5 @@
 /*
- * The multipart/encrypted framing (src/ngx_wsman_mime.c) as
+ * The multipart/encrypted framing (src/soap/ngx_wsman_mime.c) as
  * ngx_wsman_module.c meets it: the request Content-Type, then the body.
  *
  * Input: the Content-Type value, LF, the body (binary).  Without an LF the

@@ -1,5 +1,5 @@
 /*
- * The SDDL parser (src/ngx_wsman_sddl.c) on a wsman_root_sddl or
+ * The SDDL parser (src/access/ngx_wsman_sddl.c) on a wsman_root_sddl or
  * wsman_resource_sddl value, with and without the machine's domain SID
  * as ngx_wsman_module.c has it, then the access and audit checks a
  * request runs; and the same text as a single SID, which must survive

@@ -1,6 +1,6 @@
 /*
- * The shell host protocol (src/ngx_wsman_shell_frame.c) on bytes read from
- * its Unix socket, by both ends:
+ * The shell host protocol (src/shell/ngx_wsman_shell_frame.c) on bytes
+ * read from its Unix socket, by both ends:
  *
  *   - the shell host, which runs as root, on a request frame from a
  *     worker: the frame check, ngx_wsman_sh_req_read(), and what Create
@@ -22,7 +22,7 @@
 
 #include <libxml/parser.h>
 
-#include "../src/ngx_wsman_shell_host.c"
+#include "../src/shell/ngx_wsman_shell_host.c"
 #include "../src/plugins/ngx_wsman_shell.c"
 
 
@@ -40,9 +40,8 @@ ngx_setproctitle(char *title)
 
 
 ngx_int_t
-ngx_wsman_shell_exchange(ngx_wsman_call_t *call, ngx_str_t *name,
-    u_char *frame, size_t len, ngx_msec_t timeout,
-    ngx_wsman_shell_reply_pt handler)
+ngx_wsman_shell_exchange(ngx_wsman_call_t *call, u_char *frame,
+    size_t len, ngx_msec_t timeout, ngx_wsman_shell_reply_pt handler)
 {
     return NGX_ERROR;
 }

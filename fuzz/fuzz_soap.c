@@ -1,5 +1,5 @@
 /*
- * The SOAP envelope parser (src/ngx_wsman_soap.c) on a request body, as
+ * The SOAP envelope parser (src/soap/ngx_wsman_soap.c) on a request body, as
  * ngx_wsman_module.c calls it, and then the response head or the fault
  * it would write back with the client's a:Action and a:MessageID in it.
  * The response must be well-formed XML whatever the request held.

@@ -1,4 +1,4 @@
-# make lint: cppcheck and clang-tidy over ngx_wsman_module.c and src/;
+# make lint: cppcheck and clang-tidy over src/;
 # any finding fails the target.  Included by the top Makefile (it uses
 # NGX_SRC, BUILD and MODULE from there).  clang-tidy's checks are in
 # .clang-tidy, cppcheck's below.  Both need the build's ngx_auto_config.h,
@@ -6,7 +6,7 @@
 #
 #   make lint            both (clang-tidy takes about two CPU-minutes)
 #   make lint-cppcheck   cppcheck only
-#   make lint-tidy LINT_TIDY_SRCS=src/ngx_wsman_wql.c   some files only
+#   make lint-tidy LINT_TIDY_SRCS=src/engine/ngx_wsman_wql.c   some files only
 #
 # A false positive is suppressed on its line, with the reason:
 #   /* NOLINTNEXTLINE(check-name) */  or  /* cppcheck-suppress id */
@@ -14,7 +14,8 @@
 LINT_PKGS      := cppcheck clang-tidy
 LINT_JOBS      ?= 2
 
-LINT_INCS      := $(addprefix -I $(CURDIR)/, src src/plugins \
+LINT_INCS      := $(addprefix -I $(CURDIR)/, src src/http src/auth \
+                      src/soap src/access src/engine src/shell src/plugins \
                       src/plugins/inventory src/plugins/ipmi) \
                   $(addprefix -I $(NGX_SRC)/src/, core event event/modules \
                       os/unix http http/modules http/v2) \
@@ -22,8 +23,7 @@ LINT_INCS      := $(addprefix -I $(CURDIR)/, src src/plugins \
 
 # every source, ngx_wsman_ipmi_none.c too (built instead of
 # ngx_wsman_ipmi_bmc.c without libfreeipmi, and compilable either way)
-LINT_TIDY_SRCS ?= ngx_wsman_module.c \
-                  $(wildcard src/*.c src/plugins/*.c src/plugins/*/*.c)
+LINT_TIDY_SRCS ?= $(wildcard src/*.c src/*/*.c src/plugins/*/*.c)
 
 # Off, and why:
 #   variableScope     nginx style declares every variable at the top of
@@ -56,7 +56,7 @@ LINT_TIDY_ONE  := out=$$(clang-tidy --quiet --warnings-as-errors="*" "$$1" \
 lint: lint-cppcheck lint-tidy
 
 lint-cppcheck: deps-lint $(MODULE)
-	$(LINT_CPPCHECK) $(LINT_INCS) ngx_wsman_module.c src
+	$(LINT_CPPCHECK) $(LINT_INCS) src
 
 lint-tidy: deps-lint $(MODULE)
 	@echo "clang-tidy: $(words $(LINT_TIDY_SRCS)) files, $(LINT_JOBS) at a time"

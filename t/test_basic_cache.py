@@ -1,4 +1,4 @@
-"""The Basic credential cache (src/ngx_wsman_auth_basic.c): a verified
+"""The Basic credential cache (src/auth/ngx_wsman_auth_basic.c): a verified
 user and password are remembered per worker for a while, keyed by an HMAC,
 but any change to the user file applies on the very next request, and a
 wrong password is never remembered.

@@ -1,5 +1,5 @@
 """Envelopes in other encodings than UTF-8 parse like UTF-8 ones (the
-parser converts them; src/ngx_wsman_soap.c skips libxml2's read callback
+parser converts them; src/soap/ngx_wsman_soap.c skips libxml2's read callback
 only for documents that need no conversion), one after the other on the
 same kept-alive connection, so on a reused parser context."""
 

@@ -100,6 +100,14 @@ ngx_destroy_pool(ngx_pool_t *pool)
 }
 
 
+/* the shell host allocates outside pools (its channel table) */
+void *
+ngx_alloc(size_t size, ngx_log_t *log)
+{
+    return malloc(size);
+}
+
+
 void *
 ngx_palloc(ngx_pool_t *pool, size_t size)
 {

@@ -1,5 +1,5 @@
 /*
- * The Authorization header (src/ngx_wsman_auth_header.c): splitting, Basic
+ * The Authorization header (src/auth/ngx_wsman_auth_header.c): splitting, Basic
  * decoding, scheme names and the 401 challenges, including the one that
  * carries the next token of a handshake.  The authentication flows
  * themselves meet real clients in the integration suite.

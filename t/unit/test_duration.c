@@ -1,5 +1,5 @@
 /*
- * xs:duration parsing and formatting (src/ngx_wsman_duration.c).
+ * xs:duration parsing and formatting (src/soap/ngx_wsman_duration.c).
  */
 
 #include "unit.h"

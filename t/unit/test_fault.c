@@ -1,5 +1,5 @@
 /*
- * The fault table and the fault envelope (src/ngx_wsman_fault.c).
+ * The fault table and the fault envelope (src/soap/ngx_wsman_fault.c).
  */
 
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
- * HTTP message encryption framing (src/ngx_wsman_mime.c): the request
+ * HTTP message encryption framing (src/soap/ngx_wsman_mime.c): the request
  * Content-Type, unframing the bodies pywinrm really sent, framing
  * responses byte for byte, and malformed bodies.
  *

@@ -1,6 +1,6 @@
 /*
  * SDDL parsing, SIDs, the access check and the audit lookup
- * (src/ngx_wsman_sddl.c).
+ * (src/access/ngx_wsman_sddl.c).
  */
 
 #include <stdio.h>

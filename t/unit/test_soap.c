@@ -1,5 +1,5 @@
 /*
- * SOAP envelope parsing and header extraction (src/ngx_wsman_soap.c):
+ * SOAP envelope parsing and header extraction (src/soap/ngx_wsman_soap.c):
  * real client requests from t/unit/data/ and hostile or broken ones.
  */
 

@@ -1,6 +1,6 @@
 /*
  * WQL parsing and evaluation against CIM instances
- * (src/ngx_wsman_wql.c, with src/ngx_wsman_instance.c for the
+ * (src/engine/ngx_wsman_wql.c, with src/engine/ngx_wsman_instance.c for the
  * properties).
  */
 

@@ -1,5 +1,5 @@
 /*
- * The XML output writer (src/ngx_wsman_xml.c).
+ * The XML output writer (src/soap/ngx_wsman_xml.c).
  */
 
 #include <stdlib.h>

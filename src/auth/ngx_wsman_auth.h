@@ -70,7 +70,7 @@ ngx_int_t ngx_wsman_auth_groups(ngx_http_request_t *r,
     ngx_wsman_loc_conf_t *lcf, ngx_pool_t *pool,
     ngx_wsman_identity_t *identity);
 
-/* Basic against the user file (src/ngx_wsman_auth_basic.c) */
+/* Basic against the user file (src/auth/ngx_wsman_auth_basic.c) */
 ngx_int_t ngx_wsman_basic_verify(ngx_pool_t *pool, ngx_log_t *log,
     ngx_wsman_loc_conf_t *lcf, ngx_str_t *user, ngx_str_t *password,
     ngx_wsman_identity_t *identity);
@@ -81,12 +81,12 @@ void ngx_wsman_basic_stat(ngx_str_t *file, ngx_wsman_basic_file_t *sig);
 ngx_int_t ngx_wsman_basic_spelling(ngx_pool_t *pool, ngx_log_t *log,
     ngx_str_t *file, ngx_str_t *name, ngx_str_t *spelling);
 
-/* Basic against PAM, in a thread pool (src/ngx_wsman_auth_pam.c) */
+/* Basic against PAM, in a thread pool (src/auth/ngx_wsman_auth_pam.c) */
 ngx_int_t ngx_wsman_pam_verify(ngx_http_request_t *r,
     ngx_wsman_loc_conf_t *lcf, ngx_str_t *user, ngx_str_t *password,
     ngx_wsman_auth_t *auth);
 
-/* client certificates (src/ngx_wsman_auth_cert.c) */
+/* client certificates (src/auth/ngx_wsman_auth_cert.c) */
 ngx_int_t ngx_wsman_cert_authenticate(ngx_http_request_t *r,
     ngx_wsman_loc_conf_t *lcf, ngx_wsman_identity_t *identity);
 char *ngx_wsman_cert_map_conf(ngx_conf_t *cf, ngx_command_t *cmd,
