@@ -10,6 +10,7 @@ NGINX      ?= /usr/sbin/nginx
 PYTHON     ?= /usr/bin/python3
 BUILD      := $(CURDIR)/build
 MODULE     := $(BUILD)/ngx_wsman_module.so
+NODE_STAMP := t/node/node_modules/.ngx_wsman_installed
 SOURCES    := ngx_wsman_module.c $(wildcard src/*.[ch] src/plugins/*.[ch] \
                                          src/plugins/*/*.[ch])
 
@@ -23,7 +24,7 @@ TEST_PKGS  := python3 python3-pytest python3-winrm python3-requests curl \
               krb5-kdc krb5-admin-server krb5-user gss-ntlmssp \
               python3-gssapi python3-requests-ntlm python3-requests-kerberos \
               golang-go golang-github-masterzen-winrm-dev libpam-modules \
-              openipmi freeipmi-tools valgrind
+              openipmi freeipmi-tools valgrind ansible-core
 
 .PHONY: all run test unit integration sanitize bench deps-build deps-run \
         deps-test clean
@@ -53,10 +54,18 @@ deps-run:
 	@scripts/apt-need $(RUN_PKGS)
 
 # the KDC packages ask questions on install unless debconf already knows
-deps-test:
+deps-test: $(NODE_STAMP)
 	@dpkg-query -W -f='$${Status}' krb5-kdc 2>/dev/null \
 	    | grep -q "ok installed" || debconf-set-selections t/krb5-preseed.txt
 	@scripts/apt-need $(TEST_PKGS)
+
+# the npm clients (t/test_node_clients.py) go into t/node/node_modules,
+# exactly as package-lock.json pins them; never installed globally.
+# Debian's nodejs and npm unless a node with npm is there already
+$(NODE_STAMP): t/node/package.json t/node/package-lock.json
+	@command -v npm >/dev/null 2>&1 || scripts/apt-need nodejs npm
+	cd t/node && npm ci --no-audit --no-fund
+	touch $@
 
 # workers run as the invoking user: a clone under a private home directory
 # must stay readable to them (the user file is read per request)
