@@ -163,3 +163,79 @@ def test_ansible_wrong_password_is_unreachable(srv, local_user,
     assert res.get("unreachable") is True, res
     assert "401" in res.get("msg", "") or "credentials" in \
         res.get("msg", "").lower(), res
+
+
+# ------------------------------------------ with a PowerShell stand-in --
+
+POWERSHELL_STANDIN = r"""#!/bin/sh
+# Test stand-in for PowerShell: runs the script given with -EncodedCommand
+# (base64 of UTF-16LE text, as Ansible sends it) with /bin/sh.
+while [ $# -gt 0 ]; do
+    if [ "$1" = "-EncodedCommand" ]; then
+        printf '%s' "$2" | base64 -d | iconv -f UTF-16LE -t UTF-8 | /bin/sh
+        exit $?
+    fi
+    shift
+done
+echo "PowerShell stand-in: no -EncodedCommand" >&2
+exit 2
+"""
+
+
+@pytest.fixture(scope="module")
+def pwsh_srv(nginx_factory, shell_user_file, tmp_path_factory):
+    """An nginx (and so its shell host and commands) in a private mount
+    namespace where /usr/local/bin, the first directory of the commands'
+    PATH, holds the PowerShell stand-in.  Nothing outside the namespace
+    sees it."""
+    if not shutil.which("unshare"):
+        pytest.fail("unshare (util-linux) missing")
+    bindir = tmp_path_factory.mktemp("pwshbin")
+    ps = bindir / "PowerShell"
+    ps.write_text(POWERSHELL_STANDIN)
+    ps.chmod(0o755)
+    bindir.chmod(0o755)
+    snippet = ("    log_format shell '$pid|$wsman_action|$wsman_user|"
+               "$wsman_fault';\n"
+               "    server {\n"
+               "        listen 127.0.0.1:@PORT@;\n"
+               "        access_log @PREFIX@/logs/shell.log shell;\n"
+               "        location /wsman { wsman; wsman_auth basic;\n"
+               "            wsman_user_file %s;\n"
+               "            wsman_allow_unencrypted on; }\n"
+               "    }\n" % shell_user_file)
+    n = nginx_factory(snippet, start=False)
+    plain_cmd = n.cmd
+
+    def cmd(*extra):
+        if extra:                   # nginx -t and friends: as they are
+            return plain_cmd(*extra)
+        return ["unshare", "--mount", "--propagation", "private", "--",
+                "/bin/sh", "-c", 'mount --bind "$0" /usr/local/bin && '
+                'exec "$@"', str(bindir)] + plain_cmd()
+
+    n.cmd = cmd
+    return n.start()
+
+
+def test_ansible_raw_with_powershell_stdout(pwsh_srv, local_user,
+                                            ansible_home):
+    off = H.file_size(pwsh_srv.logs / "shell.log")
+    res, rc = ansible_raw(ansible_home, pwsh_srv.port, local_user.name,
+                          local_user.password,
+                          "id -un; echo to-err >&2; printf 'a b\\nc'")
+    assert rc == 0, res
+    assert res.get("rc") == 0, res
+    assert res.get("stdout") == local_user.name + "\na b\nc", res
+    assert res.get("stderr") == "to-err\n", res
+    _assert_shell_cycle(pwsh_srv, off, local_user.name)
+    # the stand-in is private to that nginx
+    assert not os.path.exists("/usr/local/bin/PowerShell")
+
+
+def test_ansible_raw_with_powershell_exit_code(pwsh_srv, local_user,
+                                               ansible_home):
+    res, rc = ansible_raw(ansible_home, pwsh_srv.port, local_user.name,
+                          local_user.password, "echo partial; exit 3")
+    assert rc != 0
+    assert (res.get("rc"), res.get("stdout")) == (3, "partial\n"), res
