@@ -8,7 +8,6 @@ import re
 import shlex
 import subprocess
 
-import pytest
 
 import wsman_helpers as H
 from conftest import USERS  # noqa: E402  (t/ is on sys.path)
