@@ -19,6 +19,7 @@ import os
 import pathlib
 import shutil
 import subprocess
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -199,12 +200,25 @@ def bmc(nginx_factory, tmp_path_factory):
     pw = sim.dir / "bmc.password"
     pw.write_text(S.PASSWORD + "\n")
     directive = ("%s user=%s password_file=%s workaround=opensesspriv "
-                 "timeout=2s cache=0s" % (sim.host, S.USER, pw))
+                 "cache=0s" % (sim.host, S.USER, pw))
     n = nginx_factory(IPMI_HTTP % directive)
     n.sim = sim
     yield n
     n.stop()
     sim.close()
+
+
+@pytest.fixture(scope="module")
+def idle_bmc(nginx_factory, bmc):
+    """The same simulator behind one worker whose BMC session times out
+    after 2 s without an answer (timeout=2s), but is kept for 30 s."""
+    pw = bmc.sim.dir / "bmc.password"
+    directive = ("%s user=%s password_file=%s workaround=opensesspriv "
+                 "timeout=2s idle=30s cache=0s" % (bmc.sim.host, S.USER, pw))
+    n = nginx_factory(IPMI_HTTP % directive, workers=1)
+    n.sim = bmc.sim
+    yield n
+    n.stop()
 
 
 def amt(server, op, cls, user=ADMIN, **cfg):
@@ -363,3 +377,27 @@ def test_wsman_messages_power_needs_execute_right(bmc):
     H.assert_fault(resp, 500, subcode=("w", "AccessDenied"))
     assert _sets_since(sim, mark) == []
     assert sim.power() == "on"
+
+
+def test_wsman_messages_power_on_a_session_idle_past_its_timeout(idle_bmc):
+    """libfreeipmi declares a session timed out when nothing came back
+    for longer than its timeout -- checked after sending the next request,
+    which the BMC then carries out.  A power change on a session kept
+    idle past that must still be done once and answered 0, not answered
+    w:InternalError "session timeout" while the BMC powers the machine."""
+    sim = idle_bmc.sim
+    _power_on(sim)
+    assert amt_get(idle_bmc, "PowerManagementService", "Name",
+                   PMS_NAME)["PowerState"] == "2"
+    time.sleep(2.5)
+    mark = len(sim.chassis_log())
+    resp, mid = amt(idle_bmc, "power", "PowerManagementService", state=8)
+    assert _return_value(resp, mid) == 0
+    assert H.wait_until(lambda: sim.power() == "off", 15), sim.power()
+    assert _sets_since(sim, mark) == [["power", "0"]]
+    time.sleep(2.5)
+    mark = len(sim.chassis_log())
+    resp, mid = amt(idle_bmc, "power", "PowerManagementService", state=2)
+    assert _return_value(resp, mid) == 0
+    assert H.wait_until(lambda: sim.power() == "on", 15), sim.power()
+    assert _sets_since(sim, mark) == [["power", "1"]]
