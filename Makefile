@@ -59,14 +59,6 @@ deps-test: $(NODE_STAMP)
 	    | grep -q "ok installed" || debconf-set-selections t/krb5-preseed.txt
 	@scripts/apt-need $(TEST_PKGS)
 
-# the npm clients (t/test_node_clients.py) go into t/node/node_modules,
-# exactly as package-lock.json pins them; never installed globally.
-# Debian's nodejs and npm unless a node with npm is there already
-$(NODE_STAMP): t/node/package.json t/node/package-lock.json
-	@command -v npm >/dev/null 2>&1 || scripts/apt-need nodejs npm
-	cd t/node && npm ci --no-audit --no-fund
-	touch $@
-
 # workers run as the invoking user: a clone under a private home directory
 # must stay readable to them (the user file is read per request)
 RUN_FLAGS  := -p $(CURDIR)/ -c conf.examples/quickstart.conf \
@@ -86,6 +78,14 @@ integration: deps-test $(MODULE)
 	WSMAN_SO=$(MODULE) $(PYTHON) -m pytest -q t/
 
 test: unit integration
+
+# the npm clients (t/test_node_clients.py) go into t/node/node_modules,
+# exactly as package-lock.json pins them; never installed globally.
+# Debian's nodejs and npm unless a node with npm is there already
+$(NODE_STAMP): t/node/package.json t/node/package-lock.json
+	@command -v npm >/dev/null 2>&1 || scripts/apt-need nodejs npm
+	cd t/node && npm ci --no-audit --no-fund
+	touch $@
 
 # measurements, never pass/fail: see bench/RESULTS.md
 bench: deps-test $(MODULE)
