@@ -114,7 +114,7 @@ def test_winrm_client_basic_runs_as_caller(srv, local_user):
     assert all(l[3] in ("", "-") for l in lines), lines
 
 
-def test_winrm_client_basic_stderr_and_arguments(srv, local_user):
+def test_winrm_client_basic_stderr_only(srv, local_user):
     # winrm-client returns stdout, or stderr when there is no stdout
     r = winrm_client(srv.port, local_user.name, local_user.password,
                      "printf '%s+%s' \"$(expr 6 \\* 7)\" x-arg >&2; exit 3")
@@ -141,9 +141,14 @@ def test_winrm_client_ntlm(ntlm_srv, ntlm_users, local_user):
 
 
 def test_winrm_client_ntlm_wrong_password(ntlm_srv, ntlm_users):
+    """Refused at the third leg (the challenge came), never a shell."""
+    off = H.file_size(ntlm_srv.logs / "shell.log")
     r = winrm_client(ntlm_srv.port, "%s\\bob" % infra.NtlmUsers.DOMAIN,
                      "wrong-" + infra.NtlmUsers.USERS["bob"], "id -un")
     assert r["ok"] is False, r
+    assert "NTLM authentication failed: 401" in r["error"], r
+    assert not [l for l in _shell_log(ntlm_srv, off)
+                if l[1] not in ("", "-")]
 
 
 INTERACTIVE = ('printf "Name: "; read a; echo "got $a"; '
