@@ -29,6 +29,8 @@
 #include <pwd.h>
 #include <stdarg.h>
 
+#include <openssl/evp.h>
+
 
 #if (__GNUC__)
 #define ngx_wsman_sh_printf_like  __attribute__((format(printf, 2, 3)))
@@ -133,9 +135,16 @@ struct ngx_wsman_sh_cmd_s {
     uint64_t                   kept_seq;
     uint64_t                   last_seq;       /* highest number seen */
 
-    /* a Send resent after a lost answer carries the same a:MessageID */
+    /*
+     * A Send resent after a lost answer carries the same a:MessageID and
+     * the same stream content.  The id alone is not enough: some clients
+     * (npm winrm-client) reuse one MessageID for every request.
+     */
     u_char                     send_id[NGX_WSMAN_SH_MSGID_MAX];
     size_t                     send_id_len;
+    u_char                     send_digest[EVP_MAX_MD_SIZE];
+    unsigned                   send_digest_len;
+    unsigned                   send_end:1;
 
     unsigned                   in_end:1;       /* END seen: close when empty */
     unsigned                   exited:1;
@@ -147,7 +156,10 @@ struct ngx_wsman_sh_cmd_s {
 struct ngx_wsman_sh_shell_s {
     ngx_wsman_sh_shell_t      *next;
     char                       id[NGX_WSMAN_SH_UUID_LEN + 1];
-    char                      *user;
+    char                      *owner;          /* WS-Man identity: SID */
+    char                      *owner_name;     /* and its name */
+    char                      *user;           /* the account commands
+                                                  run as */
     char                      *home;
     char                      *login_shell;
     char                      *cwd;
@@ -196,6 +208,8 @@ typedef struct {
     const u_char              *frame;
     size_t                     frame_len;
     ngx_wsman_shell_field_t    user;
+    ngx_wsman_shell_field_t    owner;
+    ngx_wsman_shell_field_t    owner_name;
     ngx_wsman_shell_field_t    shell;
     ngx_wsman_shell_field_t    command_id;
     ngx_wsman_shell_field_t    cwd;
@@ -293,6 +307,8 @@ static void ngx_wsman_sh_process(ngx_wsman_sh_host_t *h,
     ngx_wsman_sh_conn_t *c);
 static ngx_int_t ngx_wsman_sh_req_read(ngx_wsman_sh_req_t *r);
 static int ngx_wsman_sh_field_is(ngx_wsman_shell_field_t *f, const char *s);
+static int ngx_wsman_sh_field_eq(ngx_wsman_shell_field_t *f, const char *s);
+static int ngx_wsman_sh_owns(ngx_wsman_sh_req_t *r, ngx_wsman_sh_shell_t *sh);
 static char *ngx_wsman_sh_field_dup(ngx_wsman_shell_field_t *f);
 static ngx_wsman_sh_shell_t *ngx_wsman_sh_find_shell(ngx_wsman_sh_host_t *h,
     ngx_wsman_sh_req_t *r);
@@ -304,7 +320,7 @@ static void ngx_wsman_sh_create(ngx_wsman_sh_host_t *h,
 static ngx_uint_t ngx_wsman_sh_getpw(const char *user, struct passwd *pw,
     char **buf);
 static ngx_uint_t ngx_wsman_sh_quota(ngx_wsman_sh_host_t *h,
-    ngx_wsman_sh_req_t *r, const char *user, char *msg, size_t size);
+    ngx_wsman_sh_req_t *r, char *msg, size_t size);
 static ngx_wsman_sh_shell_t *ngx_wsman_sh_shell_new(ngx_wsman_sh_req_t *r,
     struct passwd *pw);
 static void ngx_wsman_sh_shell_free(ngx_wsman_sh_shell_t *sh);
@@ -1599,7 +1615,8 @@ ngx_wsman_sh_process(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c)
         return;
     }
 
-    if (r.user.len == 0) {
+    /* every shell belongs to a WS-Man identity: none, no shell */
+    if (r.user.len == 0 || r.owner.len == 0 || r.owner_name.len == 0) {
         ngx_wsman_sh_reply(h, c, r.type, NGX_WSMAN_SHELL_S_BAD_REQUEST,
                            NGX_WSMAN_SHELL_F_MESSAGE, "no user");
         return;
@@ -1661,6 +1678,8 @@ ngx_wsman_sh_req_read(ngx_wsman_sh_req_t *r)
         switch (f.tag) {
 
         case NGX_WSMAN_SHELL_F_USER:       text = &r->user; break;
+        case NGX_WSMAN_SHELL_F_OWNER:      text = &r->owner; break;
+        case NGX_WSMAN_SHELL_F_OWNER_NAME: text = &r->owner_name; break;
         case NGX_WSMAN_SHELL_F_SHELL:      text = &r->shell; break;
         case NGX_WSMAN_SHELL_F_COMMAND_ID: text = &r->command_id; break;
         case NGX_WSMAN_SHELL_F_CWD:        text = &r->cwd; break;
@@ -1754,7 +1773,29 @@ ngx_wsman_sh_field_dup(ngx_wsman_shell_field_t *f)
 }
 
 
-/* a shell of another user is as good as no shell: never reveal it */
+static int
+ngx_wsman_sh_field_eq(ngx_wsman_shell_field_t *f, const char *s)
+{
+    return f->len == strlen(s) && memcmp(f->data, s, f->len) == 0;
+}
+
+
+/* the shell belongs to the request's WS-Man identity */
+static int
+ngx_wsman_sh_owns(ngx_wsman_sh_req_t *r, ngx_wsman_sh_shell_t *sh)
+{
+    return ngx_wsman_sh_field_eq(&r->owner, sh->owner)
+           && ngx_wsman_sh_field_eq(&r->owner_name, sh->owner_name);
+}
+
+
+/*
+ * A shell of another identity is as good as no shell: never reveal it.
+ * Ownership is the WS-Man identity (its SID and name), not the local
+ * account: two callers mapped to one account (wsman_shell_run_as) are
+ * strangers to each other.  The account must match too, so that a
+ * location with another run_as account cannot reach the shell either.
+ */
 static ngx_wsman_sh_shell_t *
 ngx_wsman_sh_find_shell(ngx_wsman_sh_host_t *h, ngx_wsman_sh_req_t *r)
 {
@@ -1762,8 +1803,8 @@ ngx_wsman_sh_find_shell(ngx_wsman_sh_host_t *h, ngx_wsman_sh_req_t *r)
 
     for (sh = h->shells; sh; sh = sh->next) {
         if (ngx_wsman_sh_field_is(&r->shell, sh->id)
-            && r->user.len == strlen(sh->user)
-            && memcmp(r->user.data, sh->user, r->user.len) == 0)
+            && ngx_wsman_sh_owns(r, sh)
+            && ngx_wsman_sh_field_eq(&r->user, sh->user))
         {
             sh->last_active = h->now;
             return sh;
@@ -1836,11 +1877,13 @@ ngx_wsman_sh_create(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
         return;
     }
 
-    status = ngx_wsman_sh_quota(h, r, pw.pw_name, msg, sizeof(msg));
+    status = ngx_wsman_sh_quota(h, r, msg, sizeof(msg));
 
     if (status != NGX_WSMAN_SHELL_S_OK) {
-        ngx_wsman_sh_log(NGX_LOG_NOTICE, "shell for user \"%s\" refused: %s",
-                         pw.pw_name, msg);
+        ngx_wsman_sh_log(NGX_LOG_NOTICE, "shell for user \"%.*s\" (%.*s) "
+                         "refused: %s", (int) r->owner_name.len,
+                         r->owner_name.data, (int) r->owner.len,
+                         r->owner.data, msg);
         free(buf);
         ngx_wsman_sh_reply(h, c, r->type, status, NGX_WSMAN_SHELL_F_MESSAGE,
                            msg);
@@ -1863,8 +1906,9 @@ ngx_wsman_sh_create(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
     /* the user is back: their processes belong to a shell again */
     ngx_wsman_sh_sweep_del(h, sh->uid);
 
-    ngx_wsman_sh_log(NGX_LOG_NOTICE, "shell %s created for user \"%s\"",
-                     sh->id, sh->user);
+    ngx_wsman_sh_log(NGX_LOG_NOTICE, "shell %s created for user \"%s\" "
+                     "(%s), account \"%s\"", sh->id, sh->owner_name,
+                     sh->owner, sh->user);
 
     ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_OK,
                        NGX_WSMAN_SHELL_F_SHELL, sh->id);
@@ -1924,10 +1968,14 @@ ngx_wsman_sh_getpw(const char *user, struct passwd *pw, char **buf)
 }
 
 
-/* Windows' MaxShellsPerUser and MaxConcurrentUsers; 0 is unlimited */
+/*
+ * Windows' MaxShellsPerUser and MaxConcurrentUsers, counted per WS-Man
+ * identity (not per local account, which several may share); 0 is
+ * unlimited
+ */
 static ngx_uint_t
 ngx_wsman_sh_quota(ngx_wsman_sh_host_t *h, ngx_wsman_sh_req_t *r,
-    const char *user, char *msg, size_t size)
+    char *msg, size_t size)
 {
     uint64_t               mine, users;
     ngx_wsman_sh_shell_t  *sh, *o;
@@ -1936,13 +1984,15 @@ ngx_wsman_sh_quota(ngx_wsman_sh_host_t *h, ngx_wsman_sh_req_t *r,
     users = 0;
 
     for (sh = h->shells; sh; sh = sh->next) {
-        if (strcmp(sh->user, user) == 0) {
+        if (ngx_wsman_sh_owns(r, sh)) {
             mine++;
         }
 
-        /* count a user at its first shell in the list */
+        /* count an identity at its first shell in the list */
         for (o = h->shells; o != sh; o = o->next) {
-            if (strcmp(o->user, sh->user) == 0) {
+            if (strcmp(o->owner, sh->owner) == 0
+                && strcmp(o->owner_name, sh->owner_name) == 0)
+            {
                 break;
             }
         }
@@ -1993,12 +2043,15 @@ ngx_wsman_sh_shell_new(ngx_wsman_sh_req_t *r, struct passwd *pw)
     sh->max_memory = r->max_memory;
     sh->max_runtime = ngx_min(r->max_runtime, NGX_WSMAN_DURATION_CAP);
 
+    sh->owner = ngx_wsman_sh_field_dup(&r->owner);
+    sh->owner_name = ngx_wsman_sh_field_dup(&r->owner_name);
     sh->user = strdup(pw->pw_name);
     sh->home = strdup(pw->pw_dir[0] ? pw->pw_dir : "/");
     sh->login_shell = strdup(pw->pw_shell[0] ? pw->pw_shell : "/bin/sh");
     sh->env = calloc(r->nenv + 1, sizeof(char *));
 
-    if (sh->user == NULL || sh->home == NULL || sh->login_shell == NULL
+    if (sh->owner == NULL || sh->owner_name == NULL
+        || sh->user == NULL || sh->home == NULL || sh->login_shell == NULL
         || sh->env == NULL || ngx_wsman_sh_uuid(sh->id) != 0)
     {
         goto failed;
@@ -2051,6 +2104,8 @@ ngx_wsman_sh_shell_free(ngx_wsman_sh_shell_t *sh)
     }
 
     free(sh->env);
+    free(sh->owner);
+    free(sh->owner_name);
     free(sh->user);
     free(sh->home);
     free(sh->login_shell);
@@ -2624,11 +2679,32 @@ ngx_wsman_sh_kill(ngx_wsman_sh_cmd_t *cmd, int sig)
  * SEND, RECEIVE, SIGNAL
  */
 
+/* SHA-256 of a Send's stream bytes: the content a resend must repeat */
+static ngx_int_t
+ngx_wsman_sh_send_digest(ngx_wsman_sh_req_t *r, u_char *digest,
+    unsigned *len)
+{
+    static const u_char  empty[1];
+
+    if (EVP_Digest(r->data.len ? r->data.data : empty, r->data.len, digest,
+                   len, EVP_sha256(), NULL)
+        != 1)
+    {
+        ngx_wsman_sh_log(NGX_LOG_ALERT, "EVP_Digest() failed");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
 static void
 ngx_wsman_sh_send(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
     ngx_wsman_sh_req_t *r)
 {
     size_t               used, len;
+    u_char               digest[EVP_MAX_MD_SIZE];
+    unsigned             digest_len;
     ngx_uint_t           status;
     ngx_wsman_sh_cmd_t  *cmd;
 
@@ -2650,8 +2726,17 @@ ngx_wsman_sh_send(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
      * connection broke) and the client sent it again: the input is in
      * the buffer already, and a second copy would corrupt the stream.
      */
+    if (ngx_wsman_sh_send_digest(r, digest, &digest_len) != NGX_OK) {
+        ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_INTERNAL,
+                           NGX_WSMAN_SHELL_F_MESSAGE, "internal error");
+        return;
+    }
+
     if (r->message_id.len && r->message_id.len == cmd->send_id_len
-        && memcmp(r->message_id.data, cmd->send_id, cmd->send_id_len) == 0)
+        && memcmp(r->message_id.data, cmd->send_id, cmd->send_id_len) == 0
+        && (r->end != 0) == cmd->send_end
+        && digest_len == cmd->send_digest_len
+        && memcmp(digest, cmd->send_digest, digest_len) == 0)
     {
         ngx_wsman_sh_log(NGX_LOG_INFO, "Send to command %s came again, "
                          "its input is taken once", cmd->id);
@@ -2697,6 +2782,9 @@ ngx_wsman_sh_send(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
     if (r->message_id.len && r->message_id.len <= NGX_WSMAN_SH_MSGID_MAX) {
         ngx_memcpy(cmd->send_id, r->message_id.data, r->message_id.len);
         cmd->send_id_len = r->message_id.len;
+        ngx_memcpy(cmd->send_digest, digest, digest_len);
+        cmd->send_digest_len = digest_len;
+        cmd->send_end = r->end ? 1 : 0;
 
     } else {
         cmd->send_id_len = 0;

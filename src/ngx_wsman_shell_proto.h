@@ -67,6 +67,11 @@
                                                absent: not numbered */
 #define NGX_WSMAN_SHELL_F_MESSAGE_ID   30   /* SEND: a:MessageID, so that
                                                a resent Send is seen */
+#define NGX_WSMAN_SHELL_F_OWNER        31   /* the caller's WS-Man identity:
+                                               its user SID ("S-1-5-21-
+                                               ..."); shells belong to it */
+#define NGX_WSMAN_SHELL_F_OWNER_NAME   32   /* and its name, for the log
+                                               and as a second key */
 
 /* reply status */
 #define NGX_WSMAN_SHELL_S_OK           0

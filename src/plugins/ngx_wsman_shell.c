@@ -10,6 +10,7 @@
 
 #include "ngx_wsman_plugins.h"
 #include "ngx_wsman_duration.h"
+#include "ngx_wsman_identity.h"
 #include "ngx_wsman_shell_client.h"
 #include "ngx_wsman_shell_frame.h"
 #include "ngx_wsman_shell_proto.h"
@@ -186,6 +187,71 @@ ngx_wsman_shell_account(ngx_wsman_call_t *call, ngx_str_t *user)
 }
 
 
+/*
+ * The WS-Man identity a shell belongs to, as Windows has it: the caller's
+ * user SID (src/ngx_wsman_identity.c: the machine's domain plus a RID of
+ * the local account, or of the name for callers without one).  Two
+ * identities that run commands as one local account (wsman_shell_run_as)
+ * have different SIDs, so neither can touch the other's shells.  The
+ * user SID is the last SID of the machine's domain in the list (group
+ * SIDs are pushed before it).
+ */
+static ngx_int_t
+ngx_wsman_shell_owner(ngx_wsman_call_t *call, ngx_str_t *owner)
+{
+    u_char           *p;
+    ngx_uint_t        i;
+    ngx_array_t       list, *sids;
+    ngx_wsman_sid_t  *sid, *user, *machine;
+
+    sids = call->identity->sids;
+
+    if (sids == NULL || call->identity->sids_conf != call->conf) {
+        if (ngx_wsman_identity_sids(call->pool, call->log, call->conf,
+                                    call->identity, &list)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        sids = &list;
+    }
+
+    machine = call->conf->machine_sid;
+    sid = sids->elts;
+    user = NULL;
+
+    for (i = 0; machine && i < sids->nelts; i++) {
+        if (sid[i].count == machine->count + 1
+            && sid[i].revision == machine->revision
+            && sid[i].authority == machine->authority
+            && ngx_memcmp(sid[i].sub, machine->sub,
+                          machine->count * sizeof(uint32_t))
+               == 0)
+        {
+            user = &sid[i];
+        }
+    }
+
+    if (user == NULL) {
+        ngx_log_error(NGX_LOG_ERR, call->log, 0,
+                      "wsman: user \"%V\" has no user SID",
+                      &call->identity->user);
+        return NGX_ERROR;
+    }
+
+    p = ngx_pnalloc(call->pool, NGX_WSMAN_SID_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    owner->data = p;
+    owner->len = ngx_wsman_sid_format(p, user) - p;
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_wsman_shell_selector(ngx_wsman_call_t *call, ngx_str_t *shell)
 {
@@ -212,7 +278,7 @@ ngx_wsman_shell_begin(ngx_wsman_call_t *call, ngx_wsman_shell_writer_t *w,
     u_char type, size_t room)
 {
     u_char     *buf;
-    ngx_str_t   user;
+    ngx_str_t   user, owner;
 
     buf = ngx_pnalloc(call->pool, NGX_WSMAN_SHELL_FRAME_ROOM + room);
     if (buf == NULL) {
@@ -226,8 +292,17 @@ ngx_wsman_shell_begin(ngx_wsman_call_t *call, ngx_wsman_shell_writer_t *w,
         return NGX_DECLINED;
     }
 
+    if (ngx_wsman_shell_owner(call, &owner) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     ngx_wsman_shell_writer_add(w, NGX_WSMAN_SHELL_F_USER, user.data,
                                user.len);
+    ngx_wsman_shell_writer_add(w, NGX_WSMAN_SHELL_F_OWNER, owner.data,
+                               owner.len);
+    ngx_wsman_shell_writer_add(w, NGX_WSMAN_SHELL_F_OWNER_NAME,
+                               call->identity->user.data,
+                               call->identity->user.len);
 
     return NGX_OK;
 }
