@@ -86,6 +86,7 @@ typedef struct {
     ngx_uint_t                 sequence_items;  /* NGX_Sequence size */
     ngx_uint_t                 shells;          /* a location allows them */
     ngx_str_t                  shell_socket;    /* the host's name */
+    size_t                     shell_max_buffered;  /* unread output */
     void                      *ipmi;            /* ngx_wsman_ipmi_main_t,
                                                    NULL: no BMC */
 } ngx_wsman_main_conf_t;
@@ -123,6 +124,7 @@ typedef struct {
     size_t                     shell_max_memory;
     ngx_msec_t                 shell_max_runtime;
     ngx_str_t                  shell_run_as;
+    ngx_str_t                  shell_pam;       /* PAM service, "": none */
 
     void                      *gss_cred;        /* per worker, lazily */
 } ngx_wsman_loc_conf_t;

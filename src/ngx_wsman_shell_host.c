@@ -25,6 +25,7 @@
 #include <sys/un.h>
 #include <dirent.h>
 #include <grp.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -230,6 +231,7 @@ typedef struct {
     uint64_t                   skip_shell;
     uint64_t                   end;
     uint64_t                   sequence;
+    uint64_t                   max_buffered;
     ngx_uint_t                 numbered;       /* sequence was sent */
 } ngx_wsman_sh_req_t;
 
@@ -245,6 +247,16 @@ typedef struct {
     ngx_wsman_sh_ev_t          lifeline;
     ngx_wsman_sh_shell_t      *shells;
     ngx_wsman_sh_conn_t       *conns;
+
+    /*
+     * Output read from commands and not yet taken by a client (buffers
+     * and kept replies), and the cap on it (wsman_shell_max_buffered,
+     * sent by the workers): beyond it producers are paused, their pipes
+     * fill and they block in write(), so the host's memory stays bounded
+     * however many commands nobody reads.
+     */
+    size_t                     buffered;
+    size_t                     max_buffered;
 
     /* users whose last shell is gone: what escaped its process group
      * (setsid, double fork) is swept when it lands on the host */
@@ -352,6 +364,13 @@ static void ngx_wsman_sh_signal(ngx_wsman_sh_host_t *h,
 static void ngx_wsman_sh_delete(ngx_wsman_sh_host_t *h,
     ngx_wsman_sh_conn_t *c, ngx_wsman_sh_req_t *r);
 
+static int ngx_wsman_sh_may_read(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_cmd_t *cmd, ngx_uint_t i);
+static void ngx_wsman_sh_resume(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_cmd_t *cmd);
+static void ngx_wsman_sh_resume_all(ngx_wsman_sh_host_t *h);
+static void ngx_wsman_sh_outbuf_free(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_buf_t *b);
 static void ngx_wsman_sh_output(ngx_wsman_sh_host_t *h,
     ngx_wsman_sh_cmd_t *cmd, ngx_uint_t i);
 static void ngx_wsman_sh_notify(ngx_wsman_sh_host_t *h,
@@ -588,6 +607,14 @@ ngx_wsman_sh_main(int lfd, int life, ngx_log_t *log, uid_t worker_uid)
     h = &ngx_wsman_sh_host;
     ngx_memzero(h, sizeof(ngx_wsman_sh_host_t));
     h->worker_uid = worker_uid;
+    h->max_buffered = NGX_WSMAN_SHELL_MAX_BUFFERED;
+
+    /*
+     * Output buffers are up to a megabyte each and come and go with the
+     * clients' reads: have them mmap()ed, so that freeing one gives its
+     * memory back to the system instead of leaving the heap at its peak.
+     */
+    (void) mallopt(M_MMAP_THRESHOLD, NGX_WSMAN_SH_READ_CHUNK);
 
     if (ngx_wsman_sh_init(h, lfd, life) != 0) {
         _exit(1);
@@ -1615,6 +1642,11 @@ ngx_wsman_sh_process(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c)
         return;
     }
 
+    if (r.max_buffered && r.max_buffered <= NGX_MAX_SIZE_T_VALUE) {
+        h->max_buffered = (size_t) r.max_buffered;
+        ngx_wsman_sh_resume_all(h);
+    }
+
     /* every shell belongs to a WS-Man identity: none, no shell */
     if (r.user.len == 0 || r.owner.len == 0 || r.owner_name.len == 0) {
         ngx_wsman_sh_reply(h, c, r.type, NGX_WSMAN_SHELL_S_BAD_REQUEST,
@@ -1720,6 +1752,9 @@ ngx_wsman_sh_req_read(ngx_wsman_sh_req_t *r)
         case NGX_WSMAN_SHELL_F_MAX_BYTES:   num = &r->max_bytes; break;
         case NGX_WSMAN_SHELL_F_SKIP_SHELL:  num = &r->skip_shell; break;
         case NGX_WSMAN_SHELL_F_END:         num = &r->end; break;
+        case NGX_WSMAN_SHELL_F_MAX_BUFFERED:
+            num = &r->max_buffered;
+            break;
 
         case NGX_WSMAN_SHELL_F_SEQUENCE:
             num = &r->sequence;
@@ -2620,8 +2655,8 @@ ngx_wsman_sh_cmd_free(ngx_wsman_sh_host_t *h, ngx_wsman_sh_cmd_t *cmd)
     ngx_wsman_sh_close_ev(h, &cmd->out[0]);
     ngx_wsman_sh_close_ev(h, &cmd->out[1]);
     ngx_wsman_sh_buf_free(&cmd->inbuf);
-    ngx_wsman_sh_buf_free(&cmd->outbuf[0]);
-    ngx_wsman_sh_buf_free(&cmd->outbuf[1]);
+    ngx_wsman_sh_outbuf_free(h, &cmd->outbuf[0]);
+    ngx_wsman_sh_outbuf_free(h, &cmd->outbuf[1]);
     ngx_wsman_sh_forget(cmd);
 
     if (cmd->inflight) {
@@ -2908,6 +2943,9 @@ ngx_wsman_sh_receive(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
     c->deadline = h->now + ngx_min(r->timeout_ms, NGX_WSMAN_SH_MAX_WAIT);
     cmd->parked = c;
 
+    /* paused by the host-wide cap: a waiting client may get a chunk */
+    ngx_wsman_sh_resume(h, cmd);
+
     ngx_wsman_sh_notify(h, cmd);
 }
 
@@ -2967,11 +3005,75 @@ ngx_wsman_sh_signal(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
  * Command output and completion
  */
 
+/*
+ * A stream may be read while its buffer has room and the host is under
+ * its cap; over the cap still one chunk for a command whose client waits
+ * in a Receive with nothing to show, so that readers are not starved by
+ * the output of commands nobody reads (bounded by the waiting Receives).
+ */
+static int
+ngx_wsman_sh_may_read(ngx_wsman_sh_host_t *h, ngx_wsman_sh_cmd_t *cmd,
+    ngx_uint_t i)
+{
+    size_t  used;
+
+    used = cmd->outbuf[i].end - cmd->outbuf[i].start;
+
+    if (used >= NGX_WSMAN_SH_STREAM_MAX) {
+        return 0;
+    }
+
+    return h->buffered < h->max_buffered
+           || (cmd->parked != NULL && used == 0);
+}
+
+
+/* paused streams that may be read again are watched again */
+static void
+ngx_wsman_sh_resume(ngx_wsman_sh_host_t *h, ngx_wsman_sh_cmd_t *cmd)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < 2; i++) {
+        if (cmd->paused[i] && cmd->out[i].fd != -1
+            && ngx_wsman_sh_may_read(h, cmd, i)
+            && ngx_wsman_sh_watch(h, &cmd->out[i], EPOLLIN) == 0)
+        {
+            cmd->paused[i] = 0;
+        }
+    }
+}
+
+
+static void
+ngx_wsman_sh_resume_all(ngx_wsman_sh_host_t *h)
+{
+    ngx_wsman_sh_cmd_t    *cmd;
+    ngx_wsman_sh_shell_t  *sh;
+
+    for (sh = h->shells; sh && h->buffered < h->max_buffered; sh = sh->next)
+    {
+        for (cmd = sh->cmds; cmd; cmd = cmd->next) {
+            ngx_wsman_sh_resume(h, cmd);
+        }
+    }
+}
+
+
+/* an output buffer's memory leaves the host's account */
+static void
+ngx_wsman_sh_outbuf_free(ngx_wsman_sh_host_t *h, ngx_wsman_sh_buf_t *b)
+{
+    h->buffered -= b->cap;
+    ngx_wsman_sh_buf_free(b);
+}
+
+
 static void
 ngx_wsman_sh_output(ngx_wsman_sh_host_t *h, ngx_wsman_sh_cmd_t *cmd,
     ngx_uint_t i)
 {
-    size_t               used;
+    size_t               used, cap;
     ssize_t              n;
     ngx_wsman_sh_ev_t   *ev;
     ngx_wsman_sh_buf_t  *b;
@@ -2981,22 +3083,27 @@ ngx_wsman_sh_output(ngx_wsman_sh_host_t *h, ngx_wsman_sh_cmd_t *cmd,
 
     for ( ;; ) {
         used = b->end - b->start;
+        cap = b->cap;
 
         /*
-         * Full: stop reading until a Receive drains the buffer; the
-         * command blocks in write() meanwhile and nothing is lost.
+         * Full, or the host holds all the unread output it may: stop
+         * reading until a Receive drains a buffer; the command blocks in
+         * write() meanwhile and nothing is lost.
          */
-        if (used >= NGX_WSMAN_SH_STREAM_MAX
+        if (!ngx_wsman_sh_may_read(h, cmd, i)
             || ngx_wsman_sh_buf_reserve(b,
                    ngx_min(NGX_WSMAN_SH_READ_CHUNK,
                            NGX_WSMAN_SH_STREAM_MAX - used),
                    NGX_WSMAN_SH_STREAM_MAX)
                != 0)
         {
+            h->buffered += b->cap - cap;
             ngx_wsman_sh_unwatch(h, ev);
             cmd->paused[i] = 1;
             break;
         }
+
+        h->buffered += b->cap - cap;
 
         n = read(ev->fd, b->data + b->end,
                  ngx_min(b->cap - b->end, NGX_WSMAN_SH_STREAM_MAX - used));
@@ -3172,6 +3279,7 @@ ngx_wsman_sh_send_output(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
 static void
 ngx_wsman_sh_output_sent(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c)
 {
+    size_t               cap;
     ngx_uint_t           i;
     ngx_wsman_sh_cmd_t  *cmd;
 
@@ -3186,21 +3294,21 @@ ngx_wsman_sh_output_sent(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c)
         cmd->kept_len = c->out_len;
         cmd->kept_seq = c->seq;
         c->out = NULL;
+        h->buffered += cmd->kept_len;
     }
 
     for (i = 0; i < 2; i++) {
+        cap = cmd->outbuf[i].cap;
         ngx_wsman_sh_buf_consume(&cmd->outbuf[i], c->take[i]);
+        h->buffered -= cap - cmd->outbuf[i].cap;
 
         if (c->take_end[i]) {
             cmd->end_sent[i] = 1;
         }
-
-        if (cmd->paused[i] && cmd->out[i].fd != -1
-            && ngx_wsman_sh_watch(h, &cmd->out[i], EPOLLIN) == 0)
-        {
-            cmd->paused[i] = 0;
-        }
     }
+
+    ngx_wsman_sh_resume(h, cmd);
+    ngx_wsman_sh_resume_all(h);
 
     if (c->take_done) {
         ngx_wsman_sh_finish(h, cmd);
@@ -3239,6 +3347,7 @@ ngx_wsman_sh_resend(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
 static void
 ngx_wsman_sh_forget(ngx_wsman_sh_cmd_t *cmd)
 {
+    ngx_wsman_sh_host.buffered -= cmd->kept_len;
     free(cmd->kept);
     cmd->kept = NULL;
     cmd->kept_len = 0;
@@ -3266,8 +3375,8 @@ ngx_wsman_sh_finish(ngx_wsman_sh_host_t *h, ngx_wsman_sh_cmd_t *cmd)
     ngx_wsman_sh_close_ev(h, &cmd->out[0]);
     ngx_wsman_sh_close_ev(h, &cmd->out[1]);
     ngx_wsman_sh_buf_free(&cmd->inbuf);
-    ngx_wsman_sh_buf_free(&cmd->outbuf[0]);
-    ngx_wsman_sh_buf_free(&cmd->outbuf[1]);
+    ngx_wsman_sh_outbuf_free(h, &cmd->outbuf[0]);
+    ngx_wsman_sh_outbuf_free(h, &cmd->outbuf[1]);
 
     sh = cmd->shell;
     n = 0;

@@ -21,6 +21,8 @@
 
 
 #define NGX_WSMAN_SHELL_MAX_FRAME      (8 * 1024 * 1024)
+/* wsman_shell_max_buffered's default */
+#define NGX_WSMAN_SHELL_MAX_BUFFERED   (64 * 1024 * 1024)
 
 /* message types */
 #define NGX_WSMAN_SHELL_CREATE         1
@@ -72,6 +74,10 @@
                                                ..."); shells belong to it */
 #define NGX_WSMAN_SHELL_F_OWNER_NAME   32   /* and its name, for the log
                                                and as a second key */
+#define NGX_WSMAN_SHELL_F_MAX_BUFFERED 33   /* every request: the host-wide
+                                               cap on unread output */
+#define NGX_WSMAN_SHELL_F_PAM_SERVICE  34   /* CREATE: PAM service for the
+                                               account and session stages */
 
 /* reply status */
 #define NGX_WSMAN_SHELL_S_OK           0

@@ -277,8 +277,9 @@ static ngx_int_t
 ngx_wsman_shell_begin(ngx_wsman_call_t *call, ngx_wsman_shell_writer_t *w,
     u_char type, size_t room)
 {
-    u_char     *buf;
-    ngx_str_t   user, owner;
+    u_char                 *buf;
+    ngx_str_t               user, owner;
+    ngx_wsman_main_conf_t  *mcf;
 
     buf = ngx_pnalloc(call->pool, NGX_WSMAN_SHELL_FRAME_ROOM + room);
     if (buf == NULL) {
@@ -303,6 +304,15 @@ ngx_wsman_shell_begin(ngx_wsman_call_t *call, ngx_wsman_shell_writer_t *w,
     ngx_wsman_shell_writer_add(w, NGX_WSMAN_SHELL_F_OWNER_NAME,
                                call->identity->user.data,
                                call->identity->user.len);
+
+    /* the host takes its cap from whoever talks to it last (reloads) */
+    mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_wsman_module);
+
+    ngx_wsman_shell_writer_add_num(w, NGX_WSMAN_SHELL_F_MAX_BUFFERED,
+                                   (mcf->shell_max_buffered
+                                    != NGX_CONF_UNSET_SIZE)
+                                   ? mcf->shell_max_buffered
+                                   : NGX_WSMAN_SHELL_MAX_BUFFERED);
 
     return NGX_OK;
 }
