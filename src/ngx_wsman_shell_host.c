@@ -31,6 +31,7 @@
 #include <stdarg.h>
 
 #include <openssl/evp.h>
+#include <security/pam_appl.h>
 
 
 #if (__GNUC__)
@@ -75,10 +76,18 @@
 #define NGX_WSMAN_SH_EV_STDIN       5
 #define NGX_WSMAN_SH_EV_STDOUT      6
 #define NGX_WSMAN_SH_EV_STDERR      7
+#define NGX_WSMAN_SH_EV_SETUP       8
+
+/* the session keeper's report: one frame, field tags of its own */
+#define NGX_WSMAN_SH_F_LIMIT        100     /* "resource cur max" */
+#define NGX_WSMAN_SH_SETUP_MAX      65536
+/* PAM and the working directory check get this long for a Create */
+#define NGX_WSMAN_SH_SETUP_TIMEOUT  30000
 
 #define NGX_WSMAN_SH_CONN_READ      0
 #define NGX_WSMAN_SH_CONN_PARKED    1
 #define NGX_WSMAN_SH_CONN_WRITE     2
+#define NGX_WSMAN_SH_CONN_SETUP     3       /* Create: waits for PAM */
 
 
 typedef struct ngx_wsman_sh_shell_s  ngx_wsman_sh_shell_t;
@@ -173,6 +182,22 @@ struct ngx_wsman_sh_shell_s {
     uint64_t                   max_runtime;
     uint64_t                   last_active;
     ngx_wsman_sh_cmd_t        *cmds;           /* oldest first */
+
+    /*
+     * The shell's session keeper: a child of the host that ran PAM's
+     * account and session stages and checked the working directory
+     * (blocking work, kept out of the host's loop).  With a PAM session
+     * it waits on its end of the socket and closes the session once the
+     * host closes this end, when the shell ends.
+     */
+    pid_t                      keeper;
+    ngx_wsman_sh_ev_t          setup;
+    u_char                    *setup_buf;
+    size_t                     setup_len;
+    ngx_wsman_sh_conn_t       *setup_conn;     /* the Create waiting */
+    struct rlimit             *limits;         /* after pam_limits, or
+                                                  NULL: no PAM */
+    unsigned                   pending:1;      /* setup not done yet */
 };
 
 
@@ -191,6 +216,9 @@ struct ngx_wsman_sh_conn_s {
     u_char                    *out;
     size_t                     out_len;
     size_t                     out_pos;
+
+    /* a Create waiting for its shell's setup */
+    ngx_wsman_sh_shell_t      *setup;
 
     /* a Receive: the command and what its reply takes from the buffers */
     ngx_wsman_sh_cmd_t        *cmd;
@@ -218,6 +246,8 @@ typedef struct {
     ngx_wsman_shell_field_t    data;
     ngx_wsman_shell_field_t    signal;
     ngx_wsman_shell_field_t    message_id;
+    ngx_wsman_shell_field_t    pam_service;
+    ngx_wsman_shell_field_t    client_ip;
     ngx_uint_t                 nenv;
     ngx_uint_t                 nargs;
     uint64_t                   idle_ms;
@@ -257,6 +287,11 @@ typedef struct {
      */
     size_t                     buffered;
     size_t                     max_buffered;
+
+    /* session keepers until reaped (they outlive their shells a bit) */
+    pid_t                     *keepers;
+    ngx_uint_t                 nkeepers;
+    ngx_uint_t                 keepers_size;
 
     /* users whose last shell is gone: what escaped its process group
      * (setsid, double fork) is swept when it lands on the host */
@@ -336,6 +371,21 @@ static ngx_uint_t ngx_wsman_sh_quota(ngx_wsman_sh_host_t *h,
 static ngx_wsman_sh_shell_t *ngx_wsman_sh_shell_new(ngx_wsman_sh_req_t *r,
     struct passwd *pw);
 static void ngx_wsman_sh_shell_free(ngx_wsman_sh_shell_t *sh);
+static ngx_int_t ngx_wsman_sh_setup_start(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_shell_t *sh, ngx_wsman_sh_req_t *r);
+static void ngx_wsman_sh_keeper(ngx_wsman_sh_shell_t *sh, int fd,
+    const char *service, const char *rhost) ngx_wsman_sh_noreturn;
+static int ngx_wsman_sh_keeper_index(ngx_wsman_sh_host_t *h, pid_t pid);
+static void ngx_wsman_sh_keeper_add(ngx_wsman_sh_host_t *h, pid_t pid);
+static int ngx_wsman_sh_pam_conv(int n, const struct pam_message **msg,
+    struct pam_response **resp, void *data);
+static void ngx_wsman_sh_setup_read(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_shell_t *sh);
+static void ngx_wsman_sh_setup_limit(ngx_wsman_sh_shell_t *sh,
+    ngx_wsman_shell_field_t *f);
+static void ngx_wsman_sh_setup_done(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_shell_t *sh, ngx_uint_t status, const char *msg);
+static int ngx_wsman_sh_nonblock(int fd);
 static void ngx_wsman_sh_shell_delete(ngx_wsman_sh_host_t *h,
     ngx_wsman_sh_shell_t *sh);
 
@@ -349,6 +399,8 @@ static void ngx_wsman_sh_exec(ngx_wsman_sh_shell_t *sh, int fds[3],
     char **argv, char **envp, int skip_shell) ngx_wsman_sh_noreturn;
 static void ngx_wsman_sh_child_fail(const char *what, const char *arg)
     ngx_wsman_sh_noreturn;
+static void ngx_wsman_sh_lower_limit(int resource, rlim_t value,
+    const char *err);
 static void ngx_wsman_sh_cmd_free(ngx_wsman_sh_host_t *h,
     ngx_wsman_sh_cmd_t *cmd);
 static void ngx_wsman_sh_kill(ngx_wsman_sh_cmd_t *cmd, int sig);
@@ -397,6 +449,7 @@ static int                  ngx_wsman_sh_lifeline = -1;
 /* the host's own state, used only in the host process */
 static ngx_wsman_sh_host_t  ngx_wsman_sh_host;
 static ngx_uint_t           ngx_wsman_sh_log_level = NGX_LOG_NOTICE;
+static ngx_uint_t           ngx_wsman_sh_spare_keepers;
 static struct rlimit        ngx_wsman_sh_nofile;
 
 /* the current epoll batch, so that freed objects can be struck from it */
@@ -830,6 +883,10 @@ ngx_wsman_sh_dispatch(ngx_wsman_sh_host_t *h, ngx_wsman_sh_ev_t *ev,
     case NGX_WSMAN_SH_EV_STDERR:
         ngx_wsman_sh_output(h, ev->obj, NGX_WSMAN_SH_ERR);
         break;
+
+    case NGX_WSMAN_SH_EV_SETUP:
+        ngx_wsman_sh_setup_read(h, ev->obj);
+        break;
     }
 }
 
@@ -852,10 +909,20 @@ ngx_wsman_sh_shutdown(ngx_wsman_sh_host_t *h)
         for (cmd = sh->cmds; cmd; cmd = cmd->next) {
             ngx_wsman_sh_kill(cmd, SIGKILL);
         }
+
+        /* the keeper closes the PAM session and exits */
+        ngx_wsman_sh_close_ev(h, &sh->setup);
     }
+
+    ngx_wsman_sh_spare_keepers = 1;
 
     /* SIGKILL cannot be resisted, so this ends within a few rounds */
     for (i = 0; i < 250; i++) {
+
+        /* keepers had a second to close their sessions */
+        if (i == 50) {
+            ngx_wsman_sh_spare_keepers = 0;
+        }
 
         do {
             pid = waitpid(-1, &status, WNOHANG);
@@ -985,6 +1052,17 @@ ngx_wsman_sh_kill_child(pid_t pid, uid_t *uids, ngx_uint_t nuids)
     char         path[64];
     ngx_uint_t   i;
     struct stat  st;
+
+    /*
+     * Session keepers run as root: a sweep for uid 0 must not end other
+     * shells' PAM sessions, and at shutdown they get a moment to close
+     * theirs (their sockets are closed first).
+     */
+    if ((uids || ngx_wsman_sh_spare_keepers)
+        && ngx_wsman_sh_keeper_index(&ngx_wsman_sh_host, pid) != -1)
+    {
+        return;
+    }
 
     if (uids) {
         (void) snprintf(path, sizeof(path), "/proc/%ld", (long) pid);
@@ -1393,6 +1471,14 @@ ngx_wsman_sh_conn_event(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
     case NGX_WSMAN_SH_CONN_WRITE:
         ngx_wsman_sh_conn_write(h, c);
         break;
+
+    case NGX_WSMAN_SH_CONN_SETUP:
+        /* the worker gave up on its Create: nobody will use the shell */
+        if (events & (EPOLLHUP | EPOLLERR)) {
+            ngx_wsman_sh_conn_close(h, c);
+        }
+
+        break;
     }
 }
 
@@ -1514,12 +1600,23 @@ ngx_wsman_sh_conn_write(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c)
 static void
 ngx_wsman_sh_conn_close(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c)
 {
-    ngx_uint_t           retry;
-    ngx_wsman_sh_cmd_t  *cmd;
+    ngx_uint_t             retry;
+    ngx_wsman_sh_cmd_t    *cmd;
+    ngx_wsman_sh_shell_t  *sh;
 
     cmd = c->cmd;
     c->cmd = NULL;
     retry = 0;
+
+    sh = c->setup;
+
+    if (sh != NULL) {
+        c->setup = NULL;
+        sh->setup_conn = NULL;
+        ngx_wsman_sh_log(NGX_LOG_INFO, "shell %s: the worker left before "
+                         "its setup was done, deleted", sh->id);
+        ngx_wsman_sh_shell_delete(h, sh);
+    }
 
     if (cmd != NULL) {
         if (cmd->parked == c) {
@@ -1718,6 +1815,8 @@ ngx_wsman_sh_req_read(ngx_wsman_sh_req_t *r)
         case NGX_WSMAN_SHELL_F_COMMAND:    text = &r->command; break;
         case NGX_WSMAN_SHELL_F_SIGNAL:     text = &r->signal; break;
         case NGX_WSMAN_SHELL_F_MESSAGE_ID: text = &r->message_id; break;
+        case NGX_WSMAN_SHELL_F_PAM_SERVICE: text = &r->pam_service; break;
+        case NGX_WSMAN_SHELL_F_CLIENT_IP:  text = &r->client_ip; break;
 
         case NGX_WSMAN_SHELL_F_DATA:
             r->data = f;
@@ -1762,7 +1861,7 @@ ngx_wsman_sh_req_read(ngx_wsman_sh_req_t *r)
             break;
 
         default:
-            /* CLIENT_IP and fields of later versions */
+            /* fields of later versions */
             break;
         }
 
@@ -1837,7 +1936,8 @@ ngx_wsman_sh_find_shell(ngx_wsman_sh_host_t *h, ngx_wsman_sh_req_t *r)
     ngx_wsman_sh_shell_t  *sh;
 
     for (sh = h->shells; sh; sh = sh->next) {
-        if (ngx_wsman_sh_field_is(&r->shell, sh->id)
+        if (!sh->pending
+            && ngx_wsman_sh_field_is(&r->shell, sh->id)
             && ngx_wsman_sh_owns(r, sh)
             && ngx_wsman_sh_field_eq(&r->user, sh->user))
         {
@@ -1882,6 +1982,7 @@ ngx_wsman_sh_create(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
     ngx_wsman_sh_req_t *r)
 {
     char                  *user, *buf, msg[160];
+    ngx_int_t              rc;
     ngx_uint_t             status;
     struct passwd          pw;
     ngx_wsman_sh_shell_t  *sh;
@@ -1934,19 +2035,610 @@ ngx_wsman_sh_create(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
         return;
     }
 
+    /*
+     * Listed at once, so that it counts for the quotas, but found by no
+     * request until its setup is done.
+     */
     sh->last_active = h->now;
+    sh->pending = 1;
     sh->next = h->shells;
     h->shells = sh;
 
     /* the user is back: their processes belong to a shell again */
     ngx_wsman_sh_sweep_del(h, sh->uid);
 
+    rc = ngx_wsman_sh_setup_start(h, sh, r);
+
+    if (rc == NGX_ERROR) {
+        ngx_wsman_sh_shell_delete(h, sh);
+        ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_INTERNAL,
+                           NGX_WSMAN_SHELL_F_MESSAGE,
+                           "cannot set up the shell");
+        return;
+    }
+
+    if (rc == NGX_DONE) {
+        /* neither PAM nor a working directory to check: ready now */
+        c->setup = sh;
+        sh->setup_conn = c;
+        ngx_wsman_sh_setup_done(h, sh, NGX_WSMAN_SHELL_S_OK, NULL);
+        return;
+    }
+
+    /* the reply waits for the keeper (ngx_wsman_sh_setup_done()) */
+    c->setup = sh;
+    c->state = NGX_WSMAN_SH_CONN_SETUP;
+    c->deadline = h->now + NGX_WSMAN_SH_SETUP_TIMEOUT;
+    sh->setup_conn = c;
+}
+
+
+/*
+ * Fork the shell's session keeper.  PAM modules block (NSS, LDAP,
+ * pam_exec, a slow disk for pam_mkhomedir), and so may a working
+ * directory on a hung network file system: none of it runs in the host,
+ * whose single loop serves every shell.  The keeper reports once; the
+ * host reads that report in its loop like any other descriptor.
+ */
+static ngx_int_t
+ngx_wsman_sh_setup_start(ngx_wsman_sh_host_t *h, ngx_wsman_sh_shell_t *sh,
+    ngx_wsman_sh_req_t *r)
+{
+    int     sv[2];
+    char   *service, *rhost;
+    pid_t   pid;
+
+    service = NULL;
+    rhost = NULL;
+
+    if (r->pam_service.len == 0 && sh->cwd == NULL) {
+        return NGX_DONE;
+    }
+
+    if (r->pam_service.len) {
+        service = ngx_wsman_sh_field_dup(&r->pam_service);
+        rhost = ngx_wsman_sh_field_dup(&r->client_ip);
+
+        if (service == NULL || rhost == NULL) {
+            free(service);
+            free(rhost);
+            return NGX_ERROR;
+        }
+    }
+
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+        ngx_wsman_sh_log(NGX_LOG_ALERT, "socketpair() failed: %s",
+                         strerror(errno));
+        free(service);
+        free(rhost);
+        return NGX_ERROR;
+    }
+
+    pid = fork();
+
+    if (pid == -1) {
+        ngx_wsman_sh_log(NGX_LOG_ALERT, "fork() failed: %s", strerror(errno));
+        (void) close(sv[0]);
+        (void) close(sv[1]);
+        free(service);
+        free(rhost);
+        return NGX_ERROR;
+    }
+
+    if (pid == 0) {
+        (void) close(sv[0]);
+        ngx_wsman_sh_keeper(sh, sv[1], service, rhost);
+    }
+
+    free(service);
+    free(rhost);
+    (void) close(sv[1]);
+
+    ngx_wsman_sh_keeper_add(h, pid);
+    sh->keeper = pid;
+    sh->setup.fd = sv[0];
+    sh->setup.kind = NGX_WSMAN_SH_EV_SETUP;
+    sh->setup.obj = sh;
+
+    if (ngx_wsman_sh_nonblock(sv[0]) != 0
+        || ngx_wsman_sh_watch(h, &sh->setup, EPOLLIN) != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static int
+ngx_wsman_sh_keeper_index(ngx_wsman_sh_host_t *h, pid_t pid)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < h->nkeepers; i++) {
+        if (h->keepers[i] == pid) {
+            return (int) i;
+        }
+    }
+
+    return -1;
+}
+
+
+/*
+ * Keepers run as root: sweeps for uid 0 (processes a deleted root shell
+ * left behind) must not end them, also after their shell is gone and
+ * while they close its session.  Without memory for the list a keeper
+ * is merely not protected.
+ */
+static void
+ngx_wsman_sh_keeper_add(ngx_wsman_sh_host_t *h, pid_t pid)
+{
+    pid_t       *p;
+    ngx_uint_t   n;
+
+    if (h->nkeepers == h->keepers_size) {
+        n = h->keepers_size ? 2 * h->keepers_size : 16;
+
+        p = realloc(h->keepers, n * sizeof(pid_t));
+        if (p == NULL) {
+            ngx_wsman_sh_log(NGX_LOG_ALERT, "realloc() failed");
+            return;
+        }
+
+        h->keepers = p;
+        h->keepers_size = n;
+    }
+
+    h->keepers[h->nkeepers++] = pid;
+}
+
+
+/* PAM may talk but never ask: nobody is there to answer */
+static int
+ngx_wsman_sh_pam_conv(int n, const struct pam_message **msg,
+    struct pam_response **resp, void *data)
+{
+    int                   i;
+    struct pam_response  *r;
+
+    if (n <= 0 || n > PAM_MAX_NUM_MSG) {
+        return PAM_CONV_ERR;
+    }
+
+    r = calloc(n, sizeof(struct pam_response));
+    if (r == NULL) {
+        return PAM_BUF_ERR;
+    }
+
+    for (i = 0; i < n; i++) {
+        switch (msg[i]->msg_style) {
+
+        case PAM_ERROR_MSG:
+        case PAM_TEXT_INFO:
+            ngx_wsman_sh_log(NGX_LOG_INFO, "PAM: %s", msg[i]->msg);
+            break;
+
+        default:
+            free(r);
+            return PAM_CONV_ERR;
+        }
+    }
+
+    *resp = r;
+
+    return PAM_SUCCESS;
+}
+
+
+/*
+ * The session keeper (a child of the host, root): PAM's account stage
+ * (expired or locked accounts, pam_access) and session stage
+ * (pam_limits, pam_env, ...) for the account commands run as, then the
+ * working directory tried as that account.  It reports once on fd 3: a
+ * status, a message and, with a session, the resource limits the session
+ * set (commands get them).  With a session it then waits until the host
+ * closes its end (the shell ended, or the host did) and closes the
+ * session, as sshd's privileged process does.
+ */
+static void
+ngx_wsman_sh_keeper(ngx_wsman_sh_shell_t *sh, int fd, const char *service,
+    const char *rhost)
+{
+    int                        i, rc, sig, status, session, flags;
+    char                       msg[256], lim[80];
+    pid_t                      pid;
+    size_t                     len;
+    ssize_t                    n;
+    sigset_t                   set;
+    pam_handle_t              *pamh;
+    struct rlimit              rl;
+    struct pam_conv            conv;
+    ngx_wsman_shell_writer_t   w;
+    static u_char              out[NGX_WSMAN_SH_SETUP_MAX];
+
+    for (sig = 1; sig < NSIG; sig++) {
+        if (sig != SIGKILL && sig != SIGSTOP) {
+            (void) signal(sig, SIG_DFL);
+        }
+    }
+
+    (void) signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&set);
+    (void) sigprocmask(SIG_SETMASK, &set, NULL);
+
+    /* nothing of the host's but stdio (the log) and the socket */
+    if ((fd != 3 && dup2(fd, 3) == -1) || close_range(4, ~0U, 0) == -1) {
+        _exit(1);
+    }
+
+    flags = fcntl(3, F_GETFL);
+    if (flags == -1 || fcntl(3, F_SETFL, flags & ~O_NONBLOCK) == -1
+        || fcntl(3, F_SETFD, FD_CLOEXEC) == -1)
+    {
+        _exit(1);
+    }
+
+    (void) prctl(PR_SET_NAME, "wsman-session", 0, 0, 0);
+
+    if (ngx_wsman_sh_nofile.rlim_max) {
+        (void) setrlimit(RLIMIT_NOFILE, &ngx_wsman_sh_nofile);
+    }
+
+    status = NGX_WSMAN_SHELL_S_OK;
+    msg[0] = '\0';
+    session = 0;
+    pamh = NULL;
+
+    ngx_wsman_shell_writer_init(&w, out, sizeof(out), 0);
+
+    if (service != NULL) {
+        conv.conv = ngx_wsman_sh_pam_conv;
+        conv.appdata_ptr = NULL;
+
+        rc = pam_start(service, sh->user, &conv, &pamh);
+
+        if (rc != PAM_SUCCESS) {
+            status = NGX_WSMAN_SHELL_S_INTERNAL;
+            (void) snprintf(msg, sizeof(msg), "PAM service \"%s\" cannot "
+                            "start: %s", service, pam_strerror(pamh, rc));
+            pamh = NULL;
+            goto report;
+        }
+
+        if (rhost && rhost[0]) {
+            (void) pam_set_item(pamh, PAM_RHOST, rhost);
+        }
+
+        (void) pam_set_item(pamh, PAM_RUSER, sh->owner_name);
+
+        rc = pam_acct_mgmt(pamh, PAM_SILENT);
+
+        if (rc != PAM_SUCCESS) {
+            status = NGX_WSMAN_SHELL_S_NO_USER;
+            (void) snprintf(msg, sizeof(msg), "PAM (service \"%s\") refused "
+                            "the account \"%s\": %s", service, sh->user,
+                            pam_strerror(pamh, rc));
+            goto report;
+        }
+
+        rc = pam_open_session(pamh, PAM_SILENT);
+
+        if (rc != PAM_SUCCESS) {
+            status = NGX_WSMAN_SHELL_S_NO_USER;
+            (void) snprintf(msg, sizeof(msg), "PAM (service \"%s\") opened "
+                            "no session for \"%s\": %s", service, sh->user,
+                            pam_strerror(pamh, rc));
+            goto report;
+        }
+
+        session = 1;
+
+        /* what pam_limits (and the defaults) left here is the commands' */
+        for (i = 0; i < RLIM_NLIMITS; i++) {
+            if (getrlimit(i, &rl) == -1) {
+                continue;
+            }
+
+            (void) snprintf(lim, sizeof(lim), "%d %s%llu %s%llu", i,
+                            rl.rlim_cur == RLIM_INFINITY ? "-" : "",
+                            (unsigned long long) rl.rlim_cur,
+                            rl.rlim_max == RLIM_INFINITY ? "-" : "",
+                            (unsigned long long) rl.rlim_max);
+            ngx_wsman_shell_writer_add_str(&w, NGX_WSMAN_SH_F_LIMIT, lim);
+        }
+    }
+
+    /* the working directory must be one the account can enter */
+    if (sh->cwd != NULL) {
+        pid = fork();
+
+        if (pid == 0) {
+            if (initgroups(sh->user, sh->gid) == -1
+                || setgid(sh->gid) == -1 || setuid(sh->uid) == -1)
+            {
+                _exit(2);
+            }
+
+            _exit(chdir(sh->cwd) == 0 ? 0 : 1);
+        }
+
+        status = -1;
+
+        if (pid > 0) {
+            while (waitpid(pid, &rc, 0) == -1 && errno == EINTR) {
+                /* void */
+            }
+
+            if (WIFEXITED(rc) && WEXITSTATUS(rc) == 0) {
+                status = NGX_WSMAN_SHELL_S_OK;
+            }
+        }
+
+        if (status != NGX_WSMAN_SHELL_S_OK) {
+            status = NGX_WSMAN_SHELL_S_BAD_REQUEST;
+            (void) snprintf(msg, sizeof(msg), "the account \"%s\" cannot "
+                            "enter the working directory \"%.160s\"",
+                            sh->user, sh->cwd);
+        }
+    }
+
+report:
+
+    ngx_wsman_shell_writer_add_num(&w, NGX_WSMAN_SHELL_F_STATUS,
+                                   (uint64_t) status);
+
+    if (msg[0]) {
+        ngx_wsman_shell_writer_add_str(&w, NGX_WSMAN_SHELL_F_MESSAGE, msg);
+    }
+
+    len = ngx_wsman_shell_writer_finish(&w);
+
+    for (i = 0; (size_t) i < len; i += n) {
+        n = write(3, out + i, len - i);
+
+        if (n == -1 && errno == EINTR) {
+            n = 0;
+            continue;
+        }
+
+        if (n <= 0) {
+            break;
+        }
+    }
+
+    if (session && status == NGX_WSMAN_SHELL_S_OK) {
+        /* until the shell ends: EOF, or an error if the host died */
+        do {
+            n = read(3, msg, sizeof(msg));
+        } while (n > 0 || (n == -1 && errno == EINTR));
+    }
+
+    if (session) {
+        rc = pam_close_session(pamh, PAM_SILENT);
+
+        if (rc != PAM_SUCCESS) {
+            ngx_wsman_sh_log(NGX_LOG_WARN, "PAM could not close the session "
+                             "of shell %s: %s", sh->id,
+                             pam_strerror(pamh, rc));
+        }
+    }
+
+    if (pamh != NULL) {
+        (void) pam_end(pamh, status == NGX_WSMAN_SHELL_S_OK
+                             ? PAM_SUCCESS : PAM_ABORT);
+    }
+
+    _exit(0);
+}
+
+
+/* the keeper's report, read as it comes */
+static void
+ngx_wsman_sh_setup_read(ngx_wsman_sh_host_t *h, ngx_wsman_sh_shell_t *sh)
+{
+    size_t                    want;
+    ssize_t                   n;
+    uint32_t                  len;
+    uint64_t                  status;
+    const u_char             *p, *end;
+    const char               *msg;
+    ngx_wsman_shell_field_t   f;
+    u_char                    type;
+    char                      text[256];
+
+    if (!sh->pending) {
+        /* a keeper has nothing more to say: a hang-up, or garbage */
+        ngx_wsman_sh_unwatch(h, &sh->setup);
+        return;
+    }
+
+    if (sh->setup_buf == NULL) {
+        sh->setup_buf = malloc(NGX_WSMAN_SH_SETUP_MAX);
+        if (sh->setup_buf == NULL) {
+            ngx_wsman_sh_log(NGX_LOG_ALERT, "malloc() failed");
+            ngx_wsman_sh_setup_done(h, sh, NGX_WSMAN_SHELL_S_INTERNAL,
+                                    "out of memory");
+            return;
+        }
+    }
+
+    for ( ;; ) {
+        want = (sh->setup_len < 4) ? 4 - sh->setup_len
+               : 4 + ngx_wsman_shell_get_u32(sh->setup_buf) - sh->setup_len;
+
+        if (want == 0) {
+            break;
+        }
+
+        n = read(sh->setup.fd, sh->setup_buf + sh->setup_len, want);
+
+        if (n == -1 && errno == EINTR) {
+            continue;
+        }
+
+        if (n == -1 && errno == EAGAIN) {
+            return;
+        }
+
+        if (n <= 0) {
+            ngx_wsman_sh_setup_done(h, sh, NGX_WSMAN_SHELL_S_INTERNAL,
+                                    "the session setup failed");
+            return;
+        }
+
+        sh->setup_len += n;
+
+        if (sh->setup_len == 4) {
+            len = ngx_wsman_shell_get_u32(sh->setup_buf);
+
+            if (len == 0 || len > NGX_WSMAN_SH_SETUP_MAX - 4) {
+                ngx_wsman_sh_setup_done(h, sh, NGX_WSMAN_SHELL_S_INTERNAL,
+                                        "the session setup failed");
+                return;
+            }
+        }
+    }
+
+    if (ngx_wsman_shell_frame_parse(sh->setup_buf, sh->setup_len, &type)
+        != NGX_OK)
+    {
+        ngx_wsman_sh_setup_done(h, sh, NGX_WSMAN_SHELL_S_INTERNAL,
+                                "the session setup failed");
+        return;
+    }
+
+    status = NGX_WSMAN_SHELL_S_INTERNAL;
+    msg = "the session setup failed";
+    p = sh->setup_buf + NGX_WSMAN_SHELL_HEAD_LEN;
+    end = sh->setup_buf + sh->setup_len;
+
+    while (ngx_wsman_shell_frame_next(&p, end, &f) == NGX_OK) {
+        switch (f.tag) {
+
+        case NGX_WSMAN_SHELL_F_STATUS:
+            if (ngx_wsman_shell_field_num(&f, &status) != NGX_OK) {
+                status = NGX_WSMAN_SHELL_S_INTERNAL;
+            }
+            break;
+
+        case NGX_WSMAN_SHELL_F_MESSAGE:
+            (void) snprintf(text, sizeof(text), "%.*s", (int) f.len,
+                            (const char *) f.data);
+            msg = text;
+            break;
+
+        case NGX_WSMAN_SH_F_LIMIT:
+            ngx_wsman_sh_setup_limit(sh, &f);
+            break;
+        }
+    }
+
+    ngx_wsman_sh_setup_done(h, sh, (ngx_uint_t) status, msg);
+}
+
+
+/* "resource cur max", RLIM_INFINITY as "-" */
+static void
+ngx_wsman_sh_setup_limit(ngx_wsman_sh_shell_t *sh,
+    ngx_wsman_shell_field_t *f)
+{
+    char                buf[80];
+    unsigned long long  cur, max;
+    char                c[24], m[24];
+    int                 res, i;
+
+    if (f->len >= sizeof(buf)) {
+        return;
+    }
+
+    ngx_memcpy(buf, f->data, f->len);
+    buf[f->len] = '\0';
+
+    if (sscanf(buf, "%d %23s %23s", &res, c, m) != 3
+        || res < 0 || res >= RLIM_NLIMITS)
+    {
+        return;
+    }
+
+    if (sh->limits == NULL) {
+        sh->limits = calloc(RLIM_NLIMITS, sizeof(struct rlimit));
+        if (sh->limits == NULL) {
+            return;
+        }
+
+        /* limits PAM did not report stay as the host has them */
+        for (i = 0; i < RLIM_NLIMITS; i++) {
+            (void) getrlimit(i, &sh->limits[i]);
+        }
+
+        sh->limits[RLIMIT_NOFILE] = ngx_wsman_sh_nofile;
+    }
+
+    cur = (c[0] == '-') ? (unsigned long long) RLIM_INFINITY
+                        : strtoull(c, NULL, 10);
+    max = (m[0] == '-') ? (unsigned long long) RLIM_INFINITY
+                        : strtoull(m, NULL, 10);
+
+    sh->limits[res].rlim_cur = (rlim_t) cur;
+    sh->limits[res].rlim_max = (rlim_t) max;
+}
+
+
+static void
+ngx_wsman_sh_setup_done(ngx_wsman_sh_host_t *h, ngx_wsman_sh_shell_t *sh,
+    ngx_uint_t status, const char *msg)
+{
+    ngx_wsman_sh_conn_t  *c;
+
+    c = sh->setup_conn;
+    sh->setup_conn = NULL;
+
+    free(sh->setup_buf);
+    sh->setup_buf = NULL;
+
+    if (c != NULL) {
+        c->setup = NULL;
+    }
+
+    if (status != NGX_WSMAN_SHELL_S_OK) {
+        ngx_wsman_sh_log(NGX_LOG_NOTICE, "shell for user \"%s\" (%s), "
+                         "account \"%s\" refused: %s", sh->owner_name,
+                         sh->owner, sh->user, msg);
+
+        ngx_wsman_sh_shell_delete(h, sh);
+
+        if (c != NULL) {
+            ngx_wsman_sh_reply(h, c, NGX_WSMAN_SHELL_CREATE, status,
+                               NGX_WSMAN_SHELL_F_MESSAGE, msg);
+        }
+
+        return;
+    }
+
+    sh->pending = 0;
+    sh->last_active = h->now;
+
+    /*
+     * With a PAM session the keeper waits for the end of the shell on
+     * this socket: keep it, unwatched.  Without one the keeper exits.
+     */
+    if (sh->limits != NULL) {
+        ngx_wsman_sh_unwatch(h, &sh->setup);
+
+    } else {
+        ngx_wsman_sh_close_ev(h, &sh->setup);
+    }
+
     ngx_wsman_sh_log(NGX_LOG_NOTICE, "shell %s created for user \"%s\" "
                      "(%s), account \"%s\"", sh->id, sh->owner_name,
                      sh->owner, sh->user);
 
-    ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_OK,
-                       NGX_WSMAN_SHELL_F_SHELL, sh->id);
+    if (c != NULL) {
+        ngx_wsman_sh_reply(h, c, NGX_WSMAN_SHELL_CREATE,
+                           NGX_WSMAN_SHELL_S_OK, NGX_WSMAN_SHELL_F_SHELL,
+                           sh->id);
+    }
 }
 
 
@@ -2071,6 +2763,8 @@ ngx_wsman_sh_shell_new(ngx_wsman_sh_req_t *r, struct passwd *pw)
         return NULL;
     }
 
+    sh->setup.fd = -1;
+
     sh->uid = pw->pw_uid;
     sh->gid = pw->pw_gid;
     sh->idle_ms = ngx_min(r->idle_ms, NGX_WSMAN_DURATION_CAP);
@@ -2131,6 +2825,21 @@ static void
 ngx_wsman_sh_shell_free(ngx_wsman_sh_shell_t *sh)
 {
     char  **e;
+
+    /*
+     * The keeper closes the PAM session once its socket closes; one still
+     * busy with the setup (a PAM stack that hangs) is of no use anymore.
+     */
+    if (sh->pending && sh->keeper > 0
+        && ngx_wsman_sh_keeper_index(&ngx_wsman_sh_host, sh->keeper) != -1)
+    {
+        /* not reaped yet, so the pid is still the keeper's */
+        (void) kill(sh->keeper, SIGKILL);
+    }
+
+    ngx_wsman_sh_close_ev(&ngx_wsman_sh_host, &sh->setup);
+    free(sh->setup_buf);
+    free(sh->limits);
 
     if (sh->env) {
         for (e = sh->env; *e; e++) {
@@ -2517,11 +3226,34 @@ failed:
  * through its process group), the user's identity, limits, and exec.
  * The host is single-threaded, so everything is safe to call after fork().
  */
+/* a limit of the command: value, or lower if it is lower already */
+static void
+ngx_wsman_sh_lower_limit(int resource, rlim_t value, const char *err)
+{
+    struct rlimit  rl;
+
+    if (getrlimit(resource, &rl) == -1) {
+        ngx_wsman_sh_child_fail(err, NULL);
+    }
+
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < value) {
+        value = rl.rlim_max;
+    }
+
+    rl.rlim_cur = value;
+    rl.rlim_max = value;
+
+    if (setrlimit(resource, &rl) == -1) {
+        ngx_wsman_sh_child_fail(err, NULL);
+    }
+}
+
+
 static void
 ngx_wsman_sh_exec(ngx_wsman_sh_shell_t *sh, int fds[3], char **argv,
     char **envp, int skip_shell)
 {
-    int            sig;
+    int            i, sig;
     sigset_t       set;
     struct rlimit  rl;
 
@@ -2550,7 +3282,15 @@ ngx_wsman_sh_exec(ngx_wsman_sh_shell_t *sh, int fds[3], char **argv,
         ngx_wsman_sh_child_fail("close_range() failed", NULL);
     }
 
-    if (ngx_wsman_sh_nofile.rlim_max) {
+    if (sh->limits != NULL) {
+        /* the PAM session's limits (pam_limits), as sshd applies them */
+        for (i = 0; i < RLIM_NLIMITS; i++) {
+            if (setrlimit(i, &sh->limits[i]) == -1) {
+                ngx_wsman_sh_child_fail("setrlimit() failed", NULL);
+            }
+        }
+
+    } else if (ngx_wsman_sh_nofile.rlim_max) {
         (void) setrlimit(RLIMIT_NOFILE, &ngx_wsman_sh_nofile);
     }
 
@@ -2562,12 +3302,9 @@ ngx_wsman_sh_exec(ngx_wsman_sh_shell_t *sh, int fds[3], char **argv,
     }
 
     if (sh->max_memory && sh->max_memory <= RLIM_INFINITY / (1024 * 1024)) {
-        rl.rlim_cur = (rlim_t) sh->max_memory * 1024 * 1024;
-        rl.rlim_max = rl.rlim_cur;
-
-        if (setrlimit(RLIMIT_AS, &rl) == -1) {
-            ngx_wsman_sh_child_fail("setrlimit(RLIMIT_AS) failed", NULL);
-        }
+        ngx_wsman_sh_lower_limit(RLIMIT_AS,
+                                 (rlim_t) sh->max_memory * 1024 * 1024,
+                                 "setrlimit(RLIMIT_AS) failed");
     }
 
     /*
@@ -2576,12 +3313,8 @@ ngx_wsman_sh_exec(ngx_wsman_sh_shell_t *sh, int fds[3], char **argv,
      * before setuid() so that exec() fails if the user is already over it.
      */
     if (sh->max_procs) {
-        rl.rlim_cur = (rlim_t) sh->max_procs;
-        rl.rlim_max = rl.rlim_cur;
-
-        if (setrlimit(RLIMIT_NPROC, &rl) == -1) {
-            ngx_wsman_sh_child_fail("setrlimit(RLIMIT_NPROC) failed", NULL);
-        }
+        ngx_wsman_sh_lower_limit(RLIMIT_NPROC, (rlim_t) sh->max_procs,
+                                 "setrlimit(RLIMIT_NPROC) failed");
     }
 
     if (geteuid() == 0) {
@@ -2603,10 +3336,17 @@ ngx_wsman_sh_exec(ngx_wsman_sh_shell_t *sh, int fds[3], char **argv,
         }
     }
 
-    if ((sh->cwd == NULL || chdir(sh->cwd) == -1)
-        && chdir(sh->home) == -1
-        && chdir("/") == -1)
-    {
+    /*
+     * rsp:WorkingDirectory (checked at Create), else the home directory,
+     * else "/", as login does
+     */
+    if (sh->cwd != NULL) {
+        if (chdir(sh->cwd) == -1) {
+            ngx_wsman_sh_child_fail("cannot enter the working directory",
+                                    sh->cwd);
+        }
+
+    } else if (chdir(sh->home) == -1 && chdir("/") == -1) {
         ngx_wsman_sh_child_fail("chdir() failed", NULL);
     }
 
@@ -3436,7 +4176,7 @@ ngx_wsman_sh_signals(ngx_wsman_sh_host_t *h)
 static void
 ngx_wsman_sh_reap(ngx_wsman_sh_host_t *h)
 {
-    int                    status;
+    int                    i, status;
     pid_t                  pid;
     ngx_wsman_sh_cmd_t    *cmd;
     ngx_wsman_sh_shell_t  *sh;
@@ -3450,6 +4190,13 @@ ngx_wsman_sh_reap(ngx_wsman_sh_host_t *h)
 
         if (pid <= 0) {
             return;
+        }
+
+        i = ngx_wsman_sh_keeper_index(h, pid);
+
+        if (i != -1) {
+            h->keepers[i] = h->keepers[--h->nkeepers];
+            continue;
         }
 
         cmd = NULL;
@@ -3537,7 +4284,12 @@ again:
             continue;
         }
 
-        if (c->state == NGX_WSMAN_SH_CONN_PARKED) {
+        if (c->state == NGX_WSMAN_SH_CONN_SETUP && c->setup != NULL) {
+            ngx_wsman_sh_setup_done(h, c->setup, NGX_WSMAN_SHELL_S_INTERNAL,
+                                    "the account and session setup (PAM) "
+                                    "did not finish in time");
+
+        } else if (c->state == NGX_WSMAN_SH_CONN_PARKED) {
             c->cmd->parked = NULL;
             c->cmd = NULL;
             ngx_wsman_sh_reply(h, c, NGX_WSMAN_SHELL_RECEIVE,
@@ -3570,7 +4322,9 @@ again:
             }
         }
 
-        if (sh->idle_ms == 0 || sh->last_active + sh->idle_ms > h->now) {
+        if (sh->pending || sh->idle_ms == 0
+            || sh->last_active + sh->idle_ms > h->now)
+        {
             continue;
         }
 

@@ -438,6 +438,12 @@ ngx_wsman_shell_create(ngx_wsman_call_t *call)
     ngx_wsman_shell_writer_add(&w, NGX_WSMAN_SHELL_F_CLIENT_IP,
                                call->client_addr.data, call->client_addr.len);
 
+    /* the host runs PAM's account and session stages for the account */
+    if (lcf->shell_pam.len) {
+        ngx_wsman_shell_writer_add(&w, NGX_WSMAN_SHELL_F_PAM_SERVICE,
+                                   lcf->shell_pam.data, lcf->shell_pam.len);
+    }
+
     ctx = ngx_pcalloc(call->pool, sizeof(ngx_wsman_shell_ctx_t));
     if (ctx == NULL) {
         return NGX_ERROR;
