@@ -1900,7 +1900,11 @@ ngx_wsman_sh_field_dup(ngx_wsman_shell_field_t *f)
         return NULL;
     }
 
-    ngx_memcpy(s, f->data, f->len);
+    /* an absent field has no data at all */
+    if (f->len) {
+        ngx_memcpy(s, f->data, f->len);
+    }
+
     s[f->len] = '\0';
 
     return s;
