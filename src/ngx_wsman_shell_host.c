@@ -421,7 +421,7 @@ static int ngx_wsman_sh_may_read(ngx_wsman_sh_host_t *h,
 static void ngx_wsman_sh_resume(ngx_wsman_sh_host_t *h,
     ngx_wsman_sh_cmd_t *cmd);
 static void ngx_wsman_sh_resume_all(ngx_wsman_sh_host_t *h);
-static void ngx_wsman_sh_outbuf_free(ngx_wsman_sh_host_t *h,
+static void ngx_wsman_sh_buf_release(ngx_wsman_sh_host_t *h,
     ngx_wsman_sh_buf_t *b);
 static void ngx_wsman_sh_output(ngx_wsman_sh_host_t *h,
     ngx_wsman_sh_cmd_t *cmd, ngx_uint_t i);
@@ -3398,9 +3398,9 @@ ngx_wsman_sh_cmd_free(ngx_wsman_sh_host_t *h, ngx_wsman_sh_cmd_t *cmd)
     ngx_wsman_sh_close_ev(h, &cmd->in);
     ngx_wsman_sh_close_ev(h, &cmd->out[0]);
     ngx_wsman_sh_close_ev(h, &cmd->out[1]);
-    ngx_wsman_sh_buf_free(&cmd->inbuf);
-    ngx_wsman_sh_outbuf_free(h, &cmd->outbuf[0]);
-    ngx_wsman_sh_outbuf_free(h, &cmd->outbuf[1]);
+    ngx_wsman_sh_buf_release(h, &cmd->inbuf);
+    ngx_wsman_sh_buf_release(h, &cmd->outbuf[0]);
+    ngx_wsman_sh_buf_release(h, &cmd->outbuf[1]);
     ngx_wsman_sh_forget(cmd);
 
     if (cmd->inflight) {
@@ -3481,7 +3481,7 @@ static void
 ngx_wsman_sh_send(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
     ngx_wsman_sh_req_t *r)
 {
-    size_t               used, len;
+    size_t               used, len, cap;
     u_char               digest[EVP_MAX_MD_SIZE];
     unsigned             digest_len;
     ngx_uint_t           status;
@@ -3532,14 +3532,23 @@ ngx_wsman_sh_send(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
     if (len && cmd->in.fd != -1 && !cmd->in_end) {
         used = cmd->inbuf.end - cmd->inbuf.start;
 
-        /* an empty buffer takes any chunk a frame can carry */
-        if (used && used + len > NGX_WSMAN_SH_STDIN_MAX) {
+        /*
+         * An empty buffer takes any chunk a frame can carry; else the
+         * command's and the host's limits hold (input counts with the
+         * unread output)
+         */
+        if (used
+            && (used + len > NGX_WSMAN_SH_STDIN_MAX
+                || h->buffered + len > h->max_buffered))
+        {
             ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_BUSY,
                                NGX_WSMAN_SHELL_F_MESSAGE,
                                "the command does not read its input "
                                "fast enough");
             return;
         }
+
+        cap = cmd->inbuf.cap;
 
         if (ngx_wsman_sh_buf_reserve(&cmd->inbuf, len, NGX_WSMAN_SH_STDIN_MAX)
             != 0)
@@ -3548,6 +3557,8 @@ ngx_wsman_sh_send(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
                                NGX_WSMAN_SHELL_F_MESSAGE, "out of memory");
             return;
         }
+
+        h->buffered += cmd->inbuf.cap - cap;
 
         ngx_memcpy(cmd->inbuf.data + cmd->inbuf.end, r->data.data, len);
         cmd->inbuf.end += len;
@@ -3585,7 +3596,7 @@ ngx_wsman_sh_stdin(ngx_wsman_sh_host_t *h, ngx_wsman_sh_cmd_t *cmd)
     b = &cmd->inbuf;
 
     if (cmd->in.fd == -1) {
-        ngx_wsman_sh_buf_free(b);
+        ngx_wsman_sh_buf_release(h, b);
         return;
     }
 
@@ -3607,14 +3618,19 @@ ngx_wsman_sh_stdin(ngx_wsman_sh_host_t *h, ngx_wsman_sh_cmd_t *cmd)
 
             /* EPIPE: the command closed its input; drop what is left */
             ngx_wsman_sh_close_ev(h, &cmd->in);
-            ngx_wsman_sh_buf_free(b);
+            ngx_wsman_sh_buf_release(h, b);
+            ngx_wsman_sh_resume_all(h);
             return;
         }
 
         b->start += n;
     }
 
-    ngx_wsman_sh_buf_free(b);
+    if (b->cap) {
+        ngx_wsman_sh_buf_release(h, b);
+        ngx_wsman_sh_resume_all(h);
+    }
+
     ngx_wsman_sh_unwatch(h, &cmd->in);
 
     if (cmd->in_end) {
@@ -3804,9 +3820,9 @@ ngx_wsman_sh_resume_all(ngx_wsman_sh_host_t *h)
 }
 
 
-/* an output buffer's memory leaves the host's account */
+/* a buffer's memory (output or input) leaves the host's account */
 static void
-ngx_wsman_sh_outbuf_free(ngx_wsman_sh_host_t *h, ngx_wsman_sh_buf_t *b)
+ngx_wsman_sh_buf_release(ngx_wsman_sh_host_t *h, ngx_wsman_sh_buf_t *b)
 {
     h->buffered -= b->cap;
     ngx_wsman_sh_buf_free(b);
@@ -4118,9 +4134,9 @@ ngx_wsman_sh_finish(ngx_wsman_sh_host_t *h, ngx_wsman_sh_cmd_t *cmd)
     ngx_wsman_sh_close_ev(h, &cmd->in);
     ngx_wsman_sh_close_ev(h, &cmd->out[0]);
     ngx_wsman_sh_close_ev(h, &cmd->out[1]);
-    ngx_wsman_sh_buf_free(&cmd->inbuf);
-    ngx_wsman_sh_outbuf_free(h, &cmd->outbuf[0]);
-    ngx_wsman_sh_outbuf_free(h, &cmd->outbuf[1]);
+    ngx_wsman_sh_buf_release(h, &cmd->inbuf);
+    ngx_wsman_sh_buf_release(h, &cmd->outbuf[0]);
+    ngx_wsman_sh_buf_release(h, &cmd->outbuf[1]);
 
     sh = cmd->shell;
     n = 0;

@@ -132,3 +132,35 @@ def test_windows_defaults_apply(nginx_factory, shell_user_file, local_user):
     finally:
         for sid in sids:
             c.delete(sid)
+
+
+def test_unread_input_counts_too(nginx_factory, shell_user_file,
+                                 local_user):
+    """Input a command does not read is host memory as well: beyond the
+    cap a further Send to a command with input waiting is refused
+    (w:QuotaLimit), while a command with none waiting still gets its
+    chunk; once read, input flows again."""
+    n = _server(nginx_factory, shell_user_file,
+                http="wsman_shell_max_buffered 1m;",
+                loc="wsman_shell_max_processes 200;")
+    c = H.ShellClient(n.port, local_user.name, local_user.password)
+    sid = c.create()
+    try:
+        chunk = b"x" * 300000
+        stuck = [c.command(sid, "sleep 30") for _ in range(4)]
+        for cid in stuck:
+            c.send(sid, cid, chunk)            # an empty buffer takes it
+        xml, _ = H.send_request(sid, stuck[0], chunk)
+        H.assert_fault(c.post(xml), 500, subcode=("w", "QuotaLimit"))
+        # the stuck commands go; their input with them
+        for cid in stuck:
+            c.signal(sid, cid, H.SIGNAL_CTRL_C)
+            assert c.collect(sid, cid, deadline=10)[2] != 0
+        cid = c.command(sid, "wc -c")
+        c.send(sid, cid, chunk)
+        c.send(sid, cid, chunk, end=True)
+        out, _, code, _ = c.collect(sid, cid, deadline=20)
+        assert (out.strip(), code) == (b"600000", 0)
+    finally:
+        c.delete(sid)
+        local_user.kill_all()
