@@ -2886,6 +2886,16 @@ ngx_wsman_sh_shell_delete(ngx_wsman_sh_host_t *h, ngx_wsman_sh_shell_t *sh)
     ngx_wsman_sh_sweep(h);
 
     ngx_wsman_sh_shell_free(sh);
+
+    /* every buffer belongs to a command of a shell: none left, none held */
+    if (h->shells == NULL && h->buffered != 0) {
+        ngx_wsman_sh_log(NGX_LOG_ALERT, "%zu bytes of buffered output "
+                         "unaccounted for", h->buffered);
+        h->buffered = 0;
+    }
+
+    /* what the shell held is free for other shells' commands */
+    ngx_wsman_sh_resume_all(h);
 }
 
 
