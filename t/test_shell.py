@@ -180,7 +180,8 @@ def test_default_working_directory_home_or_root(me, root, local_user):
     assert (out, code) == (pwd.getpwnam("root").pw_dir.encode() + b"\n", 0)
 
 
-@pytest.mark.parametrize("where", ["private", "missing", "file"])
+@pytest.mark.parametrize("where", ["private", "missing", "file",
+                                   "relative", "windows"])
 def test_working_directory_the_account_cannot_enter(me, tmp_path, where):
     """A fault at Create, not a command silently run elsewhere."""
     d = tmp_path / "wd"
@@ -189,10 +190,15 @@ def test_working_directory_the_account_cannot_enter(me, tmp_path, where):
         os.chmod(tmp_path, 0o755)
     elif where == "file":
         d.write_text("not a directory")
+    elif where == "relative":
+        d = "tmp"
+    elif where == "windows":
+        d = "C:\\Users\\Public"
     resp, _ = me.create_raw(cwd=str(d))
     f = H.assert_fault(resp, 500)
     assert f.subcode == (H.NS["w"], "InvalidParameter"), f
-    assert "working directory" in f.reason, f.reason
+    assert "workingdirectory" in f.reason.lower().replace(" ", ""), \
+        f.reason
 
 
 def test_output_bytes_unchanged(me):

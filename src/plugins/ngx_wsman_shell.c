@@ -382,8 +382,22 @@ ngx_wsman_shell_create(ngx_wsman_call_t *call)
             return NGX_ERROR;
         }
 
-        ngx_wsman_shell_writer_add(&w, NGX_WSMAN_SHELL_F_CWD, text.data,
-                                   text.len);
+        /*
+         * Relative to what?  The host's own directory is no answer, and a
+         * Windows path ("C:\Users\x") means nothing here: absolute paths
+         * only.  The host checks that the account can enter it.
+         */
+        if (text.len && text.data[0] != '/') {
+            return ngx_wsman_call_fault(call,
+                                        NGX_WSMAN_FAULT_INVALID_PARAMETER,
+                                        "The WorkingDirectory is not an "
+                                        "absolute path.");
+        }
+
+        if (text.len) {
+            ngx_wsman_shell_writer_add(&w, NGX_WSMAN_SHELL_F_CWD, text.data,
+                                       text.len);
+        }
     }
 
     node = ngx_wsman_shell_child(shell, "Environment");
