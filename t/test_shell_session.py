@@ -210,3 +210,24 @@ def test_slow_pam_does_not_stall_other_shells(srv, local_user):
     assert quick < 2, quick
     assert box.get("took", 0) >= 2.5, box
     me(srv, local_user, "/slow").delete(box["sid"])
+
+
+def test_pam_session_closed_when_nginx_stops(nginx_factory, pam,
+                                             users_file, local_user):
+    """Shells end with nginx; so do their PAM sessions."""
+    loc = SHELL_LOC.replace("@SHELLUSERS@", str(users_file))
+    n = nginx_factory("""
+    server {
+        listen 127.0.0.1:@PORT@;
+        location /session { %s wsman_shell_pam %s; }
+    }
+""" % (loc, pam["session"]))
+    before = pam.log.read_text() if pam.log.exists() else ""
+    c = me(n, local_user, "/session")
+    c.create()
+    c.create()
+    assert pam.log.read_text()[len(before):].count("open_session") == 2
+    n.stop()
+    assert H.wait_until(lambda: pam.log.read_text()[len(before):]
+                        .count("close_session") == 2, 5), \
+        pam.log.read_text()[len(before):]
