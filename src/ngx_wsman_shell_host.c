@@ -383,6 +383,8 @@ static void ngx_wsman_sh_setup_read(ngx_wsman_sh_host_t *h,
     ngx_wsman_sh_shell_t *sh);
 static void ngx_wsman_sh_setup_limit(ngx_wsman_sh_shell_t *sh,
     ngx_wsman_shell_field_t *f);
+static ngx_int_t ngx_wsman_sh_setup_env(ngx_wsman_sh_shell_t *sh,
+    ngx_wsman_shell_field_t *f);
 static void ngx_wsman_sh_setup_done(ngx_wsman_sh_host_t *h,
     ngx_wsman_sh_shell_t *sh, ngx_uint_t status, const char *msg);
 static int ngx_wsman_sh_nonblock(int fd);
@@ -2250,7 +2252,7 @@ ngx_wsman_sh_keeper(ngx_wsman_sh_shell_t *sh, int fd, const char *service,
     const char *rhost)
 {
     int                        i, rc, sig, status, session, flags;
-    char                       msg[256], lim[80];
+    char                       msg[256], lim[80], **env, **e;
     pid_t                      pid;
     size_t                     len;
     ssize_t                    n;
@@ -2337,6 +2339,20 @@ ngx_wsman_sh_keeper(ngx_wsman_sh_shell_t *sh, int fd, const char *service,
         }
 
         session = 1;
+
+        /* pam_env and friends: the commands' environment, as with sshd */
+        env = pam_getenvlist(pamh);
+
+        for (e = env; e && *e; e++) {
+            if (strchr(*e, '=') != NULL && (*e)[0] != '=') {
+                ngx_wsman_shell_writer_add_str(&w, NGX_WSMAN_SHELL_F_ENV,
+                                               *e);
+            }
+
+            free(*e);
+        }
+
+        free(env);
 
         /* what pam_limits (and the defaults) left here is the commands' */
         for (i = 0; i < RLIM_NLIMITS; i++) {
@@ -2535,10 +2551,64 @@ ngx_wsman_sh_setup_read(ngx_wsman_sh_host_t *h, ngx_wsman_sh_shell_t *sh)
         case NGX_WSMAN_SH_F_LIMIT:
             ngx_wsman_sh_setup_limit(sh, &f);
             break;
+
+        case NGX_WSMAN_SHELL_F_ENV:
+            if (ngx_wsman_sh_setup_env(sh, &f) != NGX_OK) {
+                ngx_wsman_sh_setup_done(h, sh, NGX_WSMAN_SHELL_S_INTERNAL,
+                                        "out of memory");
+                return;
+            }
+            break;
         }
     }
 
     ngx_wsman_sh_setup_done(h, sh, (ngx_uint_t) status, msg);
+}
+
+
+/*
+ * A variable of the PAM session ("NAME=value"); the client's own
+ * (rsp:Environment) win.
+ */
+static ngx_int_t
+ngx_wsman_sh_setup_env(ngx_wsman_sh_shell_t *sh, ngx_wsman_shell_field_t *f)
+{
+    char          **env, *var;
+    size_t          len;
+    ngx_uint_t      n;
+    const u_char   *eq;
+
+    eq = memchr(f->data, '=', f->len);
+
+    if (eq == NULL || eq == f->data || !ngx_wsman_sh_text(f)) {
+        return NGX_OK;
+    }
+
+    len = eq - f->data + 1;
+
+    for (n = 0; sh->env[n]; n++) {
+        if (strncmp(sh->env[n], (const char *) f->data, len) == 0) {
+            return NGX_OK;
+        }
+    }
+
+    var = ngx_wsman_sh_field_dup(f);
+    if (var == NULL) {
+        return NGX_ERROR;
+    }
+
+    env = realloc(sh->env, (n + 2) * sizeof(char *));
+    if (env == NULL) {
+        ngx_wsman_sh_log(NGX_LOG_ALERT, "realloc() failed");
+        free(var);
+        return NGX_ERROR;
+    }
+
+    env[n] = var;
+    env[n + 1] = NULL;
+    sh->env = env;
+
+    return NGX_OK;
 }
 
 

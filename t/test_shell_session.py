@@ -63,15 +63,20 @@ def pam(tmp_path_factory, local_user):
     limits = d / "limits.conf"
     limits.write_text("%s soft nofile 100\n%s hard nofile 123\n"
                       % (local_user.name, local_user.name))
+    envconf = d / "pam_env.conf"
+    envconf.write_text("WSMAN_PAM_VAR DEFAULT=from-pam\n"
+                       "WSMAN_PAM_OVER DEFAULT=pam\n")
     access = d / "access.conf"
     access.write_text("-:%s:ALL\n+:ALL:ALL\n" % local_user.name)
-    for m in ("pam_permit.so", "pam_deny.so", "pam_exec.so",
+    for m in ("pam_permit.so", "pam_deny.so", "pam_exec.so", "pam_env.so",
               "pam_limits.so", "pam_access.so", "pam_unix.so"):
         _module(m)
     services = {
         "session": "account required pam_permit.so\n"
                    "session required pam_limits.so conf=%s\n"
-                   "session required pam_exec.so %s\n" % (limits, script),
+                   "session required pam_env.so conffile=%s readenv=0\n"
+                   "session required pam_exec.so %s\n"
+                   % (limits, envconf, script),
         "acctdeny": "account required pam_deny.so\n"
                     "session required pam_permit.so\n",
         "access": "account required pam_access.so accessfile=%s\n"
@@ -141,14 +146,17 @@ def test_pam_session_opened_limits_applied_and_closed(srv, pam,
                                                       local_user):
     before = pam.log.read_text() if pam.log.exists() else ""
     c = me(srv, local_user, "/session")
-    sid = c.create()
+    sid = c.create(env={"WSMAN_PAM_OVER": "client"})
     try:
         log = pam.log.read_text()[len(before):]
         assert log.splitlines() == ["open_session %s 127.0.0.1"
                                     % local_user.name], log
-        cid = c.command(sid, "ulimit -n; ulimit -Hn")
+        cid = c.command(sid, "ulimit -n; ulimit -Hn; "
+                             "echo $WSMAN_PAM_VAR $WSMAN_PAM_OVER")
         out, err, code, _ = c.collect(sid, cid)
-        assert (out.split(), code) == ([b"100", b"123"], 0), err
+        # pam_limits and pam_env; the client's own variables win
+        assert (out.split(), code) == (
+            [b"100", b"123", b"from-pam", b"client"], 0), err
     finally:
         c.delete(sid)
     # closed when the shell ends
