@@ -284,7 +284,7 @@ static ngx_command_t  ngx_wsman_commands[] = {
       ngx_conf_set_size_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_wsman_main_conf_t, shell_max_buffered),
-      NULL },
+      &ngx_wsman_zone_post },
 
     { ngx_string("wsman_shell_run_as"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,

@@ -164,3 +164,26 @@ def test_unread_input_counts_too(nginx_factory, shell_user_file,
     finally:
         c.delete(sid)
         local_user.kill_all()
+
+
+@pytest.mark.parametrize("http,loc", [
+    ("wsman_shell_max_buffered 0;", ""),
+    ("wsman_shell_max_buffered 1k;", ""),
+    ("wsman_shell_max_buffered lots;", ""),
+    ("", "wsman_shell_max_buffered 8m;"),     # http{} only
+])
+def test_max_buffered_bad_values_refused(nginx_factory, shell_user_file,
+                                         http, loc):
+    """Never unbounded, never too small to read a chunk: nginx -t says
+    which directive is wrong."""
+    n = nginx_factory("""
+    %s
+    server {
+        listen 127.0.0.1:@PORT@;
+        location /wsman { %s %s }
+    }
+""" % (http, SHELL_LOC.replace("@SHELLUSERS@", str(shell_user_file)), loc),
+        start=False)
+    p = n.test_config()
+    assert p.returncode != 0, p.stderr
+    assert "wsman_shell_max_buffered" in p.stderr, p.stderr
