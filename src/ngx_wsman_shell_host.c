@@ -2428,10 +2428,26 @@ report:
     }
 
     if (session && status == NGX_WSMAN_SHELL_S_OK) {
-        /* until the shell ends: EOF, or an error if the host died */
+        /*
+         * Until the shell ends: EOF, or an error if the host died.  A stop
+         * signalled to the whole group (systemd's SIGTERM) must not end
+         * the keeper before the host lets go of the shell: the session is
+         * to be closed, and the host SIGKILLs what is left at its end.
+         */
+        (void) signal(SIGTERM, SIG_IGN);
+        (void) signal(SIGINT, SIG_IGN);
+        (void) signal(SIGHUP, SIG_IGN);
+        (void) signal(SIGQUIT, SIG_IGN);
+
         do {
             n = read(3, msg, sizeof(msg));
         } while (n > 0 || (n == -1 && errno == EINTR));
+
+        /* what PAM runs to close the session gets the usual signals */
+        (void) signal(SIGTERM, SIG_DFL);
+        (void) signal(SIGINT, SIG_DFL);
+        (void) signal(SIGHUP, SIG_DFL);
+        (void) signal(SIGQUIT, SIG_DFL);
     }
 
     if (session) {

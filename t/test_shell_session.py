@@ -240,3 +240,56 @@ def test_pam_session_closed_when_nginx_stops(nginx_factory, pam,
     assert H.wait_until(lambda: pam.log.read_text()[len(before):]
                         .count("close_session") == 2, 5), \
         pam.log.read_text()[len(before):]
+
+
+def _children(pid, comm):
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/comm" % d) as f:
+                if f.read().strip() != comm:
+                    continue
+        except OSError:
+            continue
+        if H.proc_ppid(int(d)) == pid:
+            out.append(int(d))
+    return out
+
+
+def test_pam_session_survives_a_group_sigterm(nginx_factory, pam,
+                                              users_file, local_user):
+    """systemd stops a service by sending SIGTERM to all its processes:
+    the session keeper outlives it until the shell host lets go of the
+    shell, and the session is closed."""
+    import signal
+    loc = SHELL_LOC.replace("@SHELLUSERS@", str(users_file))
+    n = nginx_factory("""
+    server {
+        listen 127.0.0.1:@PORT@;
+        location /session { %s wsman_shell_pam %s; }
+    }
+""" % (loc, pam["session"]))
+    before = pam.log.read_text() if pam.log.exists() else ""
+    me(n, local_user, "/session").create()
+    host = _children(n.proc.pid, "wsman-shellhost")
+    assert len(host) == 1, host
+    keepers = _children(host[0], "wsman-session")
+    assert len(keepers) == 1, keepers
+    for pid in keepers + host:
+        os.kill(pid, signal.SIGTERM)
+    assert H.wait_until(lambda: "close_session" in
+                        pam.log.read_text()[len(before):], 5), \
+        pam.log.read_text()[len(before):]
+    assert H.wait_until(lambda: not any(
+        os.path.exists("/proc/%d" % p) and not _zombie(p)
+        for p in keepers), 5)
+
+
+def _zombie(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
