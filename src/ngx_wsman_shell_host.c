@@ -81,8 +81,11 @@
 /* the session keeper's report: one frame, field tags of its own */
 #define NGX_WSMAN_SH_F_LIMIT        100     /* "resource cur max" */
 #define NGX_WSMAN_SH_SETUP_MAX      65536
-/* PAM and the working directory check get this long for a Create */
-#define NGX_WSMAN_SH_SETUP_TIMEOUT  30000
+/*
+ * PAM and the working directory check get this long for a Create (the
+ * worker waits 25 s; pywinrm's default OperationTimeout is 20 s)
+ */
+#define NGX_WSMAN_SH_SETUP_TIMEOUT  20000
 
 #define NGX_WSMAN_SH_CONN_READ      0
 #define NGX_WSMAN_SH_CONN_PARKED    1
@@ -377,6 +380,7 @@ static void ngx_wsman_sh_keeper(ngx_wsman_sh_shell_t *sh, int fd,
     const char *service, const char *rhost) ngx_wsman_sh_noreturn;
 static int ngx_wsman_sh_keeper_index(ngx_wsman_sh_host_t *h, pid_t pid);
 static void ngx_wsman_sh_keeper_add(ngx_wsman_sh_host_t *h, pid_t pid);
+static void ngx_wsman_sh_keeper_abort(int signo);
 static int ngx_wsman_sh_pam_conv(int n, const struct pam_message **msg,
     struct pam_response **resp, void *data);
 static void ngx_wsman_sh_setup_read(ngx_wsman_sh_host_t *h,
@@ -2200,6 +2204,66 @@ ngx_wsman_sh_keeper_add(ngx_wsman_sh_host_t *h, pid_t pid)
 }
 
 
+/*
+ * SIGTERM while the keeper sets up: kill its children with their groups
+ * (async-signal-safe calls only), then its own group, itself included.
+ */
+static void
+ngx_wsman_sh_keeper_abort(int signo)
+{
+    int      fd;
+    char     path[64], list[4096], *p, *d;
+    long     pid;
+    ssize_t  n;
+
+    /* "/proc/<pid>/task/<pid>/children": the keeper has one thread */
+    pid = (long) getpid();
+    d = list + sizeof(list);
+    *--d = '\0';
+
+    do {
+        *--d = (char) ('0' + pid % 10);
+        pid /= 10;
+    } while (pid);
+
+    p = path;
+    p = (char *) ngx_cpymem(p, "/proc/", 6);
+    p = (char *) ngx_cpymem(p, d, strlen(d));
+    p = (char *) ngx_cpymem(p, "/task/", 6);
+    p = (char *) ngx_cpymem(p, d, strlen(d));
+    p = (char *) ngx_cpymem(p, "/children", sizeof("/children"));
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd != -1) {
+        n = read(fd, list, sizeof(list) - 1);
+        (void) close(fd);
+
+        list[n > 0 ? n : 0] = '\0';
+
+        for (p = list; *p; /* void */) {
+            while (*p == ' ' || *p == '\n') {
+                p++;
+            }
+
+            for (pid = 0; *p >= '0' && *p <= '9'; p++) {
+                pid = pid * 10 + (*p - '0');
+            }
+
+            if (pid <= 0) {
+                break;
+            }
+
+            (void) kill((pid_t) -pid, SIGKILL);
+            (void) kill((pid_t) pid, SIGKILL);
+        }
+    }
+
+    (void) kill(0, SIGKILL);
+    _exit(1);
+}
+
+
 /* PAM may talk but never ask: nobody is there to answer */
 static int
 ngx_wsman_sh_pam_conv(int n, const struct pam_message **msg,
@@ -2270,6 +2334,17 @@ ngx_wsman_sh_keeper(ngx_wsman_sh_shell_t *sh, int fd, const char *service,
     }
 
     (void) signal(SIGPIPE, SIG_IGN);
+
+    /*
+     * The host gives up on a setup that hangs with SIGTERM: the keeper
+     * then kills what PAM started (pam_exec's scripts run in sessions of
+     * their own; orphans of theirs come to the keeper, a subreaper) and
+     * itself.
+     */
+    (void) setsid();
+    (void) prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    (void) signal(SIGTERM, ngx_wsman_sh_keeper_abort);
+
     sigemptyset(&set);
     (void) sigprocmask(SIG_SETMASK, &set, NULL);
 
@@ -2924,7 +2999,7 @@ ngx_wsman_sh_shell_free(ngx_wsman_sh_shell_t *sh)
         && ngx_wsman_sh_keeper_index(&ngx_wsman_sh_host, sh->keeper) != -1)
     {
         /* not reaped yet, so the pid is still the keeper's */
-        (void) kill(sh->keeper, SIGKILL);
+        (void) kill(sh->keeper, SIGTERM);
     }
 
     ngx_wsman_sh_close_ev(&ngx_wsman_sh_host, &sh->setup);

@@ -56,6 +56,9 @@ def pam(tmp_path_factory, local_user):
     script.write_text("#!/bin/sh\necho \"$PAM_TYPE $PAM_USER $PAM_RHOST\" "
                       ">> %s\n" % log)
     script.chmod(0o755)
+    hang = d / "hang.sh"
+    hang.write_text("#!/bin/sh\nsleep 47\n")
+    hang.chmod(0o755)
     slow = d / "slow.sh"
     slow.write_text("#!/bin/sh\n[ \"$PAM_TYPE\" = open_session ] && "
                     "sleep 3\nexit 0\n")
@@ -83,6 +86,8 @@ def pam(tmp_path_factory, local_user):
                   "session required pam_permit.so\n" % access,
         "unix": "account required pam_unix.so\n"
                 "session required pam_permit.so\n",
+        "hang": "account required pam_permit.so\n"
+                "session required pam_exec.so %s\n" % hang,
         "slow": "account required pam_permit.so\n"
                 "session required pam_exec.so %s\n" % slow,
     }
@@ -120,7 +125,8 @@ def srv(nginx_factory, pam, users_file):
             "/acctdeny": "wsman_shell_pam %s;" % pam["acctdeny"],
             "/access": "wsman_shell_pam %s;" % pam["access"],
             "/unix": "wsman_shell_pam %s;" % pam["unix"],
-            "/slow": "wsman_shell_pam %s;" % pam["slow"]}
+            "/slow": "wsman_shell_pam %s;" % pam["slow"],
+            "/hang": "wsman_shell_pam %s;" % pam["hang"]}
     return nginx_factory("""
     server {
         listen 127.0.0.1:@PORT@ reuseport;
@@ -293,3 +299,23 @@ def _zombie(pid):
             return f.read().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True
+
+
+def test_hung_pam_stack_fails_the_create_in_time(srv, local_user):
+    """A PAM stack that never finishes: w:InternalError after 20 s, the
+    setup killed with what it started, no shell left over."""
+    def hung():
+        return [p for p in os.listdir("/proc") if p.isdigit()
+                and H.proc_cmdline(int(p)).strip() == "sleep 47"]
+    c = H.ShellClient(srv.port, local_user.name, local_user.password,
+                      path="/hang", timeout=40)
+    t0 = time.time()
+    resp, _ = c.create_raw()
+    took = time.time() - t0
+    f = H.assert_fault(resp, 500)
+    assert f.subcode == (H.NS["w"], "InternalError"), f
+    assert 19 <= took < 24, took
+    assert H.wait_until(lambda: not hung(), 5), hung()
+    # the host is fine
+    out, _, code = me(srv, local_user).run("echo after")
+    assert (out, code) == (b"after\n", 0)

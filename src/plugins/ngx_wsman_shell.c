@@ -26,6 +26,8 @@
 
 /* requests other than Receive: the host answers at once */
 #define NGX_WSMAN_SHELL_TIMEOUT  10000
+/* a Create waits for PAM in the host, which gives up after 20 s */
+#define NGX_WSMAN_SHELL_CREATE_TIMEOUT  25000
 
 /* frames we send are small; stdin chunks are the big ones */
 #define NGX_WSMAN_SHELL_FRAME_ROOM   4096
@@ -467,7 +469,7 @@ ngx_wsman_shell_create(ngx_wsman_call_t *call)
     ctx->idle = (ngx_msec_t) msec;
     call->plugin_ctx = ctx;
 
-    return ngx_wsman_shell_go(call, &w, NGX_WSMAN_SHELL_TIMEOUT);
+    return ngx_wsman_shell_go(call, &w, NGX_WSMAN_SHELL_CREATE_TIMEOUT);
 }
 
 
