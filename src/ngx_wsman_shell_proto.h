@@ -11,7 +11,11 @@
  *     u8 tag | u32 length (little-endian) | bytes
  *
  * Numbers travel as decimal text, flags as "1"/"0".  A reply carries the
- * request's type and always a STATUS field.  A connection carries one
+ * request's type and always a STATUS field.  Every request names the
+ * caller's WS-Man identity (OWNER, OWNER_NAME): shells belong to it, and
+ * the host answers requests about another identity's shell as if there
+ * were none.  A CREATE with a PAM service or a working directory is
+ * answered once the shell's session keeper has reported (up to 20 s).  A connection carries one
  * request and its reply, then the worker closes it, so a worker that dies
  * mid-request leaves nothing behind but a closed socket.
  */
