@@ -2480,6 +2480,19 @@ ngx_wsman_sh_keeper(ngx_wsman_sh_shell_t *sh, int fd, const char *service,
 
 report:
 
+    if (session && status == NGX_WSMAN_SHELL_S_OK) {
+        /*
+         * From the report on the session is the shell's: a stop signalled
+         * to the whole group (systemd's SIGTERM) must not end the keeper
+         * before the host lets go of the shell, so that the session is
+         * closed (the host SIGKILLs what is left at its own end).
+         */
+        (void) signal(SIGTERM, SIG_IGN);
+        (void) signal(SIGINT, SIG_IGN);
+        (void) signal(SIGHUP, SIG_IGN);
+        (void) signal(SIGQUIT, SIG_IGN);
+    }
+
     ngx_wsman_shell_writer_add_num(&w, NGX_WSMAN_SHELL_F_STATUS,
                                    (uint64_t) status);
 
@@ -2503,17 +2516,7 @@ report:
     }
 
     if (session && status == NGX_WSMAN_SHELL_S_OK) {
-        /*
-         * Until the shell ends: EOF, or an error if the host died.  A stop
-         * signalled to the whole group (systemd's SIGTERM) must not end
-         * the keeper before the host lets go of the shell: the session is
-         * to be closed, and the host SIGKILLs what is left at its end.
-         */
-        (void) signal(SIGTERM, SIG_IGN);
-        (void) signal(SIGINT, SIG_IGN);
-        (void) signal(SIGHUP, SIG_IGN);
-        (void) signal(SIGQUIT, SIG_IGN);
-
+        /* until the shell ends: EOF, or an error if the host died */
         do {
             n = read(3, msg, sizeof(msg));
         } while (n > 0 || (n == -1 && errno == EINTR));
