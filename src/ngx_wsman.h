@@ -88,6 +88,7 @@ typedef struct {
     int                       *shell_channels;  /* per worker slot, the
                                                    workers' ends; -1: none */
     ngx_uint_t                 nshell_channels;
+    size_t                     shell_max_buffered;  /* unread output */
     void                      *ipmi;            /* ngx_wsman_ipmi_main_t,
                                                    NULL: no BMC */
 } ngx_wsman_main_conf_t;
@@ -127,6 +128,7 @@ typedef struct {
     ngx_msec_t                 shell_max_runtime;
     ngx_str_t                  shell_run_as;
     ngx_flag_t                 shell_allow_root;
+    ngx_str_t                  shell_pam;       /* PAM service, "": none */
 
     void                      *gss_cred;        /* per worker, lazily */
     void                      *gss_cred_krb5;   /* the same, Kerberos only */
