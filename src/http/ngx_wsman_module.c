@@ -38,6 +38,13 @@
 /* room for the multipart/encrypted framing around a sealed envelope */
 #define NGX_WSMAN_SEAL_OVERHEAD  1024
 
+/*
+ * nginx's own defaults for the body buffer and limit (ngx_http_core_module):
+ * after the core merge these mean "the user set none"
+ */
+#define NGX_WSMAN_CORE_BODY_BUFFER  (2 * ngx_pagesize)
+#define NGX_WSMAN_CORE_MAX_BODY     (1024 * 1024)
+
 
 /* per-request state, also what the $wsman_* variables read */
 typedef struct {
@@ -1931,26 +1938,57 @@ ngx_wsman_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     /*
-     * Core locations are merged before ours.  Keep envelopes in memory:
-     * WinRM clients routinely send 200-500k (Ansible's stdin chunks), and
-     * spilling each to a temporary file costs disk I/O and a log line.
+     * Core locations are merged before ours, so a value the user did not
+     * set holds nginx's default here (the only way to tell it apart).
+     * Defaults are raised to fit envelopes; values the user wrote stay,
+     * with a warning at "nginx -t" when they cannot hold one.
      */
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 
+    /*
+     * Keep envelopes in memory: WinRM clients routinely send 200-500k
+     * (Ansible's stdin chunks), and spilling each to a temporary file
+     * costs disk I/O and a log line.
+     */
     if (clcf->client_body_buffer_size < conf->max_envelope_size) {
-        clcf->client_body_buffer_size = conf->max_envelope_size;
+
+        if (clcf->client_body_buffer_size
+            == (size_t) NGX_WSMAN_CORE_BODY_BUFFER)
+        {
+            clcf->client_body_buffer_size = conf->max_envelope_size;
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                               "\"client_body_buffer_size\" %uz is below "
+                               "\"wsman_max_envelope_size\" %uz: larger "
+                               "envelopes are buffered to temporary files",
+                               clcf->client_body_buffer_size,
+                               conf->max_envelope_size);
+        }
     }
 
     /*
      * nginx answers 413 for bodies above client_max_body_size before our
-     * handler runs.  Leave room above the envelope limit, so that clients
-     * over it get the w:EncodingLimit fault (after authentication), while
-     * the amount nginx reads stays bounded.
+     * handler runs.  By default leave room above the envelope limit, so
+     * that clients over it get the w:EncodingLimit fault (after
+     * authentication), while the amount nginx reads stays bounded.
      */
     if (clcf->client_max_body_size != 0
         && clcf->client_max_body_size < 2 * (off_t) conf->max_envelope_size)
     {
-        clcf->client_max_body_size = 2 * (off_t) conf->max_envelope_size;
+        if (clcf->client_max_body_size == NGX_WSMAN_CORE_MAX_BODY) {
+            clcf->client_max_body_size = 2 * (off_t) conf->max_envelope_size;
+
+        } else if (clcf->client_max_body_size
+                   < (off_t) conf->max_envelope_size)
+        {
+            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                               "\"client_max_body_size\" %O cannot hold "
+                               "\"wsman_max_envelope_size\" %uz: larger "
+                               "envelopes are refused with 413",
+                               clcf->client_max_body_size,
+                               conf->max_envelope_size);
+        }
     }
 
     return NGX_CONF_OK;
