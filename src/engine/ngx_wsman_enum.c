@@ -14,6 +14,7 @@
 #include <openssl/rand.h>
 
 #include "ngx_wsman_enum.h"
+#include "ngx_wsman_enum_tree.h"
 #include "ngx_wsman_access.h"
 #include "ngx_wsman_cimxml.h"
 #include "ngx_wsman_duration.h"
@@ -31,8 +32,6 @@
 #define NGX_WSMAN_FILTER_NONE        0
 #define NGX_WSMAN_FILTER_WQL         1
 #define NGX_WSMAN_FILTER_SELECTOR    2
-
-#define NGX_WSMAN_CONTEXT_ID_LEN     (sizeof("uuid:") - 1 + 36)
 
 /* room the envelope around the items needs */
 #define NGX_WSMAN_ENUM_OVERHEAD      2048
@@ -61,38 +60,10 @@ typedef struct {
 } ngx_wsman_enum_shctx_t;
 
 
-/* what one identity holds in the zone, while it holds anything */
-typedef struct {
-    u_char                      color;
-    u_char                      pad;
-    u_short                     len;
-    size_t                      bytes;          /* slab memory of contexts */
-    u_char                      name[1];
-} ngx_wsman_enum_owner_t;
-
-
 typedef struct {
     ngx_wsman_enum_shctx_t     *sh;
     ngx_slab_pool_t            *shpool;
 } ngx_wsman_enum_zone_t;
-
-
-/* one enumeration context in shared memory */
-typedef struct {
-    u_char                      color;
-    u_char                      mode;
-    u_char                      filter;
-    u_char                      busy;
-    ngx_queue_t                 queue;
-    ngx_msec_t                  expires;
-    u_char                      id[NGX_WSMAN_CONTEXT_ID_LEN];
-    u_short                     uri_len;
-    u_short                     owner_len;
-    u_short                     key_len;
-    u_short                     key_size;
-    uint32_t                    filter_len;
-    u_char                      data[1];        /* uri, owner, filter, key */
-} ngx_wsman_enum_node_t;
 
 
 /* what an enumeration is, in process memory */
@@ -222,10 +193,10 @@ ngx_wsman_enum_zone_init(ngx_shm_zone_t *shm_zone, void *data)
     zone->shpool->data = zone->sh;
 
     ngx_rbtree_init(&zone->sh->rbtree, &zone->sh->sentinel,
-                    ngx_rbtree_insert_value);
+                    ngx_wsman_enum_context_insert);
     ngx_queue_init(&zone->sh->queue);
     ngx_rbtree_init(&zone->sh->owners, &zone->sh->owners_sentinel,
-                    ngx_rbtree_insert_value);
+                    ngx_wsman_enum_owner_insert);
 
     len = sizeof(" in wsman enumeration zone \"\"") + shm_zone->shm.name.len;
 
@@ -253,41 +224,12 @@ ngx_wsman_enum_hash(ngx_str_t *id)
 static ngx_wsman_enum_node_t *
 ngx_wsman_enum_lookup(ngx_wsman_enum_zone_t *zone, ngx_str_t *id)
 {
-    uint32_t                hash;
-    ngx_rbtree_node_t      *node, *sentinel;
-    ngx_wsman_enum_node_t  *en;
-
     if (id->len != NGX_WSMAN_CONTEXT_ID_LEN) {
         return NULL;
     }
 
-    hash = ngx_wsman_enum_hash(id);
-
-    node = zone->sh->rbtree.root;
-    sentinel = zone->sh->rbtree.sentinel;
-
-    while (node != sentinel) {
-
-        if (hash < node->key) {
-            node = node->left;
-            continue;
-        }
-
-        if (hash > node->key) {
-            node = node->right;
-            continue;
-        }
-
-        en = (ngx_wsman_enum_node_t *) &node->color;
-
-        if (ngx_memcmp(en->id, id->data, NGX_WSMAN_CONTEXT_ID_LEN) == 0) {
-            return en;
-        }
-
-        node = node->right;
-    }
-
-    return NULL;
+    return ngx_wsman_enum_context_find(&zone->sh->rbtree,
+                                       ngx_wsman_enum_hash(id), id->data);
 }
 
 
@@ -326,28 +268,15 @@ ngx_wsman_enum_owner(ngx_wsman_enum_zone_t *zone, u_char *name, size_t len,
     ngx_uint_t create)
 {
     uint32_t                 hash;
-    ngx_rbtree_node_t       *node, *sentinel;
+    ngx_rbtree_node_t       *node;
     ngx_wsman_enum_owner_t  *ow;
 
     hash = ngx_crc32_short(name, len);
 
-    node = zone->sh->owners.root;
-    sentinel = zone->sh->owners.sentinel;
+    ow = ngx_wsman_enum_owner_find(&zone->sh->owners, hash, name, len);
 
-    while (node != sentinel) {
-
-        if (hash != node->key) {
-            node = (hash < node->key) ? node->left : node->right;
-            continue;
-        }
-
-        ow = (ngx_wsman_enum_owner_t *) &node->color;
-
-        if (ow->len == len && ngx_memcmp(ow->name, name, len) == 0) {
-            return ow;
-        }
-
-        node = node->right;
+    if (ow != NULL) {
+        return ow;
     }
 
     if (!create) {
