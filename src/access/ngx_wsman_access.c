@@ -178,7 +178,7 @@ ngx_wsman_access_check(ngx_wsman_call_t *call)
                       "user \"%V\" is limited to \"%V\"",
                       &call->identity->user, &call->identity->uri_prefix);
         ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_ACCESS_DENIED, NULL);
-        return NGX_DECLINED;
+        return NGX_WSMAN_FAULTED;
     }
 
     /* a URI that names a class is that class, under whatever spelling */
@@ -273,7 +273,7 @@ ngx_wsman_access_decide(ngx_wsman_call_t *call, ngx_str_t *uris,
 
     ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_ACCESS_DENIED, NULL);
 
-    return NGX_DECLINED;
+    return NGX_WSMAN_FAULTED;
 }
 
 
@@ -306,7 +306,7 @@ ngx_wsman_access_check_class(ngx_wsman_call_t *call,
                           &call->identity->user,
                           &call->identity->uri_prefix, &prov->class_name);
             ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_ACCESS_DENIED, NULL);
-            return NGX_DECLINED;
+            return NGX_WSMAN_FAULTED;
         }
     }
 

@@ -200,7 +200,7 @@ ngx_wsman_dispatch(ngx_wsman_call_t *call)
     /* before anything about the resource is revealed */
     rc = ngx_wsman_access_check(call);
     if (rc != NGX_OK) {
-        return rc == NGX_DECLINED ? NGX_OK : NGX_ERROR;
+        return rc == NGX_WSMAN_FAULTED ? NGX_OK : NGX_ERROR;
     }
 
     /*

@@ -698,21 +698,18 @@ ngx_wsman_enum_update(ngx_wsman_call_t *call, ngx_str_t *id,
 /*
  * A provider whose data is not at hand starts getting it and the
  * operation runs again from the start when it is there: NGX_OK go on,
- * NGX_AGAIN wait, NGX_ABORT the fault is set, NGX_ERROR.
+ * NGX_AGAIN wait, NGX_WSMAN_FAULTED the fault is set, NGX_ERROR.
  */
 static ngx_int_t
 ngx_wsman_enum_fetch(ngx_wsman_call_t *call, ngx_wsman_provider_t *prov,
     ngx_wsman_op_pt resume)
 {
-    ngx_int_t  rc;
-
     if (prov->fetch == NULL) {
         return NGX_OK;
     }
 
-    rc = prov->fetch(prov, call, resume);
-
-    return rc == NGX_DECLINED ? NGX_ABORT : rc;
+    /* the provider's "fault set" is the engine's */
+    return prov->fetch(prov, call, resume);
 }
 
 
@@ -968,7 +965,7 @@ ngx_wsman_enum_get(ngx_wsman_call_t *call)
 
     rc = ngx_wsman_enum_fetch(call, prov, ngx_wsman_enum_get);
     if (rc != NGX_OK) {
-        return rc == NGX_ABORT ? NGX_OK : rc;
+        return rc == NGX_WSMAN_FAULTED ? NGX_OK : rc;
     }
 
     found_inst = NULL;
@@ -1087,7 +1084,8 @@ ngx_wsman_enum_child(xmlNodePtr parent, const char *ns, const char *name)
 }
 
 
-/* NGX_DECLINED: absent; a fault is set when present but not a number */
+/* absent: NGX_OK, value untouched; present but not a number:
+ * NGX_WSMAN_FAULTED */
 static ngx_int_t
 ngx_wsman_enum_body_uint(ngx_wsman_call_t *call, xmlNodePtr parent,
     const char *ns, const char *name, ngx_uint_t *value)
@@ -1098,7 +1096,7 @@ ngx_wsman_enum_body_uint(ngx_wsman_call_t *call, xmlNodePtr parent,
 
     node = ngx_wsman_enum_child(parent, ns, name);
     if (node == NULL) {
-        return NGX_DECLINED;
+        return NGX_OK;
     }
 
     if (ngx_wsman_soap_node_text(call->pool, node, &text) != NGX_OK) {
@@ -1111,7 +1109,7 @@ ngx_wsman_enum_body_uint(ngx_wsman_call_t *call, xmlNodePtr parent,
         ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_INVALID_PARAMETER,
                              "MaxElements and MaxCharacters must be "
                              "positive integers.");
-        return NGX_ABORT;
+        return NGX_WSMAN_FAULTED;
     }
 
     *value = (ngx_uint_t) n;
@@ -1237,7 +1235,7 @@ ngx_wsman_enum_parse_filter(ngx_wsman_call_t *call, xmlNodePtr node,
                                      NGX_WSMAN_FAULT_CANNOT_PROCESS_FILTER,
                                      "A selector of the filter has no "
                                      "Name.");
-                return NGX_ABORT;
+                return NGX_WSMAN_FAULTED;
             }
 
             pair->name.len = ngx_strlen(attr);
@@ -1261,7 +1259,7 @@ ngx_wsman_enum_parse_filter(ngx_wsman_call_t *call, xmlNodePtr node,
         if (st->selectors.nelts == 0) {
             ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_CANNOT_PROCESS_FILTER,
                                  "The selector filter has no selectors.");
-            return NGX_ABORT;
+            return NGX_WSMAN_FAULTED;
         }
 
         p = ngx_pnalloc(call->pool, len);
@@ -1292,7 +1290,7 @@ ngx_wsman_enum_parse_filter(ngx_wsman_call_t *call, xmlNodePtr node,
                          "Supported dialects: WQL "
                          "(" NGX_WSMAN_DIALECT_WQL ") and the selector "
                          "filter (" NGX_WSMAN_DIALECT_SELECTOR ").");
-    return NGX_ABORT;
+    return NGX_WSMAN_FAULTED;
 
 check_length:
 
@@ -1301,7 +1299,7 @@ check_length:
         ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_CANNOT_PROCESS_FILTER,
                              "The filter is longer than 4096 "
                              "characters.");
-        return NGX_ABORT;
+        return NGX_WSMAN_FAULTED;
     }
 
     return NGX_OK;
@@ -1327,7 +1325,7 @@ ngx_wsman_enum_prepare(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st)
         {
             call->fault.id = NGX_WSMAN_FAULT_CANNOT_PROCESS_FILTER;
             call->fault.message = error;
-            return NGX_ABORT;
+            return NGX_WSMAN_FAULTED;
         }
 
         uri = st->uri;
@@ -1363,7 +1361,7 @@ ngx_wsman_enum_prepare(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st)
     if (st->provider == NULL || st->provider->enumerate == NULL) {
         ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_DESTINATION_UNREACHABLE,
                              "No such class to enumerate.");
-        return NGX_ABORT;
+        return NGX_WSMAN_FAULTED;
     }
 
     /*
@@ -1375,7 +1373,7 @@ ngx_wsman_enum_prepare(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st)
     if (st->provider != ngx_wsman_enum_provider(&call->req->resource_uri)) {
         rc = ngx_wsman_access_check_class(call, st->provider);
         if (rc != NGX_OK) {
-            return rc == NGX_DECLINED ? NGX_ABORT : NGX_ERROR;
+            return rc == NGX_WSMAN_FAULTED ? NGX_WSMAN_FAULTED : NGX_ERROR;
         }
     }
 
@@ -1403,7 +1401,7 @@ ngx_wsman_enum_prepare(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st)
                              "not from \"%V\".", class_name,
                              &st->provider->class_name)
                 - msg;
-            return NGX_ABORT;
+            return NGX_WSMAN_FAULTED;
         }
     }
 
@@ -1765,18 +1763,18 @@ ngx_wsman_enum_enumerate(ngx_wsman_call_t *call)
     if (node) {
         rc = ngx_wsman_enum_parse_filter(call, node, &st);
         if (rc != NGX_OK) {
-            return rc == NGX_ABORT ? NGX_OK : NGX_ERROR;
+            return rc == NGX_WSMAN_FAULTED ? NGX_OK : NGX_ERROR;
         }
     }
 
     rc = ngx_wsman_enum_prepare(call, &st);
     if (rc != NGX_OK) {
-        return rc == NGX_ABORT ? NGX_OK : NGX_ERROR;
+        return rc == NGX_WSMAN_FAULTED ? NGX_OK : NGX_ERROR;
     }
 
     rc = ngx_wsman_enum_fetch(call, st.provider, ngx_wsman_enum_enumerate);
     if (rc != NGX_OK) {
-        return rc == NGX_ABORT ? NGX_OK : rc;
+        return rc == NGX_WSMAN_FAULTED ? NGX_OK : rc;
     }
 
     optimize = ngx_wsman_enum_child(en, NGX_WSMAN_NS_WSMAN,
@@ -1789,7 +1787,7 @@ ngx_wsman_enum_enumerate(ngx_wsman_call_t *call)
         return NGX_ERROR;
     }
 
-    if (rc == NGX_ABORT) {
+    if (rc == NGX_WSMAN_FAULTED) {
         return NGX_OK;
     }
 
@@ -1870,7 +1868,7 @@ ngx_wsman_enum_context_id(ngx_wsman_call_t *call, const char *element,
     {
         ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_SCHEMA_VALIDATION,
                              "The body has no n:EnumerationContext.");
-        return NGX_ABORT;
+        return NGX_WSMAN_FAULTED;
     }
 
     return ngx_wsman_soap_node_text(call->pool, node, id);
@@ -1888,7 +1886,7 @@ ngx_wsman_enum_pull(ngx_wsman_call_t *call)
 
     rc = ngx_wsman_enum_context_id(call, "Pull", &id);
     if (rc != NGX_OK) {
-        return rc == NGX_ABORT ? NGX_OK : NGX_ERROR;
+        return rc == NGX_WSMAN_FAULTED ? NGX_OK : NGX_ERROR;
     }
 
     max_elements = 1;
@@ -1896,14 +1894,14 @@ ngx_wsman_enum_pull(ngx_wsman_call_t *call)
 
     rc = ngx_wsman_enum_body_uint(call, call->req->payload, NGX_WSMAN_NS_WSEN,
                                   "MaxElements", &max_elements);
-    if (rc == NGX_ERROR || rc == NGX_ABORT) {
-        return rc == NGX_ABORT ? NGX_OK : NGX_ERROR;
+    if (rc == NGX_ERROR || rc == NGX_WSMAN_FAULTED) {
+        return rc == NGX_WSMAN_FAULTED ? NGX_OK : NGX_ERROR;
     }
 
     rc = ngx_wsman_enum_body_uint(call, call->req->payload, NGX_WSMAN_NS_WSEN,
                                   "MaxCharacters", &max_chars);
-    if (rc == NGX_ERROR || rc == NGX_ABORT) {
-        return rc == NGX_ABORT ? NGX_OK : NGX_ERROR;
+    if (rc == NGX_ERROR || rc == NGX_WSMAN_FAULTED) {
+        return rc == NGX_WSMAN_FAULTED ? NGX_OK : NGX_ERROR;
     }
 
     ngx_memzero(&st, sizeof(ngx_wsman_enum_state_t));
@@ -1949,7 +1947,7 @@ ngx_wsman_enum_pull(ngx_wsman_call_t *call)
     if (rc != NGX_OK) {
         /* the context cannot go on: end it */
         ngx_wsman_enum_update(call, &id, &st, 1);
-        return rc == NGX_ABORT ? NGX_OK : NGX_ERROR;
+        return rc == NGX_WSMAN_FAULTED ? NGX_OK : NGX_ERROR;
     }
 
     ngx_wsman_enum_update(call, &id, &st, batch.done);
@@ -1989,7 +1987,7 @@ ngx_wsman_enum_release(ngx_wsman_call_t *call)
 
     rc = ngx_wsman_enum_context_id(call, "Release", &id);
     if (rc != NGX_OK) {
-        return rc == NGX_ABORT ? NGX_OK : NGX_ERROR;
+        return rc == NGX_WSMAN_FAULTED ? NGX_OK : NGX_ERROR;
     }
 
     zone = ngx_wsman_enum_zone();
@@ -2059,7 +2057,7 @@ ngx_wsman_enum_invoke(ngx_wsman_call_t *call)
 
     rc = ngx_wsman_enum_fetch(call, prov, ngx_wsman_enum_invoke);
     if (rc != NGX_OK) {
-        return rc == NGX_ABORT ? NGX_OK : rc;
+        return rc == NGX_WSMAN_FAULTED ? NGX_OK : rc;
     }
 
     rv = 0;
