@@ -11,10 +11,9 @@
  * one batch: memory per request stays bounded however large the class.
  */
 
-#include <openssl/rand.h>
-
 #include "ngx_wsman_enum.h"
 #include "ngx_wsman_enum_tree.h"
+#include "ngx_wsman_util.h"
 #include "ngx_wsman_access.h"
 #include "ngx_wsman_cimxml.h"
 #include "ngx_wsman_duration.h"
@@ -407,35 +406,22 @@ static ngx_int_t
 ngx_wsman_enum_store(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st,
     u_char *id)
 {
-    u_char                  *p, bin[16];
+    u_char                  *p;
     size_t                   size, key_size, charge;
-    ngx_uint_t               i;
     ngx_str_t                idstr, *user;
     ngx_rbtree_node_t       *node;
     ngx_wsman_enum_node_t   *en;
     ngx_wsman_enum_zone_t   *zone;
     ngx_wsman_enum_owner_t  *ow;
-    static const char        hex[] = "0123456789abcdef";
 
     zone = ngx_wsman_enum_zone();
     user = &call->identity->user;
 
-    if (RAND_bytes(bin, sizeof(bin)) != 1) {
-        return NGX_ERROR;
-    }
-
     /* a version 4 UUID, like every other identifier we hand out */
-    bin[6] = (bin[6] & 0x0f) | 0x40;
-    bin[8] = (bin[8] & 0x3f) | 0x80;
-
     p = ngx_cpymem(id, "uuid:", 5);
-    for (i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) {
-            *p++ = '-';
-        }
 
-        *p++ = hex[bin[i] >> 4];
-        *p++ = hex[bin[i] & 0xf];
+    if (ngx_wsman_uuid(p) == NULL) {
+        return NGX_ERROR;
     }
 
     idstr.data = id;

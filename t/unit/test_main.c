@@ -20,6 +20,7 @@ void unit_test_sddl(void);
 void unit_test_mime(void);
 void unit_test_wql(void);
 void unit_test_enum_tree(void);
+void unit_test_util(void);
 
 
 ngx_uint_t  unit_passed;
@@ -138,6 +139,7 @@ main(int argc, char **argv)
         { "mime", unit_test_mime },
         { "wql", unit_test_wql },
         { "enum_tree", unit_test_enum_tree },
+        { "util", unit_test_util },
     };
 
     int         a;
