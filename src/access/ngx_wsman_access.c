@@ -226,6 +226,15 @@ ngx_wsman_access_decide(ngx_wsman_call_t *call, ngx_str_t *uris,
     rc = sd ? ngx_wsman_sddl_access(sd, sids.elts, sids.nelts, right)
             : NGX_DECLINED;
 
+    ngx_log_debug5(NGX_LOG_DEBUG_HTTP, call->log, 0,
+                   "wsman access: user:\"%V\" %s on \"%V\": %s "
+                   "(%ui SIDs)",
+                   ngx_wsman_log_escape(call->pool, &call->identity->user),
+                   ngx_wsman_access_right_name(right),
+                   ngx_wsman_log_escape(call->pool, &uris[0]),
+                   rc == NGX_OK ? "allowed" : "denied",
+                   (ngx_uint_t) sids.nelts);
+
     audit = sd ? ngx_wsman_sddl_audit(sd, sids.elts, sids.nelts, right,
                                       NULL, NULL)
                : 0;

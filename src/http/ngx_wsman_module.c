@@ -444,7 +444,7 @@ ngx_wsman_handler(ngx_http_request_t *r)
         conn = ngx_wsman_conn(r->connection, 0);
 
         if (conn == NULL || !conn->established) {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                           "wsman: encrypted request from %V without a "
                           "security context on the connection",
                           &r->connection->addr_text);
@@ -488,6 +488,11 @@ ngx_wsman_authenticated(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx,
     ngx_wsman_loc_conf_t  *lcf;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_wsman_module);
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "wsman auth: rc:%i user:\"%V\" anonymous:%ui", rc,
+                   ngx_wsman_log_escape(r->pool, &ctx->auth.identity.user),
+                   (ngx_uint_t) ctx->anonymous);
 
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -545,7 +550,7 @@ ngx_wsman_check_request(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
         if (ctx->anonymous || conn == NULL || !conn->established
             || !ctx->auth.connection)
         {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                           "wsman: encrypted request from %V without a "
                           "security context on the connection",
                           &r->connection->addr_text);
@@ -576,7 +581,7 @@ ngx_wsman_check_request(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
             && (r->headers_in.content_length_n > 0
                 || r->headers_in.chunked))
         {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                           "wsman: unencrypted request from user \"%V\" at "
                           "%V refused (wsman_allow_unencrypted off)",
                           ngx_wsman_log_escape(r->pool,
@@ -710,12 +715,18 @@ ngx_wsman_process(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
     rc = ngx_wsman_soap_parse(r->pool, r->connection->log, body.data,
                               body.len, &limits, &ctx->req, &fault);
 
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "wsman parse: rc:%i %uz bytes action:\"%V\" "
+                   "resource:\"%V\"", rc, body.len,
+                   ngx_wsman_log_escape(r->pool, &ctx->req.action),
+                   ngx_wsman_log_escape(r->pool, &ctx->req.resource_uri));
+
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (ctx->anonymous && (rc != NGX_OK || !ctx->req.identify)) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "wsman: unauthenticated request from %V is not an "
                       "Identify", &r->connection->addr_text);
         return ngx_wsman_auth_challenge(r, lcf, NULL);
@@ -743,6 +754,9 @@ ngx_wsman_process(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
     }
 
     rc = ngx_wsman_dispatch(&ctx->call);
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "wsman dispatch: rc:%i", rc);
 
     if (rc == NGX_AGAIN) {
         /*
@@ -814,7 +828,7 @@ ngx_wsman_is_anonymous_identify(ngx_http_request_t *r)
 static void
 ngx_wsman_anonymous_too_large(ngx_http_request_t *r)
 {
-    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "wsman: unauthenticated request from %V is larger than "
                   "%d bytes", &r->connection->addr_text,
                   NGX_WSMAN_ANONYMOUS_MAX);
@@ -1104,6 +1118,11 @@ ngx_wsman_send_response(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
 
     call = &ctx->call;
 
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "wsman response: fault:%ui body:%O bytes action:\"%V\"",
+                   (ngx_uint_t) call->fault.id, call->body.length,
+                   &call->action);
+
     if (ngx_wsman_xml_failed(&call->body)) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -1267,7 +1286,7 @@ ngx_wsman_unseal(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx, ngx_str_t *body)
     if (ngx_wsman_mime_unframe(body, &protocol, &boundary, &part, &error)
         != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "wsman: malformed encrypted body from %V: %s",
                       &r->connection->addr_text, error ? error : "unknown");
         return NGX_DECLINED;
@@ -1279,7 +1298,7 @@ ngx_wsman_unseal(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx, ngx_str_t *body)
                               &part.header, &part.payload, &plain);
     if (rc != NGX_OK) {
         if (rc == NGX_DECLINED) {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                           "wsman: encrypted body from %V does not verify",
                           &r->connection->addr_text);
         }
@@ -1288,7 +1307,7 @@ ngx_wsman_unseal(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx, ngx_str_t *body)
 
     /* pywinrm and pypsrp check this too: it catches a cut message */
     if (plain.len != part.length) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "wsman: encrypted body from %V: Length=%uz but %uz "
                       "bytes decrypted", &r->connection->addr_text,
                       part.length, plain.len);
