@@ -41,8 +41,11 @@ def _still_serving(server):
 
 
 def _warned(server, off):
-    return H.wait_for_line(server.error_log, lambda l: "[warn]" in l,
-                           offset=off)
+    """A line about the refusal: [info] for input that is malformed,
+    [warn] for a token that is well-formed but does not authenticate."""
+    return H.wait_for_line(server.error_log,
+                           lambda l: ("[info]" in l or "[warn]" in l)
+                           and "wsman:" in l, offset=off)
 
 
 def _fresh_krb5_token():
@@ -318,3 +321,17 @@ def test_plaintext_soap_on_encrypted_location_after_ntlm(gss_server,
     finally:
         s.close()
     _still_serving(gss_server)
+
+
+@pytest.mark.parametrize("auth", ["Negotiate !!!not*base64!!!",
+                                  "Basic !!!", "Frobnicate abc"])
+def test_malformed_authorization_logged_at_info(gss_server, auth):
+    """Client errors are logged at info, as nginx logs them; [warn] stays
+    for failed credentials and access denials (audit lines)."""
+    off = gss_server.log_size()
+    r = _post(gss_server, auth)
+    assert r.status == 401, r
+    line = H.wait_for_line(gss_server.error_log,
+                           lambda l: "wsman:" in l, offset=off)
+    assert line is not None and "[info]" in line, gss_server.read_log(off)
+    assert "[warn]" not in gss_server.read_log(off)
