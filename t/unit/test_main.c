@@ -21,6 +21,7 @@ void unit_test_mime(void);
 void unit_test_wql(void);
 void unit_test_enum_tree(void);
 void unit_test_util(void);
+void unit_test_shell_frame(void);
 
 
 ngx_uint_t  unit_passed;
@@ -140,6 +141,7 @@ main(int argc, char **argv)
         { "wql", unit_test_wql },
         { "enum_tree", unit_test_enum_tree },
         { "util", unit_test_util },
+        { "shell_frame", unit_test_shell_frame },
     };
 
     int         a;
