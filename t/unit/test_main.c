@@ -22,6 +22,7 @@ void unit_test_wql(void);
 void unit_test_enum_tree(void);
 void unit_test_util(void);
 void unit_test_shell_frame(void);
+void unit_test_access(void);
 
 
 ngx_uint_t  unit_passed;
@@ -142,6 +143,7 @@ main(int argc, char **argv)
         { "enum_tree", unit_test_enum_tree },
         { "util", unit_test_util },
         { "shell_frame", unit_test_shell_frame },
+        { "access", unit_test_access },
     };
 
     int         a;
