@@ -1,5 +1,5 @@
 /*
- * Dispatch and the plug-in API (DESIGN.md section 5).
+ * Dispatch and the plug-in API (README.md, "Layout").
  *
  * A plug-in serves one resource-URI prefix with operation handlers.  A
  * handler reads call->req, writes the s:Body content into call->body and
