@@ -23,6 +23,7 @@ void unit_test_enum_tree(void);
 void unit_test_util(void);
 void unit_test_shell_frame(void);
 void unit_test_access(void);
+void unit_test_instance(void);
 
 
 ngx_uint_t  unit_passed;
@@ -144,6 +145,7 @@ main(int argc, char **argv)
         { "util", unit_test_util },
         { "shell_frame", unit_test_shell_frame },
         { "access", unit_test_access },
+        { "instance", unit_test_instance },
     };
 
     int         a;
