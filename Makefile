@@ -87,7 +87,7 @@ run: deps-run $(MODULE)
 	exec $(NGINX) $(RUN_FLAGS)
 
 unit: deps-test $(MODULE)
-	$(MAKE) -C t/unit BUILD=$(BUILD) NGX_SRC=$(NGX_SRC)
+	$(MAKE) -C t/unit BUILD=$(BUILD) NGX_SRC=$(NGX_SRC) GROUP=$(GROUP)
 
 integration: deps-test $(MODULE)
 	WSMAN_SO=$(MODULE) $(PYTHON) -m pytest -q t/

@@ -29,7 +29,7 @@
     "O:NSG:BAD:P(A;;GA;;;BA)(A;;GR;;;ER)S:P(AU;FA;GA;;;WD)(AU;SA;GWGX;;;WD)"
 
 
-/* namespaces (see reference/wire-protocol.md section 0) */
+/* namespaces (DMTF DSP0226 WS-Management 1.1 and [MS-WSMV]) */
 #define NGX_WSMAN_NS_SOAP    "http://www.w3.org/2003/05/soap-envelope"
 #define NGX_WSMAN_NS_WSA     "http://schemas.xmlsoap.org/ws/2004/08/addressing"
 #define NGX_WSMAN_NS_WSMAN   "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"

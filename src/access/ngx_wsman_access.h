@@ -1,5 +1,6 @@
 /*
- * The access check in front of every plug-in (DESIGN.md section 3).
+ * The access check in front of every plug-in (README.md, "Authentication
+ * and access").
  */
 
 #ifndef _NGX_WSMAN_ACCESS_H_INCLUDED_

@@ -72,7 +72,7 @@ ngx_wsman_authenticate(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
         || ngx_wsman_auth_split(&r->headers_in.authorization->value,
                                 &scheme, &token) != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "wsman: malformed Authorization header from %V",
                       &r->connection->addr_text);
         return NGX_DECLINED;
@@ -90,7 +90,7 @@ ngx_wsman_authenticate(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
         || id == NGX_WSMAN_AUTH_CERTIFICATE
         || !(lcf->auth & id))
     {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "wsman: authentication scheme \"%V\" from %V is not "
                       "enabled", ngx_wsman_log_escape(r->pool, &scheme),
                       &r->connection->addr_text);
@@ -119,7 +119,7 @@ ngx_wsman_auth_basic(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     }
 
     if (rc == NGX_DECLINED) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "wsman: malformed Basic credentials from %V",
                       &r->connection->addr_text);
         return NGX_DECLINED;
@@ -129,7 +129,7 @@ ngx_wsman_auth_basic(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     if (!lcf->allow_unencrypted
         && !ngx_wsman_connection_is_tls(r->connection))
     {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "wsman: Basic authentication of user \"%V\" from %V "
                       "refused: unencrypted HTTP is not allowed "
                       "(wsman_allow_unencrypted off)",
@@ -210,7 +210,7 @@ ngx_wsman_auth_certificate(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     ngx_int_t  rc;
 
     if (!(lcf->auth & NGX_WSMAN_AUTH_CERTIFICATE)) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "wsman: certificate authentication from %V is not "
                       "enabled", &r->connection->addr_text);
         return NGX_DECLINED;

@@ -38,6 +38,13 @@
 /* room for the multipart/encrypted framing around a sealed envelope */
 #define NGX_WSMAN_SEAL_OVERHEAD  1024
 
+/*
+ * nginx's own defaults for the body buffer and limit (ngx_http_core_module):
+ * after the core merge these mean "the user set none"
+ */
+#define NGX_WSMAN_CORE_BODY_BUFFER  (2 * ngx_pagesize)
+#define NGX_WSMAN_CORE_MAX_BODY     (1024 * 1024)
+
 
 /* per-request state, also what the $wsman_* variables read */
 typedef struct {
@@ -451,7 +458,7 @@ ngx_wsman_handler(ngx_http_request_t *r)
         conn = ngx_wsman_conn(r->connection, 0);
 
         if (conn == NULL || !conn->established) {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                           "wsman: encrypted request from %V without a "
                           "security context on the connection",
                           &r->connection->addr_text);
@@ -495,6 +502,11 @@ ngx_wsman_authenticated(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx,
     ngx_wsman_loc_conf_t  *lcf;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_wsman_module);
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "wsman auth: rc:%i user:\"%V\" anonymous:%ui", rc,
+                   ngx_wsman_log_escape(r->pool, &ctx->auth.identity.user),
+                   (ngx_uint_t) ctx->anonymous);
 
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -552,7 +564,7 @@ ngx_wsman_check_request(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
         if (ctx->anonymous || conn == NULL || !conn->established
             || !ctx->auth.connection)
         {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                           "wsman: encrypted request from %V without a "
                           "security context on the connection",
                           &r->connection->addr_text);
@@ -583,7 +595,7 @@ ngx_wsman_check_request(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
             && (r->headers_in.content_length_n > 0
                 || r->headers_in.chunked))
         {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                           "wsman: unencrypted request from user \"%V\" at "
                           "%V refused (wsman_allow_unencrypted off)",
                           ngx_wsman_log_escape(r->pool,
@@ -717,12 +729,18 @@ ngx_wsman_process(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
     rc = ngx_wsman_soap_parse(r->pool, r->connection->log, body.data,
                               body.len, &limits, &ctx->req, &fault);
 
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "wsman parse: rc:%i %uz bytes action:\"%V\" "
+                   "resource:\"%V\"", rc, body.len,
+                   ngx_wsman_log_escape(r->pool, &ctx->req.action),
+                   ngx_wsman_log_escape(r->pool, &ctx->req.resource_uri));
+
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (ctx->anonymous && (rc != NGX_OK || !ctx->req.identify)) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "wsman: unauthenticated request from %V is not an "
                       "Identify", &r->connection->addr_text);
         return ngx_wsman_auth_challenge(r, lcf, NULL);
@@ -750,6 +768,9 @@ ngx_wsman_process(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
     }
 
     rc = ngx_wsman_dispatch(&ctx->call);
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "wsman dispatch: rc:%i", rc);
 
     if (rc == NGX_AGAIN) {
         /*
@@ -821,7 +842,7 @@ ngx_wsman_is_anonymous_identify(ngx_http_request_t *r)
 static void
 ngx_wsman_anonymous_too_large(ngx_http_request_t *r)
 {
-    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "wsman: unauthenticated request from %V is larger than "
                   "%d bytes", &r->connection->addr_text,
                   NGX_WSMAN_ANONYMOUS_MAX);
@@ -1111,6 +1132,11 @@ ngx_wsman_send_response(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
 
     call = &ctx->call;
 
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "wsman response: fault:%ui body:%O bytes action:\"%V\"",
+                   (ngx_uint_t) call->fault.id, call->body.length,
+                   &call->action);
+
     if (ngx_wsman_xml_failed(&call->body)) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -1274,7 +1300,7 @@ ngx_wsman_unseal(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx, ngx_str_t *body)
     if (ngx_wsman_mime_unframe(body, &protocol, &boundary, &part, &error)
         != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "wsman: malformed encrypted body from %V: %s",
                       &r->connection->addr_text, error ? error : "unknown");
         return NGX_DECLINED;
@@ -1286,7 +1312,7 @@ ngx_wsman_unseal(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx, ngx_str_t *body)
                               &part.header, &part.payload, &plain);
     if (rc != NGX_OK) {
         if (rc == NGX_DECLINED) {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                           "wsman: encrypted body from %V does not verify",
                           &r->connection->addr_text);
         }
@@ -1295,7 +1321,7 @@ ngx_wsman_unseal(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx, ngx_str_t *body)
 
     /* pywinrm and pypsrp check this too: it catches a cut message */
     if (plain.len != part.length) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "wsman: encrypted body from %V: Length=%uz but %uz "
                       "bytes decrypted", &r->connection->addr_text,
                       part.length, plain.len);
@@ -1951,26 +1977,57 @@ ngx_wsman_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     /*
-     * Core locations are merged before ours.  Keep envelopes in memory:
-     * WinRM clients routinely send 200-500k (Ansible's stdin chunks), and
-     * spilling each to a temporary file costs disk I/O and a log line.
+     * Core locations are merged before ours, so a value the user did not
+     * set holds nginx's default here (the only way to tell it apart).
+     * Defaults are raised to fit envelopes; values the user wrote stay,
+     * with a warning at "nginx -t" when they cannot hold one.
      */
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 
+    /*
+     * Keep envelopes in memory: WinRM clients routinely send 200-500k
+     * (Ansible's stdin chunks), and spilling each to a temporary file
+     * costs disk I/O and a log line.
+     */
     if (clcf->client_body_buffer_size < conf->max_envelope_size) {
-        clcf->client_body_buffer_size = conf->max_envelope_size;
+
+        if (clcf->client_body_buffer_size
+            == (size_t) NGX_WSMAN_CORE_BODY_BUFFER)
+        {
+            clcf->client_body_buffer_size = conf->max_envelope_size;
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                               "\"client_body_buffer_size\" %uz is below "
+                               "\"wsman_max_envelope_size\" %uz: larger "
+                               "envelopes are buffered to temporary files",
+                               clcf->client_body_buffer_size,
+                               conf->max_envelope_size);
+        }
     }
 
     /*
      * nginx answers 413 for bodies above client_max_body_size before our
-     * handler runs.  Leave room above the envelope limit, so that clients
-     * over it get the w:EncodingLimit fault (after authentication), while
-     * the amount nginx reads stays bounded.
+     * handler runs.  By default leave room above the envelope limit, so
+     * that clients over it get the w:EncodingLimit fault (after
+     * authentication), while the amount nginx reads stays bounded.
      */
     if (clcf->client_max_body_size != 0
         && clcf->client_max_body_size < 2 * (off_t) conf->max_envelope_size)
     {
-        clcf->client_max_body_size = 2 * (off_t) conf->max_envelope_size;
+        if (clcf->client_max_body_size == NGX_WSMAN_CORE_MAX_BODY) {
+            clcf->client_max_body_size = 2 * (off_t) conf->max_envelope_size;
+
+        } else if (clcf->client_max_body_size
+                   < (off_t) conf->max_envelope_size)
+        {
+            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                               "\"client_max_body_size\" %O cannot hold "
+                               "\"wsman_max_envelope_size\" %uz: larger "
+                               "envelopes are refused with 413",
+                               clcf->client_max_body_size,
+                               conf->max_envelope_size);
+        }
     }
 
     return NGX_CONF_OK;
