@@ -141,19 +141,36 @@ ngx_wsman_auth_basic(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     rc = NGX_DECLINED;
 
     if (lcf->user_file.len) {
-        rc = ngx_wsman_basic_verify(r->pool, r->connection->log, lcf,
-                                    &user, &password, &auth->identity);
+        rc = ngx_wsman_basic_verify(r, lcf, &user, &password, auth);
+
+        /* the hash is checked in a thread: the answer comes later */
+        if (rc != NGX_DECLINED && rc != NGX_OK) {
+            return rc;
+        }
     }
 
+    return ngx_wsman_auth_basic_checked(r, lcf, &user, &password, auth, rc);
+}
+
+
+/*
+ * After the user file said rc (now or from its thread): PAM is asked
+ * about a user the file does not verify.
+ */
+ngx_int_t
+ngx_wsman_auth_basic_checked(ngx_http_request_t *r,
+    ngx_wsman_loc_conf_t *lcf, ngx_str_t *user, ngx_str_t *password,
+    ngx_wsman_auth_t *auth, ngx_int_t rc)
+{
     /* PAM answers later, from its thread */
     if (rc == NGX_DECLINED && lcf->pam_service.len) {
-        return ngx_wsman_pam_verify(r, lcf, &user, &password, auth);
+        return ngx_wsman_pam_verify(r, lcf, user, password, auth);
     }
 
     if (rc == NGX_DECLINED) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "wsman: Basic authentication of user \"%V\" from %V "
-                      "failed", ngx_wsman_log_escape(r->pool, &user),
+                      "failed", ngx_wsman_log_escape(r->pool, user),
                       &r->connection->addr_text);
     }
 
