@@ -4,6 +4,8 @@ SHA-512 crypt hash cannot stall other requests of the same worker; a full
 queue answers 503 at once; the user file is parsed once per version."""
 
 import os
+import shutil
+import subprocess
 import statistics
 import threading
 import time
@@ -168,3 +170,68 @@ def test_user_file_parsed_once_per_version(slow_server):
     # for the new (read again while it settles), never one per request
     assert 1 <= len(loads) <= 3, log
     path.write_text(text)
+
+
+def _worker_pid(server):
+    out = subprocess.run(["pgrep", "-P", str(server.proc.pid), "-f",
+                          "worker process"],
+                         capture_output=True, text=True).stdout.split()
+    assert len(out) == 1, out
+    return int(out[0])
+
+
+class _Strace:
+    """strace -f on a running worker: which thread opened which file."""
+
+    def __init__(self, pid, path):
+        self.pid = pid
+        self.path = path
+        self.p = subprocess.Popen(
+            ["strace", "-f", "-qq", "-e", "trace=openat", "-o", str(path),
+             "-p", str(pid)], stderr=subprocess.DEVNULL)
+        # attached once the first (re)started syscall shows or after 1 s
+        time.sleep(1.0)
+
+    def stop(self):
+        self.p.terminate()
+        self.p.wait(timeout=10)
+        return self.path.read_text()
+
+
+@pytest.mark.skipif(not shutil.which("strace") or os.geteuid() != 0,
+                    reason="needs strace and root")
+def test_basic_login_looks_up_accounts_off_the_loop(nginx_factory,
+                                                     tmp_path):
+    """A Basic login against the user file asks NSS (getpwnam_r,
+    getgrouplist: /etc/passwd, /etc/group with nss_files) for the SIDs
+    only in a thread of the pool, never on the worker's event-loop
+    thread, and later requests of the user ask nobody (cached)."""
+    path = tmp_path / "users.htpasswd"
+    path.write_text(_line("nssuser", "Nss-Pw-1a", rounds=5000)
+                    + _line("root", "Root-Pw-1a", rounds=5000))
+    os.chmod(tmp_path, 0o755)
+    os.chmod(path, 0o644)
+    n = nginx_factory("""
+    server {
+        listen 127.0.0.1:@PORT@;
+        location /wsman { wsman; wsman_auth basic; wsman_user_file %s;
+                          wsman_allow_unencrypted on; }
+    }
+""" % path, workers=1)
+    time.sleep(2.2)             # a settled file: logins are remembered
+    pid = _worker_pid(n)
+    st = _Strace(pid, tmp_path / "strace.out")
+    try:
+        for user, pw in (("nssuser", "Nss-Pw-1a"), ("root", "Root-Pw-1a")):
+            for _ in range(3):
+                assert _basic(n.port, user=user, password=pw)[0] == 200
+        assert _basic(n.port, user="root", password="bad")[0] == 401
+    finally:
+        out = st.stop()
+    nss = [l for l in out.splitlines()
+           if '"/etc/passwd"' in l or '"/etc/group"' in l]
+    on_loop = [l for l in nss if l.split()[0] == str(pid)]
+    assert not on_loop, out
+    # and it did happen, in a pool thread: once per user, then cached
+    assert nss, out
+    assert len([l for l in nss if '"/etc/passwd"' in l]) <= 4, out

@@ -103,6 +103,7 @@ typedef struct {
     unsigned                   cache:1;        /* digest is set */
     unsigned                   unknown:1;      /* dummy hash: deny */
     ngx_int_t                  rc;             /* of the check */
+    ngx_wsman_account_t        account;        /* NSS, for the SIDs */
 } ngx_wsman_basic_task_t;
 
 
@@ -601,6 +602,11 @@ ngx_wsman_basic_thread(void *data, ngx_log_t *log)
     }
 
     ngx_destroy_pool(pool);
+
+    /* the SIDs need the account: NSS may block too, so ask it here */
+    if (bt->rc == NGX_OK) {
+        ngx_wsman_account_resolve(&bt->user, &bt->account);
+    }
 }
 
 
@@ -626,6 +632,8 @@ ngx_wsman_basic_done(ngx_event_t *ev)
                    "wsman: Basic user \"%V\" checked: %i", &bt->user, rc);
 
     if (rc == NGX_OK) {
+        ngx_wsman_account_put(r->connection->log, &bt->account);
+
         auth->identity.user = bt->user;
         auth->identity.groups = bt->groups;
         auth->identity.scheme = NGX_WSMAN_AUTH_BASIC;
