@@ -235,3 +235,26 @@ def test_basic_login_looks_up_accounts_off_the_loop(nginx_factory,
     # and it did happen, in a pool thread: once per user, then cached
     assert nss, out
     assert len([l for l in nss if '"/etc/passwd"' in l]) <= 4, out
+
+
+@pytest.mark.skipif(not shutil.which("strace") or os.geteuid() != 0,
+                    reason="needs strace and root")
+def test_shell_operations_ask_nss_nothing_on_the_loop(shell_nginx,
+                                                       local_user,
+                                                       tmp_path):
+    """Once a user has logged in, shell operations (Create, Command,
+    Receive, Delete) take the account from the worker's account cache:
+    no getpwnam_r() on the event-loop thread, where each check used to
+    ask NSS once for the account and once more for its uid."""
+    n = shell_nginx({"/wsman": ""}, workers=1)
+    me = H.ShellClient(n.port, local_user.name, local_user.password)
+    me.delete(me.create())          # logged in, account remembered
+    pid = _worker_pid(n)
+    st = _Strace(pid, tmp_path / "strace.out")
+    try:
+        assert me.run("echo hi")[0] == b"hi\n"
+    finally:
+        out = st.stop()
+    on_loop = [l for l in out.splitlines() if l.split()[0] == str(pid)
+               and ('"/etc/passwd"' in l or '"/etc/group"' in l)]
+    assert not on_loop, out
