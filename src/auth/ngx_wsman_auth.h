@@ -49,6 +49,7 @@ struct ngx_wsman_auth_s {
     ngx_uint_t                 reply_scheme;   /* NEGOTIATE or KERBEROS */
     unsigned                   connection:1;   /* identity of the connection
                                                   (Negotiate, Kerberos) */
+    unsigned                   resolved:1;     /* NSS asked in a thread */
     ngx_wsman_auth_done_pt     done;           /* thread pools (hash
                                                   check, PAM): finished
                                                   later */

@@ -254,6 +254,24 @@ ngx_wsman_account_put(ngx_log_t *log, ngx_wsman_account_t *a)
 }
 
 
+/* remembered and fresh: ngx_wsman_account_get() will not ask NSS */
+ngx_uint_t
+ngx_wsman_account_known(ngx_str_t *name)
+{
+    ngx_wsman_account_cache_t   *cache;
+    ngx_wsman_account_cached_t  *e;
+
+    if (name->len == 0 || name->len >= NGX_WSMAN_ACCOUNT_NAME) {
+        return 1;
+    }
+
+    cache = ngx_wsman_account_cache();
+    e = ngx_wsman_account_find(cache, name->data, name->len);
+
+    return e != NULL && e->expire > ngx_time();
+}
+
+
 /*
  * The account behind a name, remembered for a minute; a miss (not
  * resolved in a thread beforehand) asks NSS here.  The result is valid

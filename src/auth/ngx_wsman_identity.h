@@ -50,6 +50,7 @@ typedef struct {
 void ngx_wsman_account_resolve(ngx_str_t *name, ngx_wsman_account_t *a);
 void ngx_wsman_account_put(ngx_log_t *log, ngx_wsman_account_t *a);
 ngx_wsman_account_t *ngx_wsman_account_get(ngx_log_t *log, ngx_str_t *name);
+ngx_uint_t ngx_wsman_account_known(ngx_str_t *name);
 
 ngx_int_t ngx_wsman_machine_sid(ngx_conf_t *cf, ngx_wsman_sid_t *sid);
 ngx_int_t ngx_wsman_identity_sids(ngx_pool_t *pool, ngx_log_t *log,

@@ -1836,6 +1836,7 @@ ngx_wsman_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_wsman_loc_conf_t  *prev = parent;
     ngx_wsman_loc_conf_t  *conf = child;
 
+    ngx_str_t                  pool;
     ngx_wsman_main_conf_t     *mcf;
     ngx_http_core_loc_conf_t  *clcf;
 
@@ -1906,6 +1907,18 @@ ngx_wsman_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (!conf->enable) {
         return NGX_CONF_OK;
+    }
+
+    /* account look-ups of every scheme go to the wsman_auth pool too */
+    if (conf->auth_thread_pool == NULL) {
+        ngx_str_null(&pool);
+        conf->auth_thread_pool = ngx_wsman_thread_pool(cf, &pool,
+                                                       "wsman_auth",
+                                                       "threads=4",
+                                                       "max_queue=256");
+        if (conf->auth_thread_pool == NULL) {
+            return NGX_CONF_ERROR;
+        }
     }
 
     if (conf->shell) {
