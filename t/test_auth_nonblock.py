@@ -258,3 +258,46 @@ def test_shell_operations_ask_nss_nothing_on_the_loop(shell_nginx,
     on_loop = [l for l in out.splitlines() if l.split()[0] == str(pid)
                and ('"/etc/passwd"' in l or '"/etc/group"' in l)]
     assert not on_loop, out
+
+
+CERT_HTTP = """
+    server {
+        listen 127.0.0.1:@PORT@ ssl;
+        ssl_certificate @PKI@/server.pem;
+        ssl_certificate_key @PKI@/server.key;
+        ssl_client_certificate @PKI@/ca.pem;
+        ssl_verify_client optional;
+        ssl_protocols TLSv1.3;
+        wsman_user_file @USERFILE@;
+        wsman_auth certificate;
+        location /wsman { wsman;
+            wsman_cert_map subject=alice@wsman.test issuer=@CA@ user=alice; }
+    }
+"""
+
+
+@pytest.mark.skipif(not shutil.which("strace") or os.geteuid() != 0,
+                    reason="needs strace and root")
+def test_certificate_login_looks_up_accounts_off_the_loop(nginx_factory,
+                                                           pki, tmp_path):
+    """A certificate mapped to a user: the account and its groups are
+    looked up in the wsman_auth pool (once, then remembered), not on the
+    event-loop thread."""
+    import ssl
+    from test_identity_cert import _context, _request
+    n = nginx_factory(CERT_HTTP.replace("@PKI@", str(pki.dir))
+                      .replace("@CA@", pki.thumbprint("ca")), workers=1)
+    n.tls = ssl.TLSVersion.TLSv1_3
+    ctx = _context(n, pki)
+    pid = _worker_pid(n)
+    st = _Strace(pid, tmp_path / "strace.out")
+    try:
+        for _ in range(3):
+            r, _, _ = _request(n, ctx)
+            assert r.status == 200, r
+    finally:
+        out = st.stop()
+    nss = [l for l in out.splitlines()
+           if '"/etc/passwd"' in l or '"/etc/group"' in l]
+    assert not [l for l in nss if l.split()[0] == str(pid)], out
+    assert nss, out
