@@ -301,3 +301,44 @@ def test_certificate_login_looks_up_accounts_off_the_loop(nginx_factory,
            if '"/etc/passwd"' in l or '"/etc/group"' in l]
     assert not [l for l in nss if l.split()[0] == str(pid)], out
     assert nss, out
+
+
+@pytest.mark.skipif(not shutil.which("strace") or os.geteuid() != 0,
+                    reason="needs strace and root")
+@pytest.mark.parametrize("mech", ["ntlm", "krb5"])
+def test_gss_login_looks_up_accounts_off_the_loop(nginx_factory, auth_env,
+                                                   realm, ntlm_users,
+                                                   tmp_path, mech):
+    """NTLM and Kerberos identities: the account, its passwd spelling and
+    its groups are looked up in the wsman_auth pool, not on the
+    event-loop thread."""
+    import wsman_gss as G
+    n = nginx_factory("""
+    server {
+        listen 127.0.0.1:@PORT@;
+        wsman_keytab %s;
+        wsman_user_file @USERFILE@;
+        location /wsman { wsman; wsman_auth negotiate;
+                          wsman_allow_unencrypted on; }
+    }
+""" % realm.keytab, main_snippet=auth_env, workers=1)
+    pid = _worker_pid(n)
+    st = _Strace(pid, tmp_path / "strace.out")
+    try:
+        if mech == "ntlm":
+            gss = G.GssClient("ntlm", user="bob", password="BobPassw0rd!")
+        else:
+            gss = G.GssClient("krb5")
+        s = G.Session(n.port, "/wsman", scheme="Negotiate", gss=gss)
+        try:
+            assert s.authenticate().status == 200
+            xml, _ = H.config_get()
+            assert s.post(xml).status == 200
+        finally:
+            s.close()
+    finally:
+        out = st.stop()
+    nss = [l for l in out.splitlines()
+           if '"/etc/passwd"' in l or '"/etc/group"' in l]
+    assert not [l for l in nss if l.split()[0] == str(pid)], out
+    assert nss, out
