@@ -455,6 +455,7 @@ ngx_int_t
 ngx_wsman_basic_verify(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     ngx_str_t *user, ngx_str_t *password, ngx_wsman_auth_t *auth)
 {
+    u_char                     digest[NGX_WSMAN_BASIC_DIGEST_LEN];
     ngx_int_t                  rc;
     ngx_str_t                  hash;
     ngx_thread_task_t         *task;
@@ -471,20 +472,12 @@ ngx_wsman_basic_verify(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
         return NGX_ERROR;
     }
 
-    task = ngx_thread_task_alloc(r->pool, sizeof(ngx_wsman_basic_task_t));
-    if (task == NULL) {
-        return NGX_ERROR;
-    }
-
-    bt = task->ctx;
-
     cache = ngx_wsman_basic_cache(r->connection->log);
 
     if (cache
-        && ngx_wsman_basic_digest(cache, user, password, bt->digest)
-           == NGX_OK)
+        && ngx_wsman_basic_digest(cache, user, password, digest) != NGX_OK)
     {
-        bt->cache = 1;
+        cache = NULL;
     }
 
     table = ngx_wsman_users(r->connection->log, &lcf->user_file);
@@ -492,11 +485,10 @@ ngx_wsman_basic_verify(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
         return NGX_ERROR;
     }
 
-    bt->sig = table->sig;
-
-    if (bt->cache) {
-        rc = ngx_wsman_basic_lookup(cache, r->pool, lcf, bt->digest,
-                                    &bt->sig, &auth->identity);
+    /* a hit costs an HMAC and stays on the event loop */
+    if (cache) {
+        rc = ngx_wsman_basic_lookup(cache, r->pool, lcf, digest, &table->sig,
+                                    &auth->identity);
         if (rc != NGX_DECLINED) {
             if (rc == NGX_OK) {
                 auth->identity.user = *user;
@@ -508,6 +500,19 @@ ngx_wsman_basic_verify(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
 
             return rc;
         }
+    }
+
+    task = ngx_thread_task_alloc(r->pool, sizeof(ngx_wsman_basic_task_t));
+    if (task == NULL) {
+        return NGX_ERROR;
+    }
+
+    bt = task->ctx;
+    bt->sig = table->sig;
+
+    if (cache) {
+        ngx_memcpy(bt->digest, digest, NGX_WSMAN_BASIC_DIGEST_LEN);
+        bt->cache = 1;
     }
 
     entry = ngx_wsman_users_find(table, user);
