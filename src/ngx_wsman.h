@@ -99,6 +99,7 @@ typedef struct {
     ngx_flag_t                 enable;          /* wsman; */
     ngx_uint_t                 auth;            /* NGX_WSMAN_AUTH_* */
     ngx_str_t                  user_file;       /* absolute path */
+    ngx_thread_pool_t         *auth_thread_pool;  /* its hashes checked */
     ngx_flag_t                 allow_unencrypted;
     size_t                     max_envelope_size;
     ngx_msec_t                 max_timeout;

@@ -167,7 +167,7 @@ static ngx_command_t  ngx_wsman_commands[] = {
       NULL },
 
     { ngx_string("wsman_user_file"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
       ngx_wsman_user_file,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_wsman_loc_conf_t, user_file),
@@ -1831,6 +1831,7 @@ ngx_wsman_create_loc_conf(ngx_conf_t *cf)
     conf->resource_sddls = NGX_CONF_UNSET_PTR;
     conf->root_sd = NGX_CONF_UNSET_PTR;
     conf->thread_pool = NGX_CONF_UNSET_PTR;
+    conf->auth_thread_pool = NGX_CONF_UNSET_PTR;
 
     return conf;
 }
@@ -1876,6 +1877,7 @@ ngx_wsman_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_wsman_loc_conf_t  *prev = parent;
     ngx_wsman_loc_conf_t  *conf = child;
 
+    ngx_str_t                  pool;
     ngx_wsman_main_conf_t     *mcf;
     ngx_http_core_loc_conf_t  *clcf;
 
@@ -1904,6 +1906,8 @@ ngx_wsman_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->resource_sddls, prev->resource_sddls,
                              NULL);
     ngx_conf_merge_ptr_value(conf->thread_pool, prev->thread_pool, NULL);
+    ngx_conf_merge_ptr_value(conf->auth_thread_pool, prev->auth_thread_pool,
+                             NULL);
 
     /*
      * Windows' Winrs defaults: shells allowed, 2 h idle, MaxShellsPerUser
@@ -1949,6 +1953,18 @@ ngx_wsman_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (!conf->enable) {
         return NGX_CONF_OK;
+    }
+
+    /* account look-ups of every scheme go to the wsman_auth pool too */
+    if (conf->auth_thread_pool == NULL) {
+        ngx_str_null(&pool);
+        conf->auth_thread_pool = ngx_wsman_thread_pool(cf, &pool,
+                                                       "wsman_auth",
+                                                       "threads=4",
+                                                       "max_queue=256");
+        if (conf->auth_thread_pool == NULL) {
+            return NGX_CONF_ERROR;
+        }
     }
 
     if (conf->shell) {
@@ -2124,15 +2140,51 @@ ngx_wsman_conf_path(ngx_conf_t *cf, ngx_command_t *cmd, void *conf,
 }
 
 
+/* wsman_user_file FILE [thread_pool=NAME] */
 static char *
 ngx_wsman_user_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
+    ngx_wsman_loc_conf_t  *wlcf = conf;
+
     char       *rv;
-    ngx_str_t  *file;
+    ngx_str_t  *file, *value, pool;
+
+    value = cf->args->elts;
+    ngx_str_null(&pool);
+
+    if (cf->args->nelts == 3) {
+        if (value[2].len <= sizeof("thread_pool=") - 1
+            || ngx_strncmp(value[2].data, "thread_pool=",
+                           sizeof("thread_pool=") - 1) != 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid \"wsman_user_file\" parameter "
+                               "\"%V\" (thread_pool=NAME expected)",
+                               &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        pool.data = value[2].data + sizeof("thread_pool=") - 1;
+        pool.len = value[2].len - (sizeof("thread_pool=") - 1);
+    }
 
     rv = ngx_wsman_conf_path(cf, cmd, conf, &file);
     if (rv != NGX_CONF_OK) {
         return rv;
+    }
+
+    /*
+     * Hash checks cost milliseconds to seconds of CPU each (SHA-512
+     * crypt, yescrypt) and a client chooses how many to ask for with
+     * wrong passwords: they run in a thread pool, never on the event
+     * loop, and a pool of their own keeps them from starving PAM or
+     * IPMI.
+     */
+    wlcf->auth_thread_pool = ngx_wsman_thread_pool(cf, &pool, "wsman_auth",
+                                                   "threads=4",
+                                                   "max_queue=256");
+    if (wlcf->auth_thread_pool == NULL) {
+        return NGX_CONF_ERROR;
     }
 
     return ngx_wsman_basic_check_file(cf, file);
