@@ -292,8 +292,8 @@ ngx_wsman_gss_accept(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     /*
      * Raw NTLMSSP needs the default acceptor credential: gss-ntlmssp takes
      * no other.  Refused before the library sees it where NTLM is not
-     * allowed, and a NEGOTIATE_MESSAGE without its optional Version field
-     * is completed first.
+     * allowed, and a NEGOTIATE or AUTHENTICATE message without its
+     * optional Version field is completed first (or refused, logged).
      */
     if (raw.len >= sizeof(NGX_WSMAN_NTLMSSP) - 1
         && ngx_memcmp(raw.data, NGX_WSMAN_NTLMSSP,
@@ -313,9 +313,6 @@ ngx_wsman_gss_accept(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
         }
 
         if (rc == NGX_DECLINED) {
-            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                          "wsman: malformed NTLM NEGOTIATE_MESSAGE from %V",
-                          &r->connection->addr_text);
             ngx_wsman_conn_reset(conn);
             return NGX_DECLINED;
         }
