@@ -24,6 +24,11 @@
  *
  * Nothing here uses nginx's pools, event loop or cycle: after the fork the
  * process shares nothing with nginx but the error log on stderr.
+ *
+ * This file starts the host and runs its loop (signals, timers); the
+ * rest is in ngx_wsman_shell_host_conn.c (channels, connections,
+ * requests), _shell.c (shells, quotas), _cmd.c (commands), _io.c
+ * (buffers, Send/Receive, output) and _session.c (session keepers).
  */
 
 #include "ngx_wsman_shell_host_int.h"
@@ -969,7 +974,7 @@ ngx_wsman_sh_uuid(char *buf)
 
 
 /* ---------------------------------------------------------------------
- * epoll and buffers
+ * epoll (the buffers are in ngx_wsman_shell_host_io.c)
  */
 
 int
@@ -1031,6 +1036,10 @@ ngx_wsman_sh_close_ev(ngx_wsman_sh_host_t *h, ngx_wsman_sh_ev_t *ev)
     ev->fd = -1;
 }
 
+
+/* ---------------------------------------------------------------------
+ * Signals and children
+ */
 
 static void
 ngx_wsman_sh_signals(ngx_wsman_sh_host_t *h)

@@ -23,6 +23,10 @@ static void ngx_wsman_sh_finish(ngx_wsman_sh_host_t *h,
     ngx_wsman_sh_cmd_t *cmd);
 
 
+/* ---------------------------------------------------------------------
+ * Buffers
+ */
+
 /* room for at least min(want, limit - used) more bytes at the end */
 static int
 ngx_wsman_sh_buf_reserve(ngx_wsman_sh_buf_t *b, size_t want, size_t limit)
