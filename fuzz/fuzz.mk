@@ -39,9 +39,11 @@ FUZZ_SRC_sddl        := sddl
 FUZZ_SRC_wql         := wql instance
 FUZZ_SRC_mime        := mime
 FUZZ_SRC_auth_header := auth_header log util
-# the shell host and the shell plug-in are #included by the harness, for
-# their static parsers
-FUZZ_SRC_shell_frame := shell_frame soap xml fault duration sddl util
+# the shell plug-in is #included by the harness, for its static parsers;
+# the shell host's pieces are linked
+FUZZ_SRC_shell_frame := shell_frame soap xml fault duration sddl util \
+                        shell_host shell_host_conn shell_host_shell \
+                        shell_host_cmd shell_host_io shell_host_session
 
 FUZZ_HEADERS  := $(wildcard src/*.h src/*/*.h) t/unit/unit.h \
                  fuzz/fuzz.h $(BUILD)/Makefile
@@ -64,8 +66,7 @@ $(FUZZ_OBJ)/ngx_runtime.o: t/unit/ngx_runtime.c $(FUZZ_HEADERS) \
     | $(FUZZ_OBJ) deps-fuzz
 	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -c -o $@ $<
 
-$(FUZZ_OBJ)/fuzz_shell_frame.o: src/shell/ngx_wsman_shell_host.c \
-    src/plugins/ngx_wsman_shell.c
+$(FUZZ_OBJ)/fuzz_shell_frame.o: src/plugins/ngx_wsman_shell.c
 
 $(FUZZ_OBJ)/fuzz_%.o: fuzz/fuzz_%.c $(FUZZ_HEADERS) | $(FUZZ_OBJ) deps-fuzz
 	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -Werror \

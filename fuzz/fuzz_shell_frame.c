@@ -13,16 +13,17 @@
  * And any frame that passes the check must be rebuilt byte for byte by
  * the writer the other end uses.
  *
- * Those parsers are static, so both files are compiled into the harness
- * rather than linked; the few symbols of nginx and of the rest of the
- * module they reach are stubbed below.
+ * The worker's parsers are static, so the plug-in is compiled into the
+ * harness rather than linked; the host's pieces are linked (their shared
+ * functions are declared in ngx_wsman_shell_host_int.h).  The few symbols
+ * of nginx and of the rest of the module they reach are stubbed below.
  */
 
 #include "fuzz.h"
 
 #include <libxml/parser.h>
 
-#include "../src/shell/ngx_wsman_shell_host.c"
+#include "../src/shell/ngx_wsman_shell_host_int.h"
 #include "../src/plugins/ngx_wsman_shell.c"
 
 

@@ -22,7 +22,7 @@ LINT_INCS      := $(addprefix -I $(CURDIR)/, src src/http src/auth \
                   -I $(BUILD) -I /usr/include/libxml2
 
 # every source, ngx_wsman_ipmi_none.c too (built instead of
-# ngx_wsman_ipmi_bmc.c without libfreeipmi, and compilable either way)
+# ngx_wsman_ipmi_bmc*.c without libfreeipmi, and compilable either way)
 LINT_TIDY_SRCS ?= $(wildcard src/*.c src/*/*.c src/plugins/*/*.c)
 
 # Off, and why:

@@ -1,4 +1,4 @@
-"""The IPMI plug-in's BMC side (src/plugins/ipmi/ngx_wsman_ipmi_bmc.c, the
+"""The IPMI plug-in's BMC side (src/plugins/ipmi/ngx_wsman_ipmi_bmc*.c, the
 libfreeipmi backend) without nginx: t/unit/ipmi_bmc_probe reads the
 simulated BMC of t/ipmi_sim.py and dumps everything it read, and that
 dump must equal what freeipmi's tools read from the same simulator:

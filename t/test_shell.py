@@ -92,6 +92,11 @@ def test_create_response_shape(me, local_user):
 def test_create_ids_are_unique(me):
     ids = [me.create() for _ in range(3)]
     assert len(set(ids)) == 3
+    cids = [me.command(ids[0], "true") for _ in range(3)]
+    assert len(set(cids)) == 3
+    # random (version 4) GUIDs in upper case, as Windows shows its ids
+    for i in ids + cids:
+        assert i == i.upper() and uuid.UUID(i).version == 4, i
     for sid in ids:
         me.delete(sid)
 

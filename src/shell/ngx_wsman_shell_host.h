@@ -1,8 +1,8 @@
 /*
- * The shell host (DESIGN.md section 4): one privileged process, forked
- * from the nginx master, that owns every WinRS shell and the processes
- * its commands run.  Workers reach it over channels inherited from the
- * master (no socket name at all) with the frames of
+ * The shell host (README.md, "Remote shells (WinRS)"): one privileged
+ * process, forked from the nginx master, that owns every WinRS shell and
+ * the processes its commands run.  Workers reach it over channels
+ * inherited from the master (no socket name at all) with the frames of
  * ngx_wsman_shell_proto.h, one request per connection.
  */
 

@@ -1,8 +1,8 @@
 /*
  * The shell host protocol: how nginx workers talk to the shell host
- * process (DESIGN.md section 4).  A worker passes the host one end of a
- * fresh socketpair per request over its slot channel (SCM_RIGHTS); the
- * request and its reply travel over that socketpair.
+ * process (src/shell/ngx_wsman_shell_host.c).  A worker passes the host
+ * one end of a fresh socketpair per request over its slot channel
+ * (SCM_RIGHTS); the request and its reply travel over that socketpair.
  *
  * Every message, both ways, is one frame:
  *
@@ -17,9 +17,10 @@
  * caller's WS-Man identity (OWNER, OWNER_NAME): shells belong to it, and
  * the host answers requests about another identity's shell as if there
  * were none.  A CREATE with a PAM service or a working directory is
- * answered once the shell's session keeper has reported (up to 20 s).  A connection carries one
- * request and its reply, then the worker closes it, so a worker that dies
- * mid-request leaves nothing behind but a closed socket.
+ * answered once the shell's session keeper has reported (up to 20 s).  A
+ * connection carries one request and its reply, then the worker closes
+ * it, so a worker that dies mid-request leaves nothing behind but a
+ * closed socket.
  */
 
 #ifndef _NGX_WSMAN_SHELL_PROTO_H_INCLUDED_
