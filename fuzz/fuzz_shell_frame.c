@@ -80,6 +80,14 @@ ngx_wsman_identity_sids(ngx_pool_t *pool, ngx_log_t *log,
 }
 
 
+/* the plug-in's cached account look-up: no account is known here */
+ngx_wsman_account_t *
+ngx_wsman_account_get(ngx_log_t *log, ngx_str_t *name)
+{
+    return NULL;
+}
+
+
 static struct passwd  fuzz_pw;
 
 
