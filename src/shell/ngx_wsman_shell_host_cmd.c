@@ -424,12 +424,6 @@ ngx_wsman_sh_exec(ngx_wsman_sh_shell_t *sh, int fds[3], char **argv,
         ngx_wsman_sh_child_fail("setrlimit(RLIMIT_CORE) failed", NULL);
     }
 
-    if (sh->max_memory && sh->max_memory <= RLIM_INFINITY / (1024 * 1024)) {
-        ngx_wsman_sh_lower_limit(RLIMIT_AS,
-                                 (rlim_t) sh->max_memory * 1024 * 1024,
-                                 "setrlimit(RLIMIT_AS) failed");
-    }
-
     /*
      * Linux counts RLIMIT_NPROC per real uid, not per shell: the limit
      * covers all processes of the user, and root is exempt.  It is set
@@ -471,6 +465,17 @@ ngx_wsman_sh_exec(ngx_wsman_sh_shell_t *sh, int fds[3], char **argv,
 
     } else if (chdir(sh->home) == -1 && chdir("/") == -1) {
         ngx_wsman_sh_child_fail("chdir() failed", NULL);
+    }
+
+    /*
+     * The address-space limit comes last: nothing between it and exec()
+     * may need memory (NSS in initgroups() does; so does a sanitizer
+     * runtime in the host, which reserves terabytes of address space)
+     */
+    if (sh->max_memory && sh->max_memory <= RLIM_INFINITY / (1024 * 1024)) {
+        ngx_wsman_sh_lower_limit(RLIMIT_AS,
+                                 (rlim_t) sh->max_memory * 1024 * 1024,
+                                 "setrlimit(RLIMIT_AS) failed");
     }
 
     /* execvp() searches the PATH of environ: the command's, not ours */
