@@ -31,7 +31,7 @@ all: $(MODULE)
 
 # configure only when the addon script changes; editing a .c file reruns
 # nothing but the compiler for that file
-$(BUILD)/Makefile: config | deps-build
+$(BUILD)/Makefile: config $(wildcard src/plugins/*/config) | deps-build
 	mkdir -p $(BUILD)
 	cd $(NGX_SRC) && . ./conf_flags && ./configure \
 	    --with-cc-opt="$$(dpkg-buildflags --get CFLAGS) -fPIC \
@@ -108,7 +108,8 @@ ASAN_BUILD := $(CURDIR)/build-asan
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
               -fno-sanitize-recover=undefined
 
-$(ASAN_BUILD)/Makefile: config | deps-build
+$(ASAN_BUILD)/Makefile: config $(wildcard src/plugins/*/config) \
+    | deps-build
 	mkdir -p $(ASAN_BUILD)
 	cd $(NGX_SRC) && . ./conf_flags && ./configure \
 	    --with-cc-opt="-g -O1 -fPIC $(ASAN_FLAGS) -Werror" \

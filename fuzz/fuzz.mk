@@ -29,7 +29,8 @@ FUZZ_CPPFLAGS := -I$(NGX_SRC)/src/core -I$(NGX_SRC)/src/event \
                  -I$(NGX_SRC)/src/http -I$(NGX_SRC)/src/http/modules \
                  -I$(NGX_SRC)/src/http/v2 -I$(BUILD) -I$(CURDIR)/src \
                  $(addprefix -I$(CURDIR)/,$(FUZZ_SRC_DIRS)) \
-                 -I$(CURDIR)/src/plugins -I/usr/include/libxml2 \
+                 $(addprefix -I,$(wildcard $(CURDIR)/src/plugins/*/)) \
+                 -I/usr/include/libxml2 \
                  -I$(CURDIR)/t/unit -I$(CURDIR)/fuzz
 FUZZ_LDLIBS   := -lxml2 -lcrypto
 
@@ -65,7 +66,7 @@ $(FUZZ_OBJ)/ngx_runtime.o: t/unit/ngx_runtime.c $(FUZZ_HEADERS) \
 	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -c -o $@ $<
 
 $(FUZZ_OBJ)/fuzz_shell_frame.o: src/shell/ngx_wsman_shell_host.c \
-    src/plugins/ngx_wsman_shell.c
+    src/plugins/shell/ngx_wsman_shell.c
 
 $(FUZZ_OBJ)/fuzz_%.o: fuzz/fuzz_%.c $(FUZZ_HEADERS) | $(FUZZ_OBJ) deps-fuzz
 	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -Werror \

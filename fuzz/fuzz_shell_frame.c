@@ -23,7 +23,7 @@
 #include <libxml/parser.h>
 
 #include "../src/shell/ngx_wsman_shell_host.c"
-#include "../src/plugins/ngx_wsman_shell.c"
+#include "../src/plugins/shell/ngx_wsman_shell.c"
 
 
 /* stubs: nothing here runs the host's loop or a request's dispatch */

@@ -83,13 +83,12 @@ typedef struct {
     ngx_array_t               *listeners;       /* ngx_wsman_listener_t */
     ngx_shm_zone_t            *enum_zone;
     size_t                     enum_zone_size;
-    ngx_uint_t                 sequence_items;  /* NGX_Sequence size */
     ngx_uint_t                 shells;          /* a location allows them */
     int                       *shell_channels;  /* per worker slot, the
                                                    workers' ends; -1: none */
     ngx_uint_t                 nshell_channels;
-    void                      *ipmi;            /* ngx_wsman_ipmi_main_t,
-                                                   NULL: no BMC */
+    ngx_array_t               *plugins;         /* the registry: plug-in
+                                                   ngx_module_t pointers */
 } ngx_wsman_main_conf_t;
 
 
@@ -192,6 +191,8 @@ typedef struct {
 
 ngx_wsman_loc_conf_t *ngx_wsman_get_loc_conf(ngx_http_request_t *r);
 ngx_int_t ngx_wsman_connection_is_tls(ngx_connection_t *c);
+ngx_int_t ngx_wsman_listeners_discover(ngx_conf_t *cf,
+    ngx_wsman_main_conf_t *mcf);
 ngx_thread_pool_t *ngx_wsman_thread_pool(ngx_conf_t *cf, ngx_str_t *name,
     const char *dflt, const char *threads, const char *max_queue);
 

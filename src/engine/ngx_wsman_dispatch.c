@@ -9,7 +9,7 @@
 #include "ngx_wsman_dispatch.h"
 #include "ngx_wsman_access.h"
 #include "ngx_wsman_enum.h"
-#include "ngx_wsman_plugins.h"
+#include "ngx_wsman_plugin.h"
 
 
 #define NGX_WSMAN_FRAGMENT_DIALECT                                          \
@@ -21,15 +21,6 @@
 
 static ngx_int_t ngx_wsman_fragment_unsupported(ngx_wsman_call_t *call,
     const char *message);
-
-
-static ngx_wsman_plugin_t  *ngx_wsman_plugins[] = {
-    &ngx_wsman_config_plugin,
-    &ngx_wsman_cim_plugin,
-    &ngx_wsman_wmi_plugin,
-    &ngx_wsman_shell_plugin,
-    NULL
-};
 
 
 typedef struct {
@@ -89,23 +80,23 @@ ngx_wsman_plugin_t *
 ngx_wsman_find_plugin(ngx_str_t *resource_uri)
 {
     ngx_uint_t           i;
-    ngx_wsman_plugin_t  *best;
+    ngx_wsman_plugin_t  *best, *p;
 
     best = NULL;
+    i = 0;
 
-    for (i = 0; ngx_wsman_plugins[i]; i++) {
+    while ((p = ngx_wsman_registry_service(&i)) != NULL) {
 
-        if (!ngx_wsman_prefix_matches(&ngx_wsman_plugins[i]->resource_prefix,
-                                      resource_uri))
+        if (p->resource_prefix.len == 0
+            || !ngx_wsman_prefix_matches(&p->resource_prefix, resource_uri))
         {
             continue;
         }
 
         if (best == NULL
-            || ngx_wsman_plugins[i]->resource_prefix.len
-               > best->resource_prefix.len)
+            || p->resource_prefix.len > best->resource_prefix.len)
         {
-            best = ngx_wsman_plugins[i];
+            best = p;
         }
     }
 
@@ -124,6 +115,7 @@ ngx_wsman_dispatch_serves(ngx_str_t *prefix)
 {
     ngx_str_t              p, ns;
     ngx_uint_t             i;
+    ngx_wsman_plugin_t    *svc;
     ngx_wsman_provider_t  *prov;
 
     p = *prefix;
@@ -132,17 +124,22 @@ ngx_wsman_dispatch_serves(ngx_str_t *prefix)
         p.len--;
     }
 
-    for (i = 0; ngx_wsman_plugins[i]; i++) {
-        if (ngx_wsman_access_covers(&p, &ngx_wsman_plugins[i]->resource_prefix)
-            || (ngx_wsman_plugins[i]->execute_only
-                && ngx_wsman_access_covers(
-                       &ngx_wsman_plugins[i]->resource_prefix, &p)))
+    i = 0;
+
+    while ((svc = ngx_wsman_registry_service(&i)) != NULL) {
+        if (svc->resource_prefix.len == 0) {
+            continue;
+        }
+
+        if (ngx_wsman_access_covers(&p, &svc->resource_prefix)
+            || (svc->execute_only
+                && ngx_wsman_access_covers(&svc->resource_prefix, &p)))
         {
             return 1;
         }
     }
 
-    if (ngx_wsman_config_serves(&p)) {
+    if (ngx_wsman_registry_serves(&p)) {
         return 1;
     }
 
@@ -187,12 +184,24 @@ ngx_wsman_find_op(ngx_wsman_plugin_t *plugin, ngx_str_t *action)
 ngx_int_t
 ngx_wsman_dispatch(ngx_wsman_call_t *call)
 {
-    ngx_int_t         rc;
-    ngx_wsman_op_pt   op;
+    ngx_int_t            rc;
+    ngx_uint_t           i;
+    ngx_wsman_op_pt      op;
+    ngx_wsman_plugin_t  *p;
 
     if (call->req->identify) {
-        call->plugin = &ngx_wsman_identify_plugin;
-        return ngx_wsman_identify_plugin.invoke(call);
+        i = 0;
+
+        while ((p = ngx_wsman_registry_service(&i)) != NULL) {
+            if (p->identify && p->invoke) {
+                call->plugin = p;
+                return p->invoke(call);
+            }
+        }
+
+        return ngx_wsman_call_fault(call,
+                                    NGX_WSMAN_FAULT_ACTION_NOT_SUPPORTED,
+                                    "Identify is not served.");
     }
 
     call->plugin = ngx_wsman_find_plugin(&call->req->resource_uri);

@@ -1,5 +1,5 @@
 /*
- * Dispatch and the plug-in API (DESIGN.md section 5).
+ * Dispatch and the plug-in API (see also ngx_wsman_plugin.h).
  *
  * A plug-in serves one resource-URI prefix with operation handlers.  A
  * handler reads call->req, writes the s:Body content into call->body and
@@ -34,6 +34,9 @@ struct ngx_wsman_plugin_s {
 
     unsigned                   execute_only:1;  /* every operation needs GX
                                                    (shells) */
+    unsigned                   identify:1;   /* answers wsmid:Identify */
+
+    ngx_module_t              *module;       /* set by the registry */
 };
 
 
@@ -45,6 +48,8 @@ struct ngx_wsman_call_s {
     ngx_wsman_identity_t      *identity;
     ngx_wsman_loc_conf_t      *conf;
     ngx_wsman_plugin_t        *plugin;
+    void                     **loc_conf;     /* every module's, for
+                                                ngx_wsman_call_conf() */
 
     ngx_str_t                  client_addr;
     ngx_str_t                  host;         /* Host header, for EPRs */
