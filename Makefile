@@ -25,7 +25,7 @@ TEST_PKGS  := python3 python3-pytest python3-winrm python3-requests curl \
               openipmi freeipmi-tools valgrind
 
 .PHONY: all run test unit integration sanitize bench deps-build deps-run \
-        deps-test clean
+        deps-test clean plugin-example
 
 all: $(MODULE)
 
@@ -93,6 +93,31 @@ integration: deps-test $(MODULE)
 
 test: unit integration
 
+# The module with the tests' example plug-in (t/plugin_example/) added
+# through NGX_WSMAN_PLUGINS, the way an out-of-tree plug-in is built;
+# t/test_plugin_example.py runs it.
+EXAMPLE_BUILD := $(CURDIR)/build-example
+EXAMPLE_SRCS  := $(wildcard t/plugin_example/*.[ch])
+
+$(EXAMPLE_BUILD)/Makefile: config $(wildcard src/plugins/*/config) \
+    t/plugin_example/config | deps-build
+	mkdir -p $(EXAMPLE_BUILD)
+	cd $(NGX_SRC) && . ./conf_flags \
+	    && NGX_WSMAN_PLUGINS=$(CURDIR)/t/plugin_example ./configure \
+	    --with-cc-opt="$$(dpkg-buildflags --get CFLAGS) -fPIC \
+	        $$(dpkg-buildflags --get CPPFLAGS) -Werror" \
+	    --with-ld-opt="$$(dpkg-buildflags --get LDFLAGS) -fPIC" \
+	    "$${NGX_CONF_FLAGS[@]}" \
+	    --add-dynamic-module=$(CURDIR) \
+	    --builddir=$(EXAMPLE_BUILD) > $(EXAMPLE_BUILD)/configure.log 2>&1 \
+	    || { tail -30 $(EXAMPLE_BUILD)/configure.log; exit 1; }
+
+$(EXAMPLE_BUILD)/ngx_wsman_module.so: $(EXAMPLE_BUILD)/Makefile $(SOURCES) \
+    $(EXAMPLE_SRCS)
+	$(MAKE) -f $(EXAMPLE_BUILD)/Makefile -C $(NGX_SRC) modules
+
+plugin-example: $(EXAMPLE_BUILD)/ngx_wsman_module.so
+
 # measurements, never pass/fail: see bench/RESULTS.md
 bench: deps-test $(MODULE)
 	@scripts/apt-need wrk
@@ -143,6 +168,6 @@ sanitize: deps-test $(ASAN_BUILD)/ngx_wsman_module.so
 include fuzz/fuzz.mk
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(EXAMPLE_BUILD)
 
 include scripts/lint.mk    # make lint: cppcheck and clang-tidy
