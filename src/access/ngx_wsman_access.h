@@ -1,5 +1,5 @@
 /*
- * The access check in front of every plug-in (DESIGN.md section 3).
+ * The access check in front of every plug-in (docs/architecture.md).
  */
 
 #ifndef _NGX_WSMAN_ACCESS_H_INCLUDED_

@@ -10,6 +10,7 @@
 #include "ngx_wsman_access.h"
 #include "ngx_wsman_enum.h"
 #include "ngx_wsman_plugin.h"
+#include "ngx_wsman_soap.h"
 
 
 #define NGX_WSMAN_FRAGMENT_DIALECT                                          \
@@ -272,36 +273,6 @@ ngx_wsman_fragment_unsupported(ngx_wsman_call_t *call, const char *message)
                 NGX_WSMAN_FAULT_DETAIL "FragmentLevelAccess");
 
     return NGX_OK;
-}
-
-
-/* an XML writer's output as a libxml2 document (NULL: not well-formed) */
-xmlDocPtr
-ngx_wsman_xml_doc(ngx_pool_t *pool, ngx_wsman_xml_t *x)
-{
-    u_char       *p, *buf;
-    ngx_chain_t  *cl;
-
-    cl = ngx_wsman_xml_chain(x);
-    if (cl == NULL || x->length == 0) {
-        return NULL;
-    }
-
-    buf = ngx_pnalloc(pool, (size_t) x->length);
-    if (buf == NULL) {
-        return NULL;
-    }
-
-    p = buf;
-
-    for ( /* void */ ; cl; cl = cl->next) {
-        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
-    }
-
-    /* our own output: no DTD, no entities, no network */
-    return xmlReadMemory((char *) buf, p - buf, NULL, "UTF-8",
-                         XML_PARSE_NONET | XML_PARSE_NOBLANKS
-                         | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 }
 
 

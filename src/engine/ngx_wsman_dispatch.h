@@ -82,7 +82,6 @@ void ngx_wsman_call_finish(ngx_wsman_call_t *call, ngx_int_t rc);
 ngx_wsman_plugin_t *ngx_wsman_find_plugin(ngx_str_t *resource_uri);
 ngx_int_t ngx_wsman_dispatch_serves(ngx_str_t *prefix);
 ngx_int_t ngx_wsman_call_fragment(ngx_wsman_call_t *call);
-xmlDocPtr ngx_wsman_xml_doc(ngx_pool_t *pool, ngx_wsman_xml_t *x);
 
 
 #endif /* _NGX_WSMAN_DISPATCH_H_INCLUDED_ */

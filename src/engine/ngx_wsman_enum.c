@@ -13,6 +13,7 @@
 
 #include <openssl/rand.h>
 
+#include "ngx_wsman_http.h"
 #include "ngx_wsman_enum.h"
 #include "ngx_wsman_access.h"
 #include "ngx_wsman_cimxml.h"

@@ -8,7 +8,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "ngx_wsman.h"
+#include "ngx_wsman_http.h"
 #include "ngx_wsman_listener.h"
 
 

@@ -8,7 +8,7 @@
 #include <pwd.h>
 #include <sys/prctl.h>
 
-#include "ngx_wsman.h"
+#include "ngx_wsman_http.h"
 #include "ngx_wsman_access.h"
 #include "ngx_wsman_auth.h"
 #include "ngx_wsman_dispatch.h"

@@ -5,7 +5,7 @@
  * a plug-in by name.
  */
 
-#include "ngx_wsman.h"
+#include "ngx_wsman_http.h"
 #include "ngx_wsman_registry.h"
 
 

@@ -1,5 +1,5 @@
 /*
- * The shell host (DESIGN.md section 4): one privileged process, forked
+ * The shell host (docs/architecture.md): one privileged process, forked
  * from the nginx master, that owns every WinRS shell and the processes
  * its commands run.  Workers reach it over channels inherited from the
  * master (no socket name at all) with the frames of

@@ -1,6 +1,6 @@
 /*
  * The shell host protocol: how nginx workers talk to the shell host
- * process (DESIGN.md section 4).  A worker passes the host one end of a
+ * process (docs/architecture.md).  A worker passes the host one end of a
  * fresh socketpair per request over its slot channel (SCM_RIGHTS); the
  * request and its reply travel over that socketpair.
  *

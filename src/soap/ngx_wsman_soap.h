@@ -7,6 +7,8 @@
 #define _NGX_WSMAN_SOAP_H_INCLUDED_
 
 
+#include <libxml/tree.h>
+
 #include "ngx_wsman.h"
 #include "ngx_wsman_fault.h"
 #include "ngx_wsman_xml.h"
@@ -67,6 +69,9 @@ void ngx_wsman_soap_write_head(ngx_wsman_xml_t *x, ngx_str_t *action,
 void ngx_wsman_soap_write_head_extra(ngx_wsman_xml_t *x, ngx_str_t *action,
     ngx_str_t *relates_to, ngx_str_t *extra);
 void ngx_wsman_soap_write_tail(ngx_wsman_xml_t *x);
+
+/* an XML writer's output as a libxml2 document (NULL: not well-formed) */
+xmlDocPtr ngx_wsman_xml_doc(ngx_pool_t *pool, ngx_wsman_xml_t *x);
 
 
 #endif /* _NGX_WSMAN_SOAP_H_INCLUDED_ */

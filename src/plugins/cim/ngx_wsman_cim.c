@@ -6,7 +6,7 @@
  * (inventory, IPMI).
  */
 
-#include "ngx_wsman_registry.h"
+#include "ngx_wsman_cim.h"
 #include "ngx_wsman_enum.h"
 
 
@@ -32,41 +32,8 @@ static ngx_wsman_plugin_t  ngx_wsman_wmi_plugin = {
 };
 
 
-static ngx_wsman_plugin_t  *ngx_wsman_cim_services[] = {
+ngx_wsman_plugin_t  *ngx_wsman_cim_services[] = {
     &ngx_wsman_cim_plugin,
     &ngx_wsman_wmi_plugin,
     NULL
-};
-
-
-static ngx_wsman_plugin_module_t  ngx_wsman_cim_module_ctx = {
-    {
-        NULL,                              /* preconfiguration */
-        NULL,                              /* postconfiguration */
-        NULL,                              /* create main configuration */
-        NULL,                              /* init main configuration */
-        NULL,                              /* create server configuration */
-        NULL,                              /* merge server configuration */
-        NULL,                              /* create location configuration */
-        NULL                               /* merge location configuration */
-    },
-    ngx_wsman_cim_services,
-    NULL,
-    NULL
-};
-
-
-ngx_module_t  ngx_wsman_cim_module = {
-    NGX_MODULE_V1,
-    &ngx_wsman_cim_module_ctx,             /* module context */
-    NULL,                                  /* module directives */
-    NGX_HTTP_MODULE,                       /* module type */
-    NULL,                                  /* init master */
-    NULL,                                  /* init module */
-    NULL,                                  /* init process */
-    NULL,                                  /* init thread */
-    NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
-    NULL,                                  /* exit master */
-    NGX_WSMAN_PLUGIN_PADDING
 };

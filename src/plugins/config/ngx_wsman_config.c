@@ -8,7 +8,7 @@
 #include "ngx_wsman_config.h"
 #include "ngx_wsman_enum.h"
 #include "ngx_wsman_listener.h"
-#include "ngx_wsman_soap.h"
+#include "ngx_wsman_body.h"
 
 
 #define NGX_WSMAN_GET_RESPONSE   NGX_WSMAN_NS_WXF "/GetResponse"
@@ -225,13 +225,16 @@ ngx_wsman_config_get(ngx_wsman_call_t *call)
 
 /* the directive behind a setting (NULL: none) */
 static const char *
-ngx_wsman_config_directive(const xmlChar *setting)
+ngx_wsman_config_directive(ngx_str_t *setting)
 {
     ngx_uint_t  i;
 
     for (i = 0; ngx_wsman_config_directives[i].setting; i++) {
-        if (xmlStrEqual(setting, (const xmlChar *)
-                        ngx_wsman_config_directives[i].setting))
+        if (setting->len == ngx_strlen(ngx_wsman_config_directives[i].setting)
+            && ngx_strncmp(setting->data,
+                           ngx_wsman_config_directives[i].setting,
+                           setting->len)
+               == 0)
         {
             return ngx_wsman_config_directives[i].directive;
         }
@@ -243,24 +246,16 @@ ngx_wsman_config_directive(const xmlChar *setting)
 
 /* the first element of the Put body that names a known setting */
 static const char *
-ngx_wsman_config_find_directive(xmlNodePtr node)
+ngx_wsman_config_find_directive(ngx_array_t *body)
 {
-    xmlNodePtr   child;
-    const char  *found;
+    ngx_uint_t            i;
+    const char           *found;
+    ngx_wsman_element_t  *el;
 
-    for ( /* void */ ; node; node = node->next) {
+    el = body->elts;
 
-        if (node->type != XML_ELEMENT_NODE) {
-            continue;
-        }
-
-        found = ngx_wsman_config_directive(node->name);
-        if (found) {
-            return found;
-        }
-
-        child = node->children;
-        found = ngx_wsman_config_find_directive(child);
+    for (i = 0; i < body->nelts; i++) {
+        found = ngx_wsman_config_directive(&el[i].name);
         if (found) {
             return found;
         }
@@ -270,55 +265,35 @@ ngx_wsman_config_find_directive(xmlNodePtr node)
 }
 
 
-/* the first element called name in the tree under node */
-static xmlNodePtr
-ngx_wsman_config_find(xmlNodePtr node, const xmlChar *name)
+/* the first element called name in the current document */
+static ngx_wsman_element_t *
+ngx_wsman_config_find(ngx_array_t *current, ngx_str_t *name)
 {
-    xmlNodePtr  found;
+    ngx_uint_t            i;
+    ngx_wsman_element_t  *el;
 
-    for ( /* void */ ; node; node = node->next) {
-        if (node->type != XML_ELEMENT_NODE) {
-            continue;
-        }
+    el = current->elts;
 
-        if (xmlStrEqual(node->name, name)) {
-            return node;
-        }
-
-        found = ngx_wsman_config_find(node->children, name);
-        if (found) {
-            return found;
+    for (i = 0; i < current->nelts; i++) {
+        if (el[i].name.len == name->len
+            && ngx_strncmp(el[i].name.data, name->data, name->len) == 0)
+        {
+            return &el[i];
         }
     }
 
     return NULL;
-}
-
-
-static ngx_uint_t
-ngx_wsman_config_is_leaf(xmlNodePtr node)
-{
-    for (node = node->children; node; node = node->next) {
-        if (node->type == XML_ELEMENT_NODE) {
-            return 0;
-        }
-    }
-
-    return 1;
 }
 
 
 /* do two values of a setting differ?  booleans as xs:boolean */
 static ngx_uint_t
-ngx_wsman_config_differ(ngx_pool_t *pool, xmlNodePtr a, xmlNodePtr b)
+ngx_wsman_config_differ(ngx_str_t *a, ngx_str_t *b)
 {
     ngx_str_t  ta, tb;
 
-    if (ngx_wsman_soap_node_text(pool, a, &ta) != NGX_OK
-        || ngx_wsman_soap_node_text(pool, b, &tb) != NGX_OK)
-    {
-        return 1;
-    }
+    ta = *a;
+    tb = *b;
 
     if (ta.len == 1 && ta.data[0] == '1') {
         ngx_str_set(&ta, "true");
@@ -339,38 +314,33 @@ ngx_wsman_config_differ(ngx_pool_t *pool, xmlNodePtr a, xmlNodePtr b)
 #define NGX_WSMAN_CONFIG_PUT_DEPTH   8
 #define NGX_WSMAN_CONFIG_PUT_NAMED   4
 
+/* as deep as the parser lets an envelope go */
+#define NGX_WSMAN_CONFIG_ANY_DEPTH   64
+
 
 /*
  * Name, in msg, the settings of the Put body whose values differ from
  * the current document (up to NAMED of them), each with its directive.
  */
 static void
-ngx_wsman_config_changes(ngx_wsman_call_t *call, xmlNodePtr node,
-    xmlNodePtr current, ngx_wsman_xml_t *msg, ngx_uint_t *n,
-    ngx_uint_t depth)
+ngx_wsman_config_changes(ngx_array_t *body, ngx_array_t *current,
+    ngx_wsman_xml_t *msg, ngx_uint_t *n)
 {
-    xmlNodePtr   now;
-    const char  *directive;
+    ngx_uint_t            i;
+    const char           *directive;
+    ngx_wsman_element_t  *el, *now;
 
-    if (depth > NGX_WSMAN_CONFIG_PUT_DEPTH) {
-        return;
-    }
+    el = body->elts;
 
-    for ( /* void */ ; node; node = node->next) {
+    for (i = 0; i < body->nelts; i++) {
 
-        if (node->type != XML_ELEMENT_NODE) {
+        if (!el[i].leaf || el[i].depth > NGX_WSMAN_CONFIG_PUT_DEPTH) {
             continue;
         }
 
-        if (!ngx_wsman_config_is_leaf(node)) {
-            ngx_wsman_config_changes(call, node->children, current, msg, n,
-                                     depth + 1);
-            continue;
-        }
+        now = ngx_wsman_config_find(current, &el[i].name);
 
-        now = ngx_wsman_config_find(current, node->name);
-
-        if (now && !ngx_wsman_config_differ(call->pool, node, now)) {
+        if (now && !ngx_wsman_config_differ(&el[i].text, &now->text)) {
             continue;
         }
 
@@ -385,10 +355,9 @@ ngx_wsman_config_changes(ngx_wsman_call_t *call, xmlNodePtr node,
             ngx_wsman_xml_literal(msg, " ");
         }
 
-        ngx_wsman_xml_raw(msg, (u_char *) node->name,
-                          ngx_strlen(node->name));
+        ngx_wsman_xml_raw(msg, el[i].name.data, el[i].name.len);
 
-        directive = now ? ngx_wsman_config_directive(node->name) : NULL;
+        directive = now ? ngx_wsman_config_directive(&el[i].name) : NULL;
 
         if (directive) {
             ngx_wsman_xml_literal(msg, " is set by the ");
@@ -419,7 +388,7 @@ ngx_wsman_config_put(ngx_wsman_call_t *call)
     u_char                       *msg, *last, *p;
     size_t                        len;
     ngx_uint_t                    n;
-    xmlDocPtr                     doc;
+    ngx_array_t                  *body, *current;
     ngx_chain_t                  *cl;
     const char                   *directive;
     ngx_wsman_xml_t               x, text;
@@ -428,12 +397,19 @@ ngx_wsman_config_put(ngx_wsman_call_t *call)
     res = ngx_wsman_config_is_listener(&call->req->resource_uri)
           ? NULL : ngx_wsman_config_resource(&call->req->resource_uri);
 
-    if (res && call->req->payload) {
+    body = ngx_wsman_body_elements(call->pool, call->req,
+                                   NGX_WSMAN_CONFIG_ANY_DEPTH);
+    if (body == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (res && body->nelts) {
         ngx_wsman_xml_init(&x, call->pool, 2048);
         res->write(&x, call->conf);
 
-        doc = ngx_wsman_xml_doc(call->pool, &x);
-        if (doc == NULL) {
+        current = ngx_wsman_xml_elements(call->pool, &x,
+                                         NGX_WSMAN_CONFIG_ANY_DEPTH);
+        if (current == NULL) {
             return NGX_ERROR;
         }
 
@@ -442,10 +418,7 @@ ngx_wsman_config_put(ngx_wsman_call_t *call)
                               "nginx.conf:");
         n = 0;
 
-        ngx_wsman_config_changes(call, call->req->payload,
-                                 xmlDocGetRootElement(doc), &text, &n, 0);
-
-        xmlFreeDoc(doc);
+        ngx_wsman_config_changes(body, current, &text, &n);
 
         if (n == 0) {
             return ngx_wsman_call_fault(call,
@@ -483,7 +456,7 @@ ngx_wsman_config_put(ngx_wsman_call_t *call)
         return NGX_OK;
     }
 
-    directive = ngx_wsman_config_find_directive(call->req->payload);
+    directive = ngx_wsman_config_find_directive(body);
 
     if (directive == NULL) {
         return ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_CONFIG_READONLY,

@@ -3,7 +3,7 @@
  * learn the protocol version and nothing about the host or its security.
  */
 
-#include "ngx_wsman_registry.h"
+#include "ngx_wsman_identify.h"
 
 
 /* filled from uname(2) by nginx at start; no header declares it */
@@ -29,7 +29,7 @@ static ngx_wsman_plugin_t  ngx_wsman_identify_plugin = {
 };
 
 
-static ngx_wsman_plugin_t  *ngx_wsman_identify_services[] = {
+ngx_wsman_plugin_t  *ngx_wsman_identify_services[] = {
     &ngx_wsman_identify_plugin,
     NULL
 };
@@ -119,36 +119,3 @@ ngx_wsman_identify_profiles(ngx_wsman_call_t *call)
 
     ngx_wsman_xml_literal(x, "</wsmid:SecurityProfiles>");
 }
-
-
-static ngx_wsman_plugin_module_t  ngx_wsman_identify_module_ctx = {
-    {
-        NULL,                              /* preconfiguration */
-        NULL,                              /* postconfiguration */
-        NULL,                              /* create main configuration */
-        NULL,                              /* init main configuration */
-        NULL,                              /* create server configuration */
-        NULL,                              /* merge server configuration */
-        NULL,                              /* create location configuration */
-        NULL                               /* merge location configuration */
-    },
-    ngx_wsman_identify_services,
-    NULL,
-    NULL
-};
-
-
-ngx_module_t  ngx_wsman_identify_module = {
-    NGX_MODULE_V1,
-    &ngx_wsman_identify_module_ctx,        /* module context */
-    NULL,                                  /* module directives */
-    NGX_HTTP_MODULE,                       /* module type */
-    NULL,                                  /* init master */
-    NULL,                                  /* init module */
-    NULL,                                  /* init process */
-    NULL,                                  /* init thread */
-    NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
-    NULL,                                  /* exit master */
-    NGX_WSMAN_PLUGIN_PADDING
-};

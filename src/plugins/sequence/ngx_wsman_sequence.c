@@ -6,12 +6,7 @@
  * the directive is set.
  */
 
-#include "ngx_wsman_registry.h"
-
-
-typedef struct {
-    ngx_uint_t                 items;        /* wsman_sequence_items */
-} ngx_wsman_sequence_main_conf_t;
+#include "ngx_wsman_sequence.h"
 
 
 #define NGX_WSMAN_SEQUENCE_URI  NGX_WSMAN_CIM_URI "NGX_Sequence"
@@ -20,10 +15,6 @@ typedef struct {
 static ngx_int_t ngx_wsman_sequence_enumerate(ngx_wsman_provider_t *prov,
     ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *after, ngx_uint_t max,
     ngx_array_t *out, ngx_uint_t *done);
-static void *ngx_wsman_sequence_create_main_conf(ngx_conf_t *cf);
-
-
-extern ngx_module_t  ngx_wsman_sequence_module;
 
 
 static ngx_wsman_provider_t  ngx_wsman_sequence_provider = {
@@ -102,69 +93,8 @@ ngx_wsman_sequence_enumerate(ngx_wsman_provider_t *prov, ngx_pool_t *pool,
 }
 
 
-static void *
-ngx_wsman_sequence_create_main_conf(ngx_conf_t *cf)
-{
-    ngx_wsman_sequence_main_conf_t  *smcf;
 
-    smcf = ngx_pcalloc(cf->pool, sizeof(ngx_wsman_sequence_main_conf_t));
-    if (smcf == NULL) {
-        return NULL;
-    }
-
-    smcf->items = NGX_CONF_UNSET_UINT;
-
-    return smcf;
-}
-
-
-static ngx_command_t  ngx_wsman_sequence_commands[] = {
-
-    { ngx_string("wsman_sequence_items"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_num_slot,
-      NGX_HTTP_MAIN_CONF_OFFSET,
-      offsetof(ngx_wsman_sequence_main_conf_t, items),
-      NULL },
-
-      ngx_null_command
-};
-
-
-static ngx_wsman_provider_t  *ngx_wsman_sequence_providers[] = {
+ngx_wsman_provider_t  *ngx_wsman_sequence_providers[] = {
     &ngx_wsman_sequence_provider,
     NULL
-};
-
-
-static ngx_wsman_plugin_module_t  ngx_wsman_sequence_module_ctx = {
-    {
-        NULL,                              /* preconfiguration */
-        NULL,                              /* postconfiguration */
-        ngx_wsman_sequence_create_main_conf,/* create main configuration */
-        NULL,                              /* init main configuration */
-        NULL,                              /* create server configuration */
-        NULL,                              /* merge server configuration */
-        NULL,                              /* create location configuration */
-        NULL                               /* merge location configuration */
-    },
-    NULL,
-    ngx_wsman_sequence_providers,
-    NULL
-};
-
-
-ngx_module_t  ngx_wsman_sequence_module = {
-    NGX_MODULE_V1,
-    &ngx_wsman_sequence_module_ctx,        /* module context */
-    ngx_wsman_sequence_commands,           /* module directives */
-    NGX_HTTP_MODULE,                       /* module type */
-    NULL,                                  /* init master */
-    NULL,                                  /* init module */
-    NULL,                                  /* init process */
-    NULL,                                  /* init thread */
-    NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
-    NULL,                                  /* exit master */
-    NGX_WSMAN_PLUGIN_PADDING
 };

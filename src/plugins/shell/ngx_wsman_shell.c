@@ -8,7 +8,7 @@
 
 #include <pwd.h>
 
-#include "ngx_wsman_registry.h"
+#include "ngx_wsman_plugin.h"
 #include "ngx_wsman_duration.h"
 #include "ngx_wsman_shell_client.h"
 #include "ngx_wsman_shell_frame.h"
@@ -1171,42 +1171,9 @@ ngx_wsman_shell_reply(ngx_wsman_call_t *call, ngx_int_t rc, u_char *reply,
 }
 
 
-/* ------------------------------------------------------- registration */
+/* --------------------------------------------------------- services */
 
-static ngx_wsman_plugin_t  *ngx_wsman_shell_services[] = {
+ngx_wsman_plugin_t  *ngx_wsman_shell_services[] = {
     &ngx_wsman_shell_plugin,
     NULL
-};
-
-
-static ngx_wsman_plugin_module_t  ngx_wsman_shell_module_ctx = {
-    {
-        NULL,                              /* preconfiguration */
-        NULL,                              /* postconfiguration */
-        NULL,                              /* create main configuration */
-        NULL,                              /* init main configuration */
-        NULL,                              /* create server configuration */
-        NULL,                              /* merge server configuration */
-        NULL,                              /* create location configuration */
-        NULL                               /* merge location configuration */
-    },
-    ngx_wsman_shell_services,
-    NULL,
-    NULL
-};
-
-
-ngx_module_t  ngx_wsman_shell_module = {
-    NGX_MODULE_V1,
-    &ngx_wsman_shell_module_ctx,           /* module context */
-    NULL,                                  /* module directives */
-    NGX_HTTP_MODULE,                       /* module type */
-    NULL,                                  /* init master */
-    NULL,                                  /* init module */
-    NULL,                                  /* init process */
-    NULL,                                  /* init thread */
-    NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
-    NULL,                                  /* exit master */
-    NGX_WSMAN_PLUGIN_PADDING
 };
