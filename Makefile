@@ -10,6 +10,7 @@ NGINX      ?= /usr/sbin/nginx
 PYTHON     ?= /usr/bin/python3
 BUILD      := $(CURDIR)/build
 MODULE     := $(BUILD)/ngx_wsman_module.so
+NODE_STAMP := t/node/node_modules/.ngx_wsman_installed
 SOURCES    := $(wildcard src/*.[ch] src/*/*.[ch] src/plugins/*/*.[ch])
 
 # Debian packages each target needs; installed on demand by deps-*.
@@ -22,7 +23,7 @@ TEST_PKGS  := python3 python3-pytest python3-winrm python3-requests curl \
               krb5-kdc krb5-admin-server krb5-user gss-ntlmssp \
               python3-gssapi python3-requests-ntlm python3-requests-kerberos \
               golang-go golang-github-masterzen-winrm-dev libpam-modules \
-              openipmi freeipmi-tools valgrind
+              openipmi freeipmi-tools valgrind ansible-core
 
 .PHONY: all run test unit integration sanitize bench deps-build deps-run \
         deps-test clean plugin-example
@@ -52,7 +53,7 @@ deps-run:
 	@scripts/apt-need $(RUN_PKGS)
 
 # the KDC packages ask questions on install unless debconf already knows
-deps-test:
+deps-test: $(NODE_STAMP)
 	@dpkg-query -W -f='$${Status}' krb5-kdc 2>/dev/null \
 	    | grep -q "ok installed" || debconf-set-selections t/krb5-preseed.txt
 	@scripts/apt-need $(TEST_PKGS)
@@ -117,6 +118,14 @@ $(EXAMPLE_BUILD)/ngx_wsman_module.so: $(EXAMPLE_BUILD)/Makefile $(SOURCES) \
 	$(MAKE) -f $(EXAMPLE_BUILD)/Makefile -C $(NGX_SRC) modules
 
 plugin-example: $(EXAMPLE_BUILD)/ngx_wsman_module.so
+
+# the npm clients (t/test_node_clients.py) go into t/node/node_modules,
+# exactly as package-lock.json pins them; never installed globally.
+# Debian's nodejs and npm unless a node with npm is there already
+$(NODE_STAMP): t/node/package.json t/node/package-lock.json
+	@command -v npm >/dev/null 2>&1 || scripts/apt-need nodejs npm
+	cd t/node && npm ci --no-audit --no-fund
+	touch $@
 
 # measurements, never pass/fail: see bench/RESULTS.md
 bench: deps-test $(MODULE)

@@ -32,7 +32,7 @@ FUZZ_CPPFLAGS := -I$(NGX_SRC)/src/core -I$(NGX_SRC)/src/event \
                  $(addprefix -I,$(wildcard $(CURDIR)/src/plugins/*/)) \
                  -I/usr/include/libxml2 \
                  -I$(CURDIR)/t/unit -I$(CURDIR)/fuzz
-FUZZ_LDLIBS   := -lxml2 -lcrypto
+FUZZ_LDLIBS   := -lxml2 -lcrypto -lpam
 
 # the sources each harness needs besides ngx_runtime.c and fuzz_common.c
 FUZZ_SRC_soap        := soap xml fault duration
@@ -42,7 +42,7 @@ FUZZ_SRC_mime        := mime
 FUZZ_SRC_auth_header := auth_header log
 # the shell host and the shell plug-in are #included by the harness, for
 # their static parsers
-FUZZ_SRC_shell_frame := shell_frame soap xml fault duration
+FUZZ_SRC_shell_frame := shell_frame soap xml fault duration sddl
 
 FUZZ_HEADERS  := $(wildcard src/*.h src/*/*.h) t/unit/unit.h \
                  fuzz/fuzz.h $(BUILD)/Makefile

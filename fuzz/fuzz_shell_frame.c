@@ -69,6 +69,16 @@ ngx_wsman_call_finish(ngx_wsman_call_t *call, ngx_int_t rc)
 }
 
 
+/* the plug-in's owner SID: no request is built here */
+ngx_int_t
+ngx_wsman_identity_sids(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_wsman_loc_conf_t *lcf, ngx_wsman_identity_t *identity,
+    ngx_array_t *sids)
+{
+    return NGX_ERROR;
+}
+
+
 static struct passwd  fuzz_pw;
 
 

@@ -102,6 +102,7 @@ typedef struct {
     ngx_msec_t                 shell_max_runtime;
     ngx_str_t                  shell_run_as;
     ngx_flag_t                 shell_allow_root;
+    ngx_str_t                  shell_pam;       /* PAM service, "": none */
 
     void                      *gss_cred;        /* per worker, lazily */
     void                      *gss_cred_krb5;   /* the same, Kerberos only */

@@ -165,6 +165,42 @@ def test_environment_and_working_directory(me):
     assert (out, code) == (b"v&1\n/tmp\n", 0)
 
 
+def test_working_directory_is_honoured(me):
+    out, _, code = me.run("pwd", cwd="/usr/share")
+    assert (out, code) == (b"/usr/share\n", 0)
+
+
+def test_default_working_directory_home_or_root(me, root, local_user):
+    import pwd
+    home = pwd.getpwnam(local_user.name).pw_dir
+    assert not os.path.isdir(home)           # useradd -M: no home
+    out, _, code = me.run("pwd")
+    assert (out, code) == (b"/\n", 0)
+    out, _, code = root.run("pwd")
+    assert (out, code) == (pwd.getpwnam("root").pw_dir.encode() + b"\n", 0)
+
+
+@pytest.mark.parametrize("where", ["private", "missing", "file",
+                                   "relative", "windows"])
+def test_working_directory_the_account_cannot_enter(me, tmp_path, where):
+    """A fault at Create, not a command silently run elsewhere."""
+    d = tmp_path / "wd"
+    if where == "private":
+        d.mkdir(mode=0o700)                # root's, closed to others
+        os.chmod(tmp_path, 0o755)
+    elif where == "file":
+        d.write_text("not a directory")
+    elif where == "relative":
+        d = "tmp"
+    elif where == "windows":
+        d = "C:\\Users\\Public"
+    resp, _ = me.create_raw(cwd=str(d))
+    f = H.assert_fault(resp, 500)
+    assert f.subcode == (H.NS["w"], "InvalidParameter"), f
+    assert "workingdirectory" in f.reason.lower().replace(" ", ""), \
+        f.reason
+
+
 def test_output_bytes_unchanged(me):
     # every byte value, including NUL and invalid UTF-8, base64 intact
     out, _, code = me.run("printf '\\000\\001\\377\\376h\\303\\251llo\\n'",

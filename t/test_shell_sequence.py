@@ -221,3 +221,49 @@ def test_resent_send_is_taken_once(me):
         me.signal(sid, cid)
     finally:
         me.delete(sid)
+
+
+def _send_with_id(me, sid, cid, data, mid, end=False):
+    xml, _ = H.send_request(sid, cid, data, end=end, message_id=mid)
+    r = me.post(xml)
+    assert r.status == 200, r
+    assert H.header_text(r, "a", "Action") == H.ACTION_SEND + "Response"
+    return r
+
+
+def test_same_message_id_other_content_is_new_input(me):
+    """winrm-client reuses one a:MessageID for every request: its second
+    Send ("blue" after "Alice") is new input, not a resend; so is the
+    closing Send that only carries End="true"."""
+    sid = me.create()
+    try:
+        cid = me.command(sid, "read a; read b; printf '%s+%s\\n' \"$a\" "
+                              "\"$b\"; cat")
+        mid = H.new_message_id()
+        _send_with_id(me, sid, cid, b"Alice\n", mid)
+        _send_with_id(me, sid, cid, b"blue\n", mid)
+        _send_with_id(me, sid, cid, b"", mid, end=True)
+        out, err, code, _ = me.collect(sid, cid, deadline=15)
+        assert (out, err, code) == (b"Alice+blue\n", b"", 0)
+        me.signal(sid, cid)
+    finally:
+        me.delete(sid)
+
+
+def test_resend_needs_the_whole_content_to_match(me):
+    """Same MessageID and same bytes but End differs: new input.  Same
+    MessageID, bytes and End: a resend, taken once."""
+    sid = me.create()
+    try:
+        cid = me.command(sid, "cat")
+        mid = H.new_message_id()
+        _send_with_id(me, sid, cid, b"x\n", mid)
+        _send_with_id(me, sid, cid, b"x\n", mid)            # resend
+        _send_with_id(me, sid, cid, b"y\n", mid)            # new
+        _send_with_id(me, sid, cid, b"y\n", mid, end=True)  # End differs
+        _send_with_id(me, sid, cid, b"y\n", mid, end=True)  # resend
+        out, err, code, _ = me.collect(sid, cid, deadline=15)
+        assert (out, err, code) == (b"x\ny\ny\n", b"", 0)
+        me.signal(sid, cid)
+    finally:
+        me.delete(sid)

@@ -38,6 +38,7 @@ pytestmark = pytest.mark.usefixtures("deadline")
 CREATE, COMMAND = 1, 2
 F_STATUS, F_MESSAGE, F_USER, F_SHELL = 1, 2, 3, 4
 F_IDLE_MS, F_COMMAND, F_ALLOW_ROOT = 8, 9, 40
+F_OWNER, F_OWNER_NAME = 31, 32
 S_OK, S_NO_USER = 0, 4
 
 
@@ -46,6 +47,13 @@ def field(tag, data):
 
 
 def frame(kind, fields):
+    """A request as a worker builds it: it names the WS-Man identity the
+    shell belongs to (a forged one here, which the host cannot tell from a
+    real one: what stops an attacker must be the channel, not this)."""
+    tags = {f[0] for f in fields}
+    if F_OWNER not in tags:
+        fields = list(fields) + [field(F_OWNER, b"S-1-5-21-1-2-3-1001"),
+                                 field(F_OWNER_NAME, b"attacker")]
     body = bytes([kind]) + b"".join(fields)
     return struct.pack("<I", len(body)) + body
 
@@ -218,7 +226,8 @@ def _helpers_source():
                         (field, frame, fields_of, recv_frame, pass_end, ask))
     consts = ("CREATE, COMMAND = 1, 2\n"
               "F_STATUS, F_MESSAGE, F_USER, F_SHELL = 1, 2, 3, 4\n"
-              "F_IDLE_MS, F_COMMAND, F_ALLOW_ROOT = 8, 9, 40\n")
+              "F_IDLE_MS, F_COMMAND, F_ALLOW_ROOT = 8, 9, 40\n"
+              "F_OWNER, F_OWNER_NAME = 31, 32\n")
     return consts + helpers
 
 
@@ -564,7 +573,8 @@ def test_one_worker_channel_carries_many_requests_at_once(shell_nginx,
     all get their own output."""
     import concurrent.futures as cf
 
-    n = shell_nginx({"/wsman": ""}, workers=1)
+    # (48 commands in one shell: more than MaxProcessesPerShell's default)
+    n = shell_nginx({"/wsman": "wsman_shell_max_processes 0;"}, workers=1)
     me = H.ShellClient(n.port, local_user.name, local_user.password)
     sid = me.create()
     try:

@@ -36,6 +36,7 @@ typedef struct {
     int                       *shell_channels;  /* per worker slot, the
                                                    workers' ends; -1: none */
     ngx_uint_t                 nshell_channels;
+    size_t                     shell_max_buffered;  /* unread output */
     ngx_array_t               *plugins;         /* the registry: plug-in
                                                    ngx_module_t pointers */
 } ngx_wsman_main_conf_t;

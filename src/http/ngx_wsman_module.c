@@ -277,6 +277,20 @@ static ngx_command_t  ngx_wsman_commands[] = {
       offsetof(ngx_wsman_loc_conf_t, shell_max_runtime),
       NULL },
 
+    { ngx_string("wsman_shell_pam"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_wsman_loc_conf_t, shell_pam),
+      NULL },
+
+    { ngx_string("wsman_shell_max_buffered"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_wsman_main_conf_t, shell_max_buffered),
+      &ngx_wsman_zone_post },
+
     { ngx_string("wsman_shell_run_as"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -1800,6 +1814,7 @@ ngx_wsman_create_main_conf(ngx_conf_t *cf)
     }
 
     mcf->enum_zone_size = NGX_CONF_UNSET_SIZE;
+    mcf->shell_max_buffered = NGX_CONF_UNSET_SIZE;
 
     if (ngx_wsman_registry_init(cf, &mcf->plugins) != NGX_OK) {
         return NULL;
@@ -1848,23 +1863,28 @@ ngx_wsman_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                              NULL);
     ngx_conf_merge_ptr_value(conf->thread_pool, prev->thread_pool, NULL);
 
-    /* Windows' Winrs defaults: shells allowed, 2 h idle, no other limit
-     * (0 here means unlimited) */
+    /*
+     * Windows' Winrs defaults: shells allowed, 2 h idle, MaxShellsPerUser
+     * 30, MaxProcessesPerShell 25, MaxMemoryPerShellMB 1024, no other
+     * limit (0 here means unlimited): the root shell host's memory and
+     * processes stay bounded unless an administrator says otherwise
+     */
     ngx_conf_merge_value(conf->shell, prev->shell, 1);
     ngx_conf_merge_msec_value(conf->shell_idle_timeout,
                               prev->shell_idle_timeout, 7200000);
     ngx_conf_merge_uint_value(conf->shell_max_per_user,
-                              prev->shell_max_per_user, 0);
+                              prev->shell_max_per_user, 30);
     ngx_conf_merge_uint_value(conf->shell_max_users, prev->shell_max_users,
                               0);
     ngx_conf_merge_uint_value(conf->shell_max_processes,
-                              prev->shell_max_processes, 0);
+                              prev->shell_max_processes, 25);
     ngx_conf_merge_size_value(conf->shell_max_memory,
-                              prev->shell_max_memory, 0);
+                              prev->shell_max_memory, 1024 * 1024 * 1024);
     ngx_conf_merge_msec_value(conf->shell_max_runtime,
                               prev->shell_max_runtime, 0);
     ngx_conf_merge_str_value(conf->shell_run_as, prev->shell_run_as, "");
     ngx_conf_merge_value(conf->shell_allow_root, prev->shell_allow_root, 0);
+    ngx_conf_merge_str_value(conf->shell_pam, prev->shell_pam, "");
 
     mcf = ngx_http_conf_get_module_main_conf(cf, ngx_wsman_module);
     conf->machine_sid = mcf->machine_sid;

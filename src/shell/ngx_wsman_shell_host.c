@@ -38,9 +38,13 @@
 #include <sys/un.h>
 #include <dirent.h>
 #include <grp.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pwd.h>
 #include <stdarg.h>
+
+#include <openssl/evp.h>
+#include <security/pam_appl.h>
 
 
 #if (__GNUC__)
@@ -93,10 +97,21 @@
 #define NGX_WSMAN_SH_EV_STDOUT      6
 #define NGX_WSMAN_SH_EV_STDERR      7
 #define NGX_WSMAN_SH_EV_CHANNEL     8
+#define NGX_WSMAN_SH_EV_SETUP       9
+
+/* the session keeper's report: one frame, field tags of its own */
+#define NGX_WSMAN_SH_F_LIMIT        100     /* "resource cur max" */
+#define NGX_WSMAN_SH_SETUP_MAX      65536
+/*
+ * PAM and the working directory check get this long for a Create (the
+ * worker waits 25 s; pywinrm's default OperationTimeout is 20 s)
+ */
+#define NGX_WSMAN_SH_SETUP_TIMEOUT  20000
 
 #define NGX_WSMAN_SH_CONN_READ      0
 #define NGX_WSMAN_SH_CONN_PARKED    1
 #define NGX_WSMAN_SH_CONN_WRITE     2
+#define NGX_WSMAN_SH_CONN_SETUP     3       /* Create: waits for PAM */
 
 
 typedef struct ngx_wsman_sh_shell_s  ngx_wsman_sh_shell_t;
@@ -154,9 +169,16 @@ struct ngx_wsman_sh_cmd_s {
     uint64_t                   kept_seq;
     uint64_t                   last_seq;       /* highest number seen */
 
-    /* a Send resent after a lost answer carries the same a:MessageID */
+    /*
+     * A Send resent after a lost answer carries the same a:MessageID and
+     * the same stream content.  The id alone is not enough: some clients
+     * (npm winrm-client) reuse one MessageID for every request.
+     */
     u_char                     send_id[NGX_WSMAN_SH_MSGID_MAX];
     size_t                     send_id_len;
+    u_char                     send_digest[EVP_MAX_MD_SIZE];
+    unsigned                   send_digest_len;
+    unsigned                   send_end:1;
 
     unsigned                   in_end:1;       /* END seen: close when empty */
     unsigned                   exited:1;
@@ -168,7 +190,10 @@ struct ngx_wsman_sh_cmd_s {
 struct ngx_wsman_sh_shell_s {
     ngx_wsman_sh_shell_t      *next;
     char                       id[NGX_WSMAN_SH_UUID_LEN + 1];
-    char                      *user;
+    char                      *owner;          /* WS-Man identity: SID */
+    char                      *owner_name;     /* and its name */
+    char                      *user;           /* the account commands
+                                                  run as */
     char                      *home;
     char                      *login_shell;
     char                      *cwd;
@@ -181,6 +206,22 @@ struct ngx_wsman_sh_shell_s {
     uint64_t                   max_runtime;
     uint64_t                   last_active;
     ngx_wsman_sh_cmd_t        *cmds;           /* oldest first */
+
+    /*
+     * The shell's session keeper: a child of the host that ran PAM's
+     * account and session stages and checked the working directory
+     * (blocking work, kept out of the host's loop).  With a PAM session
+     * it waits on its end of the socket and closes the session once the
+     * host closes this end, when the shell ends.
+     */
+    pid_t                      keeper;
+    ngx_wsman_sh_ev_t          setup;
+    u_char                    *setup_buf;
+    size_t                     setup_len;
+    ngx_wsman_sh_conn_t       *setup_conn;     /* the Create waiting */
+    struct rlimit             *limits;         /* after pam_limits, or
+                                                  NULL: no PAM */
+    unsigned                   pending:1;      /* setup not done yet */
 };
 
 
@@ -200,6 +241,9 @@ struct ngx_wsman_sh_conn_s {
     size_t                     out_len;
     size_t                     out_pos;
 
+    /* a Create waiting for its shell's setup */
+    ngx_wsman_sh_shell_t      *setup;
+
     /* a Receive: the command and what its reply takes from the buffers */
     ngx_wsman_sh_cmd_t        *cmd;
     size_t                     take[2];
@@ -217,6 +261,8 @@ typedef struct {
     const u_char              *frame;
     size_t                     frame_len;
     ngx_wsman_shell_field_t    user;
+    ngx_wsman_shell_field_t    owner;
+    ngx_wsman_shell_field_t    owner_name;
     ngx_wsman_shell_field_t    shell;
     ngx_wsman_shell_field_t    command_id;
     ngx_wsman_shell_field_t    cwd;
@@ -224,6 +270,8 @@ typedef struct {
     ngx_wsman_shell_field_t    data;
     ngx_wsman_shell_field_t    signal;
     ngx_wsman_shell_field_t    message_id;
+    ngx_wsman_shell_field_t    pam_service;
+    ngx_wsman_shell_field_t    client_ip;
     ngx_uint_t                 nenv;
     ngx_uint_t                 nargs;
     uint64_t                   idle_ms;
@@ -237,6 +285,7 @@ typedef struct {
     uint64_t                   skip_shell;
     uint64_t                   end;
     uint64_t                   sequence;
+    uint64_t                   max_buffered;
     ngx_uint_t                 numbered;       /* sequence was sent */
     uint64_t                   allow_root;     /* wsman_shell_allow_root */
 } ngx_wsman_sh_req_t;
@@ -253,6 +302,21 @@ typedef struct {
     ngx_wsman_sh_ev_t          lifeline;
     ngx_wsman_sh_shell_t      *shells;
     ngx_wsman_sh_conn_t       *conns;
+
+    /*
+     * Output read from commands and not yet taken by a client (buffers
+     * and kept replies), and the cap on it (wsman_shell_max_buffered,
+     * sent by the workers): beyond it producers are paused, their pipes
+     * fill and they block in write(), so the host's memory stays bounded
+     * however many commands nobody reads.
+     */
+    size_t                     buffered;
+    size_t                     max_buffered;
+
+    /* session keepers until reaped (they outlive their shells a bit) */
+    pid_t                     *keepers;
+    ngx_uint_t                 nkeepers;
+    ngx_uint_t                 keepers_size;
 
     /* users whose last shell is gone: what escaped its process group
      * (setsid, double fork) is swept when it lands on the host */
@@ -320,6 +384,8 @@ static void ngx_wsman_sh_process(ngx_wsman_sh_host_t *h,
     ngx_wsman_sh_conn_t *c);
 static ngx_int_t ngx_wsman_sh_req_read(ngx_wsman_sh_req_t *r);
 static int ngx_wsman_sh_field_is(ngx_wsman_shell_field_t *f, const char *s);
+static int ngx_wsman_sh_field_eq(ngx_wsman_shell_field_t *f, const char *s);
+static int ngx_wsman_sh_owns(ngx_wsman_sh_req_t *r, ngx_wsman_sh_shell_t *sh);
 static char *ngx_wsman_sh_field_dup(ngx_wsman_shell_field_t *f);
 static ngx_wsman_sh_shell_t *ngx_wsman_sh_find_shell(ngx_wsman_sh_host_t *h,
     ngx_wsman_sh_req_t *r);
@@ -333,10 +399,28 @@ static const char *ngx_wsman_sh_uid_refused(ngx_wsman_sh_host_t *h,
 static ngx_uint_t ngx_wsman_sh_getpw(const char *user, struct passwd *pw,
     char **buf);
 static ngx_uint_t ngx_wsman_sh_quota(ngx_wsman_sh_host_t *h,
-    ngx_wsman_sh_req_t *r, const char *user, char *msg, size_t size);
+    ngx_wsman_sh_req_t *r, char *msg, size_t size);
 static ngx_wsman_sh_shell_t *ngx_wsman_sh_shell_new(ngx_wsman_sh_req_t *r,
     struct passwd *pw);
 static void ngx_wsman_sh_shell_free(ngx_wsman_sh_shell_t *sh);
+static ngx_int_t ngx_wsman_sh_setup_start(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_shell_t *sh, ngx_wsman_sh_req_t *r);
+static void ngx_wsman_sh_keeper(ngx_wsman_sh_shell_t *sh, int fd,
+    const char *service, const char *rhost) ngx_wsman_sh_noreturn;
+static int ngx_wsman_sh_keeper_index(ngx_wsman_sh_host_t *h, pid_t pid);
+static void ngx_wsman_sh_keeper_add(ngx_wsman_sh_host_t *h, pid_t pid);
+static void ngx_wsman_sh_keeper_abort(int signo);
+static int ngx_wsman_sh_pam_conv(int n, const struct pam_message **msg,
+    struct pam_response **resp, void *data);
+static void ngx_wsman_sh_setup_read(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_shell_t *sh);
+static void ngx_wsman_sh_setup_limit(ngx_wsman_sh_shell_t *sh,
+    ngx_wsman_shell_field_t *f);
+static ngx_int_t ngx_wsman_sh_setup_env(ngx_wsman_sh_shell_t *sh,
+    ngx_wsman_shell_field_t *f);
+static void ngx_wsman_sh_setup_done(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_shell_t *sh, ngx_uint_t status, const char *msg);
+static int ngx_wsman_sh_nonblock(int fd);
 static void ngx_wsman_sh_shell_delete(ngx_wsman_sh_host_t *h,
     ngx_wsman_sh_shell_t *sh);
 
@@ -350,6 +434,8 @@ static void ngx_wsman_sh_exec(ngx_wsman_sh_shell_t *sh, int fds[3],
     char **argv, char **envp, int skip_shell) ngx_wsman_sh_noreturn;
 static void ngx_wsman_sh_child_fail(const char *what, const char *arg)
     ngx_wsman_sh_noreturn;
+static void ngx_wsman_sh_lower_limit(int resource, rlim_t value,
+    const char *err);
 static void ngx_wsman_sh_cmd_free(ngx_wsman_sh_host_t *h,
     ngx_wsman_sh_cmd_t *cmd);
 static void ngx_wsman_sh_kill(ngx_wsman_sh_cmd_t *cmd, int sig);
@@ -365,6 +451,13 @@ static void ngx_wsman_sh_signal(ngx_wsman_sh_host_t *h,
 static void ngx_wsman_sh_delete(ngx_wsman_sh_host_t *h,
     ngx_wsman_sh_conn_t *c, ngx_wsman_sh_req_t *r);
 
+static int ngx_wsman_sh_may_read(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_cmd_t *cmd, ngx_uint_t i);
+static void ngx_wsman_sh_resume(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_cmd_t *cmd);
+static void ngx_wsman_sh_resume_all(ngx_wsman_sh_host_t *h);
+static void ngx_wsman_sh_buf_release(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_buf_t *b);
 static void ngx_wsman_sh_output(ngx_wsman_sh_host_t *h,
     ngx_wsman_sh_cmd_t *cmd, ngx_uint_t i);
 static void ngx_wsman_sh_notify(ngx_wsman_sh_host_t *h,
@@ -392,6 +485,7 @@ static int                  ngx_wsman_sh_ctl = -1;
 /* the host's own state, used only in the host process */
 static ngx_wsman_sh_host_t  ngx_wsman_sh_host;
 static ngx_uint_t           ngx_wsman_sh_log_level = NGX_LOG_NOTICE;
+static ngx_uint_t           ngx_wsman_sh_spare_keepers;
 static struct rlimit        ngx_wsman_sh_nofile;
 
 /* the current epoll batch, so that freed objects can be struck from it */
@@ -734,6 +828,14 @@ ngx_wsman_sh_main(int cfd, int life, ngx_log_t *log, uid_t worker_uid)
     h = &ngx_wsman_sh_host;
     ngx_memzero(h, sizeof(ngx_wsman_sh_host_t));
     h->worker_uid = worker_uid;
+    h->max_buffered = NGX_WSMAN_SHELL_MAX_BUFFERED;
+
+    /*
+     * Output buffers are up to a megabyte each and come and go with the
+     * clients' reads: have them mmap()ed, so that freeing one gives its
+     * memory back to the system instead of leaving the heap at its peak.
+     */
+    (void) mallopt(M_MMAP_THRESHOLD, NGX_WSMAN_SH_READ_CHUNK);
 
     if (ngx_wsman_sh_init(h, cfd, life) != 0) {
         _exit(1);
@@ -954,6 +1056,10 @@ ngx_wsman_sh_dispatch(ngx_wsman_sh_host_t *h, ngx_wsman_sh_ev_t *ev,
     case NGX_WSMAN_SH_EV_STDERR:
         ngx_wsman_sh_output(h, ev->obj, NGX_WSMAN_SH_ERR);
         break;
+
+    case NGX_WSMAN_SH_EV_SETUP:
+        ngx_wsman_sh_setup_read(h, ev->obj);
+        break;
     }
 }
 
@@ -976,10 +1082,20 @@ ngx_wsman_sh_shutdown(ngx_wsman_sh_host_t *h)
         for (cmd = sh->cmds; cmd; cmd = cmd->next) {
             ngx_wsman_sh_kill(cmd, SIGKILL);
         }
+
+        /* the keeper closes the PAM session and exits */
+        ngx_wsman_sh_close_ev(h, &sh->setup);
     }
+
+    ngx_wsman_sh_spare_keepers = 1;
 
     /* SIGKILL cannot be resisted, so this ends within a few rounds */
     for (i = 0; i < 250; i++) {
+
+        /* keepers had a second to close their sessions */
+        if (i == 50) {
+            ngx_wsman_sh_spare_keepers = 0;
+        }
 
         do {
             pid = waitpid(-1, &status, WNOHANG);
@@ -1109,6 +1225,17 @@ ngx_wsman_sh_kill_child(pid_t pid, uid_t *uids, ngx_uint_t nuids)
     char         path[64];
     ngx_uint_t   i;
     struct stat  st;
+
+    /*
+     * Session keepers run as root: a sweep for uid 0 must not end other
+     * shells' PAM sessions, and at shutdown they get a moment to close
+     * theirs (their sockets are closed first).
+     */
+    if ((uids || ngx_wsman_sh_spare_keepers)
+        && ngx_wsman_sh_keeper_index(&ngx_wsman_sh_host, pid) != -1)
+    {
+        return;
+    }
 
     if (uids) {
         (void) snprintf(path, sizeof(path), "/proc/%ld", (long) pid);
@@ -1854,6 +1981,14 @@ ngx_wsman_sh_conn_event(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
     case NGX_WSMAN_SH_CONN_WRITE:
         ngx_wsman_sh_conn_write(h, c);
         break;
+
+    case NGX_WSMAN_SH_CONN_SETUP:
+        /* the worker gave up on its Create: nobody will use the shell */
+        if (events & (EPOLLHUP | EPOLLERR)) {
+            ngx_wsman_sh_conn_close(h, c);
+        }
+
+        break;
     }
 }
 
@@ -1975,12 +2110,23 @@ ngx_wsman_sh_conn_write(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c)
 static void
 ngx_wsman_sh_conn_close(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c)
 {
-    ngx_uint_t           retry;
-    ngx_wsman_sh_cmd_t  *cmd;
+    ngx_uint_t             retry;
+    ngx_wsman_sh_cmd_t    *cmd;
+    ngx_wsman_sh_shell_t  *sh;
 
     cmd = c->cmd;
     c->cmd = NULL;
     retry = 0;
+
+    sh = c->setup;
+
+    if (sh != NULL) {
+        c->setup = NULL;
+        sh->setup_conn = NULL;
+        ngx_wsman_sh_log(NGX_LOG_INFO, "shell %s: the worker left before "
+                         "its setup was done, deleted", sh->id);
+        ngx_wsman_sh_shell_delete(h, sh);
+    }
 
     if (cmd != NULL) {
         if (cmd->parked == c) {
@@ -2103,7 +2249,13 @@ ngx_wsman_sh_process(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c)
         return;
     }
 
-    if (r.user.len == 0) {
+    if (r.max_buffered && r.max_buffered <= NGX_MAX_SIZE_T_VALUE) {
+        h->max_buffered = (size_t) r.max_buffered;
+        ngx_wsman_sh_resume_all(h);
+    }
+
+    /* every shell belongs to a WS-Man identity: none, no shell */
+    if (r.user.len == 0 || r.owner.len == 0 || r.owner_name.len == 0) {
         ngx_wsman_sh_reply(h, c, r.type, NGX_WSMAN_SHELL_S_BAD_REQUEST,
                            NGX_WSMAN_SHELL_F_MESSAGE, "no user");
         return;
@@ -2165,12 +2317,16 @@ ngx_wsman_sh_req_read(ngx_wsman_sh_req_t *r)
         switch (f.tag) {
 
         case NGX_WSMAN_SHELL_F_USER:       text = &r->user; break;
+        case NGX_WSMAN_SHELL_F_OWNER:      text = &r->owner; break;
+        case NGX_WSMAN_SHELL_F_OWNER_NAME: text = &r->owner_name; break;
         case NGX_WSMAN_SHELL_F_SHELL:      text = &r->shell; break;
         case NGX_WSMAN_SHELL_F_COMMAND_ID: text = &r->command_id; break;
         case NGX_WSMAN_SHELL_F_CWD:        text = &r->cwd; break;
         case NGX_WSMAN_SHELL_F_COMMAND:    text = &r->command; break;
         case NGX_WSMAN_SHELL_F_SIGNAL:     text = &r->signal; break;
         case NGX_WSMAN_SHELL_F_MESSAGE_ID: text = &r->message_id; break;
+        case NGX_WSMAN_SHELL_F_PAM_SERVICE: text = &r->pam_service; break;
+        case NGX_WSMAN_SHELL_F_CLIENT_IP:  text = &r->client_ip; break;
 
         case NGX_WSMAN_SHELL_F_DATA:
             r->data = f;
@@ -2206,6 +2362,9 @@ ngx_wsman_sh_req_read(ngx_wsman_sh_req_t *r)
         case NGX_WSMAN_SHELL_F_SKIP_SHELL:  num = &r->skip_shell; break;
         case NGX_WSMAN_SHELL_F_END:         num = &r->end; break;
         case NGX_WSMAN_SHELL_F_ALLOW_ROOT:  num = &r->allow_root; break;
+        case NGX_WSMAN_SHELL_F_MAX_BUFFERED:
+            num = &r->max_buffered;
+            break;
 
         case NGX_WSMAN_SHELL_F_SEQUENCE:
             num = &r->sequence;
@@ -2213,7 +2372,7 @@ ngx_wsman_sh_req_read(ngx_wsman_sh_req_t *r)
             break;
 
         default:
-            /* CLIENT_IP and fields of later versions */
+            /* fields of later versions */
             break;
         }
 
@@ -2252,23 +2411,50 @@ ngx_wsman_sh_field_dup(ngx_wsman_shell_field_t *f)
         return NULL;
     }
 
-    ngx_memcpy(s, f->data, f->len);
+    /* an absent field has no data at all */
+    if (f->len) {
+        ngx_memcpy(s, f->data, f->len);
+    }
+
     s[f->len] = '\0';
 
     return s;
 }
 
 
-/* a shell of another user is as good as no shell: never reveal it */
+static int
+ngx_wsman_sh_field_eq(ngx_wsman_shell_field_t *f, const char *s)
+{
+    return f->len == strlen(s) && memcmp(f->data, s, f->len) == 0;
+}
+
+
+/* the shell belongs to the request's WS-Man identity */
+static int
+ngx_wsman_sh_owns(ngx_wsman_sh_req_t *r, ngx_wsman_sh_shell_t *sh)
+{
+    return ngx_wsman_sh_field_eq(&r->owner, sh->owner)
+           && ngx_wsman_sh_field_eq(&r->owner_name, sh->owner_name);
+}
+
+
+/*
+ * A shell of another identity is as good as no shell: never reveal it.
+ * Ownership is the WS-Man identity (its SID and name), not the local
+ * account: two callers mapped to one account (wsman_shell_run_as) are
+ * strangers to each other.  The account must match too, so that a
+ * location with another run_as account cannot reach the shell either.
+ */
 static ngx_wsman_sh_shell_t *
 ngx_wsman_sh_find_shell(ngx_wsman_sh_host_t *h, ngx_wsman_sh_req_t *r)
 {
     ngx_wsman_sh_shell_t  *sh;
 
     for (sh = h->shells; sh; sh = sh->next) {
-        if (ngx_wsman_sh_field_is(&r->shell, sh->id)
-            && r->user.len == strlen(sh->user)
-            && memcmp(r->user.data, sh->user, r->user.len) == 0)
+        if (!sh->pending
+            && ngx_wsman_sh_field_is(&r->shell, sh->id)
+            && ngx_wsman_sh_owns(r, sh)
+            && ngx_wsman_sh_field_eq(&r->user, sh->user))
         {
             sh->last_active = h->now;
             return sh;
@@ -2312,6 +2498,7 @@ ngx_wsman_sh_create(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
 {
     char                  *user, *buf, msg[160];
     const char            *why;
+    ngx_int_t              rc;
     ngx_uint_t             status;
     struct passwd          pw;
     ngx_wsman_sh_shell_t  *sh;
@@ -2354,11 +2541,13 @@ ngx_wsman_sh_create(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
         return;
     }
 
-    status = ngx_wsman_sh_quota(h, r, pw.pw_name, msg, sizeof(msg));
+    status = ngx_wsman_sh_quota(h, r, msg, sizeof(msg));
 
     if (status != NGX_WSMAN_SHELL_S_OK) {
-        ngx_wsman_sh_log(NGX_LOG_NOTICE, "shell for user \"%s\" refused: %s",
-                         pw.pw_name, msg);
+        ngx_wsman_sh_log(NGX_LOG_NOTICE, "shell for user \"%.*s\" (%.*s) "
+                         "refused: %s", (int) r->owner_name.len,
+                         r->owner_name.data, (int) r->owner.len,
+                         r->owner.data, msg);
         free(buf);
         ngx_wsman_sh_reply(h, c, r->type, status, NGX_WSMAN_SHELL_F_MESSAGE,
                            msg);
@@ -2374,18 +2563,41 @@ ngx_wsman_sh_create(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
         return;
     }
 
+    /*
+     * Listed at once, so that it counts for the quotas, but found by no
+     * request until its setup is done.
+     */
     sh->last_active = h->now;
+    sh->pending = 1;
     sh->next = h->shells;
     h->shells = sh;
 
     /* the user is back: their processes belong to a shell again */
     ngx_wsman_sh_sweep_del(h, sh->uid);
 
-    ngx_wsman_sh_log(NGX_LOG_NOTICE, "shell %s created for user \"%s\"",
-                     sh->id, sh->user);
+    rc = ngx_wsman_sh_setup_start(h, sh, r);
 
-    ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_OK,
-                       NGX_WSMAN_SHELL_F_SHELL, sh->id);
+    if (rc == NGX_ERROR) {
+        ngx_wsman_sh_shell_delete(h, sh);
+        ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_INTERNAL,
+                           NGX_WSMAN_SHELL_F_MESSAGE,
+                           "cannot set up the shell");
+        return;
+    }
+
+    if (rc == NGX_DONE) {
+        /* neither PAM nor a working directory to check: ready now */
+        c->setup = sh;
+        sh->setup_conn = c;
+        ngx_wsman_sh_setup_done(h, sh, NGX_WSMAN_SHELL_S_OK, NULL);
+        return;
+    }
+
+    /* the reply waits for the keeper (ngx_wsman_sh_setup_done()) */
+    c->setup = sh;
+    c->state = NGX_WSMAN_SH_CONN_SETUP;
+    c->deadline = h->now + NGX_WSMAN_SH_SETUP_TIMEOUT;
+    sh->setup_conn = c;
 }
 
 
@@ -2465,10 +2677,14 @@ ngx_wsman_sh_getpw(const char *user, struct passwd *pw, char **buf)
 }
 
 
-/* Windows' MaxShellsPerUser and MaxConcurrentUsers; 0 is unlimited */
+/*
+ * Windows' MaxShellsPerUser and MaxConcurrentUsers, counted per WS-Man
+ * identity (not per local account, which several may share); 0 is
+ * unlimited
+ */
 static ngx_uint_t
 ngx_wsman_sh_quota(ngx_wsman_sh_host_t *h, ngx_wsman_sh_req_t *r,
-    const char *user, char *msg, size_t size)
+    char *msg, size_t size)
 {
     uint64_t               mine, users;
     ngx_wsman_sh_shell_t  *sh, *o;
@@ -2477,13 +2693,15 @@ ngx_wsman_sh_quota(ngx_wsman_sh_host_t *h, ngx_wsman_sh_req_t *r,
     users = 0;
 
     for (sh = h->shells; sh; sh = sh->next) {
-        if (strcmp(sh->user, user) == 0) {
+        if (ngx_wsman_sh_owns(r, sh)) {
             mine++;
         }
 
-        /* count a user at its first shell in the list */
+        /* count an identity at its first shell in the list */
         for (o = h->shells; o != sh; o = o->next) {
-            if (strcmp(o->user, sh->user) == 0) {
+            if (strcmp(o->owner, sh->owner) == 0
+                && strcmp(o->owner_name, sh->owner_name) == 0)
+            {
                 break;
             }
         }
@@ -2527,6 +2745,8 @@ ngx_wsman_sh_shell_new(ngx_wsman_sh_req_t *r, struct passwd *pw)
         return NULL;
     }
 
+    sh->setup.fd = -1;
+
     sh->uid = pw->pw_uid;
     sh->gid = pw->pw_gid;
     sh->idle_ms = ngx_min(r->idle_ms, NGX_WSMAN_DURATION_CAP);
@@ -2534,12 +2754,15 @@ ngx_wsman_sh_shell_new(ngx_wsman_sh_req_t *r, struct passwd *pw)
     sh->max_memory = r->max_memory;
     sh->max_runtime = ngx_min(r->max_runtime, NGX_WSMAN_DURATION_CAP);
 
+    sh->owner = ngx_wsman_sh_field_dup(&r->owner);
+    sh->owner_name = ngx_wsman_sh_field_dup(&r->owner_name);
     sh->user = strdup(pw->pw_name);
     sh->home = strdup(pw->pw_dir[0] ? pw->pw_dir : "/");
     sh->login_shell = strdup(pw->pw_shell[0] ? pw->pw_shell : "/bin/sh");
     sh->env = calloc(r->nenv + 1, sizeof(char *));
 
-    if (sh->user == NULL || sh->home == NULL || sh->login_shell == NULL
+    if (sh->owner == NULL || sh->owner_name == NULL
+        || sh->user == NULL || sh->home == NULL || sh->login_shell == NULL
         || sh->env == NULL || ngx_wsman_sh_uuid(sh->id) != 0)
     {
         goto failed;
@@ -2585,6 +2808,21 @@ ngx_wsman_sh_shell_free(ngx_wsman_sh_shell_t *sh)
 {
     char  **e;
 
+    /*
+     * The keeper closes the PAM session once its socket closes; one still
+     * busy with the setup (a PAM stack that hangs) is of no use anymore.
+     */
+    if (sh->pending && sh->keeper > 0
+        && ngx_wsman_sh_keeper_index(&ngx_wsman_sh_host, sh->keeper) != -1)
+    {
+        /* not reaped yet, so the pid is still the keeper's */
+        (void) kill(sh->keeper, SIGTERM);
+    }
+
+    ngx_wsman_sh_close_ev(&ngx_wsman_sh_host, &sh->setup);
+    free(sh->setup_buf);
+    free(sh->limits);
+
     if (sh->env) {
         for (e = sh->env; *e; e++) {
             free(*e);
@@ -2592,6 +2830,8 @@ ngx_wsman_sh_shell_free(ngx_wsman_sh_shell_t *sh)
     }
 
     free(sh->env);
+    free(sh->owner);
+    free(sh->owner_name);
     free(sh->user);
     free(sh->home);
     free(sh->login_shell);
@@ -2624,6 +2864,16 @@ ngx_wsman_sh_shell_delete(ngx_wsman_sh_host_t *h, ngx_wsman_sh_shell_t *sh)
     ngx_wsman_sh_sweep(h);
 
     ngx_wsman_sh_shell_free(sh);
+
+    /* every buffer belongs to a command of a shell: none left, none held */
+    if (h->shells == NULL && h->buffered != 0) {
+        ngx_wsman_sh_log(NGX_LOG_ALERT, "%zu bytes of buffered output "
+                         "unaccounted for", h->buffered);
+        h->buffered = 0;
+    }
+
+    /* what the shell held is free for other shells' commands */
+    ngx_wsman_sh_resume_all(h);
 }
 
 
@@ -2982,11 +3232,34 @@ failed:
  * through its process group), the user's identity, limits, and exec.
  * The host is single-threaded, so everything is safe to call after fork().
  */
+/* a limit of the command: value, or lower if it is lower already */
+static void
+ngx_wsman_sh_lower_limit(int resource, rlim_t value, const char *err)
+{
+    struct rlimit  rl;
+
+    if (getrlimit(resource, &rl) == -1) {
+        ngx_wsman_sh_child_fail(err, NULL);
+    }
+
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < value) {
+        value = rl.rlim_max;
+    }
+
+    rl.rlim_cur = value;
+    rl.rlim_max = value;
+
+    if (setrlimit(resource, &rl) == -1) {
+        ngx_wsman_sh_child_fail(err, NULL);
+    }
+}
+
+
 static void
 ngx_wsman_sh_exec(ngx_wsman_sh_shell_t *sh, int fds[3], char **argv,
     char **envp, int skip_shell)
 {
-    int            sig;
+    int            i, sig;
     sigset_t       set;
     struct rlimit  rl;
 
@@ -3015,7 +3288,15 @@ ngx_wsman_sh_exec(ngx_wsman_sh_shell_t *sh, int fds[3], char **argv,
         ngx_wsman_sh_child_fail("close_range() failed", NULL);
     }
 
-    if (ngx_wsman_sh_nofile.rlim_max) {
+    if (sh->limits != NULL) {
+        /* the PAM session's limits (pam_limits), as sshd applies them */
+        for (i = 0; i < RLIM_NLIMITS; i++) {
+            if (setrlimit(i, &sh->limits[i]) == -1) {
+                ngx_wsman_sh_child_fail("setrlimit() failed", NULL);
+            }
+        }
+
+    } else if (ngx_wsman_sh_nofile.rlim_max) {
         (void) setrlimit(RLIMIT_NOFILE, &ngx_wsman_sh_nofile);
     }
 
@@ -3027,12 +3308,9 @@ ngx_wsman_sh_exec(ngx_wsman_sh_shell_t *sh, int fds[3], char **argv,
     }
 
     if (sh->max_memory && sh->max_memory <= RLIM_INFINITY / (1024 * 1024)) {
-        rl.rlim_cur = (rlim_t) sh->max_memory * 1024 * 1024;
-        rl.rlim_max = rl.rlim_cur;
-
-        if (setrlimit(RLIMIT_AS, &rl) == -1) {
-            ngx_wsman_sh_child_fail("setrlimit(RLIMIT_AS) failed", NULL);
-        }
+        ngx_wsman_sh_lower_limit(RLIMIT_AS,
+                                 (rlim_t) sh->max_memory * 1024 * 1024,
+                                 "setrlimit(RLIMIT_AS) failed");
     }
 
     /*
@@ -3041,12 +3319,8 @@ ngx_wsman_sh_exec(ngx_wsman_sh_shell_t *sh, int fds[3], char **argv,
      * before setuid() so that exec() fails if the user is already over it.
      */
     if (sh->max_procs) {
-        rl.rlim_cur = (rlim_t) sh->max_procs;
-        rl.rlim_max = rl.rlim_cur;
-
-        if (setrlimit(RLIMIT_NPROC, &rl) == -1) {
-            ngx_wsman_sh_child_fail("setrlimit(RLIMIT_NPROC) failed", NULL);
-        }
+        ngx_wsman_sh_lower_limit(RLIMIT_NPROC, (rlim_t) sh->max_procs,
+                                 "setrlimit(RLIMIT_NPROC) failed");
     }
 
     if (geteuid() == 0) {
@@ -3068,10 +3342,17 @@ ngx_wsman_sh_exec(ngx_wsman_sh_shell_t *sh, int fds[3], char **argv,
         }
     }
 
-    if ((sh->cwd == NULL || chdir(sh->cwd) == -1)
-        && chdir(sh->home) == -1
-        && chdir("/") == -1)
-    {
+    /*
+     * rsp:WorkingDirectory (checked at Create), else the home directory,
+     * else "/", as login does
+     */
+    if (sh->cwd != NULL) {
+        if (chdir(sh->cwd) == -1) {
+            ngx_wsman_sh_child_fail("cannot enter the working directory",
+                                    sh->cwd);
+        }
+
+    } else if (chdir(sh->home) == -1 && chdir("/") == -1) {
         ngx_wsman_sh_child_fail("chdir() failed", NULL);
     }
 
@@ -3119,9 +3400,9 @@ ngx_wsman_sh_cmd_free(ngx_wsman_sh_host_t *h, ngx_wsman_sh_cmd_t *cmd)
     ngx_wsman_sh_close_ev(h, &cmd->in);
     ngx_wsman_sh_close_ev(h, &cmd->out[0]);
     ngx_wsman_sh_close_ev(h, &cmd->out[1]);
-    ngx_wsman_sh_buf_free(&cmd->inbuf);
-    ngx_wsman_sh_buf_free(&cmd->outbuf[0]);
-    ngx_wsman_sh_buf_free(&cmd->outbuf[1]);
+    ngx_wsman_sh_buf_release(h, &cmd->inbuf);
+    ngx_wsman_sh_buf_release(h, &cmd->outbuf[0]);
+    ngx_wsman_sh_buf_release(h, &cmd->outbuf[1]);
     ngx_wsman_sh_forget(cmd);
 
     if (cmd->inflight) {
@@ -3179,11 +3460,32 @@ ngx_wsman_sh_kill(ngx_wsman_sh_cmd_t *cmd, int sig)
  * SEND, RECEIVE, SIGNAL
  */
 
+/* SHA-256 of a Send's stream bytes: the content a resend must repeat */
+static ngx_int_t
+ngx_wsman_sh_send_digest(ngx_wsman_sh_req_t *r, u_char *digest,
+    unsigned *len)
+{
+    static const u_char  empty[1];
+
+    if (EVP_Digest(r->data.len ? r->data.data : empty, r->data.len, digest,
+                   len, EVP_sha256(), NULL)
+        != 1)
+    {
+        ngx_wsman_sh_log(NGX_LOG_ALERT, "EVP_Digest() failed");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
 static void
 ngx_wsman_sh_send(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
     ngx_wsman_sh_req_t *r)
 {
-    size_t               used, len;
+    size_t               used, len, cap;
+    u_char               digest[EVP_MAX_MD_SIZE];
+    unsigned             digest_len;
     ngx_uint_t           status;
     ngx_wsman_sh_cmd_t  *cmd;
 
@@ -3205,8 +3507,17 @@ ngx_wsman_sh_send(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
      * connection broke) and the client sent it again: the input is in
      * the buffer already, and a second copy would corrupt the stream.
      */
+    if (ngx_wsman_sh_send_digest(r, digest, &digest_len) != NGX_OK) {
+        ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_INTERNAL,
+                           NGX_WSMAN_SHELL_F_MESSAGE, "internal error");
+        return;
+    }
+
     if (r->message_id.len && r->message_id.len == cmd->send_id_len
-        && memcmp(r->message_id.data, cmd->send_id, cmd->send_id_len) == 0)
+        && memcmp(r->message_id.data, cmd->send_id, cmd->send_id_len) == 0
+        && (r->end != 0) == cmd->send_end
+        && digest_len == cmd->send_digest_len
+        && memcmp(digest, cmd->send_digest, digest_len) == 0)
     {
         ngx_wsman_sh_log(NGX_LOG_INFO, "Send to command %s came again, "
                          "its input is taken once", cmd->id);
@@ -3223,14 +3534,23 @@ ngx_wsman_sh_send(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
     if (len && cmd->in.fd != -1 && !cmd->in_end) {
         used = cmd->inbuf.end - cmd->inbuf.start;
 
-        /* an empty buffer takes any chunk a frame can carry */
-        if (used && used + len > NGX_WSMAN_SH_STDIN_MAX) {
+        /*
+         * An empty buffer takes any chunk a frame can carry; else the
+         * command's and the host's limits hold (input counts with the
+         * unread output)
+         */
+        if (used
+            && (used + len > NGX_WSMAN_SH_STDIN_MAX
+                || h->buffered + len > h->max_buffered))
+        {
             ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_BUSY,
                                NGX_WSMAN_SHELL_F_MESSAGE,
                                "the command does not read its input "
                                "fast enough");
             return;
         }
+
+        cap = cmd->inbuf.cap;
 
         if (ngx_wsman_sh_buf_reserve(&cmd->inbuf, len, NGX_WSMAN_SH_STDIN_MAX)
             != 0)
@@ -3239,6 +3559,8 @@ ngx_wsman_sh_send(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
                                NGX_WSMAN_SHELL_F_MESSAGE, "out of memory");
             return;
         }
+
+        h->buffered += cmd->inbuf.cap - cap;
 
         ngx_memcpy(cmd->inbuf.data + cmd->inbuf.end, r->data.data, len);
         cmd->inbuf.end += len;
@@ -3252,6 +3574,9 @@ ngx_wsman_sh_send(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
     if (r->message_id.len && r->message_id.len <= NGX_WSMAN_SH_MSGID_MAX) {
         ngx_memcpy(cmd->send_id, r->message_id.data, r->message_id.len);
         cmd->send_id_len = r->message_id.len;
+        ngx_memcpy(cmd->send_digest, digest, digest_len);
+        cmd->send_digest_len = digest_len;
+        cmd->send_end = r->end ? 1 : 0;
 
     } else {
         cmd->send_id_len = 0;
@@ -3273,7 +3598,7 @@ ngx_wsman_sh_stdin(ngx_wsman_sh_host_t *h, ngx_wsman_sh_cmd_t *cmd)
     b = &cmd->inbuf;
 
     if (cmd->in.fd == -1) {
-        ngx_wsman_sh_buf_free(b);
+        ngx_wsman_sh_buf_release(h, b);
         return;
     }
 
@@ -3295,14 +3620,19 @@ ngx_wsman_sh_stdin(ngx_wsman_sh_host_t *h, ngx_wsman_sh_cmd_t *cmd)
 
             /* EPIPE: the command closed its input; drop what is left */
             ngx_wsman_sh_close_ev(h, &cmd->in);
-            ngx_wsman_sh_buf_free(b);
+            ngx_wsman_sh_buf_release(h, b);
+            ngx_wsman_sh_resume_all(h);
             return;
         }
 
         b->start += n;
     }
 
-    ngx_wsman_sh_buf_free(b);
+    if (b->cap) {
+        ngx_wsman_sh_buf_release(h, b);
+        ngx_wsman_sh_resume_all(h);
+    }
+
     ngx_wsman_sh_unwatch(h, &cmd->in);
 
     if (cmd->in_end) {
@@ -3375,6 +3705,9 @@ ngx_wsman_sh_receive(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
     c->deadline = h->now + ngx_min(r->timeout_ms, NGX_WSMAN_SH_MAX_WAIT);
     cmd->parked = c;
 
+    /* paused by the host-wide cap: a waiting client may get a chunk */
+    ngx_wsman_sh_resume(h, cmd);
+
     ngx_wsman_sh_notify(h, cmd);
 }
 
@@ -3434,11 +3767,75 @@ ngx_wsman_sh_signal(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
  * Command output and completion
  */
 
+/*
+ * A stream may be read while its buffer has room and the host is under
+ * its cap; over the cap still one chunk for a command whose client waits
+ * in a Receive with nothing to show, so that readers are not starved by
+ * the output of commands nobody reads (bounded by the waiting Receives).
+ */
+static int
+ngx_wsman_sh_may_read(ngx_wsman_sh_host_t *h, ngx_wsman_sh_cmd_t *cmd,
+    ngx_uint_t i)
+{
+    size_t  used;
+
+    used = cmd->outbuf[i].end - cmd->outbuf[i].start;
+
+    if (used >= NGX_WSMAN_SH_STREAM_MAX) {
+        return 0;
+    }
+
+    return h->buffered < h->max_buffered
+           || (cmd->parked != NULL && used == 0);
+}
+
+
+/* paused streams that may be read again are watched again */
+static void
+ngx_wsman_sh_resume(ngx_wsman_sh_host_t *h, ngx_wsman_sh_cmd_t *cmd)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < 2; i++) {
+        if (cmd->paused[i] && cmd->out[i].fd != -1
+            && ngx_wsman_sh_may_read(h, cmd, i)
+            && ngx_wsman_sh_watch(h, &cmd->out[i], EPOLLIN) == 0)
+        {
+            cmd->paused[i] = 0;
+        }
+    }
+}
+
+
+static void
+ngx_wsman_sh_resume_all(ngx_wsman_sh_host_t *h)
+{
+    ngx_wsman_sh_cmd_t    *cmd;
+    ngx_wsman_sh_shell_t  *sh;
+
+    for (sh = h->shells; sh && h->buffered < h->max_buffered; sh = sh->next)
+    {
+        for (cmd = sh->cmds; cmd; cmd = cmd->next) {
+            ngx_wsman_sh_resume(h, cmd);
+        }
+    }
+}
+
+
+/* a buffer's memory (output or input) leaves the host's account */
+static void
+ngx_wsman_sh_buf_release(ngx_wsman_sh_host_t *h, ngx_wsman_sh_buf_t *b)
+{
+    h->buffered -= b->cap;
+    ngx_wsman_sh_buf_free(b);
+}
+
+
 static void
 ngx_wsman_sh_output(ngx_wsman_sh_host_t *h, ngx_wsman_sh_cmd_t *cmd,
     ngx_uint_t i)
 {
-    size_t               used;
+    size_t               used, cap;
     ssize_t              n;
     ngx_wsman_sh_ev_t   *ev;
     ngx_wsman_sh_buf_t  *b;
@@ -3448,22 +3845,27 @@ ngx_wsman_sh_output(ngx_wsman_sh_host_t *h, ngx_wsman_sh_cmd_t *cmd,
 
     for ( ;; ) {
         used = b->end - b->start;
+        cap = b->cap;
 
         /*
-         * Full: stop reading until a Receive drains the buffer; the
-         * command blocks in write() meanwhile and nothing is lost.
+         * Full, or the host holds all the unread output it may: stop
+         * reading until a Receive drains a buffer; the command blocks in
+         * write() meanwhile and nothing is lost.
          */
-        if (used >= NGX_WSMAN_SH_STREAM_MAX
+        if (!ngx_wsman_sh_may_read(h, cmd, i)
             || ngx_wsman_sh_buf_reserve(b,
                    ngx_min(NGX_WSMAN_SH_READ_CHUNK,
                            NGX_WSMAN_SH_STREAM_MAX - used),
                    NGX_WSMAN_SH_STREAM_MAX)
                != 0)
         {
+            h->buffered += b->cap - cap;
             ngx_wsman_sh_unwatch(h, ev);
             cmd->paused[i] = 1;
             break;
         }
+
+        h->buffered += b->cap - cap;
 
         n = read(ev->fd, b->data + b->end,
                  ngx_min(b->cap - b->end, NGX_WSMAN_SH_STREAM_MAX - used));
@@ -3639,6 +4041,7 @@ ngx_wsman_sh_send_output(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
 static void
 ngx_wsman_sh_output_sent(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c)
 {
+    size_t               cap;
     ngx_uint_t           i;
     ngx_wsman_sh_cmd_t  *cmd;
 
@@ -3653,21 +4056,21 @@ ngx_wsman_sh_output_sent(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c)
         cmd->kept_len = c->out_len;
         cmd->kept_seq = c->seq;
         c->out = NULL;
+        h->buffered += cmd->kept_len;
     }
 
     for (i = 0; i < 2; i++) {
+        cap = cmd->outbuf[i].cap;
         ngx_wsman_sh_buf_consume(&cmd->outbuf[i], c->take[i]);
+        h->buffered -= cap - cmd->outbuf[i].cap;
 
         if (c->take_end[i]) {
             cmd->end_sent[i] = 1;
         }
-
-        if (cmd->paused[i] && cmd->out[i].fd != -1
-            && ngx_wsman_sh_watch(h, &cmd->out[i], EPOLLIN) == 0)
-        {
-            cmd->paused[i] = 0;
-        }
     }
+
+    ngx_wsman_sh_resume(h, cmd);
+    ngx_wsman_sh_resume_all(h);
 
     if (c->take_done) {
         ngx_wsman_sh_finish(h, cmd);
@@ -3706,6 +4109,7 @@ ngx_wsman_sh_resend(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
 static void
 ngx_wsman_sh_forget(ngx_wsman_sh_cmd_t *cmd)
 {
+    ngx_wsman_sh_host.buffered -= cmd->kept_len;
     free(cmd->kept);
     cmd->kept = NULL;
     cmd->kept_len = 0;
@@ -3732,9 +4136,9 @@ ngx_wsman_sh_finish(ngx_wsman_sh_host_t *h, ngx_wsman_sh_cmd_t *cmd)
     ngx_wsman_sh_close_ev(h, &cmd->in);
     ngx_wsman_sh_close_ev(h, &cmd->out[0]);
     ngx_wsman_sh_close_ev(h, &cmd->out[1]);
-    ngx_wsman_sh_buf_free(&cmd->inbuf);
-    ngx_wsman_sh_buf_free(&cmd->outbuf[0]);
-    ngx_wsman_sh_buf_free(&cmd->outbuf[1]);
+    ngx_wsman_sh_buf_release(h, &cmd->inbuf);
+    ngx_wsman_sh_buf_release(h, &cmd->outbuf[0]);
+    ngx_wsman_sh_buf_release(h, &cmd->outbuf[1]);
 
     sh = cmd->shell;
     n = 0;
@@ -3794,7 +4198,7 @@ ngx_wsman_sh_signals(ngx_wsman_sh_host_t *h)
 static void
 ngx_wsman_sh_reap(ngx_wsman_sh_host_t *h)
 {
-    int                    status;
+    int                    i, status;
     pid_t                  pid;
     ngx_wsman_sh_cmd_t    *cmd;
     ngx_wsman_sh_shell_t  *sh;
@@ -3808,6 +4212,13 @@ ngx_wsman_sh_reap(ngx_wsman_sh_host_t *h)
 
         if (pid <= 0) {
             return;
+        }
+
+        i = ngx_wsman_sh_keeper_index(h, pid);
+
+        if (i != -1) {
+            h->keepers[i] = h->keepers[--h->nkeepers];
+            continue;
         }
 
         cmd = NULL;
@@ -3887,7 +4298,12 @@ again:
             continue;
         }
 
-        if (c->state == NGX_WSMAN_SH_CONN_PARKED) {
+        if (c->state == NGX_WSMAN_SH_CONN_SETUP && c->setup != NULL) {
+            ngx_wsman_sh_setup_done(h, c->setup, NGX_WSMAN_SHELL_S_INTERNAL,
+                                    "the account and session setup (PAM) "
+                                    "did not finish in time");
+
+        } else if (c->state == NGX_WSMAN_SH_CONN_PARKED) {
             c->cmd->parked = NULL;
             c->cmd = NULL;
             ngx_wsman_sh_reply(h, c, NGX_WSMAN_SHELL_RECEIVE,
@@ -3920,7 +4336,9 @@ again:
             }
         }
 
-        if (sh->idle_ms == 0 || sh->last_active + sh->idle_ms > h->now) {
+        if (sh->pending || sh->idle_ms == 0
+            || sh->last_active + sh->idle_ms > h->now)
+        {
             continue;
         }
 
@@ -3961,4 +4379,735 @@ again:
     }
 
     return (next > h->now) ? (int) ngx_min(next - h->now, 60000) : 0;
+}
+
+
+/* ---------------------------------------------------------------------
+ * Session keepers: PAM and the working directory, out of the host's loop
+ */
+
+/*
+ * Fork the shell's session keeper.  PAM modules block (NSS, LDAP,
+ * pam_exec, a slow disk for pam_mkhomedir), and so may a working
+ * directory on a hung network file system: none of it runs in the host,
+ * whose single loop serves every shell.  The keeper reports once; the
+ * host reads that report in its loop like any other descriptor.
+ */
+static ngx_int_t
+ngx_wsman_sh_setup_start(ngx_wsman_sh_host_t *h, ngx_wsman_sh_shell_t *sh,
+    ngx_wsman_sh_req_t *r)
+{
+    int     sv[2];
+    char   *service, *rhost;
+    pid_t   pid;
+
+    service = NULL;
+    rhost = NULL;
+
+    if (r->pam_service.len == 0 && sh->cwd == NULL) {
+        return NGX_DONE;
+    }
+
+    if (r->pam_service.len) {
+        service = ngx_wsman_sh_field_dup(&r->pam_service);
+        rhost = ngx_wsman_sh_field_dup(&r->client_ip);
+
+        if (service == NULL || rhost == NULL) {
+            free(service);
+            free(rhost);
+            return NGX_ERROR;
+        }
+    }
+
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+        ngx_wsman_sh_log(NGX_LOG_ALERT, "socketpair() failed: %s",
+                         strerror(errno));
+        free(service);
+        free(rhost);
+        return NGX_ERROR;
+    }
+
+    pid = fork();
+
+    if (pid == -1) {
+        ngx_wsman_sh_log(NGX_LOG_ALERT, "fork() failed: %s", strerror(errno));
+        (void) close(sv[0]);
+        (void) close(sv[1]);
+        free(service);
+        free(rhost);
+        return NGX_ERROR;
+    }
+
+    if (pid == 0) {
+        (void) close(sv[0]);
+        ngx_wsman_sh_keeper(sh, sv[1], service, rhost);
+    }
+
+    free(service);
+    free(rhost);
+    (void) close(sv[1]);
+
+    ngx_wsman_sh_keeper_add(h, pid);
+    sh->keeper = pid;
+    sh->setup.fd = sv[0];
+    sh->setup.kind = NGX_WSMAN_SH_EV_SETUP;
+    sh->setup.obj = sh;
+
+    if (ngx_wsman_sh_nonblock(sv[0]) != 0
+        || ngx_wsman_sh_watch(h, &sh->setup, EPOLLIN) != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static int
+ngx_wsman_sh_keeper_index(ngx_wsman_sh_host_t *h, pid_t pid)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < h->nkeepers; i++) {
+        if (h->keepers[i] == pid) {
+            return (int) i;
+        }
+    }
+
+    return -1;
+}
+
+
+/*
+ * Keepers run as root: sweeps for uid 0 (processes a deleted root shell
+ * left behind) must not end them, also after their shell is gone and
+ * while they close its session.  Without memory for the list a keeper
+ * is merely not protected.
+ */
+static void
+ngx_wsman_sh_keeper_add(ngx_wsman_sh_host_t *h, pid_t pid)
+{
+    pid_t       *p;
+    ngx_uint_t   n;
+
+    if (h->nkeepers == h->keepers_size) {
+        n = h->keepers_size ? 2 * h->keepers_size : 16;
+
+        p = realloc(h->keepers, n * sizeof(pid_t));
+        if (p == NULL) {
+            ngx_wsman_sh_log(NGX_LOG_ALERT, "realloc() failed");
+            return;
+        }
+
+        h->keepers = p;
+        h->keepers_size = n;
+    }
+
+    h->keepers[h->nkeepers++] = pid;
+}
+
+
+/*
+ * SIGTERM while the keeper sets up: kill its children with their groups
+ * (async-signal-safe calls only), then its own group, itself included.
+ */
+static void
+ngx_wsman_sh_keeper_abort(int signo)
+{
+    int      fd;
+    char     path[64], list[4096], *p, *d;
+    long     pid;
+    ssize_t  n;
+
+    /* "/proc/<pid>/task/<pid>/children": the keeper has one thread */
+    pid = (long) getpid();
+    d = list + sizeof(list);
+    *--d = '\0';
+
+    do {
+        *--d = (char) ('0' + pid % 10);
+        pid /= 10;
+    } while (pid);
+
+    p = path;
+    p = (char *) ngx_cpymem(p, "/proc/", 6);
+    p = (char *) ngx_cpymem(p, d, strlen(d));
+    p = (char *) ngx_cpymem(p, "/task/", 6);
+    p = (char *) ngx_cpymem(p, d, strlen(d));
+    p = (char *) ngx_cpymem(p, "/children", sizeof("/children"));
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd != -1) {
+        n = read(fd, list, sizeof(list) - 1);
+        (void) close(fd);
+
+        list[n > 0 ? n : 0] = '\0';
+
+        for (p = list; *p; /* void */) {
+            while (*p == ' ' || *p == '\n') {
+                p++;
+            }
+
+            for (pid = 0; *p >= '0' && *p <= '9'; p++) {
+                pid = pid * 10 + (*p - '0');
+            }
+
+            if (pid <= 0) {
+                break;
+            }
+
+            (void) kill((pid_t) -pid, SIGKILL);
+            (void) kill((pid_t) pid, SIGKILL);
+        }
+    }
+
+    (void) kill(0, SIGKILL);
+    _exit(1);
+}
+
+
+/* PAM may talk but never ask: nobody is there to answer */
+static int
+ngx_wsman_sh_pam_conv(int n, const struct pam_message **msg,
+    struct pam_response **resp, void *data)
+{
+    int                   i;
+    struct pam_response  *r;
+
+    if (n <= 0 || n > PAM_MAX_NUM_MSG) {
+        return PAM_CONV_ERR;
+    }
+
+    r = calloc(n, sizeof(struct pam_response));
+    if (r == NULL) {
+        return PAM_BUF_ERR;
+    }
+
+    for (i = 0; i < n; i++) {
+        switch (msg[i]->msg_style) {
+
+        case PAM_ERROR_MSG:
+        case PAM_TEXT_INFO:
+            ngx_wsman_sh_log(NGX_LOG_INFO, "PAM: %s", msg[i]->msg);
+            break;
+
+        default:
+            free(r);
+            return PAM_CONV_ERR;
+        }
+    }
+
+    *resp = r;
+
+    return PAM_SUCCESS;
+}
+
+
+/*
+ * The session keeper (a child of the host, root): PAM's account stage
+ * (expired or locked accounts, pam_access) and session stage
+ * (pam_limits, pam_env, ...) for the account commands run as, then the
+ * working directory tried as that account.  It reports once on fd 3: a
+ * status, a message and, with a session, the resource limits the session
+ * set (commands get them).  With a session it then waits until the host
+ * closes its end (the shell ended, or the host did) and closes the
+ * session, as sshd's privileged process does.
+ */
+static void
+ngx_wsman_sh_keeper(ngx_wsman_sh_shell_t *sh, int fd, const char *service,
+    const char *rhost)
+{
+    int                        i, rc, sig, status, session, flags;
+    char                       msg[256], lim[80], **env, **e;
+    pid_t                      pid;
+    size_t                     len;
+    ssize_t                    n;
+    sigset_t                   set;
+    pam_handle_t              *pamh;
+    struct rlimit              rl;
+    struct pam_conv            conv;
+    ngx_wsman_shell_writer_t   w;
+    static u_char              out[NGX_WSMAN_SH_SETUP_MAX];
+
+    for (sig = 1; sig < NSIG; sig++) {
+        if (sig != SIGKILL && sig != SIGSTOP) {
+            (void) signal(sig, SIG_DFL);
+        }
+    }
+
+    (void) signal(SIGPIPE, SIG_IGN);
+
+    /*
+     * The host gives up on a setup that hangs with SIGTERM: the keeper
+     * then kills what PAM started (pam_exec's scripts run in sessions of
+     * their own; orphans of theirs come to the keeper, a subreaper) and
+     * itself.
+     */
+    (void) setsid();
+    (void) prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    (void) signal(SIGTERM, ngx_wsman_sh_keeper_abort);
+
+    sigemptyset(&set);
+    (void) sigprocmask(SIG_SETMASK, &set, NULL);
+
+    /* nothing of the host's but stdio (the log) and the socket */
+    if ((fd != 3 && dup2(fd, 3) == -1) || close_range(4, ~0U, 0) == -1) {
+        _exit(1);
+    }
+
+    flags = fcntl(3, F_GETFL);
+    if (flags == -1 || fcntl(3, F_SETFL, flags & ~O_NONBLOCK) == -1
+        || fcntl(3, F_SETFD, FD_CLOEXEC) == -1)
+    {
+        _exit(1);
+    }
+
+    (void) prctl(PR_SET_NAME, "wsman-session", 0, 0, 0);
+
+    if (ngx_wsman_sh_nofile.rlim_max) {
+        (void) setrlimit(RLIMIT_NOFILE, &ngx_wsman_sh_nofile);
+    }
+
+    status = NGX_WSMAN_SHELL_S_OK;
+    msg[0] = '\0';
+    session = 0;
+    pamh = NULL;
+
+    ngx_wsman_shell_writer_init(&w, out, sizeof(out), 0);
+
+    if (service != NULL) {
+        conv.conv = ngx_wsman_sh_pam_conv;
+        conv.appdata_ptr = NULL;
+
+        rc = pam_start(service, sh->user, &conv, &pamh);
+
+        if (rc != PAM_SUCCESS) {
+            status = NGX_WSMAN_SHELL_S_INTERNAL;
+            (void) snprintf(msg, sizeof(msg), "PAM service \"%s\" cannot "
+                            "start: %s", service, pam_strerror(pamh, rc));
+            pamh = NULL;
+            goto report;
+        }
+
+        if (rhost && rhost[0]) {
+            (void) pam_set_item(pamh, PAM_RHOST, rhost);
+        }
+
+        (void) pam_set_item(pamh, PAM_RUSER, sh->owner_name);
+
+        rc = pam_acct_mgmt(pamh, PAM_SILENT);
+
+        if (rc != PAM_SUCCESS) {
+            status = NGX_WSMAN_SHELL_S_NO_USER;
+            (void) snprintf(msg, sizeof(msg), "PAM (service \"%s\") refused "
+                            "the account \"%s\": %s", service, sh->user,
+                            pam_strerror(pamh, rc));
+            goto report;
+        }
+
+        rc = pam_open_session(pamh, PAM_SILENT);
+
+        if (rc != PAM_SUCCESS) {
+            status = NGX_WSMAN_SHELL_S_NO_USER;
+            (void) snprintf(msg, sizeof(msg), "PAM (service \"%s\") opened "
+                            "no session for \"%s\": %s", service, sh->user,
+                            pam_strerror(pamh, rc));
+            goto report;
+        }
+
+        session = 1;
+
+        /* pam_env and friends: the commands' environment, as with sshd */
+        env = pam_getenvlist(pamh);
+
+        for (e = env; e && *e; e++) {
+            if (strchr(*e, '=') != NULL && (*e)[0] != '=') {
+                ngx_wsman_shell_writer_add_str(&w, NGX_WSMAN_SHELL_F_ENV,
+                                               *e);
+            }
+
+            free(*e);
+        }
+
+        free(env);
+
+        /* what pam_limits (and the defaults) left here is the commands' */
+        for (i = 0; i < RLIM_NLIMITS; i++) {
+            if (getrlimit(i, &rl) == -1) {
+                continue;
+            }
+
+            (void) snprintf(lim, sizeof(lim), "%d %s%llu %s%llu", i,
+                            rl.rlim_cur == RLIM_INFINITY ? "-" : "",
+                            (unsigned long long) rl.rlim_cur,
+                            rl.rlim_max == RLIM_INFINITY ? "-" : "",
+                            (unsigned long long) rl.rlim_max);
+            ngx_wsman_shell_writer_add_str(&w, NGX_WSMAN_SH_F_LIMIT, lim);
+        }
+    }
+
+    /* the working directory must be one the account can enter */
+    if (sh->cwd != NULL) {
+        pid = fork();
+
+        if (pid == 0) {
+            if (initgroups(sh->user, sh->gid) == -1
+                || setgid(sh->gid) == -1 || setuid(sh->uid) == -1)
+            {
+                _exit(2);
+            }
+
+            _exit(chdir(sh->cwd) == 0 ? 0 : 1);
+        }
+
+        status = -1;
+
+        if (pid > 0) {
+            while (waitpid(pid, &rc, 0) == -1 && errno == EINTR) {
+                /* void */
+            }
+
+            if (WIFEXITED(rc) && WEXITSTATUS(rc) == 0) {
+                status = NGX_WSMAN_SHELL_S_OK;
+            }
+        }
+
+        if (status != NGX_WSMAN_SHELL_S_OK) {
+            status = NGX_WSMAN_SHELL_S_BAD_REQUEST;
+            (void) snprintf(msg, sizeof(msg), "the account \"%s\" cannot "
+                            "enter the working directory \"%.160s\"",
+                            sh->user, sh->cwd);
+        }
+    }
+
+report:
+
+    if (session && status == NGX_WSMAN_SHELL_S_OK) {
+        /*
+         * From the report on the session is the shell's: a stop signalled
+         * to the whole group (systemd's SIGTERM) must not end the keeper
+         * before the host lets go of the shell, so that the session is
+         * closed (the host SIGKILLs what is left at its own end).
+         */
+        (void) signal(SIGTERM, SIG_IGN);
+        (void) signal(SIGINT, SIG_IGN);
+        (void) signal(SIGHUP, SIG_IGN);
+        (void) signal(SIGQUIT, SIG_IGN);
+    }
+
+    ngx_wsman_shell_writer_add_num(&w, NGX_WSMAN_SHELL_F_STATUS,
+                                   (uint64_t) status);
+
+    if (msg[0]) {
+        ngx_wsman_shell_writer_add_str(&w, NGX_WSMAN_SHELL_F_MESSAGE, msg);
+    }
+
+    len = ngx_wsman_shell_writer_finish(&w);
+
+    for (i = 0; (size_t) i < len; i += n) {
+        n = write(3, out + i, len - i);
+
+        if (n == -1 && errno == EINTR) {
+            n = 0;
+            continue;
+        }
+
+        if (n <= 0) {
+            break;
+        }
+    }
+
+    if (session && status == NGX_WSMAN_SHELL_S_OK) {
+        /* until the shell ends: EOF, or an error if the host died */
+        do {
+            n = read(3, msg, sizeof(msg));
+        } while (n > 0 || (n == -1 && errno == EINTR));
+
+        /* what PAM runs to close the session gets the usual signals */
+        (void) signal(SIGTERM, SIG_DFL);
+        (void) signal(SIGINT, SIG_DFL);
+        (void) signal(SIGHUP, SIG_DFL);
+        (void) signal(SIGQUIT, SIG_DFL);
+    }
+
+    if (session) {
+        rc = pam_close_session(pamh, PAM_SILENT);
+
+        if (rc != PAM_SUCCESS) {
+            ngx_wsman_sh_log(NGX_LOG_WARN, "PAM could not close the session "
+                             "of shell %s: %s", sh->id,
+                             pam_strerror(pamh, rc));
+        }
+    }
+
+    if (pamh != NULL) {
+        (void) pam_end(pamh, status == NGX_WSMAN_SHELL_S_OK
+                             ? PAM_SUCCESS : PAM_ABORT);
+    }
+
+    _exit(0);
+}
+
+
+/* the keeper's report, read as it comes */
+static void
+ngx_wsman_sh_setup_read(ngx_wsman_sh_host_t *h, ngx_wsman_sh_shell_t *sh)
+{
+    size_t                    want;
+    ssize_t                   n;
+    uint32_t                  len;
+    uint64_t                  status;
+    const u_char             *p, *end;
+    const char               *msg;
+    ngx_wsman_shell_field_t   f;
+    u_char                    type;
+    char                      text[256];
+
+    if (!sh->pending) {
+        /* a keeper has nothing more to say: a hang-up, or garbage */
+        ngx_wsman_sh_unwatch(h, &sh->setup);
+        return;
+    }
+
+    if (sh->setup_buf == NULL) {
+        sh->setup_buf = malloc(NGX_WSMAN_SH_SETUP_MAX);
+        if (sh->setup_buf == NULL) {
+            ngx_wsman_sh_log(NGX_LOG_ALERT, "malloc() failed");
+            ngx_wsman_sh_setup_done(h, sh, NGX_WSMAN_SHELL_S_INTERNAL,
+                                    "out of memory");
+            return;
+        }
+    }
+
+    for ( ;; ) {
+        want = (sh->setup_len < 4) ? 4 - sh->setup_len
+               : 4 + ngx_wsman_shell_get_u32(sh->setup_buf) - sh->setup_len;
+
+        if (want == 0) {
+            break;
+        }
+
+        n = read(sh->setup.fd, sh->setup_buf + sh->setup_len, want);
+
+        if (n == -1 && errno == EINTR) {
+            continue;
+        }
+
+        if (n == -1 && errno == EAGAIN) {
+            return;
+        }
+
+        if (n <= 0) {
+            ngx_wsman_sh_setup_done(h, sh, NGX_WSMAN_SHELL_S_INTERNAL,
+                                    "the session setup failed");
+            return;
+        }
+
+        sh->setup_len += n;
+
+        if (sh->setup_len == 4) {
+            len = ngx_wsman_shell_get_u32(sh->setup_buf);
+
+            if (len == 0 || len > NGX_WSMAN_SH_SETUP_MAX - 4) {
+                ngx_wsman_sh_setup_done(h, sh, NGX_WSMAN_SHELL_S_INTERNAL,
+                                        "the session setup failed");
+                return;
+            }
+        }
+    }
+
+    if (ngx_wsman_shell_frame_parse(sh->setup_buf, sh->setup_len, &type)
+        != NGX_OK)
+    {
+        ngx_wsman_sh_setup_done(h, sh, NGX_WSMAN_SHELL_S_INTERNAL,
+                                "the session setup failed");
+        return;
+    }
+
+    status = NGX_WSMAN_SHELL_S_INTERNAL;
+    msg = "the session setup failed";
+    p = sh->setup_buf + NGX_WSMAN_SHELL_HEAD_LEN;
+    end = sh->setup_buf + sh->setup_len;
+
+    while (ngx_wsman_shell_frame_next(&p, end, &f) == NGX_OK) {
+        switch (f.tag) {
+
+        case NGX_WSMAN_SHELL_F_STATUS:
+            if (ngx_wsman_shell_field_num(&f, &status) != NGX_OK) {
+                status = NGX_WSMAN_SHELL_S_INTERNAL;
+            }
+            break;
+
+        case NGX_WSMAN_SHELL_F_MESSAGE:
+            (void) snprintf(text, sizeof(text), "%.*s", (int) f.len,
+                            (const char *) f.data);
+            msg = text;
+            break;
+
+        case NGX_WSMAN_SH_F_LIMIT:
+            ngx_wsman_sh_setup_limit(sh, &f);
+            break;
+
+        case NGX_WSMAN_SHELL_F_ENV:
+            if (ngx_wsman_sh_setup_env(sh, &f) != NGX_OK) {
+                ngx_wsman_sh_setup_done(h, sh, NGX_WSMAN_SHELL_S_INTERNAL,
+                                        "out of memory");
+                return;
+            }
+            break;
+        }
+    }
+
+    ngx_wsman_sh_setup_done(h, sh, (ngx_uint_t) status, msg);
+}
+
+
+/*
+ * A variable of the PAM session ("NAME=value"); the client's own
+ * (rsp:Environment) win.
+ */
+static ngx_int_t
+ngx_wsman_sh_setup_env(ngx_wsman_sh_shell_t *sh, ngx_wsman_shell_field_t *f)
+{
+    char          **env, *var;
+    size_t          len;
+    ngx_uint_t      n;
+    const u_char   *eq;
+
+    eq = memchr(f->data, '=', f->len);
+
+    if (eq == NULL || eq == f->data || !ngx_wsman_sh_text(f)) {
+        return NGX_OK;
+    }
+
+    len = eq - f->data + 1;
+
+    for (n = 0; sh->env[n]; n++) {
+        if (strncmp(sh->env[n], (const char *) f->data, len) == 0) {
+            return NGX_OK;
+        }
+    }
+
+    var = ngx_wsman_sh_field_dup(f);
+    if (var == NULL) {
+        return NGX_ERROR;
+    }
+
+    env = realloc(sh->env, (n + 2) * sizeof(char *));
+    if (env == NULL) {
+        ngx_wsman_sh_log(NGX_LOG_ALERT, "realloc() failed");
+        free(var);
+        return NGX_ERROR;
+    }
+
+    env[n] = var;
+    env[n + 1] = NULL;
+    sh->env = env;
+
+    return NGX_OK;
+}
+
+
+/* "resource cur max", RLIM_INFINITY as "-" */
+static void
+ngx_wsman_sh_setup_limit(ngx_wsman_sh_shell_t *sh,
+    ngx_wsman_shell_field_t *f)
+{
+    char                buf[80];
+    unsigned long long  cur, max;
+    char                c[24], m[24];
+    int                 res, i;
+
+    if (f->len >= sizeof(buf)) {
+        return;
+    }
+
+    ngx_memcpy(buf, f->data, f->len);
+    buf[f->len] = '\0';
+
+    if (sscanf(buf, "%d %23s %23s", &res, c, m) != 3
+        || res < 0 || res >= RLIM_NLIMITS)
+    {
+        return;
+    }
+
+    if (sh->limits == NULL) {
+        sh->limits = calloc(RLIM_NLIMITS, sizeof(struct rlimit));
+        if (sh->limits == NULL) {
+            return;
+        }
+
+        /* limits PAM did not report stay as the host has them */
+        for (i = 0; i < RLIM_NLIMITS; i++) {
+            (void) getrlimit(i, &sh->limits[i]);
+        }
+
+        sh->limits[RLIMIT_NOFILE] = ngx_wsman_sh_nofile;
+    }
+
+    cur = (c[0] == '-') ? (unsigned long long) RLIM_INFINITY
+                        : strtoull(c, NULL, 10);
+    max = (m[0] == '-') ? (unsigned long long) RLIM_INFINITY
+                        : strtoull(m, NULL, 10);
+
+    sh->limits[res].rlim_cur = (rlim_t) cur;
+    sh->limits[res].rlim_max = (rlim_t) max;
+}
+
+
+static void
+ngx_wsman_sh_setup_done(ngx_wsman_sh_host_t *h, ngx_wsman_sh_shell_t *sh,
+    ngx_uint_t status, const char *msg)
+{
+    ngx_wsman_sh_conn_t  *c;
+
+    c = sh->setup_conn;
+    sh->setup_conn = NULL;
+
+    free(sh->setup_buf);
+    sh->setup_buf = NULL;
+
+    if (c != NULL) {
+        c->setup = NULL;
+    }
+
+    if (status != NGX_WSMAN_SHELL_S_OK) {
+        ngx_wsman_sh_log(NGX_LOG_NOTICE, "shell for user \"%s\" (%s), "
+                         "account \"%s\" refused: %s", sh->owner_name,
+                         sh->owner, sh->user, msg);
+
+        ngx_wsman_sh_shell_delete(h, sh);
+
+        if (c != NULL) {
+            ngx_wsman_sh_reply(h, c, NGX_WSMAN_SHELL_CREATE, status,
+                               NGX_WSMAN_SHELL_F_MESSAGE, msg);
+        }
+
+        return;
+    }
+
+    sh->pending = 0;
+    sh->last_active = h->now;
+
+    /*
+     * With a PAM session the keeper waits for the end of the shell on
+     * this socket: keep it, unwatched.  Without one the keeper exits.
+     */
+    if (sh->limits != NULL) {
+        ngx_wsman_sh_unwatch(h, &sh->setup);
+
+    } else {
+        ngx_wsman_sh_close_ev(h, &sh->setup);
+    }
+
+    ngx_wsman_sh_log(NGX_LOG_NOTICE, "shell %s created for user \"%s\" "
+                     "(%s), account \"%s\"", sh->id, sh->owner_name,
+                     sh->owner, sh->user);
+
+    if (c != NULL) {
+        ngx_wsman_sh_reply(h, c, NGX_WSMAN_SHELL_CREATE,
+                           NGX_WSMAN_SHELL_S_OK, NGX_WSMAN_SHELL_F_SHELL,
+                           sh->id);
+    }
 }

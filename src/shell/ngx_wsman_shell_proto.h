@@ -13,7 +13,11 @@
  *     u8 tag | u32 length (little-endian) | bytes
  *
  * Numbers travel as decimal text, flags as "1"/"0".  A reply carries the
- * request's type and always a STATUS field.  A connection carries one
+ * request's type and always a STATUS field.  Every request names the
+ * caller's WS-Man identity (OWNER, OWNER_NAME): shells belong to it, and
+ * the host answers requests about another identity's shell as if there
+ * were none.  A CREATE with a PAM service or a working directory is
+ * answered once the shell's session keeper has reported (up to 20 s).  A connection carries one
  * request and its reply, then the worker closes it, so a worker that dies
  * mid-request leaves nothing behind but a closed socket.
  */
@@ -23,6 +27,8 @@
 
 
 #define NGX_WSMAN_SHELL_MAX_FRAME      (8 * 1024 * 1024)
+/* wsman_shell_max_buffered's default */
+#define NGX_WSMAN_SHELL_MAX_BUFFERED   (64 * 1024 * 1024)
 
 /* message types */
 #define NGX_WSMAN_SHELL_CREATE         1
@@ -71,6 +77,15 @@
                                                a resent Send is seen */
 #define NGX_WSMAN_SHELL_F_ALLOW_ROOT   40   /* "1": the location says
                                                wsman_shell_allow_root on */
+#define NGX_WSMAN_SHELL_F_OWNER        31   /* the caller's WS-Man identity:
+                                               its user SID ("S-1-5-21-
+                                               ..."); shells belong to it */
+#define NGX_WSMAN_SHELL_F_OWNER_NAME   32   /* and its name, for the log
+                                               and as a second key */
+#define NGX_WSMAN_SHELL_F_MAX_BUFFERED 33   /* every request: the host-wide
+                                               cap on unread output */
+#define NGX_WSMAN_SHELL_F_PAM_SERVICE  34   /* CREATE: PAM service for the
+                                               account and session stages */
 
 /* reply status */
 #define NGX_WSMAN_SHELL_S_OK           0

@@ -450,6 +450,18 @@ ngx_wsman_ipmi_chassis_control(ngx_wsman_ipmi_session_t *s,
                                    "unknown control", 0);
     }
 
+    /*
+     * libfreeipmi calls a session timed out when its last answer is older
+     * than the session timeout, and checks that only after sending the
+     * next request: on a session idle for longer, the BMC carries out the
+     * command and we would report "session timeout" (a client retrying
+     * would then cycle the power twice).  Chassis control cannot be tried
+     * again, so it always gets a session of its own.
+     */
+    if (s->conf->driver != NGX_WSMAN_IPMI_INBAND) {
+        ngx_wsman_ipmi_close(s);
+    }
+
     if (ngx_wsman_ipmi_connect(s, log, err) != NGX_OK) {
         return NGX_ERROR;
     }

@@ -9,7 +9,10 @@
 #include <pwd.h>
 
 #include "ngx_wsman_plugin.h"
+/* not yet narrow: reads the core main conf (wsman_shell_max_buffered) */
+#include "ngx_wsman_http.h"
 #include "ngx_wsman_duration.h"
+#include "ngx_wsman_identity.h"
 #include "ngx_wsman_shell_client.h"
 #include "ngx_wsman_shell_frame.h"
 #include "ngx_wsman_shell_proto.h"
@@ -25,6 +28,8 @@
 
 /* requests other than Receive: the host answers at once */
 #define NGX_WSMAN_SHELL_TIMEOUT  10000
+/* a Create waits for PAM in the host, which gives up after 20 s */
+#define NGX_WSMAN_SHELL_CREATE_TIMEOUT  25000
 
 /* frames we send are small; stdin chunks are the big ones */
 #define NGX_WSMAN_SHELL_FRAME_ROOM   4096
@@ -237,6 +242,71 @@ ngx_wsman_shell_uid_ok(ngx_wsman_call_t *call, ngx_str_t *user)
 }
 
 
+/*
+ * The WS-Man identity a shell belongs to, as Windows has it: the caller's
+ * user SID (src/ngx_wsman_identity.c: the machine's domain plus a RID of
+ * the local account, or of the name for callers without one).  Two
+ * identities that run commands as one local account (wsman_shell_run_as)
+ * have different SIDs, so neither can touch the other's shells.  The
+ * user SID is the last SID of the machine's domain in the list (group
+ * SIDs are pushed before it).
+ */
+static ngx_int_t
+ngx_wsman_shell_owner(ngx_wsman_call_t *call, ngx_str_t *owner)
+{
+    u_char           *p;
+    ngx_uint_t        i;
+    ngx_array_t       list, *sids;
+    ngx_wsman_sid_t  *sid, *user, *machine;
+
+    sids = call->identity->sids;
+
+    if (sids == NULL || call->identity->sids_conf != call->conf) {
+        if (ngx_wsman_identity_sids(call->pool, call->log, call->conf,
+                                    call->identity, &list)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        sids = &list;
+    }
+
+    machine = call->conf->machine_sid;
+    sid = sids->elts;
+    user = NULL;
+
+    for (i = 0; machine && i < sids->nelts; i++) {
+        if (sid[i].count == machine->count + 1
+            && sid[i].revision == machine->revision
+            && sid[i].authority == machine->authority
+            && ngx_memcmp(sid[i].sub, machine->sub,
+                          machine->count * sizeof(uint32_t))
+               == 0)
+        {
+            user = &sid[i];
+        }
+    }
+
+    if (user == NULL) {
+        ngx_log_error(NGX_LOG_ERR, call->log, 0,
+                      "wsman: user \"%V\" has no user SID",
+                      &call->identity->user);
+        return NGX_ERROR;
+    }
+
+    p = ngx_pnalloc(call->pool, NGX_WSMAN_SID_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    owner->data = p;
+    owner->len = ngx_wsman_sid_format(p, user) - p;
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_wsman_shell_selector(ngx_wsman_call_t *call, ngx_str_t *shell)
 {
@@ -262,8 +332,9 @@ static ngx_int_t
 ngx_wsman_shell_begin(ngx_wsman_call_t *call, ngx_wsman_shell_writer_t *w,
     u_char type, size_t room)
 {
-    u_char     *buf;
-    ngx_str_t   user;
+    u_char                 *buf;
+    ngx_str_t               user, owner;
+    ngx_wsman_main_conf_t  *mcf;
 
     buf = ngx_pnalloc(call->pool, NGX_WSMAN_SHELL_FRAME_ROOM + room);
     if (buf == NULL) {
@@ -279,10 +350,28 @@ ngx_wsman_shell_begin(ngx_wsman_call_t *call, ngx_wsman_shell_writer_t *w,
         return NGX_DECLINED;
     }
 
+    if (ngx_wsman_shell_owner(call, &owner) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     ngx_wsman_shell_writer_add(w, NGX_WSMAN_SHELL_F_USER, user.data,
                                user.len);
     ngx_wsman_shell_writer_add_str(w, NGX_WSMAN_SHELL_F_ALLOW_ROOT,
                                    call->conf->shell_allow_root ? "1" : "0");
+    ngx_wsman_shell_writer_add(w, NGX_WSMAN_SHELL_F_OWNER, owner.data,
+                               owner.len);
+    ngx_wsman_shell_writer_add(w, NGX_WSMAN_SHELL_F_OWNER_NAME,
+                               call->identity->user.data,
+                               call->identity->user.len);
+
+    /* the host takes its cap from whoever talks to it last (reloads) */
+    mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_wsman_module);
+
+    ngx_wsman_shell_writer_add_num(w, NGX_WSMAN_SHELL_F_MAX_BUFFERED,
+                                   (mcf->shell_max_buffered
+                                    != NGX_CONF_UNSET_SIZE)
+                                   ? mcf->shell_max_buffered
+                                   : NGX_WSMAN_SHELL_MAX_BUFFERED);
 
     return NGX_OK;
 }
@@ -352,8 +441,22 @@ ngx_wsman_shell_create(ngx_wsman_call_t *call)
             return NGX_ERROR;
         }
 
-        ngx_wsman_shell_writer_add(&w, NGX_WSMAN_SHELL_F_CWD, text.data,
-                                   text.len);
+        /*
+         * Relative to what?  The host's own directory is no answer, and a
+         * Windows path ("C:\Users\x") means nothing here: absolute paths
+         * only.  The host checks that the account can enter it.
+         */
+        if (text.len && text.data[0] != '/') {
+            return ngx_wsman_call_fault(call,
+                                        NGX_WSMAN_FAULT_INVALID_PARAMETER,
+                                        "The WorkingDirectory is not an "
+                                        "absolute path.");
+        }
+
+        if (text.len) {
+            ngx_wsman_shell_writer_add(&w, NGX_WSMAN_SHELL_F_CWD, text.data,
+                                       text.len);
+        }
     }
 
     node = ngx_wsman_shell_child(shell, "Environment");
@@ -408,6 +511,12 @@ ngx_wsman_shell_create(ngx_wsman_call_t *call)
     ngx_wsman_shell_writer_add(&w, NGX_WSMAN_SHELL_F_CLIENT_IP,
                                call->client_addr.data, call->client_addr.len);
 
+    /* the host runs PAM's account and session stages for the account */
+    if (lcf->shell_pam.len) {
+        ngx_wsman_shell_writer_add(&w, NGX_WSMAN_SHELL_F_PAM_SERVICE,
+                                   lcf->shell_pam.data, lcf->shell_pam.len);
+    }
+
     ctx = ngx_pcalloc(call->pool, sizeof(ngx_wsman_shell_ctx_t));
     if (ctx == NULL) {
         return NGX_ERROR;
@@ -417,7 +526,7 @@ ngx_wsman_shell_create(ngx_wsman_call_t *call)
     ctx->idle = (ngx_msec_t) msec;
     call->plugin_ctx = ctx;
 
-    return ngx_wsman_shell_go(call, &w, NGX_WSMAN_SHELL_TIMEOUT);
+    return ngx_wsman_shell_go(call, &w, NGX_WSMAN_SHELL_CREATE_TIMEOUT);
 }
 
 
