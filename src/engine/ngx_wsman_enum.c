@@ -784,7 +784,12 @@ ngx_wsman_enum_fetch(ngx_wsman_call_t *call, ngx_wsman_provider_t *prov,
 
     rc = prov->fetch(prov, call, resume);
 
-    return rc == NGX_DECLINED ? NGX_ABORT : rc;
+    /* the plug-in API's "a fault is set", the engine's NGX_ABORT */
+    if (rc == NGX_OK && call->fault.id) {
+        return NGX_ABORT;
+    }
+
+    return rc;
 }
 
 

@@ -9,7 +9,8 @@
 #include "ngx_wsman_plugin.h"
 
 
-#define NGX_WSMAN_CONFIG_URI   "http://schemas.microsoft.com/wbem/wsman/1/config"
+#define NGX_WSMAN_CONFIG_URI                                                \
+    "http://schemas.microsoft.com/wbem/wsman/1/config"
 
 
 extern ngx_wsman_plugin_t    *ngx_wsman_config_services[];
