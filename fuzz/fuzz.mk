@@ -42,7 +42,7 @@ FUZZ_SRC_mime        := mime
 FUZZ_SRC_auth_header := auth_header log
 # the shell host and the shell plug-in are #included by the harness, for
 # their static parsers
-FUZZ_SRC_shell_frame := shell_frame soap xml fault duration sddl
+FUZZ_SRC_shell_frame := shell_frame soap body xml fault duration sddl
 
 FUZZ_HEADERS  := $(wildcard src/*.h src/*/*.h) t/unit/unit.h \
                  fuzz/fuzz.h $(BUILD)/Makefile

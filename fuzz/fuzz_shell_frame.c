@@ -24,6 +24,7 @@
 
 #include "../src/shell/ngx_wsman_shell_host.c"
 #include "../src/plugins/shell/ngx_wsman_shell.c"
+#include "ngx_wsman_soap.h"
 
 
 /* stubs: nothing here runs the host's loop or a request's dispatch */
@@ -44,6 +45,13 @@ ngx_wsman_shell_exchange(ngx_wsman_call_t *call, u_char *frame,
     size_t len, ngx_msec_t timeout, ngx_wsman_shell_reply_pt handler)
 {
     return NGX_ERROR;
+}
+
+
+size_t
+ngx_wsman_shell_max_buffered(void)
+{
+    return NGX_WSMAN_SHELL_MAX_BUFFERED;
 }
 
 

@@ -11,6 +11,7 @@
 
 static ngx_int_t ngx_wsman_body_walk(ngx_pool_t *pool, xmlNodePtr node,
     ngx_uint_t depth, ngx_uint_t max_depth, ngx_array_t *out);
+static ngx_array_t *ngx_wsman_body_array(ngx_pool_t *pool);
 static ngx_int_t ngx_wsman_body_copy_names(ngx_pool_t *pool,
     ngx_array_t *elements);
 
@@ -72,6 +73,24 @@ ngx_wsman_body_walk(ngx_pool_t *pool, xmlNodePtr node, ngx_uint_t depth,
 }
 
 
+static ngx_array_t *
+ngx_wsman_body_array(ngx_pool_t *pool)
+{
+    ngx_array_t  *a;
+
+    a = ngx_palloc(pool, sizeof(ngx_array_t));
+
+    if (a == NULL
+        || ngx_array_init(a, pool, 16, sizeof(ngx_wsman_element_t))
+           != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return a;
+}
+
+
 static ngx_int_t
 ngx_wsman_body_copy_names(ngx_pool_t *pool, ngx_array_t *elements)
 {
@@ -101,7 +120,7 @@ ngx_wsman_body_elements(ngx_pool_t *pool, ngx_wsman_request_t *req,
 {
     ngx_array_t  *out;
 
-    out = ngx_array_create(pool, 8, sizeof(ngx_wsman_element_t));
+    out = ngx_wsman_body_array(pool);
     if (out == NULL) {
         return NULL;
     }
@@ -124,7 +143,7 @@ ngx_wsman_xml_elements(ngx_pool_t *pool, ngx_wsman_xml_t *x,
     xmlDocPtr     doc;
     ngx_array_t  *out;
 
-    out = ngx_array_create(pool, 16, sizeof(ngx_wsman_element_t));
+    out = ngx_wsman_body_array(pool);
     if (out == NULL) {
         return NULL;
     }
@@ -167,6 +186,86 @@ ngx_wsman_body_child_text(ngx_pool_t *pool, ngx_wsman_request_t *req,
     }
 
     return NGX_DECLINED;
+}
+
+
+ngx_wsman_node_t *
+ngx_wsman_body_payload(ngx_wsman_request_t *req)
+{
+    return req->payload;
+}
+
+
+ngx_uint_t
+ngx_wsman_node_is(ngx_wsman_node_t *node, const char *ns, const char *name)
+{
+    return ngx_wsman_soap_is(node, ns, name);
+}
+
+
+ngx_wsman_node_t *
+ngx_wsman_node_next(ngx_wsman_node_t *node, const char *ns,
+    const char *name)
+{
+    for (node = node ? node->next : NULL; node; node = node->next) {
+        if (ngx_wsman_soap_is(node, ns, name)) {
+            return node;
+        }
+    }
+
+    return NULL;
+}
+
+
+ngx_wsman_node_t *
+ngx_wsman_node_child(ngx_wsman_node_t *parent, const char *ns,
+    const char *name)
+{
+    xmlNodePtr  node;
+
+    node = parent ? parent->children : NULL;
+
+    if (node == NULL || ngx_wsman_soap_is(node, ns, name)) {
+        return node;
+    }
+
+    return ngx_wsman_node_next(node, ns, name);
+}
+
+
+ngx_int_t
+ngx_wsman_node_text(ngx_pool_t *pool, ngx_wsman_node_t *node,
+    ngx_str_t *text)
+{
+    return ngx_wsman_soap_node_text(pool, node, text);
+}
+
+
+ngx_int_t
+ngx_wsman_node_attr(ngx_pool_t *pool, ngx_wsman_node_t *node,
+    const char *name, ngx_str_t *value)
+{
+    xmlChar  *attr;
+
+    ngx_str_null(value);
+
+    attr = xmlGetNoNsProp(node, (const xmlChar *) name);
+    if (attr == NULL) {
+        return NGX_DECLINED;
+    }
+
+    value->len = ngx_strlen(attr);
+    value->data = ngx_pnalloc(pool, value->len + 1);
+
+    if (value->data == NULL) {
+        xmlFree(attr);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(value->data, attr, value->len + 1);
+    xmlFree(attr);
+
+    return NGX_OK;
 }
 
 

@@ -36,4 +36,37 @@ ngx_int_t ngx_wsman_body_child_text(ngx_pool_t *pool,
     ngx_wsman_request_t *req, const char *name, ngx_str_t *text);
 
 
+/*
+ * Walking the body element by element (an element is opaque here: the
+ * SOAP layer's libxml2 node).  Names match by namespace URI and local
+ * name, never by prefix.
+ */
+typedef struct _xmlNode  ngx_wsman_node_t;
+
+/* the first element in s:Body (NULL: none) */
+ngx_wsman_node_t *ngx_wsman_body_payload(ngx_wsman_request_t *req);
+ngx_uint_t ngx_wsman_node_is(ngx_wsman_node_t *node, const char *ns,
+    const char *name);
+/* the first child element of parent (NULL: none, or parent is NULL) and
+ * the next sibling element after node with this name */
+ngx_wsman_node_t *ngx_wsman_node_child(ngx_wsman_node_t *parent,
+    const char *ns, const char *name);
+ngx_wsman_node_t *ngx_wsman_node_next(ngx_wsman_node_t *node,
+    const char *ns, const char *name);
+/* its text, trimmed */
+ngx_int_t ngx_wsman_node_text(ngx_pool_t *pool, ngx_wsman_node_t *node,
+    ngx_str_t *text);
+/* an unqualified attribute, copied with a NUL after it: NGX_OK,
+ * NGX_DECLINED when absent (value empty), NGX_ERROR */
+ngx_int_t ngx_wsman_node_attr(ngx_pool_t *pool, ngx_wsman_node_t *node,
+    const char *name, ngx_str_t *value);
+
+
+/* a w:Selector or w:Option of the request by name (NULL: none) */
+ngx_wsman_pair_t *ngx_wsman_soap_selector(ngx_wsman_request_t *req,
+    const char *name);
+ngx_wsman_pair_t *ngx_wsman_soap_option(ngx_wsman_request_t *req,
+    const char *name);
+
+
 #endif /* _NGX_WSMAN_BODY_H_INCLUDED_ */

@@ -10,6 +10,7 @@
 #include <libxml/tree.h>
 
 #include "ngx_wsman.h"
+#include "ngx_wsman_body.h"
 #include "ngx_wsman_fault.h"
 #include "ngx_wsman_xml.h"
 
@@ -54,10 +55,6 @@ ngx_int_t ngx_wsman_soap_parse(ngx_pool_t *pool, ngx_log_t *log,
 ngx_int_t ngx_wsman_soap_prescan(const u_char *data, size_t len,
     ngx_wsman_soap_encoding_e *encoding, ngx_wsman_fault_t *fault);
 
-ngx_wsman_pair_t *ngx_wsman_soap_selector(ngx_wsman_request_t *req,
-    const char *name);
-ngx_wsman_pair_t *ngx_wsman_soap_option(ngx_wsman_request_t *req,
-    const char *name);
 
 ngx_int_t ngx_wsman_soap_node_text(ngx_pool_t *pool, xmlNodePtr node,
     ngx_str_t *text);
