@@ -23,7 +23,7 @@ TEST_PKGS  := python3 python3-pytest python3-winrm python3-requests curl \
               krb5-kdc krb5-admin-server krb5-user gss-ntlmssp \
               python3-gssapi python3-requests-ntlm python3-requests-kerberos \
               golang-go golang-github-masterzen-winrm-dev libpam-modules \
-              openipmi freeipmi-tools valgrind ansible-core
+              openipmi freeipmi-tools valgrind ansible-core strace
 
 .PHONY: all run test unit integration sanitize bench deps-build deps-run \
         deps-test clean plugin-example
@@ -87,7 +87,7 @@ run: deps-run $(MODULE)
 	exec $(NGINX) $(RUN_FLAGS)
 
 unit: deps-test $(MODULE)
-	$(MAKE) -C t/unit BUILD=$(BUILD) NGX_SRC=$(NGX_SRC)
+	$(MAKE) -C t/unit BUILD=$(BUILD) NGX_SRC=$(NGX_SRC) GROUP=$(GROUP)
 
 integration: deps-test $(MODULE)
 	WSMAN_SO=$(MODULE) $(PYTHON) -m pytest -q t/

@@ -35,14 +35,14 @@ FUZZ_CPPFLAGS := -I$(NGX_SRC)/src/core -I$(NGX_SRC)/src/event \
 FUZZ_LDLIBS   := -lxml2 -lcrypto -lpam
 
 # the sources each harness needs besides ngx_runtime.c and fuzz_common.c
-FUZZ_SRC_soap        := soap xml fault duration
+FUZZ_SRC_soap        := soap xml fault duration util
 FUZZ_SRC_sddl        := sddl
 FUZZ_SRC_wql         := wql instance
 FUZZ_SRC_mime        := mime
-FUZZ_SRC_auth_header := auth_header log
+FUZZ_SRC_auth_header := auth_header log util
 # the shell host and the shell plug-in are #included by the harness, for
 # their static parsers
-FUZZ_SRC_shell_frame := shell_frame soap body xml fault duration sddl
+FUZZ_SRC_shell_frame := shell_frame soap body xml fault duration sddl util
 
 FUZZ_HEADERS  := $(wildcard src/*.h src/*/*.h) t/unit/unit.h \
                  fuzz/fuzz.h $(BUILD)/Makefile

@@ -76,6 +76,62 @@ fuzz_auth_basic(ngx_pool_t *pool, ngx_str_t *token)
 
 
 /*
+ * An AUTHENTICATE_MESSAGE without Version (payload at 64) completed by
+ * ngx_wsman_ntlm_normalize(): 8 zero bytes at 64, the payload behind
+ * them, the offsets into it moved by 8 and every field inside the new
+ * message; refused only at 64 bytes or more; anything else untouched.
+ */
+static void
+fuzz_auth_ntlm_auth(ngx_str_t *raw, ngx_str_t *t, ngx_int_t rc)
+{
+    u_char      *p, *q;
+    uint16_t     len;
+    uint32_t     off, old, low;
+    ngx_uint_t   i;
+
+    if (rc == NGX_DECLINED) {
+        fuzz_assert(raw->len >= 64);
+        return;
+    }
+
+    if (t->data == raw->data) {
+        fuzz_assert(t->len == raw->len);
+        return;
+    }
+
+    fuzz_assert(raw->len >= 64 && t->len == raw->len + 8);
+    fuzz_assert(ngx_memcmp(t->data, raw->data, 12) == 0);
+    fuzz_assert(ngx_memcmp(t->data + 60, raw->data + 60, 4) == 0);
+    fuzz_assert(ngx_memcmp(t->data + 64, "\0\0\0\0\0\0\0\0", 8) == 0);
+    fuzz_assert(ngx_memcmp(t->data + 72, raw->data + 64, raw->len - 64)
+                == 0);
+
+    low = 0xffffffff;
+
+    for (i = 0; i < 6; i++) {
+        p = t->data + 12 + i * 8;
+        q = raw->data + 12 + i * 8;
+
+        fuzz_assert(ngx_memcmp(p, q, 4) == 0);
+
+        ngx_memcpy(&len, p, 2);
+        ngx_memcpy(&off, p + 4, 4);
+        ngx_memcpy(&old, q + 4, 4);
+
+        if (len) {
+            fuzz_assert(off == old + 8);
+            fuzz_assert(off >= 72 && off <= t->len && len <= t->len - off);
+            fuzz_assert(ngx_memcmp(t->data + off, raw->data + old, len)
+                        == 0);
+            low = ngx_min(low, old);
+        }
+    }
+
+    fuzz_assert(low == 64);
+}
+
+
+/*
  * A short NEGOTIATE_MESSAGE completed by ngx_wsman_ntlm_normalize(): 8
  * zero bytes of Version at 32, everything else where it was, every name
  * field inside the new message; anything else is passed on untouched.
@@ -94,6 +150,13 @@ fuzz_auth_ntlm(ngx_pool_t *pool, ngx_str_t *raw)
     rc = ngx_wsman_ntlm_normalize(pool, &t);
 
     fuzz_assert(rc == NGX_OK || rc == NGX_DECLINED);
+
+    if (raw->len >= 12 && raw->data[8] == 3 && ngx_memcmp(raw->data + 9,
+                                                          "\0\0\0", 3) == 0)
+    {
+        fuzz_auth_ntlm_auth(raw, &t, rc);
+        return;
+    }
 
     if (rc == NGX_DECLINED) {
         fuzz_assert(raw->len < NGX_WSMAN_NTLM_NEGOTIATE_LEN);

@@ -77,6 +77,14 @@ ngx_wsman_call_finish(ngx_wsman_call_t *call, ngx_int_t rc)
 }
 
 
+/* the account cache of src/auth/: no account is looked up here */
+ngx_wsman_account_t *
+ngx_wsman_account_get(ngx_log_t *log, ngx_str_t *name)
+{
+    return NULL;
+}
+
+
 /* the plug-in's owner SID: no request is built here */
 ngx_int_t
 ngx_wsman_identity_sids(ngx_pool_t *pool, ngx_log_t *log,

@@ -28,7 +28,7 @@
     "O:NSG:BAD:P(A;;GA;;;BA)(A;;GR;;;ER)S:P(AU;FA;GA;;;WD)(AU;SA;GWGX;;;WD)"
 
 
-/* namespaces (DSP0226 WS-Management and MS-WSMV) */
+/* namespaces (DMTF DSP0226 WS-Management 1.1 and [MS-WSMV]) */
 #define NGX_WSMAN_NS_SOAP    "http://www.w3.org/2003/05/soap-envelope"
 #define NGX_WSMAN_NS_WSA     "http://schemas.xmlsoap.org/ws/2004/08/addressing"
 #define NGX_WSMAN_NS_WSMAN   "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"
@@ -73,6 +73,7 @@ typedef struct {
     ngx_flag_t                 enable;          /* wsman; */
     ngx_uint_t                 auth;            /* NGX_WSMAN_AUTH_* */
     ngx_str_t                  user_file;       /* absolute path */
+    ngx_thread_pool_t         *auth_thread_pool;  /* its hashes checked */
     ngx_flag_t                 allow_unencrypted;
     size_t                     max_envelope_size;
     ngx_msec_t                 max_timeout;

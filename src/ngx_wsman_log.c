@@ -5,6 +5,7 @@
  */
 
 #include "ngx_wsman_log.h"
+#include "ngx_wsman_util.h"
 
 
 static ngx_uint_t
@@ -23,7 +24,6 @@ ngx_wsman_log_escape(ngx_pool_t *pool, ngx_str_t *src)
     ngx_str_t          *dst;
     ngx_uint_t          cut;
     static ngx_str_t    failed = ngx_string("-");
-    static const char   hex[] = "0123456789ABCDEF";
 
     n = ngx_min(src->len, NGX_WSMAN_LOG_MAX);
     cut = src->len > n;
@@ -57,8 +57,7 @@ ngx_wsman_log_escape(ngx_pool_t *pool, ngx_str_t *src)
         if (ngx_wsman_log_needs_escape(src->data[i])) {
             *p++ = '\\';
             *p++ = 'x';
-            *p++ = hex[src->data[i] >> 4];
-            *p++ = hex[src->data[i] & 0xf];
+            p = ngx_wsman_hex(p, &src->data[i], 1, 1);
             continue;
         }
 

@@ -170,7 +170,7 @@ def test_strict_refuses_basic_over_plain_http(server, client):
     r = client.post(xml, path="/strict")
     _is_401(r)
     line = H.wait_for_line(server.error_log,
-                           lambda l: "[warn]" in l
+                           lambda l: "[info]" in l
                            and "unencrypted" in l.lower(), offset=off)
     assert line is not None, server.read_log(off)
     assert client.users["alice"][0] not in server.read_log(off)

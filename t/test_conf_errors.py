@@ -144,3 +144,23 @@ def test_default_location_401_offers_negotiate_and_kerberos(nginx_factory):
     got = sorted(v.strip() for v in r.all("WWW-Authenticate"))
     assert got == ["Kerberos", "Negotiate"], got
     n.stop()
+
+
+def test_small_client_max_body_size_warns(nginx_factory):
+    p = _t(nginx_factory, GOOD % "client_max_body_size 64k;")
+    assert p.returncode == 0, p.stderr
+    assert "[warn]" in p.stderr, p.stderr
+    assert '"client_max_body_size" 65536 cannot hold' in p.stderr, p.stderr
+    assert '"wsman_max_envelope_size" 512000' in p.stderr, p.stderr
+
+
+def test_small_client_body_buffer_size_warns(nginx_factory):
+    p = _t(nginx_factory, GOOD % "client_body_buffer_size 16k;")
+    assert p.returncode == 0, p.stderr
+    assert '"client_body_buffer_size" 16384 is below' in p.stderr, p.stderr
+
+
+def test_unset_body_sizes_do_not_warn(nginx_factory):
+    p = _t(nginx_factory, GOOD % "")
+    assert p.returncode == 0, p.stderr
+    assert "[warn]" not in p.stderr, p.stderr

@@ -48,7 +48,7 @@ def test_destination_unreachable(client):
 def test_missing_resource_uri_on_get(client):
     xml, _ = H.envelope(resource_uri=None)
     r = client.post(xml)
-    assert r.status in (400, 500), r
+    assert r.status == 500, r
     H.assert_fault(r)
     assert b"MaxEnvelopeSizekb" not in r.body
 
@@ -239,7 +239,7 @@ def test_many_attributes_and_huge_text_survive(client):
     hdr = '<z:Frob xmlns:z="urn:z" %s>%s</z:Frob>' % (attrs, "t" * 200000)
     xml, _ = H.config_get(headers=hdr)
     r = client.post(xml, timeout=30)
-    assert r.status in (200, 400, 500), r
+    assert r.status == 500, r
     assert H.parse(r).tag == H.q("s", "Envelope")
 
 

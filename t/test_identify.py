@@ -56,7 +56,7 @@ def test_identify_with_other_prefix_and_whitespace(client):
 def test_identify_wrong_namespace_is_not_identify(client):
     xml = H.IDENTIFY.replace(H.NS["wsmid"], "urn:not-identify")
     r = client.post(xml)
-    assert r.status in (400, 500), r
+    assert r.status == 500, r
     assert H.is_fault(r)
 
 
@@ -117,10 +117,8 @@ def test_anonymous_identify_with_action_header_of_get(client):
                       % H.NS["wsmid"])
     r = client.post(xml, auth=False, headers=ANON)
     assert b"MaxEnvelopeSizekb" not in r.body
-    if r.status == 200:
-        _identify_response(r)
-    else:
-        assert r.status in (400, 401, 500), r
+    # the body decides: an Identify, whatever the Action header says
+    _identify_response(r)
 
 
 def test_no_header_no_credentials_is_401(client):
@@ -181,7 +179,7 @@ def test_negotiate_only_anonymous_identify(multi):
 def test_anonymous_header_with_non_identify_body(client, body):
     r = client.post(body, auth=False,
                     headers=dict(ANON, **{"Content-Length": str(len(body))}))
-    assert r.status in (400, 401), r
+    assert r.status == 401, r
     assert b"IdentifyResponse" not in r.body
     assert b"root:" not in r.body
 
@@ -189,5 +187,5 @@ def test_anonymous_header_with_non_identify_body(client, body):
 def test_anonymous_identify_wrong_content_type(client):
     r = client.post(H.IDENTIFY, auth=False, headers=ANON,
                     content_type="text/plain")
-    assert r.status in (401, 415), r
+    assert r.status == 415, r
     assert b"IdentifyResponse" not in r.body

@@ -2,8 +2,9 @@
 t/node/node_modules with `npm ci`, never globally):
 
 - `winrm-client` 0.0.11: commands over Basic and NTLM (it picks NTLM for a
-  user written DOMAIN\\user and sends a 32-byte NEGOTIATE_MESSAGE without
-  the Version field), and interactive input: it watches the output for
+  user written DOMAIN\\user and sends a 32-byte NEGOTIATE_MESSAGE and an
+  AUTHENTICATE_MESSAGE with its payload at 64, both without the Version
+  field and without a MIC), and interactive input: it watches the output for
   prompts and answers each with a Send -- reusing one a:MessageID for
   every request it makes.
 - Intel's `@device-management-toolkit/wsman-messages` 5.14.1, the message
@@ -130,7 +131,8 @@ def test_winrm_client_basic_wrong_password(srv, local_user):
 
 def test_winrm_client_ntlm(ntlm_srv, ntlm_users, local_user):
     """DOMAIN\\user makes winrm-client speak NTLM (raw NTLMSSP in a
-    Negotiate header, 32-byte NEGOTIATE_MESSAGE)."""
+    Negotiate header, 32-byte NEGOTIATE_MESSAGE, AUTHENTICATE_MESSAGE
+    without Version: the third leg needs the normaliser too)."""
     r = winrm_client(ntlm_srv.port, "%s\\bob" % infra.NtlmUsers.DOMAIN,
                      infra.NtlmUsers.USERS["bob"], "id -un")
     assert r == {"ok": True, "output": local_user.name}, r

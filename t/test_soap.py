@@ -82,7 +82,7 @@ def test_action_in_wrong_namespace_is_not_the_action(client):
     xml = xml.replace('xmlns:a="%s"' % H.NS["a"],
                       'xmlns:a="http://example.com/not-addressing"')
     r = client.post(xml)
-    assert r.status in (400, 500), r
+    assert r.status == 500, r
     assert H.is_fault(r), r
     assert b"MaxEnvelopeSizekb" not in r.body
 
@@ -92,7 +92,7 @@ def test_resource_uri_in_wrong_namespace_is_not_the_resource(client):
     xml = xml.replace('xmlns:w="%s"' % H.NS["w"],
                       'xmlns:w="http://example.com/not-wsman"')
     r = client.post(xml)
-    assert r.status in (400, 500), r
+    assert r.status == 500, r
     assert H.is_fault(r), r
     assert b"MaxEnvelopeSizekb" not in r.body
 
@@ -157,14 +157,14 @@ def test_missing_action_is_fault(client):
     xml = xml.replace("<s:Body></s:Body>",
                       '<s:Body><x:Foo xmlns:x="urn:x"/></s:Body>')
     r = client.post(xml)
-    assert r.status in (400, 500), r
+    assert r.status == 500, r
     H.assert_fault(r)
 
 
 def test_missing_action_empty_body_is_fault(client):
     xml, _ = H.config_get(action=None)
     r = client.post(xml)
-    assert r.status in (400, 500), r
+    assert r.status == 500, r
     H.assert_fault(r)
 
 
@@ -181,7 +181,7 @@ def test_operation_timeout_valid(client, timeout):
 def test_operation_timeout_invalid(client, timeout):
     xml, _ = H.config_get(operation_timeout=timeout)
     r = client.post(xml)
-    assert r.status in (400, 500), r
+    assert r.status == 500, r
     H.assert_fault(r)
     assert b"MaxEnvelopeSizekb" not in r.body
 
@@ -191,7 +191,7 @@ def test_selector_set_does_not_break(client):
            '<w:Selector Name="shellid">def</w:Selector></w:SelectorSet>')
     xml, _ = H.config_get(headers=hdr)
     r = client.post(xml)
-    assert r.status in (200, 400, 500), r
+    assert r.status == 500, r
     root = H.parse(r)
     assert root.tag == H.q("s", "Envelope")
 
@@ -239,9 +239,8 @@ def test_max_envelope_size_header_garbage_does_not_break(client, value):
     xml, _ = H.config_get()
     xml = xml.replace(">153600<", ">%s<" % value)
     r = client.post(xml)
-    assert r.status in (200, 400, 500), r
-    if r.status != 200:
-        H.assert_fault(r)
+    assert r.status == 500, r
+    H.assert_fault(r)
 
 
 def test_comments_tolerated(client):

@@ -178,7 +178,7 @@ ngx_wsman_access_check(ngx_wsman_call_t *call)
                       "user \"%V\" is limited to \"%V\"",
                       &call->identity->user, &call->identity->uri_prefix);
         ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_ACCESS_DENIED, NULL);
-        return NGX_DECLINED;
+        return NGX_WSMAN_FAULTED;
     }
 
     /* a URI that names a class is that class, under whatever spelling */
@@ -225,6 +225,15 @@ ngx_wsman_access_decide(ngx_wsman_call_t *call, ngx_str_t *uris,
 
     rc = sd ? ngx_wsman_sddl_access(sd, sids.elts, sids.nelts, right)
             : NGX_DECLINED;
+
+    ngx_log_debug5(NGX_LOG_DEBUG_HTTP, call->log, 0,
+                   "wsman access: user:\"%V\" %s on \"%V\": %s "
+                   "(%ui SIDs)",
+                   ngx_wsman_log_escape(call->pool, &call->identity->user),
+                   ngx_wsman_access_right_name(right),
+                   ngx_wsman_log_escape(call->pool, &uris[0]),
+                   rc == NGX_OK ? "allowed" : "denied",
+                   (ngx_uint_t) sids.nelts);
 
     audit = sd ? ngx_wsman_sddl_audit(sd, sids.elts, sids.nelts, right,
                                       NULL, NULL)
@@ -273,7 +282,7 @@ ngx_wsman_access_decide(ngx_wsman_call_t *call, ngx_str_t *uris,
 
     ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_ACCESS_DENIED, NULL);
 
-    return NGX_DECLINED;
+    return NGX_WSMAN_FAULTED;
 }
 
 
@@ -306,7 +315,7 @@ ngx_wsman_access_check_class(ngx_wsman_call_t *call,
                           &call->identity->user,
                           &call->identity->uri_prefix, &prov->class_name);
             ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_ACCESS_DENIED, NULL);
-            return NGX_DECLINED;
+            return NGX_WSMAN_FAULTED;
         }
     }
 

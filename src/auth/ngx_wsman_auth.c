@@ -16,9 +16,33 @@ static ngx_int_t ngx_wsman_auth_gss(ngx_http_request_t *r,
     ngx_wsman_auth_t *auth);
 static ngx_int_t ngx_wsman_auth_certificate(ngx_http_request_t *r,
     ngx_wsman_loc_conf_t *lcf, ngx_wsman_auth_t *auth);
+static ngx_int_t ngx_wsman_auth_gss_done(ngx_http_request_t *r,
+    ngx_wsman_conn_t *conn, ngx_wsman_auth_t *auth, ngx_uint_t scheme,
+    ngx_int_t rc);
 static ngx_int_t ngx_wsman_auth_account(ngx_http_request_t *r,
     ngx_wsman_loc_conf_t *lcf, ngx_wsman_conn_t *conn,
-    ngx_wsman_auth_t *auth);
+    ngx_wsman_auth_t *auth, ngx_uint_t scheme);
+static ngx_int_t ngx_wsman_auth_nss(ngx_http_request_t *r,
+    ngx_wsman_loc_conf_t *lcf, ngx_wsman_conn_t *conn,
+    ngx_wsman_auth_t *auth, ngx_uint_t scheme);
+static void ngx_wsman_auth_nss_thread(void *data, ngx_log_t *log);
+static void ngx_wsman_auth_nss_done(ngx_event_t *ev);
+
+
+/* at most: the name, the user file's spelling, the lower case */
+#define NGX_WSMAN_AUTH_NSS_NAMES   3
+
+/* NSS look-ups of an identity on their way through the thread pool */
+typedef struct {
+    ngx_http_request_t        *request;
+    ngx_wsman_auth_t          *auth;
+    ngx_uint_t                 scheme;         /* the scheme just proved,
+                                                  0: the connection's */
+    ngx_uint_t                 nnames;
+    ngx_str_t                  names[NGX_WSMAN_AUTH_NSS_NAMES];
+    ngx_uint_t                 naccounts;
+    ngx_wsman_account_t        accounts[2 * NGX_WSMAN_AUTH_NSS_NAMES];
+} ngx_wsman_auth_nss_task_t;
 
 
 /* a connection's identity as resolved for a location, kept on the
@@ -59,7 +83,7 @@ ngx_wsman_authenticate(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
             && (conn->krb5 || lcf->negotiate_ntlm))
         {
             auth->connection = 1;
-            return ngx_wsman_auth_account(r, lcf, conn, auth);
+            return ngx_wsman_auth_account(r, lcf, conn, auth, 0);
         }
 
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
@@ -72,7 +96,7 @@ ngx_wsman_authenticate(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
         || ngx_wsman_auth_split(&r->headers_in.authorization->value,
                                 &scheme, &token) != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "wsman: malformed Authorization header from %V",
                       &r->connection->addr_text);
         return NGX_DECLINED;
@@ -90,7 +114,7 @@ ngx_wsman_authenticate(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
         || id == NGX_WSMAN_AUTH_CERTIFICATE
         || !(lcf->auth & id))
     {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "wsman: authentication scheme \"%V\" from %V is not "
                       "enabled", ngx_wsman_log_escape(r->pool, &scheme),
                       &r->connection->addr_text);
@@ -119,7 +143,7 @@ ngx_wsman_auth_basic(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     }
 
     if (rc == NGX_DECLINED) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "wsman: malformed Basic credentials from %V",
                       &r->connection->addr_text);
         return NGX_DECLINED;
@@ -129,7 +153,7 @@ ngx_wsman_auth_basic(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     if (!lcf->allow_unencrypted
         && !ngx_wsman_connection_is_tls(r->connection))
     {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "wsman: Basic authentication of user \"%V\" from %V "
                       "refused: unencrypted HTTP is not allowed "
                       "(wsman_allow_unencrypted off)",
@@ -141,19 +165,36 @@ ngx_wsman_auth_basic(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     rc = NGX_DECLINED;
 
     if (lcf->user_file.len) {
-        rc = ngx_wsman_basic_verify(r->pool, r->connection->log, lcf,
-                                    &user, &password, &auth->identity);
+        rc = ngx_wsman_basic_verify(r, lcf, &user, &password, auth);
+
+        /* the hash is checked in a thread: the answer comes later */
+        if (rc != NGX_DECLINED && rc != NGX_OK) {
+            return rc;
+        }
     }
 
+    return ngx_wsman_auth_basic_checked(r, lcf, &user, &password, auth, rc);
+}
+
+
+/*
+ * After the user file said rc (now or from its thread): PAM is asked
+ * about a user the file does not verify.
+ */
+ngx_int_t
+ngx_wsman_auth_basic_checked(ngx_http_request_t *r,
+    ngx_wsman_loc_conf_t *lcf, ngx_str_t *user, ngx_str_t *password,
+    ngx_wsman_auth_t *auth, ngx_int_t rc)
+{
     /* PAM answers later, from its thread */
     if (rc == NGX_DECLINED && lcf->pam_service.len) {
-        return ngx_wsman_pam_verify(r, lcf, &user, &password, auth);
+        return ngx_wsman_pam_verify(r, lcf, user, password, auth);
     }
 
     if (rc == NGX_DECLINED) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "wsman: Basic authentication of user \"%V\" from %V "
-                      "failed", ngx_wsman_log_escape(r->pool, &user),
+                      "failed", ngx_wsman_log_escape(r->pool, user),
                       &r->connection->addr_text);
     }
 
@@ -184,7 +225,21 @@ ngx_wsman_auth_gss(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
 
     auth->connection = 1;
 
-    rc = ngx_wsman_auth_account(r, lcf, conn, auth);
+    rc = ngx_wsman_auth_account(r, lcf, conn, auth, scheme);
+
+    if (rc == NGX_AGAIN) {
+        /* NSS is asked in a thread; ngx_wsman_auth_nss_done() goes on */
+        return NGX_AGAIN;
+    }
+
+    return ngx_wsman_auth_gss_done(r, conn, auth, scheme, rc);
+}
+
+
+static ngx_int_t
+ngx_wsman_auth_gss_done(ngx_http_request_t *r, ngx_wsman_conn_t *conn,
+    ngx_wsman_auth_t *auth, ngx_uint_t scheme, ngx_int_t rc)
+{
     if (rc != NGX_OK) {
         /* a proved name without an account is no identity */
         ngx_wsman_conn_reset(conn);
@@ -210,7 +265,7 @@ ngx_wsman_auth_certificate(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     ngx_int_t  rc;
 
     if (!(lcf->auth & NGX_WSMAN_AUTH_CERTIFICATE)) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "wsman: certificate authentication from %V is not "
                       "enabled", &r->connection->addr_text);
         return NGX_DECLINED;
@@ -218,6 +273,11 @@ ngx_wsman_auth_certificate(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
 
     rc = ngx_wsman_cert_authenticate(r, lcf, &auth->identity);
     if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_wsman_auth_nss(r, lcf, NULL, auth, NGX_WSMAN_AUTH_CERTIFICATE);
+    if (rc != NGX_DECLINED) {
         return rc;
     }
 
@@ -295,7 +355,7 @@ ngx_wsman_auth_groups(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
  */
 static ngx_int_t
 ngx_wsman_auth_account(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
-    ngx_wsman_conn_t *conn, ngx_wsman_auth_t *auth)
+    ngx_wsman_conn_t *conn, ngx_wsman_auth_t *auth, ngx_uint_t scheme)
 {
     u_char                     *p;
     ngx_int_t                   rc;
@@ -346,6 +406,12 @@ ngx_wsman_auth_account(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
                        &id->user);
 
         return NGX_OK;
+    }
+
+    /* what NSS does not know yet is asked in a thread first */
+    rc = ngx_wsman_auth_nss(r, lcf, conn, auth, scheme);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     if (conn->krb5) {
@@ -425,4 +491,188 @@ ngx_wsman_auth_account(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     conn->resolved = res;
 
     return NGX_OK;
+}
+
+
+/*
+ * NSS (getpwnam_r, getgrouplist) may block for as long as its directory
+ * service takes: the names an identity's account and groups will be
+ * looked up by (ngx_wsman_identity_ntlm_account(), the SIDs) are asked
+ * in the wsman_auth thread pool when the worker does not remember them,
+ * and the request goes on when they are known.  NGX_DECLINED: nothing to
+ * ask (go on now); NGX_AGAIN: asked; NGX_BUSY: the queue is full.
+ */
+static ngx_int_t
+ngx_wsman_auth_nss(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
+    ngx_wsman_conn_t *conn, ngx_wsman_auth_t *auth, ngx_uint_t scheme)
+{
+    ngx_str_t                   name, spelling, *n;
+    ngx_uint_t                  i, known;
+    ngx_thread_task_t          *task;
+    ngx_wsman_auth_nss_task_t  *t;
+
+    if (auth->resolved || lcf->auth_thread_pool == NULL
+        || auth->done == NULL)
+    {
+        return NGX_DECLINED;
+    }
+
+    name = conn ? conn->identity.user : auth->identity.user;
+
+    if (name.len == 0) {
+        return NGX_DECLINED;
+    }
+
+    task = ngx_thread_task_alloc(r->pool, sizeof(ngx_wsman_auth_nss_task_t));
+    if (task == NULL) {
+        return NGX_ERROR;
+    }
+
+    t = task->ctx;
+    n = t->names;
+
+    /* copies: the thread must not read the connection's memory */
+    n[0].len = name.len;
+    n[0].data = ngx_pstrdup(r->pool, &name);
+    if (n[0].data == NULL) {
+        return NGX_ERROR;
+    }
+
+    t->nnames = 1;
+
+    if (conn && !conn->krb5) {
+        /* NTLM: the user file's spelling, else passwd's for the name or
+         * its lower case */
+        if (lcf->user_file.len
+            && ngx_wsman_basic_spelling(r->pool, r->connection->log,
+                                        &lcf->user_file, &name, &spelling)
+               == NGX_OK)
+        {
+            n[t->nnames++] = spelling;
+        }
+
+        n[t->nnames].len = name.len;
+        n[t->nnames].data = ngx_pnalloc(r->pool, name.len);
+        if (n[t->nnames].data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_strlow(n[t->nnames].data, name.data, name.len);
+
+        if (ngx_strncmp(n[t->nnames].data, name.data, name.len) != 0) {
+            t->nnames++;
+        }
+    }
+
+    known = 1;
+
+    for (i = 0; i < t->nnames; i++) {
+        if (!ngx_wsman_account_known(&n[i])) {
+            known = 0;
+        }
+    }
+
+    if (known) {
+        return NGX_DECLINED;
+    }
+
+    t->request = r;
+    t->auth = auth;
+    t->scheme = scheme;
+
+    task->handler = ngx_wsman_auth_nss_thread;
+    task->event.data = task;
+    task->event.handler = ngx_wsman_auth_nss_done;
+
+    if (ngx_thread_task_post(lcf->auth_thread_pool, task) != NGX_OK) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "wsman: account look-up of user \"%V\" from %V "
+                      "refused: its thread pool is full",
+                      ngx_wsman_log_escape(r->pool, &name),
+                      &r->connection->addr_text);
+        return NGX_BUSY;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "wsman: account of \"%V\" looked up in a thread", &name);
+
+    return NGX_AGAIN;
+}
+
+
+/* in a pool thread: nothing here may touch the request or its pool */
+static void
+ngx_wsman_auth_nss_thread(void *data, ngx_log_t *log)
+{
+    ngx_wsman_auth_nss_task_t *t = data;
+
+    ngx_str_t             pw_name;
+    ngx_uint_t            i;
+    ngx_wsman_account_t  *a;
+
+    t->naccounts = 0;
+
+    for (i = 0; i < t->nnames; i++) {
+        a = &t->accounts[t->naccounts++];
+        ngx_wsman_account_resolve(&t->names[i], a);
+
+        /* the account's groups are looked up by passwd's spelling */
+        if (a->found
+            && (a->pw_name_len != t->names[i].len
+                || ngx_memcmp(a->pw_name, t->names[i].data, a->pw_name_len)
+                   != 0))
+        {
+            pw_name.data = a->pw_name;
+            pw_name.len = a->pw_name_len;
+            ngx_wsman_account_resolve(&pw_name,
+                                      &t->accounts[t->naccounts++]);
+        }
+    }
+}
+
+
+/* back in the worker: the rest of authentication, now from the cache */
+static void
+ngx_wsman_auth_nss_done(ngx_event_t *ev)
+{
+    ngx_thread_task_t          *task = ev->data;
+    ngx_wsman_auth_nss_task_t  *t = task->ctx;
+
+    ngx_int_t              rc;
+    ngx_uint_t             i;
+    ngx_wsman_auth_t      *auth;
+    ngx_wsman_conn_t      *conn;
+    ngx_http_request_t    *r;
+    ngx_wsman_loc_conf_t  *lcf;
+
+    r = t->request;
+    auth = t->auth;
+    lcf = ngx_wsman_get_loc_conf(r);
+
+    for (i = 0; i < t->naccounts; i++) {
+        ngx_wsman_account_put(r->connection->log, &t->accounts[i]);
+    }
+
+    /* once: what could not be remembered is asked here */
+    auth->resolved = 1;
+
+    if (t->scheme == NGX_WSMAN_AUTH_CERTIFICATE) {
+        rc = ngx_wsman_auth_groups(r, lcf, r->pool, &auth->identity);
+
+    } else {
+        conn = ngx_wsman_conn(r->connection, 0);
+
+        if (conn == NULL) {
+            rc = NGX_ERROR;
+
+        } else {
+            rc = ngx_wsman_auth_account(r, lcf, conn, auth, t->scheme);
+
+            if (t->scheme) {
+                rc = ngx_wsman_auth_gss_done(r, conn, auth, t->scheme, rc);
+            }
+        }
+    }
+
+    auth->done(r, auth, rc);
 }

@@ -49,7 +49,10 @@ struct ngx_wsman_auth_s {
     ngx_uint_t                 reply_scheme;   /* NEGOTIATE or KERBEROS */
     unsigned                   connection:1;   /* identity of the connection
                                                   (Negotiate, Kerberos) */
-    ngx_wsman_auth_done_pt     done;           /* PAM: finished later */
+    unsigned                   resolved:1;     /* NSS asked in a thread */
+    ngx_wsman_auth_done_pt     done;           /* thread pools (hash
+                                                  check, PAM): finished
+                                                  later */
 };
 
 
@@ -70,10 +73,14 @@ ngx_int_t ngx_wsman_auth_groups(ngx_http_request_t *r,
     ngx_wsman_loc_conf_t *lcf, ngx_pool_t *pool,
     ngx_wsman_identity_t *identity);
 
-/* Basic against the user file (src/auth/ngx_wsman_auth_basic.c) */
-ngx_int_t ngx_wsman_basic_verify(ngx_pool_t *pool, ngx_log_t *log,
+/* Basic against the user file, hashes checked in a thread pool
+ * (src/auth/ngx_wsman_auth_basic.c) */
+ngx_int_t ngx_wsman_basic_verify(ngx_http_request_t *r,
     ngx_wsman_loc_conf_t *lcf, ngx_str_t *user, ngx_str_t *password,
-    ngx_wsman_identity_t *identity);
+    ngx_wsman_auth_t *auth);
+ngx_int_t ngx_wsman_auth_basic_checked(ngx_http_request_t *r,
+    ngx_wsman_loc_conf_t *lcf, ngx_str_t *user, ngx_str_t *password,
+    ngx_wsman_auth_t *auth, ngx_int_t rc);
 ngx_int_t ngx_wsman_basic_groups(ngx_pool_t *pool, ngx_log_t *log,
     ngx_str_t *file, ngx_wsman_identity_t *identity);
 char *ngx_wsman_basic_check_file(ngx_conf_t *cf, ngx_str_t *file);

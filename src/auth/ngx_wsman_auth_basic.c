@@ -5,7 +5,20 @@
  *
  * Hashes are whatever nginx's auth_basic_user_file accepts (ngx_crypt():
  * {PLAIN}, {SHA}, {SSHA}, $apr1$, and crypt(3): $1$, $5$, $6$, $y$, ...).
- * Like auth_basic, the file is read on each check, so edits apply at once.
+ *
+ * Each worker parses the file into a table (name -> hash, groups) once
+ * per version of the file: the table is keyed by the file's signature
+ * (device, inode, size, modification and change times), which one stat()
+ * per request compares, so edits apply on the next request as with
+ * auth_basic, but the file is not read again while it stays the same.
+ * The parse itself runs on the event loop, once per edit (a file of
+ * 10,000 users takes about a millisecond).
+ *
+ * Verifying a hash costs milliseconds to seconds by design (SHA-512
+ * crypt, yescrypt), so it never runs on the event loop: the check goes
+ * to a thread pool (wsman_user_file ... thread_pool=, by default the
+ * module's own "wsman_auth") and the request continues when it is done;
+ * a full queue is refused at once with 503.
  *
  * A verified user and password are then remembered for a short while in
  * each worker: SHA-512 crypt costs milliseconds by design, and WinRM
@@ -27,6 +40,7 @@
 
 #include "ngx_wsman_auth.h"
 #include "ngx_wsman_identity.h"
+#include "ngx_wsman_log.h"
 
 
 #define NGX_WSMAN_USER_FILE_MAX   (16 * 1024 * 1024)
@@ -50,11 +64,47 @@
     "Xbqa1ZT6wVjp8ddn9q1JX1UQnSqOCD2nq."
 
 
+typedef struct ngx_wsman_user_entry_s  ngx_wsman_user_entry_t;
+
+struct ngx_wsman_user_entry_s {
+    ngx_str_t                  user;
+    ngx_str_t                  hash;
+    ngx_str_t                  groups;
+    ngx_wsman_user_entry_t    *next;           /* same name's bucket */
+    ngx_wsman_user_entry_t    *fold_next;      /* same lower case's */
+};
+
+
+/* one user file as parsed by this worker */
+typedef struct ngx_wsman_user_table_s  ngx_wsman_user_table_t;
+
+struct ngx_wsman_user_table_s {
+    ngx_wsman_user_table_t    *next;           /* other files */
+    ngx_str_t                  file;
+    ngx_pool_t                *pool;           /* content and entries */
+    ngx_wsman_basic_file_t     sig;
+    ngx_uint_t                 settled;        /* sig shows every edit */
+    ngx_uint_t                 nbuckets;
+    ngx_wsman_user_entry_t   **buckets;        /* by name */
+    ngx_wsman_user_entry_t   **fold;           /* by lower-case name */
+};
+
+
+/* a hash check on its way through the thread pool */
 typedef struct {
-    ngx_str_t    user;
-    ngx_str_t    hash;
-    ngx_str_t    groups;
-} ngx_wsman_user_entry_t;
+    ngx_http_request_t        *request;
+    ngx_wsman_auth_t          *auth;
+    ngx_str_t                  user;
+    ngx_str_t                  password;       /* NUL-terminated */
+    u_char                    *hash;           /* NUL-terminated copy */
+    ngx_str_t                  groups;         /* copy from the table */
+    ngx_wsman_basic_file_t     sig;
+    u_char                     digest[NGX_WSMAN_BASIC_DIGEST_LEN];
+    unsigned                   cache:1;        /* digest is set */
+    unsigned                   unknown:1;      /* dummy hash: deny */
+    ngx_int_t                  rc;             /* of the check */
+    ngx_wsman_account_t        account;        /* NSS, for the SIDs */
+} ngx_wsman_basic_task_t;
 
 
 /* one remembered verification; the SIDs, then the groups follow it */
@@ -100,8 +150,12 @@ static ngx_queue_t *ngx_wsman_basic_bucket(ngx_wsman_basic_cache_t *cache,
     u_char *digest);
 static ngx_int_t ngx_wsman_basic_next(u_char **pos, u_char *end,
     ngx_wsman_user_entry_t *entry, ngx_uint_t *malformed);
-static ngx_int_t ngx_wsman_basic_check_hash(ngx_pool_t *pool, ngx_log_t *log,
-    ngx_str_t *password, ngx_str_t *hash);
+static ngx_wsman_user_table_t *ngx_wsman_users(ngx_log_t *log,
+    ngx_str_t *file);
+static ngx_wsman_user_entry_t *ngx_wsman_users_find(
+    ngx_wsman_user_table_t *t, ngx_str_t *user);
+static void ngx_wsman_basic_thread(void *data, ngx_log_t *log);
+static void ngx_wsman_basic_done(ngx_event_t *ev);
 
 
 static ngx_int_t
@@ -168,6 +222,169 @@ done:
     return rc;
 }
 
+/*
+ * The table of a user file as the file is now.  One stat() per call; the
+ * file is read and parsed again only when its signature changed, or
+ * while it is so fresh that the signature could miss a second edit in
+ * the same timestamp tick (then every call reads it, as auth_basic
+ * does).  NULL: the file cannot be read (logged).  Entries stay valid
+ * until the next call: callers copy what they keep.
+ */
+static ngx_wsman_user_table_t *
+ngx_wsman_users(ngx_log_t *log, ngx_str_t *file)
+{
+    u_char                          *pos, *end;
+    ngx_str_t                        content;
+    ngx_uint_t                       malformed, n, key;
+    ngx_pool_t                      *pool;
+    ngx_file_info_t                  fi;
+    ngx_wsman_basic_file_t           sig;
+    ngx_wsman_user_entry_t          *e, *p, entry;
+    ngx_wsman_user_table_t          *t, **tp;
+    static ngx_wsman_user_table_t   *tables;
+
+    for (tp = &tables; *tp; tp = &(*tp)->next) {
+        if ((*tp)->file.len == file->len
+            && ngx_strncmp((*tp)->file.data, file->data, file->len) == 0)
+        {
+            break;
+        }
+    }
+
+    t = *tp;
+
+    /* a failing stat() is reported by the read below */
+    if (t && t->settled && ngx_file_info(file->data, &fi) != NGX_FILE_ERROR)
+    {
+        ngx_wsman_basic_sig(&fi, &sig);
+
+        if (ngx_memcmp(&sig, &t->sig, sizeof(ngx_wsman_basic_file_t)) == 0) {
+            return t;
+        }
+    }
+
+    pool = ngx_create_pool(NGX_DEFAULT_POOL_SIZE, log);
+    if (pool == NULL) {
+        return NULL;
+    }
+
+    if (ngx_wsman_basic_read(pool, log, file, &content, &sig) != NGX_OK) {
+        ngx_destroy_pool(pool);
+        return NULL;
+    }
+
+    /* about one bucket per line */
+    n = 1;
+    for (pos = content.data; pos < content.data + content.len; pos++) {
+        n += (*pos == '\n');
+    }
+
+    /* the old table, if any, goes with its pool below */
+    t = ngx_pcalloc(pool, sizeof(ngx_wsman_user_table_t));
+    if (t == NULL) {
+        ngx_destroy_pool(pool);
+        return NULL;
+    }
+
+    t->pool = pool;
+    t->sig = sig;
+    t->nbuckets = n;
+    t->file.len = file->len;
+    t->file.data = ngx_pstrdup(pool, file);
+    t->buckets = ngx_pcalloc(pool, n * sizeof(ngx_wsman_user_entry_t *));
+    t->fold = ngx_pcalloc(pool, n * sizeof(ngx_wsman_user_entry_t *));
+
+    if (t->file.data == NULL || t->buckets == NULL || t->fold == NULL) {
+        ngx_destroy_pool(pool);
+        return NULL;
+    }
+
+    t->settled = ngx_time() - ngx_max(sig.mtime.tv_sec, sig.ctime.tv_sec)
+                 >= NGX_WSMAN_BASIC_CACHE_SETTLE;
+
+    pos = content.data;
+    end = content.data + content.len;
+    malformed = 0;
+    n = 0;
+
+    while (ngx_wsman_basic_next(&pos, end, &entry, &malformed) == NGX_OK) {
+
+        /* the first line of a name counts, as when the file was scanned */
+        key = ngx_hash_key(entry.user.data, entry.user.len) % t->nbuckets;
+
+        for (p = t->buckets[key]; p; p = p->next) {
+            if (p->user.len == entry.user.len
+                && ngx_strncmp(p->user.data, entry.user.data,
+                               entry.user.len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (p) {
+            continue;
+        }
+
+        e = ngx_palloc(pool, sizeof(ngx_wsman_user_entry_t));
+        if (e == NULL) {
+            ngx_destroy_pool(pool);
+            return NULL;
+        }
+
+        *e = entry;
+        e->next = t->buckets[key];
+        t->buckets[key] = e;
+
+        key = ngx_hash_key_lc(entry.user.data, entry.user.len)
+              % t->nbuckets;
+        e->fold_next = t->fold[key];
+        t->fold[key] = e;
+
+        n++;
+    }
+
+    /* replace the old version, keeping the list's order */
+    if (*tp) {
+        t->next = (*tp)->next;
+        ngx_destroy_pool((*tp)->pool);
+    }
+
+    *tp = t;
+
+    if (t->settled) {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "wsman: user file \"%V\" loaded: %ui users%s",
+                      file, n, malformed ? ", malformed lines skipped" : "");
+
+    } else {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
+                       "wsman: user file \"%V\" read: %ui users "
+                       "(just changed)", file, n);
+    }
+
+    return t;
+}
+
+
+static ngx_wsman_user_entry_t *
+ngx_wsman_users_find(ngx_wsman_user_table_t *t, ngx_str_t *user)
+{
+    ngx_wsman_user_entry_t  *e;
+
+    e = t->buckets[ngx_hash_key(user->data, user->len) % t->nbuckets];
+
+    for ( /* void */ ; e; e = e->next) {
+        if (e->user.len == user->len
+            && ngx_strncmp(e->user.data, user->data, user->len) == 0)
+        {
+            return e;
+        }
+    }
+
+    return NULL;
+}
+
+
 
 /*
  * Next entry of the file: NGX_OK with an entry, NGX_DONE at the end.
@@ -228,28 +445,34 @@ ngx_wsman_basic_next(u_char **pos, u_char *end, ngx_wsman_user_entry_t *entry,
 }
 
 
+/*
+ * Basic credentials against the user file.  NGX_OK: remembered from an
+ * earlier check, identity is set; NGX_AGAIN: the hash is being checked in
+ * the thread pool and ngx_wsman_auth_basic_checked() follows with the
+ * outcome; NGX_BUSY: the pool's queue is full; NGX_ERROR.
+ */
 ngx_int_t
-ngx_wsman_basic_verify(ngx_pool_t *pool, ngx_log_t *log,
-    ngx_wsman_loc_conf_t *lcf, ngx_str_t *user, ngx_str_t *password,
-    ngx_wsman_identity_t *identity)
+ngx_wsman_basic_verify(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
+    ngx_str_t *user, ngx_str_t *password, ngx_wsman_auth_t *auth)
 {
-    u_char                    *pos, *end;
     u_char                     digest[NGX_WSMAN_BASIC_DIGEST_LEN];
     ngx_int_t                  rc;
-    ngx_str_t                  content, dummy, *file;
-    ngx_uint_t                 malformed;
-    ngx_file_info_t            fi;
-    ngx_wsman_basic_file_t     sig;
-    ngx_wsman_user_entry_t     entry;
+    ngx_str_t                  hash;
+    ngx_thread_task_t         *task;
+    ngx_wsman_user_entry_t    *entry;
+    ngx_wsman_user_table_t    *table;
+    ngx_wsman_basic_task_t    *bt;
     ngx_wsman_basic_cache_t   *cache;
 
-    file = &lcf->user_file;
-
-    if (file->len == 0) {
+    if (lcf->user_file.len == 0) {
         return NGX_DECLINED;
     }
 
-    cache = ngx_wsman_basic_cache(log);
+    if (lcf->auth_thread_pool == NULL || auth->done == NULL) {
+        return NGX_ERROR;
+    }
+
+    cache = ngx_wsman_basic_cache(r->connection->log);
 
     if (cache
         && ngx_wsman_basic_digest(cache, user, password, digest) != NGX_OK)
@@ -257,59 +480,188 @@ ngx_wsman_basic_verify(ngx_pool_t *pool, ngx_log_t *log,
         cache = NULL;
     }
 
-    /* a failing stat() is reported by the read below */
-    if (cache && ngx_file_info(file->data, &fi) != NGX_FILE_ERROR) {
-        ngx_wsman_basic_sig(&fi, &sig);
+    table = ngx_wsman_users(r->connection->log, &lcf->user_file);
+    if (table == NULL) {
+        return NGX_ERROR;
+    }
 
-        rc = ngx_wsman_basic_lookup(cache, pool, lcf, digest, &sig,
-                                    identity);
+    /* a hit costs an HMAC and stays on the event loop */
+    if (cache) {
+        rc = ngx_wsman_basic_lookup(cache, r->pool, lcf, digest, &table->sig,
+                                    &auth->identity);
         if (rc != NGX_DECLINED) {
             if (rc == NGX_OK) {
-                identity->user = *user;
-                identity->scheme = NGX_WSMAN_AUTH_BASIC;
+                auth->identity.user = *user;
+                auth->identity.scheme = NGX_WSMAN_AUTH_BASIC;
+
+                ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                               "wsman: Basic user \"%V\" remembered", user);
             }
 
             return rc;
         }
     }
 
-    if (ngx_wsman_basic_read(pool, log, file, &content, &sig) != NGX_OK) {
+    task = ngx_thread_task_alloc(r->pool, sizeof(ngx_wsman_basic_task_t));
+    if (task == NULL) {
         return NGX_ERROR;
     }
 
-    pos = content.data;
-    end = content.data + content.len;
-    malformed = 0;
+    bt = task->ctx;
+    bt->sig = table->sig;
 
-    while (ngx_wsman_basic_next(&pos, end, &entry, &malformed) == NGX_OK) {
-
-        if (entry.user.len != user->len
-            || ngx_strncmp(entry.user.data, user->data, user->len) != 0)
-        {
-            continue;
-        }
-
-        rc = ngx_wsman_basic_check_hash(pool, log, password, &entry.hash);
-
-        if (rc == NGX_OK) {
-            identity->user = *user;
-            identity->groups = entry.groups;
-            identity->scheme = NGX_WSMAN_AUTH_BASIC;
-
-            if (cache) {
-                ngx_wsman_basic_insert(cache, pool, log, lcf, digest, &sig,
-                                       identity);
-            }
-        }
-
-        return rc;
+    if (cache) {
+        ngx_memcpy(bt->digest, digest, NGX_WSMAN_BASIC_DIGEST_LEN);
+        bt->cache = 1;
     }
 
-    ngx_str_set(&dummy, NGX_WSMAN_DUMMY_HASH);
-    (void) ngx_wsman_basic_check_hash(pool, log, password, &dummy);
+    entry = ngx_wsman_users_find(table, user);
 
-    return NGX_DECLINED;
+    if (entry) {
+        hash = entry->hash;
+
+        bt->groups.len = entry->groups.len;
+        bt->groups.data = ngx_pstrdup(r->pool, &entry->groups);
+        if (bt->groups.len && bt->groups.data == NULL) {
+            return NGX_ERROR;
+        }
+
+    } else {
+        /* an unknown user costs what a known one does */
+        ngx_str_set(&hash, NGX_WSMAN_DUMMY_HASH);
+        bt->unknown = 1;
+    }
+
+    bt->hash = ngx_pnalloc(r->pool, hash.len + 1);
+    if (bt->hash == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(bt->hash, hash.data, hash.len);
+    bt->hash[hash.len] = '\0';
+
+    /* password->data is NUL-terminated by ngx_wsman_auth_basic_decode() */
+    bt->request = r;
+    bt->auth = auth;
+    bt->user = *user;
+    bt->password = *password;
+
+    task->handler = ngx_wsman_basic_thread;
+    task->event.data = task;
+    task->event.handler = ngx_wsman_basic_done;
+
+    /* a full queue (nginx logs the overflow): refuse now, never wait */
+    if (ngx_thread_task_post(lcf->auth_thread_pool, task) != NGX_OK) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "wsman: password check of user \"%V\" from %V "
+                      "refused: its thread pool is full",
+                      ngx_wsman_log_escape(r->pool, user),
+                      &r->connection->addr_text);
+        return NGX_BUSY;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "wsman: Basic user \"%V\" checked in a thread", user);
+
+    return NGX_AGAIN;
 }
+
+
+/* in a pool thread: nothing here may touch the request or its pool */
+static void
+ngx_wsman_basic_thread(void *data, ngx_log_t *log)
+{
+    ngx_wsman_basic_task_t *bt = data;
+
+    u_char      *encrypted;
+    size_t       len;
+    ngx_int_t    rc;
+    ngx_pool_t  *pool;
+
+    bt->rc = NGX_ERROR;
+
+    /* ngx_crypt() allocates its result; it uses crypt_r(), not crypt() */
+    pool = ngx_create_pool(1024, log);
+    if (pool == NULL) {
+        return;
+    }
+
+    encrypted = NULL;
+    rc = ngx_crypt(pool, bt->password.data, bt->hash, &encrypted);
+
+    len = ngx_strlen(bt->hash);
+
+    if (rc != NGX_OK || encrypted == NULL || len == 0
+        || ngx_strlen(encrypted) != len
+        || CRYPTO_memcmp(encrypted, bt->hash, len) != 0
+        || bt->unknown)
+    {
+        bt->rc = NGX_DECLINED;
+
+    } else {
+        bt->rc = NGX_OK;
+    }
+
+    if (encrypted) {
+        ngx_explicit_memzero(encrypted, ngx_strlen(encrypted));
+    }
+
+    ngx_destroy_pool(pool);
+
+    /* the SIDs need the account: NSS may block too, so ask it here */
+    if (bt->rc == NGX_OK) {
+        ngx_wsman_account_resolve(&bt->user, &bt->account);
+    }
+}
+
+
+/* back in the worker */
+static void
+ngx_wsman_basic_done(ngx_event_t *ev)
+{
+    ngx_thread_task_t       *task = ev->data;
+    ngx_wsman_basic_task_t  *bt = task->ctx;
+
+    ngx_int_t                 rc;
+    ngx_http_request_t       *r;
+    ngx_wsman_auth_t         *auth;
+    ngx_wsman_loc_conf_t     *lcf;
+    ngx_wsman_basic_cache_t  *cache;
+
+    r = bt->request;
+    auth = bt->auth;
+    lcf = ngx_wsman_get_loc_conf(r);
+    rc = bt->rc;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "wsman: Basic user \"%V\" checked: %i", &bt->user, rc);
+
+    if (rc == NGX_OK) {
+        ngx_wsman_account_put(r->connection->log, &bt->account);
+
+        auth->identity.user = bt->user;
+        auth->identity.groups = bt->groups;
+        auth->identity.scheme = NGX_WSMAN_AUTH_BASIC;
+
+        cache = ngx_wsman_basic_cache(r->connection->log);
+
+        if (cache && bt->cache) {
+            ngx_wsman_basic_insert(cache, r->pool, r->connection->log, lcf,
+                                   bt->digest, &bt->sig, &auth->identity);
+        }
+    }
+
+    rc = ngx_wsman_auth_basic_checked(r, lcf, &bt->user, &bt->password,
+                                      auth, rc);
+
+    if (rc == NGX_AGAIN) {
+        /* PAM goes on in its own thread and calls auth->done() */
+        return;
+    }
+
+    auth->done(r, auth, rc);
+}
+
 
 
 static void
@@ -588,71 +940,37 @@ ngx_wsman_basic_drop(ngx_wsman_basic_cache_t *cache,
 }
 
 
-/* the user file's groups of an identity proved some other way */
+/* the user file's groups of an identity proved some other way (copied:
+ * the table may be replaced by the next request) */
 ngx_int_t
 ngx_wsman_basic_groups(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *file,
     ngx_wsman_identity_t *identity)
 {
-    u_char                  *pos, *end;
-    ngx_str_t                content;
-    ngx_uint_t               malformed;
-    ngx_wsman_user_entry_t   entry;
+    ngx_wsman_user_entry_t  *e;
+    ngx_wsman_user_table_t  *t;
 
     ngx_str_null(&identity->groups);
 
-    if (ngx_wsman_basic_read(pool, log, file, &content, NULL) != NGX_OK) {
+    t = ngx_wsman_users(log, file);
+    if (t == NULL) {
         return NGX_ERROR;
     }
 
-    pos = content.data;
-    end = content.data + content.len;
-    malformed = 0;
+    e = ngx_wsman_users_find(t, &identity->user);
+    if (e == NULL) {
+        return NGX_DECLINED;
+    }
 
-    while (ngx_wsman_basic_next(&pos, end, &entry, &malformed) == NGX_OK) {
-        if (entry.user.len == identity->user.len
-            && ngx_strncmp(entry.user.data, identity->user.data,
-                           entry.user.len) == 0)
-        {
-            identity->groups = entry.groups;
-            return NGX_OK;
+    if (e->groups.len) {
+        identity->groups.data = ngx_pstrdup(pool, &e->groups);
+        if (identity->groups.data == NULL) {
+            return NGX_ERROR;
         }
+
+        identity->groups.len = e->groups.len;
     }
 
-    return NGX_DECLINED;
-}
-
-
-static ngx_int_t
-ngx_wsman_basic_check_hash(ngx_pool_t *pool, ngx_log_t *log,
-    ngx_str_t *password, ngx_str_t *hash)
-{
-    u_char     *salt, *encrypted;
-    size_t      len;
-    ngx_int_t   rc;
-
-    salt = ngx_pnalloc(pool, hash->len + 1);
-    if (salt == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(salt, hash->data, hash->len);
-    salt[hash->len] = '\0';
-
-    /* password->data is NUL-terminated by ngx_wsman_auth_basic_decode() */
-    rc = ngx_crypt(pool, password->data, salt, &encrypted);
-
-    if (rc != NGX_OK || encrypted == NULL) {
-        return NGX_DECLINED;
-    }
-
-    len = ngx_strlen(encrypted);
-
-    if (len != hash->len || len == 0) {
-        return NGX_DECLINED;
-    }
-
-    return CRYPTO_memcmp(encrypted, hash->data, len) == 0 ? NGX_OK
-                                                           : NGX_DECLINED;
+    return NGX_OK;
 }
 
 
@@ -726,36 +1044,43 @@ ngx_int_t
 ngx_wsman_basic_spelling(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *file,
     ngx_str_t *name, ngx_str_t *spelling)
 {
-    u_char                  *pos, *end;
-    ngx_str_t                content;
-    ngx_uint_t               malformed;
-    ngx_wsman_user_entry_t   entry;
+    ngx_wsman_user_entry_t  *e;
+    ngx_wsman_user_table_t  *t;
 
     ngx_str_null(spelling);
 
-    if (ngx_wsman_basic_read(pool, log, file, &content, NULL) != NGX_OK) {
+    t = ngx_wsman_users(log, file);
+    if (t == NULL) {
         return NGX_ERROR;
     }
 
-    pos = content.data;
-    end = content.data + content.len;
-    malformed = 0;
+    e = t->fold[ngx_hash_key_lc(name->data, name->len) % t->nbuckets];
 
-    while (ngx_wsman_basic_next(&pos, end, &entry, &malformed) == NGX_OK) {
-        if (entry.user.len != name->len
-            || ngx_strncasecmp(entry.user.data, name->data, name->len) != 0)
+    for ( /* void */ ; e; e = e->fold_next) {
+        if (e->user.len != name->len
+            || ngx_strncasecmp(e->user.data, name->data, name->len) != 0)
         {
             continue;
         }
 
         if (spelling->len
-            && ngx_strncmp(spelling->data, entry.user.data, name->len) != 0)
+            && ngx_strncmp(spelling->data, e->user.data, name->len) != 0)
         {
             return NGX_BUSY;
         }
 
-        *spelling = entry.user;
+        *spelling = e->user;
     }
 
-    return spelling->len ? NGX_OK : NGX_DECLINED;
+    if (spelling->len == 0) {
+        return NGX_DECLINED;
+    }
+
+    /* copied: the table may be replaced by the next request */
+    spelling->data = ngx_pstrdup(pool, spelling);
+    if (spelling->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }

@@ -160,7 +160,7 @@ ngx_wsman_cert_authenticate(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     ngx_wsman_cert_map_t  *map;
 
     if (r->connection->ssl == NULL) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "wsman: certificate authentication from %V over "
                       "plain HTTP refused", &r->connection->addr_text);
         return NGX_DECLINED;
@@ -172,7 +172,7 @@ ngx_wsman_cert_authenticate(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
         || SSL_get_verify_result(r->connection->ssl->connection)
            != X509_V_OK)
     {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "wsman: certificate authentication from %V without a "
                       "verified client certificate",
                       &r->connection->addr_text);
@@ -203,7 +203,7 @@ ngx_wsman_cert_authenticate(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
 
     len = 0;
     if (ca == NULL || !X509_digest(ca, EVP_sha1(), md, &len) || len != 20) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "wsman: client certificate from %V has no issuer in "
                       "its verified chain", &r->connection->addr_text);
         if (xctx) {

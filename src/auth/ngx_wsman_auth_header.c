@@ -226,6 +226,184 @@ ngx_wsman_auth_mutual(ngx_http_request_t *r, ngx_wsman_auth_t *auth)
 
 
 /*
+ * MS-NLMP 2.2.1.3: an AUTHENTICATE_MESSAGE has six payload fields
+ * (LmChallengeResponse, NtChallengeResponse, DomainName, UserName,
+ * Workstation, EncryptedRandomSessionKey: a length, a maximum length and
+ * an offset each) at 12, the flags at 60, then the optional Version (8
+ * bytes at 64) and MIC (16 bytes at 72).  winrm-client sends neither, its
+ * payload starts at 64, yet it echoes the server's NEGOTIATE_VERSION flag,
+ * and gss-ntlmssp then wants every field at 72 or later ("Invalid token
+ * was supplied").  Such a message gets an empty Version inserted at 64
+ * and the offsets into the payload move by 8; nothing else changes.
+ *
+ * Integrity: NTLMv2's NTProofStr covers the server challenge and the
+ * client's blob, not the header, so the move is invisible to it.  A MIC
+ * covers the three messages as the client sent them and cannot survive
+ * an insertion: a message with a MIC has its payload at 88 and is not
+ * touched (nor is one with a Version only, at 72); one whose payload
+ * starts at 64 has no room for a MIC, and if its NTLMv2 blob says the
+ * client computed one (MsvAvFlags bit 0x2) it is refused here rather than
+ * passed on with payload bytes where gss-ntlmssp would look for the MIC.
+ * A message whose fields do not lie inside it is refused too.
+ */
+
+#define NGX_WSMAN_NTLM_AUTH_SHORT    64
+#define NGX_WSMAN_NTLM_AUTH_FIELDS   6
+#define NGX_WSMAN_NTLM_NT_FIELD      1
+/* NTLMv1 responses have 24 bytes, NTLMv2 ones more */
+#define NGX_WSMAN_NTLMV1_RESP_LEN    24
+/* NTProofStr (16) and the blob's fixed part (28) precede its AV pairs */
+#define NGX_WSMAN_NTLMV2_AV_PAIRS    44
+#define NGX_WSMAN_NTLM_AV_EOL        0
+#define NGX_WSMAN_NTLM_AV_FLAGS      6
+#define NGX_WSMAN_NTLM_AV_FLAG_MIC   0x00000002
+
+
+static ngx_int_t
+ngx_wsman_ntlm_normalize_auth(ngx_pool_t *pool, ngx_str_t *token)
+{
+    u_char      *p, *end, *field;
+    uint16_t     len, av_id, av_len;
+    uint32_t     offset, low, flags;
+    ngx_uint_t   i;
+
+    if (token->len < NGX_WSMAN_NTLM_AUTH_SHORT) {
+        return NGX_OK;                   /* gss-ntlmssp refuses it */
+    }
+
+    low = NGX_MAX_UINT32_VALUE;
+
+    for (i = 0; i < NGX_WSMAN_NTLM_AUTH_FIELDS; i++) {
+        field = token->data + 12 + i * 8;
+
+        ngx_memcpy(&len, field, 2);
+        ngx_memcpy(&offset, field + 4, 4);
+        len = le16toh(len);
+        offset = le32toh(offset);
+
+        if (len != 0 && offset < low) {
+            low = offset;
+        }
+    }
+
+    /* a Version (72), a MIC (88), or for gss-ntlmssp to judge */
+    if (low != NGX_WSMAN_NTLM_AUTH_SHORT) {
+        return NGX_OK;
+    }
+
+    for (i = 0; i < NGX_WSMAN_NTLM_AUTH_FIELDS; i++) {
+        field = token->data + 12 + i * 8;
+
+        ngx_memcpy(&len, field, 2);
+        ngx_memcpy(&offset, field + 4, 4);
+        len = le16toh(len);
+        offset = le32toh(offset);
+
+        if (len != 0
+            && (offset > token->len || len > token->len - offset))
+        {
+            ngx_log_error(NGX_LOG_INFO, pool->log, 0,
+                          "wsman: NTLM AUTHENTICATE_MESSAGE refused: field "
+                          "%ui (%ud bytes at %ud) lies outside its %uz bytes",
+                          i, (unsigned) len, offset, token->len);
+            return NGX_DECLINED;
+        }
+    }
+
+    /* the NTLMv2 blob's AV pairs: does the client claim a MIC? */
+    field = token->data + 12 + NGX_WSMAN_NTLM_NT_FIELD * 8;
+
+    ngx_memcpy(&len, field, 2);
+    ngx_memcpy(&offset, field + 4, 4);
+    len = le16toh(len);
+    offset = le32toh(offset);
+
+    if (len > NGX_WSMAN_NTLMV1_RESP_LEN) {
+        p = token->data + offset;
+        end = p + len;
+
+        if (len < NGX_WSMAN_NTLMV2_AV_PAIRS) {
+            goto malformed;
+        }
+
+        for (p += NGX_WSMAN_NTLMV2_AV_PAIRS; /* void */; p += av_len) {
+
+            if (end - p < 4) {
+                goto malformed;
+            }
+
+            ngx_memcpy(&av_id, p, 2);
+            ngx_memcpy(&av_len, p + 2, 2);
+            av_id = le16toh(av_id);
+            av_len = le16toh(av_len);
+            p += 4;
+
+            if (av_len > end - p) {
+                goto malformed;
+            }
+
+            if (av_id == NGX_WSMAN_NTLM_AV_EOL) {
+                break;
+            }
+
+            if (av_id != NGX_WSMAN_NTLM_AV_FLAGS || av_len != 4) {
+                continue;
+            }
+
+            ngx_memcpy(&flags, p, 4);
+
+            if (le32toh(flags) & NGX_WSMAN_NTLM_AV_FLAG_MIC) {
+                ngx_log_error(NGX_LOG_INFO, pool->log, 0,
+                              "wsman: NTLM AUTHENTICATE_MESSAGE refused: "
+                              "it claims a MIC but has no room for one");
+                return NGX_DECLINED;
+            }
+        }
+    }
+
+    p = ngx_pnalloc(pool, token->len + 8);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(p, token->data, NGX_WSMAN_NTLM_AUTH_SHORT);
+    ngx_memzero(p + NGX_WSMAN_NTLM_AUTH_SHORT, 8);
+    ngx_memcpy(p + NGX_WSMAN_NTLM_AUTH_SHORT + 8,
+               token->data + NGX_WSMAN_NTLM_AUTH_SHORT,
+               token->len - NGX_WSMAN_NTLM_AUTH_SHORT);
+
+    for (i = 0; i < NGX_WSMAN_NTLM_AUTH_FIELDS; i++) {
+        field = p + 12 + i * 8;
+
+        ngx_memcpy(&offset, field + 4, 4);
+        offset = le32toh(offset);
+
+        /* empty fields may point at the payload, or anywhere at all */
+        if (offset >= NGX_WSMAN_NTLM_AUTH_SHORT && offset <= token->len) {
+            offset = htole32(offset + 8);
+            ngx_memcpy(field + 4, &offset, 4);
+        }
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, pool->log, 0,
+                   "wsman: NTLM AUTHENTICATE_MESSAGE of %uz bytes "
+                   "completed with a Version", token->len);
+
+    token->data = p;
+    token->len += 8;
+
+    return NGX_OK;
+
+malformed:
+
+    ngx_log_error(NGX_LOG_INFO, pool->log, 0,
+                  "wsman: NTLM AUTHENTICATE_MESSAGE refused: malformed "
+                  "NTLMv2 response");
+    return NGX_DECLINED;
+}
+
+
+/*
  * MS-NLMP 2.2.1.1: the NEGOTIATE_MESSAGE's Version field (8 bytes after
  * the two 8-byte name fields) is optional, and clients such as npm's
  * winrm-client send 32 bytes without it, but gss-ntlmssp refuses
@@ -235,8 +413,12 @@ ngx_wsman_auth_mutual(ngx_http_request_t *r, ngx_wsman_auth_t *auth)
  * A client that signs the handshake (MIC) over its 32 bytes cannot be
  * helped so; winrm-client sends no MIC.
  *
+ * An AUTHENTICATE_MESSAGE without Version is completed the same way
+ * (ngx_wsman_ntlm_normalize_auth()).
+ *
  * NGX_OK: *token is usable (replaced by a copy on pool when normalised);
- * NGX_DECLINED: a short NEGOTIATE_MESSAGE whose fields do not fit it.
+ * NGX_DECLINED: a short message whose fields do not fit it (logged on
+ * pool->log, the connection's log).
  */
 ngx_int_t
 ngx_wsman_ntlm_normalize(ngx_pool_t *pool, ngx_str_t *token)
@@ -256,11 +438,18 @@ ngx_wsman_ntlm_normalize(ngx_pool_t *pool, ngx_str_t *token)
     ngx_memcpy(&type, token->data + 8, 4);
     type = le32toh(type);
 
+    if (type == 3) {
+        return ngx_wsman_ntlm_normalize_auth(pool, token);
+    }
+
     if (type != 1 || token->len >= NGX_WSMAN_NTLM_NEGOTIATE_LEN) {
         return NGX_OK;
     }
 
     if (token->len < NGX_WSMAN_NTLM_NEGOTIATE_SHORT) {
+        ngx_log_error(NGX_LOG_INFO, pool->log, 0,
+                      "wsman: NTLM NEGOTIATE_MESSAGE of %uz bytes refused",
+                      token->len);
         return NGX_DECLINED;
     }
 
@@ -281,6 +470,9 @@ ngx_wsman_ntlm_normalize(ngx_pool_t *pool, ngx_str_t *token)
         if (offset < NGX_WSMAN_NTLM_NEGOTIATE_SHORT
             || offset > token->len || len > token->len - offset)
         {
+            ngx_log_error(NGX_LOG_INFO, pool->log, 0,
+                          "wsman: NTLM NEGOTIATE_MESSAGE refused: a name "
+                          "field lies outside its %uz bytes", token->len);
             return NGX_DECLINED;
         }
     }

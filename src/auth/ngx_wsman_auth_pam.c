@@ -7,6 +7,7 @@
 #include <security/pam_appl.h>
 
 #include "ngx_wsman_auth.h"
+#include "ngx_wsman_identity.h"
 #include "ngx_wsman_log.h"
 
 
@@ -19,6 +20,8 @@ typedef struct {
     size_t                     password_len;
     int                        status;         /* PAM result */
     int                        stage;          /* 0: auth, 1: account */
+    ngx_wsman_account_t        account[2];     /* NSS: the name and the
+                                                  passwd spelling of it */
 } ngx_wsman_pam_task_t;
 
 
@@ -102,6 +105,7 @@ ngx_wsman_pam_thread(void *data, ngx_log_t *log)
     ngx_wsman_pam_task_t *pt = data;
 
     int              status;
+    ngx_str_t        name;
     pam_handle_t    *pamh;
     struct pam_conv  conv;
 
@@ -123,6 +127,23 @@ ngx_wsman_pam_thread(void *data, ngx_log_t *log)
     }
 
     pt->status = status;
+
+    /* the account and its groups (NSS may block too) for the SIDs */
+    if (status == PAM_SUCCESS) {
+        name.data = (u_char *) pt->user;
+        name.len = ngx_strlen(pt->user);
+        ngx_wsman_account_resolve(&name, &pt->account[0]);
+
+        if (pt->account[0].found
+            && (pt->account[0].pw_name_len != name.len
+                || ngx_memcmp(pt->account[0].pw_name, name.data, name.len)
+                   != 0))
+        {
+            name.data = pt->account[0].pw_name;
+            name.len = pt->account[0].pw_name_len;
+            ngx_wsman_account_resolve(&name, &pt->account[1]);
+        }
+    }
 
     if (pamh) {
         (void) pam_end(pamh, status);
@@ -204,6 +225,9 @@ ngx_wsman_pam_done(ngx_event_t *ev)
     r = pt->request;
 
     if (pt->status == PAM_SUCCESS) {
+        ngx_wsman_account_put(r->connection->log, &pt->account[0]);
+        ngx_wsman_account_put(r->connection->log, &pt->account[1]);
+
         pt->auth->identity.scheme = NGX_WSMAN_AUTH_BASIC;
         rc = ngx_wsman_auth_groups(r, ngx_wsman_get_loc_conf(r), r->pool,
                                    &pt->auth->identity);

@@ -225,7 +225,7 @@ ngx_wsman_gss_mech_allowed(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
             return NGX_OK;
         }
 
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "wsman: NTLM authentication from %V refused: %s",
                       &r->connection->addr_text,
                       scheme == NGX_WSMAN_AUTH_KERBEROS
@@ -234,7 +234,7 @@ ngx_wsman_gss_mech_allowed(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
         return NGX_DECLINED;
     }
 
-    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "wsman: authentication from %V refused: the mechanism "
                   "negotiated is neither Kerberos nor NTLM",
                   &r->connection->addr_text);
@@ -275,7 +275,7 @@ ngx_wsman_gss_accept(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     if (token->len == 0 || ngx_decode_base64(&raw, token) != NGX_OK
         || raw.len == 0)
     {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "wsman: malformed %s token from %V",
                       scheme == NGX_WSMAN_AUTH_KERBEROS ? "Kerberos"
                                                         : "Negotiate",
@@ -292,8 +292,8 @@ ngx_wsman_gss_accept(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     /*
      * Raw NTLMSSP needs the default acceptor credential: gss-ntlmssp takes
      * no other.  Refused before the library sees it where NTLM is not
-     * allowed, and a NEGOTIATE_MESSAGE without its optional Version field
-     * is completed first.
+     * allowed, and a NEGOTIATE or AUTHENTICATE message without its
+     * optional Version field is completed first (or refused, logged).
      */
     if (raw.len >= sizeof(NGX_WSMAN_NTLMSSP) - 1
         && ngx_memcmp(raw.data, NGX_WSMAN_NTLMSSP,
@@ -313,9 +313,6 @@ ngx_wsman_gss_accept(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
         }
 
         if (rc == NGX_DECLINED) {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                          "wsman: malformed NTLM NEGOTIATE_MESSAGE from %V",
-                          &r->connection->addr_text);
             ngx_wsman_conn_reset(conn);
             return NGX_DECLINED;
         }
@@ -653,7 +650,7 @@ ngx_wsman_gss_unwrap(ngx_wsman_conn_t *conn, ngx_pool_t *pool,
         major = gss_unwrap_iov(&minor, conn->ctx, &conf, &qop, iov, 2);
 
         if (GSS_ERROR(major) || !conf) {
-            ngx_wsman_gss_log(log, NGX_LOG_WARN, "unwrap failed", major,
+            ngx_wsman_gss_log(log, NGX_LOG_INFO, "unwrap failed", major,
                               minor, GSS_C_NO_OID);
             return NGX_DECLINED;
         }
@@ -678,7 +675,7 @@ ngx_wsman_gss_unwrap(ngx_wsman_conn_t *conn, ngx_pool_t *pool,
     major = gss_unwrap(&minor, conn->ctx, &in, &out, &conf, &qop);
 
     if (GSS_ERROR(major) || !conf) {
-        ngx_wsman_gss_log(log, NGX_LOG_WARN, "unwrap failed", major, minor,
+        ngx_wsman_gss_log(log, NGX_LOG_INFO, "unwrap failed", major, minor,
                           GSS_C_NO_OID);
         (void) gss_release_buffer(&minor, &out);
         return NGX_DECLINED;

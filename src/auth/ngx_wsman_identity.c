@@ -13,8 +13,6 @@
 #include "ngx_wsman_log.h"
 
 
-#define NGX_WSMAN_MAX_GROUPS   256
-
 
 static void ngx_wsman_identity_add_groups(ngx_wsman_loc_conf_t *lcf,
     ngx_str_t *groups, ngx_array_t *sids);
@@ -72,6 +70,249 @@ ngx_wsman_machine_sid(ngx_conf_t *cf, ngx_wsman_sid_t *sid)
 
     return NGX_OK;
 }
+
+/* NSS answers remembered per worker (a power of two: also the buckets) */
+#define NGX_WSMAN_ACCOUNT_CACHE_SIZE   1024
+#define NGX_WSMAN_ACCOUNT_CACHE_TIME   60      /* seconds, as Basic's */
+
+
+typedef struct {
+    ngx_queue_t                bucket;
+    ngx_queue_t                lru;            /* most recent first */
+    time_t                     expire;
+    ngx_wsman_account_t        account;
+} ngx_wsman_account_cached_t;
+
+
+typedef struct {
+    ngx_queue_t                buckets[NGX_WSMAN_ACCOUNT_CACHE_SIZE];
+    ngx_queue_t                lru;
+    ngx_uint_t                 count;
+    ngx_pid_t                  pid;            /* the process it is for */
+} ngx_wsman_account_cache_t;
+
+
+static ngx_wsman_account_cache_t  ngx_wsman_accounts;
+
+
+/*
+ * May block: in a pool thread (Basic, PAM), or on the event loop only on
+ * a cache miss of the other schemes.  Touches nothing shared.
+ */
+void
+ngx_wsman_account_resolve(ngx_str_t *name, ngx_wsman_account_t *a)
+{
+    int             n, err;
+    char            cname[NGX_WSMAN_ACCOUNT_NAME], buf[4096];
+    struct passwd   pw, *pwp;
+
+    ngx_memzero(a, sizeof(ngx_wsman_account_t));
+
+    if (name->len == 0 || name->len >= NGX_WSMAN_ACCOUNT_NAME) {
+        return;
+    }
+
+    ngx_memcpy(a->name, name->data, name->len);
+    a->name_len = name->len;
+    a->valid = 1;
+
+    ngx_memcpy(cname, name->data, name->len);
+    cname[name->len] = '\0';
+
+    pwp = NULL;
+    err = getpwnam_r(cname, &pw, buf, sizeof(buf), &pwp);
+
+    if (err != 0 || pwp == NULL) {
+        /* an NSS failure is not remembered as "no such user" */
+        a->valid = (err == 0 || err == ENOENT || err == ESRCH
+                    || err == EBADF || err == EPERM);
+        return;
+    }
+
+    a->pw_name_len = ngx_strlen(pw.pw_name);
+
+    if (a->pw_name_len == 0 || a->pw_name_len >= NGX_WSMAN_ACCOUNT_NAME) {
+        return;
+    }
+
+    ngx_memcpy(a->pw_name, pw.pw_name, a->pw_name_len);
+    a->uid = pw.pw_uid;
+    a->gid = pw.pw_gid;
+    a->found = 1;
+
+    n = NGX_WSMAN_MAX_GROUPS;
+
+    if (getgrouplist(cname, pw.pw_gid, a->groups, &n) < 0) {
+        a->truncated = 1;
+        n = NGX_WSMAN_MAX_GROUPS;
+    }
+
+    a->ngroups = n;
+}
+
+
+static ngx_wsman_account_cache_t *
+ngx_wsman_account_cache(void)
+{
+    ngx_uint_t                  i;
+    ngx_wsman_account_cache_t  *cache;
+
+    cache = &ngx_wsman_accounts;
+
+    if (cache->pid != ngx_pid) {
+        cache->pid = ngx_pid;
+        cache->count = 0;
+
+        ngx_queue_init(&cache->lru);
+
+        for (i = 0; i < NGX_WSMAN_ACCOUNT_CACHE_SIZE; i++) {
+            ngx_queue_init(&cache->buckets[i]);
+        }
+    }
+
+    return cache;
+}
+
+
+static ngx_wsman_account_cached_t *
+ngx_wsman_account_find(ngx_wsman_account_cache_t *cache, u_char *name,
+    size_t len)
+{
+    ngx_queue_t                 *bucket, *q;
+    ngx_wsman_account_cached_t  *e;
+
+    bucket = &cache->buckets[ngx_hash_key(name, len)
+                             & (NGX_WSMAN_ACCOUNT_CACHE_SIZE - 1)];
+
+    for (q = ngx_queue_head(bucket);
+         q != ngx_queue_sentinel(bucket);
+         q = ngx_queue_next(q))
+    {
+        e = ngx_queue_data(q, ngx_wsman_account_cached_t, bucket);
+
+        if (e->account.name_len == len
+            && ngx_memcmp(e->account.name, name, len) == 0)
+        {
+            return e;
+        }
+    }
+
+    return NULL;
+}
+
+
+static void
+ngx_wsman_account_drop(ngx_wsman_account_cache_t *cache,
+    ngx_wsman_account_cached_t *e)
+{
+    ngx_queue_remove(&e->bucket);
+    ngx_queue_remove(&e->lru);
+    cache->count--;
+    ngx_free(e);
+}
+
+
+/* remember an answer (from a thread or the loop); best effort */
+void
+ngx_wsman_account_put(ngx_log_t *log, ngx_wsman_account_t *a)
+{
+    ngx_queue_t                 *q;
+    ngx_wsman_account_cache_t   *cache;
+    ngx_wsman_account_cached_t  *e;
+
+    if (!a->valid) {
+        return;
+    }
+
+    cache = ngx_wsman_account_cache();
+
+    e = ngx_wsman_account_find(cache, a->name, a->name_len);
+    if (e) {
+        ngx_wsman_account_drop(cache, e);
+    }
+
+    if (cache->count >= NGX_WSMAN_ACCOUNT_CACHE_SIZE) {
+        q = ngx_queue_last(&cache->lru);
+        ngx_wsman_account_drop(cache,
+                               ngx_queue_data(q, ngx_wsman_account_cached_t,
+                                              lru));
+    }
+
+    e = ngx_alloc(sizeof(ngx_wsman_account_cached_t), log);
+    if (e == NULL) {
+        return;
+    }
+
+    e->account = *a;
+    e->expire = ngx_time() + NGX_WSMAN_ACCOUNT_CACHE_TIME;
+
+    ngx_queue_insert_head(&cache->buckets[ngx_hash_key(a->name, a->name_len)
+                                     & (NGX_WSMAN_ACCOUNT_CACHE_SIZE - 1)],
+                          &e->bucket);
+    ngx_queue_insert_head(&cache->lru, &e->lru);
+    cache->count++;
+}
+
+
+/* remembered and fresh: ngx_wsman_account_get() will not ask NSS */
+ngx_uint_t
+ngx_wsman_account_known(ngx_str_t *name)
+{
+    ngx_wsman_account_cache_t   *cache;
+    ngx_wsman_account_cached_t  *e;
+
+    if (name->len == 0 || name->len >= NGX_WSMAN_ACCOUNT_NAME) {
+        return 1;
+    }
+
+    cache = ngx_wsman_account_cache();
+    e = ngx_wsman_account_find(cache, name->data, name->len);
+
+    return e != NULL && e->expire > ngx_time();
+}
+
+
+/*
+ * The account behind a name, remembered for a minute; a miss (not
+ * resolved in a thread beforehand) asks NSS here.  The result is valid
+ * until the next call.  NULL: not a name NSS could know.
+ */
+ngx_wsman_account_t *
+ngx_wsman_account_get(ngx_log_t *log, ngx_str_t *name)
+{
+    ngx_wsman_account_cache_t   *cache;
+    ngx_wsman_account_cached_t  *e;
+    static ngx_wsman_account_t   scratch;
+
+    if (name->len == 0 || name->len >= NGX_WSMAN_ACCOUNT_NAME) {
+        return NULL;
+    }
+
+    cache = ngx_wsman_account_cache();
+
+    e = ngx_wsman_account_find(cache, name->data, name->len);
+
+    if (e && e->expire > ngx_time()) {
+        ngx_queue_remove(&e->lru);
+        ngx_queue_insert_head(&cache->lru, &e->lru);
+        return &e->account;
+    }
+
+    if (e) {
+        ngx_wsman_account_drop(cache, e);
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "wsman: account \"%V\" looked up", name);
+
+    ngx_wsman_account_resolve(name, &scratch);
+    ngx_wsman_account_put(log, &scratch);
+
+    e = ngx_wsman_account_find(cache, name->data, name->len);
+
+    return e ? &e->account : &scratch;
+}
+
 
 
 static ngx_int_t
@@ -191,56 +432,40 @@ ngx_wsman_identity_add_groups(ngx_wsman_loc_conf_t *lcf, ngx_str_t *groups,
 }
 
 
-/*
- * Unix groups of the local account (getgrouplist).  NSS lookups are
- * quick for local files; with a slow directory service they would want a
- * thread pool like PAM.
- */
+/* Unix groups of the local account (cached, see above) */
 static ngx_int_t
 ngx_wsman_identity_add_unix(ngx_log_t *log, ngx_wsman_loc_conf_t *lcf,
     ngx_wsman_identity_t *identity, ngx_array_t *sids, uint32_t *rid)
 {
-    int                     n, k, err;
-    char                    name[256], buf[4096];
-    gid_t                   gids[NGX_WSMAN_MAX_GROUPS];
+    int                     k;
     ngx_uint_t              i;
-    struct passwd           pw, *pwp;
+    ngx_wsman_account_t    *a;
     ngx_wsman_group_sid_t  *g;
 
-    if (identity->user.len == 0 || identity->user.len >= sizeof(name)) {
+    a = ngx_wsman_account_get(log, &identity->user);
+
+    if (a == NULL || !a->found) {
         return NGX_OK;
     }
 
-    ngx_memcpy(name, identity->user.data, identity->user.len);
-    name[identity->user.len] = '\0';
-
-    pwp = NULL;
-    err = getpwnam_r(name, &pw, buf, sizeof(buf), &pwp);
-
-    if (err != 0 || pwp == NULL) {
-        return NGX_OK;
-    }
-
-    *rid = pw.pw_uid == 0 ? 500 : 1000 + (uint32_t) pw.pw_uid;
+    *rid = a->uid == 0 ? 500 : 1000 + (uint32_t) a->uid;
 
     if (lcf->group_sids == NULL) {
         return NGX_OK;
     }
 
-    n = NGX_WSMAN_MAX_GROUPS;
-
-    if (getgrouplist(name, pw.pw_gid, gids, &n) < 0) {
+    if (a->truncated) {
         ngx_log_error(NGX_LOG_INFO, log, 0,
-                      "wsman: user \"%s\" is in more than %d groups, "
-                      "the rest are ignored", name, NGX_WSMAN_MAX_GROUPS);
-        n = NGX_WSMAN_MAX_GROUPS;
+                      "wsman: user \"%V\" is in more than %d groups, "
+                      "the rest are ignored", &identity->user,
+                      NGX_WSMAN_MAX_GROUPS);
     }
 
     g = lcf->group_sids->elts;
 
-    for (k = 0; k < n; k++) {
+    for (k = 0; k < a->ngroups; k++) {
         for (i = 0; i < lcf->group_sids->nelts; i++) {
-            if (g[i].unix_group && g[i].gid == gids[k]
+            if (g[i].unix_group && g[i].gid == a->groups[k]
                 && ngx_wsman_identity_push(sids, &g[i].sid) != NGX_OK)
             {
                 return NGX_ERROR;
@@ -355,32 +580,22 @@ ngx_int_t
 ngx_wsman_identity_passwd_name(ngx_pool_t *pool, ngx_str_t *name,
     ngx_str_t *account)
 {
-    int             err;
-    char            cname[256], buf[4096];
-    struct passwd   pw, *pwp;
+    ngx_wsman_account_t  *a;
 
-    if (name->len == 0 || name->len >= sizeof(cname)) {
-        return NGX_DECLINED;
-    }
+    a = ngx_wsman_account_get(ngx_cycle->log, name);
 
-    ngx_memcpy(cname, name->data, name->len);
-    cname[name->len] = '\0';
-
-    pwp = NULL;
-    err = getpwnam_r(cname, &pw, buf, sizeof(buf), &pwp);
-
-    if (err != 0 || pwp == NULL) {
+    if (a == NULL || !a->found) {
         return NGX_DECLINED;
     }
 
     /* a copy: name may live on the caller's stack */
-    account->len = ngx_strlen(pw.pw_name);
+    account->len = a->pw_name_len;
     account->data = ngx_pnalloc(pool, account->len);
     if (account->data == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_memcpy(account->data, pw.pw_name, account->len);
+    ngx_memcpy(account->data, a->pw_name, account->len);
 
     return NGX_OK;
 }

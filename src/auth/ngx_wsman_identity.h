@@ -22,6 +22,36 @@ typedef struct {
 } ngx_wsman_group_sid_t;
 
 
+#define NGX_WSMAN_MAX_GROUPS      256
+#define NGX_WSMAN_ACCOUNT_NAME    256
+
+
+/*
+ * What NSS says about a name (getpwnam_r, getgrouplist).  Filled by
+ * ngx_wsman_account_resolve(), which may block (LDAP, sssd) and so runs
+ * in a thread pool where it can; each worker remembers the answer for a
+ * short while.
+ */
+typedef struct {
+    size_t                     name_len;        /* as asked */
+    u_char                     name[NGX_WSMAN_ACCOUNT_NAME];
+    size_t                     pw_name_len;     /* as passwd spells it */
+    u_char                     pw_name[NGX_WSMAN_ACCOUNT_NAME];
+    ngx_uid_t                  uid;
+    ngx_gid_t                  gid;
+    int                        ngroups;
+    ngx_gid_t                  groups[NGX_WSMAN_MAX_GROUPS];
+    unsigned                   found:1;
+    unsigned                   truncated:1;     /* more groups than fit */
+    unsigned                   valid:1;         /* resolved at all */
+} ngx_wsman_account_t;
+
+
+void ngx_wsman_account_resolve(ngx_str_t *name, ngx_wsman_account_t *a);
+void ngx_wsman_account_put(ngx_log_t *log, ngx_wsman_account_t *a);
+ngx_wsman_account_t *ngx_wsman_account_get(ngx_log_t *log, ngx_str_t *name);
+ngx_uint_t ngx_wsman_account_known(ngx_str_t *name);
+
 ngx_int_t ngx_wsman_machine_sid(ngx_conf_t *cf, ngx_wsman_sid_t *sid);
 ngx_int_t ngx_wsman_identity_sids(ngx_pool_t *pool, ngx_log_t *log,
     ngx_wsman_loc_conf_t *lcf, ngx_wsman_identity_t *identity,

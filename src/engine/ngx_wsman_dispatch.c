@@ -9,6 +9,7 @@
 #include "ngx_wsman_dispatch.h"
 #include "ngx_wsman_access.h"
 #include "ngx_wsman_enum.h"
+#include "ngx_wsman_log.h"
 #include "ngx_wsman_plugin.h"
 #include "ngx_wsman_soap.h"
 
@@ -182,6 +183,11 @@ ngx_wsman_find_op(ngx_wsman_plugin_t *plugin, ngx_str_t *action)
 }
 
 
+#if (NGX_DEBUG)
+static ngx_str_t  ngx_wsman_dispatch_none = ngx_string("none");
+#endif
+
+
 ngx_int_t
 ngx_wsman_dispatch(ngx_wsman_call_t *call)
 {
@@ -207,10 +213,17 @@ ngx_wsman_dispatch(ngx_wsman_call_t *call)
 
     call->plugin = ngx_wsman_find_plugin(&call->req->resource_uri);
 
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, call->log, 0,
+                   "wsman dispatch: resource:\"%V\" plug-in:\"%V\"",
+                   ngx_wsman_log_escape(call->pool,
+                                        &call->req->resource_uri),
+                   call->plugin ? &call->plugin->name
+                                : &ngx_wsman_dispatch_none);
+
     /* before anything about the resource is revealed */
     rc = ngx_wsman_access_check(call);
     if (rc != NGX_OK) {
-        return rc == NGX_DECLINED ? NGX_OK : NGX_ERROR;
+        return rc == NGX_WSMAN_FAULTED ? NGX_OK : NGX_ERROR;
     }
 
     /*
@@ -261,7 +274,13 @@ ngx_wsman_dispatch(ngx_wsman_call_t *call)
                                     NULL);
     }
 
-    return op(call);
+    rc = op(call);
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, call->log, 0,
+                   "wsman plug-in \"%V\": rc:%i fault:%ui",
+                   &call->plugin->name, rc, (ngx_uint_t) call->fault.id);
+
+    return rc;
 }
 
 

@@ -17,6 +17,18 @@
 #include "ngx_wsman_xml.h"
 
 
+/*
+ * "A fault is set": a function below an operation handler that put a
+ * fault into call->fault (ngx_wsman_call_fault()) and wants its caller
+ * to stop and answer with it returns NGX_WSMAN_FAULTED; an operation
+ * handler itself answers the fault with NGX_OK.  NGX_ERROR stays a
+ * server failure (500 without a SOAP answer), NGX_AGAIN "later".  It is
+ * NGX_DECLINED, which the provider callbacks (ngx_wsman_instance.h) and
+ * plug-ins already return with a fault set.
+ */
+#define NGX_WSMAN_FAULTED  NGX_DECLINED
+
+
 typedef ngx_int_t (*ngx_wsman_op_pt)(ngx_wsman_call_t *call);
 typedef void (*ngx_wsman_done_pt)(ngx_wsman_call_t *call, ngx_int_t rc);
 

@@ -11,10 +11,10 @@
  * one batch: memory per request stays bounded however large the class.
  */
 
-#include <openssl/rand.h>
-
 #include "ngx_wsman_http.h"
 #include "ngx_wsman_enum.h"
+#include "ngx_wsman_enum_tree.h"
+#include "ngx_wsman_util.h"
 #include "ngx_wsman_access.h"
 #include "ngx_wsman_cimxml.h"
 #include "ngx_wsman_duration.h"
@@ -32,8 +32,6 @@
 #define NGX_WSMAN_FILTER_NONE        0
 #define NGX_WSMAN_FILTER_WQL         1
 #define NGX_WSMAN_FILTER_SELECTOR    2
-
-#define NGX_WSMAN_CONTEXT_ID_LEN     (sizeof("uuid:") - 1 + 36)
 
 /* room the envelope around the items needs */
 #define NGX_WSMAN_ENUM_OVERHEAD      2048
@@ -62,38 +60,10 @@ typedef struct {
 } ngx_wsman_enum_shctx_t;
 
 
-/* what one identity holds in the zone, while it holds anything */
-typedef struct {
-    u_char                      color;
-    u_char                      pad;
-    u_short                     len;
-    size_t                      bytes;          /* slab memory of contexts */
-    u_char                      name[1];
-} ngx_wsman_enum_owner_t;
-
-
 typedef struct {
     ngx_wsman_enum_shctx_t     *sh;
     ngx_slab_pool_t            *shpool;
 } ngx_wsman_enum_zone_t;
-
-
-/* one enumeration context in shared memory */
-typedef struct {
-    u_char                      color;
-    u_char                      mode;
-    u_char                      filter;
-    u_char                      busy;
-    ngx_queue_t                 queue;
-    ngx_msec_t                  expires;
-    u_char                      id[NGX_WSMAN_CONTEXT_ID_LEN];
-    u_short                     uri_len;
-    u_short                     owner_len;
-    u_short                     key_len;
-    u_short                     key_size;
-    uint32_t                    filter_len;
-    u_char                      data[1];        /* uri, owner, filter, key */
-} ngx_wsman_enum_node_t;
 
 
 /* what an enumeration is, in process memory */
@@ -223,10 +193,10 @@ ngx_wsman_enum_zone_init(ngx_shm_zone_t *shm_zone, void *data)
     zone->shpool->data = zone->sh;
 
     ngx_rbtree_init(&zone->sh->rbtree, &zone->sh->sentinel,
-                    ngx_rbtree_insert_value);
+                    ngx_wsman_enum_context_insert);
     ngx_queue_init(&zone->sh->queue);
     ngx_rbtree_init(&zone->sh->owners, &zone->sh->owners_sentinel,
-                    ngx_rbtree_insert_value);
+                    ngx_wsman_enum_owner_insert);
 
     len = sizeof(" in wsman enumeration zone \"\"") + shm_zone->shm.name.len;
 
@@ -254,41 +224,12 @@ ngx_wsman_enum_hash(ngx_str_t *id)
 static ngx_wsman_enum_node_t *
 ngx_wsman_enum_lookup(ngx_wsman_enum_zone_t *zone, ngx_str_t *id)
 {
-    uint32_t                hash;
-    ngx_rbtree_node_t      *node, *sentinel;
-    ngx_wsman_enum_node_t  *en;
-
     if (id->len != NGX_WSMAN_CONTEXT_ID_LEN) {
         return NULL;
     }
 
-    hash = ngx_wsman_enum_hash(id);
-
-    node = zone->sh->rbtree.root;
-    sentinel = zone->sh->rbtree.sentinel;
-
-    while (node != sentinel) {
-
-        if (hash < node->key) {
-            node = node->left;
-            continue;
-        }
-
-        if (hash > node->key) {
-            node = node->right;
-            continue;
-        }
-
-        en = (ngx_wsman_enum_node_t *) &node->color;
-
-        if (ngx_memcmp(en->id, id->data, NGX_WSMAN_CONTEXT_ID_LEN) == 0) {
-            return en;
-        }
-
-        node = node->right;
-    }
-
-    return NULL;
+    return ngx_wsman_enum_context_find(&zone->sh->rbtree,
+                                       ngx_wsman_enum_hash(id), id->data);
 }
 
 
@@ -327,28 +268,15 @@ ngx_wsman_enum_owner(ngx_wsman_enum_zone_t *zone, u_char *name, size_t len,
     ngx_uint_t create)
 {
     uint32_t                 hash;
-    ngx_rbtree_node_t       *node, *sentinel;
+    ngx_rbtree_node_t       *node;
     ngx_wsman_enum_owner_t  *ow;
 
     hash = ngx_crc32_short(name, len);
 
-    node = zone->sh->owners.root;
-    sentinel = zone->sh->owners.sentinel;
+    ow = ngx_wsman_enum_owner_find(&zone->sh->owners, hash, name, len);
 
-    while (node != sentinel) {
-
-        if (hash != node->key) {
-            node = (hash < node->key) ? node->left : node->right;
-            continue;
-        }
-
-        ow = (ngx_wsman_enum_owner_t *) &node->color;
-
-        if (ow->len == len && ngx_memcmp(ow->name, name, len) == 0) {
-            return ow;
-        }
-
-        node = node->right;
+    if (ow != NULL) {
+        return ow;
     }
 
     if (!create) {
@@ -479,35 +407,22 @@ static ngx_int_t
 ngx_wsman_enum_store(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st,
     u_char *id)
 {
-    u_char                  *p, bin[16];
+    u_char                  *p;
     size_t                   size, key_size, charge;
-    ngx_uint_t               i;
     ngx_str_t                idstr, *user;
     ngx_rbtree_node_t       *node;
     ngx_wsman_enum_node_t   *en;
     ngx_wsman_enum_zone_t   *zone;
     ngx_wsman_enum_owner_t  *ow;
-    static const char        hex[] = "0123456789abcdef";
 
     zone = ngx_wsman_enum_zone();
     user = &call->identity->user;
 
-    if (RAND_bytes(bin, sizeof(bin)) != 1) {
-        return NGX_ERROR;
-    }
-
     /* a version 4 UUID, like every other identifier we hand out */
-    bin[6] = (bin[6] & 0x0f) | 0x40;
-    bin[8] = (bin[8] & 0x3f) | 0x80;
-
     p = ngx_cpymem(id, "uuid:", 5);
-    for (i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) {
-            *p++ = '-';
-        }
 
-        *p++ = hex[bin[i] >> 4];
-        *p++ = hex[bin[i] & 0xf];
+    if (ngx_wsman_uuid(p) == NULL) {
+        return NGX_ERROR;
     }
 
     idstr.data = id;
@@ -770,26 +685,18 @@ ngx_wsman_enum_update(ngx_wsman_call_t *call, ngx_str_t *id,
 /*
  * A provider whose data is not at hand starts getting it and the
  * operation runs again from the start when it is there: NGX_OK go on,
- * NGX_AGAIN wait, NGX_ABORT the fault is set, NGX_ERROR.
+ * NGX_AGAIN wait, NGX_WSMAN_FAULTED the fault is set, NGX_ERROR.
  */
 static ngx_int_t
 ngx_wsman_enum_fetch(ngx_wsman_call_t *call, ngx_wsman_provider_t *prov,
     ngx_wsman_op_pt resume)
 {
-    ngx_int_t  rc;
-
     if (prov->fetch == NULL) {
         return NGX_OK;
     }
 
-    rc = prov->fetch(prov, call, resume);
-
-    /* the plug-in API's "a fault is set", the engine's NGX_ABORT */
-    if (rc == NGX_OK && call->fault.id) {
-        return NGX_ABORT;
-    }
-
-    return rc;
+    /* the provider's "fault set" is the engine's */
+    return prov->fetch(prov, call, resume);
 }
 
 
@@ -1017,7 +924,7 @@ ngx_wsman_enum_get(ngx_wsman_call_t *call)
 
     rc = ngx_wsman_enum_fetch(call, prov, ngx_wsman_enum_get);
     if (rc != NGX_OK) {
-        return rc == NGX_ABORT ? NGX_OK : rc;
+        return rc == NGX_WSMAN_FAULTED ? NGX_OK : rc;
     }
 
     found_inst = NULL;
@@ -1136,7 +1043,8 @@ ngx_wsman_enum_child(xmlNodePtr parent, const char *ns, const char *name)
 }
 
 
-/* NGX_DECLINED: absent; a fault is set when present but not a number */
+/* absent: NGX_OK, value untouched; present but not a number:
+ * NGX_WSMAN_FAULTED */
 static ngx_int_t
 ngx_wsman_enum_body_uint(ngx_wsman_call_t *call, xmlNodePtr parent,
     const char *ns, const char *name, ngx_uint_t *value)
@@ -1147,7 +1055,7 @@ ngx_wsman_enum_body_uint(ngx_wsman_call_t *call, xmlNodePtr parent,
 
     node = ngx_wsman_enum_child(parent, ns, name);
     if (node == NULL) {
-        return NGX_DECLINED;
+        return NGX_OK;
     }
 
     if (ngx_wsman_soap_node_text(call->pool, node, &text) != NGX_OK) {
@@ -1160,7 +1068,7 @@ ngx_wsman_enum_body_uint(ngx_wsman_call_t *call, xmlNodePtr parent,
         ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_INVALID_PARAMETER,
                              "MaxElements and MaxCharacters must be "
                              "positive integers.");
-        return NGX_ABORT;
+        return NGX_WSMAN_FAULTED;
     }
 
     *value = (ngx_uint_t) n;
@@ -1286,7 +1194,7 @@ ngx_wsman_enum_parse_filter(ngx_wsman_call_t *call, xmlNodePtr node,
                                      NGX_WSMAN_FAULT_CANNOT_PROCESS_FILTER,
                                      "A selector of the filter has no "
                                      "Name.");
-                return NGX_ABORT;
+                return NGX_WSMAN_FAULTED;
             }
 
             pair->name.len = ngx_strlen(attr);
@@ -1310,7 +1218,7 @@ ngx_wsman_enum_parse_filter(ngx_wsman_call_t *call, xmlNodePtr node,
         if (st->selectors.nelts == 0) {
             ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_CANNOT_PROCESS_FILTER,
                                  "The selector filter has no selectors.");
-            return NGX_ABORT;
+            return NGX_WSMAN_FAULTED;
         }
 
         p = ngx_pnalloc(call->pool, len);
@@ -1341,7 +1249,7 @@ ngx_wsman_enum_parse_filter(ngx_wsman_call_t *call, xmlNodePtr node,
                          "Supported dialects: WQL "
                          "(" NGX_WSMAN_DIALECT_WQL ") and the selector "
                          "filter (" NGX_WSMAN_DIALECT_SELECTOR ").");
-    return NGX_ABORT;
+    return NGX_WSMAN_FAULTED;
 
 check_length:
 
@@ -1350,7 +1258,7 @@ check_length:
         ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_CANNOT_PROCESS_FILTER,
                              "The filter is longer than 4096 "
                              "characters.");
-        return NGX_ABORT;
+        return NGX_WSMAN_FAULTED;
     }
 
     return NGX_OK;
@@ -1376,7 +1284,7 @@ ngx_wsman_enum_prepare(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st)
         {
             call->fault.id = NGX_WSMAN_FAULT_CANNOT_PROCESS_FILTER;
             call->fault.message = error;
-            return NGX_ABORT;
+            return NGX_WSMAN_FAULTED;
         }
 
         uri = st->uri;
@@ -1412,7 +1320,7 @@ ngx_wsman_enum_prepare(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st)
     if (st->provider == NULL || st->provider->enumerate == NULL) {
         ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_DESTINATION_UNREACHABLE,
                              "No such class to enumerate.");
-        return NGX_ABORT;
+        return NGX_WSMAN_FAULTED;
     }
 
     /*
@@ -1424,7 +1332,7 @@ ngx_wsman_enum_prepare(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st)
     if (st->provider != ngx_wsman_enum_provider(&call->req->resource_uri)) {
         rc = ngx_wsman_access_check_class(call, st->provider);
         if (rc != NGX_OK) {
-            return rc == NGX_DECLINED ? NGX_ABORT : NGX_ERROR;
+            return rc == NGX_WSMAN_FAULTED ? NGX_WSMAN_FAULTED : NGX_ERROR;
         }
     }
 
@@ -1452,7 +1360,7 @@ ngx_wsman_enum_prepare(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st)
                              "not from \"%V\".", class_name,
                              &st->provider->class_name)
                 - msg;
-            return NGX_ABORT;
+            return NGX_WSMAN_FAULTED;
         }
     }
 
@@ -1814,18 +1722,18 @@ ngx_wsman_enum_enumerate(ngx_wsman_call_t *call)
     if (node) {
         rc = ngx_wsman_enum_parse_filter(call, node, &st);
         if (rc != NGX_OK) {
-            return rc == NGX_ABORT ? NGX_OK : NGX_ERROR;
+            return rc == NGX_WSMAN_FAULTED ? NGX_OK : NGX_ERROR;
         }
     }
 
     rc = ngx_wsman_enum_prepare(call, &st);
     if (rc != NGX_OK) {
-        return rc == NGX_ABORT ? NGX_OK : NGX_ERROR;
+        return rc == NGX_WSMAN_FAULTED ? NGX_OK : NGX_ERROR;
     }
 
     rc = ngx_wsman_enum_fetch(call, st.provider, ngx_wsman_enum_enumerate);
     if (rc != NGX_OK) {
-        return rc == NGX_ABORT ? NGX_OK : rc;
+        return rc == NGX_WSMAN_FAULTED ? NGX_OK : rc;
     }
 
     optimize = ngx_wsman_enum_child(en, NGX_WSMAN_NS_WSMAN,
@@ -1838,7 +1746,7 @@ ngx_wsman_enum_enumerate(ngx_wsman_call_t *call)
         return NGX_ERROR;
     }
 
-    if (rc == NGX_ABORT) {
+    if (rc == NGX_WSMAN_FAULTED) {
         return NGX_OK;
     }
 
@@ -1919,7 +1827,7 @@ ngx_wsman_enum_context_id(ngx_wsman_call_t *call, const char *element,
     {
         ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_SCHEMA_VALIDATION,
                              "The body has no n:EnumerationContext.");
-        return NGX_ABORT;
+        return NGX_WSMAN_FAULTED;
     }
 
     return ngx_wsman_soap_node_text(call->pool, node, id);
@@ -1937,7 +1845,7 @@ ngx_wsman_enum_pull(ngx_wsman_call_t *call)
 
     rc = ngx_wsman_enum_context_id(call, "Pull", &id);
     if (rc != NGX_OK) {
-        return rc == NGX_ABORT ? NGX_OK : NGX_ERROR;
+        return rc == NGX_WSMAN_FAULTED ? NGX_OK : NGX_ERROR;
     }
 
     max_elements = 1;
@@ -1945,14 +1853,14 @@ ngx_wsman_enum_pull(ngx_wsman_call_t *call)
 
     rc = ngx_wsman_enum_body_uint(call, call->req->payload, NGX_WSMAN_NS_WSEN,
                                   "MaxElements", &max_elements);
-    if (rc == NGX_ERROR || rc == NGX_ABORT) {
-        return rc == NGX_ABORT ? NGX_OK : NGX_ERROR;
+    if (rc == NGX_ERROR || rc == NGX_WSMAN_FAULTED) {
+        return rc == NGX_WSMAN_FAULTED ? NGX_OK : NGX_ERROR;
     }
 
     rc = ngx_wsman_enum_body_uint(call, call->req->payload, NGX_WSMAN_NS_WSEN,
                                   "MaxCharacters", &max_chars);
-    if (rc == NGX_ERROR || rc == NGX_ABORT) {
-        return rc == NGX_ABORT ? NGX_OK : NGX_ERROR;
+    if (rc == NGX_ERROR || rc == NGX_WSMAN_FAULTED) {
+        return rc == NGX_WSMAN_FAULTED ? NGX_OK : NGX_ERROR;
     }
 
     ngx_memzero(&st, sizeof(ngx_wsman_enum_state_t));
@@ -1998,7 +1906,7 @@ ngx_wsman_enum_pull(ngx_wsman_call_t *call)
     if (rc != NGX_OK) {
         /* the context cannot go on: end it */
         ngx_wsman_enum_update(call, &id, &st, 1);
-        return rc == NGX_ABORT ? NGX_OK : NGX_ERROR;
+        return rc == NGX_WSMAN_FAULTED ? NGX_OK : NGX_ERROR;
     }
 
     ngx_wsman_enum_update(call, &id, &st, batch.done);
@@ -2038,7 +1946,7 @@ ngx_wsman_enum_release(ngx_wsman_call_t *call)
 
     rc = ngx_wsman_enum_context_id(call, "Release", &id);
     if (rc != NGX_OK) {
-        return rc == NGX_ABORT ? NGX_OK : NGX_ERROR;
+        return rc == NGX_WSMAN_FAULTED ? NGX_OK : NGX_ERROR;
     }
 
     zone = ngx_wsman_enum_zone();
@@ -2108,7 +2016,7 @@ ngx_wsman_enum_invoke(ngx_wsman_call_t *call)
 
     rc = ngx_wsman_enum_fetch(call, prov, ngx_wsman_enum_invoke);
     if (rc != NGX_OK) {
-        return rc == NGX_ABORT ? NGX_OK : rc;
+        return rc == NGX_WSMAN_FAULTED ? NGX_OK : rc;
     }
 
     rv = 0;

@@ -113,8 +113,7 @@ typedef ngx_int_t (*ngx_wsman_provider_invoke_pt)(
  * A provider whose data comes from somewhere slow (a BMC) gets it before
  * the engine uses it: NGX_OK when it is at hand, NGX_AGAIN when it will
  * be and resume(call) is to run then (the provider answers with
- * ngx_wsman_call_finish()); a fault is set as everywhere in the plug-in
- * API: NGX_OK with call->fault set (ngx_wsman_call_fault()).
+ * ngx_wsman_call_finish()), NGX_WSMAN_FAULTED with call->fault set.
  */
 typedef ngx_int_t (*ngx_wsman_provider_fetch_pt)(ngx_wsman_provider_t *prov,
     struct ngx_wsman_call_s *call,

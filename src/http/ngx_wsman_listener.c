@@ -10,6 +10,7 @@
 
 #include "ngx_wsman_http.h"
 #include "ngx_wsman_listener.h"
+#include "ngx_wsman_util.h"
 
 
 static int ngx_libc_cdecl
@@ -32,9 +33,8 @@ ngx_wsman_listener_thumbprint(ngx_conf_t *cf,
     FILE                    *fp;
     X509                    *cert;
     ngx_str_t               *file;
-    unsigned int             len, i;
+    unsigned int             len;
     ngx_http_ssl_srv_conf_t *sscf;
-    static const char        hex[] = "0123456789ABCDEF";
 
     ngx_str_null(thumbprint);
 
@@ -72,10 +72,7 @@ ngx_wsman_listener_thumbprint(ngx_conf_t *cf,
             thumbprint->data = p;
             thumbprint->len = len * 2;
 
-            for (i = 0; i < len; i++) {
-                *p++ = hex[md[i] >> 4];
-                *p++ = hex[md[i] & 0xf];
-            }
+            (void) ngx_wsman_hex(p, md, len, 1);
         }
     }
 

@@ -38,6 +38,13 @@
 /* room for the multipart/encrypted framing around a sealed envelope */
 #define NGX_WSMAN_SEAL_OVERHEAD  1024
 
+/*
+ * nginx's own defaults for the body buffer and limit (ngx_http_core_module):
+ * after the core merge these mean "the user set none"
+ */
+#define NGX_WSMAN_CORE_BODY_BUFFER  (2 * ngx_pagesize)
+#define NGX_WSMAN_CORE_MAX_BODY     (1024 * 1024)
+
 
 /* per-request state, also what the $wsman_* variables read */
 typedef struct {
@@ -159,7 +166,7 @@ static ngx_command_t  ngx_wsman_commands[] = {
       NULL },
 
     { ngx_string("wsman_user_file"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
       ngx_wsman_user_file,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_wsman_loc_conf_t, user_file),
@@ -436,7 +443,7 @@ ngx_wsman_handler(ngx_http_request_t *r)
         conn = ngx_wsman_conn(r->connection, 0);
 
         if (conn == NULL || !conn->established) {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                           "wsman: encrypted request from %V without a "
                           "security context on the connection",
                           &r->connection->addr_text);
@@ -480,6 +487,11 @@ ngx_wsman_authenticated(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx,
     ngx_wsman_loc_conf_t  *lcf;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_wsman_module);
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "wsman auth: rc:%i user:\"%V\" anonymous:%ui", rc,
+                   ngx_wsman_log_escape(r->pool, &ctx->auth.identity.user),
+                   (ngx_uint_t) ctx->anonymous);
 
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -537,7 +549,7 @@ ngx_wsman_check_request(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
         if (ctx->anonymous || conn == NULL || !conn->established
             || !ctx->auth.connection)
         {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                           "wsman: encrypted request from %V without a "
                           "security context on the connection",
                           &r->connection->addr_text);
@@ -568,7 +580,7 @@ ngx_wsman_check_request(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
             && (r->headers_in.content_length_n > 0
                 || r->headers_in.chunked))
         {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                           "wsman: unencrypted request from user \"%V\" at "
                           "%V refused (wsman_allow_unencrypted off)",
                           ngx_wsman_log_escape(r->pool,
@@ -702,12 +714,18 @@ ngx_wsman_process(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
     rc = ngx_wsman_soap_parse(r->pool, r->connection->log, body.data,
                               body.len, &limits, &ctx->req, &fault);
 
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "wsman parse: rc:%i %uz bytes action:\"%V\" "
+                   "resource:\"%V\"", rc, body.len,
+                   ngx_wsman_log_escape(r->pool, &ctx->req.action),
+                   ngx_wsman_log_escape(r->pool, &ctx->req.resource_uri));
+
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (ctx->anonymous && (rc != NGX_OK || !ctx->req.identify)) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "wsman: unauthenticated request from %V is not an "
                       "Identify", &r->connection->addr_text);
         return ngx_wsman_auth_challenge(r, lcf, NULL);
@@ -735,6 +753,9 @@ ngx_wsman_process(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
     }
 
     rc = ngx_wsman_dispatch(&ctx->call);
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "wsman dispatch: rc:%i", rc);
 
     if (rc == NGX_AGAIN) {
         /*
@@ -806,7 +827,7 @@ ngx_wsman_is_anonymous_identify(ngx_http_request_t *r)
 static void
 ngx_wsman_anonymous_too_large(ngx_http_request_t *r)
 {
-    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "wsman: unauthenticated request from %V is larger than "
                   "%d bytes", &r->connection->addr_text,
                   NGX_WSMAN_ANONYMOUS_MAX);
@@ -1097,6 +1118,11 @@ ngx_wsman_send_response(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
 
     call = &ctx->call;
 
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "wsman response: fault:%ui body:%O bytes action:\"%V\"",
+                   (ngx_uint_t) call->fault.id, call->body.length,
+                   &call->action);
+
     if (ngx_wsman_xml_failed(&call->body)) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -1260,7 +1286,7 @@ ngx_wsman_unseal(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx, ngx_str_t *body)
     if (ngx_wsman_mime_unframe(body, &protocol, &boundary, &part, &error)
         != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "wsman: malformed encrypted body from %V: %s",
                       &r->connection->addr_text, error ? error : "unknown");
         return NGX_DECLINED;
@@ -1272,7 +1298,7 @@ ngx_wsman_unseal(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx, ngx_str_t *body)
                               &part.header, &part.payload, &plain);
     if (rc != NGX_OK) {
         if (rc == NGX_DECLINED) {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                           "wsman: encrypted body from %V does not verify",
                           &r->connection->addr_text);
         }
@@ -1281,7 +1307,7 @@ ngx_wsman_unseal(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx, ngx_str_t *body)
 
     /* pywinrm and pypsrp check this too: it catches a cut message */
     if (plain.len != part.length) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "wsman: encrypted body from %V: Length=%uz but %uz "
                       "bytes decrypted", &r->connection->addr_text,
                       part.length, plain.len);
@@ -1786,6 +1812,7 @@ ngx_wsman_create_loc_conf(ngx_conf_t *cf)
     conf->resource_sddls = NGX_CONF_UNSET_PTR;
     conf->root_sd = NGX_CONF_UNSET_PTR;
     conf->thread_pool = NGX_CONF_UNSET_PTR;
+    conf->auth_thread_pool = NGX_CONF_UNSET_PTR;
 
     return conf;
 }
@@ -1834,6 +1861,7 @@ ngx_wsman_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_wsman_loc_conf_t  *prev = parent;
     ngx_wsman_loc_conf_t  *conf = child;
 
+    ngx_str_t                  pool;
     ngx_wsman_main_conf_t     *mcf;
     ngx_http_core_loc_conf_t  *clcf;
 
@@ -1862,6 +1890,8 @@ ngx_wsman_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->resource_sddls, prev->resource_sddls,
                              NULL);
     ngx_conf_merge_ptr_value(conf->thread_pool, prev->thread_pool, NULL);
+    ngx_conf_merge_ptr_value(conf->auth_thread_pool, prev->auth_thread_pool,
+                             NULL);
 
     /*
      * Windows' Winrs defaults: shells allowed, 2 h idle, MaxShellsPerUser
@@ -1909,6 +1939,18 @@ ngx_wsman_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_OK;
     }
 
+    /* account look-ups of every scheme go to the wsman_auth pool too */
+    if (conf->auth_thread_pool == NULL) {
+        ngx_str_null(&pool);
+        conf->auth_thread_pool = ngx_wsman_thread_pool(cf, &pool,
+                                                       "wsman_auth",
+                                                       "threads=4",
+                                                       "max_queue=256");
+        if (conf->auth_thread_pool == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
     if (conf->shell) {
         mcf->shells = 1;
 
@@ -1935,26 +1977,57 @@ ngx_wsman_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     /*
-     * Core locations are merged before ours.  Keep envelopes in memory:
-     * WinRM clients routinely send 200-500k (Ansible's stdin chunks), and
-     * spilling each to a temporary file costs disk I/O and a log line.
+     * Core locations are merged before ours, so a value the user did not
+     * set holds nginx's default here (the only way to tell it apart).
+     * Defaults are raised to fit envelopes; values the user wrote stay,
+     * with a warning at "nginx -t" when they cannot hold one.
      */
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 
+    /*
+     * Keep envelopes in memory: WinRM clients routinely send 200-500k
+     * (Ansible's stdin chunks), and spilling each to a temporary file
+     * costs disk I/O and a log line.
+     */
     if (clcf->client_body_buffer_size < conf->max_envelope_size) {
-        clcf->client_body_buffer_size = conf->max_envelope_size;
+
+        if (clcf->client_body_buffer_size
+            == (size_t) NGX_WSMAN_CORE_BODY_BUFFER)
+        {
+            clcf->client_body_buffer_size = conf->max_envelope_size;
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                               "\"client_body_buffer_size\" %uz is below "
+                               "\"wsman_max_envelope_size\" %uz: larger "
+                               "envelopes are buffered to temporary files",
+                               clcf->client_body_buffer_size,
+                               conf->max_envelope_size);
+        }
     }
 
     /*
      * nginx answers 413 for bodies above client_max_body_size before our
-     * handler runs.  Leave room above the envelope limit, so that clients
-     * over it get the w:EncodingLimit fault (after authentication), while
-     * the amount nginx reads stays bounded.
+     * handler runs.  By default leave room above the envelope limit, so
+     * that clients over it get the w:EncodingLimit fault (after
+     * authentication), while the amount nginx reads stays bounded.
      */
     if (clcf->client_max_body_size != 0
         && clcf->client_max_body_size < 2 * (off_t) conf->max_envelope_size)
     {
-        clcf->client_max_body_size = 2 * (off_t) conf->max_envelope_size;
+        if (clcf->client_max_body_size == NGX_WSMAN_CORE_MAX_BODY) {
+            clcf->client_max_body_size = 2 * (off_t) conf->max_envelope_size;
+
+        } else if (clcf->client_max_body_size
+                   < (off_t) conf->max_envelope_size)
+        {
+            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                               "\"client_max_body_size\" %O cannot hold "
+                               "\"wsman_max_envelope_size\" %uz: larger "
+                               "envelopes are refused with 413",
+                               clcf->client_max_body_size,
+                               conf->max_envelope_size);
+        }
     }
 
     return NGX_CONF_OK;
@@ -2051,15 +2124,51 @@ ngx_wsman_conf_path(ngx_conf_t *cf, ngx_command_t *cmd, void *conf,
 }
 
 
+/* wsman_user_file FILE [thread_pool=NAME] */
 static char *
 ngx_wsman_user_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
+    ngx_wsman_loc_conf_t  *wlcf = conf;
+
     char       *rv;
-    ngx_str_t  *file;
+    ngx_str_t  *file, *value, pool;
+
+    value = cf->args->elts;
+    ngx_str_null(&pool);
+
+    if (cf->args->nelts == 3) {
+        if (value[2].len <= sizeof("thread_pool=") - 1
+            || ngx_strncmp(value[2].data, "thread_pool=",
+                           sizeof("thread_pool=") - 1) != 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid \"wsman_user_file\" parameter "
+                               "\"%V\" (thread_pool=NAME expected)",
+                               &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        pool.data = value[2].data + sizeof("thread_pool=") - 1;
+        pool.len = value[2].len - (sizeof("thread_pool=") - 1);
+    }
 
     rv = ngx_wsman_conf_path(cf, cmd, conf, &file);
     if (rv != NGX_CONF_OK) {
         return rv;
+    }
+
+    /*
+     * Hash checks cost milliseconds to seconds of CPU each (SHA-512
+     * crypt, yescrypt) and a client chooses how many to ask for with
+     * wrong passwords: they run in a thread pool, never on the event
+     * loop, and a pool of their own keeps them from starving PAM or
+     * IPMI.
+     */
+    wlcf->auth_thread_pool = ngx_wsman_thread_pool(cf, &pool, "wsman_auth",
+                                                   "threads=4",
+                                                   "max_queue=256");
+    if (wlcf->auth_thread_pool == NULL) {
+        return NGX_CONF_ERROR;
     }
 
     return ngx_wsman_basic_check_file(cf, file);

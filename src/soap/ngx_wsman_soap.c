@@ -8,9 +8,9 @@
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 #include <libxml/SAX2.h>
-#include <openssl/rand.h>
 
 #include "ngx_wsman_soap.h"
+#include "ngx_wsman_util.h"
 #include "ngx_wsman_duration.h"
 
 
@@ -25,9 +25,6 @@
  */
 #define NGX_WSMAN_SOAP_DICT_MAX       4096
 
-/* message ids drawn from one RAND_bytes() call (a call costs ~10k
- * instructions, locking included, whatever its size) */
-#define NGX_WSMAN_SOAP_UUID_BATCH     64
 
 
 /* state of one parse, reached from libxml2 callbacks via ctxt->_private */
@@ -1543,39 +1540,11 @@ ngx_wsman_soap_write_tail(ngx_wsman_xml_t *x)
 static void
 ngx_wsman_soap_write_uuid(ngx_wsman_xml_t *x)
 {
-    u_char             *bin, text[36], *p;
-    ngx_uint_t          i;
-    static ngx_pid_t    pid;
-    static ngx_uint_t   next = NGX_WSMAN_SOAP_UUID_BATCH;
-    static u_char       rnd[NGX_WSMAN_SOAP_UUID_BATCH][16];
-    static const char   hex[] = "0123456789abcdef";
+    u_char  text[NGX_WSMAN_UUID_LEN];
 
-    /* a forked process draws its own: never a parent's leftover bytes */
-    if (next == NGX_WSMAN_SOAP_UUID_BATCH || pid != ngx_pid) {
-        if (RAND_bytes((u_char *) rnd, sizeof(rnd)) != 1) {
-            x->failed = 1;
-            return;
-        }
-
-        pid = ngx_pid;
-        next = 0;
-    }
-
-    /* each id takes its own 16 bytes */
-    bin = rnd[next++];
-
-    bin[6] = (bin[6] & 0x0f) | 0x40;
-    bin[8] = (bin[8] & 0x3f) | 0x80;
-
-    p = text;
-
-    for (i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) {
-            *p++ = '-';
-        }
-
-        *p++ = hex[bin[i] >> 4];
-        *p++ = hex[bin[i] & 0xf];
+    if (ngx_wsman_uuid(text) == NULL) {
+        x->failed = 1;
+        return;
     }
 
     ngx_wsman_xml_raw(x, text, sizeof(text));

@@ -544,6 +544,246 @@ unit_test_ntlm_normalize(ngx_pool_t *pool)
 }
 
 
+/*
+ * An AUTHENTICATE_MESSAGE's six fields (LM, NT, domain, user, workstation,
+ * session key: length, offset) and flags, 64 bytes without Version
+ */
+static void
+unit_ntlm_auth(u_char *buf, const uint32_t fields[6][2], uint32_t flags)
+{
+    uint16_t    len;
+    ngx_uint_t  i;
+
+    ngx_memcpy(buf, "NTLMSSP\0\3\0\0\0", 12);
+
+    for (i = 0; i < 6; i++) {
+        len = (uint16_t) fields[i][0];
+        ngx_memcpy(buf + 12 + i * 8, &len, 2);
+        ngx_memcpy(buf + 14 + i * 8, &len, 2);
+        ngx_memcpy(buf + 16 + i * 8, &fields[i][1], 4);
+    }
+
+    ngx_memcpy(buf + 60, &flags, 4);
+}
+
+
+/* an NTLMv2 response: NTProofStr, the blob's fixed part, AV pairs */
+static size_t
+unit_ntlmv2_resp(u_char *p, uint32_t av_flags)
+{
+    u_char  *start;
+
+    start = p;
+
+    ngx_memset(p, 0xa5, 16);                             /* NTProofStr */
+    p += 16;
+    ngx_memcpy(p, "\1\1\0\0\0\0\0\0", 8);
+    p += 8;
+    ngx_memset(p, 0x11, 16);            /* timestamp, client challenge */
+    p += 16;
+    ngx_memzero(p, 4);
+    p += 4;
+    ngx_memcpy(p, "\1\0\4\0V\0M\0", 8);                /* MsvAvNbComputerName */
+    p += 8;
+    ngx_memcpy(p, "\6\0\4\0", 4);                               /* MsvAvFlags */
+    ngx_memcpy(p + 4, &av_flags, 4);
+    p += 8;
+    ngx_memzero(p, 8);                         /* MsvAvEOL, then padding */
+    p += 8;
+
+    return p - start;
+}
+
+
+static void
+unit_test_ntlm_normalize_auth(ngx_pool_t *pool)
+{
+    u_char      buf[256], v[256];
+    size_t      nt, n;
+    uint32_t    off, fields[6][2], mv[6][2];
+    ngx_str_t   t;
+    ngx_uint_t  i;
+
+    /* winrm-client: LMv2 at 64, NTLMv2, domain, user, an empty
+     * workstation at the end, an empty session key at offset 0 */
+    ngx_memset(buf + 64, 0x5a, 24);
+    nt = unit_ntlmv2_resp(buf + 88, 0);
+    n = 88 + nt;
+    ngx_memcpy(buf + n, "WSMANbob", 8);
+    fields[0][0] = 24;  fields[0][1] = 64;
+    fields[1][0] = nt;  fields[1][1] = 88;
+    fields[2][0] = 5;   fields[2][1] = n;
+    fields[3][0] = 3;   fields[3][1] = n + 5;
+    fields[4][0] = 0;   fields[4][1] = n + 8;
+    fields[5][0] = 0;   fields[5][1] = 0;
+    n += 8;
+    unit_ntlm_auth(buf, (const uint32_t (*)[2]) fields, 0x02898206);
+
+    t.data = buf;
+    t.len = n;
+    UNIT_CHECK(ngx_wsman_ntlm_normalize(pool, &t) == NGX_OK);
+    UNIT_EQ_UINT(t.len, n + 8);
+    UNIT_CHECK(t.data != buf);
+    UNIT_CHECK(ngx_memcmp(t.data, buf, 12) == 0);
+    UNIT_CHECK(ngx_memcmp(t.data + 60, buf + 60, 4) == 0);      /* flags */
+    UNIT_CHECK(ngx_memcmp(t.data + 64, "\0\0\0\0\0\0\0\0", 8) == 0);
+    UNIT_CHECK(ngx_memcmp(t.data + 72, buf + 64, n - 64) == 0);
+
+    for (i = 0; i < 6; i++) {
+        /* lengths kept, offsets into the payload moved by 8 */
+        UNIT_CHECK(ngx_memcmp(t.data + 12 + i * 8, buf + 12 + i * 8, 4)
+                   == 0);
+        ngx_memcpy(&off, t.data + 16 + i * 8, 4);
+        UNIT_EQ_UINT(off, i == 5 ? 0 : fields[i][1] + 8);
+    }
+
+    UNIT_CHECK(ngx_memcmp(t.data + fields[3][1] + 8, "bob", 3) == 0);
+
+    /* NTLMv1 (24 bytes, no blob to look into) moves the same way */
+    fields[1][0] = 24;
+    unit_ntlm_auth(buf, (const uint32_t (*)[2]) fields, 0x02898206);
+    t.data = buf;
+    t.len = n;
+    UNIT_CHECK(ngx_wsman_ntlm_normalize(pool, &t) == NGX_OK);
+    UNIT_EQ_UINT(t.len, n + 8);
+    fields[1][0] = nt;
+
+    /* a field that ends exactly at the end is inside */
+    fields[4][0] = 0;
+    fields[3][0] = 3;
+    unit_ntlm_auth(buf, (const uint32_t (*)[2]) fields, 0x02898206);
+    t.data = buf;
+    t.len = n;
+    UNIT_CHECK(ngx_wsman_ntlm_normalize(pool, &t) == NGX_OK);
+
+    /* one byte more is not: refused, never passed on or padded */
+    fields[3][0] = 4;
+    unit_ntlm_auth(buf, (const uint32_t (*)[2]) fields, 0x02898206);
+    t.data = buf;
+    t.len = n;
+    UNIT_CHECK(ngx_wsman_ntlm_normalize(pool, &t) == NGX_DECLINED);
+    UNIT_CHECK(t.data == buf && t.len == n);
+    fields[3][0] = 3;
+
+    /* an offset past the end */
+    fields[2][1] = n + 1;
+    unit_ntlm_auth(buf, (const uint32_t (*)[2]) fields, 0x02898206);
+    t.data = buf;
+    t.len = n;
+    UNIT_CHECK(ngx_wsman_ntlm_normalize(pool, &t) == NGX_DECLINED);
+
+    /* offset + length wrapping around 32 bits */
+    fields[2][0] = 0x20;
+    fields[2][1] = 0xfffffff0;
+    unit_ntlm_auth(buf, (const uint32_t (*)[2]) fields, 0x02898206);
+    t.data = buf;
+    t.len = n;
+    UNIT_CHECK(ngx_wsman_ntlm_normalize(pool, &t) == NGX_DECLINED);
+    fields[2][0] = 5;
+    fields[2][1] = 88 + nt;
+
+    /* the maximum length: 65535 bytes said, 24 there */
+    fields[0][0] = 0xffff;
+    unit_ntlm_auth(buf, (const uint32_t (*)[2]) fields, 0x02898206);
+    t.data = buf;
+    t.len = n;
+    UNIT_CHECK(ngx_wsman_ntlm_normalize(pool, &t) == NGX_DECLINED);
+    fields[0][0] = 24;
+
+    /* the NTLMv2 blob says the client computed a MIC, yet there is no
+     * room for one: refused, not passed on with LMv2 bytes as its MIC */
+    unit_ntlmv2_resp(buf + 88, 2);
+    unit_ntlm_auth(buf, (const uint32_t (*)[2]) fields, 0x02898206);
+    t.data = buf;
+    t.len = n;
+    UNIT_CHECK(ngx_wsman_ntlm_normalize(pool, &t) == NGX_DECLINED);
+
+    /* other MsvAvFlags bits are not a MIC */
+    unit_ntlmv2_resp(buf + 88, 1 | 4);
+    t.data = buf;
+    t.len = n;
+    UNIT_CHECK(ngx_wsman_ntlm_normalize(pool, &t) == NGX_OK);
+    UNIT_EQ_UINT(t.len, n + 8);
+
+    /* an AV pair running past the NTLMv2 response */
+    buf[88 + 44 + 2] = 0xff;
+    t.data = buf;
+    t.len = n;
+    UNIT_CHECK(ngx_wsman_ntlm_normalize(pool, &t) == NGX_DECLINED);
+    unit_ntlmv2_resp(buf + 88, 0);
+
+    /* no MsvAvEOL inside the response */
+    fields[1][0] = nt - 8;
+    unit_ntlm_auth(buf, (const uint32_t (*)[2]) fields, 0x02898206);
+    t.data = buf;
+    t.len = n;
+    UNIT_CHECK(ngx_wsman_ntlm_normalize(pool, &t) == NGX_DECLINED);
+
+    /* longer than NTLMv1, shorter than an NTLMv2 blob's fixed part */
+    fields[1][0] = 40;
+    unit_ntlm_auth(buf, (const uint32_t (*)[2]) fields, 0x02898206);
+    t.data = buf;
+    t.len = n;
+    UNIT_CHECK(ngx_wsman_ntlm_normalize(pool, &t) == NGX_DECLINED);
+    fields[1][0] = nt;
+
+    /* with a Version (payload at 72), or a Version and a MIC (88): not
+     * touched, a MIC covers the bytes the client sent */
+    for (off = 8; off <= 24; off += 16) {
+        for (i = 0; i < 5; i++) {
+            mv[i][0] = fields[i][0];
+            mv[i][1] = fields[i][1] + off;
+        }
+
+        mv[5][0] = 0;
+        mv[5][1] = 0;
+
+        ngx_memcpy(v + 64 + off, buf + 64, n - 64);
+        ngx_memcpy(v + 64, "\x0a\x00\x63\x45\x00\x00\x00\x0f", 8);
+        ngx_memset(v + 72, 0xee, off - 8);                         /* MIC */
+        unit_ntlmv2_resp(v + 88 + off, off == 24 ? 2 : 0);
+        unit_ntlm_auth(v, (const uint32_t (*)[2]) mv, 0x02898206);
+
+        t.data = v;
+        t.len = n + off;
+        UNIT_CHECK(ngx_wsman_ntlm_normalize(pool, &t) == NGX_OK);
+        UNIT_CHECK(t.data == v && t.len == n + off);
+    }
+
+    /* the MIC-signed one with a field claiming 64 (in its Version): an
+     * insertion would break the MIC, so it is refused, not moved */
+    mv[0][1] = 64;
+    unit_ntlm_auth(v, (const uint32_t (*)[2]) mv, 0x02898206);
+    t.data = v;
+    t.len = n + 24;
+    UNIT_CHECK(ngx_wsman_ntlm_normalize(pool, &t) == NGX_DECLINED);
+    UNIT_CHECK(t.data == v && t.len == n + 24);
+
+    /* a field inside the fixed part: for the library to refuse, not
+     * moved */
+    fields[2][1] = 40;
+    unit_ntlm_auth(buf, (const uint32_t (*)[2]) fields, 0x02898206);
+    t.data = buf;
+    t.len = n;
+    UNIT_CHECK(ngx_wsman_ntlm_normalize(pool, &t) == NGX_OK);
+    UNIT_CHECK(t.data == buf && t.len == n);
+
+    /* all fields empty (anonymous): nothing to move */
+    ngx_memzero(fields, sizeof(fields));
+    unit_ntlm_auth(buf, (const uint32_t (*)[2]) fields, 0x02898206);
+    t.data = buf;
+    t.len = 64;
+    UNIT_CHECK(ngx_wsman_ntlm_normalize(pool, &t) == NGX_OK);
+    UNIT_CHECK(t.data == buf && t.len == 64);
+
+    /* shorter than the fixed part: for the library to refuse */
+    t.data = buf;
+    t.len = 60;
+    UNIT_CHECK(ngx_wsman_ntlm_normalize(pool, &t) == NGX_OK);
+    UNIT_CHECK(t.data == buf && t.len == 60);
+}
+
+
 static ngx_uint_t
 unit_uri_allowed(const char *prefix, const char *uri)
 {
@@ -591,6 +831,7 @@ unit_test_auth(void)
     unit_test_auth_challenge(pool);
     unit_test_auth_log_escape(pool);
     unit_test_ntlm_normalize(pool);
+    unit_test_ntlm_normalize_auth(pool);
     unit_test_cert_uri();
 
     ngx_destroy_pool(pool);

@@ -1,11 +1,13 @@
 /*
- * The unit test runner: runs every group, prints "N passed, M failed" as
+ * The unit test runner: runs every group (or only the groups named on the
+ * command line: `make unit GROUP=sddl`), prints "N passed, M failed" as
  * its last line and exits 1 when anything failed.
  */
 
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <libxml/parser.h>
@@ -17,6 +19,11 @@
 void unit_test_sddl(void);
 void unit_test_mime(void);
 void unit_test_wql(void);
+void unit_test_enum_tree(void);
+void unit_test_util(void);
+void unit_test_shell_frame(void);
+void unit_test_access(void);
+void unit_test_instance(void);
 
 
 ngx_uint_t  unit_passed;
@@ -120,7 +127,7 @@ unit_crash(int signo)
 
 
 int
-main(void)
+main(int argc, char **argv)
 {
     static const struct {
         const char  *name;
@@ -134,8 +141,14 @@ main(void)
         { "sddl", unit_test_sddl },
         { "mime", unit_test_mime },
         { "wql", unit_test_wql },
+        { "enum_tree", unit_test_enum_tree },
+        { "util", unit_test_util },
+        { "shell_frame", unit_test_shell_frame },
+        { "access", unit_test_access },
+        { "instance", unit_test_instance },
     };
 
+    int         a;
     ngx_uint_t  i, failed;
 
     signal(SIGSEGV, unit_crash);
@@ -148,7 +161,40 @@ main(void)
 
     xmlInitParser();
 
+    /* a name that is no group is a typo, not an empty pass */
+    for (a = 1; a < argc; a++) {
+        for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+            if (strcmp(argv[a], groups[i].name) == 0) {
+                break;
+            }
+        }
+
+        if (i == sizeof(groups) / sizeof(groups[0])) {
+            printf("no unit group \"%s\"; groups:", argv[a]);
+
+            for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+                printf(" %s", groups[i].name);
+            }
+
+            printf("\n0 passed, 1 failed\n");
+            return 1;
+        }
+    }
+
     for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+
+        if (argc > 1) {
+            for (a = 1; a < argc; a++) {
+                if (strcmp(argv[a], groups[i].name) == 0) {
+                    break;
+                }
+            }
+
+            if (a == argc) {
+                continue;
+            }
+        }
+
         failed = unit_failed;
         unit_group = groups[i].name;
 

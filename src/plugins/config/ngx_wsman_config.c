@@ -9,6 +9,7 @@
 #include "ngx_wsman_enum.h"
 #include "ngx_wsman_listener.h"
 #include "ngx_wsman_body.h"
+#include "ngx_wsman_util.h"
 
 
 #define NGX_WSMAN_GET_RESPONSE   NGX_WSMAN_NS_WXF "/GetResponse"

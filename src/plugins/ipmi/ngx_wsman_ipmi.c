@@ -229,7 +229,7 @@ ngx_wsman_ipmi_fetch(ngx_wsman_provider_t *prov, ngx_wsman_call_t *call,
         ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_DESTINATION_UNREACHABLE,
                              "No BMC is configured on this server "
                              "(wsman_ipmi).");
-        return NGX_OK;
+        return NGX_DECLINED;
     }
 
     ngx_memzero(&job, sizeof(ngx_wsman_ipmi_job_t));
@@ -237,9 +237,9 @@ ngx_wsman_ipmi_fetch(ngx_wsman_provider_t *prov, ngx_wsman_call_t *call,
     if (ngx_wsman_ipmi_is_invoke(call)) {
 
         if (cls->method == NULL) {
-            return ngx_wsman_call_fault(call,
-                                        NGX_WSMAN_FAULT_ACTION_NOT_SUPPORTED,
-                                        NULL);
+            ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_ACTION_NOT_SUPPORTED,
+                                 NULL);
+            return NGX_DECLINED;
         }
 
         /* the engine has checked the action is the class URI + method */
@@ -249,13 +249,9 @@ ngx_wsman_ipmi_fetch(ngx_wsman_provider_t *prov, ngx_wsman_call_t *call,
         rc = cls->method(call, &method, &job);
 
         if (rc == NGX_ABORT) {
-            return ngx_wsman_call_fault(call,
-                                        NGX_WSMAN_FAULT_ACTION_NOT_SUPPORTED,
-                                        NULL);
-        }
-
-        if (rc == NGX_DECLINED) {
-            return NGX_OK;              /* the method set the fault */
+            ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_ACTION_NOT_SUPPORTED,
+                                 NULL);
+            return NGX_DECLINED;
         }
 
         if (rc != NGX_OK) {

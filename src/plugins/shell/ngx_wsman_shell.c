@@ -120,22 +120,15 @@ ngx_wsman_shell_option_true(ngx_wsman_call_t *call, const char *name)
 static ngx_int_t
 ngx_wsman_shell_account(ngx_wsman_call_t *call, ngx_str_t *user)
 {
-    int             err;
-    char            name[256], buf[4096];
-    struct passwd   pw, *pwp;
+    ngx_wsman_account_t  *a;
 
     *user = call->identity->user;
 
-    if (user->len && user->len < sizeof(name)) {
-        ngx_memcpy(name, user->data, user->len);
-        name[user->len] = '\0';
+    /* remembered from authentication (src/auth/ngx_wsman_identity.c) */
+    a = ngx_wsman_account_get(call->log, user);
 
-        pwp = NULL;
-        err = getpwnam_r(name, &pw, buf, sizeof(buf), &pwp);
-
-        if (err == 0 && pwp != NULL) {
-            return NGX_OK;
-        }
+    if (a && a->found) {
+        return NGX_OK;
     }
 
     if (call->conf->shell_run_as.len) {
@@ -164,29 +157,19 @@ ngx_wsman_shell_account(ngx_wsman_call_t *call, ngx_str_t *user)
 static ngx_int_t
 ngx_wsman_shell_uid_ok(ngx_wsman_call_t *call, ngx_str_t *user)
 {
-    int             err;
-    char            name[256], buf[4096];
-    const char     *why;
-    struct passwd   pw, *pwp;
+    const char           *why;
+    ngx_wsman_account_t  *a;
 
-    if (user->len == 0 || user->len >= sizeof(name)) {
+    a = ngx_wsman_account_get(call->log, user);
+
+    if (a == NULL || !a->found) {
         return NGX_OK;
     }
 
-    ngx_memcpy(name, user->data, user->len);
-    name[user->len] = '\0';
-
-    pwp = NULL;
-    err = getpwnam_r(name, &pw, buf, sizeof(buf), &pwp);
-
-    if (err != 0 || pwp == NULL) {
-        return NGX_OK;
-    }
-
-    if (pw.pw_uid == 0 && !call->conf->shell_allow_root) {
+    if (a->uid == 0 && !call->conf->shell_allow_root) {
         why = "root needs wsman_shell_allow_root on";
 
-    } else if (pw.pw_uid == getuid() && pw.pw_uid != 0) {
+    } else if (a->uid == getuid() && a->uid != 0) {
         why = "the workers' own account never runs commands";
 
     } else {
