@@ -11,7 +11,9 @@
  *   NGX_ERROR   an internal error (500).
  * A fault is "set" when call->fault.id is not 0; ngx_wsman_call_fault()
  * sets it and returns NGX_OK, so `return ngx_wsman_call_fault(...)` is
- * the one way to fail a request.
+ * the one way for a handler to fail a request.  A function below a
+ * handler, and a provider's fetch hook, return NGX_WSMAN_FAULTED once
+ * they have set the fault.
  */
 
 #ifndef _NGX_WSMAN_PLUGIN_H_INCLUDED_
