@@ -26,13 +26,13 @@ TEST_PKGS  := python3 python3-pytest python3-winrm python3-requests curl \
               openipmi freeipmi-tools valgrind ansible-core strace
 
 .PHONY: all run test unit integration sanitize bench deps-build deps-run \
-        deps-test clean
+        deps-test clean plugin-example
 
 all: $(MODULE)
 
 # configure only when the addon script changes; editing a .c file reruns
 # nothing but the compiler for that file
-$(BUILD)/Makefile: config | deps-build
+$(BUILD)/Makefile: config $(wildcard src/plugins/*/config) | deps-build
 	mkdir -p $(BUILD)
 	cd $(NGX_SRC) && . ./conf_flags && ./configure \
 	    --with-cc-opt="$$(dpkg-buildflags --get CFLAGS) -fPIC \
@@ -94,6 +94,31 @@ integration: deps-test $(MODULE)
 
 test: unit integration
 
+# The module with the tests' example plug-in (t/plugin_example/) added
+# through NGX_WSMAN_PLUGINS, the way an out-of-tree plug-in is built;
+# t/test_plugin_example.py runs it.
+EXAMPLE_BUILD := $(CURDIR)/build-example
+EXAMPLE_SRCS  := $(wildcard t/plugin_example/*.[ch])
+
+$(EXAMPLE_BUILD)/Makefile: config $(wildcard src/plugins/*/config) \
+    t/plugin_example/config | deps-build
+	mkdir -p $(EXAMPLE_BUILD)
+	cd $(NGX_SRC) && . ./conf_flags \
+	    && NGX_WSMAN_PLUGINS=$(CURDIR)/t/plugin_example ./configure \
+	    --with-cc-opt="$$(dpkg-buildflags --get CFLAGS) -fPIC \
+	        $$(dpkg-buildflags --get CPPFLAGS) -Werror" \
+	    --with-ld-opt="$$(dpkg-buildflags --get LDFLAGS) -fPIC" \
+	    "$${NGX_CONF_FLAGS[@]}" \
+	    --add-dynamic-module=$(CURDIR) \
+	    --builddir=$(EXAMPLE_BUILD) > $(EXAMPLE_BUILD)/configure.log 2>&1 \
+	    || { tail -30 $(EXAMPLE_BUILD)/configure.log; exit 1; }
+
+$(EXAMPLE_BUILD)/ngx_wsman_module.so: $(EXAMPLE_BUILD)/Makefile $(SOURCES) \
+    $(EXAMPLE_SRCS)
+	$(MAKE) -f $(EXAMPLE_BUILD)/Makefile -C $(NGX_SRC) modules
+
+plugin-example: $(EXAMPLE_BUILD)/ngx_wsman_module.so
+
 # the npm clients (t/test_node_clients.py) go into t/node/node_modules,
 # exactly as package-lock.json pins them; never installed globally.
 # Debian's nodejs and npm unless a node with npm is there already
@@ -117,7 +142,8 @@ ASAN_BUILD := $(CURDIR)/build-asan
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
               -fno-sanitize-recover=undefined
 
-$(ASAN_BUILD)/Makefile: config | deps-build
+$(ASAN_BUILD)/Makefile: config $(wildcard src/plugins/*/config) \
+    | deps-build
 	mkdir -p $(ASAN_BUILD)
 	cd $(NGX_SRC) && . ./conf_flags && ./configure \
 	    --with-cc-opt="-g -O1 -fPIC $(ASAN_FLAGS) -Werror" \
@@ -151,6 +177,6 @@ sanitize: deps-test $(ASAN_BUILD)/ngx_wsman_module.so
 include fuzz/fuzz.mk
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(EXAMPLE_BUILD)
 
 include scripts/lint.mk    # make lint: cppcheck and clang-tidy

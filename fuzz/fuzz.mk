@@ -29,7 +29,8 @@ FUZZ_CPPFLAGS := -I$(NGX_SRC)/src/core -I$(NGX_SRC)/src/event \
                  -I$(NGX_SRC)/src/http -I$(NGX_SRC)/src/http/modules \
                  -I$(NGX_SRC)/src/http/v2 -I$(BUILD) -I$(CURDIR)/src \
                  $(addprefix -I$(CURDIR)/,$(FUZZ_SRC_DIRS)) \
-                 -I$(CURDIR)/src/plugins -I/usr/include/libxml2 \
+                 $(addprefix -I,$(wildcard $(CURDIR)/src/plugins/*/)) \
+                 -I/usr/include/libxml2 \
                  -I$(CURDIR)/t/unit -I$(CURDIR)/fuzz
 FUZZ_LDLIBS   := -lxml2 -lcrypto -lpam
 
@@ -41,7 +42,7 @@ FUZZ_SRC_mime        := mime
 FUZZ_SRC_auth_header := auth_header log util
 # the shell plug-in is #included by the harness, for its static parsers;
 # the shell host's pieces are linked
-FUZZ_SRC_shell_frame := shell_frame soap xml fault duration sddl util \
+FUZZ_SRC_shell_frame := shell_frame soap body xml fault duration sddl util \
                         shell_host shell_host_conn shell_host_shell \
                         shell_host_cmd shell_host_io shell_host_session
 
@@ -66,7 +67,7 @@ $(FUZZ_OBJ)/ngx_runtime.o: t/unit/ngx_runtime.c $(FUZZ_HEADERS) \
     | $(FUZZ_OBJ) deps-fuzz
 	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -c -o $@ $<
 
-$(FUZZ_OBJ)/fuzz_shell_frame.o: src/plugins/ngx_wsman_shell.c
+$(FUZZ_OBJ)/fuzz_shell_frame.o: src/plugins/shell/ngx_wsman_shell.c
 
 $(FUZZ_OBJ)/fuzz_%.o: fuzz/fuzz_%.c $(FUZZ_HEADERS) | $(FUZZ_OBJ) deps-fuzz
 	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -Werror \

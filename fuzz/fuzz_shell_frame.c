@@ -24,7 +24,8 @@
 #include <libxml/parser.h>
 
 #include "../src/shell/ngx_wsman_shell_host_int.h"
-#include "../src/plugins/ngx_wsman_shell.c"
+#include "../src/plugins/shell/ngx_wsman_shell.c"
+#include "ngx_wsman_soap.h"
 
 
 /* stubs: nothing here runs the host's loop or a request's dispatch */
@@ -45,6 +46,13 @@ ngx_wsman_shell_exchange(ngx_wsman_call_t *call, u_char *frame,
     size_t len, ngx_msec_t timeout, ngx_wsman_shell_reply_pt handler)
 {
     return NGX_ERROR;
+}
+
+
+size_t
+ngx_wsman_shell_max_buffered(void)
+{
+    return NGX_WSMAN_SHELL_MAX_BUFFERED;
 }
 
 
@@ -70,6 +78,14 @@ ngx_wsman_call_finish(ngx_wsman_call_t *call, ngx_int_t rc)
 }
 
 
+/* the account cache of src/auth/: no account is looked up here */
+ngx_wsman_account_t *
+ngx_wsman_account_get(ngx_log_t *log, ngx_str_t *name)
+{
+    return NULL;
+}
+
+
 /* the plug-in's owner SID: no request is built here */
 ngx_int_t
 ngx_wsman_identity_sids(ngx_pool_t *pool, ngx_log_t *log,
@@ -77,14 +93,6 @@ ngx_wsman_identity_sids(ngx_pool_t *pool, ngx_log_t *log,
     ngx_array_t *sids)
 {
     return NGX_ERROR;
-}
-
-
-/* the plug-in's cached account look-up: no account is known here */
-ngx_wsman_account_t *
-ngx_wsman_account_get(ngx_log_t *log, ngx_str_t *name)
-{
-    return NULL;
 }
 
 

@@ -15,14 +15,13 @@ LINT_PKGS      := cppcheck clang-tidy
 LINT_JOBS      ?= 2
 
 LINT_INCS      := $(addprefix -I $(CURDIR)/, src src/http src/auth \
-                      src/soap src/access src/engine src/shell src/plugins \
-                      src/plugins/inventory src/plugins/ipmi) \
+                      src/soap src/access src/engine src/shell) \
+                  $(addprefix -I $(CURDIR)/, $(wildcard src/plugins/*)) \
                   $(addprefix -I $(NGX_SRC)/src/, core event event/modules \
                       os/unix http http/modules http/v2) \
                   -I $(BUILD) -I /usr/include/libxml2
 
-# every source, ngx_wsman_ipmi_none.c too (built instead of
-# ngx_wsman_ipmi_bmc*.c without libfreeipmi, and compilable either way)
+# every source, the plug-ins' too
 LINT_TIDY_SRCS ?= $(wildcard src/*.c src/*/*.c src/plugins/*/*.c)
 
 # Off, and why:

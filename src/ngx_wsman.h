@@ -3,6 +3,8 @@
  *
  * Types shared by every stage of the request path:
  *   glue (ngx_wsman_module.c) -> auth -> soap -> dispatch -> plug-in.
+ * Plug-ins see this header, so it reaches neither ngx_http.h nor
+ * libxml2: what needs them is in src/http/ngx_wsman_http.h.
  */
 
 #ifndef _NGX_WSMAN_H_INCLUDED_
@@ -11,10 +13,7 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <ngx_http.h>
 #include <ngx_thread_pool.h>
-
-#include <libxml/tree.h>
 
 
 #define NGX_WSMAN_VERSION         "0.1.0"
@@ -57,13 +56,6 @@ typedef struct ngx_wsman_plugin_s  ngx_wsman_plugin_t;
 typedef struct ngx_wsman_call_s    ngx_wsman_call_t;
 
 
-/* a wsman; location, as its server sees it */
-typedef struct {
-    ngx_http_core_srv_conf_t  *server;
-    ngx_str_t                  name;
-} ngx_wsman_location_t;
-
-
 /* one WinRM listener: a listen socket of a server with a wsman location */
 typedef struct {
     ngx_str_t                  address;         /* "*" for wildcards */
@@ -74,24 +66,6 @@ typedef struct {
     ngx_str_t                  listening_on;    /* address:port */
     ngx_str_t                  thumbprint;      /* TLS certificate SHA-1 */
 } ngx_wsman_listener_t;
-
-
-/* http{} level: what the whole host shares */
-typedef struct {
-    void                      *machine_sid;     /* ngx_wsman_sid_t */
-    ngx_array_t                locations;       /* wsman; locations */
-    ngx_array_t               *listeners;       /* ngx_wsman_listener_t */
-    ngx_shm_zone_t            *enum_zone;
-    size_t                     enum_zone_size;
-    ngx_uint_t                 sequence_items;  /* NGX_Sequence size */
-    ngx_uint_t                 shells;          /* a location allows them */
-    int                       *shell_channels;  /* per worker slot, the
-                                                   workers' ends; -1: none */
-    ngx_uint_t                 nshell_channels;
-    size_t                     shell_max_buffered;  /* unread output */
-    void                      *ipmi;            /* ngx_wsman_ipmi_main_t,
-                                                   NULL: no BMC */
-} ngx_wsman_main_conf_t;
 
 
 /* location configuration: the effective winrm/config of one location */
@@ -165,9 +139,11 @@ typedef struct {
                                                       MaxTimeoutms */
     size_t                     max_envelope_size;  /* 0: not sent */
 
-    xmlDocPtr                  doc;
-    xmlNodePtr                 body;            /* s:Body */
-    xmlNodePtr                 payload;         /* first element in s:Body */
+    /* libxml2's, for the SOAP layer only: plug-ins read the body through
+     * its accessors (ngx_wsman_body.h) */
+    struct _xmlDoc            *doc;
+    struct _xmlNode           *body;            /* s:Body */
+    struct _xmlNode           *payload;         /* first element in s:Body */
 
     unsigned                   options_must_understand:1;
     unsigned                   identify:1;      /* wsmid:Identify body */
@@ -193,13 +169,9 @@ typedef struct {
 } ngx_wsman_identity_t;
 
 
-ngx_wsman_loc_conf_t *ngx_wsman_get_loc_conf(ngx_http_request_t *r);
 ngx_int_t ngx_wsman_connection_is_tls(ngx_connection_t *c);
 ngx_thread_pool_t *ngx_wsman_thread_pool(ngx_conf_t *cf, ngx_str_t *name,
     const char *dflt, const char *threads, const char *max_queue);
-
-
-extern ngx_module_t  ngx_wsman_module;
 
 
 #endif /* _NGX_WSMAN_H_INCLUDED_ */

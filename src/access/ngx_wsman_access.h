@@ -1,6 +1,5 @@
 /*
- * The access check in front of every plug-in (README.md, "Authentication
- * and access").
+ * The access check in front of every plug-in (docs/architecture.md).
  */
 
 #ifndef _NGX_WSMAN_ACCESS_H_INCLUDED_

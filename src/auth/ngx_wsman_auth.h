@@ -8,7 +8,7 @@
 #define _NGX_WSMAN_AUTH_H_INCLUDED_
 
 
-#include "ngx_wsman.h"
+#include "ngx_wsman_http.h"
 
 
 /* longest Authorization header value we look at (Kerberos tickets with a

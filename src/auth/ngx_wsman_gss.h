@@ -10,7 +10,7 @@
 
 #include <gssapi/gssapi.h>
 
-#include "ngx_wsman.h"
+#include "ngx_wsman_http.h"
 
 
 /* what one TCP connection remembers between requests */

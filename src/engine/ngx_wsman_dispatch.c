@@ -10,7 +10,8 @@
 #include "ngx_wsman_access.h"
 #include "ngx_wsman_enum.h"
 #include "ngx_wsman_log.h"
-#include "ngx_wsman_plugins.h"
+#include "ngx_wsman_plugin.h"
+#include "ngx_wsman_soap.h"
 
 
 #define NGX_WSMAN_FRAGMENT_DIALECT                                          \
@@ -22,15 +23,6 @@
 
 static ngx_int_t ngx_wsman_fragment_unsupported(ngx_wsman_call_t *call,
     const char *message);
-
-
-static ngx_wsman_plugin_t  *ngx_wsman_plugins[] = {
-    &ngx_wsman_config_plugin,
-    &ngx_wsman_cim_plugin,
-    &ngx_wsman_wmi_plugin,
-    &ngx_wsman_shell_plugin,
-    NULL
-};
 
 
 typedef struct {
@@ -90,23 +82,23 @@ ngx_wsman_plugin_t *
 ngx_wsman_find_plugin(ngx_str_t *resource_uri)
 {
     ngx_uint_t           i;
-    ngx_wsman_plugin_t  *best;
+    ngx_wsman_plugin_t  *best, *p;
 
     best = NULL;
+    i = 0;
 
-    for (i = 0; ngx_wsman_plugins[i]; i++) {
+    while ((p = ngx_wsman_registry_service(&i)) != NULL) {
 
-        if (!ngx_wsman_prefix_matches(&ngx_wsman_plugins[i]->resource_prefix,
-                                      resource_uri))
+        if (p->resource_prefix.len == 0
+            || !ngx_wsman_prefix_matches(&p->resource_prefix, resource_uri))
         {
             continue;
         }
 
         if (best == NULL
-            || ngx_wsman_plugins[i]->resource_prefix.len
-               > best->resource_prefix.len)
+            || p->resource_prefix.len > best->resource_prefix.len)
         {
-            best = ngx_wsman_plugins[i];
+            best = p;
         }
     }
 
@@ -125,6 +117,7 @@ ngx_wsman_dispatch_serves(ngx_str_t *prefix)
 {
     ngx_str_t              p, ns;
     ngx_uint_t             i;
+    ngx_wsman_plugin_t    *svc;
     ngx_wsman_provider_t  *prov;
 
     p = *prefix;
@@ -133,17 +126,22 @@ ngx_wsman_dispatch_serves(ngx_str_t *prefix)
         p.len--;
     }
 
-    for (i = 0; ngx_wsman_plugins[i]; i++) {
-        if (ngx_wsman_access_covers(&p, &ngx_wsman_plugins[i]->resource_prefix)
-            || (ngx_wsman_plugins[i]->execute_only
-                && ngx_wsman_access_covers(
-                       &ngx_wsman_plugins[i]->resource_prefix, &p)))
+    i = 0;
+
+    while ((svc = ngx_wsman_registry_service(&i)) != NULL) {
+        if (svc->resource_prefix.len == 0) {
+            continue;
+        }
+
+        if (ngx_wsman_access_covers(&p, &svc->resource_prefix)
+            || (svc->execute_only
+                && ngx_wsman_access_covers(&svc->resource_prefix, &p)))
         {
             return 1;
         }
     }
 
-    if (ngx_wsman_config_serves(&p)) {
+    if (ngx_wsman_registry_serves(&p)) {
         return 1;
     }
 
@@ -193,12 +191,24 @@ static ngx_str_t  ngx_wsman_dispatch_none = ngx_string("none");
 ngx_int_t
 ngx_wsman_dispatch(ngx_wsman_call_t *call)
 {
-    ngx_int_t         rc;
-    ngx_wsman_op_pt   op;
+    ngx_int_t            rc;
+    ngx_uint_t           i;
+    ngx_wsman_op_pt      op;
+    ngx_wsman_plugin_t  *p;
 
     if (call->req->identify) {
-        call->plugin = &ngx_wsman_identify_plugin;
-        return ngx_wsman_identify_plugin.invoke(call);
+        i = 0;
+
+        while ((p = ngx_wsman_registry_service(&i)) != NULL) {
+            if (p->identify && p->invoke) {
+                call->plugin = p;
+                return p->invoke(call);
+            }
+        }
+
+        return ngx_wsman_call_fault(call,
+                                    NGX_WSMAN_FAULT_ACTION_NOT_SUPPORTED,
+                                    "Identify is not served.");
     }
 
     call->plugin = ngx_wsman_find_plugin(&call->req->resource_uri);
@@ -282,36 +292,6 @@ ngx_wsman_fragment_unsupported(ngx_wsman_call_t *call, const char *message)
                 NGX_WSMAN_FAULT_DETAIL "FragmentLevelAccess");
 
     return NGX_OK;
-}
-
-
-/* an XML writer's output as a libxml2 document (NULL: not well-formed) */
-xmlDocPtr
-ngx_wsman_xml_doc(ngx_pool_t *pool, ngx_wsman_xml_t *x)
-{
-    u_char       *p, *buf;
-    ngx_chain_t  *cl;
-
-    cl = ngx_wsman_xml_chain(x);
-    if (cl == NULL || x->length == 0) {
-        return NULL;
-    }
-
-    buf = ngx_pnalloc(pool, (size_t) x->length);
-    if (buf == NULL) {
-        return NULL;
-    }
-
-    p = buf;
-
-    for ( /* void */ ; cl; cl = cl->next) {
-        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
-    }
-
-    /* our own output: no DTD, no entities, no network */
-    return xmlReadMemory((char *) buf, p - buf, NULL, "UTF-8",
-                         XML_PARSE_NONET | XML_PARSE_NOBLANKS
-                         | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 }
 
 

@@ -1,5 +1,5 @@
 /*
- * Dispatch and the plug-in API (README.md, "Layout").
+ * Dispatch and the plug-in API (see also ngx_wsman_plugin.h).
  *
  * A plug-in serves one resource-URI prefix with operation handlers.  A
  * handler reads call->req, writes the s:Body content into call->body and
@@ -46,6 +46,9 @@ struct ngx_wsman_plugin_s {
 
     unsigned                   execute_only:1;  /* every operation needs GX
                                                    (shells) */
+    unsigned                   identify:1;   /* answers wsmid:Identify */
+
+    ngx_module_t              *module;       /* set by the registry */
 };
 
 
@@ -57,6 +60,8 @@ struct ngx_wsman_call_s {
     ngx_wsman_identity_t      *identity;
     ngx_wsman_loc_conf_t      *conf;
     ngx_wsman_plugin_t        *plugin;
+    void                     **loc_conf;     /* every module's, for
+                                                ngx_wsman_call_conf() */
 
     ngx_str_t                  client_addr;
     ngx_str_t                  host;         /* Host header, for EPRs */
@@ -89,7 +94,6 @@ void ngx_wsman_call_finish(ngx_wsman_call_t *call, ngx_int_t rc);
 ngx_wsman_plugin_t *ngx_wsman_find_plugin(ngx_str_t *resource_uri);
 ngx_int_t ngx_wsman_dispatch_serves(ngx_str_t *prefix);
 ngx_int_t ngx_wsman_call_fragment(ngx_wsman_call_t *call);
-xmlDocPtr ngx_wsman_xml_doc(ngx_pool_t *pool, ngx_wsman_xml_t *x);
 
 
 #endif /* _NGX_WSMAN_DISPATCH_H_INCLUDED_ */

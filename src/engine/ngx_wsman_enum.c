@@ -11,6 +11,7 @@
  * one batch: memory per request stays bounded however large the class.
  */
 
+#include "ngx_wsman_http.h"
 #include "ngx_wsman_enum.h"
 #include "ngx_wsman_enum_tree.h"
 #include "ngx_wsman_util.h"
@@ -20,7 +21,7 @@
 #include "ngx_wsman_log.h"
 #include "ngx_wsman_soap.h"
 #include "ngx_wsman_wql.h"
-#include "ngx_wsman_plugins.h"
+#include "ngx_wsman_plugin.h"
 
 
 #define NGX_WSMAN_DIALECT_WQL                                               \
@@ -705,35 +706,7 @@ ngx_wsman_enum_fetch(ngx_wsman_call_t *call, ngx_wsman_provider_t *prov,
 ngx_wsman_provider_t *
 ngx_wsman_enum_next_provider(ngx_uint_t *i)
 {
-    ngx_uint_t              n, l;
-    ngx_wsman_provider_t  **list;
-    ngx_wsman_provider_t  **lists[] = {
-        ngx_wsman_config_providers,
-        ngx_wsman_inventory_providers,
-        ngx_wsman_ipmi_providers
-    };
-
-    if (*i == 0) {
-        (*i)++;
-        return &ngx_wsman_sequence_provider;
-    }
-
-    n = *i - 1;
-
-    for (l = 0; l < sizeof(lists) / sizeof(lists[0]); l++) {
-        list = lists[l];
-
-        while (*list) {
-            if (n-- == 0) {
-                (*i)++;
-                return *list;
-            }
-
-            list++;
-        }
-    }
-
-    return NULL;
+    return ngx_wsman_registry_provider(i);
 }
 
 

@@ -8,15 +8,15 @@
 #include <pwd.h>
 #include <sys/prctl.h>
 
-#include "ngx_wsman.h"
+#include "ngx_wsman_http.h"
 #include "ngx_wsman_access.h"
 #include "ngx_wsman_auth.h"
 #include "ngx_wsman_dispatch.h"
 #include "ngx_wsman_enum.h"
 #include "ngx_wsman_gss.h"
-#include "ngx_wsman_plugins.h"
+#include "ngx_wsman_listener.h"
+#include "ngx_wsman_registry.h"
 #include "ngx_wsman_identity.h"
-#include "ngx_wsman_ipmi.h"
 #include "ngx_wsman_log.h"
 #include "ngx_wsman_mime.h"
 #include "ngx_wsman_shell_client.h"
@@ -107,7 +107,6 @@ static void ngx_wsman_close_channels(void *data);
 static ngx_int_t ngx_wsman_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_wsman_init_process(ngx_cycle_t *cycle);
 static void ngx_wsman_init_channels(ngx_cycle_t *cycle);
-static void ngx_wsman_exit_process(ngx_cycle_t *cycle);
 
 static void *ngx_wsman_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_wsman_merge_loc_conf(ngx_conf_t *cf, void *parent,
@@ -235,20 +234,6 @@ static ngx_command_t  ngx_wsman_commands[] = {
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_wsman_main_conf_t, enum_zone_size),
       &ngx_wsman_zone_post },
-
-    { ngx_string("wsman_sequence_items"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_num_slot,
-      NGX_HTTP_MAIN_CONF_OFFSET,
-      offsetof(ngx_wsman_main_conf_t, sequence_items),
-      NULL },
-
-    { ngx_string("wsman_ipmi"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
-      ngx_wsman_ipmi_conf,
-      NGX_HTTP_MAIN_CONF_OFFSET,
-      0,
-      NULL },
 
     { ngx_string("wsman_shell"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
@@ -391,7 +376,7 @@ ngx_module_t  ngx_wsman_module = {
     ngx_wsman_init_process,                /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    ngx_wsman_exit_process,                /* exit process */
+    NULL,                                  /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -1067,6 +1052,7 @@ ngx_wsman_call_init(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
     call->req = &ctx->req;
     call->identity = &ctx->auth.identity;
     call->conf = ngx_http_get_module_loc_conf(r, ngx_wsman_module);
+    call->loc_conf = r->loc_conf;
     call->client_addr = r->connection->addr_text;
     call->tls = ngx_wsman_connection_is_tls(r->connection) ? 1 : 0;
     call->anonymous = ctx->anonymous;
@@ -1510,7 +1496,7 @@ ngx_wsman_postconfiguration(ngx_conf_t *cf)
         return NGX_OK;
     }
 
-    if (ngx_wsman_config_listeners(cf, mcf) != NGX_OK) {
+    if (ngx_wsman_listeners_discover(cf, mcf) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -1761,7 +1747,11 @@ ngx_wsman_init_channels(ngx_cycle_t *cycle)
 static ngx_int_t
 ngx_wsman_init_process(ngx_cycle_t *cycle)
 {
-    struct sigaction  sa;
+    struct sigaction        sa;
+    ngx_wsman_main_conf_t  *mcf;
+
+    mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_wsman_module);
+    ngx_wsman_registry_use(mcf ? mcf->plugins : NULL);
 
     ngx_wsman_init_channels(cycle);
 
@@ -1779,16 +1769,7 @@ ngx_wsman_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    return ngx_wsman_ipmi_init_process(cycle);
-}
-
-
-static void
-ngx_wsman_exit_process(ngx_cycle_t *cycle)
-{
-    if (ngx_process == NGX_PROCESS_WORKER) {
-        ngx_wsman_ipmi_exit_process(cycle);
-    }
+    return NGX_OK;
 }
 
 
@@ -1860,8 +1841,11 @@ ngx_wsman_create_main_conf(ngx_conf_t *cf)
     }
 
     mcf->enum_zone_size = NGX_CONF_UNSET_SIZE;
-    mcf->sequence_items = NGX_CONF_UNSET_UINT;
     mcf->shell_max_buffered = NGX_CONF_UNSET_SIZE;
+
+    if (ngx_wsman_registry_init(cf, &mcf->plugins) != NGX_OK) {
+        return NULL;
+    }
 
     if (ngx_wsman_machine_sid(cf, mcf->machine_sid) != NGX_OK) {
         return NULL;

@@ -3,6 +3,7 @@
  * through this worker's slot channel (see ngx_wsman_shell_host.c).
  */
 
+#include "ngx_wsman_http.h"
 #include "ngx_wsman_shell_client.h"
 #include "ngx_wsman_shell_proto.h"
 
@@ -353,4 +354,16 @@ ngx_wsman_shell_finish(ngx_connection_t *c, ngx_int_t rc)
     ngx_close_connection(c);
 
     x->handler(x->call, rc, x->in, rc == NGX_OK ? 4 + x->in_len : 0);
+}
+
+
+size_t
+ngx_wsman_shell_max_buffered(void)
+{
+    ngx_wsman_main_conf_t  *mcf;
+
+    mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_wsman_module);
+
+    return (mcf && mcf->shell_max_buffered != NGX_CONF_UNSET_SIZE)
+           ? mcf->shell_max_buffered : NGX_WSMAN_SHELL_MAX_BUFFERED;
 }

@@ -23,5 +23,9 @@ ngx_int_t ngx_wsman_shell_exchange(ngx_wsman_call_t *call, u_char *frame,
 /* in a worker's init_process: its slot channel to the host (or -1) */
 void ngx_wsman_shell_client_init(int channel);
 
+/* wsman_shell_max_buffered of the running configuration (the host takes
+ * its cap from whoever talks to it last) */
+size_t ngx_wsman_shell_max_buffered(void);
+
 
 #endif /* _NGX_WSMAN_SHELL_CLIENT_H_INCLUDED_ */

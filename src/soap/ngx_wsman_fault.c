@@ -5,6 +5,8 @@
  * (pywinrm, pypsrp: 2150858793 for a timed-out Receive) behave the same.
  */
 
+#include <ngx_http.h>
+
 #include "ngx_wsman_fault.h"
 #include "ngx_wsman_soap.h"
 

@@ -7,7 +7,10 @@
 #define _NGX_WSMAN_SOAP_H_INCLUDED_
 
 
+#include <libxml/tree.h>
+
 #include "ngx_wsman.h"
+#include "ngx_wsman_body.h"
 #include "ngx_wsman_fault.h"
 #include "ngx_wsman_xml.h"
 
@@ -52,10 +55,6 @@ ngx_int_t ngx_wsman_soap_parse(ngx_pool_t *pool, ngx_log_t *log,
 ngx_int_t ngx_wsman_soap_prescan(const u_char *data, size_t len,
     ngx_wsman_soap_encoding_e *encoding, ngx_wsman_fault_t *fault);
 
-ngx_wsman_pair_t *ngx_wsman_soap_selector(ngx_wsman_request_t *req,
-    const char *name);
-ngx_wsman_pair_t *ngx_wsman_soap_option(ngx_wsman_request_t *req,
-    const char *name);
 
 ngx_int_t ngx_wsman_soap_node_text(ngx_pool_t *pool, xmlNodePtr node,
     ngx_str_t *text);
@@ -67,6 +66,9 @@ void ngx_wsman_soap_write_head(ngx_wsman_xml_t *x, ngx_str_t *action,
 void ngx_wsman_soap_write_head_extra(ngx_wsman_xml_t *x, ngx_str_t *action,
     ngx_str_t *relates_to, ngx_str_t *extra);
 void ngx_wsman_soap_write_tail(ngx_wsman_xml_t *x);
+
+/* an XML writer's output as a libxml2 document (NULL: not well-formed) */
+xmlDocPtr ngx_wsman_xml_doc(ngx_pool_t *pool, ngx_wsman_xml_t *x);
 
 
 #endif /* _NGX_WSMAN_SOAP_H_INCLUDED_ */

@@ -30,7 +30,7 @@
 #include <sys/time.h>
 
 #include "unit.h"
-#include "ipmi/ngx_wsman_ipmi_bmc.h"
+#include "ngx_wsman_ipmi_bmc.h"
 
 
 static void probe_usage(void);

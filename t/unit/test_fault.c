@@ -8,6 +8,8 @@
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
 
+#include <ngx_http.h>
+
 #include "unit.h"
 #include "ngx_wsman_soap.h"
 #include "ngx_wsman_fault.h"

@@ -89,10 +89,10 @@ static ngx_wsman_ipmi_worker_t  *ngx_wsman_ipmi_worker;
 ngx_int_t
 ngx_wsman_ipmi_init_process(ngx_cycle_t *cycle)
 {
-    ngx_wsman_main_conf_t    *mcf;
-    ngx_wsman_ipmi_worker_t  *wk;
+    ngx_wsman_ipmi_worker_t       *wk;
+    ngx_wsman_ipmi_module_conf_t  *mcf;
 
-    mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_wsman_module);
+    mcf = ngx_wsman_plugin_main_conf(&ngx_wsman_ipmi_module);
 
     if (mcf == NULL || mcf->ipmi == NULL) {
         return NGX_OK;

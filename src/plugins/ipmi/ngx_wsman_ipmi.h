@@ -14,8 +14,7 @@
 #define _NGX_WSMAN_IPMI_H_INCLUDED_
 
 
-#include "ngx_wsman_dispatch.h"
-#include "ngx_wsman_instance.h"
+#include "ngx_wsman_plugin.h"
 #include "ngx_wsman_ipmi_bmc.h"
 
 
@@ -32,6 +31,12 @@ typedef struct {
     ngx_msec_t                 idle;         /* an unused session ends */
     ngx_str_t                  system_name;  /* the managed system */
 } ngx_wsman_ipmi_main_t;
+
+
+/* the plug-in's http{}-level configuration */
+typedef struct {
+    ngx_wsman_ipmi_main_t     *ipmi;         /* NULL: no wsman_ipmi */
+} ngx_wsman_ipmi_module_conf_t;
 
 
 /* what the BMC is asked to do for an Invoke */
@@ -82,6 +87,9 @@ typedef struct {
                                        ngx_wsman_ipmi_job_t *job);
 } ngx_wsman_ipmi_class_t;
 
+
+extern ngx_module_t           ngx_wsman_ipmi_module;
+extern ngx_wsman_provider_t  *ngx_wsman_ipmi_providers[];
 
 char *ngx_wsman_ipmi_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_wsman_ipmi_init_process(ngx_cycle_t *cycle);

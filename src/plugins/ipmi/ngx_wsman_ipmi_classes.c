@@ -6,7 +6,6 @@
  */
 
 #include "ngx_wsman_ipmi.h"
-#include "ngx_wsman_plugins.h"
 
 
 static ngx_int_t ngx_wsman_ipmi_enumerate(ngx_wsman_provider_t *prov,

@@ -23,7 +23,7 @@ static ngx_int_t ngx_wsman_ipmi_conf_cstr(ngx_pool_t *pool, ngx_str_t *dst,
 char *
 ngx_wsman_ipmi_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_wsman_main_conf_t *mcf = conf;
+    ngx_wsman_ipmi_module_conf_t *mcf = conf;
 
     char                   *rv;
     u_char                 *eq, *colon;

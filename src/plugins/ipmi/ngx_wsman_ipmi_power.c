@@ -5,7 +5,7 @@
  */
 
 #include "ngx_wsman_ipmi.h"
-#include "ngx_wsman_soap.h"
+#include "ngx_wsman_body.h"
 
 
 /* CIM PowerState values */
@@ -198,29 +198,19 @@ ngx_wsman_ipmi_power_method(ngx_wsman_call_t *call, ngx_str_t *method,
 static ngx_int_t
 ngx_wsman_ipmi_requested_state(ngx_wsman_call_t *call, ngx_int_t *state)
 {
-    ngx_str_t   text;
-    xmlNodePtr  node;
+    ngx_int_t  rc;
+    ngx_str_t  text;
 
-    node = NULL;
+    rc = ngx_wsman_body_child_text(call->pool, call->req, "PowerState",
+                                   &text);
 
-    if (call->req->payload) {
-        for (node = call->req->payload->children; node; node = node->next) {
-            if (node->type == XML_ELEMENT_NODE
-                && xmlStrcmp(node->name, (const xmlChar *) "PowerState")
-                   == 0)
-            {
-                break;
-            }
-        }
-    }
-
-    if (node == NULL) {
+    if (rc == NGX_DECLINED) {
         ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_INVALID_PARAMETER,
                              "RequestPowerStateChange needs PowerState.");
         return NGX_DECLINED;
     }
 
-    if (ngx_wsman_soap_node_text(call->pool, node, &text) != NGX_OK) {
+    if (rc != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -5,12 +5,10 @@
  * takes a fragment (w:FragmentTransfer) to read one setting.
  */
 
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-
-#include "ngx_wsman_plugins.h"
+#include "ngx_wsman_config.h"
 #include "ngx_wsman_enum.h"
-#include "ngx_wsman_soap.h"
+#include "ngx_wsman_listener.h"
+#include "ngx_wsman_body.h"
 #include "ngx_wsman_util.h"
 
 
@@ -58,7 +56,7 @@ ngx_wsman_plugin_t  ngx_wsman_config_plugin = {
     NULL, NULL,
     ngx_wsman_config_enumerate,
     NULL,
-    0
+    0, 0, NULL
 };
 
 
@@ -87,6 +85,12 @@ static ngx_wsman_provider_t  ngx_wsman_listener_provider = {
 
 ngx_wsman_provider_t  *ngx_wsman_config_providers[] = {
     &ngx_wsman_listener_provider,
+    NULL
+};
+
+
+ngx_wsman_plugin_t  *ngx_wsman_config_services[] = {
+    &ngx_wsman_config_plugin,
     NULL
 };
 
@@ -222,13 +226,16 @@ ngx_wsman_config_get(ngx_wsman_call_t *call)
 
 /* the directive behind a setting (NULL: none) */
 static const char *
-ngx_wsman_config_directive(const xmlChar *setting)
+ngx_wsman_config_directive(ngx_str_t *setting)
 {
     ngx_uint_t  i;
 
     for (i = 0; ngx_wsman_config_directives[i].setting; i++) {
-        if (xmlStrEqual(setting, (const xmlChar *)
-                        ngx_wsman_config_directives[i].setting))
+        if (setting->len == ngx_strlen(ngx_wsman_config_directives[i].setting)
+            && ngx_strncmp(setting->data,
+                           ngx_wsman_config_directives[i].setting,
+                           setting->len)
+               == 0)
         {
             return ngx_wsman_config_directives[i].directive;
         }
@@ -240,24 +247,16 @@ ngx_wsman_config_directive(const xmlChar *setting)
 
 /* the first element of the Put body that names a known setting */
 static const char *
-ngx_wsman_config_find_directive(xmlNodePtr node)
+ngx_wsman_config_find_directive(ngx_array_t *body)
 {
-    xmlNodePtr   child;
-    const char  *found;
+    ngx_uint_t            i;
+    const char           *found;
+    ngx_wsman_element_t  *el;
 
-    for ( /* void */ ; node; node = node->next) {
+    el = body->elts;
 
-        if (node->type != XML_ELEMENT_NODE) {
-            continue;
-        }
-
-        found = ngx_wsman_config_directive(node->name);
-        if (found) {
-            return found;
-        }
-
-        child = node->children;
-        found = ngx_wsman_config_find_directive(child);
+    for (i = 0; i < body->nelts; i++) {
+        found = ngx_wsman_config_directive(&el[i].name);
         if (found) {
             return found;
         }
@@ -267,55 +266,35 @@ ngx_wsman_config_find_directive(xmlNodePtr node)
 }
 
 
-/* the first element called name in the tree under node */
-static xmlNodePtr
-ngx_wsman_config_find(xmlNodePtr node, const xmlChar *name)
+/* the first element called name in the current document */
+static ngx_wsman_element_t *
+ngx_wsman_config_find(ngx_array_t *current, ngx_str_t *name)
 {
-    xmlNodePtr  found;
+    ngx_uint_t            i;
+    ngx_wsman_element_t  *el;
 
-    for ( /* void */ ; node; node = node->next) {
-        if (node->type != XML_ELEMENT_NODE) {
-            continue;
-        }
+    el = current->elts;
 
-        if (xmlStrEqual(node->name, name)) {
-            return node;
-        }
-
-        found = ngx_wsman_config_find(node->children, name);
-        if (found) {
-            return found;
+    for (i = 0; i < current->nelts; i++) {
+        if (el[i].name.len == name->len
+            && ngx_strncmp(el[i].name.data, name->data, name->len) == 0)
+        {
+            return &el[i];
         }
     }
 
     return NULL;
-}
-
-
-static ngx_uint_t
-ngx_wsman_config_is_leaf(xmlNodePtr node)
-{
-    for (node = node->children; node; node = node->next) {
-        if (node->type == XML_ELEMENT_NODE) {
-            return 0;
-        }
-    }
-
-    return 1;
 }
 
 
 /* do two values of a setting differ?  booleans as xs:boolean */
 static ngx_uint_t
-ngx_wsman_config_differ(ngx_pool_t *pool, xmlNodePtr a, xmlNodePtr b)
+ngx_wsman_config_differ(ngx_str_t *a, ngx_str_t *b)
 {
     ngx_str_t  ta, tb;
 
-    if (ngx_wsman_soap_node_text(pool, a, &ta) != NGX_OK
-        || ngx_wsman_soap_node_text(pool, b, &tb) != NGX_OK)
-    {
-        return 1;
-    }
+    ta = *a;
+    tb = *b;
 
     if (ta.len == 1 && ta.data[0] == '1') {
         ngx_str_set(&ta, "true");
@@ -336,38 +315,33 @@ ngx_wsman_config_differ(ngx_pool_t *pool, xmlNodePtr a, xmlNodePtr b)
 #define NGX_WSMAN_CONFIG_PUT_DEPTH   8
 #define NGX_WSMAN_CONFIG_PUT_NAMED   4
 
+/* as deep as the parser lets an envelope go */
+#define NGX_WSMAN_CONFIG_ANY_DEPTH   64
+
 
 /*
  * Name, in msg, the settings of the Put body whose values differ from
  * the current document (up to NAMED of them), each with its directive.
  */
 static void
-ngx_wsman_config_changes(ngx_wsman_call_t *call, xmlNodePtr node,
-    xmlNodePtr current, ngx_wsman_xml_t *msg, ngx_uint_t *n,
-    ngx_uint_t depth)
+ngx_wsman_config_changes(ngx_array_t *body, ngx_array_t *current,
+    ngx_wsman_xml_t *msg, ngx_uint_t *n)
 {
-    xmlNodePtr   now;
-    const char  *directive;
+    ngx_uint_t            i;
+    const char           *directive;
+    ngx_wsman_element_t  *el, *now;
 
-    if (depth > NGX_WSMAN_CONFIG_PUT_DEPTH) {
-        return;
-    }
+    el = body->elts;
 
-    for ( /* void */ ; node; node = node->next) {
+    for (i = 0; i < body->nelts; i++) {
 
-        if (node->type != XML_ELEMENT_NODE) {
+        if (!el[i].leaf || el[i].depth > NGX_WSMAN_CONFIG_PUT_DEPTH) {
             continue;
         }
 
-        if (!ngx_wsman_config_is_leaf(node)) {
-            ngx_wsman_config_changes(call, node->children, current, msg, n,
-                                     depth + 1);
-            continue;
-        }
+        now = ngx_wsman_config_find(current, &el[i].name);
 
-        now = ngx_wsman_config_find(current, node->name);
-
-        if (now && !ngx_wsman_config_differ(call->pool, node, now)) {
+        if (now && !ngx_wsman_config_differ(&el[i].text, &now->text)) {
             continue;
         }
 
@@ -382,10 +356,9 @@ ngx_wsman_config_changes(ngx_wsman_call_t *call, xmlNodePtr node,
             ngx_wsman_xml_literal(msg, " ");
         }
 
-        ngx_wsman_xml_raw(msg, (u_char *) node->name,
-                          ngx_strlen(node->name));
+        ngx_wsman_xml_raw(msg, el[i].name.data, el[i].name.len);
 
-        directive = now ? ngx_wsman_config_directive(node->name) : NULL;
+        directive = now ? ngx_wsman_config_directive(&el[i].name) : NULL;
 
         if (directive) {
             ngx_wsman_xml_literal(msg, " is set by the ");
@@ -416,7 +389,7 @@ ngx_wsman_config_put(ngx_wsman_call_t *call)
     u_char                       *msg, *last, *p;
     size_t                        len;
     ngx_uint_t                    n;
-    xmlDocPtr                     doc;
+    ngx_array_t                  *body, *current;
     ngx_chain_t                  *cl;
     const char                   *directive;
     ngx_wsman_xml_t               x, text;
@@ -425,12 +398,19 @@ ngx_wsman_config_put(ngx_wsman_call_t *call)
     res = ngx_wsman_config_is_listener(&call->req->resource_uri)
           ? NULL : ngx_wsman_config_resource(&call->req->resource_uri);
 
-    if (res && call->req->payload) {
+    body = ngx_wsman_body_elements(call->pool, call->req,
+                                   NGX_WSMAN_CONFIG_ANY_DEPTH);
+    if (body == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (res && body->nelts) {
         ngx_wsman_xml_init(&x, call->pool, 2048);
         res->write(&x, call->conf);
 
-        doc = ngx_wsman_xml_doc(call->pool, &x);
-        if (doc == NULL) {
+        current = ngx_wsman_xml_elements(call->pool, &x,
+                                         NGX_WSMAN_CONFIG_ANY_DEPTH);
+        if (current == NULL) {
             return NGX_ERROR;
         }
 
@@ -439,10 +419,7 @@ ngx_wsman_config_put(ngx_wsman_call_t *call)
                               "nginx.conf:");
         n = 0;
 
-        ngx_wsman_config_changes(call, call->req->payload,
-                                 xmlDocGetRootElement(doc), &text, &n, 0);
-
-        xmlFreeDoc(doc);
+        ngx_wsman_config_changes(body, current, &text, &n);
 
         if (n == 0) {
             return ngx_wsman_call_fault(call,
@@ -480,7 +457,7 @@ ngx_wsman_config_put(ngx_wsman_call_t *call)
         return NGX_OK;
     }
 
-    directive = ngx_wsman_config_find_directive(call->req->payload);
+    directive = ngx_wsman_config_find_directive(body);
 
     if (directive == NULL) {
         return ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_CONFIG_READONLY,
@@ -692,21 +669,21 @@ ngx_wsman_listener_enumerate(ngx_wsman_provider_t *prov, ngx_pool_t *pool,
 {
     ngx_int_t                cmp;
     ngx_uint_t               i;
+    ngx_array_t             *listeners;
     ngx_wsman_listener_t    *l;
     ngx_wsman_instance_t   **slot;
-    ngx_wsman_main_conf_t   *mcf;
 
-    mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_wsman_module);
+    listeners = ngx_wsman_listeners();
 
     *done = 1;
 
-    if (mcf == NULL || mcf->listeners == NULL) {
+    if (listeners == NULL) {
         return NGX_OK;
     }
 
-    l = mcf->listeners->elts;
+    l = listeners->elts;
 
-    for (i = 0; i < mcf->listeners->nelts; i++) {
+    for (i = 0; i < listeners->nelts; i++) {
 
         if (after->len) {
             cmp = ngx_memn2cmp(l[i].listening_on.data, after->data,
@@ -734,180 +711,3 @@ ngx_wsman_listener_enumerate(ngx_wsman_provider_t *prov, ngx_pool_t *pool,
     return NGX_OK;
 }
 
-
-static int ngx_libc_cdecl
-ngx_wsman_listener_cmp(const void *a, const void *b)
-{
-    const ngx_wsman_listener_t  *la = a, *lb = b;
-
-    return ngx_memn2cmp(la->listening_on.data, lb->listening_on.data,
-                        la->listening_on.len, lb->listening_on.len);
-}
-
-
-/* the SHA-1 of the server's first certificate, as Windows shows it */
-static void
-ngx_wsman_listener_thumbprint(ngx_conf_t *cf,
-    ngx_http_core_srv_conf_t *cscf, ngx_str_t *thumbprint)
-{
-#if (NGX_HTTP_SSL)
-    u_char                   md[EVP_MAX_MD_SIZE], *p;
-    FILE                    *fp;
-    X509                    *cert;
-    ngx_str_t               *file;
-    unsigned int             len;
-    ngx_http_ssl_srv_conf_t *sscf;
-
-    ngx_str_null(thumbprint);
-
-    sscf = cscf->ctx->srv_conf[ngx_http_ssl_module.ctx_index];
-
-    if (sscf == NULL || sscf->certificates == NULL
-        || sscf->certificates->nelts == 0)
-    {
-        return;
-    }
-
-    file = sscf->certificates->elts;
-
-    if (ngx_conf_full_name(cf->cycle, file, 1) != NGX_OK) {
-        return;
-    }
-
-    fp = fopen((char *) file->data, "r");
-    if (fp == NULL) {
-        return;
-    }
-
-    cert = PEM_read_X509(fp, NULL, NULL, NULL);
-    fclose(fp);
-
-    if (cert == NULL) {
-        return;
-    }
-
-    len = 0;
-
-    if (X509_digest(cert, EVP_sha1(), md, &len) && len) {
-        p = ngx_pnalloc(cf->pool, len * 2);
-        if (p) {
-            thumbprint->data = p;
-            thumbprint->len = len * 2;
-
-            (void) ngx_wsman_hex(p, md, len, 1);
-        }
-    }
-
-    X509_free(cert);
-#else
-    ngx_str_null(thumbprint);
-#endif
-}
-
-
-/* one listener per listen socket of each server holding a wsman location */
-ngx_int_t
-ngx_wsman_config_listeners(ngx_conf_t *cf, ngx_wsman_main_conf_t *mcf)
-{
-    u_char                      *p;
-    ngx_uint_t                   i, a, s, k;
-    ngx_http_conf_port_t        *port;
-    ngx_http_conf_addr_t        *addr;
-    ngx_wsman_listener_t        *l;
-    ngx_http_server_name_t      *sn;
-    ngx_http_core_srv_conf_t   **cscfp;
-    ngx_http_core_main_conf_t   *cmcf;
-    ngx_wsman_location_t        *loc;
-
-    mcf->listeners = ngx_array_create(cf->pool, 4,
-                                      sizeof(ngx_wsman_listener_t));
-    if (mcf->listeners == NULL) {
-        return NGX_ERROR;
-    }
-
-    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
-
-    if (cmcf->ports == NULL || mcf->locations.nelts == 0) {
-        return NGX_OK;
-    }
-
-    loc = mcf->locations.elts;
-    port = cmcf->ports->elts;
-
-    for (i = 0; i < cmcf->ports->nelts; i++) {
-        addr = port[i].addrs.elts;
-
-        for (a = 0; a < port[i].addrs.nelts; a++) {
-            cscfp = addr[a].servers.elts;
-
-            for (s = 0; s < addr[a].servers.nelts; s++) {
-                for (k = 0; k < mcf->locations.nelts; k++) {
-                    if (loc[k].server == cscfp[s]) {
-                        break;
-                    }
-                }
-
-                if (k == mcf->locations.nelts) {
-                    continue;
-                }
-
-                l = ngx_array_push(mcf->listeners);
-                if (l == NULL) {
-                    return NGX_ERROR;
-                }
-
-                ngx_memzero(l, sizeof(ngx_wsman_listener_t));
-
-                l->port = port[i].port;
-                l->listening_on = addr[a].opt.addr_text;
-
-                if (addr[a].opt.wildcard) {
-                    ngx_str_set(&l->address, "*");
-
-                } else {
-                    /* "127.0.0.1:5985" -> "127.0.0.1" */
-                    p = addr[a].opt.addr_text.data
-                        + addr[a].opt.addr_text.len;
-                    while (p > addr[a].opt.addr_text.data && p[-1] != ':') {
-                        p--;
-                    }
-                    l->address.data = addr[a].opt.addr_text.data;
-                    l->address.len = p > l->address.data
-                                     ? (size_t) (p - 1 - l->address.data)
-                                     : addr[a].opt.addr_text.len;
-                }
-
-                if (addr[a].opt.ssl) {
-                    ngx_str_set(&l->transport, "HTTPS");
-                    ngx_wsman_listener_thumbprint(cf, cscfp[s],
-                                                  &l->thumbprint);
-
-                } else {
-                    ngx_str_set(&l->transport, "HTTP");
-                }
-
-                sn = cscfp[s]->server_names.nelts
-                     ? cscfp[s]->server_names.elts : NULL;
-
-                if (sn && sn[0].name.len) {
-                    l->hostname = sn[0].name;
-
-                } else {
-                    l->hostname = cf->cycle->hostname;
-                }
-
-                /* Windows writes the path without its slash: "wsman" */
-                l->url_prefix = loc[k].name;
-                if (l->url_prefix.len && l->url_prefix.data[0] == '/') {
-                    l->url_prefix.data++;
-                    l->url_prefix.len--;
-                }
-            }
-        }
-    }
-
-    ngx_qsort(mcf->listeners->elts, mcf->listeners->nelts,
-              sizeof(ngx_wsman_listener_t), ngx_wsman_listener_cmp);
-
-    return NGX_OK;
-}

@@ -3,7 +3,7 @@
  * learn the protocol version and nothing about the host or its security.
  */
 
-#include "ngx_wsman_plugins.h"
+#include "ngx_wsman_identify.h"
 
 
 /* filled from uname(2) by nginx at start; no header declares it */
@@ -18,12 +18,20 @@ static ngx_int_t ngx_wsman_identify(ngx_wsman_call_t *call);
 static void ngx_wsman_identify_profiles(ngx_wsman_call_t *call);
 
 
-ngx_wsman_plugin_t  ngx_wsman_identify_plugin = {
+static ngx_wsman_plugin_t  ngx_wsman_identify_plugin = {
     ngx_string("identify"),
     ngx_null_string,
     NULL, NULL, NULL, NULL, NULL,
     ngx_wsman_identify,
-    0
+    0,
+    1,                                     /* answers wsmid:Identify */
+    NULL
+};
+
+
+ngx_wsman_plugin_t  *ngx_wsman_identify_services[] = {
+    &ngx_wsman_identify_plugin,
+    NULL
 };
 
 

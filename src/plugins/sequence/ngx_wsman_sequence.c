@@ -6,7 +6,7 @@
  * the directive is set.
  */
 
-#include "ngx_wsman_plugins.h"
+#include "ngx_wsman_sequence.h"
 
 
 #define NGX_WSMAN_SEQUENCE_URI  NGX_WSMAN_CIM_URI "NGX_Sequence"
@@ -17,7 +17,7 @@ static ngx_int_t ngx_wsman_sequence_enumerate(ngx_wsman_provider_t *prov,
     ngx_array_t *out, ngx_uint_t *done);
 
 
-ngx_wsman_provider_t  ngx_wsman_sequence_provider = {
+static ngx_wsman_provider_t  ngx_wsman_sequence_provider = {
     ngx_string("NGX_Sequence"),
     ngx_string(NGX_WSMAN_SEQUENCE_URI),
     ngx_string("Index"),
@@ -43,11 +43,10 @@ ngx_wsman_sequence_enumerate(ngx_wsman_provider_t *prov, ngx_pool_t *pool,
     ngx_uint_t              i, total;
     ngx_wsman_prop_t       *prop;
     ngx_wsman_instance_t  **slot;
-    ngx_wsman_main_conf_t  *mcf;
+    ngx_wsman_sequence_main_conf_t  *smcf;
 
-    mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_wsman_module);
-    total = (mcf && mcf->sequence_items != NGX_CONF_UNSET_UINT)
-            ? mcf->sequence_items : 0;
+    smcf = ngx_wsman_plugin_main_conf(&ngx_wsman_sequence_module);
+    total = (smcf && smcf->items != NGX_CONF_UNSET_UINT) ? smcf->items : 0;
 
     start = 0;
 
@@ -92,3 +91,10 @@ ngx_wsman_sequence_enumerate(ngx_wsman_provider_t *prov, ngx_pool_t *pool,
 
     return NGX_OK;
 }
+
+
+
+ngx_wsman_provider_t  *ngx_wsman_sequence_providers[] = {
+    &ngx_wsman_sequence_provider,
+    NULL
+};

@@ -8,13 +8,13 @@
 
 #include <pwd.h>
 
-#include "ngx_wsman_plugins.h"
+#include "ngx_wsman_plugin.h"
+#include "ngx_wsman_body.h"
 #include "ngx_wsman_duration.h"
 #include "ngx_wsman_identity.h"
 #include "ngx_wsman_shell_client.h"
 #include "ngx_wsman_shell_frame.h"
 #include "ngx_wsman_shell_proto.h"
-#include "ngx_wsman_soap.h"
 
 
 #define NGX_WSMAN_SHELL_URI                                                 \
@@ -57,7 +57,7 @@ static void ngx_wsman_shell_reply(ngx_wsman_call_t *call, ngx_int_t rc,
     u_char *reply, size_t len);
 
 
-ngx_wsman_plugin_t  ngx_wsman_shell_plugin = {
+static ngx_wsman_plugin_t  ngx_wsman_shell_plugin = {
     ngx_string("shell"),
     ngx_string(NGX_WSMAN_SHELL_URI),
     NULL,
@@ -66,63 +66,29 @@ ngx_wsman_plugin_t  ngx_wsman_shell_plugin = {
     ngx_wsman_shell_delete,
     NULL,
     ngx_wsman_shell_invoke,
-    1                                   /* all of it is Execute (GX) */
+    1,                                  /* all of it is Execute (GX) */
+    0,
+    NULL
 };
 
 
 /* ------------------------------------------------------------- helpers */
 
-static xmlNodePtr
-ngx_wsman_shell_child(xmlNodePtr parent, const char *name)
+static ngx_wsman_node_t *
+ngx_wsman_shell_child(ngx_wsman_node_t *parent, const char *name)
 {
-    xmlNodePtr  node;
-
-    for (node = parent ? parent->children : NULL; node; node = node->next) {
-        if (ngx_wsman_soap_is(node, NGX_WSMAN_NS_SHELL, name)) {
-            return node;
-        }
-    }
-
-    return NULL;
-}
-
-
-static ngx_int_t
-ngx_wsman_shell_attr(ngx_pool_t *pool, xmlNodePtr node, const char *name,
-    ngx_str_t *value)
-{
-    xmlChar  *attr;
-
-    ngx_str_null(value);
-
-    attr = xmlGetNoNsProp(node, (const xmlChar *) name);
-    if (attr == NULL) {
-        return NGX_DECLINED;
-    }
-
-    value->len = ngx_strlen(attr);
-    value->data = ngx_pnalloc(pool, value->len + 1);
-
-    if (value->data == NULL) {
-        xmlFree(attr);
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(value->data, attr, value->len + 1);
-    xmlFree(attr);
-
-    return NGX_OK;
+    return ngx_wsman_node_child(parent, NGX_WSMAN_NS_SHELL, name);
 }
 
 
 /* the CommandId attribute every per-command request carries */
 static ngx_int_t
-ngx_wsman_shell_command_id(ngx_wsman_call_t *call, xmlNodePtr node,
+ngx_wsman_shell_command_id(ngx_wsman_call_t *call, ngx_wsman_node_t *node,
     ngx_str_t *id)
 {
     ngx_int_t  rc;
 
-    rc = ngx_wsman_shell_attr(call->pool, node, "CommandId", id);
+    rc = ngx_wsman_node_attr(call->pool, node, "CommandId", id);
 
     if (rc == NGX_DECLINED || (rc == NGX_OK && id->len == 0)) {
         ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_INVALID_SELECTORS,
@@ -313,7 +279,6 @@ ngx_wsman_shell_begin(ngx_wsman_call_t *call, ngx_wsman_shell_writer_t *w,
 {
     u_char                 *buf;
     ngx_str_t               user, owner;
-    ngx_wsman_main_conf_t  *mcf;
 
     buf = ngx_pnalloc(call->pool, NGX_WSMAN_SHELL_FRAME_ROOM + room);
     if (buf == NULL) {
@@ -344,13 +309,8 @@ ngx_wsman_shell_begin(ngx_wsman_call_t *call, ngx_wsman_shell_writer_t *w,
                                call->identity->user.len);
 
     /* the host takes its cap from whoever talks to it last (reloads) */
-    mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_wsman_module);
-
     ngx_wsman_shell_writer_add_num(w, NGX_WSMAN_SHELL_F_MAX_BUFFERED,
-                                   (mcf->shell_max_buffered
-                                    != NGX_CONF_UNSET_SIZE)
-                                   ? mcf->shell_max_buffered
-                                   : NGX_WSMAN_SHELL_MAX_BUFFERED);
+                                   ngx_wsman_shell_max_buffered());
 
     return NGX_OK;
 }
@@ -366,7 +326,7 @@ ngx_wsman_shell_create(ngx_wsman_call_t *call)
     uint64_t                  msec;
     ngx_int_t                 rc;
     ngx_str_t                 text, name;
-    xmlNodePtr                shell, node, var;
+    ngx_wsman_node_t         *shell, *node, *var;
     ngx_wsman_loc_conf_t     *lcf;
     ngx_wsman_shell_ctx_t    *ctx;
     ngx_wsman_shell_writer_t  w;
@@ -381,7 +341,7 @@ ngx_wsman_shell_create(ngx_wsman_call_t *call)
 
     shell = call->req->payload;
 
-    if (!ngx_wsman_soap_is(shell, NGX_WSMAN_NS_SHELL, "Shell")) {
+    if (!ngx_wsman_node_is(shell, NGX_WSMAN_NS_SHELL, "Shell")) {
         return ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_SCHEMA_VALIDATION,
                                     "The body is not an rsp:Shell.");
     }
@@ -397,7 +357,7 @@ ngx_wsman_shell_create(ngx_wsman_call_t *call)
 
     node = ngx_wsman_shell_child(shell, "IdleTimeOut");
     if (node) {
-        if (ngx_wsman_soap_node_text(call->pool, node, &text) != NGX_OK) {
+        if (ngx_wsman_node_text(call->pool, node, &text) != NGX_OK) {
             return NGX_ERROR;
         }
 
@@ -416,7 +376,7 @@ ngx_wsman_shell_create(ngx_wsman_call_t *call)
 
     node = ngx_wsman_shell_child(shell, "WorkingDirectory");
     if (node) {
-        if (ngx_wsman_soap_node_text(call->pool, node, &text) != NGX_OK) {
+        if (ngx_wsman_node_text(call->pool, node, &text) != NGX_OK) {
             return NGX_ERROR;
         }
 
@@ -440,12 +400,11 @@ ngx_wsman_shell_create(ngx_wsman_call_t *call)
 
     node = ngx_wsman_shell_child(shell, "Environment");
 
-    for (var = node ? node->children : NULL; var; var = var->next) {
-        if (!ngx_wsman_soap_is(var, NGX_WSMAN_NS_SHELL, "Variable")) {
-            continue;
-        }
-
-        rc = ngx_wsman_shell_attr(call->pool, var, "Name", &name);
+    for (var = ngx_wsman_shell_child(node, "Variable");
+         var;
+         var = ngx_wsman_node_next(var, NGX_WSMAN_NS_SHELL, "Variable"))
+    {
+        rc = ngx_wsman_node_attr(call->pool, var, "Name", &name);
         if (rc == NGX_ERROR) {
             return NGX_ERROR;
         }
@@ -459,7 +418,7 @@ ngx_wsman_shell_create(ngx_wsman_call_t *call)
                                         "valid Name.");
         }
 
-        if (ngx_wsman_soap_node_text(call->pool, var, &text) != NGX_OK) {
+        if (ngx_wsman_node_text(call->pool, var, &text) != NGX_OK) {
             return NGX_ERROR;
         }
 
@@ -651,13 +610,13 @@ ngx_wsman_shell_invoke(ngx_wsman_call_t *call)
 static ngx_int_t
 ngx_wsman_shell_command(ngx_wsman_call_t *call, ngx_wsman_shell_writer_t *w)
 {
-    ngx_str_t   text;
-    xmlNodePtr  line, node;
+    ngx_str_t          text;
+    ngx_wsman_node_t  *line, *node;
 
     line = call->req->payload;
     node = ngx_wsman_shell_child(line, "Command");
 
-    if (!ngx_wsman_soap_is(line, NGX_WSMAN_NS_SHELL, "CommandLine")
+    if (!ngx_wsman_node_is(line, NGX_WSMAN_NS_SHELL, "CommandLine")
         || node == NULL)
     {
         ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_SCHEMA_VALIDATION,
@@ -666,7 +625,7 @@ ngx_wsman_shell_command(ngx_wsman_call_t *call, ngx_wsman_shell_writer_t *w)
         return NGX_DECLINED;
     }
 
-    if (ngx_wsman_soap_node_text(call->pool, node, &text) != NGX_OK) {
+    if (ngx_wsman_node_text(call->pool, node, &text) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -680,12 +639,11 @@ ngx_wsman_shell_command(ngx_wsman_call_t *call, ngx_wsman_shell_writer_t *w)
                                text.len);
 
     /* pywinrm sends one Arguments, the Go client one per argument */
-    for (node = line->children; node; node = node->next) {
-        if (!ngx_wsman_soap_is(node, NGX_WSMAN_NS_SHELL, "Arguments")) {
-            continue;
-        }
-
-        if (ngx_wsman_soap_node_text(call->pool, node, &text) != NGX_OK) {
+    for (node = ngx_wsman_shell_child(line, "Arguments");
+         node;
+         node = ngx_wsman_node_next(node, NGX_WSMAN_NS_SHELL, "Arguments"))
+    {
+        if (ngx_wsman_node_text(call->pool, node, &text) != NGX_OK) {
             return NGX_ERROR;
         }
 
@@ -705,14 +663,14 @@ ngx_wsman_shell_command(ngx_wsman_call_t *call, ngx_wsman_shell_writer_t *w)
 static ngx_int_t
 ngx_wsman_shell_send(ngx_wsman_call_t *call, ngx_wsman_shell_writer_t *w)
 {
-    ngx_int_t   rc;
-    ngx_str_t   id, end, text, data;
-    xmlNodePtr  send, stream;
+    ngx_int_t          rc;
+    ngx_str_t          id, end, text, data;
+    ngx_wsman_node_t  *send, *stream;
 
     send = call->req->payload;
     stream = ngx_wsman_shell_child(send, "Stream");
 
-    if (!ngx_wsman_soap_is(send, NGX_WSMAN_NS_SHELL, "Send")
+    if (!ngx_wsman_node_is(send, NGX_WSMAN_NS_SHELL, "Send")
         || stream == NULL)
     {
         ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_SCHEMA_VALIDATION,
@@ -725,8 +683,8 @@ ngx_wsman_shell_send(ngx_wsman_call_t *call, ngx_wsman_shell_writer_t *w)
         return rc;
     }
 
-    if (ngx_wsman_shell_attr(call->pool, stream, "End", &end) == NGX_ERROR
-        || ngx_wsman_soap_node_text(call->pool, stream, &text) != NGX_OK)
+    if (ngx_wsman_node_attr(call->pool, stream, "End", &end) == NGX_ERROR
+        || ngx_wsman_node_text(call->pool, stream, &text) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -783,7 +741,7 @@ ngx_wsman_shell_receive(ngx_wsman_call_t *call, ngx_wsman_shell_writer_t *w,
     ngx_int_t                rc;
     ngx_str_t                seq;
     ngx_msec_t               wait;
-    xmlNodePtr               recv, desired;
+    ngx_wsman_node_t        *recv, *desired;
     ngx_wsman_shell_ctx_t   *ctx;
     ngx_wsman_shell_field_t  f;
 
@@ -792,7 +750,7 @@ ngx_wsman_shell_receive(ngx_wsman_call_t *call, ngx_wsman_shell_writer_t *w,
     recv = call->req->payload;
     desired = ngx_wsman_shell_child(recv, "DesiredStream");
 
-    if (!ngx_wsman_soap_is(recv, NGX_WSMAN_NS_SHELL, "Receive")
+    if (!ngx_wsman_node_is(recv, NGX_WSMAN_NS_SHELL, "Receive")
         || desired == NULL)
     {
         ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_SCHEMA_VALIDATION,
@@ -811,7 +769,7 @@ ngx_wsman_shell_receive(ngx_wsman_call_t *call, ngx_wsman_shell_writer_t *w,
      * the same number, so a reply lost with a worker or a connection is
      * not lost output (the shell host keeps the last one).
      */
-    rc = ngx_wsman_shell_attr(call->pool, recv, "SequenceId", &seq);
+    rc = ngx_wsman_node_attr(call->pool, recv, "SequenceId", &seq);
     if (rc == NGX_ERROR) {
         return NGX_ERROR;
     }
@@ -869,16 +827,16 @@ static ngx_wsman_shell_signal_t  ngx_wsman_shell_signals[] = {
 static ngx_int_t
 ngx_wsman_shell_signal(ngx_wsman_call_t *call, ngx_wsman_shell_writer_t *w)
 {
-    size_t      len;
-    ngx_int_t   rc;
-    ngx_str_t   id, code;
-    ngx_uint_t  i;
-    xmlNodePtr  sig, node;
+    size_t             len;
+    ngx_int_t          rc;
+    ngx_str_t          id, code;
+    ngx_uint_t         i;
+    ngx_wsman_node_t  *sig, *node;
 
     sig = call->req->payload;
     node = ngx_wsman_shell_child(sig, "Code");
 
-    if (!ngx_wsman_soap_is(sig, NGX_WSMAN_NS_SHELL, "Signal") || node == NULL)
+    if (!ngx_wsman_node_is(sig, NGX_WSMAN_NS_SHELL, "Signal") || node == NULL)
     {
         ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_SCHEMA_VALIDATION,
                              "The body is not an rsp:Signal with a Code.");
@@ -890,7 +848,7 @@ ngx_wsman_shell_signal(ngx_wsman_call_t *call, ngx_wsman_shell_writer_t *w)
         return rc;
     }
 
-    if (ngx_wsman_soap_node_text(call->pool, node, &code) != NGX_OK) {
+    if (ngx_wsman_node_text(call->pool, node, &code) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -1257,3 +1215,11 @@ ngx_wsman_shell_reply(ngx_wsman_call_t *call, ngx_int_t rc, u_char *reply,
 
     ngx_wsman_call_finish(call, NGX_OK);
 }
+
+
+/* --------------------------------------------------------- services */
+
+ngx_wsman_plugin_t  *ngx_wsman_shell_services[] = {
+    &ngx_wsman_shell_plugin,
+    NULL
+};

@@ -1,0 +1,168 @@
+/*
+ * The plug-in registry: the plug-in modules among cycle->modules, found
+ * by the mark in their ngx_module_t (see ngx_wsman_registry.h), in module
+ * order.  The dispatcher and the resource engine walk it; neither knows
+ * a plug-in by name.
+ */
+
+#include "ngx_wsman_http.h"
+#include "ngx_wsman_registry.h"
+
+
+/*
+ * The registry in use: the configuration's being read while nginx reads
+ * one (wsman_resource_sddl asks it), the running cycle's in a worker
+ * (init_process sets it again, so a failed reload leaves no trace).
+ */
+static ngx_array_t  *ngx_wsman_registry;
+
+
+ngx_int_t
+ngx_wsman_registry_init(ngx_conf_t *cf, ngx_array_t **registry)
+{
+    ngx_uint_t                   i;
+    ngx_module_t                *m, **slot;
+    ngx_wsman_plugin_t         **svc;
+    ngx_wsman_plugin_module_t   *pm;
+
+    *registry = ngx_array_create(cf->pool, 8, sizeof(ngx_module_t *));
+    if (*registry == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; cf->cycle->modules[i]; i++) {
+        m = cf->cycle->modules[i];
+
+        if (m->type != NGX_HTTP_MODULE
+            || m->spare_hook0 != NGX_WSMAN_PLUGIN_MAGIC)
+        {
+            continue;
+        }
+
+        pm = m->ctx;
+
+        for (svc = pm->services; svc && *svc; svc++) {
+            (*svc)->module = m;
+        }
+
+        slot = ngx_array_push(*registry);
+        if (slot == NULL) {
+            return NGX_ERROR;
+        }
+
+        *slot = m;
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, cf->log, 0,
+                       "wsman: plug-in module \"%s\" registered", m->name);
+    }
+
+    ngx_wsman_registry = *registry;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_wsman_registry_use(ngx_array_t *registry)
+{
+    ngx_wsman_registry = registry;
+}
+
+
+static ngx_wsman_plugin_module_t *
+ngx_wsman_registry_module(ngx_uint_t n)
+{
+    ngx_module_t  **m;
+
+    if (ngx_wsman_registry == NULL || n >= ngx_wsman_registry->nelts) {
+        return NULL;
+    }
+
+    m = ngx_wsman_registry->elts;
+
+    return m[n]->ctx;
+}
+
+
+/*
+ * *i counts through the plug-ins (high bits) and the entries of one
+ * (low 16 bits)
+ */
+ngx_wsman_plugin_t *
+ngx_wsman_registry_service(ngx_uint_t *i)
+{
+    ngx_uint_t                  n, k;
+    ngx_wsman_plugin_module_t  *pm;
+
+    for ( ;; ) {
+        n = *i >> 16;
+        k = *i & 0xffff;
+
+        pm = ngx_wsman_registry_module(n);
+        if (pm == NULL) {
+            return NULL;
+        }
+
+        if (pm->services && pm->services[k]) {
+            (*i)++;
+            return pm->services[k];
+        }
+
+        *i = (n + 1) << 16;
+    }
+}
+
+
+ngx_wsman_provider_t *
+ngx_wsman_registry_provider(ngx_uint_t *i)
+{
+    ngx_uint_t                  n, k;
+    ngx_wsman_plugin_module_t  *pm;
+
+    for ( ;; ) {
+        n = *i >> 16;
+        k = *i & 0xffff;
+
+        pm = ngx_wsman_registry_module(n);
+        if (pm == NULL) {
+            return NULL;
+        }
+
+        if (pm->providers && pm->providers[k]) {
+            (*i)++;
+            return pm->providers[k];
+        }
+
+        *i = (n + 1) << 16;
+    }
+}
+
+
+ngx_int_t
+ngx_wsman_registry_serves(ngx_str_t *prefix)
+{
+    ngx_uint_t                  n;
+    ngx_wsman_plugin_module_t  *pm;
+
+    for (n = 0; (pm = ngx_wsman_registry_module(n)) != NULL; n++) {
+        if (pm->serves && pm->serves(prefix)) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+void *
+ngx_wsman_plugin_main_conf(ngx_module_t *module)
+{
+    return ngx_http_cycle_get_module_main_conf(ngx_cycle, (*module));
+}
+
+
+void *
+ngx_wsman_call_conf(ngx_wsman_call_t *call, ngx_module_t *module)
+{
+    return call->loc_conf ? call->loc_conf[module->ctx_index] : NULL;
+}

@@ -1,0 +1,40 @@
+/*
+ * The identify plug-in's registration: it answers wsmid:Identify, the
+ * one request routed by its body rather than its resource URI.
+ */
+
+#include "ngx_wsman_registry.h"
+#include "ngx_wsman_identify.h"
+
+
+static ngx_wsman_plugin_module_t  ngx_wsman_identify_module_ctx = {
+    {
+        NULL,                              /* preconfiguration */
+        NULL,                              /* postconfiguration */
+        NULL,                              /* create main configuration */
+        NULL,                              /* init main configuration */
+        NULL,                              /* create server configuration */
+        NULL,                              /* merge server configuration */
+        NULL,                              /* create location configuration */
+        NULL                               /* merge location configuration */
+    },
+    ngx_wsman_identify_services,
+    NULL,
+    NULL
+};
+
+
+ngx_module_t  ngx_wsman_identify_module = {
+    NGX_MODULE_V1,
+    &ngx_wsman_identify_module_ctx,        /* module context */
+    NULL,                                  /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_WSMAN_PLUGIN_PADDING
+};

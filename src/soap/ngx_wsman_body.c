@@ -1,0 +1,299 @@
+/*
+ * Reading the request body for plug-ins (ngx_wsman_body.h), and our own
+ * output read back as a document.
+ */
+
+#include <libxml/parser.h>
+
+#include "ngx_wsman_body.h"
+#include "ngx_wsman_soap.h"
+
+
+static ngx_int_t ngx_wsman_body_walk(ngx_pool_t *pool, xmlNodePtr node,
+    ngx_uint_t depth, ngx_uint_t max_depth, ngx_array_t *out);
+static ngx_array_t *ngx_wsman_body_array(ngx_pool_t *pool);
+static ngx_int_t ngx_wsman_body_copy_names(ngx_pool_t *pool,
+    ngx_array_t *elements);
+
+
+static ngx_uint_t
+ngx_wsman_body_is_leaf(xmlNodePtr node)
+{
+    for (node = node->children; node; node = node->next) {
+        if (node->type == XML_ELEMENT_NODE) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* node and its following siblings, each before its children */
+static ngx_int_t
+ngx_wsman_body_walk(ngx_pool_t *pool, xmlNodePtr node, ngx_uint_t depth,
+    ngx_uint_t max_depth, ngx_array_t *out)
+{
+    ngx_wsman_element_t  *el;
+
+    if (depth > max_depth) {
+        return NGX_OK;
+    }
+
+    for ( /* void */ ; node; node = node->next) {
+
+        if (node->type != XML_ELEMENT_NODE) {
+            continue;
+        }
+
+        el = ngx_array_push(out);
+        if (el == NULL) {
+            return NGX_ERROR;
+        }
+
+        el->name.data = (u_char *) node->name;
+        el->name.len = ngx_strlen(node->name);
+        el->depth = depth;
+        el->leaf = ngx_wsman_body_is_leaf(node);
+
+        if (ngx_wsman_soap_node_text(pool, node, &el->text) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (!el->leaf
+            && ngx_wsman_body_walk(pool, node->children, depth + 1,
+                                   max_depth, out)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_array_t *
+ngx_wsman_body_array(ngx_pool_t *pool)
+{
+    ngx_array_t  *a;
+
+    a = ngx_palloc(pool, sizeof(ngx_array_t));
+
+    if (a == NULL
+        || ngx_array_init(a, pool, 16, sizeof(ngx_wsman_element_t))
+           != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return a;
+}
+
+
+static ngx_int_t
+ngx_wsman_body_copy_names(ngx_pool_t *pool, ngx_array_t *elements)
+{
+    u_char               *p;
+    ngx_uint_t            i;
+    ngx_wsman_element_t  *el;
+
+    el = elements->elts;
+
+    for (i = 0; i < elements->nelts; i++) {
+        p = ngx_pnalloc(pool, el[i].name.len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(p, el[i].name.data, el[i].name.len);
+        el[i].name.data = p;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_array_t *
+ngx_wsman_body_elements(ngx_pool_t *pool, ngx_wsman_request_t *req,
+    ngx_uint_t max_depth)
+{
+    ngx_array_t  *out;
+
+    out = ngx_wsman_body_array(pool);
+    if (out == NULL) {
+        return NULL;
+    }
+
+    if (ngx_wsman_body_walk(pool, req->payload, 0, max_depth, out)
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return out;
+}
+
+
+ngx_array_t *
+ngx_wsman_xml_elements(ngx_pool_t *pool, ngx_wsman_xml_t *x,
+    ngx_uint_t max_depth)
+{
+    ngx_int_t     rc;
+    xmlDocPtr     doc;
+    ngx_array_t  *out;
+
+    out = ngx_wsman_body_array(pool);
+    if (out == NULL) {
+        return NULL;
+    }
+
+    doc = ngx_wsman_xml_doc(pool, x);
+    if (doc == NULL) {
+        return NULL;
+    }
+
+    /* the names point into the document: the pool keeps copies */
+    rc = ngx_wsman_body_walk(pool, xmlDocGetRootElement(doc), 0, max_depth,
+                             out);
+
+    if (rc == NGX_OK) {
+        rc = ngx_wsman_body_copy_names(pool, out);
+    }
+
+    xmlFreeDoc(doc);
+
+    return rc == NGX_OK ? out : NULL;
+}
+
+
+ngx_int_t
+ngx_wsman_body_child_text(ngx_pool_t *pool, ngx_wsman_request_t *req,
+    const char *name, ngx_str_t *text)
+{
+    xmlNodePtr  node;
+
+    if (req->payload == NULL) {
+        return NGX_DECLINED;
+    }
+
+    for (node = req->payload->children; node; node = node->next) {
+        if (node->type == XML_ELEMENT_NODE
+            && xmlStrcmp(node->name, (const xmlChar *) name) == 0)
+        {
+            return ngx_wsman_soap_node_text(pool, node, text);
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
+ngx_wsman_node_t *
+ngx_wsman_body_payload(ngx_wsman_request_t *req)
+{
+    return req->payload;
+}
+
+
+ngx_uint_t
+ngx_wsman_node_is(ngx_wsman_node_t *node, const char *ns, const char *name)
+{
+    return ngx_wsman_soap_is(node, ns, name);
+}
+
+
+ngx_wsman_node_t *
+ngx_wsman_node_next(ngx_wsman_node_t *node, const char *ns,
+    const char *name)
+{
+    for (node = node ? node->next : NULL; node; node = node->next) {
+        if (ngx_wsman_soap_is(node, ns, name)) {
+            return node;
+        }
+    }
+
+    return NULL;
+}
+
+
+ngx_wsman_node_t *
+ngx_wsman_node_child(ngx_wsman_node_t *parent, const char *ns,
+    const char *name)
+{
+    xmlNodePtr  node;
+
+    node = parent ? parent->children : NULL;
+
+    if (node == NULL || ngx_wsman_soap_is(node, ns, name)) {
+        return node;
+    }
+
+    return ngx_wsman_node_next(node, ns, name);
+}
+
+
+ngx_int_t
+ngx_wsman_node_text(ngx_pool_t *pool, ngx_wsman_node_t *node,
+    ngx_str_t *text)
+{
+    return ngx_wsman_soap_node_text(pool, node, text);
+}
+
+
+ngx_int_t
+ngx_wsman_node_attr(ngx_pool_t *pool, ngx_wsman_node_t *node,
+    const char *name, ngx_str_t *value)
+{
+    xmlChar  *attr;
+
+    ngx_str_null(value);
+
+    attr = xmlGetNoNsProp(node, (const xmlChar *) name);
+    if (attr == NULL) {
+        return NGX_DECLINED;
+    }
+
+    value->len = ngx_strlen(attr);
+    value->data = ngx_pnalloc(pool, value->len + 1);
+
+    if (value->data == NULL) {
+        xmlFree(attr);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(value->data, attr, value->len + 1);
+    xmlFree(attr);
+
+    return NGX_OK;
+}
+
+
+/* an XML writer's output as a libxml2 document (NULL: not well-formed) */
+xmlDocPtr
+ngx_wsman_xml_doc(ngx_pool_t *pool, ngx_wsman_xml_t *x)
+{
+    u_char       *p, *buf;
+    ngx_chain_t  *cl;
+
+    cl = ngx_wsman_xml_chain(x);
+    if (cl == NULL || x->length == 0) {
+        return NULL;
+    }
+
+    buf = ngx_pnalloc(pool, (size_t) x->length);
+    if (buf == NULL) {
+        return NULL;
+    }
+
+    p = buf;
+
+    for ( /* void */ ; cl; cl = cl->next) {
+        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+    }
+
+    /* our own output: no DTD, no entities, no network */
+    return xmlReadMemory((char *) buf, p - buf, NULL, "UTF-8",
+                         XML_PARSE_NONET | XML_PARSE_NOBLANKS
+                         | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+}

@@ -1,0 +1,72 @@
+/*
+ * The request body as plug-ins read it: elements by local name with
+ * their text, without libxml2 (the SOAP layer walks the tree).
+ */
+
+#ifndef _NGX_WSMAN_BODY_H_INCLUDED_
+#define _NGX_WSMAN_BODY_H_INCLUDED_
+
+
+#include "ngx_wsman.h"
+#include "ngx_wsman_xml.h"
+
+
+typedef struct {
+    ngx_str_t                  name;         /* local name */
+    ngx_str_t                  text;         /* its text, trimmed */
+    ngx_uint_t                 depth;        /* 0: a child of s:Body (or
+                                                the document element) */
+    unsigned                   leaf:1;       /* no element children */
+} ngx_wsman_element_t;
+
+
+/*
+ * Every element of the s:Body (or of a document we wrote), in document
+ * order, down to max_depth: an array of ngx_wsman_element_t (empty: no
+ * body).  NULL: out of memory, or x is not well-formed.
+ */
+ngx_array_t *ngx_wsman_body_elements(ngx_pool_t *pool,
+    ngx_wsman_request_t *req, ngx_uint_t max_depth);
+ngx_array_t *ngx_wsman_xml_elements(ngx_pool_t *pool, ngx_wsman_xml_t *x,
+    ngx_uint_t max_depth);
+
+/* the text of the payload's child element called name: NGX_OK,
+ * NGX_DECLINED when there is none, NGX_ERROR */
+ngx_int_t ngx_wsman_body_child_text(ngx_pool_t *pool,
+    ngx_wsman_request_t *req, const char *name, ngx_str_t *text);
+
+
+/*
+ * Walking the body element by element (an element is opaque here: the
+ * SOAP layer's libxml2 node).  Names match by namespace URI and local
+ * name, never by prefix.
+ */
+typedef struct _xmlNode  ngx_wsman_node_t;
+
+/* the first element in s:Body (NULL: none) */
+ngx_wsman_node_t *ngx_wsman_body_payload(ngx_wsman_request_t *req);
+ngx_uint_t ngx_wsman_node_is(ngx_wsman_node_t *node, const char *ns,
+    const char *name);
+/* the first child element of parent (NULL: none, or parent is NULL) and
+ * the next sibling element after node with this name */
+ngx_wsman_node_t *ngx_wsman_node_child(ngx_wsman_node_t *parent,
+    const char *ns, const char *name);
+ngx_wsman_node_t *ngx_wsman_node_next(ngx_wsman_node_t *node,
+    const char *ns, const char *name);
+/* its text, trimmed */
+ngx_int_t ngx_wsman_node_text(ngx_pool_t *pool, ngx_wsman_node_t *node,
+    ngx_str_t *text);
+/* an unqualified attribute, copied with a NUL after it: NGX_OK,
+ * NGX_DECLINED when absent (value empty), NGX_ERROR */
+ngx_int_t ngx_wsman_node_attr(ngx_pool_t *pool, ngx_wsman_node_t *node,
+    const char *name, ngx_str_t *value);
+
+
+/* a w:Selector or w:Option of the request by name (NULL: none) */
+ngx_wsman_pair_t *ngx_wsman_soap_selector(ngx_wsman_request_t *req,
+    const char *name);
+ngx_wsman_pair_t *ngx_wsman_soap_option(ngx_wsman_request_t *req,
+    const char *name);
+
+
+#endif /* _NGX_WSMAN_BODY_H_INCLUDED_ */
