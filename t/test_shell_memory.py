@@ -80,7 +80,10 @@ def test_unread_output_keeps_the_host_bounded(nginx_factory,
             assert (len(out), err, code) == (len(WANT), b"", 0)
             assert out == WANT
             c.signal(sid, cid)
-        assert rss_kb(host) - before < 12 * 1024
+        # (under make sanitize, ASan's quarantine keeps freed memory on
+        # purpose: the host gives nothing back there)
+        if not os.environ.get("WSMAN_NGINX_PRELOAD"):
+            assert rss_kb(host) - before < 12 * 1024
     finally:
         c.delete(sid)
         local_user.kill_all()
