@@ -243,15 +243,13 @@ ngx_wsman_users(ngx_log_t *log, ngx_str_t *file)
     ngx_wsman_user_table_t          *t, **tp;
     static ngx_wsman_user_table_t   *tables;
 
-    for (tp = &tables; *tp; tp = &(*tp)->next) {
-        if ((*tp)->file.len == file->len
-            && ngx_strncmp((*tp)->file.data, file->data, file->len) == 0)
+    for (tp = &tables; (t = *tp) != NULL; tp = &t->next) {
+        if (t->file.len == file->len
+            && ngx_strncmp(t->file.data, file->data, file->len) == 0)
         {
             break;
         }
     }
-
-    t = *tp;
 
     /* a failing stat() is reported by the read below */
     if (t && t->settled && ngx_file_info(file->data, &fi) != NGX_FILE_ERROR)

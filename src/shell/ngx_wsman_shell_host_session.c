@@ -170,7 +170,7 @@ ngx_wsman_sh_keeper_abort(int signo)
     p = (char *) ngx_cpymem(p, d, strlen(d));
     p = (char *) ngx_cpymem(p, "/task/", 6);
     p = (char *) ngx_cpymem(p, d, strlen(d));
-    p = (char *) ngx_cpymem(p, "/children", sizeof("/children"));
+    (void) ngx_cpymem(p, "/children", sizeof("/children"));
 
     fd = open(path, O_RDONLY | O_CLOEXEC);
 
