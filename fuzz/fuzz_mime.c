@@ -1,6 +1,6 @@
 /*
  * The multipart/encrypted framing (src/soap/ngx_wsman_mime.c) as
- * ngx_wsman_module.c meets it: the request Content-Type, then the body.
+ * ngx_wsman_handler.c meets it: the request Content-Type, then the body.
  *
  * Input: the Content-Type value, LF, the body (binary).  Without an LF the
  * whole input is the Content-Type and the body is empty.

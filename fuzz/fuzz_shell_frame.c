@@ -251,7 +251,7 @@ fuzz_shell_check_xml(ngx_pool_t *pool, ngx_wsman_call_t *call)
         ngx_wsman_fault_write(&x, &call->fault, NULL, NULL);
 
     } else {
-        /* what ngx_wsman_module.c wraps the plug-in's body in; an empty
+        /* what ngx_wsman_response.c wraps the plug-in's body in; an empty
          * body is no chain */
         fuzz_assert(!ngx_wsman_xml_failed(&call->body));
         cl = ngx_wsman_xml_chain(&call->body);

@@ -1,6 +1,6 @@
 /*
  * The SOAP envelope parser (src/soap/ngx_wsman_soap.c) on a request body, as
- * ngx_wsman_module.c calls it, and then the response head or the fault
+ * ngx_wsman_handler.c calls it, and then the response head or the fault
  * it would write back with the client's a:Action and a:MessageID in it.
  * The response must be well-formed XML whatever the request held.
  */
@@ -49,7 +49,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     fuzz_str(pool, data, size, &body);
 
-    /* what ngx_wsman_module.c passes for a location with defaults */
+    /* what ngx_wsman_handler.c passes for a location with defaults */
     limits.max_depth = NGX_WSMAN_SOAP_MAX_DEPTH;
     limits.max_timeout = 60000;
 

@@ -1,6 +1,6 @@
 /*
  * The WQL parser (src/engine/ngx_wsman_wql.c) on an Enumerate filter, as
- * ngx_wsman_enum.c calls it, then the filter evaluated on an instance with
+ * ngx_wsman_enumeration.c calls it, then the filter evaluated on an instance with
  * a property of every type (nil and repeated ones included) and on one
  * with no property at all.
  */

@@ -2,7 +2,7 @@
  * ngx_wsman: WS-Management (WinRM-compatible) server as an nginx module.
  *
  * Types shared by every stage of the request path:
- *   glue (ngx_wsman_module.c) -> auth -> soap -> dispatch -> plug-in.
+ *   glue (src/http/) -> auth -> soap -> dispatch -> plug-in.
  * Plug-ins see this header, so it reaches neither ngx_http.h nor
  * libxml2: what needs them is in src/http/ngx_wsman_http.h.
  */
