@@ -139,6 +139,9 @@ class Bench:
                         % ("x" * CHUNK))
         loc = ("wsman; wsman_user_file %s; wsman_shell_max_per_user 5000;"
                % self.users)
+        if self.shell_user == "root":
+            # the benchmark's commands run as the invoking user: root here
+            loc += " wsman_shell_allow_root on;"
         return """
 %s
     server {
