@@ -458,9 +458,8 @@ GSS_HTTP = """
 @pytest.fixture(scope="session")
 def gss_server(nginx_factory, auth_env, realm, pki):
     tls_port = free_port()
-    snippet = (GSS_HTTP.replace("@TLSPORT@", str(tls_port))
-               .replace("@PKI@", str(pki.dir))
-               .replace("@KEYTAB@", str(realm.keytab)))
+    snippet = pki.conf(GSS_HTTP.replace("@TLSPORT@", str(tls_port))
+                       .replace("@KEYTAB@", str(realm.keytab)))
     n = nginx_factory(snippet, main_snippet=auth_env)
     n.tls_port = tls_port
     return n

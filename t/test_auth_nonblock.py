@@ -287,8 +287,7 @@ def test_certificate_login_looks_up_accounts_off_the_loop(nginx_factory,
     event-loop thread."""
     import ssl
     from test_identity_cert import _context, _request
-    n = nginx_factory(CERT_HTTP.replace("@PKI@", str(pki.dir))
-                      .replace("@CA@", pki.thumbprint("ca")), workers=1)
+    n = nginx_factory(pki.conf(CERT_HTTP), workers=1)
     n.tls = ssl.TLSVersion.TLSv1_3
     ctx = _context(n, pki)
     pid = _worker_pid(n)

@@ -41,6 +41,9 @@ PROFILE_HTTP_BASIC = \
     "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/http/basic"
 PROFILE_HTTP_SPNEGO = \
     "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/http/spnego-kerberos"
+# the Authorization value of client certificate logins
+PROFILE_HTTPS_MUTUAL = \
+    "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual"
 DEFAULT_SDDL = ("O:NSG:BAD:P(A;;GA;;;BA)(A;;GR;;;ER)"
                 "S:P(AU;FA;GA;;;WD)(AU;SA;GWGX;;;WD)")
 CODE_ACTION_NOT_SUPPORTED = "2150858753"
