@@ -1032,6 +1032,43 @@ def proc_ppid(pid):
         return None
 
 
+def proc_comm(pid):
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def proc_zombie(pid):
+    """True for a zombie, or a process that is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def proc_children(pid, comm=None):
+    """pids of pid's children (those named comm, when given)."""
+    return [int(d) for d in os.listdir("/proc") if d.isdigit()
+            and proc_ppid(int(d)) == pid
+            and (comm is None or proc_comm(int(d)) == comm)]
+
+
+def worker_pids(n):
+    """The worker processes of nginx n (also those shutting down)."""
+    return [p for p in proc_children(n.proc.pid)
+            if "worker process" in proc_cmdline(p)]
+
+
+def shell_host_pid(n):
+    """The shell host of nginx n: the master's child wsman-shellhost."""
+    hosts = proc_children(n.proc.pid, "wsman-shellhost")
+    assert len(hosts) == 1, (n.proc.pid, hosts)
+    return hosts[0]
+
+
 def wait_until(predicate, timeout=5.0, step=0.1):
     """Poll predicate until true or timeout; returns its last value."""
     end = time.time() + timeout
