@@ -449,6 +449,30 @@ def file_size(path):
         return 0
 
 
+def shell_log(server, offset=0):
+    """logs/shell.log ('$pid|$wsman_action|$wsman_user|$wsman_fault') from
+    offset, as lists of those fields; requests without an action (such
+    as a 401 probe, which logs "-") left out."""
+    with open(server.logs / "shell.log") as f:
+        f.seek(offset)
+        return [l.split("|") for l in f.read().splitlines()
+                if l.split("|")[1] not in ("", "-")]
+
+
+def assert_shell_cycle(server, offset, user):
+    """shell.log since offset has Create, Command, Receive and Delete,
+    all as `user` and without faults."""
+    assert wait_until(lambda: any(l[1] == ACTION_DELETE
+                                  for l in shell_log(server, offset)), 5), \
+        shell_log(server, offset)
+    lines = shell_log(server, offset)
+    actions = [l[1] for l in lines]
+    for a in (ACTION_CREATE, ACTION_COMMAND, ACTION_RECEIVE, ACTION_DELETE):
+        assert a in actions, lines
+    assert {l[2] for l in lines} == {user}, lines
+    assert all(l[3] in ("", "-") for l in lines), lines
+
+
 def logged_users(server, offset, want=None, action=ACTION_GET, timeout=3.0):
     """$wsman_user of the access-log lines (format
     'action|uri|user|fault') for `action` written since offset.  nginx
