@@ -608,6 +608,36 @@ def shell_nginx(nginx_factory, shell_user_file):
     return make
 
 
+NTLM_SHELL_HTTP = """
+    log_format shell '$pid|$wsman_action|$wsman_user|$wsman_fault';
+    server {
+        listen 127.0.0.1:@PORT@;
+        access_log @PREFIX@/logs/shell.log shell;
+        wsman_keytab @KEYTAB@;
+        wsman_user_file @USERFILE@;
+        location /wsman { wsman; wsman_auth negotiate kerberos basic;
+                          wsman_allow_unencrypted @UNENCRYPTED@;
+                          wsman_shell_run_as @RUNAS@; }
+    }
+"""
+
+
+@pytest.fixture(scope="session")
+def ntlm_shell_nginx(nginx_factory, auth_env, realm, local_user):
+    """make(unencrypted) -> Nginx for the shell clients' NTLM logins:
+    /wsman (where the clients post) with Negotiate, Kerberos and Basic,
+    commands run as local_user (NTLM users such as bob have no local
+    account: wsman_shell_run_as), logs/shell.log as shell_nginx writes
+    it.  unencrypted=False keeps AllowUnencrypted off: over plain HTTP
+    the client must seal every message."""
+    def make(unencrypted):
+        snippet = (NTLM_SHELL_HTTP.replace("@KEYTAB@", str(realm.keytab))
+                   .replace("@UNENCRYPTED@", "on" if unencrypted else "off")
+                   .replace("@RUNAS@", local_user.name))
+        return nginx_factory(snippet, main_snippet=auth_env)
+    return make
+
+
 DEADLINE = 75     # seconds
 
 

@@ -88,26 +88,11 @@ def srv(shell_nginx):
     return shell_nginx({"/wsman": ""})
 
 
-NTLM_HTTP = """
-    log_format shell '$pid|$wsman_action|$wsman_user|$wsman_fault';
-    server {
-        listen 127.0.0.1:@PORT@;
-        access_log @PREFIX@/logs/shell.log shell;
-        wsman_keytab @KEYTAB@;
-        wsman_user_file @USERFILE@;
-        location /wsman { wsman; wsman_auth negotiate kerberos basic;
-                          wsman_shell_run_as @RUNAS@; }
-    }
-"""
-
-
 @pytest.fixture(scope="module")
-def ntlm_srv(nginx_factory, auth_env, realm, local_user):
+def ntlm_srv(ntlm_shell_nginx):
     """NTLM over plain HTTP with AllowUnencrypted off: pywinrm seals every
-    message.  NTLM users have no local account: wsman_shell_run_as."""
-    snippet = (NTLM_HTTP.replace("@KEYTAB@", str(realm.keytab))
-               .replace("@RUNAS@", local_user.name))
-    return nginx_factory(snippet, main_snippet=auth_env)
+    message."""
+    return ntlm_shell_nginx(unencrypted=False)
 
 
 def test_ansible_raw_basic_reaches_the_shell(srv, local_user,

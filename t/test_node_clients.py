@@ -60,26 +60,10 @@ def srv(shell_nginx):
     return shell_nginx({"/wsman": ""})
 
 
-NTLM_SHELL_HTTP = """
-    log_format shell '$pid|$wsman_action|$wsman_user|$wsman_fault';
-    server {
-        listen 127.0.0.1:@PORT@;
-        access_log @PREFIX@/logs/shell.log shell;
-        wsman_keytab @KEYTAB@;
-        wsman_user_file @USERFILE@;
-        location /wsman { wsman; wsman_auth negotiate kerberos basic;
-                          wsman_allow_unencrypted on;
-                          wsman_shell_run_as @RUNAS@; }
-    }
-"""
-
-
 @pytest.fixture(scope="module")
-def ntlm_srv(nginx_factory, auth_env, realm, local_user):
-    """NTLM users (bob) have no local account: wsman_shell_run_as."""
-    snippet = (NTLM_SHELL_HTTP.replace("@KEYTAB@", str(realm.keytab))
-               .replace("@RUNAS@", local_user.name))
-    return nginx_factory(snippet, main_snippet=auth_env)
+def ntlm_srv(ntlm_shell_nginx):
+    """the client speaks NTLM without sealing the messages"""
+    return ntlm_shell_nginx(unencrypted=True)
 
 
 def winrm_client(port, user, password, command, prompts=None, timeout=60):
