@@ -458,9 +458,8 @@ GSS_HTTP = """
 @pytest.fixture(scope="session")
 def gss_server(nginx_factory, auth_env, realm, pki):
     tls_port = free_port()
-    snippet = (GSS_HTTP.replace("@TLSPORT@", str(tls_port))
-               .replace("@PKI@", str(pki.dir))
-               .replace("@KEYTAB@", str(realm.keytab)))
+    snippet = pki.conf(GSS_HTTP.replace("@TLSPORT@", str(tls_port))
+                       .replace("@KEYTAB@", str(realm.keytab)))
     n = nginx_factory(snippet, main_snippet=auth_env)
     n.tls_port = tls_port
     return n
@@ -606,6 +605,36 @@ def shell_nginx(nginx_factory, shell_user_file):
         return nginx_factory(snippet, workers=workers,
                              main_snippet=main_snippet,
                              worker_user=worker_user)
+    return make
+
+
+NTLM_SHELL_HTTP = """
+    log_format shell '$pid|$wsman_action|$wsman_user|$wsman_fault';
+    server {
+        listen 127.0.0.1:@PORT@;
+        access_log @PREFIX@/logs/shell.log shell;
+        wsman_keytab @KEYTAB@;
+        wsman_user_file @USERFILE@;
+        location /wsman { wsman; wsman_auth negotiate kerberos basic;
+                          wsman_allow_unencrypted @UNENCRYPTED@;
+                          wsman_shell_run_as @RUNAS@; }
+    }
+"""
+
+
+@pytest.fixture(scope="session")
+def ntlm_shell_nginx(nginx_factory, auth_env, realm, local_user):
+    """make(unencrypted) -> Nginx for the shell clients' NTLM logins:
+    /wsman (where the clients post) with Negotiate, Kerberos and Basic,
+    commands run as local_user (NTLM users such as bob have no local
+    account: wsman_shell_run_as), logs/shell.log as shell_nginx writes
+    it.  unencrypted=False keeps AllowUnencrypted off: over plain HTTP
+    the client must seal every message."""
+    def make(unencrypted):
+        snippet = (NTLM_SHELL_HTTP.replace("@KEYTAB@", str(realm.keytab))
+                   .replace("@UNENCRYPTED@", "on" if unencrypted else "off")
+                   .replace("@RUNAS@", local_user.name))
+        return nginx_factory(snippet, main_snippet=auth_env)
     return make
 
 

@@ -266,6 +266,15 @@ class Pki:
         self._leaf("rogue", "rogueca", "/CN=alice", client + [upn])
         return self
 
+    def conf(self, snippet):
+        """snippet with @PKI@ (this directory), @CA@ and @ca@ (the client
+        CA's thumbprint in upper and lower case) and @ROGUE@ (the unknown
+        CA's) filled in, for nginx_factory."""
+        ca = self.thumbprint("ca")
+        return (snippet.replace("@PKI@", str(self.dir))
+                .replace("@CA@", ca).replace("@ca@", ca.lower())
+                .replace("@ROGUE@", self.thumbprint("rogueca")))
+
     def thumbprint(self, name="ca"):
         """SHA-1 of the certificate's DER, 40 hex digits (upper case, like
         Windows shows it)."""

@@ -81,26 +81,6 @@ def ansible_raw(home, port, user, password, command, transport="basic",
     return host, p.returncode
 
 
-def _log_lines(server, offset):
-    with open(server.logs / "shell.log") as f:
-        f.seek(offset)
-        return [l.split("|") for l in f.read().splitlines()
-                if l.split("|")[1] not in ("", "-")]
-
-
-def _assert_shell_cycle(server, offset, user):
-    """Create, Command, Receive and Delete as `user`, without faults."""
-    assert H.wait_until(lambda: any(l[1] == H.ACTION_DELETE
-                                    for l in _log_lines(server, offset)), 5)
-    lines = _log_lines(server, offset)
-    actions = [l[1] for l in lines]
-    for a in (H.ACTION_CREATE, H.ACTION_COMMAND, H.ACTION_RECEIVE,
-              H.ACTION_DELETE):
-        assert a in actions, lines
-    assert {l[2] for l in lines} == {user}, lines
-    assert all(l[3] in ("", "-") for l in lines), lines
-
-
 # ---------------------------------------------- without PowerShell --
 
 @pytest.fixture(scope="module")
@@ -108,26 +88,11 @@ def srv(shell_nginx):
     return shell_nginx({"/wsman": ""})
 
 
-NTLM_HTTP = """
-    log_format shell '$pid|$wsman_action|$wsman_user|$wsman_fault';
-    server {
-        listen 127.0.0.1:@PORT@;
-        access_log @PREFIX@/logs/shell.log shell;
-        wsman_keytab @KEYTAB@;
-        wsman_user_file @USERFILE@;
-        location /wsman { wsman; wsman_auth negotiate kerberos basic;
-                          wsman_shell_run_as @RUNAS@; }
-    }
-"""
-
-
 @pytest.fixture(scope="module")
-def ntlm_srv(nginx_factory, auth_env, realm, local_user):
+def ntlm_srv(ntlm_shell_nginx):
     """NTLM over plain HTTP with AllowUnencrypted off: pywinrm seals every
-    message.  NTLM users have no local account: wsman_shell_run_as."""
-    snippet = (NTLM_HTTP.replace("@KEYTAB@", str(realm.keytab))
-               .replace("@RUNAS@", local_user.name))
-    return nginx_factory(snippet, main_snippet=auth_env)
+    message."""
+    return ntlm_shell_nginx(unencrypted=False)
 
 
 def test_ansible_raw_basic_reaches_the_shell(srv, local_user,
@@ -140,7 +105,7 @@ def test_ansible_raw_basic_reaches_the_shell(srv, local_user,
     assert res.get("stdout") == "", res
     assert res.get("stderr", "").strip() == NOT_FOUND, res
     assert not res.get("unreachable"), res
-    _assert_shell_cycle(srv, off, local_user.name)
+    H.assert_shell_cycle(srv, off, local_user.name)
 
 
 def test_ansible_raw_ntlm_reaches_the_shell(ntlm_srv, ntlm_users,
@@ -152,7 +117,7 @@ def test_ansible_raw_ntlm_reaches_the_shell(ntlm_srv, ntlm_users,
                           transport="ntlm")
     assert res.get("rc") == 127, res
     assert res.get("stderr", "").strip() == NOT_FOUND, res
-    _assert_shell_cycle(ntlm_srv, off, "bob")
+    H.assert_shell_cycle(ntlm_srv, off, "bob")
 
 
 def test_ansible_wrong_password_is_unreachable(srv, local_user,
@@ -228,7 +193,7 @@ def test_ansible_raw_with_powershell_stdout(pwsh_srv, local_user,
     assert res.get("rc") == 0, res
     assert res.get("stdout") == local_user.name + "\na b\nc", res
     assert res.get("stderr") == "to-err\n", res
-    _assert_shell_cycle(pwsh_srv, off, local_user.name)
+    H.assert_shell_cycle(pwsh_srv, off, local_user.name)
     # the stand-in is private to that nginx
     assert not os.path.exists("/usr/local/bin/PowerShell")
 

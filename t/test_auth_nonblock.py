@@ -174,14 +174,6 @@ def test_user_file_parsed_once_per_version(slow_server):
     path.write_text(text)
 
 
-def _worker_pid(server):
-    out = subprocess.run(["pgrep", "-P", str(server.proc.pid), "-f",
-                          "worker process"],
-                         capture_output=True, text=True).stdout.split()
-    assert len(out) == 1, out
-    return int(out[0])
-
-
 class _Strace:
     """strace -f on a running worker: which thread opened which file."""
 
@@ -221,7 +213,7 @@ def test_basic_login_looks_up_accounts_off_the_loop(nginx_factory,
     }
 """ % path, workers=1)
     time.sleep(2.2)             # a settled file: logins are remembered
-    pid = _worker_pid(n)
+    [pid] = H.worker_pids(n)
     st = _Strace(pid, tmp_path / "strace.out")
     try:
         for user, pw in (("nssuser", "Nss-Pw-1a"), ("root", "Root-Pw-1a")):
@@ -251,7 +243,7 @@ def test_shell_operations_ask_nss_nothing_on_the_loop(shell_nginx,
     n = shell_nginx({"/wsman": ""}, workers=1)
     me = H.ShellClient(n.port, local_user.name, local_user.password)
     me.delete(me.create())          # logged in, account remembered
-    pid = _worker_pid(n)
+    [pid] = H.worker_pids(n)
     st = _Strace(pid, tmp_path / "strace.out")
     try:
         assert me.run("echo hi")[0] == b"hi\n"
@@ -287,11 +279,10 @@ def test_certificate_login_looks_up_accounts_off_the_loop(nginx_factory,
     event-loop thread."""
     import ssl
     from test_identity_cert import _context, _request
-    n = nginx_factory(CERT_HTTP.replace("@PKI@", str(pki.dir))
-                      .replace("@CA@", pki.thumbprint("ca")), workers=1)
+    n = nginx_factory(pki.conf(CERT_HTTP), workers=1)
     n.tls = ssl.TLSVersion.TLSv1_3
     ctx = _context(n, pki)
-    pid = _worker_pid(n)
+    [pid] = H.worker_pids(n)
     st = _Strace(pid, tmp_path / "strace.out")
     try:
         for _ in range(3):
@@ -324,7 +315,7 @@ def test_gss_login_looks_up_accounts_off_the_loop(nginx_factory, auth_env,
                           wsman_allow_unencrypted on; }
     }
 """ % realm.keytab, main_snippet=auth_env, workers=1)
-    pid = _worker_pid(n)
+    [pid] = H.worker_pids(n)
     st = _Strace(pid, tmp_path / "strace.out")
     try:
         if mech == "ntlm":

@@ -19,27 +19,6 @@ import wsman_helpers as H
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def worker_pids(n):
-    """The nginx worker processes of server n."""
-    out = []
-    master = n.proc.pid
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                stat = f.read()
-            with open("/proc/%s/cmdline" % d, "rb") as f:
-                cmd = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        if int(fields[1]) == master and b"worker process" in cmd:
-            out.append(int(d))
-    assert out, "no workers of %d" % master
-    return out
-
-
 def cpu_seconds(pids):
     """utime + stime of pids, in seconds."""
     total = 0
@@ -74,7 +53,8 @@ def _timed_static(port, results, stop):
 
 
 def _attack(server, body, headers, rounds=4):
-    pids = worker_pids(server)
+    pids = H.worker_pids(server)
+    assert pids, "no workers of %d" % server.proc.pid
     results, stop = [], threading.Event()
     t = threading.Thread(target=_timed_static,
                          args=(server.port, results, stop))

@@ -8,8 +8,6 @@ import pytest
 
 import wsman_helpers as H
 
-MUTUAL = "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual"
-
 CERT_HTTP = """
     log_format wsman '$wsman_action|$wsman_resource_uri|$wsman_user|$wsman_fault';
     server {
@@ -47,14 +45,11 @@ CERT_HTTP = """
 
 @pytest.fixture(scope="module")
 def cert_server(nginx_factory, pki):
-    ca = pki.thumbprint("ca")
-    snippet = (CERT_HTTP.replace("@PKI@", str(pki.dir))
-               .replace("@CA@", ca).replace("@ca@", ca.lower())
-               .replace("@ROGUE@", pki.thumbprint("rogueca")))
-    return nginx_factory(snippet)
+    return nginx_factory(pki.conf(CERT_HTTP))
 
 
-def _curl(server, pki, cert=None, auth=MUTUAL, path="/wsman", xml=None):
+def _curl(server, pki, cert=None, auth=H.PROFILE_HTTPS_MUTUAL,
+           path="/wsman", xml=None):
     if xml is None:
         xml, _ = H.config_get()
     cmd = ["curl", "-sS", "-k", "-o", "-", "-w", "\n%{http_code}",

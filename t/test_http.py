@@ -417,24 +417,6 @@ def test_body_read_from_temp_file(body_file_server, users, path, chunked):
     assert r.status == 200, r
 
 
-def _worker_pids(n):
-    """pids of the worker processes (also those shutting down) of n."""
-    out = set()
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
-        try:
-            with open("/proc/%s/status" % p) as f:
-                st = f.read()
-            with open("/proc/%s/cmdline" % p, "rb") as f:
-                cmd = f.read()
-        except OSError:
-            continue
-        if "\nPPid:\t%d\n" % n.proc.pid in st and b"worker process" in cmd:
-            out.add(int(p))
-    return out
-
-
 def test_reload_applies_new_settings(nginx_factory, users):
     """A reload is asynchronous: the master reads the new configuration,
     starts new workers and only then (100 ms later, once it gets the CPU)
@@ -466,7 +448,7 @@ def test_reload_applies_new_settings(nginx_factory, users):
         return H.body_child(r).find("cfg:MaxEnvelopeSizekb", H.NS).text
 
     assert size() == "100"
-    old = _worker_pids(n)
+    old = set(H.worker_pids(n))
     assert len(old) == 2, old
     text = n.conf.read_text().replace("wsman_max_envelope_size 100k;",
                                       "wsman_max_envelope_size 200k;")
@@ -481,7 +463,7 @@ def test_reload_applies_new_settings(nginx_factory, users):
 
     # 60 s only guards against a hang: the wait ends with the event
     assert H.wait_until(reloaded, 60), n.read_log(off)
-    new = _worker_pids(n)
+    new = set(H.worker_pids(n))
     assert len(new) == 2 and not new & old, (old, new)
     # fresh connections, so both new workers answer some of them
     assert [size() for _ in range(8)] == ["200"] * 8

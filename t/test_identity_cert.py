@@ -9,7 +9,6 @@ import pytest
 
 import wsman_helpers as H
 
-MUTUAL = "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual"
 CONFIG = H.CONFIG_URI
 
 CERT_HTTP = """
@@ -40,10 +39,8 @@ CERT_HTTP = """
 
 
 def _server(nginx_factory, pki, cache):
-    snippet = (CERT_HTTP % {"cache": cache, "config": CONFIG})
-    snippet = (snippet.replace("@PKI@", str(pki.dir))
-               .replace("@CA@", pki.thumbprint("ca")))
-    return nginx_factory(snippet)
+    return nginx_factory(pki.conf(CERT_HTTP % {"cache": cache,
+                                               "config": CONFIG}))
 
 
 @pytest.fixture(scope="module", params=["tickets", "cache"])
@@ -78,7 +75,8 @@ def _request(server, ctx, path="/wsman", session=None, uri=CONFIG):
     s = ctx.wrap_socket(raw, server_hostname="localhost", session=session)
     try:
         s.sendall(H.build_request(server.port, "POST", path, xml.encode(), {
-            "Content-Type": H.SOAP_CT, "Authorization": MUTUAL,
+            "Content-Type": H.SOAP_CT,
+            "Authorization": H.PROFILE_HTTPS_MUTUAL,
             "Connection": "close"}))
         data = b""
         while True:

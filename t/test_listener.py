@@ -34,9 +34,8 @@ LISTENER_HTTP = """
 def lsrv(nginx_factory, pki):
     tls = conftest.free_port()
     static = conftest.free_port()
-    n = nginx_factory(LISTENER_HTTP.replace("@TLSPORT@", str(tls))
-                      .replace("@STATICPORT@", str(static))
-                      .replace("@PKI@", str(pki.dir)))
+    n = nginx_factory(pki.conf(LISTENER_HTTP.replace("@TLSPORT@", str(tls))
+                               .replace("@STATICPORT@", str(static))))
     n.tls_port = tls
     n.static_port = static
     c = H.Connection(tls, tls=True)

@@ -60,26 +60,10 @@ def srv(shell_nginx):
     return shell_nginx({"/wsman": ""})
 
 
-NTLM_SHELL_HTTP = """
-    log_format shell '$pid|$wsman_action|$wsman_user|$wsman_fault';
-    server {
-        listen 127.0.0.1:@PORT@;
-        access_log @PREFIX@/logs/shell.log shell;
-        wsman_keytab @KEYTAB@;
-        wsman_user_file @USERFILE@;
-        location /wsman { wsman; wsman_auth negotiate kerberos basic;
-                          wsman_allow_unencrypted on;
-                          wsman_shell_run_as @RUNAS@; }
-    }
-"""
-
-
 @pytest.fixture(scope="module")
-def ntlm_srv(nginx_factory, auth_env, realm, local_user):
-    """NTLM users (bob) have no local account: wsman_shell_run_as."""
-    snippet = (NTLM_SHELL_HTTP.replace("@KEYTAB@", str(realm.keytab))
-               .replace("@RUNAS@", local_user.name))
-    return nginx_factory(snippet, main_snippet=auth_env)
+def ntlm_srv(ntlm_shell_nginx):
+    """the client speaks NTLM without sealing the messages"""
+    return ntlm_shell_nginx(unencrypted=True)
 
 
 def winrm_client(port, user, password, command, prompts=None, timeout=60):
@@ -91,28 +75,13 @@ def winrm_client(port, user, password, command, prompts=None, timeout=60):
     return node("winrm_client.js", cfg, timeout=timeout)
 
 
-def _shell_log(server, offset):
-    with open(server.logs / "shell.log") as f:
-        f.seek(offset)
-        return [line.split("|") for line in f.read().splitlines()]
-
-
 def test_winrm_client_basic_runs_as_caller(srv, local_user):
     off = H.file_size(srv.logs / "shell.log")
     r = winrm_client(srv.port, local_user.name, local_user.password,
                      "id -un")
     assert r == {"ok": True, "output": local_user.name}, r
     # the whole shell life cycle, as this caller, without faults
-    H.wait_until(lambda: any(l[1] == H.ACTION_DELETE
-                             for l in _shell_log(srv, off)), 5)
-    # (requests without an action, such as a 401 probe, log "-")
-    lines = [l for l in _shell_log(srv, off) if l[1] not in ("", "-")]
-    actions = [l[1] for l in lines]
-    for a in (H.ACTION_CREATE, H.ACTION_COMMAND, H.ACTION_RECEIVE,
-              H.ACTION_DELETE):
-        assert a in actions, lines
-    assert {l[2] for l in lines} == {local_user.name}, lines
-    assert all(l[3] in ("", "-") for l in lines), lines
+    H.assert_shell_cycle(srv, off, local_user.name)
 
 
 def test_winrm_client_basic_stderr_only(srv, local_user):
@@ -149,8 +118,7 @@ def test_winrm_client_ntlm_wrong_password(ntlm_srv, ntlm_users):
                      "wrong-" + infra.NtlmUsers.USERS["bob"], "id -un")
     assert r["ok"] is False, r
     assert "NTLM authentication failed: 401" in r["error"], r
-    assert not [l for l in _shell_log(ntlm_srv, off)
-                if l[1] not in ("", "-")]
+    assert not H.shell_log(ntlm_srv, off)
 
 
 INTERACTIVE = ('printf "Name: "; read a; echo "got $a"; '
@@ -168,7 +136,7 @@ def test_winrm_client_interactive_input(srv, local_user):
     assert "got Alice" in r["output"], r
     assert "got blue" in r["output"], r
     assert r["output"].index("got Alice") < r["output"].index("got blue")
-    sends = [l for l in _shell_log(srv, off) if l[1] == H.ACTION_SEND]
+    sends = [l for l in H.shell_log(srv, off) if l[1] == H.ACTION_SEND]
     assert len(sends) == 2, sends
     assert all(l[3] in ("", "-") for l in sends), sends
 

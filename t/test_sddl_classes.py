@@ -252,14 +252,11 @@ CERT_HTTP = """
     }
 """ % CIM
 
-MUTUAL = "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual"
-
-
 def _https(n, xml, path, pki=None, user=None):
     cmd = ["curl", "-sS", "-k", "-o", "-", "-w", "\n%{http_code}",
            "-H", "Content-Type: " + H.SOAP_CT, "--data-binary", "@-"]
     if pki:
-        cmd += ["-H", "Authorization: " + MUTUAL,
+        cmd += ["-H", "Authorization: " + H.PROFILE_HTTPS_MUTUAL,
                 "--cert", pki.p("alice.pem"), "--key", pki.p("alice.key")]
     else:
         cmd += ["-u", "%s:%s" % (user, USERS[user][0])]
@@ -275,9 +272,7 @@ def test_certificate_uri_scope_holds_for_pull(nginx_factory, pki):
     """alice's certificate is limited to CIM_OperatingSystem: a context
     for CIM_Process that alice made with Basic elsewhere cannot be pulled
     through the certificate location by naming the allowed URI."""
-    ca = pki.thumbprint("ca")
-    n = nginx_factory(CERT_HTTP.replace("@PKI@", str(pki.dir))
-                      .replace("@CA@", ca))
+    n = nginx_factory(pki.conf(CERT_HTTP))
     # the mapping works for its own class
     xml, _ = H.get_request(CIM + "CIM_OperatingSystem")
     r = _https(n, xml, "/scoped", pki=pki)

@@ -274,24 +274,10 @@ def test_go_long_command_across_timeouts(srv, goclient, local_user):
     assert time.time() - t0 < 30
 
 
-NTLM_SHELL_HTTP = """
-    server {
-        listen 127.0.0.1:@PORT@;
-        wsman_keytab @KEYTAB@;
-        wsman_user_file @USERFILE@;
-        location /wsman { wsman; wsman_auth negotiate kerberos basic;
-                          wsman_allow_unencrypted on;
-                          wsman_shell_run_as @RUNAS@; }
-    }
-"""
-
-
 @pytest.fixture(scope="module")
-def ntlm_srv(nginx_factory, auth_env, realm, local_user):
-    """NTLM users (bob) have no local account: wsman_shell_run_as."""
-    snippet = (NTLM_SHELL_HTTP.replace("@KEYTAB@", str(realm.keytab))
-               .replace("@RUNAS@", local_user.name))
-    return nginx_factory(snippet, main_snippet=auth_env)
+def ntlm_srv(ntlm_shell_nginx):
+    """the client speaks NTLM without sealing the messages"""
+    return ntlm_shell_nginx(unencrypted=True)
 
 
 def test_go_ntlm(ntlm_srv, goclient, ntlm_users, local_user):

@@ -236,18 +236,10 @@ def test_delete_kills_a_new_session(srv, local_user, cleanup):
 
 # ------------------------------------------------- reload and quit --
 
-def _children(pid):
-    kids = []
-    for d in os.listdir("/proc"):
-        if d.isdigit() and H.proc_ppid(int(d)) == pid:
-            kids.append(int(d))
-    return kids
-
-
 def _descendants(pid):
     out, todo = [], [pid]
     while todo:
-        for k in _children(todo.pop()):
+        for k in H.proc_children(todo.pop()):
             out.append(k)
             todo.append(k)
     return out
@@ -264,16 +256,7 @@ def _ancestors(pid, stop):
 
 
 def _alive(pids):
-    return [p for p in pids if os.path.exists("/proc/%d" % p)
-            and not _zombie(p)]
-
-
-def _zombie(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return True
+    return [p for p in pids if not H.proc_zombie(p)]
 
 
 def test_shell_survives_reload(shell_nginx, local_user):
@@ -282,7 +265,7 @@ def test_shell_survives_reload(shell_nginx, local_user):
     sid = c.create()
     cid = c.command(sid, "sleep 3; echo after-reload")
     master = n.proc.pid
-    old = set(_children(master))
+    old = set(H.proc_children(master))
     old_workers = {p for p in old if "worker process" in H.proc_cmdline(p)}
     assert len(old_workers) == 2, old
     off = n.log_size()

@@ -30,21 +30,6 @@ def _server(nginx_factory, shell_user_file, http="", loc=""):
 """ % (http, SHELL_LOC.replace("@SHELLUSERS@", str(shell_user_file)), loc))
 
 
-def host_pid(n):
-    """The shell host: the master's child named wsman-shellhost."""
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/comm" % d) as f:
-                comm = f.read().strip()
-        except OSError:
-            continue
-        if comm == "wsman-shellhost" and H.proc_ppid(int(d)) == n.proc.pid:
-            return int(d)
-    raise AssertionError("no shell host under nginx %d" % n.proc.pid)
-
-
 def rss_kb(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -61,7 +46,7 @@ def test_unread_output_keeps_the_host_bounded(nginx_factory,
     c = H.ShellClient(n.port, local_user.name, local_user.password)
     sid = c.create()
     try:
-        host = host_pid(n)
+        host = H.shell_host_pid(n)
         before = rss_kb(host)
         cids = [c.command(sid, "seq 1 %d" % LINES) for _ in range(NCMD)]
         # every command has written what its pipe takes and waits; the

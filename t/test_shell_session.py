@@ -248,22 +248,6 @@ def test_pam_session_closed_when_nginx_stops(nginx_factory, pam,
         pam.log.read_text()[len(before):]
 
 
-def _children(pid, comm):
-    out = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/comm" % d) as f:
-                if f.read().strip() != comm:
-                    continue
-        except OSError:
-            continue
-        if H.proc_ppid(int(d)) == pid:
-            out.append(int(d))
-    return out
-
-
 def test_pam_session_survives_a_group_sigterm(nginx_factory, pam,
                                               users_file, local_user):
     """systemd stops a service by sending SIGTERM to all its processes:
@@ -279,26 +263,15 @@ def test_pam_session_survives_a_group_sigterm(nginx_factory, pam,
 """ % (loc, pam["session"]))
     before = pam.log.read_text() if pam.log.exists() else ""
     me(n, local_user, "/session").create()
-    host = _children(n.proc.pid, "wsman-shellhost")
-    assert len(host) == 1, host
-    keepers = _children(host[0], "wsman-session")
+    host = H.shell_host_pid(n)
+    keepers = H.proc_children(host, "wsman-session")
     assert len(keepers) == 1, keepers
-    for pid in keepers + host:
+    for pid in keepers + [host]:
         os.kill(pid, signal.SIGTERM)
     assert H.wait_until(lambda: "close_session" in
                         pam.log.read_text()[len(before):], 5), \
         pam.log.read_text()[len(before):]
-    assert H.wait_until(lambda: not any(
-        os.path.exists("/proc/%d" % p) and not _zombie(p)
-        for p in keepers), 5)
-
-
-def _zombie(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return True
+    assert H.wait_until(lambda: all(H.proc_zombie(p) for p in keepers), 5)
 
 
 def test_hung_pam_stack_fails_the_create_in_time(srv, local_user):

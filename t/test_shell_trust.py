@@ -237,33 +237,6 @@ def attacker_source():
 
 # --------------------------------------------------------- processes --
 
-def children(pid):
-    try:
-        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-            return [int(x) for x in f.read().split()]
-    except OSError:
-        return []
-
-
-def comm(pid):
-    try:
-        with open("/proc/%d/comm" % pid) as f:
-            return f.read().strip()
-    except OSError:
-        return ""
-
-
-def host_pid(n):
-    hosts = [p for p in children(n.proc.pid) if comm(p) == "wsman-shellhost"]
-    assert len(hosts) == 1, hosts
-    return hosts[0]
-
-
-def worker_pids(n):
-    return [p for p in children(n.proc.pid) if comm(p) != "wsman-shellhost"
-            and "worker process" in H.proc_cmdline(p)]
-
-
 def socket_inodes(pid):
     out = set()
     try:
@@ -295,11 +268,11 @@ def named_unix_sockets():
 def wait_workers(n, count, exclude=(), timeout=10):
     end = time.time() + timeout
     while time.time() < end:
-        w = [p for p in worker_pids(n) if p not in exclude]
+        w = [p for p in H.worker_pids(n) if p not in exclude]
         if len(w) == count:
             return w
         time.sleep(0.05)
-    raise AssertionError("workers: %r" % worker_pids(n))
+    raise AssertionError("workers: %r" % H.worker_pids(n))
 
 
 def fd_count(pid):
@@ -331,7 +304,7 @@ def test_workers_are_unprivileged(request, which):
     their workers as www-data, as deployments do."""
     n = request.getfixturevalue(which)
     want = pwd.getpwnam(WORKER_USER).pw_uid
-    workers = worker_pids(n)
+    workers = H.worker_pids(n)
     assert workers
     for pid in workers:
         assert os.stat("/proc/%d" % pid).st_uid in (0, want)
@@ -344,7 +317,7 @@ def test_nginx_has_no_named_unix_socket(srv):
     """No connectable name: none of the sockets the master, the workers
     and the host hold has an address."""
     named = named_unix_sockets()
-    pids = [srv.proc.pid, host_pid(srv)] + worker_pids(srv)
+    pids = [srv.proc.pid, H.shell_host_pid(srv)] + H.worker_pids(srv)
     mine = {i: named[i] for p in pids for i in socket_inodes(p) if i in named}
     assert mine == {}
 
@@ -356,7 +329,7 @@ def test_attacker_with_the_workers_uid_gets_nothing_run(srv, mark,
     me = H.ShellClient(srv.port, local_user.name, local_user.password)
     assert me.run("id -un")[:2] == (local_user.name.encode() + b"\n", b"")
 
-    pids = [srv.proc.pid, host_pid(srv)] + worker_pids(srv)
+    pids = [srv.proc.pid, H.shell_host_pid(srv)] + H.worker_pids(srv)
     inodes = sorted(set().union(*(socket_inodes(p) for p in pids)))
     script = tmp_path_factory.mktemp("attacker") / "attack.py"
     script.write_text(attacker_source())
@@ -387,7 +360,7 @@ def test_old_attack_abstract_socket_is_gone(srv, local_user, mark):
     """The old attack: connect to @ngx_wsman_shell.* as the workers' user
     and ask for a root shell.  There is no such socket of this nginx (an
     older build's host of another nginx may well have one)."""
-    pids = [srv.proc.pid, host_pid(srv)] + worker_pids(srv)
+    pids = [srv.proc.pid, H.shell_host_pid(srv)] + H.worker_pids(srv)
     mine = set().union(*(socket_inodes(p) for p in pids))
     names = [name for i, name in named_unix_sockets().items()
              if i in mine and name.startswith("@ngx_wsman_shell")]
@@ -397,7 +370,7 @@ def test_old_attack_abstract_socket_is_gone(srv, local_user, mark):
 def steal_channel(n):
     """root only: a worker's slot channel, taken with pidfd_getfd()"""
     libc = ctypes.CDLL(None, use_errno=True)
-    w = worker_pids(n)[0]
+    w = H.worker_pids(n)[0]
     pidfd = libc.syscall(434, w, 0)
     if pidfd < 0:
         pytest.skip("pidfd_open: %s" % os.strerror(ctypes.get_errno()))
@@ -525,7 +498,7 @@ def test_killed_workers_are_respawned_with_their_channel(srv, local_user):
     me = H.ShellClient(srv.port, local_user.name, local_user.password)
     sid = me.create()
     try:
-        for victim in worker_pids(srv):
+        for victim in H.worker_pids(srv):
             os.kill(victim, signal.SIGKILL)
             wait_workers(srv, 2, exclude=(victim,))
         # both workers are new; each request lands on either
@@ -538,24 +511,24 @@ def test_killed_workers_are_respawned_with_their_channel(srv, local_user):
 
 
 def test_reloads_keep_the_host_and_close_old_channels(srv, local_user):
-    host = host_pid(srv)
+    host = H.shell_host_pid(srv)
     me = H.ShellClient(srv.port, local_user.name, local_user.password)
     sid = me.create()
     try:
         me.run("true")
         base = fd_count(host)
         for i in range(5):
-            old = worker_pids(srv)
+            old = H.worker_pids(srv)
             os.kill(srv.proc.pid, signal.SIGHUP)
             wait_workers(srv, 2, exclude=old, timeout=15)
             # old workers may linger on keep-alive; wait until gone
             end = time.time() + 10
-            while time.time() < end and any(p in worker_pids(srv)
+            while time.time() < end and any(p in H.worker_pids(srv)
                                             for p in old):
                 time.sleep(0.05)
             cid = me.command(sid, "echo gen-%d" % i)
             assert me.collect(sid, cid)[:3] == (b"gen-%d\n" % i, b"", 0)
-        assert host_pid(srv) == host
+        assert H.shell_host_pid(srv) == host
         # the channels of the old generations are closed in the host
         end = time.time() + 5
         while time.time() < end and fd_count(host) > base:
@@ -593,7 +566,7 @@ def test_host_shrugs_off_bad_channel_messages(srv, local_user):
     """What arrives over a worker's channel other than one stream socket
     (nothing, a pipe, a datagram socket, several descriptors) is closed and
     logged; the host keeps no descriptor of it and goes on serving."""
-    host = host_pid(srv)
+    host = H.shell_host_pid(srv)
     ch = steal_channel(srv)
     try:
         ask(pass_end(ch), CREATE, [field(F_USER, local_user.name.encode()),

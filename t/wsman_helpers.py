@@ -41,6 +41,9 @@ PROFILE_HTTP_BASIC = \
     "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/http/basic"
 PROFILE_HTTP_SPNEGO = \
     "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/http/spnego-kerberos"
+# the Authorization value of client certificate logins
+PROFILE_HTTPS_MUTUAL = \
+    "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual"
 DEFAULT_SDDL = ("O:NSG:BAD:P(A;;GA;;;BA)(A;;GR;;;ER)"
                 "S:P(AU;FA;GA;;;WD)(AU;SA;GWGX;;;WD)")
 CODE_ACTION_NOT_SUPPORTED = "2150858753"
@@ -444,6 +447,30 @@ def file_size(path):
             return f.tell()
     except FileNotFoundError:
         return 0
+
+
+def shell_log(server, offset=0):
+    """logs/shell.log ('$pid|$wsman_action|$wsman_user|$wsman_fault') from
+    offset, as lists of those fields; requests without an action (such
+    as a 401 probe, which logs "-") left out."""
+    with open(server.logs / "shell.log") as f:
+        f.seek(offset)
+        return [l.split("|") for l in f.read().splitlines()
+                if l.split("|")[1] not in ("", "-")]
+
+
+def assert_shell_cycle(server, offset, user):
+    """shell.log since offset has Create, Command, Receive and Delete,
+    all as `user` and without faults."""
+    assert wait_until(lambda: any(l[1] == ACTION_DELETE
+                                  for l in shell_log(server, offset)), 5), \
+        shell_log(server, offset)
+    lines = shell_log(server, offset)
+    actions = [l[1] for l in lines]
+    for a in (ACTION_CREATE, ACTION_COMMAND, ACTION_RECEIVE, ACTION_DELETE):
+        assert a in actions, lines
+    assert {l[2] for l in lines} == {user}, lines
+    assert all(l[3] in ("", "-") for l in lines), lines
 
 
 def logged_users(server, offset, want=None, action=ACTION_GET, timeout=3.0):
@@ -1027,6 +1054,43 @@ def proc_ppid(pid):
             return int(f.read().rsplit(")", 1)[1].split()[1])
     except (OSError, IndexError, ValueError):
         return None
+
+
+def proc_comm(pid):
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def proc_zombie(pid):
+    """True for a zombie, or a process that is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def proc_children(pid, comm=None):
+    """pids of pid's children (those named comm, when given)."""
+    return [int(d) for d in os.listdir("/proc") if d.isdigit()
+            and proc_ppid(int(d)) == pid
+            and (comm is None or proc_comm(int(d)) == comm)]
+
+
+def worker_pids(n):
+    """The worker processes of nginx n (also those shutting down)."""
+    return [p for p in proc_children(n.proc.pid)
+            if "worker process" in proc_cmdline(p)]
+
+
+def shell_host_pid(n):
+    """The shell host of nginx n: the master's child wsman-shellhost."""
+    hosts = proc_children(n.proc.pid, "wsman-shellhost")
+    assert len(hosts) == 1, (n.proc.pid, hosts)
+    return hosts[0]
 
 
 def wait_until(predicate, timeout=5.0, step=0.1):
