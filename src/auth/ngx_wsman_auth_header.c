@@ -508,28 +508,3 @@ ngx_wsman_ntlm_normalize(ngx_pool_t *pool, ngx_str_t *token)
 
     return NGX_OK;
 }
-
-
-/*
- * uri= of a certificate mapping: the resource URI is the prefix itself or
- * lies below it on a '/' boundary (uri=.../config covers .../config and
- * .../config/service, not .../configuration); case-insensitive, as
- * resource URIs are routed and wsman_resource_sddl prefixes match.
- */
-ngx_uint_t
-ngx_wsman_cert_uri_allowed(ngx_str_t *prefix, ngx_str_t *uri)
-{
-    if (prefix->len == 0) {
-        return 1;
-    }
-
-    if (uri->len < prefix->len
-        || ngx_strncasecmp(uri->data, prefix->data, prefix->len) != 0)
-    {
-        return 0;
-    }
-
-    return uri->len == prefix->len
-           || prefix->data[prefix->len - 1] == '/'
-           || uri->data[prefix->len] == '/';
-}
