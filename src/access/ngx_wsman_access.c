@@ -40,6 +40,8 @@ static ngx_wsman_access_right_t  ngx_wsman_access_rights[] = {
 
 static ngx_int_t ngx_wsman_access_decide(ngx_wsman_call_t *call,
     ngx_str_t *uris, ngx_uint_t n, ngx_str_t *class_name);
+static ngx_int_t ngx_wsman_access_scope(ngx_wsman_call_t *call,
+    ngx_str_t *uris, ngx_uint_t n, ngx_str_t *what);
 
 
 static uint32_t
@@ -150,6 +152,43 @@ ngx_wsman_access_sddl(ngx_wsman_loc_conf_t *lcf, ngx_str_t *uris,
 }
 
 
+/*
+ * uri= of a certificate mapping: the resource must lie under the prefix,
+ * by any of its URIs, by the rule wsman_resource_sddl prefixes follow
+ * (ngx_wsman_access_covers()): one rule for both, so a class is in or
+ * out of a scope whichever spelling of its URI reached it.  No uri=:
+ * anywhere.  what: the resource, for the log.
+ */
+static ngx_int_t
+ngx_wsman_access_scope(ngx_wsman_call_t *call, ngx_str_t *uris,
+    ngx_uint_t n, ngx_str_t *what)
+{
+    ngx_str_t   *scope;
+    ngx_uint_t   i;
+
+    scope = &call->identity->uri_prefix;
+
+    if (scope->len == 0) {
+        return NGX_OK;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (ngx_wsman_access_covers(scope, &uris[i])) {
+            return NGX_OK;
+        }
+    }
+
+    ngx_log_error(NGX_LOG_WARN, call->log, 0,
+                  "wsman: access denied: the certificate mapping of user "
+                  "\"%V\" is limited to \"%V\", not \"%V\"",
+                  ngx_wsman_log_escape(call->pool, &call->identity->user),
+                  scope, ngx_wsman_log_escape(call->pool, what));
+    ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_ACCESS_DENIED, NULL);
+
+    return NGX_WSMAN_FAULTED;
+}
+
+
 static const char *
 ngx_wsman_access_right_name(uint32_t right)
 {
@@ -169,15 +208,11 @@ ngx_wsman_access_check(ngx_wsman_call_t *call)
 {
     ngx_wsman_provider_t  *prov;
 
-    /* a certificate mapping limited to part of the URI space */
-    if (!ngx_wsman_cert_uri_allowed(&call->identity->uri_prefix,
-                                    &call->req->resource_uri))
+    /* the URI the request names, whatever it names */
+    if (ngx_wsman_access_scope(call, &call->req->resource_uri, 1,
+                               &call->req->resource_uri)
+        != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_WARN, call->log, 0,
-                      "wsman: access denied: the certificate mapping of "
-                      "user \"%V\" is limited to \"%V\"",
-                      &call->identity->user, &call->identity->uri_prefix);
-        ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_ACCESS_DENIED, NULL);
         return NGX_WSMAN_FAULTED;
     }
 
@@ -292,31 +327,14 @@ ngx_wsman_access_check_class(ngx_wsman_call_t *call,
     ngx_wsman_provider_t *prov)
 {
     ngx_str_t   uris[NGX_WSMAN_ACCESS_MAX_URIS];
-    ngx_uint_t  i, n;
+    ngx_uint_t  n;
 
     n = ngx_wsman_enum_class_uris(prov, uris, NGX_WSMAN_ACCESS_MAX_URIS);
 
-    /* a certificate mapping limited to part of the URI space holds for
-     * classes reached by WQL FROM or a Pull too */
-    if (call->identity->uri_prefix.len) {
-        for (i = 0; i < n; i++) {
-            if (ngx_wsman_access_covers(&call->identity->uri_prefix,
-                                        &uris[i]))
-            {
-                break;
-            }
-        }
-
-        if (i == n) {
-            ngx_log_error(NGX_LOG_WARN, call->log, 0,
-                          "wsman: access denied: the certificate mapping "
-                          "of user \"%V\" is limited to \"%V\", not "
-                          "class \"%V\"",
-                          &call->identity->user,
-                          &call->identity->uri_prefix, &prov->class_name);
-            ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_ACCESS_DENIED, NULL);
-            return NGX_WSMAN_FAULTED;
-        }
+    /* the mapping's uri= holds for classes reached by WQL FROM or a Pull
+     * too */
+    if (ngx_wsman_access_scope(call, uris, n, &prov->class_name) != NGX_OK) {
+        return NGX_WSMAN_FAULTED;
     }
 
     return ngx_wsman_access_decide(call, uris, n, &prov->class_name);

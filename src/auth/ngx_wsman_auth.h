@@ -98,7 +98,6 @@ ngx_int_t ngx_wsman_cert_authenticate(ngx_http_request_t *r,
     ngx_wsman_loc_conf_t *lcf, ngx_wsman_identity_t *identity);
 char *ngx_wsman_cert_map_conf(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-ngx_uint_t ngx_wsman_cert_uri_allowed(ngx_str_t *prefix, ngx_str_t *uri);
 
 
 #endif /* _NGX_WSMAN_AUTH_H_INCLUDED_ */

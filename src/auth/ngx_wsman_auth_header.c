@@ -259,6 +259,59 @@ ngx_wsman_auth_mutual(ngx_http_request_t *r, ngx_wsman_auth_t *auth)
 #define NGX_WSMAN_NTLM_AV_FLAG_MIC   0x00000002
 
 
+/* an NTLM message field at field: its length and offset, host order */
+static void
+ngx_wsman_ntlm_field(u_char *field, uint16_t *len, uint32_t *offset)
+{
+    ngx_memcpy(len, field, 2);
+    ngx_memcpy(offset, field + 4, 4);
+    *len = le16toh(*len);
+    *offset = le32toh(*offset);
+}
+
+
+/*
+ * token with an empty Version (8 zero bytes) inserted at "at": a copy on
+ * pool, the nfields fields from offset "fields" on pointing at their
+ * payload where it moved to.
+ */
+static ngx_int_t
+ngx_wsman_ntlm_insert_version(ngx_pool_t *pool, ngx_str_t *token,
+    size_t at, size_t fields, ngx_uint_t nfields)
+{
+    u_char      *p, *field;
+    uint32_t     offset;
+    ngx_uint_t   i;
+
+    p = ngx_pnalloc(pool, token->len + 8);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(p, token->data, at);
+    ngx_memzero(p + at, 8);
+    ngx_memcpy(p + at + 8, token->data + at, token->len - at);
+
+    for (i = 0; i < nfields; i++) {
+        field = p + fields + i * 8;
+
+        ngx_memcpy(&offset, field + 4, 4);
+        offset = le32toh(offset);
+
+        /* empty fields may point at the payload, or anywhere at all */
+        if (offset >= at && offset <= token->len) {
+            offset = htole32(offset + 8);
+            ngx_memcpy(field + 4, &offset, 4);
+        }
+    }
+
+    token->data = p;
+    token->len += 8;
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_wsman_ntlm_normalize_auth(ngx_pool_t *pool, ngx_str_t *token)
 {
@@ -276,10 +329,7 @@ ngx_wsman_ntlm_normalize_auth(ngx_pool_t *pool, ngx_str_t *token)
     for (i = 0; i < NGX_WSMAN_NTLM_AUTH_FIELDS; i++) {
         field = token->data + 12 + i * 8;
 
-        ngx_memcpy(&len, field, 2);
-        ngx_memcpy(&offset, field + 4, 4);
-        len = le16toh(len);
-        offset = le32toh(offset);
+        ngx_wsman_ntlm_field(field, &len, &offset);
 
         if (len != 0 && offset < low) {
             low = offset;
@@ -294,10 +344,7 @@ ngx_wsman_ntlm_normalize_auth(ngx_pool_t *pool, ngx_str_t *token)
     for (i = 0; i < NGX_WSMAN_NTLM_AUTH_FIELDS; i++) {
         field = token->data + 12 + i * 8;
 
-        ngx_memcpy(&len, field, 2);
-        ngx_memcpy(&offset, field + 4, 4);
-        len = le16toh(len);
-        offset = le32toh(offset);
+        ngx_wsman_ntlm_field(field, &len, &offset);
 
         if (len != 0
             && (offset > token->len || len > token->len - offset))
@@ -313,10 +360,7 @@ ngx_wsman_ntlm_normalize_auth(ngx_pool_t *pool, ngx_str_t *token)
     /* the NTLMv2 blob's AV pairs: does the client claim a MIC? */
     field = token->data + 12 + NGX_WSMAN_NTLM_NT_FIELD * 8;
 
-    ngx_memcpy(&len, field, 2);
-    ngx_memcpy(&offset, field + 4, 4);
-    len = le16toh(len);
-    offset = le32toh(offset);
+    ngx_wsman_ntlm_field(field, &len, &offset);
 
     if (len > NGX_WSMAN_NTLMV1_RESP_LEN) {
         p = token->data + offset;
@@ -361,38 +405,13 @@ ngx_wsman_ntlm_normalize_auth(ngx_pool_t *pool, ngx_str_t *token)
         }
     }
 
-    p = ngx_pnalloc(pool, token->len + 8);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(p, token->data, NGX_WSMAN_NTLM_AUTH_SHORT);
-    ngx_memzero(p + NGX_WSMAN_NTLM_AUTH_SHORT, 8);
-    ngx_memcpy(p + NGX_WSMAN_NTLM_AUTH_SHORT + 8,
-               token->data + NGX_WSMAN_NTLM_AUTH_SHORT,
-               token->len - NGX_WSMAN_NTLM_AUTH_SHORT);
-
-    for (i = 0; i < NGX_WSMAN_NTLM_AUTH_FIELDS; i++) {
-        field = p + 12 + i * 8;
-
-        ngx_memcpy(&offset, field + 4, 4);
-        offset = le32toh(offset);
-
-        /* empty fields may point at the payload, or anywhere at all */
-        if (offset >= NGX_WSMAN_NTLM_AUTH_SHORT && offset <= token->len) {
-            offset = htole32(offset + 8);
-            ngx_memcpy(field + 4, &offset, 4);
-        }
-    }
-
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, pool->log, 0,
                    "wsman: NTLM AUTHENTICATE_MESSAGE of %uz bytes "
                    "completed with a Version", token->len);
 
-    token->data = p;
-    token->len += 8;
-
-    return NGX_OK;
+    return ngx_wsman_ntlm_insert_version(pool, token,
+                                         NGX_WSMAN_NTLM_AUTH_SHORT, 12,
+                                         NGX_WSMAN_NTLM_AUTH_FIELDS);
 
 malformed:
 
@@ -423,7 +442,7 @@ malformed:
 ngx_int_t
 ngx_wsman_ntlm_normalize(ngx_pool_t *pool, ngx_str_t *token)
 {
-    u_char      *p, *field;
+    u_char      *field;
     uint16_t     len;
     uint32_t     offset, type;
     ngx_uint_t   i;
@@ -458,10 +477,7 @@ ngx_wsman_ntlm_normalize(ngx_pool_t *pool, ngx_str_t *token)
     for (i = 0; i < 2; i++) {
         field = token->data + 16 + i * 8;
 
-        ngx_memcpy(&len, field, 2);
-        ngx_memcpy(&offset, field + 4, 4);
-        len = le16toh(len);
-        offset = le32toh(offset);
+        ngx_wsman_ntlm_field(field, &len, &offset);
 
         if (len == 0) {
             continue;
@@ -477,59 +493,8 @@ ngx_wsman_ntlm_normalize(ngx_pool_t *pool, ngx_str_t *token)
         }
     }
 
-    p = ngx_pnalloc(pool, token->len + 8);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(p, token->data, NGX_WSMAN_NTLM_NEGOTIATE_SHORT);
-    ngx_memzero(p + NGX_WSMAN_NTLM_NEGOTIATE_SHORT, 8);
-    ngx_memcpy(p + NGX_WSMAN_NTLM_NEGOTIATE_LEN,
-               token->data + NGX_WSMAN_NTLM_NEGOTIATE_SHORT,
-               token->len - NGX_WSMAN_NTLM_NEGOTIATE_SHORT);
-
-    for (i = 0; i < 2; i++) {
-        field = p + 16 + i * 8;
-
-        ngx_memcpy(&offset, field + 4, 4);
-        offset = le32toh(offset);
-
-        /* empty fields point at the payload too (or anywhere at all) */
-        if (offset >= NGX_WSMAN_NTLM_NEGOTIATE_SHORT
-            && offset <= token->len)
-        {
-            offset = htole32(offset + 8);
-            ngx_memcpy(field + 4, &offset, 4);
-        }
-    }
-
-    token->data = p;
-    token->len += 8;
-
-    return NGX_OK;
-}
-
-
-/*
- * uri= of a certificate mapping: the resource URI is the prefix itself or
- * lies below it on a '/' boundary (uri=.../config covers .../config and
- * .../config/service, not .../configuration); case-insensitive, as
- * resource URIs are routed and wsman_resource_sddl prefixes match.
- */
-ngx_uint_t
-ngx_wsman_cert_uri_allowed(ngx_str_t *prefix, ngx_str_t *uri)
-{
-    if (prefix->len == 0) {
-        return 1;
-    }
-
-    if (uri->len < prefix->len
-        || ngx_strncasecmp(uri->data, prefix->data, prefix->len) != 0)
-    {
-        return 0;
-    }
-
-    return uri->len == prefix->len
-           || prefix->data[prefix->len - 1] == '/'
-           || uri->data[prefix->len] == '/';
+    /* the Version at 32, the two name fields' payload behind it */
+    return ngx_wsman_ntlm_insert_version(pool, token,
+                                         NGX_WSMAN_NTLM_NEGOTIATE_SHORT, 16,
+                                         2);
 }

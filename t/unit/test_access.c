@@ -323,6 +323,17 @@ unit_test_access_class(void)
 }
 
 
+/* is uri in the uri= scope of a certificate mapping? */
+static ngx_uint_t
+unit_cert_scope(ngx_wsman_loc_conf_t *lcf, const char *scope,
+    const char *uri)
+{
+    ngx_uint_t  fault;
+
+    return unit_access(lcf, NULL, SID_BA, GET, uri, scope, &fault) == NGX_OK;
+}
+
+
 static void
 unit_test_access_cert_prefix(void)
 {
@@ -353,6 +364,36 @@ unit_test_access_cert_prefix(void)
     UNIT_CHECK(unit_access(&lcf, NULL, SID_BA, GET, URI_ALIAS,
                            "http://x.test/elsewhere", &fault)
                == NGX_WSMAN_FAULTED);
+
+    /* uri= follows the rule of wsman_resource_sddl prefixes: whole path
+     * parts, case-insensitively, trailing slashes ignored */
+    UNIT_CHECK(unit_cert_scope(&lcf, "", "http://x/anything"));
+    UNIT_CHECK(unit_cert_scope(&lcf, "http://x/wsman/a", "http://x/wsman/a"));
+    UNIT_CHECK(unit_cert_scope(&lcf, "http://x/wsman/a",
+                               "http://x/wsman/a/b"));
+    UNIT_CHECK(unit_cert_scope(&lcf, "http://x/wsman/a/",
+                               "http://x/wsman/a/b"));
+    UNIT_CHECK(unit_cert_scope(&lcf, "http://x/wsman/a",
+                               "http://x/wsman/a?x=1"));
+    UNIT_CHECK(!unit_cert_scope(&lcf, "http://x/wsman/a",
+                                "http://x/wsman/abc"));
+    UNIT_CHECK(!unit_cert_scope(&lcf, "http://x/wsman/a",
+                                "http://x/wsman/a_"));
+    UNIT_CHECK(!unit_cert_scope(&lcf, "http://x/wsman/a", "http://x/wsman/"));
+    UNIT_CHECK(unit_cert_scope(&lcf, "http://x/wsman/a",
+                               "HTTP://x/WSMAN/A/b"));
+    UNIT_CHECK(!unit_cert_scope(&lcf, "http://x/wsman/a",
+                                "HTTP://x/WSMAN/AB"));
+    UNIT_CHECK(!unit_cert_scope(&lcf, "http://x/wsman/a", ""));
+    UNIT_CHECK(!unit_cert_scope(&lcf, "///", "/a"));
+
+    /* trailing slashes on either side do not matter: a class is the
+     * same class with or without one */
+    UNIT_CHECK(unit_cert_scope(&lcf, "http://x/wsman/a/", "http://x/wsman/a"));
+    UNIT_CHECK(unit_cert_scope(&lcf, "http://x/wsman/a", "http://x/wsman/a/"));
+    UNIT_CHECK(unit_cert_scope(&lcf, URI_CANON "/", URI_CANON));
+    UNIT_CHECK(unit_cert_scope(&lcf, URI_CANON, URI_CANON "/"));
+    UNIT_CHECK(!unit_cert_scope(&lcf, URI_CANON "/", URI_ALIAS "/"));
 }
 
 

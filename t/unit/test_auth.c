@@ -784,37 +784,6 @@ unit_test_ntlm_normalize_auth(ngx_pool_t *pool)
 }
 
 
-static ngx_uint_t
-unit_uri_allowed(const char *prefix, const char *uri)
-{
-    ngx_str_t  p, u;
-
-    p.data = (u_char *) prefix;
-    p.len = ngx_strlen(prefix);
-    u.data = (u_char *) uri;
-    u.len = ngx_strlen(uri);
-
-    return ngx_wsman_cert_uri_allowed(&p, &u);
-}
-
-
-static void
-unit_test_cert_uri(void)
-{
-    UNIT_CHECK(unit_uri_allowed("", "http://x/anything"));
-    UNIT_CHECK(unit_uri_allowed("http://x/wsman/a", "http://x/wsman/a"));
-    UNIT_CHECK(unit_uri_allowed("http://x/wsman/a", "http://x/wsman/a/b"));
-    UNIT_CHECK(unit_uri_allowed("http://x/wsman/a/", "http://x/wsman/a/b"));
-    UNIT_CHECK(!unit_uri_allowed("http://x/wsman/a", "http://x/wsman/abc"));
-    UNIT_CHECK(!unit_uri_allowed("http://x/wsman/a", "http://x/wsman/a_"));
-    UNIT_CHECK(!unit_uri_allowed("http://x/wsman/a/", "http://x/wsman/a"));
-    UNIT_CHECK(!unit_uri_allowed("http://x/wsman/a", "http://x/wsman/"));
-    UNIT_CHECK(unit_uri_allowed("http://x/wsman/a", "HTTP://x/WSMAN/A/b"));
-    UNIT_CHECK(!unit_uri_allowed("http://x/wsman/a", "HTTP://x/WSMAN/AB"));
-    UNIT_CHECK(!unit_uri_allowed("http://x/wsman/a", ""));
-}
-
-
 void
 unit_test_auth(void)
 {
@@ -832,7 +801,6 @@ unit_test_auth(void)
     unit_test_auth_log_escape(pool);
     unit_test_ntlm_normalize(pool);
     unit_test_ntlm_normalize_auth(pool);
-    unit_test_cert_uri();
 
     ngx_destroy_pool(pool);
 }
