@@ -167,8 +167,6 @@ ngx_wsman_access_right_name(uint32_t right)
 ngx_int_t
 ngx_wsman_access_check(ngx_wsman_call_t *call)
 {
-    ngx_wsman_provider_t  *prov;
-
     /* a certificate mapping limited to part of the URI space */
     if (!ngx_wsman_cert_uri_allowed(&call->identity->uri_prefix,
                                     &call->req->resource_uri))
@@ -182,10 +180,8 @@ ngx_wsman_access_check(ngx_wsman_call_t *call)
     }
 
     /* a URI that names a class is that class, under whatever spelling */
-    prov = ngx_wsman_enum_provider(&call->req->resource_uri);
-
-    if (prov) {
-        return ngx_wsman_access_check_class(call, prov);
+    if (call->provider) {
+        return ngx_wsman_access_check_class(call, call->provider);
     }
 
     return ngx_wsman_access_decide(call, &call->req->resource_uri, 1, NULL);

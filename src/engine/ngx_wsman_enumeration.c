@@ -371,7 +371,7 @@ ngx_wsman_enum_prepare(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st)
      * Pull, whatever URI the Pull names, in whatever location) is checked
      * here, against this location's SDDL for it.
      */
-    if (st->provider != ngx_wsman_enum_provider(&call->req->resource_uri)) {
+    if (st->provider != call->provider) {
         rc = ngx_wsman_access_check_class(call, st->provider);
         if (rc != NGX_OK) {
             return rc == NGX_WSMAN_FAULTED ? NGX_WSMAN_FAULTED : NGX_ERROR;
