@@ -206,8 +206,6 @@ ngx_wsman_access_right_name(uint32_t right)
 ngx_int_t
 ngx_wsman_access_check(ngx_wsman_call_t *call)
 {
-    ngx_wsman_provider_t  *prov;
-
     /* the URI the request names, whatever it names */
     if (ngx_wsman_access_scope(call, &call->req->resource_uri, 1,
                                &call->req->resource_uri)
@@ -217,10 +215,8 @@ ngx_wsman_access_check(ngx_wsman_call_t *call)
     }
 
     /* a URI that names a class is that class, under whatever spelling */
-    prov = ngx_wsman_enum_provider(&call->req->resource_uri);
-
-    if (prov) {
-        return ngx_wsman_access_check_class(call, prov);
+    if (call->provider) {
+        return ngx_wsman_access_check_class(call, call->provider);
     }
 
     return ngx_wsman_access_decide(call, &call->req->resource_uri, 1, NULL);

@@ -213,6 +213,9 @@ ngx_wsman_dispatch(ngx_wsman_call_t *call)
 
     call->plugin = ngx_wsman_find_plugin(&call->req->resource_uri);
 
+    /* the access check and the engine both work on this class */
+    call->provider = ngx_wsman_enum_provider(&call->req->resource_uri);
+
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, call->log, 0,
                    "wsman dispatch: resource:\"%V\" plug-in:\"%V\"",
                    ngx_wsman_log_escape(call->pool,

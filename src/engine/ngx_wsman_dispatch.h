@@ -60,6 +60,9 @@ struct ngx_wsman_call_s {
     ngx_wsman_identity_t      *identity;
     ngx_wsman_loc_conf_t      *conf;
     ngx_wsman_plugin_t        *plugin;
+    /* the class the resource URI names, or NULL: resolved once, by the
+     * dispatcher, for the access check and the engine alike */
+    struct ngx_wsman_provider_s  *provider;
     void                     **loc_conf;     /* every module's, for
                                                 ngx_wsman_call_conf() */
 

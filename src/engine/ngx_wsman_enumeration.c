@@ -11,6 +11,7 @@
 #include "ngx_wsman_enum.h"
 #include "ngx_wsman_enum_tree.h"
 #include "ngx_wsman_util.h"
+#include "ngx_wsman_body.h"
 #include "ngx_wsman_access.h"
 #include "ngx_wsman_cimxml.h"
 #include "ngx_wsman_duration.h"
@@ -60,30 +61,9 @@ static ngx_int_t ngx_wsman_enum_total(ngx_wsman_call_t *call,
     ngx_wsman_enum_state_t *st);
 static ngx_int_t ngx_wsman_enum_body_uint(ngx_wsman_call_t *call,
     xmlNodePtr parent, const char *ns, const char *name, ngx_uint_t *value);
-static xmlNodePtr ngx_wsman_enum_child(xmlNodePtr parent, const char *ns,
-    const char *name);
 
 
 /* ------------------------------------------------------- Enumerate/Pull */
-
-static xmlNodePtr
-ngx_wsman_enum_child(xmlNodePtr parent, const char *ns, const char *name)
-{
-    xmlNodePtr  node;
-
-    if (parent == NULL) {
-        return NULL;
-    }
-
-    for (node = parent->children; node; node = node->next) {
-        if (ngx_wsman_soap_is(node, ns, name)) {
-            return node;
-        }
-    }
-
-    return NULL;
-}
-
 
 /* absent: NGX_OK, value untouched; present but not a number:
  * NGX_WSMAN_FAULTED */
@@ -95,7 +75,7 @@ ngx_wsman_enum_body_uint(ngx_wsman_call_t *call, xmlNodePtr parent,
     ngx_str_t   text;
     xmlNodePtr  node;
 
-    node = ngx_wsman_enum_child(parent, ns, name);
+    node = ngx_wsman_node_child(parent, ns, name);
     if (node == NULL) {
         return NGX_OK;
     }
@@ -207,7 +187,7 @@ ngx_wsman_enum_parse_filter(ngx_wsman_call_t *call, xmlNodePtr node,
         xmlFree(attr);
         st->filter = NGX_WSMAN_FILTER_SELECTOR;
 
-        set = ngx_wsman_enum_child(node, NGX_WSMAN_NS_WSMAN, "SelectorSet");
+        set = ngx_wsman_node_child(node, NGX_WSMAN_NS_WSMAN, "SelectorSet");
 
         if (ngx_array_init(&st->selectors, call->pool, 4,
                            sizeof(ngx_wsman_pair_t))
@@ -371,7 +351,7 @@ ngx_wsman_enum_prepare(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st)
      * Pull, whatever URI the Pull names, in whatever location) is checked
      * here, against this location's SDDL for it.
      */
-    if (st->provider != ngx_wsman_enum_provider(&call->req->resource_uri)) {
+    if (st->provider != call->provider) {
         rc = ngx_wsman_access_check_class(call, st->provider);
         if (rc != NGX_OK) {
             return rc == NGX_WSMAN_FAULTED ? NGX_WSMAN_FAULTED : NGX_ERROR;
@@ -731,7 +711,7 @@ ngx_wsman_enum_enumerate(ngx_wsman_call_t *call)
     st.uri = call->req->resource_uri;
     st.mode = NGX_WSMAN_ENUM_OBJECTS;
 
-    node = ngx_wsman_enum_child(en, NGX_WSMAN_NS_WSMAN, "EnumerationMode");
+    node = ngx_wsman_node_child(en, NGX_WSMAN_NS_WSMAN, "EnumerationMode");
     if (node) {
         if (ngx_wsman_soap_node_text(call->pool, node, &mode) != NGX_OK) {
             return NGX_ERROR;
@@ -756,9 +736,9 @@ ngx_wsman_enum_enumerate(ngx_wsman_call_t *call)
         }
     }
 
-    node = ngx_wsman_enum_child(en, NGX_WSMAN_NS_WSMAN, "Filter");
+    node = ngx_wsman_node_child(en, NGX_WSMAN_NS_WSMAN, "Filter");
     if (node == NULL) {
-        node = ngx_wsman_enum_child(en, NGX_WSMAN_NS_WSEN, "Filter");
+        node = ngx_wsman_node_child(en, NGX_WSMAN_NS_WSEN, "Filter");
     }
 
     if (node) {
@@ -778,7 +758,7 @@ ngx_wsman_enum_enumerate(ngx_wsman_call_t *call)
         return rc == NGX_WSMAN_FAULTED ? NGX_OK : rc;
     }
 
-    optimize = ngx_wsman_enum_child(en, NGX_WSMAN_NS_WSMAN,
+    optimize = ngx_wsman_node_child(en, NGX_WSMAN_NS_WSMAN,
                                     "OptimizeEnumeration") != NULL;
 
     max_elements = 1;
@@ -861,7 +841,7 @@ ngx_wsman_enum_context_id(ngx_wsman_call_t *call, const char *element,
 {
     xmlNodePtr  node;
 
-    node = ngx_wsman_enum_child(call->req->payload, NGX_WSMAN_NS_WSEN,
+    node = ngx_wsman_node_child(call->req->payload, NGX_WSMAN_NS_WSEN,
                                 "EnumerationContext");
 
     if (!ngx_wsman_soap_is(call->req->payload, NGX_WSMAN_NS_WSEN, element)

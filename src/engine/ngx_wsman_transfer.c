@@ -246,7 +246,7 @@ ngx_wsman_enum_get(ngx_wsman_call_t *call)
     ngx_wsman_instance_t   *inst, **found, *found_inst;
     ngx_wsman_provider_t   *prov;
 
-    prov = ngx_wsman_enum_provider(&call->req->resource_uri);
+    prov = call->provider;
 
     if (prov == NULL) {
         return ngx_wsman_call_fault(call,
@@ -368,7 +368,7 @@ ngx_wsman_enum_invoke(ngx_wsman_call_t *call)
     ngx_str_t             *action, method;
     ngx_wsman_provider_t  *prov;
 
-    prov = ngx_wsman_enum_provider(&call->req->resource_uri);
+    prov = call->provider;
     action = &call->req->action;
 
     /* custom actions are the class URI plus "/Method" */

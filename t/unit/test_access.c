@@ -171,6 +171,9 @@ unit_access(ngx_wsman_loc_conf_t *lcf, ngx_wsman_plugin_t *plugin,
     a->call.conf = lcf;
     a->call.plugin = plugin;
 
+    /* as the dispatcher resolves it */
+    a->call.provider = ngx_wsman_enum_provider(&a->req.resource_uri);
+
     rc = ngx_wsman_access_check(&a->call);
     *fault = a->call.fault.id;
 
