@@ -36,7 +36,9 @@ pytestmark = pytest.mark.usefixtures("deadline")
 # ngx_wsman_shell_proto.h: u32 length | u8 type | (u8 tag, u32 len, bytes)*
 
 CREATE, COMMAND = 1, 2
+SEND, RECEIVE, SIGNAL, DELETE = 3, 4, 5, 6
 F_STATUS, F_MESSAGE, F_USER, F_SHELL = 1, 2, 3, 4
+F_COMMAND_ID, F_DATA, F_SIGNAL, F_TIMEOUT_MS = 5, 12, 21, 14
 F_IDLE_MS, F_COMMAND, F_ALLOW_ROOT = 8, 9, 40
 F_OWNER, F_OWNER_NAME = 31, 32
 S_OK, S_NO_USER = 0, 4
@@ -454,6 +456,47 @@ def test_host_refuses_root_and_the_workers_uid_whatever_a_worker_says(
         r = create(local_user.name, None)
         assert r[F_STATUS] == [b"0"], r
         r = create("root", b"1")
+        assert r[F_STATUS] == [b"0"], r
+    finally:
+        ch.close()
+
+
+def test_host_refuses_every_request_on_a_root_shell_without_allow_root(
+        srv):
+    """The host's rule is the authoritative one: a root shell made with
+    the allow_root flag takes no request of its owner without the flag
+    (a location where root is not allowed), not only no Command: no
+    Send, Receive, Signal or Delete either."""
+    ch = steal_channel(srv)
+    try:
+        def req(kind, flds, allow_root):
+            flds = [field(F_USER, b"root")] + flds
+            if allow_root is not None:
+                flds.append(field(F_ALLOW_ROOT, allow_root))
+            return ask(pass_end(ch), kind, flds)
+
+        r = req(CREATE, [field(F_IDLE_MS, b"60000")], b"1")
+        assert r[F_STATUS] == [b"0"], r
+        shell = field(F_SHELL, r[F_SHELL][0])
+        r = req(COMMAND, [shell, field(F_COMMAND, b"cat")], b"1")
+        assert r[F_STATUS] == [b"0"], r
+        cmd = field(F_COMMAND_ID, r[F_COMMAND_ID][0])
+
+        log = srv.log_size()
+        for allow in (None, b"0"):
+            for kind, flds in [
+                    (COMMAND, [shell, field(F_COMMAND, b"id -u")]),
+                    (SEND, [shell, cmd, field(F_DATA, b"x")]),
+                    (RECEIVE, [shell, cmd, field(F_TIMEOUT_MS, b"100")]),
+                    (SIGNAL, [shell, cmd, field(F_SIGNAL, b"ctrl_c")]),
+                    (DELETE, [shell])]:
+                r = req(kind, flds, allow)
+                assert r[F_STATUS] == [str(S_NO_USER).encode()], (kind, r)
+        assert srv.read_log(log).count(
+            "uid 0 without wsman_shell_allow_root") == 10
+
+        # nothing of the shell was touched: with the flag it is still there
+        r = req(DELETE, [shell], b"1")
         assert r[F_STATUS] == [b"0"], r
     finally:
         ch.close()

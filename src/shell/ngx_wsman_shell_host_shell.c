@@ -48,9 +48,7 @@ ngx_wsman_sh_create(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
         ngx_wsman_sh_log(NGX_LOG_WARN, "shell for user \"%s\" refused: %s",
                          pw.pw_name, why);
         free(buf);
-        ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_NO_USER,
-                           NGX_WSMAN_SHELL_F_MESSAGE,
-                           "commands may not run as this account here");
+        ngx_wsman_sh_reply_missing(h, c, r, NGX_WSMAN_SHELL_S_NO_USER);
         return;
     }
 
@@ -403,12 +401,12 @@ void
 ngx_wsman_sh_delete(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
     ngx_wsman_sh_req_t *r)
 {
+    ngx_uint_t             status;
     ngx_wsman_sh_shell_t  *sh;
 
-    sh = ngx_wsman_sh_find_shell(h, r);
-    if (sh == NULL) {
-        ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_NO_SHELL,
-                           NGX_WSMAN_SHELL_F_MESSAGE, "no such shell");
+    status = ngx_wsman_sh_find_shell(h, r, &sh);
+    if (status != NGX_WSMAN_SHELL_S_OK) {
+        ngx_wsman_sh_reply_missing(h, c, r, status);
         return;
     }
 
