@@ -507,7 +507,9 @@ def test_root_needs_allow_root(srv, shell_users):
     c = H.ShellClient(srv.port, "root", shell_users["root"])
     resp, _ = c.create_raw()
     H.assert_fault(resp, 500, subcode=("w", "AccessDenied"))
-    assert "root needs wsman_shell_allow_root on" in srv.read_log(log)
+    # the worker's line (the host is not asked), in the rule's words
+    assert ('as local account "root": uid 0 without wsman_shell_allow_root'
+            in srv.read_log(log))
 
     ok = H.ShellClient(srv.port, "root", shell_users["root"], path="/rootok")
     assert ok.run("id -u")[:3] == (b"0\n", b"", 0)
@@ -755,6 +757,7 @@ def test_winrs_user_named_like_the_workers_account_is_refused(
     c = H.ShellClient(n.port, WORKER_USER, "Www-Pw-1")
     resp, _ = c.create_raw()
     H.assert_fault(resp, 500, subcode=("w", "AccessDenied"))
-    assert "the workers' own account never runs commands" in n.read_log(log)
+    assert ('as local account "%s": the workers\' uid never runs commands'
+            % WORKER_USER) in n.read_log(log)
     ok = H.ShellClient(n.port, "daemon", "Dm-Pw-2")
     assert ok.run("id -un")[:3] == (b"daemon\n", b"", 0)
