@@ -36,7 +36,9 @@ pytestmark = pytest.mark.usefixtures("deadline")
 # ngx_wsman_shell_proto.h: u32 length | u8 type | (u8 tag, u32 len, bytes)*
 
 CREATE, COMMAND = 1, 2
+SEND, RECEIVE, SIGNAL, DELETE = 3, 4, 5, 6
 F_STATUS, F_MESSAGE, F_USER, F_SHELL = 1, 2, 3, 4
+F_COMMAND_ID, F_DATA, F_SIGNAL, F_TIMEOUT_MS = 5, 12, 21, 14
 F_IDLE_MS, F_COMMAND, F_ALLOW_ROOT = 8, 9, 40
 F_OWNER, F_OWNER_NAME = 31, 32
 S_OK, S_NO_USER = 0, 4
@@ -432,12 +434,55 @@ def test_host_refuses_root_and_the_workers_uid_whatever_a_worker_says(
         ch.close()
 
 
+def test_host_refuses_every_request_on_a_root_shell_without_allow_root(
+        srv):
+    """The host's rule is the authoritative one: a root shell made with
+    the allow_root flag takes no request of its owner without the flag
+    (a location where root is not allowed), not only no Command: no
+    Send, Receive, Signal or Delete either."""
+    ch = steal_channel(srv)
+    try:
+        def req(kind, flds, allow_root):
+            flds = [field(F_USER, b"root")] + flds
+            if allow_root is not None:
+                flds.append(field(F_ALLOW_ROOT, allow_root))
+            return ask(pass_end(ch), kind, flds)
+
+        r = req(CREATE, [field(F_IDLE_MS, b"60000")], b"1")
+        assert r[F_STATUS] == [b"0"], r
+        shell = field(F_SHELL, r[F_SHELL][0])
+        r = req(COMMAND, [shell, field(F_COMMAND, b"cat")], b"1")
+        assert r[F_STATUS] == [b"0"], r
+        cmd = field(F_COMMAND_ID, r[F_COMMAND_ID][0])
+
+        log = srv.log_size()
+        for allow in (None, b"0"):
+            for kind, flds in [
+                    (COMMAND, [shell, field(F_COMMAND, b"id -u")]),
+                    (SEND, [shell, cmd, field(F_DATA, b"x")]),
+                    (RECEIVE, [shell, cmd, field(F_TIMEOUT_MS, b"100")]),
+                    (SIGNAL, [shell, cmd, field(F_SIGNAL, b"ctrl_c")]),
+                    (DELETE, [shell])]:
+                r = req(kind, flds, allow)
+                assert r[F_STATUS] == [str(S_NO_USER).encode()], (kind, r)
+        assert srv.read_log(log).count(
+            "uid 0 without wsman_shell_allow_root") == 10
+
+        # nothing of the shell was touched: with the flag it is still there
+        r = req(DELETE, [shell], b"1")
+        assert r[F_STATUS] == [b"0"], r
+    finally:
+        ch.close()
+
+
 def test_root_needs_allow_root(srv, shell_users):
     log = srv.log_size()
     c = H.ShellClient(srv.port, "root", shell_users["root"])
     resp, _ = c.create_raw()
     H.assert_fault(resp, 500, subcode=("w", "AccessDenied"))
-    assert "root needs wsman_shell_allow_root on" in srv.read_log(log)
+    # the worker's line (the host is not asked), in the rule's words
+    assert ('as local account "root": uid 0 without wsman_shell_allow_root'
+            in srv.read_log(log))
 
     ok = H.ShellClient(srv.port, "root", shell_users["root"], path="/rootok")
     assert ok.run("id -u")[:3] == (b"0\n", b"", 0)
@@ -685,6 +730,7 @@ def test_winrs_user_named_like_the_workers_account_is_refused(
     c = H.ShellClient(n.port, WORKER_USER, "Www-Pw-1")
     resp, _ = c.create_raw()
     H.assert_fault(resp, 500, subcode=("w", "AccessDenied"))
-    assert "the workers' own account never runs commands" in n.read_log(log)
+    assert ('as local account "%s": the workers\' uid never runs commands'
+            % WORKER_USER) in n.read_log(log)
     ok = H.ShellClient(n.port, "daemon", "Dm-Pw-2")
     assert ok.run("id -un")[:3] == (b"daemon\n", b"", 0)

@@ -5,6 +5,7 @@
 
 #include "ngx_wsman_http.h"
 #include "ngx_wsman_shell_client.h"
+#include "ngx_wsman_shell_frame.h"
 #include "ngx_wsman_shell_proto.h"
 
 
@@ -291,8 +292,7 @@ ngx_wsman_shell_read(ngx_event_t *rev)
                 continue;
             }
 
-            len = (uint32_t) x->head[0] | (uint32_t) x->head[1] << 8
-                  | (uint32_t) x->head[2] << 16 | (uint32_t) x->head[3] << 24;
+            len = ngx_wsman_shell_get_u32(x->head);
 
             if (len == 0 || len > NGX_WSMAN_SHELL_MAX_FRAME) {
                 ngx_log_error(NGX_LOG_ERR, c->log, 0,

@@ -217,3 +217,26 @@ ngx_wsman_shell_field_num(ngx_wsman_shell_field_t *f, uint64_t *n)
 
     return NGX_OK;
 }
+
+
+/*
+ * Which accounts may run commands, the one rule the workers (before they
+ * ask) and the shell host (which decides) both apply: root only where
+ * the location says wsman_shell_allow_root on, never the workers' own
+ * uid (such a command could trace the workers and act as them).  Workers
+ * that run as root (no "user" in effect) leave only the first rule.
+ * NULL: the uid may run commands; otherwise why not, for the log.
+ */
+const char *
+ngx_wsman_shell_uid_refused(uid_t uid, uid_t workers, ngx_uint_t allow_root)
+{
+    if (uid == 0 && !allow_root) {
+        return "uid 0 without wsman_shell_allow_root";
+    }
+
+    if (uid == workers && uid != 0) {
+        return "the workers' uid never runs commands";
+    }
+
+    return NULL;
+}

@@ -1,7 +1,8 @@
 /*
  * Frames of the shell host protocol (ngx_wsman_shell_proto.h): building
- * and walking them in caller-supplied buffers.  Shared by the workers and
- * by the shell host, so nothing here touches pools, logs or the cycle.
+ * and walking them in caller-supplied buffers, and the rule on accounts
+ * both ends apply.  Shared by the workers and by the shell host, so
+ * nothing here touches pools, logs or the cycle.
  */
 
 #ifndef _NGX_WSMAN_SHELL_FRAME_H_INCLUDED_
@@ -61,6 +62,9 @@ ngx_int_t ngx_wsman_shell_frame_parse(const u_char *frame, size_t len,
 ngx_int_t ngx_wsman_shell_frame_next(const u_char **p, const u_char *end,
     ngx_wsman_shell_field_t *f);
 ngx_int_t ngx_wsman_shell_field_num(ngx_wsman_shell_field_t *f, uint64_t *n);
+
+const char *ngx_wsman_shell_uid_refused(uid_t uid, uid_t workers,
+    ngx_uint_t allow_root);
 
 
 #endif /* _NGX_WSMAN_SHELL_FRAME_H_INCLUDED_ */

@@ -25,34 +25,21 @@ ngx_wsman_sh_command(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
     ngx_wsman_sh_req_t *r)
 {
     char                  **argv, **envp;
-    const char             *why;
     ngx_int_t               rc;
+    ngx_uint_t              status;
     ngx_wsman_sh_cmd_t     *cmd, **pp;
     ngx_wsman_sh_shell_t   *sh;
 
-    sh = ngx_wsman_sh_find_shell(h, r);
-    if (sh == NULL) {
-        ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_NO_SHELL,
-                           NGX_WSMAN_SHELL_F_MESSAGE, "no such shell");
+    /* refused for root shells where root is not allowed */
+    status = ngx_wsman_sh_find_shell(h, r, &sh);
+    if (status != NGX_WSMAN_SHELL_S_OK) {
+        ngx_wsman_sh_reply_missing(h, c, r, status);
         return;
     }
 
     if (r->command.len == 0) {
         ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_BAD_REQUEST,
                            NGX_WSMAN_SHELL_F_MESSAGE, "no command");
-        return;
-    }
-
-    /* checked again per command: a location without allow_root may reach
-     * a root shell another location made */
-    why = ngx_wsman_sh_uid_refused(h, r, sh->uid);
-
-    if (why != NULL) {
-        ngx_wsman_sh_log(NGX_LOG_WARN, "command in shell %s refused: %s",
-                         sh->id, why);
-        ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_NO_USER,
-                           NGX_WSMAN_SHELL_F_MESSAGE,
-                           "commands may not run as this account here");
         return;
     }
 

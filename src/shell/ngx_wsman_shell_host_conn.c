@@ -944,10 +944,15 @@ ngx_wsman_sh_owns(ngx_wsman_sh_req_t *r, ngx_wsman_sh_shell_t *sh)
  * account: two callers mapped to one account (wsman_shell_run_as) are
  * strangers to each other.  The account must match too, so that a
  * location with another run_as account cannot reach the shell either.
+ * The owner's own shell is refused (NGX_WSMAN_SHELL_S_NO_USER) where its
+ * account may not run commands: a root shell made where root is allowed
+ * is out of reach, for every request, from a location where it is not.
  */
-ngx_wsman_sh_shell_t *
-ngx_wsman_sh_find_shell(ngx_wsman_sh_host_t *h, ngx_wsman_sh_req_t *r)
+ngx_uint_t
+ngx_wsman_sh_find_shell(ngx_wsman_sh_host_t *h, ngx_wsman_sh_req_t *r,
+    ngx_wsman_sh_shell_t **shell)
 {
+    const char            *why;
     ngx_wsman_sh_shell_t  *sh;
 
     for (sh = h->shells; sh; sh = sh->next) {
@@ -956,12 +961,26 @@ ngx_wsman_sh_find_shell(ngx_wsman_sh_host_t *h, ngx_wsman_sh_req_t *r)
             && ngx_wsman_sh_owns(r, sh)
             && ngx_wsman_sh_field_eq(&r->user, sh->user))
         {
-            sh->last_active = h->now;
-            return sh;
+            break;
         }
     }
 
-    return NULL;
+    if (sh == NULL) {
+        return NGX_WSMAN_SHELL_S_NO_SHELL;
+    }
+
+    why = ngx_wsman_sh_uid_refused(h, r, sh->uid);
+
+    if (why != NULL) {
+        ngx_wsman_sh_log(NGX_LOG_WARN, "request for shell %s refused: %s",
+                         sh->id, why);
+        return NGX_WSMAN_SHELL_S_NO_USER;
+    }
+
+    sh->last_active = h->now;
+    *shell = sh;
+
+    return NGX_WSMAN_SHELL_S_OK;
 }
 
 
@@ -969,12 +988,13 @@ ngx_uint_t
 ngx_wsman_sh_find_cmd(ngx_wsman_sh_host_t *h, ngx_wsman_sh_req_t *r,
     ngx_wsman_sh_cmd_t **cmd)
 {
+    ngx_uint_t             status;
     ngx_wsman_sh_cmd_t    *c;
     ngx_wsman_sh_shell_t  *sh;
 
-    sh = ngx_wsman_sh_find_shell(h, r);
-    if (sh == NULL) {
-        return NGX_WSMAN_SHELL_S_NO_SHELL;
+    status = ngx_wsman_sh_find_shell(h, r, &sh);
+    if (status != NGX_WSMAN_SHELL_S_OK) {
+        return status;
     }
 
     for (c = sh->cmds; c; c = c->next) {
@@ -985,4 +1005,29 @@ ngx_wsman_sh_find_cmd(ngx_wsman_sh_host_t *h, ngx_wsman_sh_req_t *r,
     }
 
     return NGX_WSMAN_SHELL_S_NO_COMMAND;
+}
+
+
+/* the reply to a request whose shell or command find_*() did not give */
+void
+ngx_wsman_sh_reply_missing(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
+    ngx_wsman_sh_req_t *r, ngx_uint_t status)
+{
+    const char  *msg;
+
+    switch (status) {
+
+    case NGX_WSMAN_SHELL_S_NO_SHELL:
+        msg = "no such shell";
+        break;
+
+    case NGX_WSMAN_SHELL_S_NO_USER:
+        msg = "commands may not run as this account here";
+        break;
+
+    default:
+        msg = "no such command";
+    }
+
+    ngx_wsman_sh_reply(h, c, r->type, status, NGX_WSMAN_SHELL_F_MESSAGE, msg);
 }

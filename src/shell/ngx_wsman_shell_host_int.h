@@ -346,10 +346,12 @@ ngx_int_t ngx_wsman_sh_req_read(ngx_wsman_sh_req_t *r);
 int ngx_wsman_sh_field_is(ngx_wsman_shell_field_t *f, const char *s);
 int ngx_wsman_sh_owns(ngx_wsman_sh_req_t *r, ngx_wsman_sh_shell_t *sh);
 char *ngx_wsman_sh_field_dup(ngx_wsman_shell_field_t *f);
-ngx_wsman_sh_shell_t *ngx_wsman_sh_find_shell(ngx_wsman_sh_host_t *h,
-    ngx_wsman_sh_req_t *r);
+ngx_uint_t ngx_wsman_sh_find_shell(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_req_t *r, ngx_wsman_sh_shell_t **shell);
 ngx_uint_t ngx_wsman_sh_find_cmd(ngx_wsman_sh_host_t *h,
     ngx_wsman_sh_req_t *r, ngx_wsman_sh_cmd_t **cmd);
+void ngx_wsman_sh_reply_missing(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_conn_t *c, ngx_wsman_sh_req_t *r, ngx_uint_t status);
 
 void ngx_wsman_sh_create(ngx_wsman_sh_host_t *h,
     ngx_wsman_sh_conn_t *c, ngx_wsman_sh_req_t *r);

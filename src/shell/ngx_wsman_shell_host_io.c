@@ -132,9 +132,7 @@ ngx_wsman_sh_send(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
     }
 
     if (status != NGX_WSMAN_SHELL_S_OK) {
-        ngx_wsman_sh_reply(h, c, r->type, status, NGX_WSMAN_SHELL_F_MESSAGE,
-                           (status == NGX_WSMAN_SHELL_S_NO_SHELL)
-                           ? "no such shell" : "no such command");
+        ngx_wsman_sh_reply_missing(h, c, r, status);
         return;
     }
 
@@ -301,9 +299,7 @@ ngx_wsman_sh_receive(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
     }
 
     if (status != NGX_WSMAN_SHELL_S_OK) {
-        ngx_wsman_sh_reply(h, c, r->type, status, NGX_WSMAN_SHELL_F_MESSAGE,
-                           (status == NGX_WSMAN_SHELL_S_NO_SHELL)
-                           ? "no such shell" : "no such command");
+        ngx_wsman_sh_reply_missing(h, c, r, status);
         return;
     }
 
@@ -359,9 +355,7 @@ ngx_wsman_sh_signal(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
     status = ngx_wsman_sh_find_cmd(h, r, &cmd);
 
     if (status != NGX_WSMAN_SHELL_S_OK) {
-        ngx_wsman_sh_reply(h, c, r->type, status, NGX_WSMAN_SHELL_F_MESSAGE,
-                           (status == NGX_WSMAN_SHELL_S_NO_SHELL)
-                           ? "no such shell" : "no such command");
+        ngx_wsman_sh_reply_missing(h, c, r, status);
         return;
     }
 

@@ -48,9 +48,7 @@ ngx_wsman_sh_create(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
         ngx_wsman_sh_log(NGX_LOG_WARN, "shell for user \"%s\" refused: %s",
                          pw.pw_name, why);
         free(buf);
-        ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_NO_USER,
-                           NGX_WSMAN_SHELL_F_MESSAGE,
-                           "commands may not run as this account here");
+        ngx_wsman_sh_reply_missing(h, c, r, NGX_WSMAN_SHELL_S_NO_USER);
         return;
     }
 
@@ -124,25 +122,16 @@ ngx_wsman_sh_create(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
 
 
 /*
- * Whatever a worker says, the host never runs a command as root unless
- * the location allows it, and never as the workers' own uid: a command
- * with that uid could trace the workers and act as them.  Workers that
- * run as root (no "user" in effect) leave only the first rule.  NULL: the
- * uid may run commands.
+ * Whatever a worker says, the host never runs a command as an account
+ * the rule refuses (ngx_wsman_shell_uid_refused()); this is the check
+ * that counts, the worker's only spares the round trip.
  */
 const char *
 ngx_wsman_sh_uid_refused(ngx_wsman_sh_host_t *h, ngx_wsman_sh_req_t *r,
     uid_t uid)
 {
-    if (uid == 0 && !r->allow_root) {
-        return "uid 0 without wsman_shell_allow_root";
-    }
-
-    if (uid == h->worker_uid && uid != 0) {
-        return "the workers' uid never runs commands";
-    }
-
-    return NULL;
+    return ngx_wsman_shell_uid_refused(uid, h->worker_uid,
+                                       r->allow_root != 0);
 }
 
 
@@ -403,12 +392,12 @@ void
 ngx_wsman_sh_delete(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
     ngx_wsman_sh_req_t *r)
 {
+    ngx_uint_t             status;
     ngx_wsman_sh_shell_t  *sh;
 
-    sh = ngx_wsman_sh_find_shell(h, r);
-    if (sh == NULL) {
-        ngx_wsman_sh_reply(h, c, r->type, NGX_WSMAN_SHELL_S_NO_SHELL,
-                           NGX_WSMAN_SHELL_F_MESSAGE, "no such shell");
+    status = ngx_wsman_sh_find_shell(h, r, &sh);
+    if (status != NGX_WSMAN_SHELL_S_OK) {
+        ngx_wsman_sh_reply_missing(h, c, r, status);
         return;
     }
 

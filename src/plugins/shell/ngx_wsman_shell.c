@@ -149,10 +149,9 @@ ngx_wsman_shell_account(ngx_wsman_call_t *call, ngx_str_t *user)
 
 
 /*
- * The worker's own check before the host's: no command as root unless
- * the location says wsman_shell_allow_root on, none as the workers' uid
- * (such a command could trace the workers).  An account that does not
- * resolve is left to the host, which answers that.
+ * The host's rule (ngx_wsman_shell_uid_refused()), checked here first
+ * for a fault without a round trip and a log line naming the caller.  An
+ * account that does not resolve is left to the host, which answers that.
  */
 static ngx_int_t
 ngx_wsman_shell_uid_ok(ngx_wsman_call_t *call, ngx_str_t *user)
@@ -166,13 +165,9 @@ ngx_wsman_shell_uid_ok(ngx_wsman_call_t *call, ngx_str_t *user)
         return NGX_OK;
     }
 
-    if (a->uid == 0 && !call->conf->shell_allow_root) {
-        why = "root needs wsman_shell_allow_root on";
-
-    } else if (a->uid == getuid() && a->uid != 0) {
-        why = "the workers' own account never runs commands";
-
-    } else {
+    why = ngx_wsman_shell_uid_refused(a->uid, getuid(),
+                                      call->conf->shell_allow_root);
+    if (why == NULL) {
         return NGX_OK;
     }
 
