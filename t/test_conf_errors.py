@@ -55,6 +55,8 @@ BAD = [
     ("wsman_auth", "wsman_auth basic foo;"),
     ("wsman_max_envelope_size", "wsman_max_envelope_size abc;"),
     ("wsman_user_file", "wsman_user_file /nonexistent/users;"),
+    ("wsman_user_file", "wsman_user_file @USERFILE@ pool=x;"),
+    ("wsman_pam", "wsman_pam login pool=x;"),
     ("wsman_max_batch_items", "wsman_max_batch_items 0;"),
     ("wsman_max_batch_items", "wsman_max_batch_items -5;"),
     ("wsman_max_batch_items", "wsman_max_batch_items lots;"),

@@ -4,24 +4,9 @@
  * dispatch; the answer goes out through ngx_wsman_response.c.
  */
 
-#include <grp.h>
-#include <pwd.h>
-#include <sys/prctl.h>
-
 #include "ngx_wsman_http_int.h"
-#include "ngx_wsman_access.h"
-#include "ngx_wsman_auth.h"
-#include "ngx_wsman_dispatch.h"
-#include "ngx_wsman_enum.h"
-#include "ngx_wsman_gss.h"
-#include "ngx_wsman_listener.h"
-#include "ngx_wsman_registry.h"
-#include "ngx_wsman_identity.h"
 #include "ngx_wsman_log.h"
 #include "ngx_wsman_mime.h"
-#include "ngx_wsman_shell_client.h"
-#include "ngx_wsman_shell_host.h"
-#include "ngx_wsman_soap.h"
 
 
 /*
@@ -49,7 +34,10 @@ static void ngx_wsman_anonymous_too_large(ngx_http_request_t *r);
 static ngx_int_t ngx_wsman_content_type_ok(ngx_http_request_t *r);
 static ngx_int_t ngx_wsman_unsupported_type(ngx_http_request_t *r);
 static ngx_int_t ngx_wsman_is_encrypted(ngx_http_request_t *r);
-static ngx_int_t ngx_wsman_read_body(ngx_http_request_t *r, ngx_str_t *body);
+static off_t ngx_wsman_body_limit(ngx_http_request_t *r,
+    ngx_wsman_ctx_t *ctx);
+static ngx_int_t ngx_wsman_read_body(ngx_http_request_t *r,
+    ngx_wsman_ctx_t *ctx, ngx_str_t *body);
 static void ngx_wsman_call_done(ngx_wsman_call_t *call, ngx_int_t rc);
 static void ngx_wsman_call_cleanup(void *data);
 
@@ -173,14 +161,12 @@ ngx_wsman_authenticated(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx,
 static ngx_int_t
 ngx_wsman_check_request(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
 {
-    off_t                  limit;
     ngx_int_t              rc;
     ngx_str_t              boundary;
     ngx_wsman_conn_t      *conn;
     ngx_wsman_loc_conf_t  *lcf;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_wsman_module);
-    limit = lcf->max_envelope_size;
 
     rc = NGX_DECLINED;
 
@@ -211,7 +197,6 @@ ngx_wsman_check_request(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
         }
 
         ctx->sealed = conn;
-        limit += NGX_WSMAN_SEAL_OVERHEAD;
 
     } else {
         ngx_str_null(&ctx->protocol);
@@ -244,12 +229,8 @@ ngx_wsman_check_request(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
         }
     }
 
-    if (ctx->anonymous && limit > NGX_WSMAN_ANONYMOUS_MAX) {
-        limit = NGX_WSMAN_ANONYMOUS_MAX;
-    }
-
     /* refuse what is known to be too large before reading any of it */
-    if (r->headers_in.content_length_n > limit) {
+    if (r->headers_in.content_length_n > ngx_wsman_body_limit(r, ctx)) {
         if (ctx->anonymous) {
             ngx_wsman_anonymous_too_large(r);
         }
@@ -299,7 +280,7 @@ ngx_wsman_process(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_wsman_module);
 
-    rc = ngx_wsman_read_body(r, &body);
+    rc = ngx_wsman_read_body(r, ctx, &body);
 
     if (rc == NGX_DECLINED) {
         /* never unwrapped: a sealed fault would put the session's
@@ -589,14 +570,27 @@ ngx_wsman_content_type_ok(ngx_http_request_t *r)
 }
 
 
-static ngx_int_t
-ngx_wsman_is_sealed(ngx_http_request_t *r)
+/*
+ * The most body this request may bring: the envelope limit, room for the
+ * framing when it is sealed, and NGX_WSMAN_ANONYMOUS_MAX without
+ * credentials.
+ */
+static off_t
+ngx_wsman_body_limit(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
 {
-    ngx_wsman_ctx_t  *ctx;
+    off_t                  limit;
+    ngx_wsman_loc_conf_t  *lcf;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_wsman_module);
+    lcf = ngx_http_get_module_loc_conf(r, ngx_wsman_module);
 
-    return ctx != NULL && ctx->sealed != NULL;
+    limit = (off_t) lcf->max_envelope_size
+            + (ctx->sealed ? NGX_WSMAN_SEAL_OVERHEAD : 0);
+
+    if (ctx->anonymous && limit > NGX_WSMAN_ANONYMOUS_MAX) {
+        limit = NGX_WSMAN_ANONYMOUS_MAX;
+    }
+
+    return limit;
 }
 
 
@@ -606,23 +600,20 @@ ngx_wsman_is_sealed(ngx_http_request_t *r)
  * (chunked bodies learn their size only here).
  */
 static ngx_int_t
-ngx_wsman_read_body(ngx_http_request_t *r, ngx_str_t *body)
+ngx_wsman_read_body(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx,
+    ngx_str_t *body)
 {
-    off_t                  len, limit;
-    u_char                *p;
-    ssize_t                n;
-    ngx_buf_t             *b;
-    ngx_chain_t           *cl;
-    ngx_wsman_ctx_t       *ctx;
-    ngx_wsman_loc_conf_t  *lcf;
+    off_t         len;
+    u_char       *p;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
 
     ngx_str_null(body);
 
     if (r->request_body == NULL || r->request_body->bufs == NULL) {
         return NGX_OK;
     }
-
-    lcf = ngx_http_get_module_loc_conf(r, ngx_wsman_module);
 
     len = 0;
 
@@ -634,16 +625,7 @@ ngx_wsman_read_body(ngx_http_request_t *r, ngx_str_t *body)
         return NGX_OK;
     }
 
-    limit = (off_t) lcf->max_envelope_size
-            + (ngx_wsman_is_sealed(r) ? NGX_WSMAN_SEAL_OVERHEAD : 0);
-
-    ctx = ngx_http_get_module_ctx(r, ngx_wsman_module);
-
-    if (ctx && ctx->anonymous && limit > NGX_WSMAN_ANONYMOUS_MAX) {
-        limit = NGX_WSMAN_ANONYMOUS_MAX;
-    }
-
-    if (len > limit) {
+    if (len > ngx_wsman_body_limit(r, ctx)) {
         return NGX_DECLINED;
     }
 

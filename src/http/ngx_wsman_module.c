@@ -11,18 +11,11 @@
 
 #include "ngx_wsman_http_int.h"
 #include "ngx_wsman_access.h"
-#include "ngx_wsman_auth.h"
-#include "ngx_wsman_dispatch.h"
 #include "ngx_wsman_enum.h"
-#include "ngx_wsman_gss.h"
-#include "ngx_wsman_listener.h"
 #include "ngx_wsman_registry.h"
 #include "ngx_wsman_identity.h"
-#include "ngx_wsman_log.h"
-#include "ngx_wsman_mime.h"
 #include "ngx_wsman_shell_client.h"
 #include "ngx_wsman_shell_host.h"
-#include "ngx_wsman_soap.h"
 
 
 /*
@@ -54,6 +47,8 @@ static char *ngx_wsman_conf_path(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_wsman_keytab(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_wsman_pam(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_wsman_thread_pool_param(ngx_conf_t *cf,
+    ngx_str_t *name);
 static char *ngx_wsman_root_sddl(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_wsman_resource_sddl(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -984,25 +979,10 @@ ngx_wsman_user_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_wsman_loc_conf_t  *wlcf = conf;
 
     char       *rv;
-    ngx_str_t  *file, *value, pool;
+    ngx_str_t  *file, pool;
 
-    value = cf->args->elts;
-    ngx_str_null(&pool);
-
-    if (cf->args->nelts == 3) {
-        if (value[2].len <= sizeof("thread_pool=") - 1
-            || ngx_strncmp(value[2].data, "thread_pool=",
-                           sizeof("thread_pool=") - 1) != 0)
-        {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid \"wsman_user_file\" parameter "
-                               "\"%V\" (thread_pool=NAME expected)",
-                               &value[2]);
-            return NGX_CONF_ERROR;
-        }
-
-        pool.data = value[2].data + sizeof("thread_pool=") - 1;
-        pool.len = value[2].len - (sizeof("thread_pool=") - 1);
+    if (ngx_wsman_thread_pool_param(cf, &pool) != NGX_OK) {
+        return NGX_CONF_ERROR;
     }
 
     rv = ngx_wsman_conf_path(cf, cmd, conf, &file);
@@ -1221,21 +1201,9 @@ ngx_wsman_pam(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     wlcf->pam_service = value[1];
-    ngx_str_null(&pool);
 
-    if (cf->args->nelts == 3) {
-        if (value[2].len <= sizeof("thread_pool=") - 1
-            || ngx_strncmp(value[2].data, "thread_pool=",
-                           sizeof("thread_pool=") - 1) != 0)
-        {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid \"wsman_pam\" parameter \"%V\" "
-                               "(thread_pool=NAME expected)", &value[2]);
-            return NGX_CONF_ERROR;
-        }
-
-        pool.data = value[2].data + sizeof("thread_pool=") - 1;
-        pool.len = value[2].len - (sizeof("thread_pool=") - 1);
+    if (ngx_wsman_thread_pool_param(cf, &pool) != NGX_OK) {
+        return NGX_CONF_ERROR;
     }
 
     /*
@@ -1250,6 +1218,41 @@ ngx_wsman_pam(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * The optional second parameter "thread_pool=NAME" of wsman_user_file
+ * and wsman_pam; *name is empty when it is not given.
+ */
+static ngx_int_t
+ngx_wsman_thread_pool_param(ngx_conf_t *cf, ngx_str_t *name)
+{
+    ngx_str_t  *value;
+
+    ngx_str_null(name);
+
+    if (cf->args->nelts != 3) {
+        return NGX_OK;
+    }
+
+    value = cf->args->elts;
+
+    if (value[2].len <= sizeof("thread_pool=") - 1
+        || ngx_strncmp(value[2].data, "thread_pool=",
+                       sizeof("thread_pool=") - 1) != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid \"%V\" parameter \"%V\" "
+                           "(thread_pool=NAME expected)",
+                           &value[0], &value[2]);
+        return NGX_ERROR;
+    }
+
+    name->data = value[2].data + sizeof("thread_pool=") - 1;
+    name->len = value[2].len - (sizeof("thread_pool=") - 1);
+
+    return NGX_OK;
 }
 
 

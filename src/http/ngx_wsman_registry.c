@@ -85,27 +85,30 @@ ngx_wsman_registry_module(ngx_uint_t n)
 
 
 /*
- * *i counts through the plug-ins (high bits) and the entries of one
- * (low 16 bits)
+ * The plug-in whose services (or providers) list has a next entry at *i,
+ * which is then its *k; *i counts through the plug-ins (high bits) and
+ * the entries of one (low 16 bits).
  */
-ngx_wsman_plugin_t *
-ngx_wsman_registry_service(ngx_uint_t *i)
+static ngx_wsman_plugin_module_t *
+ngx_wsman_registry_next(ngx_uint_t *i, ngx_uint_t providers, ngx_uint_t *k)
 {
-    ngx_uint_t                  n, k;
+    ngx_uint_t                  n;
     ngx_wsman_plugin_module_t  *pm;
 
     for ( ;; ) {
         n = *i >> 16;
-        k = *i & 0xffff;
+        *k = *i & 0xffff;
 
         pm = ngx_wsman_registry_module(n);
         if (pm == NULL) {
             return NULL;
         }
 
-        if (pm->services && pm->services[k]) {
+        if (providers ? pm->providers && pm->providers[*k]
+                      : pm->services && pm->services[*k])
+        {
             (*i)++;
-            return pm->services[k];
+            return pm;
         }
 
         *i = (n + 1) << 16;
@@ -113,28 +116,27 @@ ngx_wsman_registry_service(ngx_uint_t *i)
 }
 
 
+ngx_wsman_plugin_t *
+ngx_wsman_registry_service(ngx_uint_t *i)
+{
+    ngx_uint_t                  k;
+    ngx_wsman_plugin_module_t  *pm;
+
+    pm = ngx_wsman_registry_next(i, 0, &k);
+
+    return pm ? pm->services[k] : NULL;
+}
+
+
 ngx_wsman_provider_t *
 ngx_wsman_registry_provider(ngx_uint_t *i)
 {
-    ngx_uint_t                  n, k;
+    ngx_uint_t                  k;
     ngx_wsman_plugin_module_t  *pm;
 
-    for ( ;; ) {
-        n = *i >> 16;
-        k = *i & 0xffff;
+    pm = ngx_wsman_registry_next(i, 1, &k);
 
-        pm = ngx_wsman_registry_module(n);
-        if (pm == NULL) {
-            return NULL;
-        }
-
-        if (pm->providers && pm->providers[k]) {
-            (*i)++;
-            return pm->providers[k];
-        }
-
-        *i = (n + 1) << 16;
-    }
+    return pm ? pm->providers[k] : NULL;
 }
 
 

@@ -3,24 +3,8 @@
  * was) and the $wsman_* variables.
  */
 
-#include <grp.h>
-#include <pwd.h>
-#include <sys/prctl.h>
-
 #include "ngx_wsman_http_int.h"
-#include "ngx_wsman_access.h"
-#include "ngx_wsman_auth.h"
-#include "ngx_wsman_dispatch.h"
-#include "ngx_wsman_enum.h"
-#include "ngx_wsman_gss.h"
-#include "ngx_wsman_listener.h"
-#include "ngx_wsman_registry.h"
-#include "ngx_wsman_identity.h"
 #include "ngx_wsman_log.h"
-#include "ngx_wsman_mime.h"
-#include "ngx_wsman_shell_client.h"
-#include "ngx_wsman_shell_host.h"
-#include "ngx_wsman_soap.h"
 
 
 #define NGX_WSMAN_CONTENT_TYPE   "application/soap+xml;charset=UTF-8"

@@ -4,24 +4,8 @@
  * security context that sealed it.
  */
 
-#include <grp.h>
-#include <pwd.h>
-#include <sys/prctl.h>
-
 #include "ngx_wsman_http_int.h"
-#include "ngx_wsman_access.h"
-#include "ngx_wsman_auth.h"
-#include "ngx_wsman_dispatch.h"
-#include "ngx_wsman_enum.h"
-#include "ngx_wsman_gss.h"
-#include "ngx_wsman_listener.h"
-#include "ngx_wsman_registry.h"
-#include "ngx_wsman_identity.h"
-#include "ngx_wsman_log.h"
 #include "ngx_wsman_mime.h"
-#include "ngx_wsman_shell_client.h"
-#include "ngx_wsman_shell_host.h"
-#include "ngx_wsman_soap.h"
 
 
 /*

@@ -3,6 +3,7 @@
  */
 
 #include "ngx_wsman_ipmi_bmc_int.h"
+#include "ngx_wsman_util.h"
 
 
 static ngx_int_t ngx_wsman_ipmi_chassis_status(ngx_wsman_ipmi_session_t *s,
@@ -13,7 +14,6 @@ static ngx_int_t ngx_wsman_ipmi_device_id(ngx_wsman_ipmi_session_t *s,
 static ngx_int_t ngx_wsman_ipmi_guid(ngx_wsman_ipmi_session_t *s,
     ngx_pool_t *pool, ngx_wsman_ipmi_chassis_t *chassis, ngx_log_t *log,
     u_char *err);
-static u_char *ngx_wsman_ipmi_hex(u_char *p, ngx_uint_t byte);
 
 
 /* the chassis and the BMC */
@@ -91,7 +91,7 @@ static ngx_int_t
 ngx_wsman_ipmi_device_id(ngx_wsman_ipmi_session_t *s, ngx_pool_t *pool,
     ngx_wsman_ipmi_chassis_t *chassis, ngx_log_t *log, u_char *err)
 {
-    u_char      buf[32], *p;
+    u_char      buf[32], *p, bcd;
     uint64_t    major, minor;
     fiid_obj_t  rs;
 
@@ -112,7 +112,8 @@ ngx_wsman_ipmi_device_id(ngx_wsman_ipmi_session_t *s, ngx_pool_t *pool,
 
     /* the minor revision is BCD: 0x47 is ".47", as bmc-info shows it */
     p = ngx_snprintf(buf, sizeof(buf), "%uL.", major);
-    p = ngx_wsman_ipmi_hex(p, (ngx_uint_t) minor);
+    bcd = (u_char) minor;
+    p = ngx_wsman_hex(p, &bcd, 1, 0);
 
     if (ngx_wsman_ipmi_strdup(pool, &chassis->firmware, (char *) buf,
                               p - buf)
@@ -165,7 +166,7 @@ ngx_wsman_ipmi_guid(ngx_wsman_ipmi_session_t *s, ngx_pool_t *pool,
     p = text;
 
     for (i = 15; i >= 0; i--) {
-        p = ngx_wsman_ipmi_hex(p, guid[i]);
+        p = ngx_wsman_hex(p, &guid[i], 1, 0);
 
         if (i == 12 || i == 10 || i == 8 || i == 6) {
             *p++ = '-';
@@ -181,14 +182,3 @@ ngx_wsman_ipmi_guid(ngx_wsman_ipmi_session_t *s, ngx_pool_t *pool,
     return NGX_OK;
 }
 
-
-static u_char *
-ngx_wsman_ipmi_hex(u_char *p, ngx_uint_t byte)
-{
-    static const u_char  hex[] = "0123456789abcdef";
-
-    *p++ = hex[(byte >> 4) & 0xf];
-    *p++ = hex[byte & 0xf];
-
-    return p;
-}
