@@ -3,6 +3,11 @@
 #   make        build build/ngx_wsman_module.so (configure runs once)
 #   make run    demo server on 127.0.0.1:5985 (foreground)
 #   make test   the whole test suite (unit + integration, real clients)
+#   make unit [GROUP=name]   C unit tests only; make integration: pytest
+#   make lint | soak | fuzz | sanitize   more checks (README.md)
+#   make bench  measurements, never pass or fail (bench/RESULTS.md)
+#   make plugin-example   the module with t/plugin_example/ built in
+#   make clean
 
 SHELL      := /bin/bash
 NGX_SRC    ?= /usr/share/nginx/src
