@@ -78,7 +78,7 @@ run: deps-run $(MODULE)
 	    || useradd --system --no-create-home --home-dir /nonexistent \
 	               --shell /bin/sh $(DEMO_USER) || exit 1; \
 	    setpriv --reuid=www-data --regid=www-data --clear-groups \
-	        test -r conf.examples/demo.htpasswd \
+	        test -r $(CURDIR)/conf.examples/demo.htpasswd \
 	    || { echo "www-data cannot read $(CURDIR)/conf.examples:" \
 	              "clone the project where other users can read it"; \
 	         exit 1; }; \
