@@ -65,8 +65,9 @@ deps-test: $(NODE_STAMP)
 
 # quickstart.conf runs the workers as Debian's www-data and demo commands
 # as the unprivileged account wsman-demo (created here when missing); the
-# workers read the user file per request, so the clone must be readable
-# by www-data (not under a private home directory)
+# workers open the user file by its full path (again after each edit), so
+# the clone must be readable by www-data (not under a private home
+# directory)
 RUN_FLAGS  := -p $(CURDIR)/ -c conf.examples/quickstart.conf \
               -e $(BUILD)/run/error.log -g 'daemon off;'
 DEMO_USER  := wsman-demo
