@@ -65,8 +65,9 @@ deps-test: $(NODE_STAMP)
 
 # quickstart.conf runs the workers as Debian's www-data and demo commands
 # as the unprivileged account wsman-demo (created here when missing); the
-# workers read the user file per request, so the clone must be readable
-# by www-data (not under a private home directory)
+# workers open the user file by its full path (again after each edit), so
+# the clone must be readable by www-data (not under a private home
+# directory)
 RUN_FLAGS  := -p $(CURDIR)/ -c conf.examples/quickstart.conf \
               -e $(BUILD)/run/error.log -g 'daemon off;'
 DEMO_USER  := wsman-demo
@@ -78,7 +79,7 @@ run: deps-run $(MODULE)
 	    || useradd --system --no-create-home --home-dir /nonexistent \
 	               --shell /bin/sh $(DEMO_USER) || exit 1; \
 	    setpriv --reuid=www-data --regid=www-data --clear-groups \
-	        test -r conf.examples/demo.htpasswd \
+	        test -r $(CURDIR)/conf.examples/demo.htpasswd \
 	    || { echo "www-data cannot read $(CURDIR)/conf.examples:" \
 	              "clone the project where other users can read it"; \
 	         exit 1; }; \
