@@ -458,3 +458,31 @@ def test_large_shell_send_still_works(shell_nginx, shell_users, deadline):
     out, err, code = c.run("wc", ["-c"], stdin=data)
     assert code == 0, err
     assert out.strip() == str(len(data)).encode(), out
+
+
+def test_authenticated_selector_flood_is_refused_cheaply(server, client):
+    """Selectors are checked for duplicates pairwise: thousands of them in
+    one envelope are w:EncodingLimit (SelectorLimit), not seconds of a
+    worker's time."""
+    sels = "".join('<w:Selector Name="%s%06d">v</w:Selector>' % ("s" * 30, i)
+                   for i in range(5800))
+    body, _ = H.config_get(
+        headers="<w:SelectorSet>%s</w:SelectorSet>" % sels)
+    headers = {"Authorization": client.auth(), "Content-Type": H.SOAP_CT}
+    answers, spent, _ = _attack(server, body.encode(), headers, rounds=2)
+    for r in answers:
+        H.assert_fault(r, (400, 500), subcode=("w", "EncodingLimit"))
+        assert "SelectorLimit" in r.text and "64 selectors" in r.text, r
+    assert spent < 0.1, "workers spent %.2f s on 2 requests" % spent
+
+
+def test_selectors_up_to_the_limit_are_parsed(client):
+    """64 selectors are still a request (the class then says they are not
+    its keys)."""
+    sels = "".join('<w:Selector Name="k%d">v</w:Selector>' % i
+                   for i in range(64))
+    body, _ = H.config_get(
+        headers="<w:SelectorSet>%s</w:SelectorSet>" % sels)
+    r = client.post(body)
+    H.assert_fault(r, (400, 500), subcode=("w", "InvalidSelectors"))
+    assert "UnexpectedSelectors" in r.text, r

@@ -219,6 +219,9 @@ static ngx_int_t ngx_wsman_sddl_separator(ngx_wsman_sddl_ctx_t *ctx,
     const char *what);
 static ngx_int_t ngx_wsman_sddl_ace_type(ngx_wsman_sddl_ctx_t *ctx,
     ngx_str_t *f, ngx_wsman_ace_t *ace);
+static ngx_int_t ngx_wsman_sddl_codes(ngx_wsman_sddl_ctx_t *ctx,
+    ngx_str_t *f, ngx_wsman_sddl_code_t *table, const char *expected,
+    const char *what, uint32_t *bits);
 static ngx_int_t ngx_wsman_sddl_ace_flags(ngx_wsman_sddl_ctx_t *ctx,
     ngx_str_t *f, ngx_wsman_ace_t *ace);
 static ngx_int_t ngx_wsman_sddl_ace_rights(ngx_wsman_sddl_ctx_t *ctx,
@@ -613,10 +616,12 @@ ngx_wsman_sddl_ace_type(ngx_wsman_sddl_ctx_t *ctx, ngx_str_t *f,
 }
 
 
-/* concatenated two-letter codes, in any order */
+/* concatenated two-letter codes of table, in any order, OR-ed into bits;
+ * what names one in the error */
 static ngx_int_t
-ngx_wsman_sddl_ace_flags(ngx_wsman_sddl_ctx_t *ctx, ngx_str_t *f,
-    ngx_wsman_ace_t *ace)
+ngx_wsman_sddl_codes(ngx_wsman_sddl_ctx_t *ctx, ngx_str_t *f,
+    ngx_wsman_sddl_code_t *table, const char *expected, const char *what,
+    uint32_t *bits)
 {
     size_t                  i, n;
     ngx_wsman_sddl_code_t  *code;
@@ -624,19 +629,37 @@ ngx_wsman_sddl_ace_flags(ngx_wsman_sddl_ctx_t *ctx, ngx_str_t *f,
     for (i = 0; i < f->len; i += 2) {
         n = ngx_min(f->len - i, 2);
 
-        code = ngx_wsman_sddl_code(ngx_wsman_ace_flags, f->data + i, n);
+        code = ngx_wsman_sddl_code(table, f->data + i, n);
 
         if (code == NULL) {
-            return ngx_wsman_sddl_fail(ctx, f->data + i,
-                                       "CI, OI, NP, IO, ID, SA or FA",
-                                       "unknown ACE flag \"%*s\"", n,
+            return ngx_wsman_sddl_fail(ctx, f->data + i, expected,
+                                       "unknown %s \"%*s\"", what, n,
                                        f->data + i);
         }
 
-        ace->flags |= (uint8_t) code->value;
+        *bits |= code->value;
     }
 
     return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_wsman_sddl_ace_flags(ngx_wsman_sddl_ctx_t *ctx, ngx_str_t *f,
+    ngx_wsman_ace_t *ace)
+{
+    uint32_t   flags;
+    ngx_int_t  rc;
+
+    flags = 0;
+
+    rc = ngx_wsman_sddl_codes(ctx, f, ngx_wsman_ace_flags,
+                              "CI, OI, NP, IO, ID, SA or FA", "ACE flag",
+                              &flags);
+
+    ace->flags |= (uint8_t) flags;
+
+    return rc;
 }
 
 
@@ -645,10 +668,8 @@ static ngx_int_t
 ngx_wsman_sddl_ace_rights(ngx_wsman_sddl_ctx_t *ctx, ngx_str_t *f,
     ngx_wsman_ace_t *ace)
 {
-    size_t                  i, n;
-    uint64_t                mask;
-    const u_char           *p;
-    ngx_wsman_sddl_code_t  *code;
+    uint64_t       mask;
+    const u_char  *p;
 
     if (f->len >= 2 && f->data[0] == '0'
         && (f->data[1] == 'x' || f->data[1] == 'X'))
@@ -669,22 +690,9 @@ ngx_wsman_sddl_ace_rights(ngx_wsman_sddl_ctx_t *ctx, ngx_str_t *f,
         return NGX_OK;
     }
 
-    for (i = 0; i < f->len; i += 2) {
-        n = ngx_min(f->len - i, 2);
-
-        code = ngx_wsman_sddl_code(ngx_wsman_ace_rights, f->data + i, n);
-
-        if (code == NULL) {
-            return ngx_wsman_sddl_fail(ctx, f->data + i,
-                                       "GA, GR, GW, GX, ... or 0x...",
-                                       "unknown access right \"%*s\"", n,
-                                       f->data + i);
-        }
-
-        ace->mask |= code->value;
-    }
-
-    return NGX_OK;
+    return ngx_wsman_sddl_codes(ctx, f, ngx_wsman_ace_rights,
+                                "GA, GR, GW, GX, ... or 0x...",
+                                "access right", &ace->mask);
 }
 
 

@@ -46,27 +46,6 @@ static ngx_wsman_action_map_t  ngx_wsman_actions[] = {
 };
 
 
-/*
- * A prefix matches the whole URI, or a part of it ending at '/' or '?':
- * "…/config" serves "…/config/service" but not "…/configuration".  Case
- * does not matter, as on Windows: the classes below are looked up the
- * same way, and so are the SDDLs that protect them.
- */
-static ngx_int_t
-ngx_wsman_prefix_matches(ngx_str_t *prefix, ngx_str_t *uri)
-{
-    if (prefix->len > uri->len
-        || ngx_strncasecmp(prefix->data, uri->data, prefix->len) != 0)
-    {
-        return 0;
-    }
-
-    return uri->len == prefix->len
-           || uri->data[prefix->len] == '/'
-           || uri->data[prefix->len] == '?';
-}
-
-
 static ngx_int_t
 ngx_wsman_action_is(ngx_str_t *action, const char *name)
 {
@@ -89,9 +68,13 @@ ngx_wsman_find_plugin(ngx_str_t *resource_uri)
 
     while ((p = ngx_wsman_registry_service(&i)) != NULL) {
 
-        if (p->resource_prefix.len == 0
-            || !ngx_wsman_prefix_matches(&p->resource_prefix, resource_uri))
-        {
+        /*
+         * A prefix covers the whole URI, or a part of it ending at '/' or
+         * '?': "…/config" serves "…/config/service" but not
+         * "…/configuration".  Case does not matter, as on Windows; the
+         * SDDLs that protect the URI are looked up by the same rule.
+         */
+        if (!ngx_wsman_access_covers(&p->resource_prefix, resource_uri)) {
             continue;
         }
 

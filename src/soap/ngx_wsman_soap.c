@@ -1362,6 +1362,16 @@ ngx_wsman_soap_header_selectors(ngx_pool_t *pool,
                                        "that is not a w:Selector.");
         }
 
+        if (req->selectors.nelts == NGX_WSMAN_SOAP_MAX_SELECTORS) {
+            ngx_wsman_soap_fail(fault, NGX_WSMAN_FAULT_ENCODING_LIMIT,
+                                "The w:SelectorSet holds more than "
+                                ngx_value(NGX_WSMAN_SOAP_MAX_SELECTORS)
+                                " selectors.");
+            ngx_str_set(&fault->detail,
+                        NGX_WSMAN_FAULT_DETAIL "SelectorLimit");
+            return NGX_DECLINED;
+        }
+
         rc = ngx_wsman_soap_pair(pool, node, &pair);
 
         if (rc == NGX_ERROR) {
