@@ -297,8 +297,6 @@ ngx_wsman_auth_groups(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     ngx_str_t             account;
     ngx_wsman_identity_t  found;
 
-    identity->groups_known = 1;
-
     /* Basic checked by PAM (the user file's names are taken as they are):
      * the account as passwd spells it, before groups and SIDs */
     if (identity->scheme == NGX_WSMAN_AUTH_BASIC) {
@@ -422,7 +420,6 @@ ngx_wsman_auth_account(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
 
         id->sids = sids;
         id->sids_conf = lcf;
-        id->groups_known = 1;
 
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "wsman: account \"%V\" of the connection reused",
