@@ -164,8 +164,6 @@ typedef struct {
      * location whose wsman_group_sid mapping made them */
     ngx_array_t               *sids;            /* ngx_wsman_sid_t */
     void                      *sids_conf;
-
-    unsigned                   groups_known:1;  /* groups looked up */
 } ngx_wsman_identity_t;
 
 

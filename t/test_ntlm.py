@@ -3,7 +3,9 @@ encryption, masterzen/winrm's go-ntlmssp client, our own raw-NTLMSSP
 client, and the identity that stays on the TCP connection."""
 
 import base64
+import os
 import subprocess
+import time
 
 
 import infra
@@ -131,6 +133,46 @@ def test_ntlm_legs_and_identity_on_connection(gss_server, ntlm_users):
     r = H.request(gss_server.port, "POST", "/wsman", xml,
                   {"Content-Type": H.SOAP_CT})
     assert r.status == 401, r
+
+
+DEBUG_HTTP = """
+    server {
+        listen 127.0.0.1:@PORT@;
+        wsman_keytab @KEYTAB@;
+        wsman_user_file @USERFILE@;
+        location /wsman { wsman; wsman_auth negotiate;
+                          wsman_allow_unencrypted on;
+                          error_log @PREFIX@/logs/debug.log debug; }
+    }
+"""
+
+
+def test_kept_alive_identity_resolved_once(nginx_factory, auth_env, realm,
+                                           ntlm_users, user_file):
+    """A kept-alive NTLM connection's account, groups and SIDs are
+    resolved once for its location and user-file version: the requests
+    after the handshake reuse them instead of asking NSS, the user file
+    and the group map again."""
+    # a user file changed in the last 2 s is read again on every request
+    age = time.time() - os.stat(user_file).st_ctime
+    if age < 3:
+        time.sleep(3 - age)
+    n = nginx_factory(DEBUG_HTTP.replace("@KEYTAB@", str(realm.keytab)),
+                      main_snippet=auth_env)
+    s = G.Session(n.port, "/wsman", gss=ntlm())
+    try:
+        r = s.authenticate()
+        assert r.status == 200, r
+        for _ in range(3):
+            xml, _ = H.config_get()
+            r = s.post(xml)
+            assert r.status == 200, r
+            assert _is_config(r)
+    finally:
+        s.close()
+    log = (n.logs / "debug.log").read_text(errors="replace")
+    assert log.count('account "bob" of the connection reused') == 3, \
+        [l for l in log.splitlines() if "account" in l]
 
 
 def test_ntlm_encrypted_session(gss_server, ntlm_users):

@@ -297,8 +297,6 @@ ngx_wsman_auth_groups(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     ngx_str_t             account;
     ngx_wsman_identity_t  found;
 
-    identity->groups_known = 1;
-
     /* Basic checked by PAM (the user file's names are taken as they are):
      * the account as passwd spells it, before groups and SIDs */
     if (identity->scheme == NGX_WSMAN_AUTH_BASIC) {
@@ -341,6 +339,29 @@ ngx_wsman_auth_groups(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
 }
 
 
+
+
+/*
+ * Work of authentication (what: its name in the log) posted to a thread
+ * pool: NGX_AGAIN, its event handler goes on.  A full queue (nginx logs
+ * the overflow) refuses the request now rather than making it wait:
+ * NGX_BUSY.
+ */
+ngx_int_t
+ngx_wsman_auth_post(ngx_http_request_t *r, ngx_thread_pool_t *pool,
+    ngx_thread_task_t *task, const char *what, ngx_str_t *user)
+{
+    if (ngx_thread_task_post(pool, task) != NGX_OK) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "wsman: %s of user \"%V\" from %V refused: its "
+                      "thread pool is full", what,
+                      ngx_wsman_log_escape(r->pool, user),
+                      &r->connection->addr_text);
+        return NGX_BUSY;
+    }
+
+    return NGX_AGAIN;
+}
 
 
 /*
@@ -399,7 +420,6 @@ ngx_wsman_auth_account(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
 
         id->sids = sids;
         id->sids_conf = lcf;
-        id->groups_known = 1;
 
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "wsman: account \"%V\" of the connection reused",
@@ -584,12 +604,10 @@ ngx_wsman_auth_nss(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     task->event.data = task;
     task->event.handler = ngx_wsman_auth_nss_done;
 
-    if (ngx_thread_task_post(lcf->auth_thread_pool, task) != NGX_OK) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "wsman: account look-up of user \"%V\" from %V "
-                      "refused: its thread pool is full",
-                      ngx_wsman_log_escape(r->pool, &name),
-                      &r->connection->addr_text);
+    if (ngx_wsman_auth_post(r, lcf->auth_thread_pool, task,
+                            "account look-up", &name)
+        != NGX_AGAIN)
+    {
         return NGX_BUSY;
     }
 

@@ -548,13 +548,10 @@ ngx_wsman_basic_verify(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     task->event.data = task;
     task->event.handler = ngx_wsman_basic_done;
 
-    /* a full queue (nginx logs the overflow): refuse now, never wait */
-    if (ngx_thread_task_post(lcf->auth_thread_pool, task) != NGX_OK) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "wsman: password check of user \"%V\" from %V "
-                      "refused: its thread pool is full",
-                      ngx_wsman_log_escape(r->pool, user),
-                      &r->connection->addr_text);
+    if (ngx_wsman_auth_post(r, lcf->auth_thread_pool, task,
+                            "password check", user)
+        != NGX_AGAIN)
+    {
         return NGX_BUSY;
     }
 

@@ -67,17 +67,7 @@ ngx_wsman_pam_verify(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     task->event.data = task;
     task->event.handler = ngx_wsman_pam_done;
 
-    /* a full queue (nginx logs the overflow): refuse now, never wait */
-    if (ngx_thread_task_post(lcf->thread_pool, task) != NGX_OK) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "wsman: PAM check of user \"%V\" from %V refused: "
-                      "its thread pool is full",
-                      ngx_wsman_log_escape(r->pool, user),
-                      &r->connection->addr_text);
-        return NGX_BUSY;
-    }
-
-    return NGX_AGAIN;
+    return ngx_wsman_auth_post(r, lcf->thread_pool, task, "PAM check", user);
 }
 
 

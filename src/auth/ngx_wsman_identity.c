@@ -14,7 +14,7 @@
 
 
 
-static void ngx_wsman_identity_add_groups(ngx_wsman_loc_conf_t *lcf,
+static ngx_int_t ngx_wsman_identity_add_groups(ngx_wsman_loc_conf_t *lcf,
     ngx_str_t *groups, ngx_array_t *sids);
 static ngx_int_t ngx_wsman_identity_add_unix(ngx_log_t *log,
     ngx_wsman_loc_conf_t *lcf, ngx_wsman_identity_t *identity,
@@ -381,7 +381,12 @@ ngx_wsman_identity_sids(ngx_pool_t *pool, ngx_log_t *log,
         return NGX_ERROR;
     }
 
-    ngx_wsman_identity_add_groups(lcf, &identity->groups, sids);
+    /* a SID left out could be one a deny ACE names */
+    if (ngx_wsman_identity_add_groups(lcf, &identity->groups, sids)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     if (lcf->machine_sid) {
         sid = *(ngx_wsman_sid_t *) lcf->machine_sid;
@@ -397,7 +402,7 @@ ngx_wsman_identity_sids(ngx_pool_t *pool, ngx_log_t *log,
 
 
 /* user-file groups: "admins,ops" */
-static void
+static ngx_int_t
 ngx_wsman_identity_add_groups(ngx_wsman_loc_conf_t *lcf, ngx_str_t *groups,
     ngx_array_t *sids)
 {
@@ -407,7 +412,7 @@ ngx_wsman_identity_add_groups(ngx_wsman_loc_conf_t *lcf, ngx_str_t *groups,
     ngx_wsman_group_sid_t  *g;
 
     if (lcf->group_sids == NULL || groups->len == 0) {
-        return;
+        return NGX_OK;
     }
 
     g = lcf->group_sids->elts;
@@ -423,12 +428,15 @@ ngx_wsman_identity_add_groups(ngx_wsman_loc_conf_t *lcf, ngx_str_t *groups,
 
         for (i = 0; i < lcf->group_sids->nelts; i++) {
             if (g[i].group.len == len
-                && ngx_strncmp(g[i].group.data, p, len) == 0)
+                && ngx_strncmp(g[i].group.data, p, len) == 0
+                && ngx_wsman_identity_push(sids, &g[i].sid) != NGX_OK)
             {
-                (void) ngx_wsman_identity_push(sids, &g[i].sid);
+                return NGX_ERROR;
             }
         }
     }
+
+    return NGX_OK;
 }
 
 
