@@ -377,6 +377,8 @@ void ngx_wsman_sh_command(ngx_wsman_sh_host_t *h,
     ngx_wsman_sh_conn_t *c, ngx_wsman_sh_req_t *r);
 char **ngx_wsman_sh_argv(ngx_wsman_sh_req_t *r);
 char **ngx_wsman_sh_envp(ngx_wsman_sh_shell_t *sh);
+void ngx_wsman_sh_cmd_release(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_cmd_t *cmd);
 void ngx_wsman_sh_cmd_free(ngx_wsman_sh_host_t *h,
     ngx_wsman_sh_cmd_t *cmd);
 void ngx_wsman_sh_kill(ngx_wsman_sh_cmd_t *cmd, int sig);
