@@ -56,7 +56,7 @@
 /* connections taken from one slot channel before others get a turn */
 #define NGX_WSMAN_SH_CHANNEL_BATCH  32
 /* slot channels the master passes in one control message */
-#define NGX_WSMAN_SH_CONTROL_FDS    64
+#define NGX_WSMAN_SH_CONTROL_FDS    NGX_WSMAN_SHELL_SEND_FDS
 /* the master waits this long for the host to take its channels */
 #define NGX_WSMAN_SH_CONTROL_WAIT   5
 /* a worker's channel queues this much (over 1000 connections) while the
