@@ -264,7 +264,7 @@ ngx_wsman_sh_channel(ngx_wsman_sh_host_t *h, ngx_wsman_sh_ev_t *ch)
 
         if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1
             || type != SOCK_STREAM
-            || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1
+            || ngx_wsman_sh_nonblock(fd) != 0
             || !ngx_wsman_sh_peer_ok(h, fd))
         {
             ngx_wsman_sh_log(NGX_LOG_ERR, "a worker passed a descriptor "
