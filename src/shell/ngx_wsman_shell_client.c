@@ -51,16 +51,8 @@ ngx_wsman_shell_client_init(int channel)
 static int
 ngx_wsman_shell_connect(ngx_log_t *log)
 {
-    int              sv[2];
-    char             byte;
-    ssize_t          n;
-    struct iovec     iov;
-    struct msghdr    msg;
-    struct cmsghdr  *cmsg;
-    union {
-        struct cmsghdr  cm;
-        char            space[CMSG_SPACE(sizeof(int))];
-    } cmsgbuf;
+    int      sv[2];
+    ssize_t  n;
 
     if (ngx_wsman_shell_channel == -1) {
         ngx_log_error(NGX_LOG_ERR, log, 0,
@@ -77,27 +69,8 @@ ngx_wsman_shell_connect(ngx_log_t *log)
         return -1;
     }
 
-    byte = 'R';
-    iov.iov_base = &byte;
-    iov.iov_len = 1;
-
-    ngx_memzero(&msg, sizeof(struct msghdr));
-    ngx_memzero(&cmsgbuf, sizeof(cmsgbuf));
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cmsgbuf.space;
-    msg.msg_controllen = sizeof(cmsgbuf.space);
-
-    cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    ngx_memcpy(CMSG_DATA(cmsg), &sv[1], sizeof(int));
-
-    do {
-        n = sendmsg(ngx_wsman_shell_channel, &msg,
-                    MSG_DONTWAIT | MSG_NOSIGNAL);
-    } while (n == -1 && ngx_socket_errno == NGX_EINTR);
+    n = ngx_wsman_shell_send_fds(ngx_wsman_shell_channel, 'R', &sv[1], 1,
+                                 MSG_DONTWAIT);
 
     /* the host holds its own reference to the end it got */
     (void) close(sv[1]);

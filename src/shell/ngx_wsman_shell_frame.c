@@ -220,6 +220,58 @@ ngx_wsman_shell_field_num(ngx_wsman_shell_field_t *f, uint64_t *n)
 
 
 /*
+ * One byte and n descriptors (at most NGX_WSMAN_SHELL_SEND_FDS) in one
+ * SCM_RIGHTS message over the Unix socket s: how the master passes the
+ * host its channels and a worker the host a request's connection.  The
+ * caller keeps its references.  Answers sendmsg()'s, errno set.
+ */
+ssize_t
+ngx_wsman_shell_send_fds(int s, u_char byte, const int *fds, ngx_uint_t n,
+    int flags)
+{
+    size_t           size;
+    ssize_t          rc;
+    struct iovec     iov;
+    struct msghdr    msg;
+    struct cmsghdr  *cmsg;
+    union {
+        struct cmsghdr  cm;
+        char            space[CMSG_SPACE(NGX_WSMAN_SHELL_SEND_FDS
+                                         * sizeof(int))];
+    } cmsgbuf;
+
+    if (n == 0 || n > NGX_WSMAN_SHELL_SEND_FDS) {
+        errno = EINVAL;
+        return -1;
+    }
+
+    size = n * sizeof(int);
+
+    iov.iov_base = &byte;
+    iov.iov_len = 1;
+
+    ngx_memzero(&msg, sizeof(struct msghdr));
+    ngx_memzero(&cmsgbuf, sizeof(cmsgbuf));
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cmsgbuf.space;
+    msg.msg_controllen = CMSG_SPACE(size);
+
+    cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(size);
+    ngx_memcpy(CMSG_DATA(cmsg), fds, size);
+
+    do {
+        rc = sendmsg(s, &msg, flags | MSG_NOSIGNAL);
+    } while (rc == -1 && errno == EINTR);
+
+    return rc;
+}
+
+
+/*
  * Which accounts may run commands, the one rule the workers (before they
  * ask) and the shell host (which decides) both apply: root only where
  * the location says wsman_shell_allow_root on, never the workers' own

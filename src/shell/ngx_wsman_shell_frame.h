@@ -1,7 +1,7 @@
 /*
  * Frames of the shell host protocol (ngx_wsman_shell_proto.h): building
- * and walking them in caller-supplied buffers, and the rule on accounts
- * both ends apply.  Shared by the workers and by the shell host, so
+ * and walking them in caller-supplied buffers, passing descriptors, and
+ * the rule on accounts both ends apply.  Shared by the workers and by the shell host, so
  * nothing here touches pools, logs or the cycle.
  */
 
@@ -12,6 +12,9 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
+
+/* descriptors one ngx_wsman_shell_send_fds() passes at most */
+#define NGX_WSMAN_SHELL_SEND_FDS    64
 
 /* u32 length + u8 type */
 #define NGX_WSMAN_SHELL_HEAD_LEN    5
@@ -62,6 +65,9 @@ ngx_int_t ngx_wsman_shell_frame_parse(const u_char *frame, size_t len,
 ngx_int_t ngx_wsman_shell_frame_next(const u_char **p, const u_char *end,
     ngx_wsman_shell_field_t *f);
 ngx_int_t ngx_wsman_shell_field_num(ngx_wsman_shell_field_t *f, uint64_t *n);
+
+ssize_t ngx_wsman_shell_send_fds(int s, u_char byte, const int *fds,
+    ngx_uint_t n, int flags);
 
 const char *ngx_wsman_shell_uid_refused(uid_t uid, uid_t workers,
     ngx_uint_t allow_root);

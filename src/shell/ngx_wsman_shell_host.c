@@ -180,19 +180,9 @@ ngx_wsman_shell_host_spawn(ngx_log_t *log, uid_t worker_uid)
 ngx_int_t
 ngx_wsman_shell_host_channels(ngx_log_t *log, int *fds, ngx_uint_t n)
 {
-    int              *host, sv[2], buf;
-    char              byte;
-    size_t            size;
-    ssize_t           rc;
-    ngx_uint_t        i, j, batch;
-    struct iovec      iov;
-    struct msghdr     msg;
-    struct cmsghdr   *cmsg;
-    union {
-        struct cmsghdr  cm;
-        char            space[CMSG_SPACE(NGX_WSMAN_SH_CONTROL_FDS
-                                         * sizeof(int))];
-    } cmsgbuf;
+    int         *host, sv[2], buf;
+    ssize_t      rc;
+    ngx_uint_t   i, j, batch;
 
     for (i = 0; i < n; i++) {
         fds[i] = -1;
@@ -250,28 +240,9 @@ ngx_wsman_shell_host_channels(ngx_log_t *log, int *fds, ngx_uint_t n)
 
     for (i = 0; i < n; i += batch) {
         batch = ngx_min(n - i, NGX_WSMAN_SH_CONTROL_FDS);
-        size = batch * sizeof(int);
 
-        byte = 'C';
-        iov.iov_base = &byte;
-        iov.iov_len = 1;
-
-        ngx_memzero(&msg, sizeof(struct msghdr));
-        ngx_memzero(&cmsgbuf, sizeof(cmsgbuf));
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = cmsgbuf.space;
-        msg.msg_controllen = CMSG_SPACE(size);
-
-        cmsg = CMSG_FIRSTHDR(&msg);
-        cmsg->cmsg_level = SOL_SOCKET;
-        cmsg->cmsg_type = SCM_RIGHTS;
-        cmsg->cmsg_len = CMSG_LEN(size);
-        ngx_memcpy(CMSG_DATA(cmsg), &host[i], size);
-
-        do {
-            rc = sendmsg(ngx_wsman_sh_ctl, &msg, MSG_NOSIGNAL);
-        } while (rc == -1 && ngx_errno == NGX_EINTR);
+        rc = ngx_wsman_shell_send_fds(ngx_wsman_sh_ctl, 'C', &host[i], batch,
+                                      0);
 
         if (rc != 1) {
             ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,

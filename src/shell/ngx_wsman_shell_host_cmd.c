@@ -499,6 +499,19 @@ ngx_wsman_sh_child_fail(const char *what, const char *arg)
 }
 
 
+/* the command's pipes and buffers: all a finished command does not need */
+void
+ngx_wsman_sh_cmd_release(ngx_wsman_sh_host_t *h, ngx_wsman_sh_cmd_t *cmd)
+{
+    ngx_wsman_sh_close_ev(h, &cmd->in);
+    ngx_wsman_sh_close_ev(h, &cmd->out[0]);
+    ngx_wsman_sh_close_ev(h, &cmd->out[1]);
+    ngx_wsman_sh_buf_release(h, &cmd->inbuf);
+    ngx_wsman_sh_buf_release(h, &cmd->outbuf[0]);
+    ngx_wsman_sh_buf_release(h, &cmd->outbuf[1]);
+}
+
+
 void
 ngx_wsman_sh_cmd_free(ngx_wsman_sh_host_t *h, ngx_wsman_sh_cmd_t *cmd)
 {
@@ -506,12 +519,7 @@ ngx_wsman_sh_cmd_free(ngx_wsman_sh_host_t *h, ngx_wsman_sh_cmd_t *cmd)
 
     ngx_wsman_sh_kill(cmd, SIGKILL);
 
-    ngx_wsman_sh_close_ev(h, &cmd->in);
-    ngx_wsman_sh_close_ev(h, &cmd->out[0]);
-    ngx_wsman_sh_close_ev(h, &cmd->out[1]);
-    ngx_wsman_sh_buf_release(h, &cmd->inbuf);
-    ngx_wsman_sh_buf_release(h, &cmd->outbuf[0]);
-    ngx_wsman_sh_buf_release(h, &cmd->outbuf[1]);
+    ngx_wsman_sh_cmd_release(h, cmd);
     ngx_wsman_sh_forget(cmd);
 
     if (cmd->inflight) {

@@ -264,7 +264,7 @@ ngx_wsman_sh_channel(ngx_wsman_sh_host_t *h, ngx_wsman_sh_ev_t *ch)
 
         if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1
             || type != SOCK_STREAM
-            || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1
+            || ngx_wsman_sh_nonblock(fd) != 0
             || !ngx_wsman_sh_peer_ok(h, fd))
         {
             ngx_wsman_sh_log(NGX_LOG_ERR, "a worker passed a descriptor "
@@ -470,24 +470,18 @@ ngx_wsman_sh_conn_event(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
         ngx_wsman_sh_conn_read(h, c);
         break;
 
-    case NGX_WSMAN_SH_CONN_PARKED:
-        /*
-         * Only EPOLLHUP and EPOLLERR are reported while parked: a worker
-         * that merely shut down its sending side still waits for the
-         * reply, one that closed the socket (hang-up) does not.
-         */
-        if (events & (EPOLLHUP | EPOLLERR)) {
-            ngx_wsman_sh_conn_close(h, c);
-        }
-
-        break;
-
     case NGX_WSMAN_SH_CONN_WRITE:
         ngx_wsman_sh_conn_write(h, c);
         break;
 
+    case NGX_WSMAN_SH_CONN_PARKED:
     case NGX_WSMAN_SH_CONN_SETUP:
-        /* the worker gave up on its Create: nobody will use the shell */
+        /*
+         * Only EPOLLHUP and EPOLLERR are reported while a reply waits: a
+         * worker that merely shut down its sending side still waits for
+         * it, one that closed the socket (hang-up) does not.  A Create
+         * given up on deletes its shell: nobody will use it.
+         */
         if (events & (EPOLLHUP | EPOLLERR)) {
             ngx_wsman_sh_conn_close(h, c);
         }

@@ -56,7 +56,7 @@
 /* connections taken from one slot channel before others get a turn */
 #define NGX_WSMAN_SH_CHANNEL_BATCH  32
 /* slot channels the master passes in one control message */
-#define NGX_WSMAN_SH_CONTROL_FDS    64
+#define NGX_WSMAN_SH_CONTROL_FDS    NGX_WSMAN_SHELL_SEND_FDS
 /* the master waits this long for the host to take its channels */
 #define NGX_WSMAN_SH_CONTROL_WAIT   5
 /* a worker's channel queues this much (over 1000 connections) while the
@@ -377,6 +377,8 @@ void ngx_wsman_sh_command(ngx_wsman_sh_host_t *h,
     ngx_wsman_sh_conn_t *c, ngx_wsman_sh_req_t *r);
 char **ngx_wsman_sh_argv(ngx_wsman_sh_req_t *r);
 char **ngx_wsman_sh_envp(ngx_wsman_sh_shell_t *sh);
+void ngx_wsman_sh_cmd_release(ngx_wsman_sh_host_t *h,
+    ngx_wsman_sh_cmd_t *cmd);
 void ngx_wsman_sh_cmd_free(ngx_wsman_sh_host_t *h,
     ngx_wsman_sh_cmd_t *cmd);
 void ngx_wsman_sh_kill(ngx_wsman_sh_cmd_t *cmd, int sig);

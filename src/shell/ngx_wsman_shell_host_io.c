@@ -763,12 +763,7 @@ ngx_wsman_sh_finish(ngx_wsman_sh_host_t *h, ngx_wsman_sh_cmd_t *cmd)
     cmd->delivered = 1;
     cmd->deadline = 0;
 
-    ngx_wsman_sh_close_ev(h, &cmd->in);
-    ngx_wsman_sh_close_ev(h, &cmd->out[0]);
-    ngx_wsman_sh_close_ev(h, &cmd->out[1]);
-    ngx_wsman_sh_buf_release(h, &cmd->inbuf);
-    ngx_wsman_sh_buf_release(h, &cmd->outbuf[0]);
-    ngx_wsman_sh_buf_release(h, &cmd->outbuf[1]);
+    ngx_wsman_sh_cmd_release(h, cmd);
 
     sh = cmd->shell;
     n = 0;
