@@ -34,6 +34,7 @@ static void ngx_wsman_anonymous_too_large(ngx_http_request_t *r);
 static ngx_int_t ngx_wsman_content_type_ok(ngx_http_request_t *r);
 static ngx_int_t ngx_wsman_unsupported_type(ngx_http_request_t *r);
 static ngx_int_t ngx_wsman_is_encrypted(ngx_http_request_t *r);
+static ngx_int_t ngx_wsman_no_context(ngx_http_request_t *r);
 static off_t ngx_wsman_body_limit(ngx_http_request_t *r,
     ngx_wsman_ctx_t *ctx);
 static ngx_int_t ngx_wsman_read_body(ngx_http_request_t *r,
@@ -85,11 +86,7 @@ ngx_wsman_handler(ngx_http_request_t *r)
         conn = ngx_wsman_conn(r->connection, 0);
 
         if (conn == NULL || !conn->established) {
-            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                          "wsman: encrypted request from %V without a "
-                          "security context on the connection",
-                          &r->connection->addr_text);
-            return NGX_HTTP_BAD_REQUEST;
+            return ngx_wsman_no_context(r);
         }
     }
 
@@ -189,11 +186,7 @@ ngx_wsman_check_request(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
         if (ctx->anonymous || conn == NULL || !conn->established
             || !ctx->auth.connection)
         {
-            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                          "wsman: encrypted request from %V without a "
-                          "security context on the connection",
-                          &r->connection->addr_text);
-            return NGX_HTTP_BAD_REQUEST;
+            return ngx_wsman_no_context(r);
         }
 
         ctx->sealed = conn;
@@ -523,6 +516,18 @@ ngx_wsman_is_encrypted(ngx_http_request_t *r)
            && ngx_wsman_mime_content_type(&r->headers_in.content_type->value,
                                           &protocol, &boundary)
               == NGX_OK;
+}
+
+
+/* sealed with a context this connection does not have (Windows: 400) */
+static ngx_int_t
+ngx_wsman_no_context(ngx_http_request_t *r)
+{
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "wsman: encrypted request from %V without a security "
+                  "context on the connection", &r->connection->addr_text);
+
+    return NGX_HTTP_BAD_REQUEST;
 }
 
 

@@ -32,7 +32,7 @@ ngx_wsman_listener_thumbprint(ngx_conf_t *cf,
     u_char                   md[EVP_MAX_MD_SIZE], *p;
     FILE                    *fp;
     X509                    *cert;
-    ngx_str_t               *file;
+    ngx_str_t                file;
     unsigned int             len;
     ngx_http_ssl_srv_conf_t *sscf;
 
@@ -46,13 +46,15 @@ ngx_wsman_listener_thumbprint(ngx_conf_t *cf,
         return;
     }
 
-    file = sscf->certificates->elts;
+    /* a copy: ngx_conf_full_name() rewrites the name it is given, and
+     * this one is the ssl module's own ssl_certificate entry */
+    file = *(ngx_str_t *) sscf->certificates->elts;
 
-    if (ngx_conf_full_name(cf->cycle, file, 1) != NGX_OK) {
+    if (ngx_conf_full_name(cf->cycle, &file, 1) != NGX_OK) {
         return;
     }
 
-    fp = fopen((char *) file->data, "r");
+    fp = fopen((char *) file.data, "r");
     if (fp == NULL) {
         return;
     }

@@ -49,6 +49,8 @@ static char *ngx_wsman_keytab(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_wsman_pam(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_wsman_thread_pool_param(ngx_conf_t *cf,
     ngx_str_t *name);
+static ngx_thread_pool_t *ngx_wsman_auth_pool(ngx_conf_t *cf,
+    ngx_str_t *name);
 static char *ngx_wsman_root_sddl(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_wsman_resource_sddl(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -790,10 +792,7 @@ ngx_wsman_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     /* account look-ups of every scheme go to the wsman_auth pool too */
     if (conf->auth_thread_pool == NULL) {
         ngx_str_null(&pool);
-        conf->auth_thread_pool = ngx_wsman_thread_pool(cf, &pool,
-                                                       "wsman_auth",
-                                                       "threads=4",
-                                                       "max_queue=256");
+        conf->auth_thread_pool = ngx_wsman_auth_pool(cf, &pool);
         if (conf->auth_thread_pool == NULL) {
             return NGX_CONF_ERROR;
         }
@@ -997,9 +996,7 @@ ngx_wsman_user_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
      * loop, and a pool of their own keeps them from starving PAM or
      * IPMI.
      */
-    wlcf->auth_thread_pool = ngx_wsman_thread_pool(cf, &pool, "wsman_auth",
-                                                   "threads=4",
-                                                   "max_queue=256");
+    wlcf->auth_thread_pool = ngx_wsman_auth_pool(cf, &pool);
     if (wlcf->auth_thread_pool == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -1218,6 +1215,15 @@ ngx_wsman_pam(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/* the pool of hash checks and account look-ups: NAME, or wsman_auth */
+static ngx_thread_pool_t *
+ngx_wsman_auth_pool(ngx_conf_t *cf, ngx_str_t *name)
+{
+    return ngx_wsman_thread_pool(cf, name, "wsman_auth", "threads=4",
+                                 "max_queue=256");
 }
 
 

@@ -15,8 +15,6 @@ static ngx_int_t ngx_wsman_send_chain(ngx_http_request_t *r,
     ngx_uint_t status, ngx_chain_t *out, off_t length);
 static ngx_int_t ngx_wsman_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
-static ngx_int_t ngx_wsman_user_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data);
 
 
 static ngx_http_variable_t  ngx_wsman_vars[] = {
@@ -30,8 +28,9 @@ static ngx_http_variable_t  ngx_wsman_vars[] = {
     { ngx_string("wsman_fault"), NULL, ngx_wsman_variable,
       offsetof(ngx_wsman_ctx_t, fault), NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
-    { ngx_string("wsman_user"), NULL, ngx_wsman_user_variable,
-      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+    { ngx_string("wsman_user"), NULL, ngx_wsman_variable,
+      offsetof(ngx_wsman_ctx_t, auth.identity.user),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
 };
@@ -225,16 +224,6 @@ ngx_wsman_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     v->not_found = 0;
 
     return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_wsman_user_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
-    uintptr_t data)
-{
-    return ngx_wsman_variable(r, v, offsetof(ngx_wsman_ctx_t, auth)
-                                    + offsetof(ngx_wsman_auth_t, identity)
-                                    + offsetof(ngx_wsman_identity_t, user));
 }
 
 

@@ -165,8 +165,6 @@ main(int argc, char **argv)
         return 1;
     }
 
-    printf("available: %u\n", (unsigned) ngx_wsman_ipmi_available());
-
     rc = 0;
 
     if (control >= 0) {

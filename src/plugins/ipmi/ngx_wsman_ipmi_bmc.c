@@ -68,13 +68,6 @@ static ngx_wsman_ipmi_workaround_t  ngx_wsman_ipmi_workarounds[] = {
 };
 
 
-ngx_uint_t
-ngx_wsman_ipmi_available(void)
-{
-    return 1;
-}
-
-
 ngx_int_t
 ngx_wsman_ipmi_workaround(ngx_str_t *name, ngx_uint_t driver,
     ngx_uint_t *flags)

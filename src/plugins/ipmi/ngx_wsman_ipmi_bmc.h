@@ -6,8 +6,7 @@
  * a time; what a read produces is allocated from the pool the task
  * passes (a pool no other thread touches), so the event loop can take
  * the snapshot over when the task is done.  This header needs no
- * libfreeipmi: the nginx side includes it whether the library was found
- * or not.
+ * libfreeipmi's headers: the plug-in's nginx side includes it too.
  */
 
 #ifndef _NGX_WSMAN_IPMI_BMC_H_INCLUDED_
@@ -229,9 +228,6 @@ typedef struct ngx_wsman_ipmi_session_s  ngx_wsman_ipmi_session_t;
 ngx_wsman_ipmi_session_t *ngx_wsman_ipmi_session_create(
     ngx_wsman_ipmi_conf_t *conf, ngx_log_t *log);
 void ngx_wsman_ipmi_session_destroy(ngx_wsman_ipmi_session_t *s);
-
-/* true when libfreeipmi was found at build time */
-ngx_uint_t ngx_wsman_ipmi_available(void);
 
 /*
  * Blocking calls, each in a thread: NGX_OK, or NGX_ERROR with a message

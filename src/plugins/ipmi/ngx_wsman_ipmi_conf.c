@@ -35,13 +35,6 @@ ngx_wsman_ipmi_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return "is duplicate";
     }
 
-    if (!ngx_wsman_ipmi_available()) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"wsman_ipmi\" needs libfreeipmi, and this "
-                           "ngx_wsman was built without it");
-        return NGX_CONF_ERROR;
-    }
-
     im = ngx_pcalloc(cf->pool, sizeof(ngx_wsman_ipmi_main_t));
     if (im == NULL) {
         return NGX_CONF_ERROR;
