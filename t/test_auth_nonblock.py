@@ -337,24 +337,6 @@ def test_gss_login_looks_up_accounts_off_the_loop(nginx_factory, auth_env,
     assert nss, out
 
 
-@pytest.mark.parametrize("snippet,message", [
-    ("wsman_user_file @USERFILE@ thread_pool=nosuch;",
-     'unknown thread pool "nosuch"'),
-    ("wsman_user_file @USERFILE@ thread_pool=;", "thread_pool"),
-    ("wsman_user_file @USERFILE@ bogus=1;", "bogus"),
-])
-def test_auth_pool_conf_errors(nginx_factory, snippet, message):
-    n = nginx_factory("""
-    server {
-        listen 127.0.0.1:@PORT@;
-        location /wsman { wsman; wsman_auth basic; %s }
-    }
-""" % snippet, start=False)
-    p = n.test_config()
-    assert p.returncode != 0, p.stderr
-    assert message in p.stderr, p.stderr
-
-
 def test_auth_pool_declared_by_nginx_conf(nginx_factory):
     """`thread_pool wsman_auth ...;` before http replaces the module's
     default declaration instead of clashing with it."""

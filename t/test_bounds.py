@@ -409,8 +409,13 @@ def test_full_pam_queue_fails_fast(pools):
     ("wsman_pam login thread_pool=nosuch;", 'unknown thread pool "nosuch"'),
     ("wsman_pam login thread_pool=;", "thread_pool"),
     ("wsman_pam login bogus=1;", "bogus"),
+    # the user file's hashing pool (test_auth_nonblock.py)
+    ("wsman_user_file @USERFILE@ thread_pool=nosuch;",
+     'unknown thread pool "nosuch"'),
+    ("wsman_user_file @USERFILE@ thread_pool=;", "thread_pool"),
+    ("wsman_user_file @USERFILE@ bogus=1;", "bogus"),
 ])
-def test_pam_pool_conf_errors(nginx_factory, snippet, message):
+def test_pool_conf_errors(nginx_factory, snippet, message):
     n = nginx_factory("""
     server {
         listen 127.0.0.1:@PORT@;
