@@ -10,7 +10,6 @@ wsman-get-fragment.txt), built here and posted with curl:
   operation that does not take one gets w:UnsupportedFeature with the
   FragmentLevelAccess detail, not s:MustUnderstand."""
 
-import re
 import subprocess
 import uuid
 import xml.etree.ElementTree as ET

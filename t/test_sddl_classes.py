@@ -284,7 +284,7 @@ def test_certificate_uri_scope_holds_for_pull(nginx_factory, pki):
                             max_elements=5)
     off = n.log_size()
     r = _https(n, xml, "/scoped", pki=pki)
-    f = H.assert_fault(r, 500, subcode=("w", "AccessDenied"))
+    H.assert_fault(r, 500, subcode=("w", "AccessDenied"))
     assert b"CIM_Process" not in r.body.split(b"<s:Body>")[-1]
     line = H.wait_for_line(n.error_log,
                            lambda l: "access denied" in l and "alice" in l

@@ -16,7 +16,6 @@ workers without keeping old channels open."""
 import ctypes
 import json
 import os
-import pathlib
 import pwd
 import signal
 import socket
