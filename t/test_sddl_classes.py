@@ -354,10 +354,7 @@ IPMI_HTTP = """
 @pytest.fixture(scope="module")
 def bmc(nginx_factory, tmp_path_factory):
     sim = S.IpmiSim(tmp_path_factory.mktemp("ipmisim")).start()
-    pw = sim.dir / "bmc.password"
-    pw.write_text(S.PASSWORD + "\n")
-    directive = ("%s user=%s password_file=%s workaround=opensesspriv "
-                 "timeout=2s cache=0s" % (sim.host, S.USER, pw))
+    directive = sim.wsman_ipmi("timeout=2s cache=0s")
     n = nginx_factory(IPMI_HTTP % {"directive": directive, "cim": CIM,
                                    "hw": HW, "pms": PMS})
     yield sim, n, H.Client(n.port, USERS)
