@@ -222,15 +222,8 @@ def test_sealed_plaintext_over_limit_gets_encoding_limit(gss_server,
 
 PROCESSOR = H.class_uri("CIM_Processor")
 
-ZONE_HTTP = """
-    wsman_enumeration_zone 64k;
-    server {
-        listen 127.0.0.1:@PORT@;
-        location /wsman { wsman; wsman_auth basic;
-                          wsman_user_file @USERFILE@;
-                          wsman_allow_unencrypted on; }
-    }
-"""
+# the 64k zone server of test_enumerate.py's zone-full tests
+from test_enumerate import ZONE_HTTP  # noqa: E402
 
 
 def _open_until_quota(port, client, user, limit=3000, wql=None):
