@@ -183,8 +183,22 @@ class _Strace:
         self.p = subprocess.Popen(
             ["strace", "-f", "-qq", "-e", "trace=openat", "-o", str(path),
              "-p", str(pid)], stderr=subprocess.DEVNULL)
-        # attached once the first (re)started syscall shows or after 1 s
-        time.sleep(1.0)
+        # attached once every thread of the worker (the event loop and
+        # the pools' threads) names strace as its tracer
+        assert H.wait_until(self._attached, 10), "strace did not attach"
+
+    def _attached(self):
+        tasks = os.listdir("/proc/%d/task" % self.pid)
+        for t in tasks:
+            try:
+                with open("/proc/%d/task/%s/status" % (self.pid, t)) as f:
+                    tracer = [l.split()[1] for l in f
+                              if l.startswith("TracerPid:")]
+            except OSError:
+                return False
+            if tracer != [str(self.p.pid)]:
+                return False
+        return bool(tasks)
 
     def stop(self):
         self.p.terminate()
