@@ -616,6 +616,15 @@ class IpmiSim:
         """freeipmi has no port option: the port goes into the host."""
         return "127.0.0.1:%d" % self.port
 
+    def wsman_ipmi(self, extra="", password_file=None):
+        """What a wsman_ipmi directive names to reach this simulator as
+        its administrator; extra: further parameters (timeout=2s ...)."""
+        if password_file is None:
+            password_file = self.dir / "bmc.password"
+            password_file.write_text(PASSWORD + "\n")
+        return ("%s user=%s password_file=%s workaround=opensesspriv %s"
+                % (self.host, USER, password_file, extra)).rstrip()
+
     def _write_files(self):
         self.state.mkdir(exist_ok=True)
         self.sdr_cache.mkdir(exist_ok=True)

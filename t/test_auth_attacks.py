@@ -5,7 +5,6 @@ fails the test on alert/crit/emerg lines or a crashed worker)."""
 
 import base64
 import struct
-import warnings
 
 import pytest
 

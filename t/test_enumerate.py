@@ -71,13 +71,16 @@ def test_process_enumeration_matches_proc_across_workers(inv_server,
     before = _proc_pids()
     items, pages = H.enumerate_all(inv_client, PROCESS, pull_max=7)
     after = _proc_pids()
-    # the Pulls really were served by more than one worker
-    H.wait_for_line(log, lambda l: False, timeout=0.3, offset=offset)
-    with open(log) as f:
-        f.seek(offset)
-        workers = {l.split("|")[0] for l in f.read().splitlines()
-                   if l.split("|")[1:2] == [H.ACTION_PULL]}
-    assert len(workers) >= 2, workers
+    # the Pulls really were served by more than one worker (a request's
+    # line is written after its response: wait for them, not 0.3 s)
+    def pull_workers():
+        with open(log, "rb") as f:
+            f.seek(offset)
+            return {l.split("|")[0] for l in
+                    f.read().decode(errors="replace").splitlines()
+                    if l.split("|")[1:2] == [H.ACTION_PULL]}
+    assert H.wait_until(lambda: len(pull_workers()) >= 2, 3), \
+        pull_workers()
     handles = _handles(items)
     dups = sorted({h for h in handles if handles.count(h) > 1})
     assert not dups, "duplicate handles across Pulls: %s" % dups

@@ -34,7 +34,7 @@ INVOKE_HTTP = """
 
 
 @pytest.fixture(scope="module")
-def isrv(nginx_factory, tmp_path_factory):
+def invoke_http(tmp_path_factory):
     try:
         pwd.getpwnam("nobody")
     except KeyError:
@@ -42,10 +42,14 @@ def isrv(nginx_factory, tmp_path_factory):
     path = tmp_path_factory.mktemp("invoke") / "users"
     path.write_text("".join("%s:{PLAIN}%s:%s\n" % (u, pw, g)
                             for u, (pw, g) in INVOKE_USERS.items()))
+    return INVOKE_HTTP.replace("@INVOKEUSERS@", str(path))
+
+
+@pytest.fixture(scope="module")
+def isrv(nginx_factory, invoke_http):
     # Terminate signals other accounts' processes from the worker itself:
-    # that takes root workers (www-data ones answer ReturnValue 2)
-    n = nginx_factory(INVOKE_HTTP.replace("@INVOKEUSERS@", str(path)),
-                      worker_user="root")
+    # that takes root workers (www-data ones answer ReturnValue 2, below)
+    n = nginx_factory(invoke_http, worker_user="root")
     return H.Client(n.port, INVOKE_USERS)
 
 
@@ -87,6 +91,19 @@ def test_terminate_as_nobody_is_refused(isrv, victim):
     assert _return_value(r, mid) == 2
     time.sleep(0.2)
     assert victim.poll() is None, "nobody killed root's process"
+
+
+def test_terminate_from_unprivileged_workers_kills_nothing(nginx_factory,
+                                                           invoke_http,
+                                                           victim):
+    """Workers as deployments run them (www-data): even an administrator
+    mapped to root cannot have them signal another account's process."""
+    n = nginx_factory(invoke_http)
+    r, mid = _invoke(H.Client(n.port, INVOKE_USERS), victim.pid, "root")
+    assert _return_value(r, mid) == 2
+    time.sleep(0.2)
+    assert victim.poll() is None, "www-data workers killed root's process"
+    n.stop()
 
 
 def test_terminate_nonexistent_pid(isrv):

@@ -80,11 +80,7 @@ class Bmc:
 
 
 def _directive(sim, extra="", password_file=None):
-    if password_file is None:
-        password_file = sim.dir / "bmc.password"
-        password_file.write_text(S.PASSWORD + "\n")
-    return ("%s user=%s password_file=%s workaround=opensesspriv "
-            "timeout=2s %s" % (sim.host, S.USER, password_file, extra))
+    return sim.wsman_ipmi("timeout=2s " + extra, password_file)
 
 
 @pytest.fixture(scope="module")

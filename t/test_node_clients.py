@@ -172,11 +172,7 @@ def bmc(nginx_factory, tmp_path_factory):
     """ipmi_sim and an nginx serving it (cache=0s: every request reads the
     simulator)."""
     sim = S.IpmiSim(tmp_path_factory.mktemp("ipmisim")).start()
-    pw = sim.dir / "bmc.password"
-    pw.write_text(S.PASSWORD + "\n")
-    directive = ("%s user=%s password_file=%s workaround=opensesspriv "
-                 "cache=0s" % (sim.host, S.USER, pw))
-    n = nginx_factory(IPMI_HTTP % directive)
+    n = nginx_factory(IPMI_HTTP % sim.wsman_ipmi("cache=0s"))
     n.sim = sim
     yield n
     n.stop()
@@ -187,10 +183,8 @@ def bmc(nginx_factory, tmp_path_factory):
 def idle_bmc(nginx_factory, bmc):
     """The same simulator behind one worker whose BMC session times out
     after 2 s without an answer (timeout=2s), but is kept for 30 s."""
-    pw = bmc.sim.dir / "bmc.password"
-    directive = ("%s user=%s password_file=%s workaround=opensesspriv "
-                 "timeout=2s idle=30s cache=0s" % (bmc.sim.host, S.USER, pw))
-    n = nginx_factory(IPMI_HTTP % directive, workers=1)
+    n = nginx_factory(IPMI_HTTP % bmc.sim.wsman_ipmi(
+        "timeout=2s idle=30s cache=0s"), workers=1)
     n.sim = bmc.sim
     yield n
     n.stop()

@@ -284,7 +284,7 @@ def test_certificate_uri_scope_holds_for_pull(nginx_factory, pki):
                             max_elements=5)
     off = n.log_size()
     r = _https(n, xml, "/scoped", pki=pki)
-    f = H.assert_fault(r, 500, subcode=("w", "AccessDenied"))
+    H.assert_fault(r, 500, subcode=("w", "AccessDenied"))
     assert b"CIM_Process" not in r.body.split(b"<s:Body>")[-1]
     line = H.wait_for_line(n.error_log,
                            lambda l: "access denied" in l and "alice" in l
@@ -354,10 +354,7 @@ IPMI_HTTP = """
 @pytest.fixture(scope="module")
 def bmc(nginx_factory, tmp_path_factory):
     sim = S.IpmiSim(tmp_path_factory.mktemp("ipmisim")).start()
-    pw = sim.dir / "bmc.password"
-    pw.write_text(S.PASSWORD + "\n")
-    directive = ("%s user=%s password_file=%s workaround=opensesspriv "
-                 "timeout=2s cache=0s" % (sim.host, S.USER, pw))
+    directive = sim.wsman_ipmi("timeout=2s cache=0s")
     n = nginx_factory(IPMI_HTTP % {"directive": directive, "cim": CIM,
                                    "hw": HW, "pms": PMS})
     yield sim, n, H.Client(n.port, USERS)

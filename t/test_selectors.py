@@ -105,11 +105,7 @@ IPMI_HTTP = """
 @pytest.fixture(scope="module")
 def bmc(nginx_factory, tmp_path_factory):
     sim = S.IpmiSim(tmp_path_factory.mktemp("ipmisim")).start()
-    pw = sim.dir / "bmc.password"
-    pw.write_text(S.PASSWORD + "\n")
-    n = nginx_factory(IPMI_HTTP % (
-        "%s user=%s password_file=%s workaround=opensesspriv timeout=2s"
-        % (sim.host, S.USER, pw)))
+    n = nginx_factory(IPMI_HTTP % sim.wsman_ipmi("timeout=2s"))
     yield sim, H.Client(n.port, USERS)
     n.stop()
     sim.close()

@@ -16,7 +16,6 @@ workers without keeping old channels open."""
 import ctypes
 import json
 import os
-import pathlib
 import pwd
 import signal
 import socket
@@ -567,19 +566,14 @@ def test_reloads_keep_the_host_and_close_old_channels(srv, local_user):
             os.kill(srv.proc.pid, signal.SIGHUP)
             wait_workers(srv, 2, exclude=old, timeout=15)
             # old workers may linger on keep-alive; wait until gone
-            end = time.time() + 10
-            while time.time() < end and any(p in H.worker_pids(srv)
-                                            for p in old):
-                time.sleep(0.05)
+            assert H.wait_until(lambda: not set(old) & set(
+                H.worker_pids(srv)), 30), (old, H.worker_pids(srv))
             cid = me.command(sid, "echo gen-%d" % i)
             assert me.collect(sid, cid)[:3] == (b"gen-%d\n" % i, b"", 0)
         assert H.shell_host_pid(srv) == host
         # the channels of the old generations are closed in the host
-        end = time.time() + 5
-        while time.time() < end and fd_count(host) > base:
-            time.sleep(0.05)
-        assert fd_count(host) <= base, (base, os.listdir(
-            "/proc/%d/fd" % host))
+        assert H.wait_until(lambda: fd_count(host) <= base, 5), (
+            base, os.listdir("/proc/%d/fd" % host))
     finally:
         me.delete(sid)
 
@@ -641,10 +635,8 @@ def test_host_shrugs_off_bad_channel_messages(srv, local_user):
             p[0].settimeout(5)
             assert p[0].recv(1) == b""
             p[0].close()
-        end = time.time() + 5
-        while time.time() < end and fd_count(host) > base:
-            time.sleep(0.05)
-        assert fd_count(host) <= base
+        assert H.wait_until(lambda: fd_count(host) <= base, 5), (
+            base, os.listdir("/proc/%d/fd" % host))
         # the pipe's write end sees the read end closed in the host
         with pytest.raises(BrokenPipeError):
             os.write(w, b"x")
