@@ -929,7 +929,7 @@ ngx_wsman_shell_parse(u_char *reply, size_t len, u_char *type,
         return NGX_ERROR;
     }
 
-    p = reply + 5;
+    p = reply + NGX_WSMAN_SHELL_HEAD_LEN;
     end = reply + len;
 
     for ( ;; ) {
