@@ -397,29 +397,16 @@ ngx_wsman_auth_account(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
         && ngx_memcmp(&res->file, &sig, sizeof(ngx_wsman_basic_file_t)) == 0)
     {
         /* copied: the connection's copy is replaced by a later request */
-        sids = ngx_array_create(r->pool, ngx_max(res->nsids, 1),
-                                sizeof(ngx_wsman_sid_t));
-        id->user.data = ngx_pnalloc(r->pool,
-                                    res->user.len + res->groups.len + 1);
-        if (sids == NULL || id->user.data == NULL) {
+        id->user.data = ngx_pstrdup(r->pool, &res->user);
+        if (id->user.data == NULL
+            || ngx_wsman_identity_restore(r->pool, id, lcf, res->sids,
+                                          res->nsids, &res->groups)
+               != NGX_OK)
+        {
             return NGX_ERROR;
         }
 
-        if (res->nsids) {
-            ngx_memcpy(sids->elts, res->sids,
-                       res->nsids * sizeof(ngx_wsman_sid_t));
-        }
-
-        sids->nelts = res->nsids;
-
         id->user.len = res->user.len;
-        p = ngx_cpymem(id->user.data, res->user.data, res->user.len);
-        id->groups.data = p;
-        id->groups.len = res->groups.len;
-        ngx_memcpy(p, res->groups.data, res->groups.len);
-
-        id->sids = sids;
-        id->sids_conf = lcf;
 
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "wsman: account \"%V\" of the connection reused",
