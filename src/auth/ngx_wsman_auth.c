@@ -513,8 +513,9 @@ static ngx_int_t
 ngx_wsman_auth_nss(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     ngx_wsman_conn_t *conn, ngx_wsman_auth_t *auth, ngx_uint_t scheme)
 {
-    ngx_str_t                   name, spelling, *n;
-    ngx_uint_t                  i, known;
+    ngx_str_t                   name, spelling;
+    ngx_str_t                   n[NGX_WSMAN_AUTH_NSS_NAMES];
+    ngx_uint_t                  i, nnames, known;
     ngx_thread_task_t          *task;
     ngx_wsman_auth_nss_task_t  *t;
 
@@ -530,22 +531,8 @@ ngx_wsman_auth_nss(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
         return NGX_DECLINED;
     }
 
-    task = ngx_thread_task_alloc(r->pool, sizeof(ngx_wsman_auth_nss_task_t));
-    if (task == NULL) {
-        return NGX_ERROR;
-    }
-
-    t = task->ctx;
-    n = t->names;
-
-    /* copies: the thread must not read the connection's memory */
-    n[0].len = name.len;
-    n[0].data = ngx_pstrdup(r->pool, &name);
-    if (n[0].data == NULL) {
-        return NGX_ERROR;
-    }
-
-    t->nnames = 1;
+    n[0] = name;
+    nnames = 1;
 
     if (conn && !conn->krb5) {
         /* NTLM: the user file's spelling, else passwd's for the name or
@@ -555,33 +542,54 @@ ngx_wsman_auth_nss(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
                                         &lcf->user_file, &name, &spelling)
                == NGX_OK)
         {
-            n[t->nnames++] = spelling;
+            n[nnames++] = spelling;
         }
 
-        n[t->nnames].len = name.len;
-        n[t->nnames].data = ngx_pnalloc(r->pool, name.len);
-        if (n[t->nnames].data == NULL) {
+        n[nnames].len = name.len;
+        n[nnames].data = ngx_pnalloc(r->pool, name.len);
+        if (n[nnames].data == NULL) {
             return NGX_ERROR;
         }
 
-        ngx_strlow(n[t->nnames].data, name.data, name.len);
+        ngx_strlow(n[nnames].data, name.data, name.len);
 
-        if (ngx_strncmp(n[t->nnames].data, name.data, name.len) != 0) {
-            t->nnames++;
+        if (ngx_strncmp(n[nnames].data, name.data, name.len) != 0) {
+            nnames++;
         }
     }
 
     known = 1;
 
-    for (i = 0; i < t->nnames; i++) {
+    for (i = 0; i < nnames; i++) {
         if (!ngx_wsman_account_known(&n[i])) {
             known = 0;
         }
     }
 
+    /* the usual case: no task (its accounts are kilobytes) */
     if (known) {
         return NGX_DECLINED;
     }
+
+    task = ngx_thread_task_alloc(r->pool, sizeof(ngx_wsman_auth_nss_task_t));
+    if (task == NULL) {
+        return NGX_ERROR;
+    }
+
+    t = task->ctx;
+
+    /* copies: the thread must not read the connection's memory (the
+     * other names are on the request's pool already) */
+    for (i = 0; i < nnames; i++) {
+        t->names[i] = n[i];
+    }
+
+    t->names[0].data = ngx_pstrdup(r->pool, &name);
+    if (t->names[0].data == NULL) {
+        return NGX_ERROR;
+    }
+
+    t->nnames = nnames;
 
     t->request = r;
     t->auth = auth;
