@@ -11,7 +11,6 @@
 #include "ngx_wsman_access.h"
 #include "ngx_wsman_enum.h"
 #include "ngx_wsman_identity.h"
-#include "ngx_wsman_auth.h"
 #include "ngx_wsman_log.h"
 
 

@@ -397,29 +397,16 @@ ngx_wsman_auth_account(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
         && ngx_memcmp(&res->file, &sig, sizeof(ngx_wsman_basic_file_t)) == 0)
     {
         /* copied: the connection's copy is replaced by a later request */
-        sids = ngx_array_create(r->pool, ngx_max(res->nsids, 1),
-                                sizeof(ngx_wsman_sid_t));
-        id->user.data = ngx_pnalloc(r->pool,
-                                    res->user.len + res->groups.len + 1);
-        if (sids == NULL || id->user.data == NULL) {
+        id->user.data = ngx_pstrdup(r->pool, &res->user);
+        if (id->user.data == NULL
+            || ngx_wsman_identity_restore(r->pool, id, lcf, res->sids,
+                                          res->nsids, &res->groups)
+               != NGX_OK)
+        {
             return NGX_ERROR;
         }
 
-        if (res->nsids) {
-            ngx_memcpy(sids->elts, res->sids,
-                       res->nsids * sizeof(ngx_wsman_sid_t));
-        }
-
-        sids->nelts = res->nsids;
-
         id->user.len = res->user.len;
-        p = ngx_cpymem(id->user.data, res->user.data, res->user.len);
-        id->groups.data = p;
-        id->groups.len = res->groups.len;
-        ngx_memcpy(p, res->groups.data, res->groups.len);
-
-        id->sids = sids;
-        id->sids_conf = lcf;
 
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "wsman: account \"%V\" of the connection reused",
@@ -526,8 +513,9 @@ static ngx_int_t
 ngx_wsman_auth_nss(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     ngx_wsman_conn_t *conn, ngx_wsman_auth_t *auth, ngx_uint_t scheme)
 {
-    ngx_str_t                   name, spelling, *n;
-    ngx_uint_t                  i, known;
+    ngx_str_t                   name, spelling;
+    ngx_str_t                   n[NGX_WSMAN_AUTH_NSS_NAMES];
+    ngx_uint_t                  i, nnames, known;
     ngx_thread_task_t          *task;
     ngx_wsman_auth_nss_task_t  *t;
 
@@ -543,22 +531,8 @@ ngx_wsman_auth_nss(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
         return NGX_DECLINED;
     }
 
-    task = ngx_thread_task_alloc(r->pool, sizeof(ngx_wsman_auth_nss_task_t));
-    if (task == NULL) {
-        return NGX_ERROR;
-    }
-
-    t = task->ctx;
-    n = t->names;
-
-    /* copies: the thread must not read the connection's memory */
-    n[0].len = name.len;
-    n[0].data = ngx_pstrdup(r->pool, &name);
-    if (n[0].data == NULL) {
-        return NGX_ERROR;
-    }
-
-    t->nnames = 1;
+    n[0] = name;
+    nnames = 1;
 
     if (conn && !conn->krb5) {
         /* NTLM: the user file's spelling, else passwd's for the name or
@@ -568,33 +542,54 @@ ngx_wsman_auth_nss(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
                                         &lcf->user_file, &name, &spelling)
                == NGX_OK)
         {
-            n[t->nnames++] = spelling;
+            n[nnames++] = spelling;
         }
 
-        n[t->nnames].len = name.len;
-        n[t->nnames].data = ngx_pnalloc(r->pool, name.len);
-        if (n[t->nnames].data == NULL) {
+        n[nnames].len = name.len;
+        n[nnames].data = ngx_pnalloc(r->pool, name.len);
+        if (n[nnames].data == NULL) {
             return NGX_ERROR;
         }
 
-        ngx_strlow(n[t->nnames].data, name.data, name.len);
+        ngx_strlow(n[nnames].data, name.data, name.len);
 
-        if (ngx_strncmp(n[t->nnames].data, name.data, name.len) != 0) {
-            t->nnames++;
+        if (ngx_strncmp(n[nnames].data, name.data, name.len) != 0) {
+            nnames++;
         }
     }
 
     known = 1;
 
-    for (i = 0; i < t->nnames; i++) {
+    for (i = 0; i < nnames; i++) {
         if (!ngx_wsman_account_known(&n[i])) {
             known = 0;
         }
     }
 
+    /* the usual case: no task (its accounts are kilobytes) */
     if (known) {
         return NGX_DECLINED;
     }
+
+    task = ngx_thread_task_alloc(r->pool, sizeof(ngx_wsman_auth_nss_task_t));
+    if (task == NULL) {
+        return NGX_ERROR;
+    }
+
+    t = task->ctx;
+
+    /* copies: the thread must not read the connection's memory (the
+     * other names are on the request's pool already) */
+    for (i = 0; i < nnames; i++) {
+        t->names[i] = n[i];
+    }
+
+    t->names[0].data = ngx_pstrdup(r->pool, &name);
+    if (t->names[0].data == NULL) {
+        return NGX_ERROR;
+    }
+
+    t->nnames = nnames;
 
     t->request = r;
     t->auth = auth;

@@ -780,7 +780,6 @@ ngx_wsman_basic_lookup(ngx_wsman_basic_cache_t *cache, ngx_pool_t *pool,
     ngx_wsman_identity_t *identity)
 {
     ngx_queue_t               *bucket, *q;
-    ngx_array_t               *sids;
     ngx_wsman_basic_cached_t  *e;
 
     bucket = ngx_wsman_basic_bucket(cache, digest);
@@ -806,25 +805,12 @@ ngx_wsman_basic_lookup(ngx_wsman_basic_cache_t *cache, ngx_pool_t *pool,
             return NGX_DECLINED;
         }
 
-        sids = ngx_array_create(pool, ngx_max(e->nsids, 1),
-                                sizeof(ngx_wsman_sid_t));
-        if (sids == NULL) {
+        if (ngx_wsman_identity_restore(pool, identity, lcf, e->sids,
+                                       e->nsids, &e->groups)
+            != NGX_OK)
+        {
             return NGX_ERROR;
         }
-
-        ngx_memcpy(sids->elts, e->sids, e->nsids * sizeof(ngx_wsman_sid_t));
-        sids->nelts = e->nsids;
-
-        identity->groups.len = e->groups.len;
-        identity->groups.data = ngx_pnalloc(pool, e->groups.len + 1);
-        if (identity->groups.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_memcpy(identity->groups.data, e->groups.data, e->groups.len);
-
-        identity->sids = sids;
-        identity->sids_conf = lcf;
 
         ngx_queue_remove(&e->lru);
         ngx_queue_insert_head(&cache->lru, &e->lru);

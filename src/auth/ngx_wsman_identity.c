@@ -401,6 +401,41 @@ ngx_wsman_identity_sids(ngx_pool_t *pool, ngx_log_t *log,
 }
 
 
+/*
+ * An identity's groups, and its SIDs for the location conf, from what a
+ * cache remembered (the Basic cache, a connection's resolved identity),
+ * copied onto pool: the cache may drop its entry before the request ends.
+ */
+ngx_int_t
+ngx_wsman_identity_restore(ngx_pool_t *pool, ngx_wsman_identity_t *identity,
+    void *conf, ngx_wsman_sid_t *sids, ngx_uint_t nsids, ngx_str_t *groups)
+{
+    ngx_array_t  *a;
+
+    a = ngx_array_create(pool, ngx_max(nsids, 1), sizeof(ngx_wsman_sid_t));
+    identity->groups.data = ngx_pnalloc(pool, groups->len + 1);
+
+    if (a == NULL || identity->groups.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* no SIDs: sids may be anything, memcpy() must not see it */
+    if (nsids) {
+        ngx_memcpy(a->elts, sids, nsids * sizeof(ngx_wsman_sid_t));
+    }
+
+    a->nelts = nsids;
+
+    ngx_memcpy(identity->groups.data, groups->data, groups->len);
+    identity->groups.len = groups->len;
+
+    identity->sids = a;
+    identity->sids_conf = conf;
+
+    return NGX_OK;
+}
+
+
 /* user-file groups: "admins,ops" */
 static ngx_int_t
 ngx_wsman_identity_add_groups(ngx_wsman_loc_conf_t *lcf, ngx_str_t *groups,

@@ -56,6 +56,9 @@ ngx_int_t ngx_wsman_machine_sid(ngx_conf_t *cf, ngx_wsman_sid_t *sid);
 ngx_int_t ngx_wsman_identity_sids(ngx_pool_t *pool, ngx_log_t *log,
     ngx_wsman_loc_conf_t *lcf, ngx_wsman_identity_t *identity,
     ngx_array_t *sids);
+ngx_int_t ngx_wsman_identity_restore(ngx_pool_t *pool,
+    ngx_wsman_identity_t *identity, void *conf, ngx_wsman_sid_t *sids,
+    ngx_uint_t nsids, ngx_str_t *groups);
 ngx_int_t ngx_wsman_identity_ntlm_account(ngx_pool_t *pool, ngx_log_t *log,
     ngx_wsman_loc_conf_t *lcf, ngx_str_t *name, ngx_str_t *account);
 ngx_int_t ngx_wsman_identity_passwd_name(ngx_pool_t *pool, ngx_str_t *name,
