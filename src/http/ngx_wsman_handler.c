@@ -159,7 +159,6 @@ static ngx_int_t
 ngx_wsman_check_request(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
 {
     ngx_int_t              rc;
-    ngx_str_t              boundary;
     ngx_wsman_conn_t      *conn;
     ngx_wsman_loc_conf_t  *lcf;
 
@@ -169,7 +168,7 @@ ngx_wsman_check_request(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
 
     if (r->headers_in.content_type) {
         rc = ngx_wsman_mime_content_type(&r->headers_in.content_type->value,
-                                         &ctx->protocol, &boundary);
+                                         &ctx->protocol, &ctx->boundary);
     }
 
     if (rc == NGX_ERROR) {

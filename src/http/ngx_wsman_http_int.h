@@ -24,6 +24,7 @@ typedef struct {
     ngx_str_t                  resource_uri;
     ngx_str_t                  fault;
     ngx_str_t                  protocol;       /* sealed: echo it back */
+    ngx_str_t                  boundary;       /* sealed: the request's */
     ngx_wsman_conn_t          *sealed;         /* context that sealed it */
     ngx_str_t                  charset;        /* answer's, if not UTF-8 */
     ngx_wsman_soap_encoding_e  encoding;       /* answer's */

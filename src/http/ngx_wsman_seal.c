@@ -9,27 +9,22 @@
 
 
 /*
- * MS-WSMV 2.2.9.1: multipart/encrypted in, plaintext SOAP out.  NGX_DONE:
- * the seal verified but the envelope is over wsman_max_envelope_size.
+ * MS-WSMV 2.2.9.1: multipart/encrypted in, plaintext SOAP out, framed as
+ * the Content-Type ngx_wsman_check_request() read said.  NGX_DONE: the
+ * seal verified but the envelope is over wsman_max_envelope_size.
  */
 ngx_int_t
 ngx_wsman_unseal(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx, ngx_str_t *body)
 {
     ngx_int_t               rc;
-    ngx_str_t               boundary, protocol, plain;
+    ngx_str_t               plain;
     const char             *error;
     ngx_wsman_mime_part_t   part;
 
-    if (ngx_wsman_mime_content_type(&r->headers_in.content_type->value,
-                                    &protocol, &boundary)
-        != NGX_OK)
-    {
-        return NGX_DECLINED;
-    }
-
     error = NULL;
 
-    if (ngx_wsman_mime_unframe(body, &protocol, &boundary, &part, &error)
+    if (ngx_wsman_mime_unframe(body, &ctx->protocol, &ctx->boundary, &part,
+                               &error)
         != NGX_OK)
     {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
