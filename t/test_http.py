@@ -448,6 +448,10 @@ def test_reload_applies_new_settings(nginx_factory, users):
         return H.body_child(r).find("cfg:MaxEnvelopeSizekb", H.NS).text
 
     assert size() == "100"
+    # nginx answers once one worker is up; the other may still be
+    # starting (its title is set only then)
+    assert H.wait_until(lambda: len(H.worker_pids(n)) == 2, 10), \
+        H.worker_pids(n)
     old = set(H.worker_pids(n))
     assert len(old) == 2, old
     text = n.conf.read_text().replace("wsman_max_envelope_size 100k;",
