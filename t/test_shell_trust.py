@@ -433,6 +433,32 @@ def test_host_refuses_root_and_the_workers_uid_whatever_a_worker_says(
         ch.close()
 
 
+def test_no_root_over_channels_of_a_configuration_without_allow_root(
+        shell_nginx, local_user):
+    """Where no location says wsman_shell_allow_root on, a worker's flag
+    is worth nothing: the master tells the host so when it hands over the
+    channels, and code running in a worker (here: a stolen channel) asking
+    for root with the flag set still gets no shell."""
+    n = shell_nginx({"/wsman": ""}, workers=2)
+    ch = steal_channel(n)
+    try:
+        log = n.log_size()
+        r = ask(pass_end(ch), CREATE, [field(F_USER, b"root"),
+                                       field(F_ALLOW_ROOT, b"1"),
+                                       field(F_IDLE_MS, b"60000")])
+        assert r[F_STATUS] == [str(S_NO_USER).encode()], r
+        assert F_SHELL not in r
+        assert "uid 0 without wsman_shell_allow_root" in n.read_log(log)
+
+        # the channel is a real one: an ordinary account gets its shell
+        r = ask(pass_end(ch), CREATE, [field(F_USER,
+                                             local_user.name.encode()),
+                                       field(F_IDLE_MS, b"60000")])
+        assert r[F_STATUS] == [b"0"], r
+    finally:
+        ch.close()
+
+
 def test_host_refuses_every_request_on_a_root_shell_without_allow_root(
         srv):
     """The host's rule is the authoritative one: a root shell made with

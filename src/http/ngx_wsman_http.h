@@ -33,6 +33,7 @@ typedef struct {
     ngx_shm_zone_t            *enum_zone;
     size_t                     enum_zone_size;
     ngx_uint_t                 shells;          /* a location allows them */
+    ngx_uint_t                 shell_root;      /* one allows root shells */
     int                       *shell_channels;  /* per worker slot, the
                                                    workers' ends; -1: none */
     ngx_uint_t                 nshell_channels;

@@ -497,7 +497,9 @@ ngx_wsman_init_module(ngx_cycle_t *cycle)
     cln->handler = ngx_wsman_close_channels;
     cln->data = mcf;
 
-    if (ngx_wsman_shell_host_channels(cycle->log, fds, n) != NGX_OK) {
+    if (ngx_wsman_shell_host_channels(cycle->log, fds, n, mcf->shell_root)
+        != NGX_OK)
+    {
         ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
                       "wsman: no channels to the shell host; remote shells "
                       "will fail");
@@ -800,6 +802,11 @@ ngx_wsman_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (conf->shell) {
         mcf->shells = 1;
+
+        /* the shell host learns this from the master, not the workers */
+        if (conf->shell_allow_root) {
+            mcf->shell_root = 1;
+        }
 
         if (ngx_wsman_check_run_as(cf, conf) != NGX_OK) {
             return NGX_CONF_ERROR;

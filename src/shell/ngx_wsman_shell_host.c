@@ -178,7 +178,8 @@ ngx_wsman_shell_host_spawn(ngx_log_t *log, uid_t worker_uid)
  * and close-on-exec.
  */
 ngx_int_t
-ngx_wsman_shell_host_channels(ngx_log_t *log, int *fds, ngx_uint_t n)
+ngx_wsman_shell_host_channels(ngx_log_t *log, int *fds, ngx_uint_t n,
+    ngx_uint_t root)
 {
     int         *host, sv[2], buf;
     ssize_t      rc;
@@ -241,8 +242,9 @@ ngx_wsman_shell_host_channels(ngx_log_t *log, int *fds, ngx_uint_t n)
     for (i = 0; i < n; i += batch) {
         batch = ngx_min(n - i, NGX_WSMAN_SH_CONTROL_FDS);
 
-        rc = ngx_wsman_shell_send_fds(ngx_wsman_sh_ctl, 'C', &host[i], batch,
-                                      0);
+        /* 'R': this configuration lets some location run root shells */
+        rc = ngx_wsman_shell_send_fds(ngx_wsman_sh_ctl, root ? 'R' : 'C',
+                                      &host[i], batch, 0);
 
         if (rc != 1) {
             ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,

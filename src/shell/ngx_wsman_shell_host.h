@@ -42,10 +42,13 @@ ngx_pid_t ngx_wsman_shell_host_spawn(ngx_log_t *log, uid_t worker_uid);
  * In the master, after the spawn, for a new cycle: one channel per worker
  * slot.  fds[n] receives the workers' ends (non-blocking, close-on-exec;
  * the caller closes them with the cycle); the host gets the other ends.
- * Worker ngx_worker keeps fds[ngx_worker] and closes the rest.
+ * Worker ngx_worker keeps fds[ngx_worker] and closes the rest.  root:
+ * whether any location of this configuration says wsman_shell_allow_root
+ * on; without it the host refuses root over these channels whatever a
+ * worker's request says.
  */
 ngx_int_t ngx_wsman_shell_host_channels(ngx_log_t *log, int *fds,
-    ngx_uint_t n);
+    ngx_uint_t n, ngx_uint_t root);
 
 /* in every process but the master: drop the master's control socket */
 void ngx_wsman_shell_host_forget(void);

@@ -7,7 +7,8 @@
 #include "ngx_wsman_shell_host_int.h"
 
 
-static void ngx_wsman_sh_conn_new(ngx_wsman_sh_host_t *h, int fd);
+static void ngx_wsman_sh_conn_new(ngx_wsman_sh_host_t *h, int fd,
+    ngx_uint_t root_ok);
 static int ngx_wsman_sh_sender_ok(ngx_wsman_sh_host_t *h,
     struct ucred *cred);
 static int ngx_wsman_sh_is_master(pid_t pid);
@@ -127,6 +128,7 @@ ngx_wsman_sh_control(ngx_wsman_sh_host_t *h)
 
                 ch->fd = fd;
                 ch->kind = NGX_WSMAN_SH_EV_CHANNEL;
+                ch->root_ok = (byte == 'R');
                 ch->obj = ch;
 
                 if (ngx_wsman_sh_watch(h, ch, EPOLLIN) != 0) {
@@ -273,7 +275,7 @@ ngx_wsman_sh_channel(ngx_wsman_sh_host_t *h, ngx_wsman_sh_ev_t *ch)
             continue;
         }
 
-        ngx_wsman_sh_conn_new(h, fd);
+        ngx_wsman_sh_conn_new(h, fd, ch->root_ok);
     }
 }
 
@@ -398,7 +400,7 @@ ngx_wsman_sh_is_master(pid_t pid)
 
 
 static void
-ngx_wsman_sh_conn_new(ngx_wsman_sh_host_t *h, int fd)
+ngx_wsman_sh_conn_new(ngx_wsman_sh_host_t *h, int fd, ngx_uint_t root_ok)
 {
     ngx_wsman_sh_conn_t  *c;
 
@@ -412,6 +414,7 @@ ngx_wsman_sh_conn_new(ngx_wsman_sh_host_t *h, int fd)
     c->ev.fd = fd;
     c->ev.kind = NGX_WSMAN_SH_EV_CONN;
     c->ev.obj = c;
+    c->root_ok = root_ok;
     c->state = NGX_WSMAN_SH_CONN_READ;
     c->deadline = h->now + NGX_WSMAN_SH_IO_TIMEOUT;
 
@@ -745,6 +748,15 @@ ngx_wsman_sh_process(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c)
         ngx_wsman_sh_reply(h, c, c->in[4], NGX_WSMAN_SHELL_S_BAD_REQUEST,
                            NGX_WSMAN_SHELL_F_MESSAGE, "malformed request");
         return;
+    }
+
+    /*
+     * A worker's word on wsman_shell_allow_root counts only where the
+     * master said some location of its configuration allows root: code
+     * running in a worker cannot grant itself root shells.
+     */
+    if (!c->root_ok) {
+        r.allow_root = 0;
     }
 
     if (r.max_buffered && r.max_buffered <= NGX_MAX_SIZE_T_VALUE) {

@@ -109,6 +109,9 @@ typedef struct {
     int                        fd;
     int                        kind;
     unsigned                   watched:1;
+    unsigned                   root_ok:1;      /* a channel of a
+                                                  configuration that allows
+                                                  root shells somewhere */
     void                      *obj;
 } ngx_wsman_sh_ev_t;
 
@@ -238,6 +241,7 @@ struct ngx_wsman_sh_conn_s {
     u_char                     take_end[2];
     unsigned                   take_done:1;
     unsigned                   numbered:1;     /* seq is valid */
+    unsigned                   root_ok:1;      /* from its channel */
 };
 
 

@@ -124,7 +124,9 @@ ngx_wsman_sh_create(ngx_wsman_sh_host_t *h, ngx_wsman_sh_conn_t *c,
 /*
  * Whatever a worker says, the host never runs a command as an account
  * the rule refuses (ngx_wsman_shell_uid_refused()); this is the check
- * that counts, the worker's only spares the round trip.
+ * that counts, the worker's only spares the round trip.  r->allow_root
+ * is the worker's flag only where the master said some location allows
+ * root (ngx_wsman_sh_process()); elsewhere it is 0.
  */
 const char *
 ngx_wsman_sh_uid_refused(ngx_wsman_sh_host_t *h, ngx_wsman_sh_req_t *r,
