@@ -37,16 +37,23 @@ all: $(MODULE)
 
 # configure only when the addon script changes; editing a .c file reruns
 # nothing but the compiler for that file
+# nginx's configure with Debian's own flags (conf_flags: --with-compat and
+# the rest of the packaged build), this module as a dynamic addon:
+#   $(call ngx_configure,BUILDDIR,CC-OPT,LD-OPT[,ENVIRONMENT])
+ngx_configure = mkdir -p $(1) && cd $(NGX_SRC) && . ./conf_flags \
+    && $(4) ./configure --with-cc-opt="$(2)" --with-ld-opt="$(3)" \
+    "$${NGX_CONF_FLAGS[@]}" --add-dynamic-module=$(CURDIR) \
+    --builddir=$(1) > $(1)/configure.log 2>&1 \
+    || { tail -30 $(1)/configure.log; exit 1; }
+
+# the packaged build's flags (hardening, -O2) plus -Werror
+# (recursive: the shell, not make, runs dpkg-buildflags)
+RELEASE_CC_OPT  = $$(dpkg-buildflags --get CFLAGS) -fPIC \
+                  $$(dpkg-buildflags --get CPPFLAGS) -Werror
+RELEASE_LD_OPT  = $$(dpkg-buildflags --get LDFLAGS) -fPIC
+
 $(BUILD)/Makefile: config $(wildcard src/plugins/*/config) | deps-build
-	mkdir -p $(BUILD)
-	cd $(NGX_SRC) && . ./conf_flags && ./configure \
-	    --with-cc-opt="$$(dpkg-buildflags --get CFLAGS) -fPIC \
-	        $$(dpkg-buildflags --get CPPFLAGS) -Werror" \
-	    --with-ld-opt="$$(dpkg-buildflags --get LDFLAGS) -fPIC" \
-	    "$${NGX_CONF_FLAGS[@]}" \
-	    --add-dynamic-module=$(CURDIR) \
-	    --builddir=$(BUILD) > $(BUILD)/configure.log 2>&1 \
-	    || { tail -30 $(BUILD)/configure.log; exit 1; }
+	$(call ngx_configure,$(BUILD),$(RELEASE_CC_OPT),$(RELEASE_LD_OPT))
 
 $(MODULE): $(BUILD)/Makefile $(SOURCES)
 	$(MAKE) -f $(BUILD)/Makefile -C $(NGX_SRC) modules
@@ -108,16 +115,8 @@ EXAMPLE_SRCS  := $(wildcard t/plugin_example/*.[ch])
 
 $(EXAMPLE_BUILD)/Makefile: config $(wildcard src/plugins/*/config) \
     t/plugin_example/config | deps-build
-	mkdir -p $(EXAMPLE_BUILD)
-	cd $(NGX_SRC) && . ./conf_flags \
-	    && NGX_WSMAN_PLUGINS=$(CURDIR)/t/plugin_example ./configure \
-	    --with-cc-opt="$$(dpkg-buildflags --get CFLAGS) -fPIC \
-	        $$(dpkg-buildflags --get CPPFLAGS) -Werror" \
-	    --with-ld-opt="$$(dpkg-buildflags --get LDFLAGS) -fPIC" \
-	    "$${NGX_CONF_FLAGS[@]}" \
-	    --add-dynamic-module=$(CURDIR) \
-	    --builddir=$(EXAMPLE_BUILD) > $(EXAMPLE_BUILD)/configure.log 2>&1 \
-	    || { tail -30 $(EXAMPLE_BUILD)/configure.log; exit 1; }
+	$(call ngx_configure,$(EXAMPLE_BUILD),$(RELEASE_CC_OPT),\
+	    $(RELEASE_LD_OPT),NGX_WSMAN_PLUGINS=$(CURDIR)/t/plugin_example)
 
 $(EXAMPLE_BUILD)/ngx_wsman_module.so: $(EXAMPLE_BUILD)/Makefile $(SOURCES) \
     $(EXAMPLE_SRCS)
@@ -150,14 +149,8 @@ ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 
 $(ASAN_BUILD)/Makefile: config $(wildcard src/plugins/*/config) \
     | deps-build
-	mkdir -p $(ASAN_BUILD)
-	cd $(NGX_SRC) && . ./conf_flags && ./configure \
-	    --with-cc-opt="-g -O1 -fPIC $(ASAN_FLAGS) -Werror" \
-	    --with-ld-opt="-fPIC $(ASAN_FLAGS)" \
-	    "$${NGX_CONF_FLAGS[@]}" \
-	    --add-dynamic-module=$(CURDIR) \
-	    --builddir=$(ASAN_BUILD) > $(ASAN_BUILD)/configure.log 2>&1 \
-	    || { tail -30 $(ASAN_BUILD)/configure.log; exit 1; }
+	$(call ngx_configure,$(ASAN_BUILD),-g -O1 -fPIC $(ASAN_FLAGS) -Werror,\
+	    -fPIC $(ASAN_FLAGS))
 
 $(ASAN_BUILD)/ngx_wsman_module.so: $(ASAN_BUILD)/Makefile $(SOURCES)
 	$(MAKE) -f $(ASAN_BUILD)/Makefile -C $(NGX_SRC) modules
