@@ -1,6 +1,6 @@
 #!/bin/sh
 # Recreates the seed corpora under fuzz/corpus/<target>/ from the requests
-# real clients sent (../shared/captures/, when it is there), from the
+# real clients sent (t/captures/, or CAPTURES=DIR), from the
 # strings of the unit tests, and from a few frames built here.  The seeds
 # are committed: `make fuzz` never runs this.
 #
@@ -15,7 +15,7 @@ set -eu
 
 cd "$(dirname "$0")/.."
 
-CAPTURES=${CAPTURES:-../shared/captures}
+CAPTURES=${CAPTURES:-t/captures}
 NGX_SRC=${NGX_SRC:-/usr/share/nginx/src}
 BUILD=${BUILD:-build}
 CC=${CC:-cc}

@@ -1,6 +1,7 @@
 """Faults that mislead (issue [8] defect 6), with the requests openwsman's
-`wsman` CLI sends (../shared/captures/more-clients/wsman-put-config.txt,
-wsman-get-fragment.txt), built here and posted with curl:
+`wsman` CLI sends (captured from openwsman 2.8.1: a Put of the whole
+config/service document and a Get with w:FragmentTransfer), built here and
+posted with curl:
 
 - `wsman put …/config/service` sends the whole document it got, one value
   changed: the fault names the directive of the value that differs (not

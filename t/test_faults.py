@@ -356,8 +356,8 @@ def _seeds():
                           headers='<w:SelectorSet><w:Selector Name="ShellId">'
                                   'X</w:Selector></w:SelectorSet>')[0]
              .encode()]
-    caps = H.CAPTURES or "/nonexistent"
-    for f in sorted(glob.glob(os.path.join(caps, "*-plain.xml")))[:12]:
+    for f in sorted(glob.glob(os.path.join(H.CAPTURES,
+                                           "*-plain.xml")))[:12]:
         with open(f, "rb") as fh:
             seeds.append(fh.read())
     return seeds

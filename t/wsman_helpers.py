@@ -49,11 +49,10 @@ DEFAULT_SDDL = ("O:NSG:BAD:P(A;;GA;;;BA)(A;;GR;;;ER)"
 CODE_ACTION_NOT_SUPPORTED = "2150858753"
 CODE_DESTINATION_UNREACHABLE = "2150858752"
 
-# raw client captures shipped next to the project (../shared) in CI
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CAPTURES = next((d for d in (os.path.join(_ROOT, "..", "shared", "captures"),
-                             "/work/shared/captures") if os.path.isdir(d)),
-                None)
+# envelopes real clients sent (pywinrm, the Go client, wsl, over Basic,
+# NTLM and Kerberos, decrypted), kept with the tests (t/captures/)
+CAPTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        "captures")
 
 UUID_RE = re.compile(r"^uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
                      r"[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
