@@ -49,8 +49,8 @@ DEFAULT_SDDL = ("O:NSG:BAD:P(A;;GA;;;BA)(A;;GR;;;ER)"
 CODE_ACTION_NOT_SUPPORTED = "2150858753"
 CODE_DESTINATION_UNREACHABLE = "2150858752"
 
-# envelopes real clients sent (pywinrm, the Go client, wsl, over Basic,
-# NTLM and Kerberos, decrypted), kept with the tests (t/captures/)
+# envelopes real clients sent (pywinrm over Basic, NTLM and Kerberos, the
+# Go client, winrmcp; decrypted), kept with the tests (t/captures/)
 CAPTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                         "captures")
 
