@@ -110,8 +110,10 @@ class Nginx:
     """One private nginx instance (master + 2 workers) under a tmp prefix."""
 
     def __init__(self, prefix, http_snippet, port=None, main_snippet="",
-                 group_sids=True, workers=2, worker_user=None):
+                 group_sids=True, workers=2, worker_user=None, wrapper=()):
         self.prefix = pathlib.Path(prefix)
+        # a command nginx runs under (valgrind), its processes with it
+        self.wrapper = list(wrapper)
         self.port = port or free_port()
         self.logs = self.prefix / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -147,8 +149,8 @@ http {{
 """)
 
     def cmd(self, *extra):
-        return [NGINX, "-p", str(self.prefix), "-c", str(self.conf),
-                "-e", str(self.error_log), *extra]
+        return [*self.wrapper, NGINX, "-p", str(self.prefix),
+                "-c", str(self.conf), "-e", str(self.error_log), *extra]
 
     def test_config(self):
         """Run `nginx -t`; returns CompletedProcess (text)."""
@@ -269,23 +271,24 @@ def users():
 @pytest.fixture(scope="session")
 def nginx_factory(tmp_path_factory, user_file):
     """make(http_snippet, start=True, main_snippet="", group_sids=True,
-    workers=2, worker_user=WORKER_USER) -> Nginx.  @PORT@, @PREFIX@ and
+    workers=2, worker_user=WORKER_USER, wrapper=()) -> Nginx.  @PORT@, @PREFIX@ and
     @USERFILE@ are substituted in the snippet; main_snippet goes to the
     main context (`env ...;`); group_sids=False leaves out the default
     `wsman_group_sid admins BA;`; the workers run as worker_user (when the
-    tests run as root), www-data unless a test needs root workers.
+    tests run as root), www-data unless a test needs root workers;
+    wrapper: a command line nginx runs under (valgrind ...).
     Servers are stopped at the end of the session."""
     made = []
 
     def make(http_snippet, start=True, main_snippet="", group_sids=True,
-             workers=2, worker_user=WORKER_USER):
+             workers=2, worker_user=WORKER_USER, wrapper=()):
         if not os.path.exists(SO):
             pytest.fail("module not built: %s (set WSMAN_SO)" % SO)
         pfx = tmp_path_factory.mktemp("ngx")
         snippet = http_snippet.replace("@USERFILE@", str(user_file))
         n = Nginx(pfx, snippet, main_snippet=main_snippet,
                   group_sids=group_sids, workers=workers,
-                  worker_user=worker_user)
+                  worker_user=worker_user, wrapper=wrapper)
         made.append(n)
         if start:
             n.start()

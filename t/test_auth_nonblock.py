@@ -4,6 +4,7 @@ SHA-512 crypt hash cannot stall other requests of the same worker; a full
 queue answers 503 at once; the user file is parsed once per version."""
 
 import os
+import signal
 import shutil
 import subprocess
 import statistics
@@ -363,3 +364,112 @@ def test_auth_pool_declared_by_nginx_conf(nginx_factory):
 """, start=False, main_snippet="thread_pool wsman_auth threads=2;")
     p = n.test_config()
     assert p.returncode == 0, p.stderr
+
+
+# --------------------------------------- shutdown during a login in a thread
+
+SLOW_ROUNDS = 2000000
+
+
+def _shutdown_server(nginx_factory, tmp_path_factory, main_snippet=""):
+    d = tmp_path_factory.mktemp("shutdown")
+    path = d / "users.htpasswd"
+    path.write_text(_line(USER, PW, rounds=SLOW_ROUNDS))
+    os.chmod(d, 0o755)
+    os.chmod(path, 0o644)
+    return nginx_factory("""
+    server {
+        listen 127.0.0.1:@PORT@;
+        location /wsman { wsman; wsman_auth basic; wsman_user_file %s;
+                          wsman_allow_unencrypted on; }
+    }
+""" % path, workers=1, main_snippet=main_snippet)
+
+
+def _login_during_quit(n):
+    """A right-password login whose hash check is in a thread when the
+    master is told to quit; returns (status or the error, hash time).
+    The first right password of the server's life: not remembered yet."""
+    cost = _basic(n.port)[1]
+    out = []
+
+    def login():
+        try:
+            out.append(_basic(n.port, password=PW)[0])
+        except OSError as e:
+            out.append(e)
+
+    t = threading.Thread(target=login)
+    t.start()
+    time.sleep(cost / 3)
+    n.proc.send_signal(signal.SIGQUIT)
+    t.join(30)
+    n.proc.wait(30)
+    return out[0], cost
+
+
+def test_graceful_quit_waits_for_a_login_in_a_thread(nginx_factory,
+                                                     tmp_path_factory):
+    """nginx waits for timers, not for thread tasks, when it quits: a
+    login whose hash is being checked still gets its answer, and the
+    worker leaves no open socket behind."""
+    n = _shutdown_server(nginx_factory, tmp_path_factory)
+    status, cost = _login_during_quit(n)
+    assert cost > 0.2, "hash too cheap to overlap the quit: %.3f s" % cost
+    assert status == 200, (status, n.read_log())
+    log = n.read_log()
+    assert "open socket" not in log, log
+    assert "exited with code 0" in log, log
+
+
+def test_shutdown_timeout_ends_a_login_in_a_thread(nginx_factory,
+                                                   tmp_path_factory):
+    """worker_shutdown_timeout ends the login before its hash is checked:
+    the request is kept until the thread is done with its memory (under
+    `make sanitize` a use after free is reported otherwise), then closed
+    without an answer; the worker exits cleanly."""
+    n = _shutdown_server(nginx_factory, tmp_path_factory,
+                         main_snippet="worker_shutdown_timeout 50ms;")
+    status, cost = _login_during_quit(n)
+    assert cost > 0.2, "hash too cheap to overlap the quit: %.3f s" % cost
+    assert isinstance(status, OSError) or status is None, status
+    log = n.read_log()
+    assert "open socket" not in log, log
+    assert "exited with code 0" in log, log
+
+
+@pytest.mark.skipif(not shutil.which("valgrind"), reason="needs valgrind")
+def test_user_file_tables_outlive_connections_under_valgrind(
+        nginx_factory, tmp_path_factory):
+    """A worker's table of a user file outlives the request that read it:
+    a later request on another connection replaces it.  The table once
+    logged to the connection that read it, and replacing it read that
+    connection's freed log (heap corruption, seen as a worker killed by
+    malloc's checks).  Each request here comes on its own connection while
+    the file is fresh (read again by every request), under memcheck."""
+    d = tmp_path_factory.mktemp("vgusers")
+    os.chmod(d, 0o777)
+    path = d / "users.htpasswd"
+    text = _line("quick", "Quick-Pw-4d", rounds=5000)
+    path.write_text(text)
+    os.chmod(path, 0o644)
+    n = nginx_factory("""
+    server {
+        listen 127.0.0.1:@PORT@;
+        location /wsman { wsman; wsman_auth basic; wsman_user_file %s;
+                          wsman_allow_unencrypted on; }
+    }
+""" % path, wrapper=["valgrind", "-q", "--num-callers=30",
+                     "--log-file=%s/vg.%%p" % d])
+    statuses = []
+    for i in range(8):
+        password = "Quick-Pw-4d" if i % 2 else "wrong"
+        statuses.append(_basic(n.port, user="quick", password=password)[0])
+        if i == 4:
+            path.write_text(text + "# edited\n")
+    n.stop()
+    assert statuses == [401, 200] * 4, statuses
+    reports = {f.name: f.read_text() for f in d.glob("vg.*")}
+    assert reports, "valgrind wrote no log"
+    bad = {k: v for k, v in reports.items() if v.strip()}
+    assert not bad, bad

@@ -27,6 +27,10 @@ static ngx_int_t ngx_wsman_auth_nss(ngx_http_request_t *r,
     ngx_wsman_auth_t *auth, ngx_uint_t scheme);
 static void ngx_wsman_auth_nss_thread(void *data, ngx_log_t *log);
 static void ngx_wsman_auth_nss_done(ngx_event_t *ev);
+static void ngx_wsman_auth_overdue(ngx_event_t *ev);
+
+/* how long a graceful shutdown waits for a task of authentication */
+#define NGX_WSMAN_AUTH_TASK_WAIT   60000
 
 
 /* at most: the name, the user file's spelling, the lower case */
@@ -343,13 +347,24 @@ ngx_wsman_auth_groups(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
 
 /*
  * Work of authentication (what: its name in the log) posted to a thread
- * pool: NGX_AGAIN, its event handler goes on.  A full queue (nginx logs
- * the overflow) refuses the request now rather than making it wait:
+ * pool: NGX_AGAIN, its event handler goes on and calls
+ * ngx_wsman_auth_task_done() first.  A full queue (nginx logs the
+ * overflow) refuses the request now rather than making it wait:
  * NGX_BUSY.
+ *
+ * The thread writes into the request's pool, so while it works:
+ * - the request is blocked, as nginx's own thread tasks block theirs: one
+ *   terminated meanwhile (worker_shutdown_timeout) waits for the task
+ *   instead of being freed under it;
+ * - a timer runs: a worker shutting down gracefully waits for timers,
+ *   not for thread tasks, and would exit under the task (its client
+ *   dropped, "open socket left").  A task still running when it fires
+ *   (a PAM module that hangs) no longer holds the shutdown.
  */
 ngx_int_t
-ngx_wsman_auth_post(ngx_http_request_t *r, ngx_thread_pool_t *pool,
-    ngx_thread_task_t *task, const char *what, ngx_str_t *user)
+ngx_wsman_auth_post(ngx_http_request_t *r, ngx_wsman_auth_t *auth,
+    ngx_thread_pool_t *pool, ngx_thread_task_t *task, const char *what,
+    ngx_str_t *user)
 {
     if (ngx_thread_task_post(pool, task) != NGX_OK) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
@@ -360,7 +375,38 @@ ngx_wsman_auth_post(ngx_http_request_t *r, ngx_thread_pool_t *pool,
         return NGX_BUSY;
     }
 
+    r->main->blocked++;
+
+    auth->pending.handler = ngx_wsman_auth_overdue;
+    auth->pending.data = r;
+    auth->pending.log = r->connection->log;
+    ngx_add_timer(&auth->pending, NGX_WSMAN_AUTH_TASK_WAIT);
+
     return NGX_AGAIN;
+}
+
+
+/* a task of ngx_wsman_auth_post() is back on the event loop */
+void
+ngx_wsman_auth_task_done(ngx_http_request_t *r, ngx_wsman_auth_t *auth)
+{
+    r->main->blocked--;
+
+    if (auth->pending.timer_set) {
+        ngx_del_timer(&auth->pending);
+    }
+}
+
+
+static void
+ngx_wsman_auth_overdue(ngx_event_t *ev)
+{
+    ngx_http_request_t  *r = ev->data;
+
+    ngx_log_error(NGX_LOG_WARN, ev->log, 0,
+                  "wsman: authentication of the request from %V has been "
+                  "in a thread for %M ms", &r->connection->addr_text,
+                  (ngx_msec_t) NGX_WSMAN_AUTH_TASK_WAIT);
 }
 
 
@@ -599,7 +645,7 @@ ngx_wsman_auth_nss(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     task->event.data = task;
     task->event.handler = ngx_wsman_auth_nss_done;
 
-    if (ngx_wsman_auth_post(r, lcf->auth_thread_pool, task,
+    if (ngx_wsman_auth_post(r, auth, lcf->auth_thread_pool, task,
                             "account look-up", &name)
         != NGX_AGAIN)
     {
@@ -661,6 +707,8 @@ ngx_wsman_auth_nss_done(ngx_event_t *ev)
     r = t->request;
     auth = t->auth;
     lcf = ngx_wsman_get_loc_conf(r);
+
+    ngx_wsman_auth_task_done(r, auth);
 
     for (i = 0; i < t->naccounts; i++) {
         ngx_wsman_account_put(r->connection->log, &t->accounts[i]);

@@ -53,6 +53,9 @@ struct ngx_wsman_auth_s {
     ngx_wsman_auth_done_pt     done;           /* thread pools (hash
                                                   check, PAM): finished
                                                   later */
+    ngx_event_t                pending;        /* a task in a thread:
+                                                  its timer holds a
+                                                  graceful shutdown */
 };
 
 
@@ -72,8 +75,10 @@ ngx_int_t ngx_wsman_auth_mutual(ngx_http_request_t *r,
 ngx_int_t ngx_wsman_auth_groups(ngx_http_request_t *r,
     ngx_wsman_loc_conf_t *lcf, ngx_pool_t *pool,
     ngx_wsman_identity_t *identity);
-ngx_int_t ngx_wsman_auth_post(ngx_http_request_t *r, ngx_thread_pool_t *pool,
-    ngx_thread_task_t *task, const char *what, ngx_str_t *user);
+ngx_int_t ngx_wsman_auth_post(ngx_http_request_t *r, ngx_wsman_auth_t *auth,
+    ngx_thread_pool_t *pool, ngx_thread_task_t *task, const char *what,
+    ngx_str_t *user);
+void ngx_wsman_auth_task_done(ngx_http_request_t *r, ngx_wsman_auth_t *auth);
 
 /* Basic against the user file, hashes checked in a thread pool
  * (src/auth/ngx_wsman_auth_basic.c) */

@@ -261,7 +261,10 @@ ngx_wsman_users(ngx_log_t *log, ngx_str_t *file)
         }
     }
 
-    pool = ngx_create_pool(NGX_DEFAULT_POOL_SIZE, log);
+    /* the table outlives the request: its pool logs to the cycle's log,
+     * not to the connection's (freed with the connection, and read again
+     * when a later request replaces the table) */
+    pool = ngx_create_pool(NGX_DEFAULT_POOL_SIZE, ngx_cycle->log);
     if (pool == NULL) {
         return NULL;
     }
@@ -548,7 +551,7 @@ ngx_wsman_basic_verify(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     task->event.data = task;
     task->event.handler = ngx_wsman_basic_done;
 
-    if (ngx_wsman_auth_post(r, lcf->auth_thread_pool, task,
+    if (ngx_wsman_auth_post(r, auth, lcf->auth_thread_pool, task,
                             "password check", user)
         != NGX_AGAIN)
     {
@@ -627,6 +630,8 @@ ngx_wsman_basic_done(ngx_event_t *ev)
     auth = bt->auth;
     lcf = ngx_wsman_get_loc_conf(r);
     rc = bt->rc;
+
+    ngx_wsman_auth_task_done(r, auth);
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "wsman: Basic user \"%V\" checked: %i", &bt->user, rc);

@@ -67,7 +67,8 @@ ngx_wsman_pam_verify(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     task->event.data = task;
     task->event.handler = ngx_wsman_pam_done;
 
-    return ngx_wsman_auth_post(r, lcf->thread_pool, task, "PAM check", user);
+    return ngx_wsman_auth_post(r, auth, lcf->thread_pool, task, "PAM check",
+                               user);
 }
 
 
@@ -213,6 +214,8 @@ ngx_wsman_pam_done(ngx_event_t *ev)
     ngx_http_request_t   *r;
 
     r = pt->request;
+
+    ngx_wsman_auth_task_done(r, pt->auth);
 
     if (pt->status == PAM_SUCCESS) {
         ngx_wsman_account_put(r->connection->log, &pt->account[0]);

@@ -108,14 +108,27 @@ static void
 ngx_wsman_auth_done(ngx_http_request_t *r, ngx_wsman_auth_t *auth,
     ngx_int_t rc)
 {
-    ngx_wsman_ctx_t  *ctx;
+    ngx_wsman_ctx_t   *ctx;
+    ngx_connection_t  *c;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_wsman_module);
+    c = r->connection;
 
-    rc = ngx_wsman_authenticated(r, ctx, rc);
+    if (c->error) {
+        /* terminated while the thread worked (its task kept it) */
+        ngx_http_finalize_request(r, NGX_ERROR);
 
-    /* NGX_DONE here also releases the reference taken for the thread */
-    ngx_http_finalize_request(r, rc);
+    } else {
+        ctx = ngx_http_get_module_ctx(r, ngx_wsman_module);
+
+        rc = ngx_wsman_authenticated(r, ctx, rc);
+
+        /* NGX_DONE here also releases the reference taken for the
+         * thread */
+        ngx_http_finalize_request(r, rc);
+    }
+
+    /* as after any event: a termination is a posted request */
+    ngx_http_run_posted_requests(c);
 }
 
 
