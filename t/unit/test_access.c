@@ -5,15 +5,16 @@
  * certificate mappings limited to a URI prefix, and the fault and log
  * line of a denial.
  *
- * The engine's class table and the dispatcher are not linked here: the
- * four functions of theirs the check calls are stood in for below, each
- * doing what the real one does for the one class this test declares.
+ * The class is declared as a plug-in declares it, through the registry
+ * (unit_registry.c), and the real engine resolves its URIs.
  */
 
 #include <string.h>
 
 #include "unit.h"
+#include "unit_registry.h"
 #include "ngx_wsman_access.h"
+#include "ngx_wsman_enum.h"
 
 
 void unit_test_access(void);
@@ -31,58 +32,18 @@ static ngx_pool_t            *unit_pool;
 static ngx_wsman_provider_t   unit_widget;
 
 
-/* ---------------------------------------------- stand-ins for the engine */
-
-ngx_int_t
-ngx_wsman_call_fault(ngx_wsman_call_t *call, ngx_wsman_fault_e id,
-    const char *message)
-{
-    call->fault.id = id;
-
-    return NGX_OK;
-}
-
-
-ngx_wsman_provider_t *
-ngx_wsman_enum_provider(ngx_str_t *uri)
-{
-    if ((uri->len == sizeof(URI_CANON) - 1
-         && ngx_strncasecmp(uri->data, (u_char *) URI_CANON, uri->len) == 0)
-        || (uri->len == sizeof(URI_ALIAS) - 1
-            && ngx_strncasecmp(uri->data, (u_char *) URI_ALIAS, uri->len)
-               == 0))
-    {
-        return &unit_widget;
-    }
-
-    return NULL;
-}
-
-
-ngx_uint_t
-ngx_wsman_enum_class_uris(ngx_wsman_provider_t *prov, ngx_str_t *uris,
-    ngx_uint_t max)
-{
-    ngx_str_set(&uris[0], URI_CANON);
-
-    if (max < 2) {
-        return 1;
-    }
-
-    ngx_str_set(&uris[1], URI_ALIAS);
-
-    return 2;
-}
-
-
-/* every test identity comes with its SIDs for the location */
-ngx_int_t
-ngx_wsman_identity_sids(ngx_pool_t *pool, ngx_log_t *log,
-    ngx_wsman_loc_conf_t *lcf, ngx_wsman_identity_t *identity,
-    ngx_array_t *sids)
-{
-    return NGX_ERROR;
-}
+/* the class, as its plug-in declares it: one provider per URI, the alias
+ * naming the canonical URI; the real engine and registry resolve them */
+static ngx_wsman_provider_t        unit_widget_canon;
+static ngx_wsman_provider_t       *unit_widget_providers[] = {
+    &unit_widget_canon, &unit_widget, NULL
+};
+static ngx_wsman_plugin_module_t   unit_widget_plugin = {
+    .providers = unit_widget_providers
+};
+static ngx_wsman_plugin_module_t  *unit_widget_plugins[] = {
+    &unit_widget_plugin, NULL
+};
 
 
 /* ------------------------------------------------------------- fixtures */
@@ -408,8 +369,12 @@ unit_test_access(void)
         return;
     }
 
+    ngx_str_set(&unit_widget_canon.class_name, "Widget");
+    ngx_str_set(&unit_widget_canon.resource_uri, URI_CANON);
     ngx_str_set(&unit_widget.class_name, "Widget");
     ngx_str_set(&unit_widget.resource_uri, URI_ALIAS);
+    ngx_str_set(&unit_widget.canonical, URI_CANON);
+    unit_registry_set(unit_widget_plugins);
 
     unit_test_access_root();
     unit_test_access_rights();
@@ -417,6 +382,7 @@ unit_test_access(void)
     unit_test_access_class();
     unit_test_access_cert_prefix();
 
+    unit_registry_done();
     ngx_destroy_pool(unit_pool);
     unit_pool = NULL;
 }

@@ -24,6 +24,7 @@ void unit_test_util(void);
 void unit_test_shell_frame(void);
 void unit_test_access(void);
 void unit_test_instance(void);
+void unit_test_identity(void);
 
 
 ngx_uint_t  unit_passed;
@@ -146,6 +147,7 @@ main(int argc, char **argv)
         { "shell_frame", unit_test_shell_frame },
         { "access", unit_test_access },
         { "instance", unit_test_instance },
+        { "identity", unit_test_identity },
     };
 
     int         a;

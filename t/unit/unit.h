@@ -62,6 +62,12 @@ int unit_log_contains(const char *s);
  * every one after it); -1 turns failure injection off */
 void unit_alloc_fail_after(ngx_int_t n);
 
+/* ngx_runtime.c: set ngx_time() (and ngx_current_msec, in ms) */
+void unit_time_set(time_t sec);
+
+/* ngx_runtime.c: the conf_ctx of ngx_cycle (http{} main confs) */
+void unit_cycle_conf_ctx(void ****conf_ctx);
+
 /* the chain concatenated into one NUL-terminated malloc()ed string */
 u_char *unit_chain_flatten(ngx_chain_t *cl, size_t *len);
 
