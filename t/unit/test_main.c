@@ -24,6 +24,8 @@ void unit_test_util(void);
 void unit_test_shell_frame(void);
 void unit_test_access(void);
 void unit_test_instance(void);
+void unit_test_dispatch(void);
+void unit_test_engine(void);
 void unit_test_identity(void);
 
 
@@ -147,6 +149,8 @@ main(int argc, char **argv)
         { "shell_frame", unit_test_shell_frame },
         { "access", unit_test_access },
         { "instance", unit_test_instance },
+        { "dispatch", unit_test_dispatch },
+        { "engine", unit_test_engine },
         { "identity", unit_test_identity },
     };
 

@@ -1,0 +1,3 @@
+#include "unit.h"
+void unit_test_engine(void);
+void unit_test_engine(void) {}
