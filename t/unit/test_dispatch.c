@@ -254,30 +254,6 @@ unit_run(ngx_wsman_loc_conf_t *lcf, const char *user, const char *sids,
      UNIT_EQ_CSTR(unit_called, op))
 
 
-static void
-unit_resource_sddl(ngx_wsman_loc_conf_t *lcf, const char *prefix,
-    const char *sddl)
-{
-    ngx_str_t                   text, error;
-    ngx_wsman_resource_sddl_t  *rs;
-
-    if (lcf->resource_sddls == NULL) {
-        lcf->resource_sddls = ngx_array_create(unit_pool, 2,
-                                   sizeof(ngx_wsman_resource_sddl_t));
-    }
-
-    rs = ngx_array_push(lcf->resource_sddls);
-    ngx_memzero(rs, sizeof(ngx_wsman_resource_sddl_t));
-    rs->prefix.data = (u_char *) prefix;
-    rs->prefix.len = strlen(prefix);
-
-    text.data = (u_char *) sddl;
-    text.len = strlen(sddl);
-    UNIT_CHECK(ngx_wsman_sddl_parse(unit_pool, &text, &rs->sd, &error)
-               == NGX_OK);
-}
-
-
 #define ENUM_BODY  "<n:Enumerate/>"
 
 /* the Pull or Release body of a context */
@@ -542,7 +518,7 @@ unit_test_dispatch_access(void)
 
     /* everyone may do anything, except alpha's class: Administrators */
     unit_loc_conf(unit_pool, &lcf, NULL);
-    unit_resource_sddl(&lcf, ALPHA, ONLY_BA);
+    unit_access_resource(unit_pool, &lcf, ALPHA, ONLY_BA);
 
     r = unit_run(&lcf, "alice", SID_ALICE, NULL, GET, ALPHA, NULL);
     UNIT_FAULTS(r, NGX_WSMAN_FAULT_ACCESS_DENIED);

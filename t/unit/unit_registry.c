@@ -13,6 +13,7 @@
 #include "ngx_wsman_engine_int.h"
 #include "ngx_wsman_soap.h"
 #include "ngx_wsman_sddl.h"
+#include "ngx_wsman_access.h"
 
 
 /* the core module: the context store finds its zone in its main conf */
@@ -413,4 +414,32 @@ unit_provider_enumerate(ngx_wsman_provider_t *prov, ngx_pool_t *pool,
     *done = 1;
 
     return NGX_OK;
+}
+
+
+void
+unit_access_resource(ngx_pool_t *pool, ngx_wsman_loc_conf_t *lcf,
+    const char *prefix, const char *sddl)
+{
+    ngx_str_t                   text, error;
+    ngx_wsman_resource_sddl_t  *rs;
+
+    if (lcf->resource_sddls == NULL) {
+        lcf->resource_sddls = ngx_array_create(pool, 2,
+                                   sizeof(ngx_wsman_resource_sddl_t));
+    }
+
+    rs = ngx_array_push(lcf->resource_sddls);
+    ngx_memzero(rs, sizeof(ngx_wsman_resource_sddl_t));
+    rs->prefix.data = (u_char *) prefix;
+    rs->prefix.len = strlen(prefix);
+
+    text.data = (u_char *) sddl;
+    text.len = strlen(sddl);
+
+    if (!UNIT_CHECK(ngx_wsman_sddl_parse(pool, &text, &rs->sd, &error)
+                    == NGX_OK))
+    {
+        lcf->resource_sddls->nelts--;
+    }
 }

@@ -59,6 +59,10 @@ ngx_str_t unit_call_context(unit_call_t *c);
 void unit_loc_conf(ngx_pool_t *pool, ngx_wsman_loc_conf_t *lcf,
     const char *root_sddl);
 
+/* wsman_resource_sddl prefix "sddl"; in lcf */
+void unit_access_resource(ngx_pool_t *pool, ngx_wsman_loc_conf_t *lcf,
+    const char *prefix, const char *sddl);
+
 /*
  * A provider's enumerate hook over prov->data, a NULL-terminated sorted
  * list of names: an instance per name, of prov's class, with the key
