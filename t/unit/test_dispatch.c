@@ -608,6 +608,42 @@ unit_test_dispatch_access(void)
 }
 
 
+/* does anything answer under a wsman_resource_sddl prefix (nginx -t)? */
+static ngx_uint_t
+unit_serves(const char *prefix)
+{
+    ngx_str_t  p;
+
+    p.data = (u_char *) prefix;
+    p.len = strlen(prefix);
+
+    return ngx_wsman_dispatch_serves(&p) ? 1 : 0;
+}
+
+
+static void
+unit_test_dispatch_serves(void)
+{
+    /* a plug-in's prefix, in any spelling, or above it */
+    UNIT_EQ_UINT(unit_serves(X "/alpha"), 1);
+    UNIT_EQ_UINT(unit_serves(X "/alpha/"), 1);
+    UNIT_EQ_UINT(unit_serves("HTTP://X.TEST/ALPHA/BETA"), 1);
+    UNIT_EQ_UINT(unit_serves(X), 1);
+
+    /* a class (by its alias too) */
+    UNIT_EQ_UINT(unit_serves(ALIAS), 1);
+    UNIT_EQ_UINT(unit_serves(ALPHA "/"), 1);
+
+    /* nothing: a typo in a prefix must not pass nginx -t */
+    UNIT_EQ_UINT(unit_serves(X "/alphabet"), 0);
+    UNIT_EQ_UINT(unit_serves(X "/zeta"), 0);
+    UNIT_EQ_UINT(unit_serves(X "/gamma/Alpha"), 0);
+    UNIT_EQ_UINT(unit_serves("http://x.tes"), 0);
+    UNIT_EQ_UINT(unit_serves(""), 0);
+    UNIT_EQ_UINT(unit_serves("///"), 0);
+}
+
+
 void
 unit_test_dispatch(void)
 {
@@ -624,6 +660,7 @@ unit_test_dispatch(void)
         unit_test_dispatch_identify();
         unit_test_dispatch_context();
         unit_test_dispatch_access();
+        unit_test_dispatch_serves();
     }
 
     unit_registry_done();

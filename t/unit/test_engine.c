@@ -332,6 +332,18 @@ unit_test_engine_resolve(void)
 
     n = ngx_wsman_enum_class_uris(&unit_widget, uris, 1);
     UNIT_EQ_UINT(n, 1);
+
+    /* nginx -t: a wsman_resource_sddl on a wildcard URI protects the
+     * classes of its namespace; one on a namespace without any, nothing */
+    ngx_str_set(&u, WMI "*");
+    UNIT_CHECK(ngx_wsman_dispatch_serves(&u));
+    ngx_str_set(&u, CIM "*");
+    UNIT_CHECK(ngx_wsman_dispatch_serves(&u));
+    ngx_str_set(&u, "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/"
+                    "other/*");
+    UNIT_CHECK(!ngx_wsman_dispatch_serves(&u));
+    ngx_str_set(&u, CIM "CIM_Widge");
+    UNIT_CHECK(!ngx_wsman_dispatch_serves(&u));
 }
 
 
