@@ -621,6 +621,73 @@ unit_test_engine_selectors(void)
 }
 
 
+#define FRAGMENT(expr)                                                      \
+    "<w:FragmentTransfer s:mustUnderstand=\"true\">" expr                  \
+    "</w:FragmentTransfer>"
+
+
+/* w:FragmentTransfer: Get honours it, everything else refuses it */
+static void
+unit_test_engine_fragment(void)
+{
+    unit_result_t         r;
+    ngx_wsman_loc_conf_t  lcf, locked;
+
+    unit_loc_conf(unit_pool, &lcf, NULL);
+
+    r = unit_run(&lcf, NULL, GET, WIDGET,
+                 SELECTORS(SEL("Name", "w2")) FRAGMENT("Name"), NULL);
+    UNIT_OK(r);
+    UNIT_CHECK(unit_has(&r, "<w:XmlFragment>") && unit_has(&r, ">w2<"));
+    UNIT_CHECK(!unit_has(&r, "Owner"));
+
+    r = unit_run(&lcf, NULL, GET, WIDGET,
+                 SELECTORS(SEL("Name", "w2")) FRAGMENT("CIM_Widget/Kind"),
+                 NULL);
+    UNIT_OK(r);
+    UNIT_CHECK(unit_has(&r, ">k-w2<") && !unit_has(&r, ">w2<"));
+
+    r = unit_run(&lcf, NULL, GET, WIDGET,
+                 SELECTORS(SEL("Name", "w2")) FRAGMENT("Name/text()"), NULL);
+    UNIT_OK(r);
+    UNIT_CHECK(unit_has(&r, "<w:XmlFragment>w2</w:XmlFragment>"));
+
+    /* more XPath than a path of names */
+    r = unit_run(&lcf, NULL, GET, WIDGET,
+                 SELECTORS(SEL("Name", "w2")) FRAGMENT("Name[1]"), NULL);
+    UNIT_FAULT(r, NGX_WSMAN_FAULT_UNSUPPORTED_FEATURE);
+    UNIT_EQ_STR(r.detail, DETAIL("FragmentLevelAccess"));
+
+    r = unit_run(&lcf, NULL, GET, WIDGET,
+                 SELECTORS(SEL("Name", "w2")) FRAGMENT("//Name"), NULL);
+    UNIT_FAULT(r, NGX_WSMAN_FAULT_UNSUPPORTED_FEATURE);
+
+    r = unit_run(&lcf, NULL, GET, WIDGET,
+                 SELECTORS(SEL("Name", "w2")) FRAGMENT("Nothing"), NULL);
+    UNIT_FAULT(r, NGX_WSMAN_FAULT_INVALID_PARAMETER);
+
+    r = unit_run(&lcf, NULL, GET, WIDGET, SELECTORS(SEL("Name", "w2"))
+                 "<w:FragmentTransfer Dialect=\"urn:other\">Name"
+                 "</w:FragmentTransfer>", NULL);
+    UNIT_FAULT(r, NGX_WSMAN_FAULT_UNSUPPORTED_FEATURE);
+    UNIT_EQ_STR(r.detail, DETAIL("FragmentLevelAccess"));
+
+    /* only Get: an Enumerate would hand out whole objects */
+    r = unit_run(&lcf, NULL, ENUMERATE, WIDGET, FRAGMENT("Name"), ENUM_ALL);
+    UNIT_FAULT(r, NGX_WSMAN_FAULT_UNSUPPORTED_FEATURE);
+    UNIT_CHECK(!unit_has(&r, ">w1<"));
+    UNIT_EQ_UINT(unit_enum_zone_count(), 0);
+
+    /* the access check comes first: a locked class says only that */
+    unit_loc_conf(unit_pool, &locked, NULL);
+    unit_access_resource(unit_pool, &locked, WIDGET, ONLY_BA);
+
+    r = unit_run(&locked, SID_ALICE, ENUMERATE, ALIAS, FRAGMENT("Name"),
+                 ENUM_ALL);
+    UNIT_FAULT(r, NGX_WSMAN_FAULT_ACCESS_DENIED);
+}
+
+
 void
 unit_test_engine(void)
 {
@@ -636,6 +703,7 @@ unit_test_engine(void)
         unit_test_engine_resolve();
         unit_test_engine_wildcard();
         unit_test_engine_selectors();
+        unit_test_engine_fragment();
     }
 
     unit_registry_done();
