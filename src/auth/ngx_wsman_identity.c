@@ -2,7 +2,8 @@
  * SIDs of a caller.  The user SID is stable: the machine's account domain
  * (S-1-5-21-a-b-c, derived from /etc/machine-id like Windows derives it
  * at install) plus a RID from the uid (root: 500, like Administrator), or
- * from a hash of the name when there is no local account.
+ * from a hash of the name when there is no local account (or its uid is
+ * too large for a RID of its own).
  */
 
 #include <grp.h>
@@ -491,7 +492,17 @@ ngx_wsman_identity_add_unix(ngx_log_t *log, ngx_wsman_loc_conf_t *lcf,
         return NGX_OK;
     }
 
-    *rid = a->uid == 0 ? 500 : 1000 + (uint32_t) a->uid;
+    /*
+     * 1000 + uid, kept below the names' FNV range (top bit set) and
+     * never wrapped: 1000 + (2^32 - 500) would be 500, root's
+     * (Administrator).  A larger uid keeps the RID of its name.
+     */
+    if (a->uid == 0) {
+        *rid = 500;
+
+    } else if (a->uid <= 0x7fffffff - 1000) {
+        *rid = 1000 + (uint32_t) a->uid;
+    }
 
     if (lcf->group_sids == NULL) {
         return NGX_OK;

@@ -245,6 +245,86 @@ unit_test_identity_sids_base(void)
 }
 
 
+/* an account the cache knows (as if NSS had said so), with any uid */
+static void
+unit_account_fake(const char *name, ngx_uid_t uid)
+{
+    ngx_wsman_account_t  a;
+
+    ngx_memzero(&a, sizeof(a));
+    a.name_len = strlen(name);
+    ngx_memcpy(a.name, name, a.name_len);
+    a.pw_name_len = a.name_len;
+    ngx_memcpy(a.pw_name, name, a.name_len);
+    a.uid = uid;
+    a.gid = 4242;
+    a.found = 1;
+    a.valid = 1;
+
+    ngx_wsman_account_put(&unit_log, &a);
+}
+
+
+/* the user SID of name: the machine's domain and rid */
+static ngx_uint_t
+unit_user_rid_is(ngx_wsman_loc_conf_t *lcf, const char *name, uint32_t rid)
+{
+    u_char       buf[64];
+    ngx_str_t    s;
+    ngx_array_t  sids;
+
+    if (unit_sids(lcf, name, "", &sids) != NGX_OK || sids.nelts != 4) {
+        return 0;
+    }
+
+    s = unit_sid_text(&sids, 3);
+
+    return s.len == (size_t) (ngx_sprintf(buf, UNIT_MACHINE "-%uL",
+                                          (uint64_t) rid) - buf)
+           && ngx_memcmp(s.data, buf, s.len) == 0;
+}
+
+
+/*
+ * Large uids (directory services hand them out) must not wrap onto
+ * another account's RID: 1000 + (2^32 - 500) is 500, Administrator's,
+ * the one root has; from 2^31 - 1000 up, 1000 + uid lands in the range
+ * of the names' FNV RIDs.  Such a uid keeps the RID of its name.
+ */
+static void
+unit_test_identity_sids_large_uid(void)
+{
+    ngx_array_t           sids;
+    ngx_wsman_sid_t       machine;
+    ngx_wsman_loc_conf_t  lcf;
+
+    ngx_memzero(&lcf, sizeof(lcf));
+    machine = unit_sid(UNIT_MACHINE);
+    lcf.machine_sid = &machine;
+
+    unit_account_fake("unit-uid-wraps", (ngx_uid_t) 4294966796U);
+    unit_account_fake("unit-uid-top", (ngx_uid_t) 2147482648U);
+    unit_account_fake("unit-uid-fits", (ngx_uid_t) 2147482647U);
+    unit_account_fake("unit-uid-max", (ngx_uid_t) 4294967294U);
+
+    UNIT_CHECK(unit_sids(&lcf, "unit-uid-wraps", "", &sids) == NGX_OK);
+    UNIT_EQ_UINT(unit_sid_count(&sids, UNIT_MACHINE "-500"), 0);
+    UNIT_CHECK(unit_user_rid_is(&lcf, "unit-uid-wraps",
+                                unit_fnv_rid("unit-uid-wraps")));
+
+    UNIT_CHECK(unit_user_rid_is(&lcf, "unit-uid-top",
+                                unit_fnv_rid("unit-uid-top")));
+    UNIT_CHECK(unit_user_rid_is(&lcf, "unit-uid-max",
+                                unit_fnv_rid("unit-uid-max")));
+
+    /* the largest uid that fits keeps 1000 + uid */
+    UNIT_CHECK(unit_user_rid_is(&lcf, "unit-uid-fits", 0x7fffffff));
+
+    /* root is still Administrator */
+    UNIT_CHECK(unit_user_rid_is(&lcf, "root", 500));
+}
+
+
 static void
 unit_test_identity_sids_groups(void)
 {
@@ -624,6 +704,7 @@ unit_test_identity(void)
 
     unit_test_identity_sids_base();
     unit_test_identity_sids_groups();
+    unit_test_identity_sids_large_uid();
     unit_test_identity_restore();
     unit_test_identity_ntlm();
     unit_test_identity_cache();
