@@ -352,6 +352,69 @@ def test_gss_login_looks_up_accounts_off_the_loop(nginx_factory, auth_env,
     assert nss, out
 
 
+def _user_file_opens(out, path):
+    return [l for l in out.splitlines() if '"%s"' % path in l]
+
+
+@pytest.mark.skipif(not shutil.which("strace") or os.geteuid() != 0,
+                    reason="needs strace and root")
+@pytest.mark.parametrize("mech", ["basic", "ntlm"])
+def test_edited_user_file_is_read_off_the_loop(nginx_factory, auth_env,
+                                               realm, ntlm_users, tmp_path,
+                                               mech):
+    """After an edit, the user file is opened (and read) only by a thread
+    of the wsman_auth pool, never by the worker's event-loop thread: for
+    a Basic login (its hash) and for an NTLM login (the spelling and the
+    groups the file gives the name).  The edit is seen by that login, and
+    while the file is fresh (edited within 2 s) every login reads it again,
+    still off the loop."""
+    import conftest
+    import wsman_gss as G
+    path = tmp_path / "users.htpasswd"
+    conftest.write_user_file(path)
+    text = path.read_text()
+    os.chmod(tmp_path, 0o755)
+    os.chmod(path, 0o644)
+    n = nginx_factory("""
+    server {
+        listen 127.0.0.1:@PORT@;
+        wsman_keytab %s;
+        wsman_user_file %s;
+        location /wsman { wsman; wsman_auth basic negotiate;
+                          wsman_allow_unencrypted on; }
+    }
+""" % (realm.keytab, path), main_snippet=auth_env, workers=1)
+
+    def login():
+        xml, _ = H.config_get()
+        if mech == "basic":
+            return _basic(n.port, user="newbie", password="Newbie-Pw-3c")[0]
+        gss = G.GssClient("ntlm", user="bob", password="BobPassw0rd!")
+        s = G.Session(n.port, "/wsman", scheme="Negotiate", gss=gss)
+        try:
+            assert s.authenticate().status == 200
+            return s.post(xml).status
+        finally:
+            s.close()
+
+    assert _basic(n.port, user="nosuch")[0] == 401     # the file is known
+    [pid] = H.worker_pids(n)
+    st = _Strace(pid, tmp_path / "strace.out")
+    try:
+        # bob (NTLM) has a line of the file; newbie (Basic) is new
+        path.write_text(text + _line("newbie", "Newbie-Pw-3c", rounds=5000)
+                        + "# edited\n")
+        for _ in range(3):
+            assert login() == 200
+    finally:
+        out = st.stop()
+    opens = _user_file_opens(out, path)
+    assert opens, out                   # the edit was read ...
+    on_loop = [l for l in opens if l.split()[0] == str(pid)]
+    assert not on_loop, out             # ... never on the event loop
+    assert "newbie" in path.read_text()
+
+
 def test_auth_pool_declared_by_nginx_conf(nginx_factory):
     """`thread_pool wsman_auth ...;` before http replaces the module's
     default declaration instead of clashing with it."""
