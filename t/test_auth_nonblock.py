@@ -415,6 +415,98 @@ def test_edited_user_file_is_read_off_the_loop(nginx_factory, auth_env,
     assert "newbie" in path.read_text()
 
 
+def _big_user_file(path, users):
+    """users lines of {PLAIN} filler (megabytes: a read and parse that
+    takes a while) and the given (user, password) pairs."""
+    with open(path, "w") as f:
+        f.write("".join("filler%07d:{PLAIN}x\n" % i for i in range(400000)))
+        for user, pw in users:
+            f.write(_line(user, pw, rounds=5000))
+
+
+@pytest.mark.skipif(not shutil.which("strace") or os.geteuid() != 0,
+                    reason="needs strace and root")
+def test_logins_during_a_read_of_the_user_file_share_it(nginx_factory,
+                                                        tmp_path):
+    """Logins that arrive while an edited (large) user file is being read
+    wait for that read instead of each reading the file: 8 logins at
+    once, right after an edit, open it far fewer than 8 times (each of
+    them read it on the event loop before), and all of them see the
+    edit."""
+    path = tmp_path / "users.htpasswd"
+    _big_user_file(path, [("quick", "Quick-Pw-4d")])
+    os.chmod(tmp_path, 0o755)
+    os.chmod(path, 0o644)
+    n = nginx_factory("""
+    server {
+        listen 127.0.0.1:@PORT@;
+        location /wsman { wsman; wsman_auth basic; wsman_user_file %s;
+                          wsman_allow_unencrypted on; }
+    }
+""" % path, workers=1)
+    assert _basic(n.port, user="quick", password="Quick-Pw-4d")[0] == 200
+    [pid] = H.worker_pids(n)
+    st = _Strace(pid, tmp_path / "strace.out")
+    out = []
+    start = threading.Barrier(8)
+
+    def login():
+        start.wait()
+        out.append(_basic(n.port, user="late", password="Late-Pw-5e")[0])
+
+    try:
+        with open(path, "a") as f:
+            f.write(_line("late", "Late-Pw-5e", rounds=5000))
+        threads = [threading.Thread(target=login) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        trace = st.stop()
+    assert out == [200] * 8, out
+    opens = _user_file_opens(trace, path)
+    assert opens, trace
+    assert not [l for l in opens if l.split()[0] == str(pid)], trace
+    assert len(opens) <= 4, trace
+
+
+def test_unreadable_user_file_answers_as_before(nginx_factory, tmp_path):
+    """A user file the workers cannot read any more: the read (in a
+    thread) fails with a log line, the table read before is not used
+    (500, as when the file was read on the loop), a request without
+    credentials still gets its 401; readable again, logins work."""
+    path = tmp_path / "users.htpasswd"
+    path.write_text(_line("quick", "Quick-Pw-4d", rounds=5000))
+    os.chmod(tmp_path, 0o755)
+    os.chmod(path, 0o644)
+    n = nginx_factory("""
+    server {
+        listen 127.0.0.1:@PORT@;
+        location /wsman { wsman; wsman_auth basic; wsman_user_file %s;
+                          wsman_allow_unencrypted on; }
+    }
+""" % path, workers=1)
+    assert _basic(n.port, user="quick", password="Quick-Pw-4d")[0] == 200
+    off = n.log_size()
+    os.chmod(path, 0o600)           # root's; the workers are www-data
+    try:
+        for _ in range(2):
+            assert _basic(n.port, user="quick",
+                          password="Quick-Pw-4d")[0] == 500
+        xml, _ = H.config_get()
+        r = H.request(n.port, "POST", "/wsman", xml,
+                      [("Content-Type", H.SOAP_CT)])
+        assert r.status == 401, r
+        assert H.wait_for_line(n.error_log,
+                               lambda l: "users.htpasswd" in l
+                               and "failed" in l and "[error]" in l,
+                               offset=off), n.read_log(off)
+    finally:
+        os.chmod(path, 0o644)
+    assert _basic(n.port, user="quick", password="Quick-Pw-4d")[0] == 200
+
+
 def test_auth_pool_declared_by_nginx_conf(nginx_factory):
     """`thread_pool wsman_auth ...;` before http replaces the module's
     default declaration instead of clashing with it."""
