@@ -601,7 +601,9 @@ def test_user_file_tables_outlive_connections_under_valgrind(
     logged to the connection that read it, and replacing it read that
     connection's freed log (heap corruption, seen as a worker killed by
     malloc's checks).  Each request here comes on its own connection while
-    the file is fresh (read again by every request), under memcheck."""
+    the file is fresh (read again by every request, in a thread), some at
+    once (waiting for the same read), one while the file is unreadable,
+    under memcheck."""
     d = tmp_path_factory.mktemp("vgusers")
     os.chmod(d, 0o777)
     path = d / "users.htpasswd"
@@ -622,8 +624,26 @@ def test_user_file_tables_outlive_connections_under_valgrind(
         statuses.append(_basic(n.port, user="quick", password=password)[0])
         if i == 4:
             path.write_text(text + "# edited\n")
+    # the read is in a thread: logins at once after an edit wait for one
+    # read and start over when it is installed ...
+    path.write_text(text + "# edited again\n")
+    burst = []
+    threads = [threading.Thread(target=lambda: burst.append(
+        _basic(n.port, user="quick", password="Quick-Pw-4d")[0]))
+        for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # ... a failed read keeps the old table (unused), a good one replaces it
+    os.chmod(path, 0o600)
+    failed = _basic(n.port, user="quick", password="Quick-Pw-4d")[0]
+    os.chmod(path, 0o644)
+    again = _basic(n.port, user="quick", password="Quick-Pw-4d")[0]
     n.stop()
     assert statuses == [401, 200] * 4, statuses
+    assert burst == [200] * 4, burst
+    assert (failed, again) == (500, 200)
     reports = {f.name: f.read_text() for f in d.glob("vg.*")}
     assert reports, "valgrind wrote no log"
     bad = {k: v for k, v in reports.items() if v.strip()}
