@@ -352,6 +352,161 @@ def test_gss_login_looks_up_accounts_off_the_loop(nginx_factory, auth_env,
     assert nss, out
 
 
+def _user_file_opens(out, path):
+    return [l for l in out.splitlines() if '"%s"' % path in l]
+
+
+@pytest.mark.skipif(not shutil.which("strace") or os.geteuid() != 0,
+                    reason="needs strace and root")
+@pytest.mark.parametrize("mech", ["basic", "ntlm"])
+def test_edited_user_file_is_read_off_the_loop(nginx_factory, auth_env,
+                                               realm, ntlm_users, tmp_path,
+                                               mech):
+    """After an edit, the user file is opened (and read) only by a thread
+    of the wsman_auth pool, never by the worker's event-loop thread: for
+    a Basic login (its hash) and for an NTLM login (the spelling and the
+    groups the file gives the name).  The edit is seen by that login, and
+    while the file is fresh (edited within 2 s) every login reads it again,
+    still off the loop."""
+    import conftest
+    import wsman_gss as G
+    path = tmp_path / "users.htpasswd"
+    conftest.write_user_file(path)
+    text = path.read_text()
+    os.chmod(tmp_path, 0o755)
+    os.chmod(path, 0o644)
+    n = nginx_factory("""
+    server {
+        listen 127.0.0.1:@PORT@;
+        wsman_keytab %s;
+        wsman_user_file %s;
+        location /wsman { wsman; wsman_auth basic negotiate;
+                          wsman_allow_unencrypted on; }
+    }
+""" % (realm.keytab, path), main_snippet=auth_env, workers=1)
+
+    def login():
+        xml, _ = H.config_get()
+        if mech == "basic":
+            return _basic(n.port, user="newbie", password="Newbie-Pw-3c")[0]
+        gss = G.GssClient("ntlm", user="bob", password="BobPassw0rd!")
+        s = G.Session(n.port, "/wsman", scheme="Negotiate", gss=gss)
+        try:
+            assert s.authenticate().status == 200
+            return s.post(xml).status
+        finally:
+            s.close()
+
+    assert _basic(n.port, user="nosuch")[0] == 401     # the file is known
+    [pid] = H.worker_pids(n)
+    st = _Strace(pid, tmp_path / "strace.out")
+    try:
+        # bob (NTLM) has a line of the file; newbie (Basic) is new
+        path.write_text(text + _line("newbie", "Newbie-Pw-3c", rounds=5000)
+                        + "# edited\n")
+        for _ in range(3):
+            assert login() == 200
+    finally:
+        out = st.stop()
+    opens = _user_file_opens(out, path)
+    assert opens, out                   # the edit was read ...
+    on_loop = [l for l in opens if l.split()[0] == str(pid)]
+    assert not on_loop, out             # ... never on the event loop
+    assert "newbie" in path.read_text()
+
+
+def _big_user_file(path, users):
+    """users lines of {PLAIN} filler (megabytes: a read and parse that
+    takes a while) and the given (user, password) pairs."""
+    with open(path, "w") as f:
+        f.write("".join("filler%07d:{PLAIN}x\n" % i for i in range(400000)))
+        for user, pw in users:
+            f.write(_line(user, pw, rounds=5000))
+
+
+@pytest.mark.skipif(not shutil.which("strace") or os.geteuid() != 0,
+                    reason="needs strace and root")
+def test_logins_during_a_read_of_the_user_file_share_it(nginx_factory,
+                                                        tmp_path):
+    """Logins that arrive while an edited (large) user file is being read
+    wait for that read instead of each reading the file: 8 logins at
+    once, right after an edit, open it far fewer than 8 times (each of
+    them read it on the event loop before), and all of them see the
+    edit."""
+    path = tmp_path / "users.htpasswd"
+    _big_user_file(path, [("quick", "Quick-Pw-4d")])
+    os.chmod(tmp_path, 0o755)
+    os.chmod(path, 0o644)
+    n = nginx_factory("""
+    server {
+        listen 127.0.0.1:@PORT@;
+        location /wsman { wsman; wsman_auth basic; wsman_user_file %s;
+                          wsman_allow_unencrypted on; }
+    }
+""" % path, workers=1)
+    assert _basic(n.port, user="quick", password="Quick-Pw-4d")[0] == 200
+    [pid] = H.worker_pids(n)
+    st = _Strace(pid, tmp_path / "strace.out")
+    out = []
+    start = threading.Barrier(8)
+
+    def login():
+        start.wait()
+        out.append(_basic(n.port, user="late", password="Late-Pw-5e")[0])
+
+    try:
+        with open(path, "a") as f:
+            f.write(_line("late", "Late-Pw-5e", rounds=5000))
+        threads = [threading.Thread(target=login) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        trace = st.stop()
+    assert out == [200] * 8, out
+    opens = _user_file_opens(trace, path)
+    assert opens, trace
+    assert not [l for l in opens if l.split()[0] == str(pid)], trace
+    assert len(opens) <= 4, trace
+
+
+def test_unreadable_user_file_answers_as_before(nginx_factory, tmp_path):
+    """A user file the workers cannot read any more: the read (in a
+    thread) fails with a log line, the table read before is not used
+    (500, as when the file was read on the loop), a request without
+    credentials still gets its 401; readable again, logins work."""
+    path = tmp_path / "users.htpasswd"
+    path.write_text(_line("quick", "Quick-Pw-4d", rounds=5000))
+    os.chmod(tmp_path, 0o755)
+    os.chmod(path, 0o644)
+    n = nginx_factory("""
+    server {
+        listen 127.0.0.1:@PORT@;
+        location /wsman { wsman; wsman_auth basic; wsman_user_file %s;
+                          wsman_allow_unencrypted on; }
+    }
+""" % path, workers=1)
+    assert _basic(n.port, user="quick", password="Quick-Pw-4d")[0] == 200
+    off = n.log_size()
+    os.chmod(path, 0o600)           # root's; the workers are www-data
+    try:
+        for _ in range(2):
+            assert _basic(n.port, user="quick",
+                          password="Quick-Pw-4d")[0] == 500
+        xml, _ = H.config_get()
+        r = H.request(n.port, "POST", "/wsman", xml,
+                      [("Content-Type", H.SOAP_CT)])
+        assert r.status == 401, r
+        assert H.wait_for_line(n.error_log,
+                               lambda l: "users.htpasswd" in l
+                               and "failed" in l and "[error]" in l,
+                               offset=off), n.read_log(off)
+    finally:
+        os.chmod(path, 0o644)
+    assert _basic(n.port, user="quick", password="Quick-Pw-4d")[0] == 200
+
+
 def test_auth_pool_declared_by_nginx_conf(nginx_factory):
     """`thread_pool wsman_auth ...;` before http replaces the module's
     default declaration instead of clashing with it."""
@@ -446,7 +601,9 @@ def test_user_file_tables_outlive_connections_under_valgrind(
     logged to the connection that read it, and replacing it read that
     connection's freed log (heap corruption, seen as a worker killed by
     malloc's checks).  Each request here comes on its own connection while
-    the file is fresh (read again by every request), under memcheck."""
+    the file is fresh (read again by every request, in a thread), some at
+    once (waiting for the same read), one while the file is unreadable,
+    under memcheck."""
     d = tmp_path_factory.mktemp("vgusers")
     os.chmod(d, 0o777)
     path = d / "users.htpasswd"
@@ -467,8 +624,26 @@ def test_user_file_tables_outlive_connections_under_valgrind(
         statuses.append(_basic(n.port, user="quick", password=password)[0])
         if i == 4:
             path.write_text(text + "# edited\n")
+    # the read is in a thread: logins at once after an edit wait for one
+    # read and start over when it is installed ...
+    path.write_text(text + "# edited again\n")
+    burst = []
+    threads = [threading.Thread(target=lambda: burst.append(
+        _basic(n.port, user="quick", password="Quick-Pw-4d")[0]))
+        for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # ... a failed read keeps the old table (unused), a good one replaces it
+    os.chmod(path, 0o600)
+    failed = _basic(n.port, user="quick", password="Quick-Pw-4d")[0]
+    os.chmod(path, 0o644)
+    again = _basic(n.port, user="quick", password="Quick-Pw-4d")[0]
     n.stop()
     assert statuses == [401, 200] * 4, statuses
+    assert burst == [200] * 4, burst
+    assert (failed, again) == (500, 200)
     reports = {f.name: f.read_text() for f in d.glob("vg.*")}
     assert reports, "valgrind wrote no log"
     bad = {k: v for k, v in reports.items() if v.strip()}

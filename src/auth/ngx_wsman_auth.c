@@ -72,6 +72,7 @@ ngx_int_t
 ngx_wsman_authenticate(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
     ngx_wsman_auth_t *auth)
 {
+    ngx_int_t          rc;
     ngx_str_t          scheme, token;
     ngx_uint_t         id;
     ngx_wsman_conn_t  *conn;
@@ -86,6 +87,13 @@ ngx_wsman_authenticate(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
         if (conn && conn->established && (lcf->auth & conn->scheme)
             && (conn->krb5 || lcf->negotiate_ntlm))
         {
+            /* the user file as it is now (read in a thread if changed):
+             * NGX_AGAIN, ngx_wsman_auth_resume() starts over */
+            rc = ngx_wsman_basic_users(r, lcf, auth);
+            if (rc != NGX_OK) {
+                return rc;
+            }
+
             auth->connection = 1;
             return ngx_wsman_auth_account(r, lcf, conn, auth, 0);
         }
@@ -104,6 +112,12 @@ ngx_wsman_authenticate(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
                       "wsman: malformed Authorization header from %V",
                       &r->connection->addr_text);
         return NGX_DECLINED;
+    }
+
+    /* every scheme may need the user file: current for this request */
+    rc = ngx_wsman_basic_users(r, lcf, auth);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     /* the certificate profile names itself instead of a scheme */
@@ -375,14 +389,55 @@ ngx_wsman_auth_post(ngx_http_request_t *r, ngx_wsman_auth_t *auth,
         return NGX_BUSY;
     }
 
+    ngx_wsman_auth_wait(r, auth);
+
+    return NGX_AGAIN;
+}
+
+
+/*
+ * The request waits for a task in a thread, its own or one it shares
+ * (a read of the user file): blocked, with the timer, as above.
+ */
+void
+ngx_wsman_auth_wait(ngx_http_request_t *r, ngx_wsman_auth_t *auth)
+{
     r->main->blocked++;
 
     auth->pending.handler = ngx_wsman_auth_overdue;
     auth->pending.data = r;
     auth->pending.log = r->connection->log;
     ngx_add_timer(&auth->pending, NGX_WSMAN_AUTH_TASK_WAIT);
+}
 
-    return NGX_AGAIN;
+
+/*
+ * The user file this request waited for has been read (or could not
+ * be): authentication starts over, with the table as it is now
+ * (auth->users is set, the file is not looked at again).  Nothing was
+ * done before the wait that doing again would repeat.
+ */
+void
+ngx_wsman_auth_resume(ngx_http_request_t *r, ngx_wsman_auth_t *auth)
+{
+    ngx_int_t  rc;
+
+    ngx_wsman_auth_task_done(r, auth);
+
+    if (r->connection->error) {
+        /* terminated while it waited: auth->done() finalizes it */
+        auth->done(r, auth, NGX_ERROR);
+        return;
+    }
+
+    rc = ngx_wsman_authenticate(r, ngx_wsman_get_loc_conf(r), auth);
+
+    if (rc == NGX_AGAIN) {
+        /* a hash check or look-up in a thread calls auth->done() */
+        return;
+    }
+
+    auth->done(r, auth, rc);
 }
 
 

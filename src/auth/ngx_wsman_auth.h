@@ -56,6 +56,11 @@ struct ngx_wsman_auth_s {
     ngx_event_t                pending;        /* a task in a thread:
                                                   its timer holds a
                                                   graceful shutdown */
+    ngx_queue_t                users_wait;     /* waits for a read of the
+                                                  user file */
+    unsigned                   users:1;        /* the user file's table is
+                                                  current (or known
+                                                  unreadable) */
 };
 
 
@@ -79,6 +84,8 @@ ngx_int_t ngx_wsman_auth_post(ngx_http_request_t *r, ngx_wsman_auth_t *auth,
     ngx_thread_pool_t *pool, ngx_thread_task_t *task, const char *what,
     ngx_str_t *user);
 void ngx_wsman_auth_task_done(ngx_http_request_t *r, ngx_wsman_auth_t *auth);
+void ngx_wsman_auth_wait(ngx_http_request_t *r, ngx_wsman_auth_t *auth);
+void ngx_wsman_auth_resume(ngx_http_request_t *r, ngx_wsman_auth_t *auth);
 
 /* Basic against the user file, hashes checked in a thread pool
  * (src/auth/ngx_wsman_auth_basic.c) */
@@ -88,6 +95,8 @@ ngx_int_t ngx_wsman_basic_verify(ngx_http_request_t *r,
 ngx_int_t ngx_wsman_auth_basic_checked(ngx_http_request_t *r,
     ngx_wsman_loc_conf_t *lcf, ngx_str_t *user, ngx_str_t *password,
     ngx_wsman_auth_t *auth, ngx_int_t rc);
+ngx_int_t ngx_wsman_basic_users(ngx_http_request_t *r,
+    ngx_wsman_loc_conf_t *lcf, ngx_wsman_auth_t *auth);
 ngx_int_t ngx_wsman_basic_groups(ngx_pool_t *pool, ngx_log_t *log,
     ngx_str_t *file, ngx_wsman_identity_t *identity);
 char *ngx_wsman_basic_check_file(ngx_conf_t *cf, ngx_str_t *file);

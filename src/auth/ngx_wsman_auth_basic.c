@@ -11,8 +11,11 @@
  * (device, inode, size, modification and change times), which one stat()
  * per request compares, so edits apply on the next request as with
  * auth_basic, but the file is not read again while it stays the same.
- * The parse itself runs on the event loop, once per edit (a file of
- * 10,000 users takes about a millisecond).
+ * A changed file is read and parsed in the thread pool, not on the event
+ * loop (a large file, slow storage): the request waits for the new table,
+ * and the requests that need the file meanwhile wait for the same read.
+ * The table is installed on the event loop; callers later in the request
+ * use it as it is (ngx_wsman_basic_users() made it current).
  *
  * Verifying a hash costs milliseconds to seconds by design (SHA-512
  * crypt, yescrypt), so it never runs on the event loop: the check goes
@@ -75,18 +78,42 @@ struct ngx_wsman_user_entry_s {
 };
 
 
-/* one user file as parsed by this worker */
-typedef struct ngx_wsman_user_table_s  ngx_wsman_user_table_t;
-
-struct ngx_wsman_user_table_s {
-    ngx_wsman_user_table_t    *next;           /* other files */
-    ngx_str_t                  file;
+/* one version of a user file as parsed by this worker */
+typedef struct {
     ngx_pool_t                *pool;           /* content and entries */
     ngx_wsman_basic_file_t     sig;
     ngx_uint_t                 settled;        /* sig shows every edit */
+    ngx_uint_t                 nusers;
+    ngx_uint_t                 malformed;      /* lines skipped */
     ngx_uint_t                 nbuckets;
     ngx_wsman_user_entry_t   **buckets;        /* by name */
     ngx_wsman_user_entry_t   **fold;           /* by lower-case name */
+} ngx_wsman_user_table_t;
+
+
+typedef struct ngx_wsman_user_file_s  ngx_wsman_user_file_t;
+
+/* a read of a user file on its way through the thread pool */
+typedef struct {
+    ngx_wsman_user_file_t     *file;
+    ngx_str_t                  name;           /* never freed */
+    ngx_pool_t                *pool;           /* the thread's until done:
+                                                  the new table's */
+    ngx_wsman_user_table_t    *table;          /* NULL: the read failed */
+} ngx_wsman_users_task_t;
+
+
+/*
+ * A user file as this worker knows it, for the worker's life (it logs to
+ * the cycle, never to a request's connection).
+ */
+struct ngx_wsman_user_file_s {
+    ngx_wsman_user_file_t     *next;           /* other files */
+    ngx_str_t                  name;           /* NUL-terminated */
+    ngx_wsman_user_table_t    *table;          /* the last one read */
+    ngx_wsman_users_task_t    *reading;        /* in a thread, or NULL */
+    ngx_queue_t                waiting;        /* auth->users_wait */
+    unsigned                   failed:1;       /* the last read failed */
 };
 
 
@@ -150,6 +177,12 @@ static ngx_queue_t *ngx_wsman_basic_bucket(ngx_wsman_basic_cache_t *cache,
     u_char *digest);
 static ngx_int_t ngx_wsman_basic_next(u_char **pos, u_char *end,
     ngx_wsman_user_entry_t *entry, ngx_uint_t *malformed);
+static ngx_wsman_user_file_t *ngx_wsman_users_file(ngx_str_t *name,
+    ngx_uint_t create);
+static ngx_wsman_user_table_t *ngx_wsman_users_load(ngx_pool_t *pool,
+    ngx_log_t *log, ngx_str_t *file);
+static void ngx_wsman_users_thread(void *data, ngx_log_t *log);
+static void ngx_wsman_users_done(ngx_event_t *ev);
 static ngx_wsman_user_table_t *ngx_wsman_users(ngx_log_t *log,
     ngx_str_t *file);
 static ngx_wsman_user_entry_t *ngx_wsman_users_find(
@@ -222,55 +255,253 @@ done:
     return rc;
 }
 
-/*
- * The table of a user file as the file is now.  One stat() per call; the
- * file is read and parsed again only when its signature changed, or
- * while it is so fresh that the signature could miss a second edit in
- * the same timestamp tick (then every call reads it, as auth_basic
- * does).  NULL: the file cannot be read (logged).  Entries stay valid
- * until the next call: callers copy what they keep.
- */
-static ngx_wsman_user_table_t *
-ngx_wsman_users(ngx_log_t *log, ngx_str_t *file)
+/* this worker's user files (none in the master: it serves no request) */
+static ngx_wsman_user_file_t  *ngx_wsman_user_files;
+
+
+static ngx_wsman_user_file_t *
+ngx_wsman_users_file(ngx_str_t *name, ngx_uint_t create)
 {
-    u_char                          *pos, *end;
-    ngx_str_t                        content;
-    ngx_uint_t                       malformed, n, key;
-    ngx_pool_t                      *pool;
-    ngx_file_info_t                  fi;
-    ngx_wsman_basic_file_t           sig;
-    ngx_wsman_user_entry_t          *e, *p, entry;
-    ngx_wsman_user_table_t          *t, **tp;
-    static ngx_wsman_user_table_t   *tables;
+    ngx_wsman_user_file_t  *f;
 
-    for (tp = &tables; (t = *tp) != NULL; tp = &t->next) {
-        if (t->file.len == file->len
-            && ngx_strncmp(t->file.data, file->data, file->len) == 0)
+    for (f = ngx_wsman_user_files; f; f = f->next) {
+        if (f->name.len == name->len
+            && ngx_strncmp(f->name.data, name->data, name->len) == 0)
         {
-            break;
+            return f;
         }
     }
 
-    /* a failing stat() is reported by the read below */
-    if (t && t->settled && ngx_file_info(file->data, &fi) != NGX_FILE_ERROR)
-    {
-        ngx_wsman_basic_sig(&fi, &sig);
-
-        if (ngx_memcmp(&sig, &t->sig, sizeof(ngx_wsman_basic_file_t)) == 0) {
-            return t;
-        }
-    }
-
-    /* the table outlives the request: its pool logs to the cycle's log,
-     * not to the connection's (freed with the connection, and read again
-     * when a later request replaces the table) */
-    pool = ngx_create_pool(NGX_DEFAULT_POOL_SIZE, ngx_cycle->log);
-    if (pool == NULL) {
+    if (!create) {
         return NULL;
     }
 
+    /* one per file of the configuration, kept while the worker lives */
+    f = ngx_calloc(sizeof(ngx_wsman_user_file_t) + name->len + 1,
+                   ngx_cycle->log);
+    if (f == NULL) {
+        return NULL;
+    }
+
+    f->name.data = (u_char *) f + sizeof(ngx_wsman_user_file_t);
+    f->name.len = name->len;
+    ngx_memcpy(f->name.data, name->data, name->len);
+
+    ngx_queue_init(&f->waiting);
+
+    f->next = ngx_wsman_user_files;
+    ngx_wsman_user_files = f;
+
+    return f;
+}
+
+
+/*
+ * Make the table of the location's user file current for this request,
+ * before anything uses it.  One stat() on the event loop; the file is
+ * read and parsed again only when its signature changed, when the last
+ * read failed, or while it is so fresh that the signature could miss a
+ * second edit in the same timestamp tick (then every request reads it,
+ * as auth_basic does), and that read runs in the location's wsman_auth
+ * thread pool.  NGX_OK: current, or the file cannot be read (its users
+ * then answer as they always did: NGX_ERROR); NGX_AGAIN: the request
+ * waits for a read, its own or one already under way, and
+ * ngx_wsman_auth_resume() starts authentication over; NGX_BUSY: the
+ * pool's queue is full; NGX_ERROR.
+ */
+ngx_int_t
+ngx_wsman_basic_users(ngx_http_request_t *r, ngx_wsman_loc_conf_t *lcf,
+    ngx_wsman_auth_t *auth)
+{
+    ngx_pool_t              *pool;
+    ngx_file_info_t          fi;
+    ngx_thread_task_t       *task;
+    ngx_wsman_basic_file_t   sig;
+    ngx_wsman_user_file_t   *f;
+    ngx_wsman_users_task_t  *ut;
+
+    if (lcf->user_file.len == 0 || auth->users) {
+        return NGX_OK;
+    }
+
+    f = ngx_wsman_users_file(&lcf->user_file, 1);
+    if (f == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (f->reading == NULL) {
+
+        /* a failing stat() is reported by the read */
+        if (f->table && f->table->settled && !f->failed
+            && ngx_file_info(f->name.data, &fi) != NGX_FILE_ERROR)
+        {
+            ngx_wsman_basic_sig(&fi, &sig);
+
+            if (ngx_memcmp(&sig, &f->table->sig,
+                           sizeof(ngx_wsman_basic_file_t))
+                == 0)
+            {
+                auth->users = 1;
+                return NGX_OK;
+            }
+        }
+
+        if (lcf->auth_thread_pool == NULL || auth->done == NULL) {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "wsman: no thread pool to read user file \"%V\"",
+                          &f->name);
+            return NGX_ERROR;
+        }
+
+        /* the new table's pool: the thread's alone until it is done */
+        pool = ngx_create_pool(NGX_DEFAULT_POOL_SIZE, ngx_cycle->log);
+        if (pool == NULL) {
+            return NGX_ERROR;
+        }
+
+        task = ngx_thread_task_alloc(pool, sizeof(ngx_wsman_users_task_t));
+        if (task == NULL) {
+            ngx_destroy_pool(pool);
+            return NGX_ERROR;
+        }
+
+        ut = task->ctx;
+        ut->file = f;
+        ut->name = f->name;
+        ut->pool = pool;
+
+        task->handler = ngx_wsman_users_thread;
+        task->event.data = task;
+        task->event.handler = ngx_wsman_users_done;
+        task->event.log = ngx_cycle->log;
+
+        if (ngx_thread_task_post(lcf->auth_thread_pool, task) != NGX_OK) {
+            ngx_destroy_pool(pool);
+
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "wsman: read of user file \"%V\" for %V refused: "
+                          "its thread pool is full", &f->name,
+                          &r->connection->addr_text);
+            return NGX_BUSY;
+        }
+
+        f->reading = ut;
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "wsman: user file \"%V\" read in a thread", &f->name);
+
+    } else {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "wsman: user file \"%V\" being read: waiting",
+                       &f->name);
+    }
+
+    /* blocked: kept until ngx_wsman_users_done() resumes it */
+    ngx_queue_insert_tail(&f->waiting, &auth->users_wait);
+    ngx_wsman_auth_wait(r, auth);
+
+    return NGX_AGAIN;
+}
+
+
+/* in a pool thread: only the task, its pool and the file's name */
+static void
+ngx_wsman_users_thread(void *data, ngx_log_t *log)
+{
+    ngx_wsman_users_task_t *ut = data;
+
+    ut->table = ngx_wsman_users_load(ut->pool, log, &ut->name);
+}
+
+
+/* back in the worker: install the table, resume whoever waited for it */
+static void
+ngx_wsman_users_done(ngx_event_t *ev)
+{
+    ngx_thread_task_t       *task = ev->data;
+    ngx_wsman_users_task_t  *ut = task->ctx;
+
+    ngx_queue_t              waiting, *q;
+    ngx_wsman_auth_t        *auth;
+    ngx_wsman_user_file_t   *f;
+    ngx_wsman_user_table_t  *t;
+
+    f = ut->file;
+    t = ut->table;
+
+    f->reading = NULL;
+
+    if (t == NULL) {
+        /* the thread logged why; the old table stays, unused */
+        f->failed = 1;
+
+        /* the task lives in this pool: not to be touched after */
+        ngx_destroy_pool(ut->pool);
+
+    } else {
+        t->settled = ngx_time()
+                     - ngx_max(t->sig.mtime.tv_sec, t->sig.ctime.tv_sec)
+                     >= NGX_WSMAN_BASIC_CACHE_SETTLE;
+
+        if (f->table) {
+            ngx_destroy_pool(f->table->pool);
+        }
+
+        f->table = t;
+        f->failed = 0;
+
+        if (t->settled) {
+            ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                          "wsman: user file \"%V\" loaded: %ui users%s",
+                          &f->name, t->nusers,
+                          t->malformed ? ", malformed lines skipped" : "");
+
+        } else {
+            ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                           "wsman: user file \"%V\" read: %ui users "
+                           "(just changed)", &f->name, t->nusers);
+        }
+    }
+
+    /*
+     * Taken off the file first: a request resumed here may end, and a
+     * pipelined one on its connection start and wait for a new read.
+     */
+    if (ngx_queue_empty(&f->waiting)) {
+        return;
+    }
+
+    ngx_queue_init(&waiting);
+    ngx_queue_add(&waiting, &f->waiting);
+    ngx_queue_init(&f->waiting);
+
+    while (!ngx_queue_empty(&waiting)) {
+        q = ngx_queue_head(&waiting);
+        ngx_queue_remove(q);
+
+        auth = ngx_queue_data(q, ngx_wsman_auth_t, users_wait);
+        auth->users = 1;
+
+        ngx_wsman_auth_resume(auth->pending.data, auth);
+    }
+}
+
+
+/*
+ * Read and parse a user file into a table in pool (in a pool thread).
+ * NULL: the file cannot be read (logged).
+ */
+static ngx_wsman_user_table_t *
+ngx_wsman_users_load(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *file)
+{
+    u_char                  *pos, *end;
+    ngx_str_t                content;
+    ngx_uint_t               n, key;
+    ngx_wsman_basic_file_t   sig;
+    ngx_wsman_user_entry_t  *e, *p, entry;
+    ngx_wsman_user_table_t  *t;
+
     if (ngx_wsman_basic_read(pool, log, file, &content, &sig) != NGX_OK) {
-        ngx_destroy_pool(pool);
         return NULL;
     }
 
@@ -280,36 +511,26 @@ ngx_wsman_users(ngx_log_t *log, ngx_str_t *file)
         n += (*pos == '\n');
     }
 
-    /* the old table, if any, goes with its pool below */
     t = ngx_pcalloc(pool, sizeof(ngx_wsman_user_table_t));
     if (t == NULL) {
-        ngx_destroy_pool(pool);
         return NULL;
     }
 
     t->pool = pool;
     t->sig = sig;
     t->nbuckets = n;
-    t->file.len = file->len;
-    t->file.data = ngx_pstrdup(pool, file);
     t->buckets = ngx_pcalloc(pool, n * sizeof(ngx_wsman_user_entry_t *));
     t->fold = ngx_pcalloc(pool, n * sizeof(ngx_wsman_user_entry_t *));
 
-    if (t->file.data == NULL || t->buckets == NULL || t->fold == NULL) {
-        ngx_destroy_pool(pool);
+    if (t->buckets == NULL || t->fold == NULL) {
         return NULL;
     }
 
-    t->settled = ngx_time() - ngx_max(sig.mtime.tv_sec, sig.ctime.tv_sec)
-                 >= NGX_WSMAN_BASIC_CACHE_SETTLE;
-
     pos = content.data;
     end = content.data + content.len;
-    malformed = 0;
-    n = 0;
 
-    while (ngx_wsman_basic_next(&pos, end, &entry, &malformed) == NGX_OK) {
-
+    while (ngx_wsman_basic_next(&pos, end, &entry, &t->malformed) == NGX_OK)
+    {
         /* the first line of a name counts, as when the file was scanned */
         key = ngx_hash_key(entry.user.data, entry.user.len) % t->nbuckets;
 
@@ -328,7 +549,6 @@ ngx_wsman_users(ngx_log_t *log, ngx_str_t *file)
 
         e = ngx_palloc(pool, sizeof(ngx_wsman_user_entry_t));
         if (e == NULL) {
-            ngx_destroy_pool(pool);
             return NULL;
         }
 
@@ -341,29 +561,36 @@ ngx_wsman_users(ngx_log_t *log, ngx_str_t *file)
         e->fold_next = t->fold[key];
         t->fold[key] = e;
 
-        n++;
-    }
-
-    /* replace the old version, keeping the list's order */
-    if (*tp) {
-        t->next = (*tp)->next;
-        ngx_destroy_pool((*tp)->pool);
-    }
-
-    *tp = t;
-
-    if (t->settled) {
-        ngx_log_error(NGX_LOG_INFO, log, 0,
-                      "wsman: user file \"%V\" loaded: %ui users%s",
-                      file, n, malformed ? ", malformed lines skipped" : "");
-
-    } else {
-        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
-                       "wsman: user file \"%V\" read: %ui users "
-                       "(just changed)", file, n);
+        t->nusers++;
     }
 
     return t;
+}
+
+
+/*
+ * The table of a user file as ngx_wsman_basic_users() left it for this
+ * request: the file is not looked at here.  NULL: it cannot be read
+ * (the read logged why).  Entries stay valid until the table is
+ * replaced, on the event loop, by a later request's read: callers copy
+ * what they keep.
+ */
+static ngx_wsman_user_table_t *
+ngx_wsman_users(ngx_log_t *log, ngx_str_t *file)
+{
+    ngx_wsman_user_file_t  *f;
+
+    f = ngx_wsman_users_file(file, 0);
+
+    if (f == NULL || (f->table == NULL && !f->failed)) {
+        /* a caller outside authentication: a bug, not the file */
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "wsman: user file \"%V\" used before it was read",
+                      file);
+        return NULL;
+    }
+
+    return f->failed ? NULL : f->table;
 }
 
 
