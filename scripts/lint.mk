@@ -15,7 +15,7 @@ LINT_PKGS      := cppcheck clang-tidy
 LINT_JOBS      ?= 2
 
 LINT_INCS      := $(addprefix -I $(CURDIR)/, src src/http src/auth \
-                      src/soap src/access src/engine src/shell) \
+                      src/soap src/access src/engine) \
                   $(addprefix -I $(CURDIR)/, $(wildcard src/plugins/*)) \
                   $(addprefix -I $(NGX_SRC)/src/, core event event/modules \
                       os/unix http http/modules http/v2) \
