@@ -46,7 +46,8 @@ FUZZ_SRC_shell_frame := shell_frame soap body xml fault duration sddl util \
                         shell_host shell_host_conn shell_host_shell \
                         shell_host_cmd shell_host_io shell_host_session
 
-FUZZ_HEADERS  := $(wildcard src/*.h src/*/*.h) t/unit/unit.h \
+FUZZ_HEADERS  := $(wildcard src/*.h src/*/*.h src/plugins/shell/*.h) \
+                 t/unit/unit.h \
                  fuzz/fuzz.h $(BUILD)/Makefile
 
 .PHONY: fuzz fuzz-build fuzz-clean deps-fuzz
