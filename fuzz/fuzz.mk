@@ -23,7 +23,8 @@ FUZZ_PKGS     := clang libclang-rt-14-dev
 FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS   := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -pipe -W -Wall \
                  -Wpointer-arith -Wno-unused-parameter
-FUZZ_SRC_DIRS := src/http src/auth src/soap src/access src/engine src/plugins/shell
+FUZZ_SRC_DIRS := src/http src/auth src/soap src/access src/engine \
+                 src/plugins/shell
 FUZZ_CPPFLAGS := -I$(NGX_SRC)/src/core -I$(NGX_SRC)/src/event \
                  -I$(NGX_SRC)/src/event/modules -I$(NGX_SRC)/src/os/unix \
                  -I$(NGX_SRC)/src/http -I$(NGX_SRC)/src/http/modules \
