@@ -23,7 +23,7 @@
 
 #include <libxml/parser.h>
 
-#include "../src/plugins/shell/ngx_wsman_shell_host_int.h"
+#include "../src/plugins/shell/host/ngx_wsman_shell_host_int.h"
 #include "../src/plugins/shell/ngx_wsman_shell.c"
 #include "ngx_wsman_soap.h"
 

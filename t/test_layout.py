@@ -1,8 +1,9 @@
 """The layout rules of issue [9], checked on the tree and the build so
 they stay true:
 
-- plug-in code (every file of src/plugins/<name>/ and t/plugin_example/
-  but its registration file, *_module.c) reaches neither ngx_http.h nor
+- plug-in code (every file of src/plugins/<name>/, its subfolders and
+  t/plugin_example/ but its registration file, *_module.c) reaches
+  neither ngx_http.h nor
   libxml2, directly or through our headers (`cc -M`);
 - registration files reach ngx_http.h but not libxml2;
 - no core file includes a plug-in header, names a plug-in's functions or
@@ -32,6 +33,9 @@ NGX_SRC = pathlib.Path("/usr/share/nginx/src")
 CORE_DIRS = ["src", "src/http", "src/auth", "src/soap", "src/access",
              "src/engine"]
 PLUGIN_DIRS = sorted(p for p in (SRC / "plugins").iterdir() if p.is_dir())
+# a plug-in's own subfolders (the shell's host/)
+PLUGIN_SUBDIRS = sorted(p for d in PLUGIN_DIRS for p in d.rglob("*")
+                        if p.is_dir())
 EXAMPLE = ROOT / "t" / "plugin_example"
 
 # plug-in files that still walk libxml2 trees themselves; each is an
@@ -44,7 +48,8 @@ MAX_LINES = 1600
 
 
 def _incs():
-    dirs = [ROOT / d for d in CORE_DIRS] + PLUGIN_DIRS + [EXAMPLE]
+    dirs = ([ROOT / d for d in CORE_DIRS] + PLUGIN_DIRS + PLUGIN_SUBDIRS
+            + [EXAMPLE])
     dirs += [NGX_SRC / "src" / d for d in
              ("core", "event", "event/modules", "os/unix", "http",
               "http/modules", "http/v2")]
@@ -64,7 +69,7 @@ def _deps(path):
 
 def _plugin_sources():
     files = []
-    for d in PLUGIN_DIRS + [EXAMPLE]:
+    for d in PLUGIN_DIRS + PLUGIN_SUBDIRS + [EXAMPLE]:
         files += sorted(d.glob("*.c"))
     return files
 
@@ -118,7 +123,7 @@ def test_every_plugin_has_a_registration_file_and_a_config():
 
 
 def test_core_includes_no_plugin_header():
-    plugin_headers = {h.name for d in PLUGIN_DIRS for h in d.glob("*.h")}
+    plugin_headers = {h.name for d in PLUGIN_DIRS for h in d.rglob("*.h")}
     bad = []
     for d in CORE_DIRS:
         for f in list((ROOT / d).glob("*.[ch]")):
@@ -185,7 +190,7 @@ def test_core_objects_refer_to_no_plugin_symbol():
         return [addon / d.name / (c.stem + ".o") for d in dirs
                 for c in d.glob("*.c")
                 if (addon / d.name / (c.stem + ".o")).exists()]
-    plugin_objs = objs(PLUGIN_DIRS)
+    plugin_objs = objs(PLUGIN_DIRS + PLUGIN_SUBDIRS)
     core_objs = objs([ROOT / d for d in CORE_DIRS])
     assert plugin_objs and core_objs
     defined = _symbols(plugin_objs, "--defined-only") - {"ngx_modules"}
