@@ -16,7 +16,8 @@ PYTHON     ?= /usr/bin/python3
 BUILD      := $(CURDIR)/build
 MODULE     := $(BUILD)/ngx_wsman_module.so
 NODE_STAMP := t/node/node_modules/.ngx_wsman_installed
-SOURCES    := $(wildcard src/*.[ch] src/*/*.[ch] src/plugins/*/*.[ch])
+SOURCES    := $(wildcard src/*.[ch] src/*/*.[ch] src/plugins/*/*.[ch] \
+                          src/plugins/*/*/*.[ch])
 
 # Debian packages each target needs; installed on demand by deps-*.
 BUILD_PKGS := nginx nginx-dev build-essential pkg-config libxml2-dev \

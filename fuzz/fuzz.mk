@@ -23,7 +23,8 @@ FUZZ_PKGS     := clang libclang-rt-14-dev
 FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS   := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -pipe -W -Wall \
                  -Wpointer-arith -Wno-unused-parameter
-FUZZ_SRC_DIRS := src/http src/auth src/soap src/access src/engine src/shell
+FUZZ_SRC_DIRS := src/http src/auth src/soap src/access src/engine \
+                 src/plugins/shell src/plugins/shell/host
 FUZZ_CPPFLAGS := -I$(NGX_SRC)/src/core -I$(NGX_SRC)/src/event \
                  -I$(NGX_SRC)/src/event/modules -I$(NGX_SRC)/src/os/unix \
                  -I$(NGX_SRC)/src/http -I$(NGX_SRC)/src/http/modules \
@@ -46,7 +47,9 @@ FUZZ_SRC_shell_frame := shell_frame soap body xml fault duration sddl util \
                         shell_host shell_host_conn shell_host_shell \
                         shell_host_cmd shell_host_io shell_host_session
 
-FUZZ_HEADERS  := $(wildcard src/*.h src/*/*.h) t/unit/unit.h \
+FUZZ_HEADERS  := $(wildcard src/*.h src/*/*.h src/plugins/shell/*.h \
+                            src/plugins/shell/host/*.h) \
+                 t/unit/unit.h \
                  fuzz/fuzz.h $(BUILD)/Makefile
 
 .PHONY: fuzz fuzz-build fuzz-clean deps-fuzz

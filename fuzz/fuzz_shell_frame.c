@@ -1,6 +1,6 @@
 /*
- * The shell host protocol (src/shell/ngx_wsman_shell_frame.c) on bytes
- * read from its Unix socket, by both ends:
+ * The shell host protocol (src/plugins/shell/ngx_wsman_shell_frame.c) on
+ * bytes read from its Unix socket, by both ends:
  *
  *   - the shell host, which runs as root, on a request frame from a
  *     worker: the frame check, ngx_wsman_sh_req_read(), and what Create
@@ -23,7 +23,7 @@
 
 #include <libxml/parser.h>
 
-#include "../src/shell/ngx_wsman_shell_host_int.h"
+#include "../src/plugins/shell/host/ngx_wsman_shell_host_int.h"
 #include "../src/plugins/shell/ngx_wsman_shell.c"
 #include "ngx_wsman_soap.h"
 
@@ -33,6 +33,7 @@
 volatile ngx_cycle_t  *ngx_cycle;
 ngx_module_t           ngx_http_module;
 ngx_module_t           ngx_wsman_module;
+ngx_module_t           ngx_wsman_shell_module;
 
 
 void
@@ -79,6 +80,13 @@ ngx_wsman_call_finish(ngx_wsman_call_t *call, ngx_int_t rc)
 
 
 /* the account cache of src/auth/: no account is looked up here */
+void *
+ngx_wsman_call_conf(ngx_wsman_call_t *call, ngx_module_t *module)
+{
+    return NULL;
+}
+
+
 ngx_wsman_account_t *
 ngx_wsman_account_get(ngx_log_t *log, ngx_str_t *name)
 {

@@ -15,14 +15,16 @@ LINT_PKGS      := cppcheck clang-tidy
 LINT_JOBS      ?= 2
 
 LINT_INCS      := $(addprefix -I $(CURDIR)/, src src/http src/auth \
-                      src/soap src/access src/engine src/shell) \
+                      src/soap src/access src/engine) \
                   $(addprefix -I $(CURDIR)/, $(wildcard src/plugins/*)) \
+                  -I $(CURDIR)/src/plugins/shell/host \
                   $(addprefix -I $(NGX_SRC)/src/, core event event/modules \
                       os/unix http http/modules http/v2) \
                   -I $(BUILD) -I /usr/include/libxml2
 
 # every source, the plug-ins' too
-LINT_TIDY_SRCS ?= $(wildcard src/*.c src/*/*.c src/plugins/*/*.c)
+LINT_TIDY_SRCS ?= $(wildcard src/*.c src/*/*.c src/plugins/*/*.c \
+                              src/plugins/*/*/*.c)
 
 # Off, and why:
 #   variableScope     nginx style declares every variable at the top of

@@ -93,18 +93,6 @@ typedef struct {
     void                      *root_sd;         /* ngx_wsman_sddl_t */
     void                      *machine_sid;     /* ngx_wsman_sid_t */
 
-    /* Winrs */
-    ngx_flag_t                 shell;           /* AllowRemoteShellAccess */
-    ngx_msec_t                 shell_idle_timeout;
-    ngx_uint_t                 shell_max_per_user;
-    ngx_uint_t                 shell_max_users;
-    ngx_uint_t                 shell_max_processes;
-    size_t                     shell_max_memory;
-    ngx_msec_t                 shell_max_runtime;
-    ngx_str_t                  shell_run_as;
-    ngx_flag_t                 shell_allow_root;
-    ngx_str_t                  shell_pam;       /* PAM service, "": none */
-
     void                      *gss_cred;        /* per worker, lazily */
     void                      *gss_cred_krb5;   /* the same, Kerberos only */
 } ngx_wsman_loc_conf_t;

@@ -70,6 +70,60 @@ def test_config_nego(client):
     assert _bool(cfg, "Service/AllowUnencrypted") is True
 
 
+WINRS_DEFAULTS = {
+    "AllowRemoteShellAccess": "true", "IdleTimeout": "7200000",
+    "MaxConcurrentUsers": "2147483647", "MaxShellRunTime": "2147483647",
+    "MaxProcessesPerShell": "25", "MaxMemoryPerShellMB": "1024",
+    "MaxShellsPerUser": "30"}
+
+
+def test_config_winrs_defaults(client):
+    """Winrs shows the shell plug-in's settings: Windows' defaults, and
+    2147483647 for "unlimited"."""
+    cfg = _config(client)
+    for name, value in WINRS_DEFAULTS.items():
+        assert _val(cfg, "Winrs/" + name) == value, name
+
+
+def test_config_winrs_directives(nginx_factory, users):
+    """The wsman_shell* directives (the shell plug-in's own conf) reach
+    winrm/config, set in the location or inherited from the server."""
+    n = nginx_factory("""
+    server {
+        listen 127.0.0.1:@PORT@;
+        wsman_shell_max_per_user 7;
+        location /winrs {
+            wsman; wsman_auth basic; wsman_user_file @USERFILE@;
+            wsman_allow_unencrypted on;
+            wsman_shell off;
+            wsman_shell_idle_timeout 90s;
+            wsman_shell_max_users 3;
+            wsman_shell_max_processes 4;
+            wsman_shell_max_memory 64m;
+            wsman_shell_max_runtime 10m;
+        }
+        location /plain {
+            wsman; wsman_auth basic; wsman_user_file @USERFILE@;
+            wsman_allow_unencrypted on;
+        }
+    }
+""")
+    c = H.Client(n.port, users)
+    cfg = _config(c, path="/winrs")
+    assert _val(cfg, "Winrs/AllowRemoteShellAccess") == "false"
+    assert _val(cfg, "Winrs/IdleTimeout") == "90000"
+    assert _val(cfg, "Winrs/MaxConcurrentUsers") == "3"
+    assert _val(cfg, "Winrs/MaxShellRunTime") == "600000"
+    assert _val(cfg, "Winrs/MaxProcessesPerShell") == "4"
+    assert _val(cfg, "Winrs/MaxMemoryPerShellMB") == "64"
+    assert _val(cfg, "Winrs/MaxShellsPerUser") == "7"
+    cfg = _config(c, path="/plain")
+    expect = dict(WINRS_DEFAULTS, MaxShellsPerUser="7")
+    for name, value in expect.items():
+        assert _val(cfg, "Winrs/" + name) == value, name
+    n.stop()
+
+
 def test_config_get_pywinrm_prefixes(client):
     cfg = _config(client, pfx={"s": "env", "a": "wsa", "w": "wsman"})
     assert _val(cfg, "MaxEnvelopeSizekb") == "500"

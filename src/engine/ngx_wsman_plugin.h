@@ -35,5 +35,14 @@ ngx_int_t ngx_wsman_registry_serves(ngx_str_t *prefix);
 void *ngx_wsman_plugin_main_conf(ngx_module_t *module);
 void *ngx_wsman_call_conf(ngx_wsman_call_t *call, ngx_module_t *module);
 
+/*
+ * The value of a numeric directive (a flag, number, size or time) for the
+ * location of a call, whichever module defines it: how winrm/config shows
+ * another plug-in's settings without knowing that plug-in.  NGX_DECLINED:
+ * no module of this build has such a location directive.
+ */
+ngx_int_t ngx_wsman_call_setting(ngx_wsman_call_t *call,
+    const char *directive, uint64_t *value);
+
 
 #endif /* _NGX_WSMAN_PLUGIN_H_INCLUDED_ */

@@ -32,12 +32,6 @@ typedef struct {
     ngx_array_t               *listeners;       /* ngx_wsman_listener_t */
     ngx_shm_zone_t            *enum_zone;
     size_t                     enum_zone_size;
-    ngx_uint_t                 shells;          /* a location allows them */
-    ngx_uint_t                 shell_root;      /* one allows root shells */
-    int                       *shell_channels;  /* per worker slot, the
-                                                   workers' ends; -1: none */
-    ngx_uint_t                 nshell_channels;
-    size_t                     shell_max_buffered;  /* unread output */
     ngx_array_t               *plugins;         /* the registry: plug-in
                                                    ngx_module_t pointers */
 } ngx_wsman_main_conf_t;

@@ -6,16 +6,12 @@
  */
 
 #include <grp.h>
-#include <pwd.h>
-#include <sys/prctl.h>
 
 #include "ngx_wsman_http_int.h"
 #include "ngx_wsman_access.h"
 #include "ngx_wsman_enum.h"
 #include "ngx_wsman_registry.h"
 #include "ngx_wsman_identity.h"
-#include "ngx_wsman_shell_client.h"
-#include "ngx_wsman_shell_host.h"
 
 
 /*
@@ -27,12 +23,8 @@
 
 
 static ngx_int_t ngx_wsman_postconfiguration(ngx_conf_t *cf);
-static ngx_int_t ngx_wsman_check_run_as(ngx_conf_t *cf,
-    ngx_wsman_loc_conf_t *conf);
-static void ngx_wsman_close_channels(void *data);
 static ngx_int_t ngx_wsman_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_wsman_init_process(ngx_cycle_t *cycle);
-static void ngx_wsman_init_channels(ngx_cycle_t *cycle);
 
 static void *ngx_wsman_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_wsman_merge_loc_conf(ngx_conf_t *cf, void *parent,
@@ -165,83 +157,6 @@ static ngx_command_t  ngx_wsman_commands[] = {
       offsetof(ngx_wsman_main_conf_t, enum_zone_size),
       &ngx_wsman_zone_post },
 
-    { ngx_string("wsman_shell"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
-      ngx_conf_set_flag_slot,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_wsman_loc_conf_t, shell),
-      NULL },
-
-    { ngx_string("wsman_shell_idle_timeout"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_msec_slot,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_wsman_loc_conf_t, shell_idle_timeout),
-      &ngx_wsman_msec_post },
-
-    { ngx_string("wsman_shell_max_per_user"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_num_slot,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_wsman_loc_conf_t, shell_max_per_user),
-      NULL },
-
-    { ngx_string("wsman_shell_max_users"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_num_slot,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_wsman_loc_conf_t, shell_max_users),
-      NULL },
-
-    { ngx_string("wsman_shell_max_processes"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_num_slot,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_wsman_loc_conf_t, shell_max_processes),
-      NULL },
-
-    { ngx_string("wsman_shell_max_memory"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_size_slot,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_wsman_loc_conf_t, shell_max_memory),
-      NULL },
-
-    { ngx_string("wsman_shell_max_runtime"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_msec_slot,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_wsman_loc_conf_t, shell_max_runtime),
-      NULL },
-
-    { ngx_string("wsman_shell_pam"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_str_slot,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_wsman_loc_conf_t, shell_pam),
-      NULL },
-
-    { ngx_string("wsman_shell_max_buffered"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_size_slot,
-      NGX_HTTP_MAIN_CONF_OFFSET,
-      offsetof(ngx_wsman_main_conf_t, shell_max_buffered),
-      &ngx_wsman_zone_post },
-
-    { ngx_string("wsman_shell_run_as"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_str_slot,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_wsman_loc_conf_t, shell_run_as),
-      NULL },
-
-    { ngx_string("wsman_shell_allow_root"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
-      ngx_conf_set_flag_slot,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_wsman_loc_conf_t, shell_allow_root),
-      NULL },
-
     { ngx_string("wsman_keytab"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_wsman_keytab,
@@ -358,234 +273,13 @@ ngx_wsman_postconfiguration(ngx_conf_t *cf)
 }
 
 
-/*
- * The account that runs commands for users without one of their own may
- * not be the workers' (a command could then trace the workers and act as
- * them) nor root unless the location allows root.  The workers' account
- * is the "user" directive's, or nginx's default one when the master runs
- * as root; a "user" after the http block is caught per request instead.
- */
-static ngx_int_t
-ngx_wsman_check_run_as(ngx_conf_t *cf, ngx_wsman_loc_conf_t *conf)
-{
-    uid_t             worker, uid;
-    u_char           *name;
-    struct passwd    *pw;
-    ngx_core_conf_t  *ccf;
-
-    if (conf->shell_run_as.len == 0) {
-        return NGX_OK;
-    }
-
-    name = ngx_pnalloc(cf->temp_pool, conf->shell_run_as.len + 1);
-    if (name == NULL) {
-        return NGX_ERROR;
-    }
-
-    (void) ngx_cpystrn(name, conf->shell_run_as.data,
-                       conf->shell_run_as.len + 1);
-
-    pw = getpwnam((char *) name);
-    if (pw == NULL) {
-        /* the host answers w:AccessDenied for an account that is not */
-        return NGX_OK;
-    }
-
-    uid = pw->pw_uid;
-
-    if (uid == 0 && !conf->shell_allow_root) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"wsman_shell_run_as %V\" runs commands as root "
-                           "but \"wsman_shell_allow_root\" is off",
-                           &conf->shell_run_as);
-        return NGX_ERROR;
-    }
-
-    if (geteuid() != 0) {
-        worker = geteuid();
-
-    } else {
-        ccf = (ngx_core_conf_t *) ngx_get_conf(cf->cycle->conf_ctx,
-                                               ngx_core_module);
-
-        if (ccf->user != (ngx_uid_t) NGX_CONF_UNSET_UINT) {
-            worker = ccf->user;
-
-        } else {
-            pw = getpwnam(NGX_USER);
-            if (pw == NULL) {
-                return NGX_OK;
-            }
-
-            worker = pw->pw_uid;
-        }
-    }
-
-    if (worker != 0 && worker == uid) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"wsman_shell_run_as %V\" names the account "
-                           "nginx workers run as; commands must run as "
-                           "another account", &conf->shell_run_as);
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-/*
- * In the master, at start and at every reload: the shell host.  It is
- * spawned once and outlives reloads (shells keep running); it ends when
- * nginx ends.  Neither "nginx -t" nor "nginx -s" starts one.  Each cycle
- * gets its own channels to it, one per worker slot, made here before the
- * workers fork; they close with the cycle's pool.
- */
+/* in the master, at start and at every reload */
 static ngx_int_t
 ngx_wsman_init_module(ngx_cycle_t *cycle)
 {
-    int                    *fds;
-    uid_t                   uid;
-    ngx_uint_t              i, n;
-    ngx_core_conf_t        *ccf;
-    ngx_pool_cleanup_t     *cln;
-    ngx_wsman_main_conf_t  *mcf;
-
     ngx_wsman_soap_init();
 
-    if (ngx_test_config || ngx_process == NGX_PROCESS_SIGNALLER) {
-        return NGX_OK;
-    }
-
-    mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_wsman_module);
-
-    if (mcf == NULL || !mcf->shells) {
-        return NGX_OK;
-    }
-
-    ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
-
-    uid = (ccf->user != (ngx_uid_t) NGX_CONF_UNSET_UINT && geteuid() == 0)
-          ? ccf->user : geteuid();
-
-    if (ngx_wsman_shell_host_spawn(cycle->log, uid) == NGX_INVALID_PID) {
-        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
-                      "wsman: could not start the shell host; remote "
-                      "shells will fail");
-        return NGX_OK;
-    }
-
-    /* without a master the single process is the only "worker" */
-    n = (ccf->master && ccf->worker_processes > 0)
-        ? (ngx_uint_t) ccf->worker_processes : 1;
-
-    fds = ngx_palloc(cycle->pool, n * sizeof(int));
-    if (fds == NULL) {
-        return NGX_ERROR;
-    }
-
-    cln = ngx_pool_cleanup_add(cycle->pool, 0);
-    if (cln == NULL) {
-        return NGX_ERROR;
-    }
-
-    for (i = 0; i < n; i++) {
-        fds[i] = -1;
-    }
-
-    mcf->shell_channels = fds;
-    mcf->nshell_channels = n;
-    cln->handler = ngx_wsman_close_channels;
-    cln->data = mcf;
-
-    if (ngx_wsman_shell_host_channels(cycle->log, fds, n, mcf->shell_root)
-        != NGX_OK)
-    {
-        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
-                      "wsman: no channels to the shell host; remote shells "
-                      "will fail");
-    }
-
-    /* "master_process off": this process serves requests, also after a
-     * reload (init_process does not run again then) */
-    if (!ccf->master) {
-        ngx_wsman_shell_client_init(fds[0]);
-    }
-
     return NGX_OK;
-}
-
-
-static void
-ngx_wsman_close_channels(void *data)
-{
-    ngx_wsman_main_conf_t  *mcf = data;
-
-    ngx_uint_t  i;
-
-    for (i = 0; i < mcf->nshell_channels; i++) {
-        if (mcf->shell_channels[i] != -1) {
-            (void) close(mcf->shell_channels[i]);
-            mcf->shell_channels[i] = -1;
-        }
-    }
-}
-
-
-/*
- * A process forked from the master keeps no way to the host but its own
- * slot's channel: helpers (cache manager, loader) none, a worker the one
- * of its ngx_worker number (a respawned worker inherits the same one).
- */
-static void
-ngx_wsman_init_channels(ngx_cycle_t *cycle)
-{
-    int                     fd;
-    ngx_uint_t              i;
-    ngx_wsman_main_conf_t  *mcf;
-
-    /* "master_process off": this process makes the channels at reloads */
-    if (ngx_process != NGX_PROCESS_SINGLE) {
-        ngx_wsman_shell_host_forget();
-    }
-
-    mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_wsman_module);
-
-    if (mcf == NULL || mcf->shell_channels == NULL) {
-        return;
-    }
-
-    fd = -1;
-
-    for (i = 0; i < mcf->nshell_channels; i++) {
-        if ((ngx_process == NGX_PROCESS_WORKER && i == ngx_worker)
-            || (ngx_process == NGX_PROCESS_SINGLE && i == 0))
-        {
-            fd = mcf->shell_channels[i];
-            continue;
-        }
-
-        if (mcf->shell_channels[i] != -1) {
-            (void) close(mcf->shell_channels[i]);
-            mcf->shell_channels[i] = -1;
-        }
-    }
-
-    ngx_wsman_shell_client_init(fd);
-
-    if (ngx_process != NGX_PROCESS_WORKER || fd == -1 || geteuid() == 0) {
-        return;
-    }
-
-    /*
-     * nginx makes workers dumpable after setuid() (for core files); then
-     * any process of the workers' user may ptrace a worker or take its
-     * descriptors with pidfd_getfd(), the channel among them.  A worker
-     * that can reach the host must not be open to that.
-     */
-    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1) {
-        ngx_log_error(NGX_LOG_ALERT, cycle->log, ngx_errno,
-                      "wsman: prctl(PR_SET_DUMPABLE, 0) failed");
-    }
 }
 
 
@@ -604,8 +298,6 @@ ngx_wsman_init_process(ngx_cycle_t *cycle)
 
     mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_wsman_module);
     ngx_wsman_registry_use(mcf ? mcf->plugins : NULL);
-
-    ngx_wsman_init_channels(cycle);
 
     if (ngx_process != NGX_PROCESS_WORKER) {
         return NGX_OK;
@@ -651,14 +343,6 @@ ngx_wsman_create_loc_conf(ngx_conf_t *cf)
     conf->enumeration_timeout = NGX_CONF_UNSET_MSEC;
     conf->cbt_strict = NGX_CONF_UNSET_UINT;
     conf->negotiate_ntlm = NGX_CONF_UNSET;
-    conf->shell = NGX_CONF_UNSET;
-    conf->shell_idle_timeout = NGX_CONF_UNSET_MSEC;
-    conf->shell_max_per_user = NGX_CONF_UNSET_UINT;
-    conf->shell_max_users = NGX_CONF_UNSET_UINT;
-    conf->shell_max_processes = NGX_CONF_UNSET_UINT;
-    conf->shell_max_memory = NGX_CONF_UNSET_SIZE;
-    conf->shell_max_runtime = NGX_CONF_UNSET_MSEC;
-    conf->shell_allow_root = NGX_CONF_UNSET;
     conf->cert_maps = NGX_CONF_UNSET_PTR;
     conf->group_sids = NGX_CONF_UNSET_PTR;
     conf->resource_sddls = NGX_CONF_UNSET_PTR;
@@ -693,7 +377,6 @@ ngx_wsman_create_main_conf(ngx_conf_t *cf)
     }
 
     mcf->enum_zone_size = NGX_CONF_UNSET_SIZE;
-    mcf->shell_max_buffered = NGX_CONF_UNSET_SIZE;
 
     if (ngx_wsman_registry_init(cf, &mcf->plugins) != NGX_OK) {
         return NULL;
@@ -745,29 +428,6 @@ ngx_wsman_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->auth_thread_pool, prev->auth_thread_pool,
                              NULL);
 
-    /*
-     * Windows' Winrs defaults: shells allowed, 2 h idle, MaxShellsPerUser
-     * 30, MaxProcessesPerShell 25, MaxMemoryPerShellMB 1024, no other
-     * limit (0 here means unlimited): the root shell host's memory and
-     * processes stay bounded unless an administrator says otherwise
-     */
-    ngx_conf_merge_value(conf->shell, prev->shell, 1);
-    ngx_conf_merge_msec_value(conf->shell_idle_timeout,
-                              prev->shell_idle_timeout, 7200000);
-    ngx_conf_merge_uint_value(conf->shell_max_per_user,
-                              prev->shell_max_per_user, 30);
-    ngx_conf_merge_uint_value(conf->shell_max_users, prev->shell_max_users,
-                              0);
-    ngx_conf_merge_uint_value(conf->shell_max_processes,
-                              prev->shell_max_processes, 25);
-    ngx_conf_merge_size_value(conf->shell_max_memory,
-                              prev->shell_max_memory, 1024 * 1024 * 1024);
-    ngx_conf_merge_msec_value(conf->shell_max_runtime,
-                              prev->shell_max_runtime, 0);
-    ngx_conf_merge_str_value(conf->shell_run_as, prev->shell_run_as, "");
-    ngx_conf_merge_value(conf->shell_allow_root, prev->shell_allow_root, 0);
-    ngx_conf_merge_str_value(conf->shell_pam, prev->shell_pam, "");
-
     mcf = ngx_http_conf_get_module_main_conf(cf, ngx_wsman_module);
     conf->machine_sid = mcf->machine_sid;
 
@@ -796,19 +456,6 @@ ngx_wsman_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         ngx_str_null(&pool);
         conf->auth_thread_pool = ngx_wsman_auth_pool(cf, &pool);
         if (conf->auth_thread_pool == NULL) {
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    if (conf->shell) {
-        mcf->shells = 1;
-
-        /* the shell host learns this from the master, not the workers */
-        if (conf->shell_allow_root) {
-            mcf->shell_root = 1;
-        }
-
-        if (ngx_wsman_check_run_as(cf, conf) != NGX_OK) {
             return NGX_CONF_ERROR;
         }
     }

@@ -168,3 +168,81 @@ ngx_wsman_call_conf(ngx_wsman_call_t *call, ngx_module_t *module)
 {
     return call->loc_conf ? call->loc_conf[module->ctx_index] : NULL;
 }
+
+
+ngx_int_t
+ngx_wsman_call_setting(ngx_wsman_call_t *call, const char *directive,
+    uint64_t *value)
+{
+    u_char         *conf;
+    size_t          len;
+    ngx_uint_t      i;
+    ngx_module_t   *m;
+    ngx_command_t  *cmd;
+
+    if (call->loc_conf == NULL) {
+        return NGX_DECLINED;
+    }
+
+    len = ngx_strlen(directive);
+
+    for (i = 0; ngx_cycle->modules[i]; i++) {
+        m = ngx_cycle->modules[i];
+
+        if (m->type != NGX_HTTP_MODULE || m->commands == NULL) {
+            continue;
+        }
+
+        for (cmd = m->commands; cmd->name.len; cmd++) {
+            if (cmd->name.len != len
+                || ngx_strncmp(cmd->name.data, directive, len) != 0)
+            {
+                continue;
+            }
+
+            if (cmd->conf != NGX_HTTP_LOC_CONF_OFFSET) {
+                return NGX_DECLINED;
+            }
+
+            conf = call->loc_conf[m->ctx_index];
+
+            if (conf == NULL) {
+                return NGX_DECLINED;
+            }
+
+            conf += cmd->offset;
+
+            /* the slot's setter tells the field's type */
+            if (cmd->set == ngx_conf_set_flag_slot) {
+                *value = *(ngx_flag_t *) conf;
+
+            } else if (cmd->set == ngx_conf_set_num_slot) {
+                *value = *(ngx_int_t *) conf;
+
+            } else if (cmd->set == ngx_conf_set_msec_slot) {
+                *value = *(ngx_msec_t *) conf;
+
+            } else if (cmd->set == ngx_conf_set_size_slot) {
+                *value = *(size_t *) conf;
+
+            } else {
+                return NGX_DECLINED;
+            }
+
+            return NGX_OK;
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
+ngx_uint_t
+ngx_wsman_conf_serves(ngx_conf_t *cf)
+{
+    ngx_wsman_loc_conf_t  *lcf;
+
+    lcf = ngx_http_conf_get_module_loc_conf(cf, ngx_wsman_module);
+
+    return lcf != NULL && lcf->enable == 1;
+}

@@ -53,6 +53,14 @@ typedef struct {
 } ngx_wsman_plugin_module_t;
 
 
+/*
+ * Does the location being merged serve WS-Management ("wsman;")?  For a
+ * plug-in's merge_loc_conf: the core module comes before every plug-in,
+ * so its conf of the location is merged already.
+ */
+ngx_uint_t ngx_wsman_conf_serves(ngx_conf_t *cf);
+
+
 /* the core: build the registry of a configuration, use a cycle's */
 ngx_int_t ngx_wsman_registry_init(ngx_conf_t *cf, ngx_array_t **registry);
 void ngx_wsman_registry_use(ngx_array_t *registry);

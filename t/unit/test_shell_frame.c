@@ -1,7 +1,8 @@
 /*
- * The shell host protocol frames (src/shell/ngx_wsman_shell_frame.c): what
- * the writer builds the parser reads back, and every lie a frame can tell
- * about its lengths is refused.
+ * The shell host protocol frames
+ * (src/plugins/shell/ngx_wsman_shell_frame.c): what the writer builds the
+ * parser reads back, and every lie a frame can tell about its lengths is
+ * refused.
  */
 
 #include "unit.h"

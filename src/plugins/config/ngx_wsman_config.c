@@ -19,7 +19,7 @@
 
 
 typedef void (*ngx_wsman_config_section_pt)(ngx_wsman_xml_t *x,
-    ngx_wsman_loc_conf_t *conf);
+    ngx_wsman_call_t *call);
 
 typedef struct {
     ngx_str_t                       suffix;     /* after ".../config" */
@@ -39,13 +39,13 @@ static ngx_int_t ngx_wsman_listener_enumerate(ngx_wsman_provider_t *prov,
     ngx_array_t *out, ngx_uint_t *done);
 static ngx_int_t ngx_wsman_config_put(ngx_wsman_call_t *call);
 static void ngx_wsman_config_root(ngx_wsman_xml_t *x,
-    ngx_wsman_loc_conf_t *conf);
+    ngx_wsman_call_t *call);
 static void ngx_wsman_config_service(ngx_wsman_xml_t *x,
-    ngx_wsman_loc_conf_t *conf);
+    ngx_wsman_call_t *call);
 static void ngx_wsman_config_auth(ngx_wsman_xml_t *x,
-    ngx_wsman_loc_conf_t *conf);
+    ngx_wsman_call_t *call);
 static void ngx_wsman_config_winrs(ngx_wsman_xml_t *x,
-    ngx_wsman_loc_conf_t *conf);
+    ngx_wsman_call_t *call);
 
 
 ngx_wsman_plugin_t  ngx_wsman_config_plugin = {
@@ -218,7 +218,7 @@ ngx_wsman_config_get(ngx_wsman_call_t *call)
 
     ngx_str_set(&call->action, NGX_WSMAN_GET_RESPONSE);
 
-    res->write(&call->body, call->conf);
+    res->write(&call->body, call);
 
     return ngx_wsman_call_fragment(call);
 }
@@ -406,7 +406,7 @@ ngx_wsman_config_put(ngx_wsman_call_t *call)
 
     if (res && body->nelts) {
         ngx_wsman_xml_init(&x, call->pool, 2048);
-        res->write(&x, call->conf);
+        res->write(&x, call);
 
         current = ngx_wsman_xml_elements(call->pool, &x,
                                          NGX_WSMAN_CONFIG_ANY_DEPTH);
@@ -523,8 +523,10 @@ ngx_wsman_config_bool(ngx_wsman_xml_t *x, const char *name, ngx_uint_t value)
 
 
 static void
-ngx_wsman_config_root(ngx_wsman_xml_t *x, ngx_wsman_loc_conf_t *conf)
+ngx_wsman_config_root(ngx_wsman_xml_t *x, ngx_wsman_call_t *call)
 {
+    ngx_wsman_loc_conf_t  *conf = call->conf;
+
     ngx_wsman_xml_literal(x, "<cfg:Config xmlns:cfg=\""
                           NGX_WSMAN_NS_CONFIG "\">");
 
@@ -533,16 +535,18 @@ ngx_wsman_config_root(ngx_wsman_xml_t *x, ngx_wsman_loc_conf_t *conf)
     ngx_wsman_config_uint(x, "MaxTimeoutms", conf->max_timeout);
     ngx_wsman_config_uint(x, "MaxBatchItems", conf->max_batch_items);
 
-    ngx_wsman_config_service(x, conf);
-    ngx_wsman_config_winrs(x, conf);
+    ngx_wsman_config_service(x, call);
+    ngx_wsman_config_winrs(x, call);
 
     ngx_wsman_xml_literal(x, "</cfg:Config>");
 }
 
 
 static void
-ngx_wsman_config_service(ngx_wsman_xml_t *x, ngx_wsman_loc_conf_t *conf)
+ngx_wsman_config_service(ngx_wsman_xml_t *x, ngx_wsman_call_t *call)
 {
+    ngx_wsman_loc_conf_t  *conf = call->conf;
+
     ngx_wsman_xml_literal(x, "<cfg:Service xmlns:cfg=\""
                           NGX_WSMAN_NS_CONFIG "\"><cfg:RootSDDL>");
     ngx_wsman_xml_text_str(x, &conf->root_sddl);
@@ -551,15 +555,17 @@ ngx_wsman_config_service(ngx_wsman_xml_t *x, ngx_wsman_loc_conf_t *conf)
     ngx_wsman_config_uint(x, "EnumerationTimeoutms",
                           conf->enumeration_timeout);
     ngx_wsman_config_bool(x, "AllowUnencrypted", conf->allow_unencrypted);
-    ngx_wsman_config_auth(x, conf);
+    ngx_wsman_config_auth(x, call);
 
     ngx_wsman_xml_literal(x, "</cfg:Service>");
 }
 
 
 static void
-ngx_wsman_config_auth(ngx_wsman_xml_t *x, ngx_wsman_loc_conf_t *conf)
+ngx_wsman_config_auth(ngx_wsman_xml_t *x, ngx_wsman_call_t *call)
 {
+    ngx_wsman_loc_conf_t  *conf = call->conf;
+
     ngx_wsman_xml_literal(x, "<cfg:Auth xmlns:cfg=\""
                           NGX_WSMAN_NS_CONFIG "\">");
 
@@ -584,25 +590,53 @@ ngx_wsman_config_limit(uint64_t value)
 }
 
 
-static void
-ngx_wsman_config_winrs(ngx_wsman_xml_t *x, ngx_wsman_loc_conf_t *conf)
+/*
+ * A Winrs setting: the value of its directive, which the shell plug-in
+ * defines (this plug-in does not know it); 0 when this build has none.
+ */
+static uint64_t
+ngx_wsman_config_setting(ngx_wsman_call_t *call, const char *directive)
 {
+    uint64_t  value;
+
+    if (ngx_wsman_call_setting(call, directive, &value) != NGX_OK) {
+        return 0;
+    }
+
+    return value;
+}
+
+
+static void
+ngx_wsman_config_winrs(ngx_wsman_xml_t *x, ngx_wsman_call_t *call)
+{
+    uint64_t  v;
+
     ngx_wsman_xml_literal(x, "<cfg:Winrs xmlns:cfg=\""
                           NGX_WSMAN_NS_CONFIG "\">");
 
-    ngx_wsman_config_bool(x, "AllowRemoteShellAccess", conf->shell);
-    ngx_wsman_config_uint(x, "IdleTimeout", conf->shell_idle_timeout);
-    ngx_wsman_config_uint(x, "MaxConcurrentUsers",
-                          ngx_wsman_config_limit(conf->shell_max_users));
-    ngx_wsman_config_uint(x, "MaxShellRunTime",
-                          ngx_wsman_config_limit(conf->shell_max_runtime));
+    v = ngx_wsman_config_setting(call, "wsman_shell");
+    ngx_wsman_config_bool(x, "AllowRemoteShellAccess", v != 0);
+
+    v = ngx_wsman_config_setting(call, "wsman_shell_idle_timeout");
+    ngx_wsman_config_uint(x, "IdleTimeout", v);
+
+    v = ngx_wsman_config_setting(call, "wsman_shell_max_users");
+    ngx_wsman_config_uint(x, "MaxConcurrentUsers", ngx_wsman_config_limit(v));
+
+    v = ngx_wsman_config_setting(call, "wsman_shell_max_runtime");
+    ngx_wsman_config_uint(x, "MaxShellRunTime", ngx_wsman_config_limit(v));
+
+    v = ngx_wsman_config_setting(call, "wsman_shell_max_processes");
     ngx_wsman_config_uint(x, "MaxProcessesPerShell",
-                          ngx_wsman_config_limit(conf->shell_max_processes));
+                          ngx_wsman_config_limit(v));
+
+    v = ngx_wsman_config_setting(call, "wsman_shell_max_memory");
     ngx_wsman_config_uint(x, "MaxMemoryPerShellMB",
-                          ngx_wsman_config_limit(conf->shell_max_memory
-                                                 / (1024 * 1024)));
-    ngx_wsman_config_uint(x, "MaxShellsPerUser",
-                          ngx_wsman_config_limit(conf->shell_max_per_user));
+                          ngx_wsman_config_limit(v / (1024 * 1024)));
+
+    v = ngx_wsman_config_setting(call, "wsman_shell_max_per_user");
+    ngx_wsman_config_uint(x, "MaxShellsPerUser", ngx_wsman_config_limit(v));
 
     ngx_wsman_xml_literal(x, "</cfg:Winrs>");
 }

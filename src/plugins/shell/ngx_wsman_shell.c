@@ -9,6 +9,7 @@
 #include <pwd.h>
 
 #include "ngx_wsman_plugin.h"
+#include "ngx_wsman_shell.h"
 #include "ngx_wsman_body.h"
 #include "ngx_wsman_duration.h"
 #include "ngx_wsman_identity.h"
@@ -74,6 +75,14 @@ static ngx_wsman_plugin_t  ngx_wsman_shell_plugin = {
 
 /* ------------------------------------------------------------- helpers */
 
+/* the location's wsman_shell* settings: the plug-in's own conf */
+static ngx_wsman_shell_loc_conf_t *
+ngx_wsman_shell_conf(ngx_wsman_call_t *call)
+{
+    return ngx_wsman_call_conf(call, &ngx_wsman_shell_module);
+}
+
+
 static ngx_wsman_node_t *
 ngx_wsman_shell_child(ngx_wsman_node_t *parent, const char *name)
 {
@@ -120,7 +129,8 @@ ngx_wsman_shell_option_true(ngx_wsman_call_t *call, const char *name)
 static ngx_int_t
 ngx_wsman_shell_account(ngx_wsman_call_t *call, ngx_str_t *user)
 {
-    ngx_wsman_account_t  *a;
+    ngx_wsman_account_t         *a;
+    ngx_wsman_shell_loc_conf_t  *slcf;
 
     *user = call->identity->user;
 
@@ -131,8 +141,10 @@ ngx_wsman_shell_account(ngx_wsman_call_t *call, ngx_str_t *user)
         return NGX_OK;
     }
 
-    if (call->conf->shell_run_as.len) {
-        *user = call->conf->shell_run_as;
+    slcf = ngx_wsman_shell_conf(call);
+
+    if (slcf->shell_run_as.len) {
+        *user = slcf->shell_run_as;
         return NGX_OK;
     }
 
@@ -156,8 +168,9 @@ ngx_wsman_shell_account(ngx_wsman_call_t *call, ngx_str_t *user)
 static ngx_int_t
 ngx_wsman_shell_uid_ok(ngx_wsman_call_t *call, ngx_str_t *user)
 {
-    const char           *why;
-    ngx_wsman_account_t  *a;
+    const char                  *why;
+    ngx_wsman_account_t         *a;
+    ngx_wsman_shell_loc_conf_t  *slcf;
 
     a = ngx_wsman_account_get(call->log, user);
 
@@ -165,8 +178,10 @@ ngx_wsman_shell_uid_ok(ngx_wsman_call_t *call, ngx_str_t *user)
         return NGX_OK;
     }
 
+    slcf = ngx_wsman_shell_conf(call);
+
     why = ngx_wsman_shell_uid_refused(a->uid, getuid(),
-                                      call->conf->shell_allow_root);
+                                      slcf->shell_allow_root);
     if (why == NULL) {
         return NGX_OK;
     }
@@ -272,8 +287,11 @@ static ngx_int_t
 ngx_wsman_shell_begin(ngx_wsman_call_t *call, ngx_wsman_shell_writer_t *w,
     u_char type, size_t room)
 {
-    u_char                 *buf;
-    ngx_str_t               user, owner;
+    u_char                      *buf;
+    ngx_str_t                    user, owner;
+    ngx_wsman_shell_loc_conf_t  *slcf;
+
+    slcf = ngx_wsman_shell_conf(call);
 
     buf = ngx_pnalloc(call->pool, NGX_WSMAN_SHELL_FRAME_ROOM + room);
     if (buf == NULL) {
@@ -296,7 +314,7 @@ ngx_wsman_shell_begin(ngx_wsman_call_t *call, ngx_wsman_shell_writer_t *w,
     ngx_wsman_shell_writer_add(w, NGX_WSMAN_SHELL_F_USER, user.data,
                                user.len);
     ngx_wsman_shell_writer_add_str(w, NGX_WSMAN_SHELL_F_ALLOW_ROOT,
-                                   call->conf->shell_allow_root ? "1" : "0");
+                                   slcf->shell_allow_root ? "1" : "0");
     ngx_wsman_shell_writer_add(w, NGX_WSMAN_SHELL_F_OWNER, owner.data,
                                owner.len);
     ngx_wsman_shell_writer_add(w, NGX_WSMAN_SHELL_F_OWNER_NAME,
@@ -316,17 +334,17 @@ ngx_wsman_shell_begin(ngx_wsman_call_t *call, ngx_wsman_shell_writer_t *w,
 static ngx_int_t
 ngx_wsman_shell_create(ngx_wsman_call_t *call)
 {
-    u_char                   *p;
-    size_t                    room;
-    uint64_t                  msec;
-    ngx_int_t                 rc;
-    ngx_str_t                 text, name;
-    ngx_wsman_node_t         *shell, *node, *var;
-    ngx_wsman_loc_conf_t     *lcf;
-    ngx_wsman_shell_ctx_t    *ctx;
-    ngx_wsman_shell_writer_t  w;
+    u_char                      *p;
+    size_t                       room;
+    uint64_t                     msec;
+    ngx_int_t                    rc;
+    ngx_str_t                    text, name;
+    ngx_wsman_node_t            *shell, *node, *var;
+    ngx_wsman_shell_ctx_t       *ctx;
+    ngx_wsman_shell_writer_t     w;
+    ngx_wsman_shell_loc_conf_t  *lcf;
 
-    lcf = call->conf;
+    lcf = ngx_wsman_shell_conf(call);
 
     if (!lcf->shell) {
         return ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_ACCESS_DENIED,

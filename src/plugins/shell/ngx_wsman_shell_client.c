@@ -3,7 +3,12 @@
  * through this worker's slot channel (see ngx_wsman_shell_host.c).
  */
 
-#include "ngx_wsman_http.h"
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+
+#include "ngx_wsman_plugin.h"
+#include "ngx_wsman_shell.h"
 #include "ngx_wsman_shell_client.h"
 #include "ngx_wsman_shell_frame.h"
 #include "ngx_wsman_shell_proto.h"
@@ -333,9 +338,9 @@ ngx_wsman_shell_finish(ngx_connection_t *c, ngx_int_t rc)
 size_t
 ngx_wsman_shell_max_buffered(void)
 {
-    ngx_wsman_main_conf_t  *mcf;
+    ngx_wsman_shell_main_conf_t  *mcf;
 
-    mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_wsman_module);
+    mcf = ngx_wsman_plugin_main_conf(&ngx_wsman_shell_module);
 
     return (mcf && mcf->shell_max_buffered != NGX_CONF_UNSET_SIZE)
            ? mcf->shell_max_buffered : NGX_WSMAN_SHELL_MAX_BUFFERED;

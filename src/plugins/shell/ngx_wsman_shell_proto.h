@@ -1,6 +1,6 @@
 /*
  * The shell host protocol: how nginx workers talk to the shell host
- * process (src/shell/ngx_wsman_shell_host.c).  A worker passes the host
+ * process (ngx_wsman_shell_host.c).  A worker passes the host
  * one end of a fresh socketpair per request over its slot channel
  * (SCM_RIGHTS); the request and its reply travel over that socketpair.
  *

@@ -1,8 +1,8 @@
 /*
  * The shell host's own types, shared by its parts (main loop,
- * connections, shells, commands, I/O, session keepers): nothing outside
- * src/shell/ngx_wsman_shell_host*.c includes this file (but the fuzzing
- * harness of the frames).
+ * connections, shells, commands, I/O, session keepers): nothing but
+ * ngx_wsman_shell_host*.c includes this file (and the fuzzing harness of
+ * the frames).
  */
 
 #ifndef _NGX_WSMAN_SHELL_HOST_INT_H_INCLUDED_
