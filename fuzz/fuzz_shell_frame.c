@@ -30,8 +30,7 @@
 
 /* stubs: nothing here runs the host's loop or a request's dispatch */
 
-volatile ngx_cycle_t  *ngx_cycle;
-ngx_module_t           ngx_http_module;
+/* (ngx_cycle and ngx_http_module: t/unit/ngx_runtime.c) */
 ngx_module_t           ngx_wsman_module;
 ngx_module_t           ngx_wsman_shell_module;
 
