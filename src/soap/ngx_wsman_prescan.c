@@ -58,6 +58,14 @@ typedef struct {
 #define ngx_wsman_soap_tag_stop(c)                                           \
     ((c) < 64 && ((NGX_WSMAN_SOAP_TAG_STOP >> (c)) & 1))
 
+/* the units before an attribute's name: white space, a quote, '<' */
+#define NGX_WSMAN_SOAP_NAME_STOP                                             \
+    ((1ULL << ' ') | (1ULL << '\t') | (1ULL << '\r') | (1ULL << '\n')      \
+     | (1ULL << '"') | (1ULL << '\'') | (1ULL << '<'))
+
+#define ngx_wsman_soap_name_stop(c)                                          \
+    ((c) < 64 && ((NGX_WSMAN_SOAP_NAME_STOP >> (c)) & 1))
+
 
 static ngx_wsman_soap_inline uint32_t
 ngx_wsman_soap_unit(ngx_wsman_soap_scan_t *s, size_t i,
@@ -361,9 +369,7 @@ ngx_wsman_soap_prescan_units(ngx_wsman_soap_scan_t *s,
 
             for (name = k; name > 0; name--) {
                 c = ngx_wsman_soap_unit(s, name - 1, enc);
-                if (c == ' ' || c == '\t' || c == '\r' || c == '\n'
-                    || c == '"' || c == '\'' || c == '<')
-                {
+                if (ngx_wsman_soap_name_stop(c)) {
                     break;
                 }
             }
