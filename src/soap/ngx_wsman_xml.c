@@ -9,6 +9,18 @@
 
 
 static ngx_int_t ngx_wsman_xml_grow(ngx_wsman_xml_t *x, size_t need);
+
+
+/* the characters ngx_wsman_xml_text() escapes */
+#define NGX_WSMAN_XML_MARKUP                                                 \
+    ((1ULL << '<') | (1ULL << '>') | (1ULL << '&') | (1ULL << '"')          \
+     | (1ULL << '\''))
+
+/* a byte that is one XML character as it is: printable ASCII and DEL,
+ * but markup (TAB, LF, CR and the rest take the long way) */
+#define ngx_wsman_xml_plain(c)                                               \
+    ((c) >= 0x20 && (c) < 0x80                                               \
+     && ((c) >= 64 || !((NGX_WSMAN_XML_MARKUP >> (c)) & 1)))
 static size_t ngx_wsman_xml_char_len(const u_char *p, const u_char *end);
 
 
@@ -140,6 +152,18 @@ ngx_wsman_xml_text(ngx_wsman_xml_t *x, const u_char *data, size_t len)
     end = data + len;
 
     for (i = 0; i < len; i++) {
+
+        /* most text is printable ASCII: copied a run at a time */
+        if (ngx_wsman_xml_plain(data[i])) {
+            for (n = i + 1; n < len && ngx_wsman_xml_plain(data[n]); n++) {
+                /* void */
+            }
+
+            p = ngx_cpymem(p, data + i, n - i);
+            i = n - 1;
+            continue;
+        }
+
         switch (data[i]) {
         case '<':
             p = ngx_cpymem(p, "&lt;", 4);
