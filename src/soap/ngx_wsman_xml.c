@@ -155,10 +155,21 @@ ngx_wsman_xml_text(ngx_wsman_xml_t *x, const u_char *data, size_t len)
         return;
     }
 
-    need = ngx_wsman_xml_escaped_len(data, len);
+    /*
+     * A byte becomes 6 at most ("&quot;"): with room for that the exact
+     * length, another pass over the text, is not needed
+     */
+    if (!x->failed && x->buf
+        && (size_t) (x->buf->end - x->buf->last) / 6 >= len)
+    {
+        need = 0;
 
-    if (ngx_wsman_xml_room(x, need) != NGX_OK) {
-        return;
+    } else {
+        need = ngx_wsman_xml_escaped_len(data, len);
+
+        if (ngx_wsman_xml_room(x, need) != NGX_OK) {
+            return;
+        }
     }
 
     p = x->buf->last;
@@ -206,8 +217,10 @@ ngx_wsman_xml_text(ngx_wsman_xml_t *x, const u_char *data, size_t len)
         }
     }
 
+    /* (as many bytes as ngx_wsman_xml_escaped_len() counts: an invalid
+     * byte becomes one '?') */
+    x->length += p - x->buf->last;
     x->buf->last = p;
-    x->length += need;
 }
 
 
