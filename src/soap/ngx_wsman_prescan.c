@@ -143,16 +143,14 @@ static const char  *ngx_wsman_soap_utf16_charsets[] = {
  * The XML declaration's encoding, if any, must be one the scan reads
  * right: libxml2 switches decoders on it, even away from a BOM's.
  */
-static ngx_int_t
-ngx_wsman_soap_declared_ok(ngx_wsman_soap_scan_t *s, size_t i)
+static ngx_wsman_soap_inline ngx_int_t
+ngx_wsman_soap_declared_ok(ngx_wsman_soap_scan_t *s, size_t i,
+    ngx_wsman_soap_encoding_e enc)
 {
-    size_t                      end, k, len;
-    u_char                      value[32];
-    uint32_t                    c, quote;
-    const char                **ok;
-    ngx_wsman_soap_encoding_e   enc;
-
-    enc = s->enc;
+    size_t        end, k, len;
+    u_char        value[32];
+    uint32_t      c, quote;
+    const char  **ok;
 
     if (!ngx_wsman_soap_unit_is(s, i, "<?xml", enc)) {
         return 1;
@@ -250,7 +248,7 @@ ngx_wsman_soap_prescan_units(ngx_wsman_soap_scan_t *s,
                                    "The request is not XML.");
     }
 
-    if (!ngx_wsman_soap_declared_ok(s, i)) {
+    if (!ngx_wsman_soap_declared_ok(s, i, enc)) {
         return ngx_wsman_soap_charset_fault(fault);
     }
 
