@@ -569,9 +569,11 @@ ngx_wsman_content_type_ok(ngx_http_request_t *r)
 
     len = sizeof("application/soap+xml") - 1;
 
+    /* clients write it in lower case: no ngx_strncasecmp() for them */
     if (type->len >= len
-        && ngx_strncasecmp(type->data, (u_char *) "application/soap+xml",
-                           len) == 0
+        && (ngx_memcmp(type->data, "application/soap+xml", len) == 0
+            || ngx_strncasecmp(type->data, (u_char *) "application/soap+xml",
+                               len) == 0)
         && (type->len == len || type->data[len] == ';'
             || type->data[len] == ' '))
     {
