@@ -159,7 +159,9 @@ ngx_wsman_soap_declared_ok(ngx_wsman_soap_scan_t *s, size_t i,
     end = ngx_wsman_soap_unit_skip(s, i, "?>", enc);
 
     for (k = i + 5; k < end; k++) {
-        if (ngx_wsman_soap_unit_is(s, k, "encoding", enc)) {
+        if (ngx_wsman_soap_unit(s, k, enc) == 'e'
+            && ngx_wsman_soap_unit_is(s, k, "encoding", enc))
+        {
             break;
         }
     }
