@@ -451,14 +451,18 @@ ngx_wsman_is_anonymous_identify(ngx_http_request_t *r)
             i = 0;
         }
 
+        /* nginx keeps every name in lower case too; values are tried
+         * byte for byte first (clients send them so) */
         if (h[i].key.len == sizeof("WSMANIDENTIFY") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "WSMANIDENTIFY",
-                               h[i].key.len) == 0)
+            && ngx_memcmp(h[i].lowcase_key, "wsmanidentify",
+                          h[i].key.len) == 0)
         {
             return h[i].value.len == sizeof("unauthenticated") - 1
-                   && ngx_strncasecmp(h[i].value.data,
-                                      (u_char *) "unauthenticated",
-                                      h[i].value.len) == 0;
+                   && (ngx_memcmp(h[i].value.data, "unauthenticated",
+                                  h[i].value.len) == 0
+                       || ngx_strncasecmp(h[i].value.data,
+                                          (u_char *) "unauthenticated",
+                                          h[i].value.len) == 0);
         }
     }
 }
