@@ -36,14 +36,14 @@ FUZZ_CPPFLAGS := -I$(NGX_SRC)/src/core -I$(NGX_SRC)/src/event \
 FUZZ_LDLIBS   := -lxml2 -lcrypto -lpam
 
 # the sources each harness needs besides ngx_runtime.c and fuzz_common.c
-FUZZ_SRC_soap        := soap xml fault duration util
+FUZZ_SRC_soap        := soap prescan xml fault duration util
 FUZZ_SRC_sddl        := sddl
 FUZZ_SRC_wql         := wql instance
 FUZZ_SRC_mime        := mime
 FUZZ_SRC_auth_header := auth_header log util
 # the shell plug-in is #included by the harness, for its static parsers;
 # the shell host's pieces are linked
-FUZZ_SRC_shell_frame := shell_frame soap body xml fault duration sddl util \
+FUZZ_SRC_shell_frame := shell_frame soap prescan body xml fault duration sddl util \
                         shell_host shell_host_conn shell_host_shell \
                         shell_host_cmd shell_host_io shell_host_session
 

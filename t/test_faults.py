@@ -398,3 +398,26 @@ def test_mutated_messages_never_crash(client, seed_round):
             assert H.parse(r).tag == H.q("s", "Envelope")
     xml, _ = H.config_get()
     assert client.post(xml).status == 200
+
+
+def test_dispatch_answers_each_uri_on_one_worker(nginx_factory):
+    """A worker remembers the plug-in and class of the last resource URI
+    it dispatched (src/engine/ngx_wsman_dispatch.c): a URI of the same
+    length with other bytes, or another spelling, is looked up again."""
+    from conftest import MAIN_HTTP, USERS
+    n = nginx_factory(MAIN_HTTP, workers=1)
+    client = H.Client(n.port, USERS)
+    other = H.CONFIG_URI[:-1] + "X"            # same length, not config
+    for uri, ok in ((H.CONFIG_URI, True), (other, False),
+                    (H.CONFIG_URI, True), (H.CONFIG_URI.upper(), True),
+                    (other, False), (other.upper(), False),
+                    (H.CONFIG_URI, True)):
+        xml, _ = H.envelope(resource_uri=uri)
+        r = client.post(xml)
+        if ok:
+            assert r.status == 200 and b"MaxEnvelopeSizekb" in r.body, \
+                (uri, r)
+        else:
+            f = H.assert_fault(r, status=500)
+            assert f.subcode == (H.NS["a"], "DestinationUnreachable"), \
+                (uri, f)

@@ -103,6 +103,27 @@ def test_anonymous_header_with_bad_credentials_on_config_get(client):
     assert r.status == 401, r
 
 
+@pytest.mark.parametrize("name,value", [
+    ("wsmanidentify", "unauthenticated"),
+    ("WsManIdentify", "Unauthenticated"),
+    ("WSMANIDENTIFY", "UNAUTHENTICATED"),
+])
+def test_anonymous_header_any_case(client, name, value):
+    el = _identify_response(client.post(H.IDENTIFY, auth=False,
+                                        headers={name: value}))
+    assert _profiles(el) is None
+
+
+@pytest.mark.parametrize("name,value", [
+    ("WSMANIDENTIFY", "unauthenticatex"),
+    ("WSMANIDENTIFX", "unauthenticated"),
+    ("WSMANIDENTIFY", "unauthenticate"),
+])
+def test_anonymous_header_near_misses_require_auth(client, name, value):
+    r = client.post(H.IDENTIFY, auth=False, headers={name: value})
+    assert r.status == 401, r
+
+
 def test_anonymous_header_other_value_requires_auth(client):
     r = client.post(H.IDENTIFY, auth=False,
                     headers={"WSMANIDENTIFY": "please"})

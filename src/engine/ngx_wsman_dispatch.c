@@ -171,6 +171,60 @@ static ngx_str_t  ngx_wsman_dispatch_none = ngx_string("none");
 #endif
 
 
+/*
+ * The plug-in and the class of the last resource URI this worker
+ * dispatched.  Clients send one URI again and again (a shell's Receive
+ * loop, a poller's Gets), and finding both walks every service and every
+ * provider, comparing URIs without regard to case (~4k instructions a
+ * request).  The answer depends only on the URI's bytes and on the
+ * registry, whose generation changes whenever another is put in use.
+ */
+
+#define NGX_WSMAN_DISPATCH_MEMO_LEN  512
+
+static struct {
+    ngx_uint_t              generation;
+    size_t                  len;
+    ngx_wsman_plugin_t     *plugin;
+    ngx_wsman_provider_t   *provider;
+    u_char                  uri[NGX_WSMAN_DISPATCH_MEMO_LEN];
+} ngx_wsman_dispatch_memo;
+
+
+static void
+ngx_wsman_dispatch_resource(ngx_wsman_call_t *call)
+{
+    ngx_str_t   *uri;
+    ngx_uint_t   generation;
+
+    uri = &call->req->resource_uri;
+    generation = ngx_wsman_registry_generation();
+
+    if (uri->len
+        && ngx_wsman_dispatch_memo.generation == generation
+        && ngx_wsman_dispatch_memo.len == uri->len
+        && ngx_memcmp(ngx_wsman_dispatch_memo.uri, uri->data, uri->len) == 0)
+    {
+        call->plugin = ngx_wsman_dispatch_memo.plugin;
+        call->provider = ngx_wsman_dispatch_memo.provider;
+        return;
+    }
+
+    call->plugin = ngx_wsman_find_plugin(uri);
+
+    /* the access check and the engine both work on this class */
+    call->provider = ngx_wsman_enum_provider(uri);
+
+    if (uri->len && uri->len <= NGX_WSMAN_DISPATCH_MEMO_LEN) {
+        ngx_memcpy(ngx_wsman_dispatch_memo.uri, uri->data, uri->len);
+        ngx_wsman_dispatch_memo.len = uri->len;
+        ngx_wsman_dispatch_memo.plugin = call->plugin;
+        ngx_wsman_dispatch_memo.provider = call->provider;
+        ngx_wsman_dispatch_memo.generation = generation;
+    }
+}
+
+
 ngx_int_t
 ngx_wsman_dispatch(ngx_wsman_call_t *call)
 {
@@ -194,10 +248,7 @@ ngx_wsman_dispatch(ngx_wsman_call_t *call)
                                     "Identify is not served.");
     }
 
-    call->plugin = ngx_wsman_find_plugin(&call->req->resource_uri);
-
-    /* the access check and the engine both work on this class */
-    call->provider = ngx_wsman_enum_provider(&call->req->resource_uri);
+    ngx_wsman_dispatch_resource(call);
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, call->log, 0,
                    "wsman dispatch: resource:\"%V\" plug-in:\"%V\"",

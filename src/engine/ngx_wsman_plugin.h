@@ -29,6 +29,8 @@
 ngx_wsman_plugin_t *ngx_wsman_registry_service(ngx_uint_t *i);
 ngx_wsman_provider_t *ngx_wsman_registry_provider(ngx_uint_t *i);
 ngx_int_t ngx_wsman_registry_serves(ngx_str_t *prefix);
+/* changes whenever another registry is put in use (never 0 then) */
+ngx_uint_t ngx_wsman_registry_generation(void);
 
 /* a plug-in's own configuration: its http{}-level conf in the running
  * cycle, and its conf for the location of a call */

@@ -451,14 +451,18 @@ ngx_wsman_is_anonymous_identify(ngx_http_request_t *r)
             i = 0;
         }
 
+        /* nginx keeps every name in lower case too; values are tried
+         * byte for byte first (clients send them so) */
         if (h[i].key.len == sizeof("WSMANIDENTIFY") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "WSMANIDENTIFY",
-                               h[i].key.len) == 0)
+            && ngx_memcmp(h[i].lowcase_key, "wsmanidentify",
+                          h[i].key.len) == 0)
         {
             return h[i].value.len == sizeof("unauthenticated") - 1
-                   && ngx_strncasecmp(h[i].value.data,
-                                      (u_char *) "unauthenticated",
-                                      h[i].value.len) == 0;
+                   && (ngx_memcmp(h[i].value.data, "unauthenticated",
+                                  h[i].value.len) == 0
+                       || ngx_strncasecmp(h[i].value.data,
+                                          (u_char *) "unauthenticated",
+                                          h[i].value.len) == 0);
         }
     }
 }
@@ -569,9 +573,11 @@ ngx_wsman_content_type_ok(ngx_http_request_t *r)
 
     len = sizeof("application/soap+xml") - 1;
 
+    /* clients write it in lower case: no ngx_strncasecmp() for them */
     if (type->len >= len
-        && ngx_strncasecmp(type->data, (u_char *) "application/soap+xml",
-                           len) == 0
+        && (ngx_memcmp(type->data, "application/soap+xml", len) == 0
+            || ngx_strncasecmp(type->data, (u_char *) "application/soap+xml",
+                               len) == 0)
         && (type->len == len || type->data[len] == ';'
             || type->data[len] == ' '))
     {

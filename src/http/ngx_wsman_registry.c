@@ -16,6 +16,10 @@
  */
 static ngx_array_t  *ngx_wsman_registry;
 
+/* counts the registries put in use: what was found in one (the
+ * dispatcher's memo) is not taken for the next */
+static ngx_uint_t    ngx_wsman_registry_gen;
+
 
 ngx_int_t
 ngx_wsman_registry_init(ngx_conf_t *cf, ngx_array_t **registry)
@@ -57,6 +61,7 @@ ngx_wsman_registry_init(ngx_conf_t *cf, ngx_array_t **registry)
     }
 
     ngx_wsman_registry = *registry;
+    ngx_wsman_registry_gen++;
 
     return NGX_OK;
 }
@@ -66,6 +71,14 @@ void
 ngx_wsman_registry_use(ngx_array_t *registry)
 {
     ngx_wsman_registry = registry;
+    ngx_wsman_registry_gen++;
+}
+
+
+ngx_uint_t
+ngx_wsman_registry_generation(void)
+{
+    return ngx_wsman_registry_gen;
 }
 
 

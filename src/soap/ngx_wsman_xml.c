@@ -9,6 +9,18 @@
 
 
 static ngx_int_t ngx_wsman_xml_grow(ngx_wsman_xml_t *x, size_t need);
+
+
+/* the characters ngx_wsman_xml_text() escapes */
+#define NGX_WSMAN_XML_MARKUP                                                 \
+    ((1ULL << '<') | (1ULL << '>') | (1ULL << '&') | (1ULL << '"')          \
+     | (1ULL << '\''))
+
+/* a byte that is one XML character as it is: printable ASCII and DEL,
+ * but markup (TAB, LF, CR and the rest take the long way) */
+#define ngx_wsman_xml_plain(c)                                               \
+    ((c) >= 0x20 && (c) < 0x80                                               \
+     && ((c) >= 64 || !((NGX_WSMAN_XML_MARKUP >> (c)) & 1)))
 static size_t ngx_wsman_xml_char_len(const u_char *p, const u_char *end);
 
 
@@ -65,10 +77,23 @@ ngx_wsman_xml_grow(ngx_wsman_xml_t *x, size_t need)
 }
 
 
+/* the common case inline: a response writes ~100 pieces into one buffer */
+static ngx_inline ngx_int_t
+ngx_wsman_xml_room(ngx_wsman_xml_t *x, size_t need)
+{
+    if (!x->failed && x->buf && (size_t) (x->buf->end - x->buf->last) >= need)
+    {
+        return NGX_OK;
+    }
+
+    return ngx_wsman_xml_grow(x, need);
+}
+
+
 void
 ngx_wsman_xml_raw(ngx_wsman_xml_t *x, const u_char *data, size_t len)
 {
-    if (len == 0 || ngx_wsman_xml_grow(x, len) != NGX_OK) {
+    if (len == 0 || ngx_wsman_xml_room(x, len) != NGX_OK) {
         return;
     }
 
@@ -130,16 +155,39 @@ ngx_wsman_xml_text(ngx_wsman_xml_t *x, const u_char *data, size_t len)
         return;
     }
 
-    need = ngx_wsman_xml_escaped_len(data, len);
+    /*
+     * A byte becomes 6 at most ("&quot;"): with room for that the exact
+     * length, another pass over the text, is not needed
+     */
+    if (!x->failed && x->buf
+        && (size_t) (x->buf->end - x->buf->last) / 6 >= len)
+    {
+        need = 0;
 
-    if (ngx_wsman_xml_grow(x, need) != NGX_OK) {
-        return;
+    } else {
+        need = ngx_wsman_xml_escaped_len(data, len);
+
+        if (ngx_wsman_xml_room(x, need) != NGX_OK) {
+            return;
+        }
     }
 
     p = x->buf->last;
     end = data + len;
 
     for (i = 0; i < len; i++) {
+
+        /* most text is printable ASCII: copied a run at a time */
+        if (ngx_wsman_xml_plain(data[i])) {
+            for (n = i + 1; n < len && ngx_wsman_xml_plain(data[n]); n++) {
+                /* void */
+            }
+
+            p = ngx_cpymem(p, data + i, n - i);
+            i = n - 1;
+            continue;
+        }
+
         switch (data[i]) {
         case '<':
             p = ngx_cpymem(p, "&lt;", 4);
@@ -169,8 +217,10 @@ ngx_wsman_xml_text(ngx_wsman_xml_t *x, const u_char *data, size_t len)
         }
     }
 
+    /* (as many bytes as ngx_wsman_xml_escaped_len() counts: an invalid
+     * byte becomes one '?') */
+    x->length += p - x->buf->last;
     x->buf->last = p;
-    x->length += need;
 }
 
 

@@ -1079,6 +1079,63 @@ unit_test_soap_prescan(void)
                    == NGX_DECLINED);
     }
 
+    /*
+     * markup that is not a start tag declares nothing: 256 namespace
+     * declarations with each of these in between pass, one more fails
+     */
+    {
+        u_char      *buf, *p;
+        ngx_uint_t   i, u16;
+
+        static const char  *quiet[] = {
+            "<!-- <e xmlns:c='u'> xmlns:c='u' -->",
+            "<![CDATA[<e xmlns:d='u'>]]>",
+            "<?pi xmlns:p='u'?>",
+            "</e xmlns:q='u'>",
+            "<!X xmlns:r='u'>",
+            "<e a='xmlns:s=u' b=\"<e xmlns:t='u'>\" c='\"'>",
+            "<e\n\ta = \"xmlns:v='u'\"/>",
+            NULL
+        };
+
+        buf = ngx_pnalloc(unit_pool, 64 * 300 + 4096);
+        UNIT_CHECK(buf != NULL);
+
+        for (p = buf, i = 0; i < NGX_WSMAN_SOAP_MAX_NAMESPACES; i++) {
+            p = ngx_sprintf(p, "<e xmlns:n%ui='u'>%s", i,
+                            quiet[i % 7]);
+        }
+
+        *p = '\0';
+        x = (char *) buf;
+
+        for (u16 = 0; u16 < 2; u16++) {
+            UNIT_CHECK(unit_prescan(x, p - buf, u16, &enc, &fault)
+                       == NGX_OK);
+        }
+
+        p = ngx_sprintf(p, "<e xmlns:last='u'/>%Z");
+
+        for (u16 = 0; u16 < 2; u16++) {
+            UNIT_CHECK(unit_prescan(x, strlen(x), u16, &enc, &fault)
+                       == NGX_DECLINED
+                       && ngx_strstr(fault.message.data, "namespaces"));
+        }
+    }
+
+    /* unterminated quotes, comments and tags end the scan, no more */
+    x = "<e a='>";
+    UNIT_CHECK(unit_prescan(x, strlen(x), 0, &enc, &fault) == NGX_OK);
+    UNIT_CHECK(unit_prescan(x, strlen(x), 1, &enc, &fault) == NGX_OK);
+    x = "<e><!-- a";
+    UNIT_CHECK(unit_prescan(x, strlen(x), 0, &enc, &fault) == NGX_OK);
+    UNIT_CHECK(unit_prescan(x, strlen(x), 1, &enc, &fault) == NGX_OK);
+    x = "<e b";
+    UNIT_CHECK(unit_prescan(x, strlen(x), 0, &enc, &fault) == NGX_OK);
+    UNIT_CHECK(unit_prescan(x, strlen(x), 1, &enc, &fault) == NGX_OK);
+    x = "<";
+    UNIT_CHECK(unit_prescan(x, strlen(x), 0, &enc, &fault) == NGX_OK);
+
     /* comments, CDATA and text are not counted */
     x = "<?xml version='1.0' encoding='ISO-8859-1'?><e><!-- <a b='1'> -->"
         "<![CDATA[<a b=1 c=2>]]>a=b</e>";

@@ -106,6 +106,39 @@ unit_test_xml_escape(ngx_pool_t *pool)
                         "\xc3\xa9" "\xe2\x82\xac" "\xf0\x9d\x84\x9e"
                         "|?|??|???|???|????|?|??");
 
+    /* every byte alone between plain runs, as the byte-at-a-time rules
+     * have it: markup escaped, TAB, LF, CR and printable ASCII kept,
+     * other controls and lone bytes >= 0x80 a '?' */
+    {
+        u_char      in[16], out[16], *o;
+        ngx_uint_t  c;
+
+        for (c = 0; c < 256; c++) {
+            ngx_memcpy(in, "abc", 3);
+            in[3] = (u_char) c;
+            ngx_memcpy(in + 4, "xyz", 3);
+
+            o = ngx_cpymem(out, "abc", 3);
+
+            switch (c) {
+            case '<': o = ngx_cpymem(o, "&lt;", 4); break;
+            case '>': o = ngx_cpymem(o, "&gt;", 4); break;
+            case '&': o = ngx_cpymem(o, "&amp;", 5); break;
+            case '"': o = ngx_cpymem(o, "&quot;", 6); break;
+            case '\'': o = ngx_cpymem(o, "&apos;", 6); break;
+            default:
+                *o++ = (c == '\t' || c == '\n' || c == '\r'
+                        || (c >= 0x20 && c < 0x80)) ? (u_char) c : '?';
+            }
+
+            o = ngx_cpymem(o, "xyz", 3);
+
+            ngx_wsman_xml_init(&x, pool, 0);
+            ngx_wsman_xml_text(&x, in, 7);
+            unit_xml_expect(&x, out, o - out, __FILE__, __LINE__);
+        }
+    }
+
     /* raw is raw */
     ngx_wsman_xml_init(&x, pool, 0);
     ngx_wsman_xml_literal(&x, "<a x=\"'\">&amp;</a>");

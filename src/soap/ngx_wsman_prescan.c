@@ -1,0 +1,459 @@
+/*
+ * The envelope pre-scan (ngx_wsman_soap_parse() runs it first): the
+ * caps on elements, attributes and namespace declarations, counted
+ * before libxml2 spends anything on an envelope.
+ */
+
+#include "ngx_wsman_soap.h"
+
+
+static ngx_int_t
+ngx_wsman_prescan_fail(ngx_wsman_fault_t *fault, ngx_wsman_fault_e id,
+    const char *message)
+{
+    ngx_memzero(fault, sizeof(ngx_wsman_fault_t));
+
+    fault->id = id;
+    fault->message.data = (u_char *) message;
+    fault->message.len = ngx_strlen(message);
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * The pre-scan: reads the envelope as code units (bytes, or 16-bit units
+ * for UTF-16) and counts elements and attributes ('=' inside a tag, quoted
+ * values skipped) without building anything.  It has to see the markup
+ * exactly as libxml2 will, so it accepts only encodings in which every
+ * markup character is one ASCII unit: UTF-8 and single-byte ASCII
+ * supersets, and UTF-16 (surrogates never look like ASCII).  Anything
+ * else (UTF-7, EBCDIC, ISO-2022, UCS-4) could hide markup from it, and no
+ * WinRM client sends it.
+ *
+ * It runs on every request, so its loop is compiled once per encoding
+ * (the unit reader inlined with the encoding a constant), a unit in a tag
+ * is tested against the five that matter with one mask, and in bytes
+ * memchr() runs through text and quoted values.
+ */
+
+typedef struct {
+    const u_char               *p;
+    size_t                      n;          /* code units */
+    ngx_wsman_soap_encoding_e   enc;
+} ngx_wsman_soap_scan_t;
+
+
+#if (defined __GNUC__ || defined __clang__)
+#define ngx_wsman_soap_inline  ngx_inline __attribute__((always_inline))
+#else
+#define ngx_wsman_soap_inline  ngx_inline
+#endif
+
+/* the units that end a run inside a tag: '"', '\'', '<', '=', '>' */
+#define NGX_WSMAN_SOAP_TAG_STOP                                              \
+    ((1ULL << '"') | (1ULL << '\'') | (1ULL << '<') | (1ULL << '=')          \
+     | (1ULL << '>'))
+
+#define ngx_wsman_soap_tag_stop(c)                                           \
+    ((c) < 64 && ((NGX_WSMAN_SOAP_TAG_STOP >> (c)) & 1))
+
+/* the units before an attribute's name: white space, a quote, '<' */
+#define NGX_WSMAN_SOAP_NAME_STOP                                             \
+    ((1ULL << ' ') | (1ULL << '\t') | (1ULL << '\r') | (1ULL << '\n')      \
+     | (1ULL << '"') | (1ULL << '\'') | (1ULL << '<'))
+
+#define ngx_wsman_soap_name_stop(c)                                          \
+    ((c) < 64 && ((NGX_WSMAN_SOAP_NAME_STOP >> (c)) & 1))
+
+
+static ngx_wsman_soap_inline uint32_t
+ngx_wsman_soap_unit(ngx_wsman_soap_scan_t *s, size_t i,
+    ngx_wsman_soap_encoding_e enc)
+{
+    switch (enc) {
+
+    case NGX_WSMAN_SOAP_UTF16LE:
+        return s->p[2 * i] | ((uint32_t) s->p[2 * i + 1] << 8);
+
+    case NGX_WSMAN_SOAP_UTF16BE:
+        return ((uint32_t) s->p[2 * i] << 8) | s->p[2 * i + 1];
+
+    default:
+        return s->p[i];
+    }
+}
+
+
+/* the units at i spell the ASCII string str */
+static ngx_wsman_soap_inline ngx_uint_t
+ngx_wsman_soap_unit_is(ngx_wsman_soap_scan_t *s, size_t i, const char *str,
+    ngx_wsman_soap_encoding_e enc)
+{
+    for ( /* void */ ; *str; str++, i++) {
+        if (i >= s->n || ngx_wsman_soap_unit(s, i, enc) != (u_char) *str) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* the index just past the next occurrence of str at or after i, or n */
+static ngx_wsman_soap_inline size_t
+ngx_wsman_soap_unit_skip(ngx_wsman_soap_scan_t *s, size_t i,
+    const char *str, ngx_wsman_soap_encoding_e enc)
+{
+    const u_char  *q;
+
+    for ( /* void */ ; i < s->n; i++) {
+
+        if (enc == NGX_WSMAN_SOAP_UTF8) {
+            q = memchr(s->p + i, str[0], s->n - i);
+            if (q == NULL) {
+                break;
+            }
+
+            i = q - s->p;
+        }
+
+        if (ngx_wsman_soap_unit(s, i, enc) == (u_char) str[0]
+            && ngx_wsman_soap_unit_is(s, i, str, enc))
+        {
+            return i + ngx_strlen(str);
+        }
+    }
+
+    return s->n;
+}
+
+
+static const char  *ngx_wsman_soap_ascii_charsets[] = {
+    "UTF-8", "UTF8", "US-ASCII", "ASCII", "ISO-8859-", "ISO-LATIN-",
+    "LATIN", "WINDOWS-125", "CP125", NULL
+};
+
+static const char  *ngx_wsman_soap_utf16_charsets[] = {
+    "UTF-16", "UTF16", NULL
+};
+
+
+/*
+ * The XML declaration's encoding, if any, must be one the scan reads
+ * right: libxml2 switches decoders on it, even away from a BOM's.
+ */
+static ngx_wsman_soap_inline ngx_int_t
+ngx_wsman_soap_declared_ok(ngx_wsman_soap_scan_t *s, size_t i,
+    ngx_wsman_soap_encoding_e enc)
+{
+    size_t        end, k, len;
+    u_char        value[32];
+    uint32_t      c, quote;
+    const char  **ok;
+
+    if (!ngx_wsman_soap_unit_is(s, i, "<?xml", enc)) {
+        return 1;
+    }
+
+    end = ngx_wsman_soap_unit_skip(s, i, "?>", enc);
+
+    for (k = i + 5; k < end; k++) {
+        if (ngx_wsman_soap_unit(s, k, enc) == 'e'
+            && ngx_wsman_soap_unit_is(s, k, "encoding", enc))
+        {
+            break;
+        }
+    }
+
+    if (k >= end) {
+        return 1;
+    }
+
+    for (k += 8; k < end; k++) {
+        c = ngx_wsman_soap_unit(s, k, enc);
+        if (c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != '=') {
+            break;
+        }
+    }
+
+    if (k >= end) {
+        return 0;
+    }
+
+    quote = ngx_wsman_soap_unit(s, k++, enc);
+    if (quote != '"' && quote != '\'') {
+        return 0;
+    }
+
+    for (len = 0; k < end; k++) {
+        c = ngx_wsman_soap_unit(s, k, enc);
+
+        if (c == quote) {
+            break;
+        }
+
+        if (c > 0x7f || len == sizeof(value) - 1) {
+            return 0;
+        }
+
+        value[len++] = ngx_toupper((u_char) c);
+    }
+
+    value[len] = '\0';
+
+    ok = (enc == NGX_WSMAN_SOAP_UTF8) ? ngx_wsman_soap_ascii_charsets
+                                       : ngx_wsman_soap_utf16_charsets;
+
+    for ( /* void */ ; *ok; ok++) {
+        if (ngx_strncmp(value, *ok, ngx_strlen(*ok)) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static ngx_int_t
+ngx_wsman_soap_charset_fault(ngx_wsman_fault_t *fault)
+{
+    ngx_wsman_prescan_fail(fault, NGX_WSMAN_FAULT_ENCODING_LIMIT,
+                        "The envelope's character encoding is not "
+                        "supported: use UTF-8 or UTF-16.");
+    ngx_str_set(&fault->detail, NGX_WSMAN_FAULT_DETAIL "CharacterSet");
+
+    return NGX_DECLINED;
+}
+
+
+/* the scan proper, once the encoding is known (enc is a constant) */
+static ngx_wsman_soap_inline ngx_int_t
+ngx_wsman_soap_prescan_units(ngx_wsman_soap_scan_t *s,
+    ngx_wsman_fault_t *fault, ngx_wsman_soap_encoding_e enc)
+{
+    size_t          i, k, name;
+    uint32_t        c, quote;
+    const u_char   *q;
+    ngx_uint_t      elements, attributes, total, element, ns;
+
+    /* a document starts with '<' (EBCDIC's is 0x4c) */
+    for (i = 0; i < s->n; i++) {
+        c = ngx_wsman_soap_unit(s, i, enc);
+        if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+            break;
+        }
+    }
+
+    if (i == s->n || ngx_wsman_soap_unit(s, i, enc) != '<') {
+        return ngx_wsman_prescan_fail(fault, NGX_WSMAN_FAULT_MALFORMED,
+                                   "The request is not XML.");
+    }
+
+    if (!ngx_wsman_soap_declared_ok(s, i, enc)) {
+        return ngx_wsman_soap_charset_fault(fault);
+    }
+
+    elements = 0;
+    total = 0;
+    ns = 0;
+
+    while (i < s->n) {
+
+        /* text: in bytes, memchr() runs through base64 at memory speed */
+        if (enc == NGX_WSMAN_SOAP_UTF8) {
+            q = memchr(s->p + i, '<', s->n - i);
+            if (q == NULL) {
+                break;
+            }
+
+            i = q - s->p;
+
+        } else if (ngx_wsman_soap_unit(s, i, enc) != '<') {
+            i++;
+            continue;
+        }
+
+        /* at '<': what follows tells comments, CDATA, PIs and end tags */
+
+        c = (i + 1 < s->n) ? ngx_wsman_soap_unit(s, i + 1, enc) : 0;
+
+        if (c == '!') {
+
+            if (ngx_wsman_soap_unit_is(s, i, "<!--", enc)) {
+                i = ngx_wsman_soap_unit_skip(s, i + 4, "-->", enc);
+                continue;
+            }
+
+            if (ngx_wsman_soap_unit_is(s, i, "<![CDATA[", enc)) {
+                i = ngx_wsman_soap_unit_skip(s, i + 9, "]]>", enc);
+                continue;
+            }
+
+        } else if (c == '?') {
+            i = ngx_wsman_soap_unit_skip(s, i + 2, "?>", enc);
+            continue;
+        }
+
+        /* a start tag; end tags and declarations are only skipped */
+        element = (c != '/' && c != '!');
+
+        if (element && ++elements > NGX_WSMAN_SOAP_MAX_ELEMENTS) {
+            return ngx_wsman_prescan_fail(fault, NGX_WSMAN_FAULT_ENCODING_LIMIT,
+                                       "The envelope has more than 32768 "
+                                       "elements.");
+        }
+
+        attributes = 0;
+
+        for (i++; i < s->n; i++) {
+            c = ngx_wsman_soap_unit(s, i, enc);
+
+            if (!ngx_wsman_soap_tag_stop(c)) {
+                continue;
+            }
+
+            if (c == '>' || c == '<') {
+                break;
+            }
+
+            if (c == '"' || c == '\'') {
+                quote = c;
+
+                if (enc == NGX_WSMAN_SOAP_UTF8) {
+                    q = memchr(s->p + i + 1, quote, s->n - i - 1);
+                    i = q ? (size_t) (q - s->p) : s->n;
+
+                } else {
+                    for (i++; i < s->n; i++) {
+                        if (ngx_wsman_soap_unit(s, i, enc) == quote) {
+                            break;
+                        }
+                    }
+                }
+
+                continue;
+            }
+
+            /* '=' */
+
+            if (!element) {
+                continue;
+            }
+
+            if (++attributes > NGX_WSMAN_SOAP_MAX_ATTRIBUTES) {
+                return ngx_wsman_prescan_fail(fault,
+                                           NGX_WSMAN_FAULT_ENCODING_LIMIT,
+                                           "An element has more than 128 "
+                                           "attributes.");
+            }
+
+            if (++total > NGX_WSMAN_SOAP_MAX_TOTAL_ATTRIBUTES) {
+                return ngx_wsman_prescan_fail(fault,
+                                           NGX_WSMAN_FAULT_ENCODING_LIMIT,
+                                           "The envelope has more than 8192 "
+                                           "attributes.");
+            }
+
+            /*
+             * The attribute's name, back from '=': a namespace
+             * declaration?  libxml2 looks a prefix up through every
+             * declaration in scope, for every element and attribute.
+             */
+            for (k = i; k > 0; k--) {
+                c = ngx_wsman_soap_unit(s, k - 1, enc);
+                if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+                    break;
+                }
+            }
+
+            for (name = k; name > 0; name--) {
+                c = ngx_wsman_soap_unit(s, name - 1, enc);
+                if (ngx_wsman_soap_name_stop(c)) {
+                    break;
+                }
+            }
+
+            if (k - name >= 5
+                && ngx_wsman_soap_unit_is(s, name, "xmlns", enc)
+                && (k - name == 5
+                    || ngx_wsman_soap_unit(s, name + 5, enc) == ':')
+                && ++ns > NGX_WSMAN_SOAP_MAX_NAMESPACES)
+            {
+                return ngx_wsman_prescan_fail(fault,
+                                           NGX_WSMAN_FAULT_ENCODING_LIMIT,
+                                           "The envelope declares more than "
+                                           "256 namespaces.");
+            }
+        }
+
+        /* past '>'; a '<' inside a tag is libxml2's to refuse */
+        if (i < s->n && ngx_wsman_soap_unit(s, i, enc) == '>') {
+            i++;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_wsman_soap_prescan(const u_char *data, size_t len,
+    ngx_wsman_soap_encoding_e *encoding, ngx_wsman_fault_t *fault)
+{
+    ngx_wsman_soap_scan_t  s;
+
+    s.p = data;
+    s.n = len;
+    s.enc = NGX_WSMAN_SOAP_UTF8;
+
+    /* byte order marks, then the first character, as XML 1.0 appendix F */
+    if (len >= 4
+        && ((data[0] == 0 && data[1] == 0)
+            || (data[2] == 0 && data[3] == 0)))
+    {
+        return ngx_wsman_soap_charset_fault(fault);  /* UCS-4, any order */
+    }
+
+    if (len >= 2 && data[0] == 0xff && data[1] == 0xfe) {
+        s.enc = NGX_WSMAN_SOAP_UTF16LE;
+        s.p += 2;
+
+    } else if (len >= 2 && data[0] == 0xfe && data[1] == 0xff) {
+        s.enc = NGX_WSMAN_SOAP_UTF16BE;
+        s.p += 2;
+
+    } else if (len >= 3 && data[0] == 0xef && data[1] == 0xbb
+               && data[2] == 0xbf)
+    {
+        s.p += 3;
+
+    } else if (len >= 2 && data[0] == '<' && data[1] == 0) {
+        s.enc = NGX_WSMAN_SOAP_UTF16LE;
+
+    } else if (len >= 2 && data[0] == 0 && data[1] == '<') {
+        s.enc = NGX_WSMAN_SOAP_UTF16BE;
+    }
+
+    s.n = len - (s.p - data);
+
+    if (s.enc != NGX_WSMAN_SOAP_UTF8) {
+        s.n /= 2;
+    }
+
+    *encoding = s.enc;
+
+    switch (s.enc) {
+
+    case NGX_WSMAN_SOAP_UTF16LE:
+        return ngx_wsman_soap_prescan_units(&s, fault,
+                                            NGX_WSMAN_SOAP_UTF16LE);
+
+    case NGX_WSMAN_SOAP_UTF16BE:
+        return ngx_wsman_soap_prescan_units(&s, fault,
+                                            NGX_WSMAN_SOAP_UTF16BE);
+
+    default:
+        return ngx_wsman_soap_prescan_units(&s, fault, NGX_WSMAN_SOAP_UTF8);
+    }
+}
