@@ -183,23 +183,68 @@ ngx_wsman_call_conf(ngx_wsman_call_t *call, ngx_module_t *module)
 }
 
 
-ngx_int_t
-ngx_wsman_call_setting(ngx_wsman_call_t *call, const char *directive,
-    uint64_t *value)
-{
-    u_char         *conf;
-    size_t          len;
-    ngx_uint_t      i;
-    ngx_module_t   *m;
-    ngx_command_t  *cmd;
+/*
+ * Where a directive is: its module and command, found by walking every
+ * http module's commands (hundreds of names: ~4k instructions a name,
+ * and a config Get asks for eight).  Remembered per worker for the
+ * directive names a plug-in passes (string literals, so their addresses
+ * identify them) while the registry stays the same.
+ */
+typedef struct {
+    const char              *directive;
+    ngx_uint_t               generation;
+    ngx_module_t            *module;
+    ngx_command_t           *cmd;        /* NULL: no such directive */
+} ngx_wsman_setting_cache_t;
 
-    if (call->loc_conf == NULL) {
-        return NGX_DECLINED;
+#define NGX_WSMAN_SETTING_CACHE  16
+
+
+static ngx_int_t
+ngx_wsman_setting_find(const char *directive, ngx_module_t **module,
+    ngx_command_t **command)
+{
+    size_t                             len;
+    ngx_uint_t                         i, slot;
+    ngx_module_t                      *m;
+    ngx_command_t                     *cmd;
+    ngx_wsman_setting_cache_t         *e;
+    static ngx_uint_t                  next;
+    static ngx_wsman_setting_cache_t   cache[NGX_WSMAN_SETTING_CACHE];
+
+    for (slot = 0; slot < NGX_WSMAN_SETTING_CACHE; slot++) {
+        e = &cache[slot];
+
+        if (e->directive == directive
+            && e->generation == ngx_wsman_registry_gen)
+        {
+            *module = e->module;
+            *command = e->cmd;
+            return e->cmd ? NGX_OK : NGX_DECLINED;
+        }
     }
+
+    /* a free or stale entry, else the one after the last taken */
+    for (slot = 0; slot < NGX_WSMAN_SETTING_CACHE; slot++) {
+        if (cache[slot].directive == NULL
+            || cache[slot].generation != ngx_wsman_registry_gen)
+        {
+            break;
+        }
+    }
+
+    if (slot == NGX_WSMAN_SETTING_CACHE) {
+        slot = next++ % NGX_WSMAN_SETTING_CACHE;
+    }
+
+    e = &cache[slot];
 
     len = ngx_strlen(directive);
 
-    for (i = 0; ngx_cycle->modules[i]; i++) {
+    *module = NULL;
+    *command = NULL;
+
+    for (i = 0; ngx_cycle->modules[i] && *command == NULL; i++) {
         m = ngx_cycle->modules[i];
 
         if (m->type != NGX_HTTP_MODULE || m->commands == NULL) {
@@ -207,46 +252,66 @@ ngx_wsman_call_setting(ngx_wsman_call_t *call, const char *directive,
         }
 
         for (cmd = m->commands; cmd->name.len; cmd++) {
-            if (cmd->name.len != len
-                || ngx_strncmp(cmd->name.data, directive, len) != 0)
+            if (cmd->name.len == len
+                && ngx_strncmp(cmd->name.data, directive, len) == 0)
             {
-                continue;
+                *module = m;
+                *command = cmd;
+                break;
             }
-
-            if (cmd->conf != NGX_HTTP_LOC_CONF_OFFSET) {
-                return NGX_DECLINED;
-            }
-
-            conf = call->loc_conf[m->ctx_index];
-
-            if (conf == NULL) {
-                return NGX_DECLINED;
-            }
-
-            conf += cmd->offset;
-
-            /* the slot's setter tells the field's type */
-            if (cmd->set == ngx_conf_set_flag_slot) {
-                *value = *(ngx_flag_t *) conf;
-
-            } else if (cmd->set == ngx_conf_set_num_slot) {
-                *value = *(ngx_int_t *) conf;
-
-            } else if (cmd->set == ngx_conf_set_msec_slot) {
-                *value = *(ngx_msec_t *) conf;
-
-            } else if (cmd->set == ngx_conf_set_size_slot) {
-                *value = *(size_t *) conf;
-
-            } else {
-                return NGX_DECLINED;
-            }
-
-            return NGX_OK;
         }
     }
 
-    return NGX_DECLINED;
+    e->directive = directive;
+    e->generation = ngx_wsman_registry_gen;
+    e->module = *module;
+    e->cmd = *command;
+
+    return *command ? NGX_OK : NGX_DECLINED;
+}
+
+
+ngx_int_t
+ngx_wsman_call_setting(ngx_wsman_call_t *call, const char *directive,
+    uint64_t *value)
+{
+    u_char         *conf;
+    ngx_module_t   *m;
+    ngx_command_t  *cmd;
+
+    if (call->loc_conf == NULL
+        || ngx_wsman_setting_find(directive, &m, &cmd) != NGX_OK
+        || cmd->conf != NGX_HTTP_LOC_CONF_OFFSET)
+    {
+        return NGX_DECLINED;
+    }
+
+    conf = call->loc_conf[m->ctx_index];
+
+    if (conf == NULL) {
+        return NGX_DECLINED;
+    }
+
+    conf += cmd->offset;
+
+    /* the slot's setter tells the field's type */
+    if (cmd->set == ngx_conf_set_flag_slot) {
+        *value = *(ngx_flag_t *) conf;
+
+    } else if (cmd->set == ngx_conf_set_num_slot) {
+        *value = *(ngx_int_t *) conf;
+
+    } else if (cmd->set == ngx_conf_set_msec_slot) {
+        *value = *(ngx_msec_t *) conf;
+
+    } else if (cmd->set == ngx_conf_set_size_slot) {
+        *value = *(size_t *) conf;
+
+    } else {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
 }
 
 
