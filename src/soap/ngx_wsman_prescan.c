@@ -404,7 +404,6 @@ ngx_wsman_soap_prescan(const u_char *data, size_t len,
     ngx_wsman_soap_scan_t  s;
 
     s.p = data;
-    s.n = len;
     s.enc = NGX_WSMAN_SOAP_UTF8;
 
     /* byte order marks, then the first character, as XML 1.0 appendix F */

@@ -159,12 +159,9 @@ ngx_wsman_xml_text(ngx_wsman_xml_t *x, const u_char *data, size_t len)
      * A byte becomes 6 at most ("&quot;"): with room for that the exact
      * length, another pass over the text, is not needed
      */
-    if (!x->failed && x->buf
-        && (size_t) (x->buf->end - x->buf->last) / 6 >= len)
+    if (x->failed || x->buf == NULL
+        || (size_t) (x->buf->end - x->buf->last) / 6 < len)
     {
-        need = 0;
-
-    } else {
         need = ngx_wsman_xml_escaped_len(data, len);
 
         if (ngx_wsman_xml_room(x, need) != NGX_OK) {
