@@ -265,7 +265,20 @@ ngx_wsman_sldc_control(ngx_wsman_sldc_t *s)
         return NGX_DECLINED;
     }
 
-    switch (v & 0xf) {
+    v &= 0xf;
+
+    if (s->scheme == 0
+        && v != NGX_WSMAN_SLDC_RESET_1 && v != NGX_WSMAN_SLDC_RESET_2
+        && v != NGX_WSMAN_SLDC_SCHEME_1 && v != NGX_WSMAN_SLDC_SCHEME_2)
+    {
+        /* a record starts with a Reset (or a Scheme): anything else
+         * first is not a stream we know, and the raw-or-compressed guess
+         * (ngx_wsman_sldc_looks_compressed()) relies on it */
+        return ngx_wsman_sldc_fail(s, NGX_WSMAN_SLDC_E_NO_SCHEME,
+                                   "record does not start with a Reset");
+    }
+
+    switch (v) {
 
     case NGX_WSMAN_SLDC_FLUSH:
     case NGX_WSMAN_SLDC_FILE_MARK:
@@ -276,26 +289,19 @@ ngx_wsman_sldc_control(ngx_wsman_sldc_t *s)
     case NGX_WSMAN_SLDC_SCHEME_1:
     case NGX_WSMAN_SLDC_SCHEME_2:
         /* a scheme change keeps the history: both schemes feed it */
-        s->scheme = v & 0x3;
+        s->scheme = v;
         return NGX_OK;
 
     case NGX_WSMAN_SLDC_RESET_1:
     case NGX_WSMAN_SLDC_RESET_2:
         /* the history starts over: nothing before this point may be
          * referred to, which is what filled tracks */
-        s->scheme = (v & 0xf) - NGX_WSMAN_SLDC_RESET_1 + 1;
+        s->scheme = v - NGX_WSMAN_SLDC_RESET_1 + 1;
         s->hpos = 0;
         s->filled = 0;
         return NGX_OK;
 
     case NGX_WSMAN_SLDC_END_RECORD:
-        if (s->scheme == 0) {
-            /* a record starts with a Reset: two bytes of nothing are
-             * not a body */
-            return ngx_wsman_sldc_fail(s, NGX_WSMAN_SLDC_E_NO_SCHEME,
-                                       "End of Record before a Reset");
-        }
-
         return NGX_DONE;
 
     default:

@@ -36,7 +36,7 @@ typedef enum {
     NGX_WSMAN_SLDC_E_NO_END,
     /* a control symbol whose code the standard reserves */
     NGX_WSMAN_SLDC_E_BAD_CONTROL,
-    /* a data symbol before any Reset or Scheme control symbol */
+    /* a record that does not start with a Reset or Scheme symbol */
     NGX_WSMAN_SLDC_E_NO_SCHEME,
     /* a copy pointer to history not written since the last Reset */
     NGX_WSMAN_SLDC_E_BAD_POINTER,

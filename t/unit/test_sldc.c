@@ -461,6 +461,15 @@ unit_test_sldc_errors(void)
     unit_sldc_finish(&e, 0, 0, 0);
     UNIT_EQ_UINT(unit_sldc_error(&e), NGX_WSMAN_SLDC_E_NO_SCHEME);
 
+    /* a no-op control symbol before the Reset is refused too: the
+     * raw-or-compressed guess only knows a Reset or Scheme first */
+    unit_sldc_enc_init(&e);
+    unit_sldc_control(&e, UNIT_SLDC_FILE_MARK, 0);
+    unit_sldc_control(&e, UNIT_SLDC_RESET_1, 0);
+    unit_sldc_literal(&e, 'a');
+    unit_sldc_finish(&e, 0, 0, 0);
+    UNIT_EQ_UINT(unit_sldc_error(&e), NGX_WSMAN_SLDC_E_NO_SCHEME);
+
     /* copy pointers before the start of the history: past the three
      * bytes written, running past them, and into what a Reset erased */
     unit_sldc_start(&e);
