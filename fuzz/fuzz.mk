@@ -13,7 +13,7 @@
 
 FUZZ_TIME     ?= 60
 FUZZ_TIMEOUT  ?= 10
-FUZZ_TARGETS  ?= soap sddl wql mime auth_header shell_frame
+FUZZ_TARGETS  ?= soap sddl wql mime auth_header shell_frame sldc
 FUZZ_ARGS     ?=
 FUZZ_CC       ?= clang
 FUZZ_BUILD    := $(CURDIR)/build-fuzz
@@ -41,6 +41,7 @@ FUZZ_SRC_sddl        := sddl
 FUZZ_SRC_wql         := wql instance
 FUZZ_SRC_mime        := mime
 FUZZ_SRC_auth_header := auth_header log util
+FUZZ_SRC_sldc        := sldc
 # the shell plug-in is #included by the harness, for its static parsers;
 # the shell host's pieces are linked
 FUZZ_SRC_shell_frame := shell_frame soap prescan body xml fault duration sddl util \

@@ -258,9 +258,102 @@ frames = [
 ]
 for f in frames:
     seed('shell_frame', 'gen', f)
+
+
+# SLDC bodies (docs/sldc.md) from the encoding rules: a bit writer and a
+# greedy LZ77 over the 1 KiB history
+class Sldc:
+    def __init__(self):
+        self.bits = ''
+
+    def put(self, v, n):
+        self.bits += format(v, '0%db' % n)
+
+    def ctl(self, code):
+        self.put(0x1ff, 9)
+        self.put(code, 4)
+
+    def lit(self, c):
+        self.put(0, 1)
+        self.put(c, 8)
+
+    def byte(self, c):
+        self.put(c, 8)
+        if c == 0xff:
+            self.put(0, 1)
+
+    def copy(self, n, disp):
+        # the match count field: 0x, 10xx, 110xxx, 1110xxxx, 1111xxxxxxxx
+        self.put(1, 1)
+        if n < 4:
+            self.put(0, 1); self.put(n - 2, 1)
+        elif n < 8:
+            self.put(2, 2); self.put(n - 4, 2)
+        elif n < 16:
+            self.put(6, 3); self.put(n - 8, 3)
+        elif n < 32:
+            self.put(14, 4); self.put(n - 16, 4)
+        else:
+            self.put(15, 4); self.put(n - 32, 8)
+        self.put(disp, 10)
+
+    def compress(self, data):
+        # data starts right after a Reset: ring position = index % 1024
+        i = 0
+        while i < len(data):
+            best, at = 0, 0
+            for j in range(max(0, i - 1024), i):
+                k = 0
+                while k < 271 and i + k < len(data) \
+                        and data[j + k] == data[i + k]:
+                    k += 1
+                if k > best:
+                    best, at = k, j
+            if best >= 2:
+                self.copy(best, at % 1024)
+                i += best
+            else:
+                self.lit(data[i])
+                i += 1
+
+    def end(self, pad=0, trailer=None):
+        self.ctl(4)
+        self.bits += '0' * (-len(self.bits) % 8 + 8 * pad)
+        b = bytes(int(self.bits[i:i + 8], 2)
+                  for i in range(0, len(self.bits), 8))
+        if trailer is not None:
+            b += struct.pack('<I', trailer)
+        return b
+
+
+reset('sldc')
+xml = ('\ufeff<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope">'
+       '<s:Header><a:Action>http://schemas.dmtf.org/wbem/wsman/1/wsman/'
+       'Heartbeat</a:Action></s:Header><s:Body><w:Events><w:Event Action='
+       '"http://schemas.dmtf.org/wbem/wsman/1/wsman/Event"><![CDATA[<Event>'
+       '<System><EventID>4624</EventID></System></Event>]]></w:Event>'
+       '</w:Events></s:Body></s:Envelope>').encode('utf-16-le')
+e = Sldc(); e.ctl(6); [e.byte(c) for c in b'Hi']
+seed('sldc', 'gen', e.end())
+e = Sldc(); e.ctl(5); e.lit(97); e.lit(98); e.copy(6, 0)
+seed('sldc', 'gen', e.end())
+e = Sldc(); e.ctl(6); e.byte(0xff); e.byte(0)
+seed('sldc', 'gen', e.end())
+e = Sldc(); e.ctl(5); e.lit(97); e.ctl(2); e.byte(98); e.ctl(1)
+e.copy(2, 0); e.ctl(0); e.ctl(3); e.ctl(15)
+seed('sldc', 'gen', e.end())
+e = Sldc(); e.ctl(6); [e.byte(c) for c in b'ok']
+seed('sldc', 'gen', e.end(1, 2))
+e = Sldc(); e.ctl(5); e.lit(120); e.copy(271, 0)
+seed('sldc', 'gen', e.end())
+e = Sldc(); e.ctl(5); e.compress(xml)
+seed('sldc', 'gen', e.end(0, len(xml)))
+e = Sldc(); e.ctl(5); e.compress(xml[:600]); e.ctl(6)
+[e.byte(c) for c in xml[600:700]]; e.ctl(5); e.compress(xml[700:])
+seed('sldc', 'gen', e.end())
 EOF
 
-for t in soap sddl wql mime auth_header shell_frame; do
+for t in soap sddl wql mime auth_header shell_frame sldc; do
     printf '%-12s %4d seeds, %6d bytes\n' "$t" \
         "$(ls fuzz/corpus/$t | wc -l)" "$(cat fuzz/corpus/$t/* | wc -c)"
 done

@@ -27,6 +27,7 @@ void unit_test_instance(void);
 void unit_test_dispatch(void);
 void unit_test_engine(void);
 void unit_test_identity(void);
+void unit_test_sldc(void);
 
 
 ngx_uint_t  unit_passed;
@@ -152,6 +153,7 @@ main(int argc, char **argv)
         { "dispatch", unit_test_dispatch },
         { "engine", unit_test_engine },
         { "identity", unit_test_identity },
+        { "sldc", unit_test_sldc },
     };
 
     int         a;
