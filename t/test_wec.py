@@ -53,6 +53,7 @@ SUBS = """
         delivery min_bandwidth;
         ignore_channel_error off;
         sources alice bo*;
+        issuer_thumbprints @CA@ @ROGUE@;
     }
     wsman_wec_subscription ops {
         query_file @PREFIX@/ops.xml;
@@ -69,11 +70,14 @@ WEC_HTTP = """
         listen 127.0.0.1:@TLSPORT@ ssl;
         ssl_certificate @PKI@/server.pem;
         ssl_certificate_key @PKI@/server.key;
+        ssl_client_certificate @PKI@/ca.pem;
+        ssl_verify_client optional;
         wsman_keytab @KEYTAB@;
         wsman_user_file @USERFILE@;
         location /wsman {
             wsman; wsman_wec on;
-            wsman_auth kerberos negotiate basic;
+            wsman_auth kerberos negotiate basic certificate;
+            wsman_cert_map subject=alice@wsman.test issuer=@CA@ user=alice;
             wsman_allow_unencrypted on;
         }
         location /nowec {
@@ -380,6 +384,45 @@ def test_https_source_address_and_profile(wec):
                     "https/basic", 21600, 21600, QUERY_APP)
 
 
+def test_certificate_source_gets_mutual_with_issuers(wec, pki):
+    """A source that authenticated with a client certificate is told to
+    deliver the same way, to a collector that trusts these issuers."""
+    import socket
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.load_cert_chain(pki.p("alice.pem"), pki.p("alice.key"))
+    xml, mid = enumerate_request("127.0.0.1", wec.tls_port)
+    sock = ctx.wrap_socket(socket.create_connection(
+        ("127.0.0.1", wec.tls_port), 10), server_hostname="localhost")
+    try:
+        sock.sendall(H.build_request(
+            wec.tls_port, "POST", PATH, utf16(xml),
+            [("Authorization", H.PROFILE_HTTPS_MUTUAL),
+             ("Content-Type", UTF16_CT)]))
+        r, _ = H._read_response(H._KeepOpen(sock), "POST")
+    finally:
+        sock.close()
+    assert r.status == 200, r
+    subs = subscriptions(r.body, mid)
+    # alice: named, and in the "ops" group
+    assert sorted(subs) == ["everyone", "named", "ops"]
+    check_subscribe(subs["named"], "https://127.0.0.1:%d" % wec.tls_port,
+                    "https/mutual", 21600, 21600, QUERY_APP)
+    a = subs["named"].find(
+        "s:Envelope/s:Body/e:Subscribe/e:Delivery/e:NotifyTo/c:Policy/"
+        "c:ExactlyOne/c:All/auth:Authentication", NS)
+    tps = [t.text for t in a.findall("auth:ClientCertificate/"
+                                     "auth:Thumbprint[@Role='issuer']", NS)]
+    assert tps == [pki.thumbprint("ca"), pki.thumbprint("rogueca")]
+    # none configured: the profile alone
+    a = subs["everyone"].find(
+        "s:Envelope/s:Body/e:Subscribe/e:Delivery/e:NotifyTo/c:Policy/"
+        "c:ExactlyOne/c:All/auth:Authentication", NS)
+    assert list(a) == []
+
+
 def test_end_gets_an_empty_answer(wec):
     xml, mid = end_request()
     c = H.Client(wec.port, _users())
@@ -489,6 +532,8 @@ BAD = [
      "/nonexistent"),
     ("two queries", "wsman_wec_subscription a { query '%s'; query '%s'; }"
      % (QUERY_APP, QUERY_APP), "duplicate"),
+    ("bad thumbprint", "wsman_wec_subscription a { query '%s'; "
+     "issuer_thumbprints 12AB; }" % QUERY_APP, "invalid subscription setting"),
     ("bad max_time", "wsman_wec_subscription a { query '%s'; max_time 0; }"
      % QUERY_APP, "invalid subscription setting"),
 ]

@@ -233,10 +233,15 @@ static ngx_int_t
 ngx_wsman_wec_version(ngx_wsman_call_t *call, ngx_wsman_wec_sub_t *sub,
     ngx_str_t *address, const char *profile, u_char *version)
 {
-    u_char  *buf, *p;
-    size_t   len;
+    u_char      *buf, *p;
+    size_t       len;
+    ngx_str_t   *tp;
+    ngx_uint_t   i, ntp;
 
-    len = sub->name.len + sub->query.len + sub->locale.len + address->len
+    tp = sub->thumbprints ? sub->thumbprints->elts : NULL;
+    ntp = sub->thumbprints ? sub->thumbprints->nelts : 0;
+
+    len = ntp * 41 + sub->name.len + sub->query.len + sub->locale.len + address->len
           + ngx_strlen(profile) + 12 * NGX_INT64_LEN + 32;
 
     buf = ngx_pnalloc(call->pool, len);
@@ -251,6 +256,13 @@ ngx_wsman_wec_version(ngx_wsman_call_t *call, ngx_wsman_wec_sub_t *sub,
                      profile, sub->raw, sub->read_existing,
                      sub->ignore_channel_error, sub->max_time,
                      sub->heartbeat, sub->max_items);
+
+    /* the issuers only reach sources that authenticate by certificate */
+    if (ngx_strcmp(profile, "https/mutual") == 0) {
+        for (i = 0; i < ntp; i++) {
+            p = ngx_sprintf(p, "|%V", &tp[i]);
+        }
+    }
 
     return ngx_wsman_wec_uuid(version, buf, p - buf);
 }
@@ -291,17 +303,19 @@ ngx_wsman_wec_write_sub(ngx_wsman_call_t *call, ngx_wsman_xml_t *x,
     u_char              version[NGX_WSMAN_WEC_UUID_LEN];
     u_char              msgid[NGX_WSMAN_WEC_UUID_LEN];
     u_char             *p;
-    ngx_str_t           address;
-    ngx_uint_t          scheme;
+    ngx_str_t           address, *tp;
+    ngx_uint_t          i, scheme;
     const char         *profile;
 
     scheme = call->identity->scheme;
+    tp = NULL;
 
     if (scheme & (NGX_WSMAN_AUTH_KERBEROS|NGX_WSMAN_AUTH_NEGOTIATE)) {
         profile = call->tls ? "https/spnego-kerberos" : "http/spnego-kerberos";
 
     } else if (scheme & NGX_WSMAN_AUTH_CERTIFICATE) {
         profile = "https/mutual";
+        tp = sub->thumbprints ? sub->thumbprints->elts : NULL;
 
     } else {
         profile = call->tls ? "https/basic" : "http/basic";
@@ -397,7 +411,25 @@ ngx_wsman_wec_write_sub(ngx_wsman_call_t *call, ngx_wsman_xml_t *x,
         "authentication\"><c:ExactlyOne><c:All>"
         "<auth:Authentication Profile=\"" NGX_WSMAN_WEC_PROFILE);
     ngx_wsman_xml_raw(x, (u_char *) profile, ngx_strlen(profile));
-    ngx_wsman_xml_literal(x, "\"/></c:All></c:ExactlyOne></c:Policy>"
+
+    if (tp) {
+        ngx_wsman_xml_literal(x, "\">");
+
+        for (i = 0; i < sub->thumbprints->nelts; i++) {
+            ngx_wsman_xml_literal(x, "<auth:ClientCertificate>"
+                                  "<auth:Thumbprint Role=\"issuer\">");
+            ngx_wsman_xml_str(x, &tp[i]);
+            ngx_wsman_xml_literal(x, "</auth:Thumbprint>"
+                                  "</auth:ClientCertificate>");
+        }
+
+        ngx_wsman_xml_literal(x, "</auth:Authentication>");
+
+    } else {
+        ngx_wsman_xml_literal(x, "\"/>");
+    }
+
+    ngx_wsman_xml_literal(x, "</c:All></c:ExactlyOne></c:Policy>"
         "</e:NotifyTo>"
         "<w:ConnectionRetry Total=\"5\">PT60.0S</w:ConnectionRetry>");
     ngx_wsman_wec_duration(x, "MaxTime", sub->max_time);

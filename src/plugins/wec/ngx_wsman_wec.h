@@ -27,6 +27,9 @@ typedef struct {
     ngx_uint_t                 max_items;    /* 0: not sent */
     ngx_array_t               *sources;      /* ngx_str_t, NUL-terminated;
                                                 NULL: every source */
+    ngx_array_t               *thumbprints;  /* ngx_str_t, 40 hex digits:
+                                                the issuers of client
+                                                certificates (HTTPS) */
     /* the subscription's address part, from its name: stable */
     u_char                     id[NGX_WSMAN_WEC_UUID_LEN];
 } ngx_wsman_wec_sub_t;

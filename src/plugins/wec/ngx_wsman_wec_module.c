@@ -205,6 +205,42 @@ ngx_wsman_wec_sub_line(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
         return NGX_CONF_OK;
     }
 
+    if (ngx_wsman_wec_is("issuer_thumbprints")) {
+        if (sub->thumbprints == NULL) {
+            sub->thumbprints = ngx_array_create(cf->pool, nargs - 1,
+                                                sizeof(ngx_str_t));
+            if (sub->thumbprints == NULL) {
+                return NGX_CONF_ERROR;
+            }
+        }
+
+        for (i = 1; i < nargs; i++) {
+            /* a SHA-1 in hex, as Windows shows certificate thumbprints */
+            if (value[i].len != 40) {
+                goto invalid;
+            }
+
+            for (p = value[i].data; p < value[i].data + 40; p++) {
+                if (!((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'F')
+                      || (*p >= 'a' && *p <= 'f')))
+                {
+                    goto invalid;
+                }
+
+                *p = ngx_toupper(*p);
+            }
+
+            src = ngx_array_push(sub->thumbprints);
+            if (src == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            *src = value[i];
+        }
+
+        return NGX_CONF_OK;
+    }
+
     if (nargs != 2) {
         goto invalid;
     }
