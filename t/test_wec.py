@@ -80,6 +80,15 @@ WEC_HTTP = """
             wsman_cert_map subject=alice@wsman.test issuer=@CA@ user=alice;
             wsman_allow_unencrypted on;
         }
+        location /open {
+            wsman; wsman_wec on; wsman_auth kerberos;
+            wsman_resource_sddl
+                http://schemas.microsoft.com/wbem/wsman/1/SubscriptionManager
+                "O:NSG:BAD:P(A;;GA;;;BA)(A;;GR;;;AU)";
+            wsman_resource_sddl
+                http://schemas.microsoft.com/wbem/wsman/1/wsman/FullDuplex
+                "O:NSG:BAD:P(A;;GA;;;BA)(A;;GX;;;AU)";
+        }
         location /nowec {
             wsman; wsman_auth basic; wsman_allow_unencrypted on;
         }
@@ -365,6 +374,44 @@ def test_kerberos_source_encrypted_utf16(wec, realm):
             s.gss, r, G.PROTO_KERBEROS)))
         assert root.find("s:Header/a:RelatesTo", NS).text == mid
         assert list(root.find("s:Body", NS)) == []
+    finally:
+        s.close()
+
+
+def _kerberos_exchange(s, xml):
+    body = G.encrypt(s.gss, utf16(xml), G.PROTO_KERBEROS)
+    r = s.post(body, content_type=G.encrypted_content_type(
+        G.PROTO_KERBEROS))
+    return r, G.decrypt_response(s.gss, r, G.PROTO_KERBEROS)
+
+
+def test_machine_account_needs_a_grant(wec, realm, tmp_path):
+    """mallory (a ticket, no groups: like a machine account) is denied by
+    the default RootSDDL, and served where the README's SDDLs grant
+    Authenticated Users read (Enumerate) and execute (End)."""
+    cc = realm.kinit("mallory", tmp_path / "cc.mallory")
+    s = G.Session(wec.port, PATH, scheme="Kerberos",
+                  gss=G.GssClient("krb5", ccache=cc))
+    try:
+        assert s.authenticate().status == 200
+        xml, mid = enumerate_request("localhost", wec.port)
+        r, plain = _kerberos_exchange(s, xml)
+        f = H.assert_fault(G.plain_response(r, plain), status=500,
+                           subcode=("w", "AccessDenied"))
+        assert f.relates_to == mid
+    finally:
+        s.close()
+    s = G.Session(wec.port, "/open", scheme="Kerberos",
+                  gss=G.GssClient("krb5", ccache=cc))
+    try:
+        assert s.authenticate().status == 200
+        xml, mid = enumerate_request("localhost", wec.port, path="/open")
+        r, plain = _kerberos_exchange(s, xml)
+        assert r.status == 200, r
+        assert sorted(subscriptions(plain, mid)) == ["everyone"]
+        xml, mid = end_request()
+        r, plain = _kerberos_exchange(s, xml)
+        assert r.status == 200, r
     finally:
         s.close()
 
