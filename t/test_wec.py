@@ -562,6 +562,8 @@ BAD = [
      "well-formed"),
     ("DTD", "wsman_wec_subscription a { query '<!DOCTYPE QueryList "
      "[<!ENTITY x \"y\">]><QueryList>&x;</QueryList>'; }", "well-formed"),
+    ("XML declaration", "wsman_wec_subscription a { query '<?xml version="
+     "\"1.0\"?>%s'; }" % QUERY_APP, "well-formed"),
     ("duplicate", "wsman_wec_subscription a { query '%s'; }\n"
      "wsman_wec_subscription A { query '%s'; }" % (QUERY_APP, QUERY_APP),
      "duplicate subscription"),
@@ -598,6 +600,21 @@ def test_nginx_t_refuses(nginx_factory, snippet, message):
     assert p.returncode != 0, p.stderr
     assert message in p.stderr, p.stderr
     assert "emerg" in p.stderr
+
+
+def test_source_with_no_subscription_gets_empty_enumeration(nginx_factory):
+    n = nginx_factory("""
+    server { listen 127.0.0.1:@PORT@;
+      location /wsman { wsman; wsman_wec on; wsman_auth basic;
+                        wsman_user_file @USERFILE@;
+                        wsman_allow_unencrypted on; } }
+    wsman_wec_subscription only-servers { query '%s';
+                                          sources 'SRV*$' group:servers; }
+""" % QUERY_APP)
+    r, mid = basic_enumerate(n, "bob")
+    assert r.status == 200, r
+    assert subscriptions(r.body, mid) == {}
+    n.stop()
 
 
 def test_nginx_t_accepts_good_block(nginx_factory):

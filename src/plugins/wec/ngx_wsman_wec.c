@@ -7,10 +7,10 @@
  * for windows/EventLog get a fault.
  */
 
+#include "ngx_wsman_wec.h"
+
 #include <fnmatch.h>
 #include <openssl/evp.h>
-
-#include "ngx_wsman_wec.h"
 
 
 #define NGX_WSMAN_WEC_SUBSCRIPTION_URI                                      \

@@ -444,15 +444,25 @@ ngx_wsman_wec_sub_check(ngx_conf_t *cf, ngx_wsman_wec_sub_t *sub)
         return NGX_CONF_ERROR;
     }
 
-    /* sent verbatim inside our envelope: it must not break out of it */
+    /*
+     * sent verbatim inside our envelope: it must not break out of it,
+     * and an XML declaration or a byte order mark may only start a
+     * document, not sit inside one
+     */
     if (sub->query.len > NGX_WSMAN_WEC_QUERY_MAX
+        || ngx_strlcasestrn(sub->query.data,
+                            sub->query.data + sub->query.len,
+                            (u_char *) "<?xml", 5 - 1) != NULL
+        || ngx_strlchr(sub->query.data, sub->query.data + sub->query.len,
+                       '\xef') == sub->query.data
         || ngx_wsman_xml_check(sub->query.data, sub->query.len,
                                "QueryList")
            != NGX_OK)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "subscription \"%V\": the query is not one "
-                           "well-formed <QueryList> without a DTD",
+                           "well-formed <QueryList> (UTF-8, no DTD, no "
+                           "XML declaration)",
                            &sub->name);
         return NGX_CONF_ERROR;
     }
