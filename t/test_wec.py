@@ -254,8 +254,12 @@ def check_subscribe(sub, base, profile, heartbeat, max_time, query,
     assert hdr.find("a:ReplyTo/a:Address", NS).text == H.ANONYMOUS
     assert hdr.find("w:MaxEnvelopeSize", NS).text == "512000"
     assert hdr.find("a:MessageID", NS).text.startswith("uuid:")
-    assert hdr.find("w:Locale", NS).get(
-        "{http://www.w3.org/XML/1998/namespace}lang") == locale
+    for where in (hdr, env.find("s:Body/e:Subscribe/e:Delivery", NS)):
+        for loc in ("w:Locale", "p:DataLocale"):
+            e = where.find(loc, NS)
+            assert e.get("{http://www.w3.org/XML/1998/namespace}lang") == \
+                locale
+            assert e.get("{%s}mustUnderstand" % NS["s"]) == "false"
     s = env.find("s:Body/e:Subscribe", NS)
     for epr in ("e:EndTo", "e:Delivery/e:NotifyTo"):
         addr = s.find(epr + "/a:Address", NS).text

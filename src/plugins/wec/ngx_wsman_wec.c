@@ -369,6 +369,9 @@ ngx_wsman_wec_write_sub(ngx_wsman_call_t *call, ngx_wsman_xml_t *x,
     ngx_wsman_xml_literal(x, "</a:MessageID><w:Locale xml:lang=\"");
     ngx_wsman_xml_str(x, &sub->locale);
     ngx_wsman_xml_literal(x, "\" s:mustUnderstand=\"false\"/>"
+                          "<p:DataLocale xml:lang=\"");
+    ngx_wsman_xml_str(x, &sub->locale);
+    ngx_wsman_xml_literal(x, "\" s:mustUnderstand=\"false\"/>"
         "<w:OptionSet xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
         "<w:Option Name=\"SubscriptionName\">");
     ngx_wsman_xml_text_str(x, &sub->name);
@@ -442,6 +445,9 @@ ngx_wsman_wec_write_sub(ngx_wsman_call_t *call, ngx_wsman_xml_t *x,
 
     ngx_wsman_xml_literal(x, "<w:MaxEnvelopeSize Policy=\"Notify\">512000"
                           "</w:MaxEnvelopeSize><w:Locale xml:lang=\"");
+    ngx_wsman_xml_str(x, &sub->locale);
+    ngx_wsman_xml_literal(x, "\" s:mustUnderstand=\"false\"/>"
+                          "<p:DataLocale xml:lang=\"");
     ngx_wsman_xml_str(x, &sub->locale);
     ngx_wsman_xml_literal(x, "\" s:mustUnderstand=\"false\"/>"
         "<w:ContentEncoding>UTF-16</w:ContentEncoding></e:Delivery>"
