@@ -241,8 +241,9 @@ ngx_wsman_wec_version(ngx_wsman_call_t *call, ngx_wsman_wec_sub_t *sub,
     tp = sub->thumbprints ? sub->thumbprints->elts : NULL;
     ntp = sub->thumbprints ? sub->thumbprints->nelts : 0;
 
-    len = ntp * 41 + sub->name.len + sub->query.len + sub->locale.len + address->len
-          + ngx_strlen(profile) + 12 * NGX_INT64_LEN + 32;
+    /* "|" and 40 hex digits a thumbprint */
+    len = ntp * 41 + sub->name.len + sub->query.len + sub->locale.len
+          + address->len + ngx_strlen(profile) + 12 * NGX_INT64_LEN + 32;
 
     buf = ngx_pnalloc(call->pool, len);
     if (buf == NULL) {
