@@ -352,30 +352,33 @@ def test_version_stable_per_source_view(wec):
     assert version(s3["everyone"]) != v1["everyone"]
 
 
-def test_kerberos_source_encrypted_utf16(wec, realm):
-    """What Windows does: the Kerberos scheme, sealed UTF-16 bodies."""
-    s = G.Session(wec.port, PATH, scheme="Kerberos",
-                  gss=G.GssClient("krb5"))
+@pytest.mark.parametrize("scheme,mech,proto", [
+    ("Kerberos", "krb5", G.PROTO_KERBEROS),
+    ("Negotiate", "spnego", G.PROTO_SPNEGO)])
+def test_kerberos_source_encrypted_utf16(wec, realm, scheme, mech, proto):
+    """What Windows does: the Kerberos (or Negotiate) scheme, sealed
+    UTF-16 bodies."""
+    s = G.Session(wec.port, PATH, scheme=scheme, gss=G.GssClient(mech))
     try:
         assert s.authenticate().status == 200
         xml, mid = enumerate_request("localhost", wec.port)
-        body = G.encrypt(s.gss, utf16(xml), G.PROTO_KERBEROS)
+        body = G.encrypt(s.gss, utf16(xml), proto)
         r = s.post(body, content_type=G.encrypted_content_type(
-            G.PROTO_KERBEROS))
+            proto))
         assert r.status == 200, r
-        plain = G.decrypt_response(s.gss, r, G.PROTO_KERBEROS)
+        plain = G.decrypt_response(s.gss, r, proto)
         subs = subscriptions(plain, mid)
         assert "everyone" in subs and "named" in subs
         check_subscribe(subs["named"], "http://127.0.0.1:%d" % wec.port,
                         "http/spnego-kerberos", 21600, 21600, QUERY_APP)
         # then End on the same connection: an empty answer
         xml, mid = end_request()
-        body = G.encrypt(s.gss, utf16(xml), G.PROTO_KERBEROS)
+        body = G.encrypt(s.gss, utf16(xml), proto)
         r = s.post(body, content_type=G.encrypted_content_type(
-            G.PROTO_KERBEROS))
+            proto))
         assert r.status == 200, r
         root = ET.fromstring(_text(G.decrypt_response(
-            s.gss, r, G.PROTO_KERBEROS)))
+            s.gss, r, proto)))
         assert root.find("s:Header/a:RelatesTo", NS).text == mid
         assert list(root.find("s:Body", NS)) == []
     finally:
