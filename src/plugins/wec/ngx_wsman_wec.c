@@ -117,8 +117,9 @@ ngx_wsman_wec_enabled(ngx_wsman_call_t *call)
 }
 
 
-/* a comma-separated list holds an item the pattern matches */
-static ngx_uint_t
+/* a comma-separated list holds an item the pattern matches: NGX_OK,
+ * NGX_DECLINED, NGX_ERROR */
+static ngx_int_t
 ngx_wsman_wec_match_list(ngx_pool_t *pool, ngx_str_t *list, char *pattern)
 {
     u_char  *p, *end, *comma, *item;
@@ -134,20 +135,20 @@ ngx_wsman_wec_match_list(ngx_pool_t *pool, ngx_str_t *list, char *pattern)
 
         item = ngx_pnalloc(pool, comma - p + 1);
         if (item == NULL) {
-            return 0;
+            return NGX_ERROR;
         }
 
         ngx_memcpy(item, p, comma - p);
         item[comma - p] = '\0';
 
         if (comma > p && fnmatch(pattern, (char *) item, FNM_CASEFOLD) == 0) {
-            return 1;
+            return NGX_OK;
         }
 
         p = comma + 1;
     }
 
-    return 0;
+    return NGX_DECLINED;
 }
 
 
@@ -156,19 +157,20 @@ ngx_wsman_wec_match_list(ngx_pool_t *pool, ngx_str_t *list, char *pattern)
  * authenticated source.  Else a pattern matches the principal (glob,
  * case-insensitive) or, as "group:PATTERN", one of its groups.
  */
-static ngx_uint_t
+static ngx_int_t
 ngx_wsman_wec_applies(ngx_wsman_call_t *call, ngx_wsman_wec_sub_t *sub)
 {
+    ngx_int_t    rc;
     ngx_str_t   *src, user;
     ngx_uint_t   i;
 
     if (sub->sources == NULL) {
-        return 1;
+        return NGX_OK;
     }
 
     user.data = ngx_pnalloc(call->pool, call->identity->user.len + 1);
     if (user.data == NULL) {
-        return 0;
+        return NGX_ERROR;
     }
 
     user.len = call->identity->user.len;
@@ -179,11 +181,11 @@ ngx_wsman_wec_applies(ngx_wsman_call_t *call, ngx_wsman_wec_sub_t *sub)
 
     for (i = 0; i < sub->sources->nelts; i++) {
         if (src[i].len > 6 && ngx_strncmp(src[i].data, "group:", 6) == 0) {
-            if (ngx_wsman_wec_match_list(call->pool,
-                                         &call->identity->groups,
-                                         (char *) src[i].data + 6))
-            {
-                return 1;
+            rc = ngx_wsman_wec_match_list(call->pool,
+                                          &call->identity->groups,
+                                          (char *) src[i].data + 6);
+            if (rc != NGX_DECLINED) {
+                return rc;
             }
 
             continue;
@@ -193,11 +195,11 @@ ngx_wsman_wec_applies(ngx_wsman_call_t *call, ngx_wsman_wec_sub_t *sub)
             && fnmatch((char *) src[i].data, (char *) user.data,
                        FNM_CASEFOLD) == 0)
         {
-            return 1;
+            return NGX_OK;
         }
     }
 
-    return 0;
+    return NGX_DECLINED;
 }
 
 
@@ -473,6 +475,7 @@ ngx_wsman_wec_write_sub(ngx_wsman_call_t *call, ngx_wsman_xml_t *x,
 static ngx_int_t
 ngx_wsman_wec_enumerate(ngx_wsman_call_t *call)
 {
+    ngx_int_t                   rc;
     ngx_uint_t                  i, n;
     ngx_wsman_wec_sub_t        *subs;
     ngx_wsman_wec_main_conf_t  *wmcf;
@@ -510,7 +513,13 @@ ngx_wsman_wec_enumerate(ngx_wsman_call_t *call)
     n = 0;
 
     for (i = 0; wmcf && i < wmcf->subs.nelts; i++) {
-        if (!ngx_wsman_wec_applies(call, &subs[i])) {
+        rc = ngx_wsman_wec_applies(call, &subs[i]);
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_DECLINED) {
             continue;
         }
 
