@@ -574,6 +574,9 @@ BAD = [
     ("duplicate", "wsman_wec_subscription a { query '%s'; }\n"
      "wsman_wec_subscription A { query '%s'; }" % (QUERY_APP, QUERY_APP),
      "duplicate subscription"),
+    ("two presets", "wsman_wec_subscription a { query '%s'; "
+     "delivery normal; delivery min_latency; }" % QUERY_APP,
+     "duplicate subscription setting \"delivery\""),
     ("bad delivery", "wsman_wec_subscription a { query '%s'; "
      "delivery fast; }" % QUERY_APP, "invalid subscription setting"),
     ("bad format", "wsman_wec_subscription a { query '%s'; "
@@ -587,7 +590,7 @@ BAD = [
     ("missing file", "wsman_wec_subscription a { query_file /nonexistent; }",
      "/nonexistent"),
     ("two queries", "wsman_wec_subscription a { query '%s'; query '%s'; }"
-     % (QUERY_APP, QUERY_APP), "duplicate"),
+     % (QUERY_APP, QUERY_APP), "duplicate subscription setting \"query\""),
     ("bad thumbprint", "wsman_wec_subscription a { query '%s'; "
      "issuer_thumbprints 12AB; }" % QUERY_APP, "invalid subscription setting"),
     ("bad max_time", "wsman_wec_subscription a { query '%s'; max_time 0; }"

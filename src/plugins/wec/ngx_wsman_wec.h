@@ -25,6 +25,7 @@ typedef struct {
     time_t                     max_time;     /* seconds */
     time_t                     heartbeat;    /* seconds */
     ngx_uint_t                 max_items;    /* 0: not sent */
+    ngx_uint_t                 delivery;     /* a preset was named */
     ngx_array_t               *sources;      /* ngx_str_t, NUL-terminated;
                                                 NULL: every source */
     ngx_array_t               *thumbprints;  /* ngx_str_t, 40 hex digits:

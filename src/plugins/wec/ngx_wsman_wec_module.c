@@ -247,7 +247,7 @@ ngx_wsman_wec_sub_line(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
 
     if (ngx_wsman_wec_is("query")) {
         if (sub->query.data) {
-            return "is duplicate";
+            goto duplicate;
         }
 
         sub->query = value[1];
@@ -256,7 +256,7 @@ ngx_wsman_wec_sub_line(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
 
     if (ngx_wsman_wec_is("query_file")) {
         if (sub->query.data) {
-            return "is duplicate";
+            goto duplicate;
         }
 
         return ngx_wsman_wec_read_query(cf, sub, &value[1]);
@@ -300,6 +300,12 @@ ngx_wsman_wec_sub_line(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
     }
 
     if (ngx_wsman_wec_is("delivery")) {
+        if (sub->delivery) {
+            goto duplicate;
+        }
+
+        sub->delivery = 1;
+
         /* the presets of Windows' subscription manager */
         if (ngx_strcmp(value[1].data, "normal") == 0) {
             ngx_conf_init_value(sub->max_time, 900);
@@ -374,6 +380,12 @@ invalid:
 
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                        "invalid subscription setting \"%V\"", &value[0]);
+    return NGX_CONF_ERROR;
+
+duplicate:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "duplicate subscription setting \"%V\"", &value[0]);
     return NGX_CONF_ERROR;
 }
 
