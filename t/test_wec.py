@@ -20,7 +20,8 @@ SUB_URI = ("http://schemas.microsoft.com/wbem/wsman/1/SubscriptionManager/"
            "Subscription")
 FULLDUPLEX_URI = "http://schemas.microsoft.com/wbem/wsman/1/wsman/FullDuplex"
 EVENTLOG_URI = "http://schemas.microsoft.com/wbem/wsman/1/windows/EventLog"
-ACTION_ENUMERATE = "http://schemas.xmlsoap.org/ws/2004/09/enumeration/Enumerate"
+ACTION_ENUMERATE = \
+    "http://schemas.xmlsoap.org/ws/2004/09/enumeration/Enumerate"
 ACTION_END = "http://schemas.microsoft.com/wbem/wsman/1/wsman/End"
 EVENTS_MODE = "http://schemas.dmtf.org/wbem/wsman/1/wsman/Events"
 EVENTQUERY = "http://schemas.microsoft.com/win/2004/08/events/eventquery"
