@@ -297,3 +297,34 @@ ngx_wsman_xml_doc(ngx_pool_t *pool, ngx_wsman_xml_t *x)
                          XML_PARSE_NONET | XML_PARSE_NOBLANKS
                          | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 }
+
+
+ngx_int_t
+ngx_wsman_xml_check(u_char *data, size_t len, const char *root)
+{
+    ngx_int_t   rc;
+    xmlDocPtr   doc;
+    xmlNodePtr  node;
+
+    if (len == 0 || len > INT_MAX) {
+        return NGX_DECLINED;
+    }
+
+    /* no network, no entity expansion; a DTD is refused below */
+    doc = xmlReadMemory((char *) data, (int) len, NULL, "UTF-8",
+                        XML_PARSE_NONET | XML_PARSE_NOERROR
+                        | XML_PARSE_NOWARNING);
+    if (doc == NULL) {
+        return NGX_DECLINED;
+    }
+
+    node = xmlDocGetRootElement(doc);
+
+    rc = (doc->intSubset == NULL && doc->extSubset == NULL && node
+          && ngx_strcmp(node->name, root) == 0)
+         ? NGX_OK : NGX_DECLINED;
+
+    xmlFreeDoc(doc);
+
+    return rc;
+}

@@ -62,6 +62,14 @@ ngx_int_t ngx_wsman_node_attr(ngx_pool_t *pool, ngx_wsman_node_t *node,
     const char *name, ngx_str_t *value);
 
 
+/*
+ * Is data (UTF-8) one well-formed XML document without a DTD, whose root
+ * element has the local name root?  For configuration checks (nginx -t)
+ * of XML a plug-in passes on verbatim.  NGX_OK, or NGX_DECLINED.
+ */
+ngx_int_t ngx_wsman_xml_check(u_char *data, size_t len, const char *root);
+
+
 /* a w:Selector or w:Option of the request by name (NULL: none) */
 ngx_wsman_pair_t *ngx_wsman_soap_selector(ngx_wsman_request_t *req,
     const char *name);

@@ -6,6 +6,7 @@
 
 #include "unit.h"
 #include "ngx_wsman_xml.h"
+#include "ngx_wsman_body.h"
 
 
 /* the chain is consistent and holds exactly "expected" */
@@ -373,6 +374,44 @@ unit_test_xml_utf16(ngx_pool_t *pool)
 }
 
 
+/* ngx_wsman_xml_check(): configuration XML passed on verbatim */
+static void
+unit_test_xml_check(void)
+{
+    size_t  i;
+
+    static struct {
+        const char  *text;
+        ngx_int_t    rc;
+    } cases[] = {
+        { "<QueryList><Query Id=\"0\"/></QueryList>", NGX_OK },
+        { "  <QueryList/>\n", NGX_OK },
+        { "<q:QueryList xmlns:q=\"urn:x\"/>", NGX_OK },
+        { "<QueryList><Query>", NGX_DECLINED },
+        { "<QueryList/><QueryList/>", NGX_DECLINED },
+        { "<Other/>", NGX_DECLINED },
+        { "<QueryList>&x;</QueryList>", NGX_DECLINED },
+        { "<!DOCTYPE QueryList><QueryList/>", NGX_DECLINED },
+        { "<!DOCTYPE QueryList [<!ENTITY x \"y\">]><QueryList>&x;"
+          "</QueryList>", NGX_DECLINED },
+        { "<!DOCTYPE QueryList SYSTEM \"http://127.0.0.1/x.dtd\">"
+          "<QueryList/>", NGX_DECLINED },
+        { "plain text", NGX_DECLINED },
+        { "", NGX_DECLINED },
+    };
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        if (!UNIT_CHECK(ngx_wsman_xml_check((u_char *) cases[i].text,
+                                            ngx_strlen(cases[i].text),
+                                            "QueryList")
+                        == cases[i].rc))
+        {
+            fprintf(stderr, "  case %d: %s\n", (int) i, cases[i].text);
+        }
+    }
+}
+
+
 void
 unit_test_xml(void)
 {
@@ -388,6 +427,7 @@ unit_test_xml(void)
     unit_test_xml_chain_append(pool);
     unit_test_xml_failure(pool);
     unit_test_xml_utf16(pool);
+    unit_test_xml_check();
 
     ngx_destroy_pool(pool);
 }

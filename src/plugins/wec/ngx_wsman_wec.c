@@ -1,0 +1,581 @@
+/*
+ * The subscription manager of the Windows Event Collector (MS-WSMV
+ * 3.1.4.1.30): a source Enumerates SubscriptionManager/Subscription and
+ * gets, per subscription that applies to it, the Subscribe envelope it
+ * is to act on, with a Version that changes whenever anything it sees of
+ * the subscription changes.  Event delivery is not served yet: messages
+ * for windows/EventLog get a fault.
+ */
+
+#include "ngx_wsman_wec.h"
+
+#include <fnmatch.h>
+#include <openssl/evp.h>
+
+
+#define NGX_WSMAN_WEC_SUBSCRIPTION_URI                                      \
+    "http://schemas.microsoft.com/wbem/wsman/1/SubscriptionManager/"      \
+    "Subscription"
+#define NGX_WSMAN_WEC_FULLDUPLEX_URI                                        \
+    "http://schemas.microsoft.com/wbem/wsman/1/wsman/FullDuplex"
+#define NGX_WSMAN_WEC_EVENTLOG_URI                                          \
+    "http://schemas.microsoft.com/wbem/wsman/1/windows/EventLog"
+#define NGX_WSMAN_WEC_ACTION_END                                            \
+    "http://schemas.microsoft.com/wbem/wsman/1/wsman/End"
+#define NGX_WSMAN_WEC_NS_SUB                                                \
+    "http://schemas.microsoft.com/wbem/wsman/1/subscription"
+#define NGX_WSMAN_WEC_PROFILE                                               \
+    "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/"
+
+#define NGX_WSMAN_WEC_PATH  "/wsman/subscriptions/"
+
+
+static ngx_int_t ngx_wsman_wec_enumerate(ngx_wsman_call_t *call);
+static ngx_int_t ngx_wsman_wec_end(ngx_wsman_call_t *call);
+static ngx_int_t ngx_wsman_wec_events(ngx_wsman_call_t *call);
+
+
+static ngx_wsman_plugin_t  ngx_wsman_wec_manager = {
+    ngx_string("wec"),
+    ngx_string(NGX_WSMAN_WEC_SUBSCRIPTION_URI),
+    NULL, NULL, NULL, NULL,
+    ngx_wsman_wec_enumerate,
+    NULL,
+    0, 0, NULL
+};
+
+
+/* a source ends its enumeration with End on the FullDuplex URI */
+static ngx_wsman_plugin_t  ngx_wsman_wec_fullduplex = {
+    ngx_string("wec-end"),
+    ngx_string(NGX_WSMAN_WEC_FULLDUPLEX_URI),
+    NULL, NULL, NULL, NULL, NULL,
+    ngx_wsman_wec_end,
+    0, 0, NULL
+};
+
+
+static ngx_wsman_plugin_t  ngx_wsman_wec_eventlog = {
+    ngx_string("wec-events"),
+    ngx_string(NGX_WSMAN_WEC_EVENTLOG_URI),
+    ngx_wsman_wec_events, ngx_wsman_wec_events, ngx_wsman_wec_events,
+    ngx_wsman_wec_events, ngx_wsman_wec_events, ngx_wsman_wec_events,
+    0, 0, NULL
+};
+
+
+ngx_wsman_plugin_t  *ngx_wsman_wec_services[] = {
+    &ngx_wsman_wec_manager,
+    &ngx_wsman_wec_fullduplex,
+    &ngx_wsman_wec_eventlog,
+    NULL
+};
+
+
+ngx_int_t
+ngx_wsman_wec_uuid(u_char *out, u_char *data, size_t len)
+{
+    u_char        md[EVP_MAX_MD_SIZE];
+    ngx_uint_t    i, j;
+    unsigned int  mdlen;
+
+    static u_char  hex[] = "0123456789ABCDEF";
+
+    if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1) {
+        return NGX_ERROR;
+    }
+
+    /* an RFC 4122 name-based layout: version 5 nibble, variant 10 */
+    md[6] = (md[6] & 0x0f) | 0x50;
+    md[8] = (md[8] & 0x3f) | 0x80;
+
+    for (i = 0, j = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) {
+            out[j++] = '-';
+        }
+
+        out[j++] = hex[md[i] >> 4];
+        out[j++] = hex[md[i] & 0x0f];
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_wsman_wec_loc_conf_t *
+ngx_wsman_wec_enabled(ngx_wsman_call_t *call)
+{
+    ngx_wsman_wec_loc_conf_t  *wlcf;
+
+    wlcf = ngx_wsman_call_conf(call, &ngx_wsman_wec_module);
+
+    if (wlcf == NULL || wlcf->enable != 1) {
+        return NULL;
+    }
+
+    return wlcf;
+}
+
+
+/* a comma-separated list holds an item the pattern matches: NGX_OK,
+ * NGX_DECLINED, NGX_ERROR */
+static ngx_int_t
+ngx_wsman_wec_match_list(ngx_pool_t *pool, ngx_str_t *list, char *pattern)
+{
+    u_char  *p, *end, *comma, *item;
+
+    p = list->data;
+    end = list->data + list->len;
+
+    while (p < end) {
+        comma = ngx_strlchr(p, end, ',');
+        if (comma == NULL) {
+            comma = end;
+        }
+
+        item = ngx_pnalloc(pool, comma - p + 1);
+        if (item == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(item, p, comma - p);
+        item[comma - p] = '\0';
+
+        if (comma > p && fnmatch(pattern, (char *) item, FNM_CASEFOLD) == 0) {
+            return NGX_OK;
+        }
+
+        p = comma + 1;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * Does the subscription apply to the caller?  No sources: every
+ * authenticated source.  Else a pattern matches the principal (glob,
+ * case-insensitive) or, as "group:PATTERN", one of its groups.
+ */
+static ngx_int_t
+ngx_wsman_wec_applies(ngx_wsman_call_t *call, ngx_wsman_wec_sub_t *sub)
+{
+    ngx_int_t    rc;
+    ngx_str_t   *src, user;
+    ngx_uint_t   i;
+
+    if (sub->sources == NULL) {
+        return NGX_OK;
+    }
+
+    user.data = ngx_pnalloc(call->pool, call->identity->user.len + 1);
+    if (user.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    user.len = call->identity->user.len;
+    ngx_memcpy(user.data, call->identity->user.data, user.len);
+    user.data[user.len] = '\0';
+
+    src = sub->sources->elts;
+
+    for (i = 0; i < sub->sources->nelts; i++) {
+        if (src[i].len > 6 && ngx_strncmp(src[i].data, "group:", 6) == 0) {
+            rc = ngx_wsman_wec_match_list(call->pool,
+                                          &call->identity->groups,
+                                          (char *) src[i].data + 6);
+            if (rc != NGX_DECLINED) {
+                return rc;
+            }
+
+            continue;
+        }
+
+        if (user.len
+            && fnmatch((char *) src[i].data, (char *) user.data,
+                       FNM_CASEFOLD) == 0)
+        {
+            return NGX_OK;
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/* the Host header goes into the addresses we hand out: a host[:port] */
+static ngx_int_t
+ngx_wsman_wec_host_valid(ngx_str_t *host)
+{
+    u_char  *p;
+
+    if (host->len == 0 || host->len > 255) {
+        return 0;
+    }
+
+    for (p = host->data; p < host->data + host->len; p++) {
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')
+              || (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'
+              || *p == ':' || *p == '[' || *p == ']' || *p == '_'))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/*
+ * The Version: a GUID of everything the source will see of the
+ * subscription but the message ids, in a fixed order with lengths, so
+ * that no two different subscriptions share a Version.
+ */
+static ngx_int_t
+ngx_wsman_wec_version(ngx_wsman_call_t *call, ngx_wsman_wec_sub_t *sub,
+    ngx_str_t *address, const char *profile, u_char *version)
+{
+    u_char      *buf, *p;
+    size_t       len;
+    ngx_str_t   *tp;
+    ngx_uint_t   i, ntp;
+
+    tp = sub->thumbprints ? sub->thumbprints->elts : NULL;
+    ntp = sub->thumbprints ? sub->thumbprints->nelts : 0;
+
+    /* "|" and 40 hex digits a thumbprint */
+    len = ntp * 41 + sub->name.len + sub->query.len + sub->locale.len
+          + address->len + ngx_strlen(profile) + 12 * NGX_INT64_LEN + 32;
+
+    buf = ngx_pnalloc(call->pool, len);
+    if (buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_snprintf(buf, len, "%uz:%V|%uz:%V|%uz:%V|%uz:%V|%s|%ui|%i|%i|"
+                     "%T|%T|%ui",
+                     sub->name.len, &sub->name, sub->query.len, &sub->query,
+                     sub->locale.len, &sub->locale, address->len, address,
+                     profile, sub->raw, sub->read_existing,
+                     sub->ignore_channel_error, sub->max_time,
+                     sub->heartbeat, sub->max_items);
+
+    /* the issuers only reach sources that authenticate by certificate */
+    if (ngx_strcmp(profile, "https/mutual") == 0) {
+        for (i = 0; i < ntp; i++) {
+            p = ngx_sprintf(p, "|%V", &tp[i]);
+        }
+    }
+
+    return ngx_wsman_wec_uuid(version, buf, p - buf);
+}
+
+
+static void
+ngx_wsman_wec_epr(ngx_wsman_xml_t *x, const char *element,
+    ngx_str_t *address, u_char *version)
+{
+    ngx_wsman_xml_raw(x, (u_char *) "<e:", 3);
+    ngx_wsman_xml_raw(x, (u_char *) element, ngx_strlen(element));
+    ngx_wsman_xml_literal(x, "><a:Address>");
+    ngx_wsman_xml_text_str(x, address);
+    ngx_wsman_xml_literal(x, "</a:Address><a:ReferenceProperties>"
+                          "<e:Identifier>");
+    ngx_wsman_xml_raw(x, version, NGX_WSMAN_WEC_UUID_LEN);
+    ngx_wsman_xml_literal(x, "</e:Identifier></a:ReferenceProperties>");
+}
+
+
+static void
+ngx_wsman_wec_duration(ngx_wsman_xml_t *x, const char *element, time_t t)
+{
+    u_char  buf[NGX_INT64_LEN + 64];
+
+    ngx_wsman_xml_raw(x, buf,
+                      ngx_snprintf(buf, sizeof(buf), "<w:%s>PT%T.000S</w:%s>",
+                                   element, t, element)
+                      - buf);
+}
+
+
+/* one m:Subscription: the Version and the Subscribe envelope */
+static ngx_int_t
+ngx_wsman_wec_write_sub(ngx_wsman_call_t *call, ngx_wsman_xml_t *x,
+    ngx_wsman_wec_sub_t *sub)
+{
+    u_char              version[NGX_WSMAN_WEC_UUID_LEN];
+    u_char              msgid[NGX_WSMAN_WEC_UUID_LEN];
+    u_char             *p;
+    ngx_str_t           address, *tp;
+    ngx_uint_t          i, scheme;
+    const char         *profile;
+
+    scheme = call->identity->scheme;
+    tp = NULL;
+
+    if (scheme & (NGX_WSMAN_AUTH_KERBEROS|NGX_WSMAN_AUTH_NEGOTIATE)) {
+        profile = call->tls ? "https/spnego-kerberos" : "http/spnego-kerberos";
+
+    } else if (scheme & NGX_WSMAN_AUTH_CERTIFICATE) {
+        profile = "https/mutual";
+        tp = sub->thumbprints ? sub->thumbprints->elts : NULL;
+
+    } else {
+        profile = call->tls ? "https/basic" : "http/basic";
+    }
+
+    /* the address the source used, our path, the subscription's id */
+    address.len = sizeof("https://") - 1 + call->host.len
+                  + sizeof(NGX_WSMAN_WEC_PATH) - 1 + NGX_WSMAN_WEC_UUID_LEN;
+    address.data = ngx_pnalloc(call->pool, address.len);
+    if (address.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_sprintf(address.data, "%s://%V" NGX_WSMAN_WEC_PATH,
+                    call->tls ? "https" : "http", &call->host);
+    p = ngx_cpymem(p, sub->id, NGX_WSMAN_WEC_UUID_LEN);
+    address.len = p - address.data;
+
+    if (ngx_wsman_wec_version(call, sub, &address, profile, version)
+        != NGX_OK
+        || ngx_wsman_wec_uuid(msgid, version, NGX_WSMAN_WEC_UUID_LEN)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_wsman_xml_literal(x,
+        "<m:Subscription xmlns:m=\"" NGX_WSMAN_WEC_NS_SUB "\">"
+        "<m:Version>uuid:");
+    ngx_wsman_xml_raw(x, version, NGX_WSMAN_WEC_UUID_LEN);
+    ngx_wsman_xml_literal(x, "</m:Version>"
+        "<s:Envelope"
+        " xmlns:s=\"" NGX_WSMAN_NS_SOAP "\""
+        " xmlns:a=\"" NGX_WSMAN_NS_WSA "\""
+        " xmlns:e=\"" NGX_WSMAN_NS_WSEV "\""
+        " xmlns:n=\"" NGX_WSMAN_NS_WSEN "\""
+        " xmlns:w=\"" NGX_WSMAN_NS_WSMAN "\""
+        " xmlns:p=\"" NGX_WSMAN_NS_MSWSMAN "\">"
+        "<s:Header>"
+        "<a:To>" NGX_WSMAN_WSA_ANONYMOUS "</a:To>"
+        "<w:ResourceURI s:mustUnderstand=\"true\">"
+        NGX_WSMAN_WEC_EVENTLOG_URI "</w:ResourceURI>"
+        "<a:ReplyTo><a:Address s:mustUnderstand=\"true\">"
+        NGX_WSMAN_WSA_ANONYMOUS "</a:Address></a:ReplyTo>"
+        "<a:Action s:mustUnderstand=\"true\">"
+        NGX_WSMAN_NS_WSEV "/Subscribe</a:Action>"
+        "<w:MaxEnvelopeSize s:mustUnderstand=\"true\">512000"
+        "</w:MaxEnvelopeSize>"
+        "<a:MessageID>uuid:");
+    ngx_wsman_xml_raw(x, msgid, NGX_WSMAN_WEC_UUID_LEN);
+    ngx_wsman_xml_literal(x, "</a:MessageID><w:Locale xml:lang=\"");
+    ngx_wsman_xml_str(x, &sub->locale);
+    ngx_wsman_xml_literal(x, "\" s:mustUnderstand=\"false\"/>"
+                          "<p:DataLocale xml:lang=\"");
+    ngx_wsman_xml_str(x, &sub->locale);
+    ngx_wsman_xml_literal(x, "\" s:mustUnderstand=\"false\"/>"
+        "<w:OptionSet xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
+        "<w:Option Name=\"SubscriptionName\">");
+    ngx_wsman_xml_text_str(x, &sub->name);
+    ngx_wsman_xml_literal(x, "</w:Option>"
+        "<w:Option Name=\"Compression\">SLDC</w:Option>"
+        "<w:Option Name=\"CDATA\" xsi:nil=\"true\"/>"
+        "<w:Option Name=\"ContentFormat\">");
+
+    if (sub->raw) {
+        ngx_wsman_xml_literal(x, "Raw");
+
+    } else {
+        ngx_wsman_xml_literal(x, "RenderedText");
+    }
+
+    ngx_wsman_xml_literal(x, "</w:Option>");
+
+    if (sub->ignore_channel_error) {
+        ngx_wsman_xml_literal(x,
+            "<w:Option Name=\"IgnoreChannelError\" xsi:nil=\"true\"/>");
+    }
+
+    if (sub->read_existing) {
+        ngx_wsman_xml_literal(x,
+            "<w:Option Name=\"ReadExistingEvents\" xsi:nil=\"true\"/>");
+    }
+
+    ngx_wsman_xml_literal(x, "</w:OptionSet></s:Header><s:Body>"
+                          "<e:Subscribe>");
+
+    ngx_wsman_wec_epr(x, "EndTo", &address, version);
+    ngx_wsman_xml_literal(x, "</e:EndTo><e:Delivery Mode=\""
+                          "http://schemas.dmtf.org/wbem/wsman/1/wsman/Events"
+                          "\">");
+    ngx_wsman_wec_duration(x, "Heartbeats", sub->heartbeat);
+    ngx_wsman_wec_epr(x, "NotifyTo", &address, version);
+    ngx_wsman_xml_literal(x,
+        "<c:Policy xmlns:c=\"http://schemas.xmlsoap.org/ws/2002/12/policy\""
+        " xmlns:auth=\"http://schemas.microsoft.com/wbem/wsman/1/"
+        "authentication\"><c:ExactlyOne><c:All>"
+        "<auth:Authentication Profile=\"" NGX_WSMAN_WEC_PROFILE);
+    ngx_wsman_xml_raw(x, (u_char *) profile, ngx_strlen(profile));
+
+    if (tp) {
+        ngx_wsman_xml_literal(x, "\">");
+
+        for (i = 0; i < sub->thumbprints->nelts; i++) {
+            ngx_wsman_xml_literal(x, "<auth:ClientCertificate>"
+                                  "<auth:Thumbprint Role=\"issuer\">");
+            ngx_wsman_xml_str(x, &tp[i]);
+            ngx_wsman_xml_literal(x, "</auth:Thumbprint>"
+                                  "</auth:ClientCertificate>");
+        }
+
+        ngx_wsman_xml_literal(x, "</auth:Authentication>");
+
+    } else {
+        ngx_wsman_xml_literal(x, "\"/>");
+    }
+
+    ngx_wsman_xml_literal(x, "</c:All></c:ExactlyOne></c:Policy>"
+        "</e:NotifyTo>"
+        "<w:ConnectionRetry Total=\"5\">PT60.0S</w:ConnectionRetry>");
+    ngx_wsman_wec_duration(x, "MaxTime", sub->max_time);
+
+    if (sub->max_items) {
+        ngx_wsman_xml_literal(x, "<w:MaxElements>");
+        ngx_wsman_xml_uint(x, sub->max_items);
+        ngx_wsman_xml_literal(x, "</w:MaxElements>");
+    }
+
+    ngx_wsman_xml_literal(x, "<w:MaxEnvelopeSize Policy=\"Notify\">512000"
+                          "</w:MaxEnvelopeSize><w:Locale xml:lang=\"");
+    ngx_wsman_xml_str(x, &sub->locale);
+    ngx_wsman_xml_literal(x, "\" s:mustUnderstand=\"false\"/>"
+                          "<p:DataLocale xml:lang=\"");
+    ngx_wsman_xml_str(x, &sub->locale);
+    ngx_wsman_xml_literal(x, "\" s:mustUnderstand=\"false\"/>"
+        "<w:ContentEncoding>UTF-16</w:ContentEncoding></e:Delivery>"
+        "<w:Filter Dialect=\"http://schemas.microsoft.com/win/2004/08/"
+        "events/eventquery\">");
+    /* checked at nginx -t: one well-formed QueryList without a DTD */
+    ngx_wsman_xml_str(x, &sub->query);
+    ngx_wsman_xml_literal(x, "</w:Filter>");
+
+    if (sub->read_existing) {
+        ngx_wsman_xml_literal(x, "<w:Bookmark>http://schemas.dmtf.org/wbem/"
+                              "wsman/1/wsman/bookmark/earliest</w:Bookmark>");
+    }
+
+    ngx_wsman_xml_literal(x, "<w:SendBookmarks/></e:Subscribe></s:Body>"
+                          "</s:Envelope></m:Subscription>");
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_wsman_wec_enumerate(ngx_wsman_call_t *call)
+{
+    ngx_int_t                   rc;
+    ngx_uint_t                  i, n;
+    ngx_wsman_wec_sub_t        *subs;
+    ngx_wsman_wec_main_conf_t  *wmcf;
+
+    if (ngx_wsman_wec_enabled(call) == NULL) {
+        return ngx_wsman_call_fault(call,
+                                    NGX_WSMAN_FAULT_DESTINATION_UNREACHABLE,
+                                    "Event collection is off here "
+                                    "(wsman_wec).");
+    }
+
+    if (call->identity->scheme == 0 || call->identity->user.len == 0) {
+        return ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_ACCESS_DENIED,
+                                    NULL);
+    }
+
+    if (!ngx_wsman_wec_host_valid(&call->host)) {
+        ngx_log_error(NGX_LOG_INFO, call->log, 0,
+                      "wsman wec: no usable Host header for the "
+                      "subscription addresses");
+        return ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_INVALID_PARAMETER,
+                                    "The Host header is missing or not a "
+                                    "host name.");
+    }
+
+    wmcf = ngx_wsman_plugin_main_conf(&ngx_wsman_wec_module);
+
+    ngx_str_set(&call->action, NGX_WSMAN_NS_WSEN "/EnumerateResponse");
+
+    /* OptimizeEnumeration as Windows sends it: everything at once */
+    ngx_wsman_xml_literal(&call->body, "<n:EnumerateResponse>"
+                          "<n:EnumerationContext/><w:Items>");
+
+    subs = wmcf ? wmcf->subs.elts : NULL;
+    n = 0;
+
+    for (i = 0; wmcf && i < wmcf->subs.nelts; i++) {
+        rc = ngx_wsman_wec_applies(call, &subs[i]);
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_DECLINED) {
+            continue;
+        }
+
+        if (ngx_wsman_wec_write_sub(call, &call->body, &subs[i]) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        n++;
+    }
+
+    ngx_wsman_xml_literal(&call->body, "</w:Items><w:EndOfSequence/>"
+                          "</n:EnumerateResponse>");
+
+    ngx_log_error(NGX_LOG_INFO, call->log, 0,
+                  "wsman wec: %ui subscription(s) for \"%V\"", n,
+                  &call->identity->user);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_wsman_wec_end(ngx_wsman_call_t *call)
+{
+    ngx_str_t  *action;
+
+    if (ngx_wsman_wec_enabled(call) == NULL) {
+        return ngx_wsman_call_fault(call,
+                                    NGX_WSMAN_FAULT_DESTINATION_UNREACHABLE,
+                                    "Event collection is off here "
+                                    "(wsman_wec).");
+    }
+
+    action = &call->req->action;
+
+    if (action->len != sizeof(NGX_WSMAN_WEC_ACTION_END) - 1
+        || ngx_strncmp(action->data, NGX_WSMAN_WEC_ACTION_END, action->len)
+           != 0)
+    {
+        return ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_ACTION_NOT_SUPPORTED,
+                                    NULL);
+    }
+
+    /* nothing to release: the enumeration kept no context */
+    ngx_str_set(&call->action, NGX_WSMAN_WEC_ACTION_END "Response");
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_wsman_wec_events(ngx_wsman_call_t *call)
+{
+    ngx_log_error(NGX_LOG_INFO, call->log, 0,
+                  "wsman wec: event delivery is not served yet");
+
+    return ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_ACTION_NOT_SUPPORTED,
+                                "Event delivery is not served yet.");
+}
