@@ -35,23 +35,31 @@ ngx_wsman_hex(u_char *dst, u_char *src, size_t len, ngx_uint_t upper)
 u_char *
 ngx_wsman_uuid_format(u_char *dst, u_char *bin)
 {
+    return ngx_wsman_uuid_layout(dst, bin, 4, 0);
+}
+
+
+u_char *
+ngx_wsman_uuid_layout(u_char *dst, u_char *bin, ngx_uint_t version,
+    ngx_uint_t upper)
+{
     u_char  b[16];
 
     ngx_memcpy(b, bin, 16);
 
-    b[6] = (b[6] & 0x0f) | 0x40;
+    b[6] = (b[6] & 0x0f) | (u_char) (version << 4);
     b[8] = (b[8] & 0x3f) | 0x80;
 
-    dst = ngx_wsman_hex(dst, b, 4, 0);
+    dst = ngx_wsman_hex(dst, b, 4, upper);
     *dst++ = '-';
-    dst = ngx_wsman_hex(dst, b + 4, 2, 0);
+    dst = ngx_wsman_hex(dst, b + 4, 2, upper);
     *dst++ = '-';
-    dst = ngx_wsman_hex(dst, b + 6, 2, 0);
+    dst = ngx_wsman_hex(dst, b + 6, 2, upper);
     *dst++ = '-';
-    dst = ngx_wsman_hex(dst, b + 8, 2, 0);
+    dst = ngx_wsman_hex(dst, b + 8, 2, upper);
     *dst++ = '-';
 
-    return ngx_wsman_hex(dst, b + 10, 6, 0);
+    return ngx_wsman_hex(dst, b + 10, 6, upper);
 }
 
 

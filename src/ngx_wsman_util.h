@@ -23,6 +23,11 @@ u_char *ngx_wsman_hex(u_char *dst, u_char *src, size_t len,
  * NGX_WSMAN_UUID_LEN lower-case characters at dst; returns the end */
 u_char *ngx_wsman_uuid_format(u_char *dst, u_char *bin);
 
+/* 16 bytes laid out as an RFC 4122 UUID of that version (variant 10),
+ * upper or lower case; returns the end */
+u_char *ngx_wsman_uuid_layout(u_char *dst, u_char *bin, ngx_uint_t version,
+    ngx_uint_t upper);
+
 /* a random version 4 UUID at dst; NULL when the random source failed */
 u_char *ngx_wsman_uuid(u_char *dst);
 

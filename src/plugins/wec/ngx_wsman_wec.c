@@ -8,6 +8,7 @@
  */
 
 #include "ngx_wsman_wec.h"
+#include "ngx_wsman_util.h"
 
 #include <fnmatch.h>
 #include <openssl/evp.h>
@@ -76,27 +77,15 @@ ngx_int_t
 ngx_wsman_wec_uuid(u_char *out, u_char *data, size_t len)
 {
     u_char        md[EVP_MAX_MD_SIZE];
-    ngx_uint_t    i, j;
     unsigned int  mdlen;
-
-    static u_char  hex[] = "0123456789ABCDEF";
 
     if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1) {
         return NGX_ERROR;
     }
 
-    /* an RFC 4122 name-based layout: version 5 nibble, variant 10 */
-    md[6] = (md[6] & 0x0f) | 0x50;
-    md[8] = (md[8] & 0x3f) | 0x80;
-
-    for (i = 0, j = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) {
-            out[j++] = '-';
-        }
-
-        out[j++] = hex[md[i] >> 4];
-        out[j++] = hex[md[i] & 0x0f];
-    }
+    /* an RFC 4122 name-based layout (version 5), in capitals as Windows
+     * writes its subscription versions */
+    (void) ngx_wsman_uuid_layout(out, md, 5, 1);
 
     return NGX_OK;
 }
