@@ -594,6 +594,9 @@ def test_shutdown_timeout_ends_a_login_in_a_thread(nginx_factory,
 
 
 @pytest.mark.skipif(not shutil.which("valgrind"), reason="needs valgrind")
+@pytest.mark.skipif(bool(os.environ.get("WSMAN_NGINX_PRELOAD")),
+                    reason="the ASan build checks memory itself; memcheck "
+                           "cannot run under its preloaded runtime")
 def test_user_file_tables_outlive_connections_under_valgrind(
         nginx_factory, tmp_path_factory):
     """A worker's table of a user file outlives the request that read it:
