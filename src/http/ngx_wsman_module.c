@@ -66,9 +66,9 @@ static ngx_conf_enum_t  ngx_wsman_cbt_levels[] = {
 
 
 static ngx_conf_post_t  ngx_wsman_batch_post = { ngx_wsman_check_batch };
-static ngx_conf_post_t  ngx_wsman_zone_post = { ngx_wsman_check_zone };
+ngx_conf_post_t         ngx_wsman_zone_post = { ngx_wsman_check_zone };
 static ngx_conf_post_t  ngx_wsman_size_post = { ngx_wsman_check_size };
-static ngx_conf_post_t  ngx_wsman_msec_post = { ngx_wsman_check_msec };
+ngx_conf_post_t         ngx_wsman_msec_post = { ngx_wsman_check_msec };
 
 
 static ngx_command_t  ngx_wsman_commands[] = {

@@ -61,6 +61,12 @@ typedef struct {
 ngx_uint_t ngx_wsman_conf_serves(ngx_conf_t *cf);
 
 
+/* the core's checks of directive values, for plug-ins' directives too:
+ * a size of at least 64k (zones, buffers), a time between 500ms and 24d */
+extern ngx_conf_post_t  ngx_wsman_zone_post;
+extern ngx_conf_post_t  ngx_wsman_msec_post;
+
+
 /* the core: build the registry of a configuration, use a cycle's */
 ngx_int_t ngx_wsman_registry_init(ngx_conf_t *cf, ngx_array_t **registry);
 void ngx_wsman_registry_use(ngx_array_t *registry);

@@ -24,19 +24,11 @@ static char *ngx_wsman_shell_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static ngx_int_t ngx_wsman_shell_check_run_as(ngx_conf_t *cf,
     ngx_wsman_shell_loc_conf_t *conf);
-static char *ngx_wsman_shell_check_buffered(ngx_conf_t *cf, void *post,
-    void *data);
-static char *ngx_wsman_shell_check_msec(ngx_conf_t *cf, void *post,
-    void *data);
 static ngx_int_t ngx_wsman_shell_init_module(ngx_cycle_t *cycle);
 static void ngx_wsman_shell_close_channels(void *data);
 static ngx_int_t ngx_wsman_shell_init_process(ngx_cycle_t *cycle);
 
 
-static ngx_conf_post_t  ngx_wsman_shell_buffered_post =
-    { ngx_wsman_shell_check_buffered };
-static ngx_conf_post_t  ngx_wsman_shell_msec_post =
-    { ngx_wsman_shell_check_msec };
 
 
 static ngx_command_t  ngx_wsman_shell_commands[] = {
@@ -53,7 +45,7 @@ static ngx_command_t  ngx_wsman_shell_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_wsman_shell_loc_conf_t, shell_idle_timeout),
-      &ngx_wsman_shell_msec_post },
+      &ngx_wsman_msec_post },
 
     { ngx_string("wsman_shell_max_per_user"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -102,7 +94,7 @@ static ngx_command_t  ngx_wsman_shell_commands[] = {
       ngx_conf_set_size_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_wsman_shell_main_conf_t, shell_max_buffered),
-      &ngx_wsman_shell_buffered_post },
+      &ngx_wsman_zone_post },
 
     { ngx_string("wsman_shell_run_as"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -335,32 +327,6 @@ ngx_wsman_shell_check_run_as(ngx_conf_t *cf,
     }
 
     return NGX_OK;
-}
-
-
-static char *
-ngx_wsman_shell_check_buffered(ngx_conf_t *cf, void *post, void *data)
-{
-    size_t  *size = data;
-
-    if (*size < 64 * 1024) {
-        return "must be at least 64k";
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-static char *
-ngx_wsman_shell_check_msec(ngx_conf_t *cf, void *post, void *data)
-{
-    ngx_msec_t  *msec = data;
-
-    if (*msec < 500 || *msec > 0x7fffffff) {
-        return "must be between 500ms and 24d";
-    }
-
-    return NGX_CONF_OK;
 }
 
 
