@@ -46,14 +46,34 @@ def _static(port):
     return time.perf_counter() - t
 
 
+BASIC_HTTP = """
+    server {
+        listen 127.0.0.1:@PORT@;
+        location /wsman { wsman; wsman_auth basic; wsman_user_file %s;
+                          wsman_allow_unencrypted on; }
+    }
+"""
+
+
+def _user_file(d, text):
+    """A user file in d that the www-data workers can read."""
+    path = d / "users.htpasswd"
+    path.write_text(text)
+    os.chmod(d, 0o755)
+    os.chmod(path, 0o644)
+    return path
+
+
+def _basic_server(nginx_factory, path, **kw):
+    """/wsman with Basic against the user file at path."""
+    return nginx_factory(BASIC_HTTP % path, **kw)
+
+
 @pytest.fixture(scope="module")
 def slow_server(nginx_factory, tmp_path_factory):
     d = tmp_path_factory.mktemp("nonblock")
-    path = d / "users.htpasswd"
-    path.write_text(_line(USER, PW) + _line("other", "Other-Pw-2b",
-                                            rounds=5000))
-    os.chmod(d, 0o755)
-    os.chmod(path, 0o644)
+    path = _user_file(d, _line(USER, PW)
+                      + _line("other", "Other-Pw-2b", rounds=5000))
     n = nginx_factory("""
     server {
         listen 127.0.0.1:@PORT@;
@@ -215,18 +235,9 @@ def test_basic_login_looks_up_accounts_off_the_loop(nginx_factory,
     getgrouplist: /etc/passwd, /etc/group with nss_files) for the SIDs
     only in a thread of the pool, never on the worker's event-loop
     thread, and later requests of the user ask nobody (cached)."""
-    path = tmp_path / "users.htpasswd"
-    path.write_text(_line("nssuser", "Nss-Pw-1a", rounds=5000)
+    path = _user_file(tmp_path, _line("nssuser", "Nss-Pw-1a", rounds=5000)
                     + _line("root", "Root-Pw-1a", rounds=5000))
-    os.chmod(tmp_path, 0o755)
-    os.chmod(path, 0o644)
-    n = nginx_factory("""
-    server {
-        listen 127.0.0.1:@PORT@;
-        location /wsman { wsman; wsman_auth basic; wsman_user_file %s;
-                          wsman_allow_unencrypted on; }
-    }
-""" % path, workers=1)
+    n = _basic_server(nginx_factory, path, workers=1)
     time.sleep(2.2)             # a settled file: logins are remembered
     [pid] = H.worker_pids(n)
     st = _Strace(pid, tmp_path / "strace.out")
@@ -437,13 +448,7 @@ def test_logins_during_a_read_of_the_user_file_share_it(nginx_factory,
     _big_user_file(path, [("quick", "Quick-Pw-4d")])
     os.chmod(tmp_path, 0o755)
     os.chmod(path, 0o644)
-    n = nginx_factory("""
-    server {
-        listen 127.0.0.1:@PORT@;
-        location /wsman { wsman; wsman_auth basic; wsman_user_file %s;
-                          wsman_allow_unencrypted on; }
-    }
-""" % path, workers=1)
+    n = _basic_server(nginx_factory, path, workers=1)
     assert _basic(n.port, user="quick", password="Quick-Pw-4d")[0] == 200
     [pid] = H.worker_pids(n)
     st = _Strace(pid, tmp_path / "strace.out")
@@ -476,17 +481,8 @@ def test_unreadable_user_file_answers_as_before(nginx_factory, tmp_path):
     thread) fails with a log line, the table read before is not used
     (500, as when the file was read on the loop), a request without
     credentials still gets its 401; readable again, logins work."""
-    path = tmp_path / "users.htpasswd"
-    path.write_text(_line("quick", "Quick-Pw-4d", rounds=5000))
-    os.chmod(tmp_path, 0o755)
-    os.chmod(path, 0o644)
-    n = nginx_factory("""
-    server {
-        listen 127.0.0.1:@PORT@;
-        location /wsman { wsman; wsman_auth basic; wsman_user_file %s;
-                          wsman_allow_unencrypted on; }
-    }
-""" % path, workers=1)
+    path = _user_file(tmp_path, _line("quick", "Quick-Pw-4d", rounds=5000))
+    n = _basic_server(nginx_factory, path, workers=1)
     assert _basic(n.port, user="quick", password="Quick-Pw-4d")[0] == 200
     off = n.log_size()
     os.chmod(path, 0o600)           # root's; the workers are www-data
@@ -528,17 +524,9 @@ SLOW_ROUNDS = 2000000
 
 def _shutdown_server(nginx_factory, tmp_path_factory, main_snippet=""):
     d = tmp_path_factory.mktemp("shutdown")
-    path = d / "users.htpasswd"
-    path.write_text(_line(USER, PW, rounds=SLOW_ROUNDS))
-    os.chmod(d, 0o755)
-    os.chmod(path, 0o644)
-    return nginx_factory("""
-    server {
-        listen 127.0.0.1:@PORT@;
-        location /wsman { wsman; wsman_auth basic; wsman_user_file %s;
-                          wsman_allow_unencrypted on; }
-    }
-""" % path, workers=1, main_snippet=main_snippet)
+    path = _user_file(d, _line(USER, PW, rounds=SLOW_ROUNDS))
+    return _basic_server(nginx_factory, path, workers=1,
+                         main_snippet=main_snippet)
 
 
 def _login_during_quit(n):
@@ -608,19 +596,12 @@ def test_user_file_tables_outlive_connections_under_valgrind(
     once (waiting for the same read), one while the file is unreadable,
     under memcheck."""
     d = tmp_path_factory.mktemp("vgusers")
-    os.chmod(d, 0o777)
-    path = d / "users.htpasswd"
     text = _line("quick", "Quick-Pw-4d", rounds=5000)
-    path.write_text(text)
-    os.chmod(path, 0o644)
-    n = nginx_factory("""
-    server {
-        listen 127.0.0.1:@PORT@;
-        location /wsman { wsman; wsman_auth basic; wsman_user_file %s;
-                          wsman_allow_unencrypted on; }
-    }
-""" % path, wrapper=["valgrind", "-q", "--num-callers=30",
-                     "--log-file=%s/vg.%%p" % d])
+    path = _user_file(d, text)
+    os.chmod(d, 0o777)              # memcheck's logs, written by www-data
+    n = _basic_server(nginx_factory, path,
+                      wrapper=["valgrind", "-q", "--num-callers=30",
+                               "--log-file=%s/vg.%%p" % d])
     statuses = []
     for i in range(8):
         password = "Quick-Pw-4d" if i % 2 else "wrong"
