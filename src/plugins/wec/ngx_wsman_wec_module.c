@@ -16,6 +16,11 @@ static char *ngx_wsman_wec_sub_check(ngx_conf_t *cf,
     ngx_wsman_wec_sub_t *sub);
 static char *ngx_wsman_wec_read_query(ngx_conf_t *cf,
     ngx_wsman_wec_sub_t *sub, ngx_str_t *path);
+static char *ngx_wsman_wec_output(ngx_conf_t *cf, ngx_wsman_wec_sub_t *sub,
+    ngx_str_t *value, ngx_uint_t nargs);
+static char *ngx_wsman_wec_store(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_wsman_wec_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_wsman_wec_create_main_conf(ngx_conf_t *cf);
 static void *ngx_wsman_wec_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_wsman_wec_merge_loc_conf(ngx_conf_t *cf, void *parent,
@@ -35,6 +40,34 @@ static ngx_command_t  ngx_wsman_wec_commands[] = {
       offsetof(ngx_wsman_wec_loc_conf_t, enable),
       NULL },
 
+    { ngx_string("wsman_wec_match_computer"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_wsman_wec_loc_conf_t, match_computer),
+      NULL },
+
+    { ngx_string("wsman_wec_store"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_wsman_wec_store,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("wsman_wec_thread_pool"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_wsman_wec_main_conf_t, pool_name),
+      NULL },
+
+    { ngx_string("wsman_wec_heartbeat_flush"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_wsman_wec_main_conf_t, flush),
+      &ngx_wsman_msec_post },
+
     { ngx_string("wsman_wec_subscription"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_TAKE1,
       ngx_wsman_wec_subscription,
@@ -51,7 +84,7 @@ static ngx_wsman_plugin_module_t  ngx_wsman_wec_module_ctx = {
         NULL,                              /* preconfiguration */
         NULL,                              /* postconfiguration */
         ngx_wsman_wec_create_main_conf,    /* create main configuration */
-        NULL,                              /* init main configuration */
+        ngx_wsman_wec_init_main_conf,      /* init main configuration */
         NULL,                              /* create server configuration */
         NULL,                              /* merge server configuration */
         ngx_wsman_wec_create_loc_conf,     /* create location configuration */
@@ -76,6 +109,18 @@ ngx_module_t  ngx_wsman_wec_module = {
     NULL,                                  /* exit process */
     NULL,                                  /* exit master */
     NGX_WSMAN_PLUGIN_PADDING
+};
+
+
+/* the kinds this build knows */
+ngx_wsman_wec_output_type_t  *ngx_wsman_wec_output_types[] = {
+    NULL
+};
+
+
+/* the first is the default */
+ngx_wsman_wec_store_type_t  *ngx_wsman_wec_store_types[] = {
+    NULL
 };
 
 
@@ -137,6 +182,13 @@ ngx_wsman_wec_subscription(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     sub->max_time = NGX_CONF_UNSET;
     sub->heartbeat = NGX_CONF_UNSET;
     sub->max_items = NGX_CONF_UNSET_UINT;
+
+    if (ngx_array_init(&sub->outputs, cf->pool, 2,
+                       sizeof(ngx_wsman_wec_output_t))
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
 
     save = *cf;
     cf->handler = ngx_wsman_wec_sub_line;
@@ -239,6 +291,10 @@ ngx_wsman_wec_sub_line(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
         }
 
         return NGX_CONF_OK;
+    }
+
+    if (ngx_wsman_wec_is("output")) {
+        return ngx_wsman_wec_output(cf, sub, value + 1, nargs - 1);
     }
 
     if (nargs != 2) {
@@ -447,6 +503,147 @@ ngx_wsman_wec_read_query(ngx_conf_t *cf, ngx_wsman_wec_sub_t *sub,
 }
 
 
+/* output KIND TARGET [NAME=VALUE ...]: the kind parses the rest */
+static char *
+ngx_wsman_wec_output(ngx_conf_t *cf, ngx_wsman_wec_sub_t *sub,
+    ngx_str_t *value, ngx_uint_t nargs)
+{
+    ngx_uint_t                    i;
+    ngx_wsman_wec_output_t       *out;
+    ngx_wsman_wec_output_type_t  *type;
+
+    if (nargs < 2) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "subscription \"%V\": \"output\" needs a kind "
+                           "and a target", &sub->name);
+        return NGX_CONF_ERROR;
+    }
+
+    type = NULL;
+
+    for (i = 0; ngx_wsman_wec_output_types[i]; i++) {
+        if (ngx_wsman_wec_output_types[i]->name.len == value[0].len
+            && ngx_strncmp(ngx_wsman_wec_output_types[i]->name.data,
+                           value[0].data, value[0].len) == 0)
+        {
+            type = ngx_wsman_wec_output_types[i];
+            break;
+        }
+    }
+
+    if (type == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "subscription \"%V\": unknown output kind "
+                           "\"%V\"", &sub->name, &value[0]);
+        return NGX_CONF_ERROR;
+    }
+
+    out = ngx_array_push(&sub->outputs);
+    if (out == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(out, sizeof(ngx_wsman_wec_output_t));
+
+    out->type = type;
+    out->target = value[1];
+
+    return type->configure(cf, out, value, nargs);
+}
+
+
+/* wsman_wec_store KIND:ADDRESS */
+static char *
+ngx_wsman_wec_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_wsman_wec_main_conf_t *wmcf = conf;
+
+    u_char                      *colon;
+    ngx_str_t                   *value, kind;
+    ngx_uint_t                   i;
+    ngx_wsman_wec_store_type_t  *type;
+
+    if (wmcf->store.type) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    colon = ngx_strlchr(value[1].data, value[1].data + value[1].len, ':');
+    if (colon == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"wsman_wec_store\" takes KIND:ADDRESS "
+                           "(sqlite:/path or postgresql:conninfo)");
+        return NGX_CONF_ERROR;
+    }
+
+    kind.data = value[1].data;
+    kind.len = colon - value[1].data;
+
+    type = NULL;
+
+    for (i = 0; ngx_wsman_wec_store_types[i]; i++) {
+        if (ngx_wsman_wec_store_types[i]->name.len == kind.len
+            && ngx_strncmp(ngx_wsman_wec_store_types[i]->name.data,
+                           kind.data, kind.len) == 0)
+        {
+            type = ngx_wsman_wec_store_types[i];
+            break;
+        }
+    }
+
+    if (type == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "unknown state store \"%V\"", &kind);
+        return NGX_CONF_ERROR;
+    }
+
+    wmcf->store.type = type;
+    wmcf->store.address.data = colon + 1;
+    wmcf->store.address.len = value[1].data + value[1].len - (colon + 1);
+
+    return type->configure(cf, &wmcf->store, &wmcf->store.address);
+}
+
+
+static char *
+ngx_wsman_wec_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_wsman_wec_main_conf_t *wmcf = conf;
+
+    ngx_str_t  address;
+
+    ngx_conf_init_msec_value(wmcf->flush, 5000);
+
+    if (wmcf->subs.nelts == 0) {
+        return NGX_CONF_OK;
+    }
+
+    /* the outputs and the store write from this pool's threads */
+    if (wmcf->pool_name.data == NULL) {
+        ngx_str_set(&wmcf->pool_name, "default");
+    }
+
+    wmcf->thread_pool = ngx_thread_pool_add(cf, &wmcf->pool_name);
+    if (wmcf->thread_pool == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (wmcf->store.type == NULL && ngx_wsman_wec_store_types[0]) {
+        /* one SQLite file under the prefix, shared by the workers */
+        ngx_str_set(&address, "wec_state.db");
+
+        wmcf->store.type = ngx_wsman_wec_store_types[0];
+        wmcf->store.address = address;
+
+        return wmcf->store.type->configure(cf, &wmcf->store,
+                                           &wmcf->store.address);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 static char *
 ngx_wsman_wec_sub_check(ngx_conf_t *cf, ngx_wsman_wec_sub_t *sub)
 {
@@ -516,6 +713,8 @@ ngx_wsman_wec_create_main_conf(ngx_conf_t *cf)
         return NULL;
     }
 
+    wmcf->flush = NGX_CONF_UNSET_MSEC;
+
     return wmcf;
 }
 
@@ -531,6 +730,7 @@ ngx_wsman_wec_create_loc_conf(ngx_conf_t *cf)
     }
 
     wlcf->enable = NGX_CONF_UNSET;
+    wlcf->match_computer = NGX_CONF_UNSET;
 
     return wlcf;
 }
@@ -543,6 +743,7 @@ ngx_wsman_wec_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_wsman_wec_loc_conf_t *conf = child;
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_conf_merge_value(conf->match_computer, prev->match_computer, 0);
 
     return NGX_CONF_OK;
 }
