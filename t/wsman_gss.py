@@ -45,7 +45,7 @@ class GssClient:
 
     def __init__(self, mech="krb5", host="localhost", user=None,
                  password=None, domain="WSMAN", flags=None, ccache=None,
-                 channel_bindings=None):
+                 channel_bindings=None, service="HTTP"):
         self.mech_name = mech
         creds = None
         if ccache:
@@ -65,7 +65,8 @@ class GssClient:
             F = gssapi.RequirementFlag
             flags = (F.mutual_authentication | F.integrity |
                      F.confidentiality | F.out_of_sequence_detection)
-        target = gssapi.Name("HTTP@%s" % host,
+        # Windows Server 2025 event sources ask for HOST@ (service="HOST")
+        target = gssapi.Name("%s@%s" % (service, host),
                              gssapi.NameType.hostbased_service)
         cb = None
         if channel_bindings is not None:
