@@ -229,6 +229,7 @@ def test_subscription_end_answered_and_logged(wec):
     xml, mid = delivery(addr, ACTION_SUB_END)
     r = post(wec, addr, xml, "alice")
     assert r.status == 200 and not H.is_fault(r), r.body[:400]
+    assert_ack(r, mid)
     assert "ended subscription \"security\"" in wec.read_log(off)
 
 

@@ -605,9 +605,10 @@ ngx_wsman_wec_respond(ngx_wsman_call_t *call, ngx_wsman_wec_main_conf_t *wmcf,
     ngx_wsman_xml_literal(&call->body, "<n:EnumerateResponse>"
                           "<n:EnumerationContext/><w:Items>");
 
+    /* n is 0 without a main conf (no wsman_wec_subscription at all) */
     subs = wmcf ? wmcf->subs.elts : NULL;
 
-    for (i = 0; i < n; i++) {
+    for (i = 0; subs && i < n; i++) {
         if (ngx_wsman_wec_write_sub(call, &call->body, &subs[idx[i]],
                                     bookmarks ? &bookmarks[i] : NULL)
             != NGX_OK)
