@@ -114,6 +114,8 @@ ngx_module_t  ngx_wsman_wec_module = {
 
 /* the kinds this build knows */
 ngx_wsman_wec_output_type_t  *ngx_wsman_wec_output_types[] = {
+    &ngx_wsman_wec_redis_output,
+    &ngx_wsman_wec_kafka_output,
     NULL
 };
 
