@@ -91,7 +91,7 @@ ngx_wsman_wec_output_type_t  ngx_wsman_wec_kafka_output = {
 
 
 #define ngx_wsman_wec_kafka_opt(a, s)                                       \
-    ((a)->len > sizeof(s) - 1                                               \
+    ((a)->len >= sizeof(s) - 1                                              \
      && ngx_strncmp((a)->data, s, sizeof(s) - 1) == 0)
 
 
@@ -265,7 +265,7 @@ ngx_wsman_wec_kafka_conf(ngx_wsman_wec_kafka_conf_t *kcf, char *err,
         return NULL;
     }
 
-    *ngx_sprintf((u_char *) buf, "%M", kcf->timeout) = '\0';
+    *ngx_sprintf((u_char *) buf, "%ui", (ngx_uint_t) kcf->timeout) = '\0';
     timeout = buf;
 
     if (rd_kafka_conf_set(conf, "bootstrap.servers", kcf->brokers, err,
@@ -431,6 +431,11 @@ ngx_wsman_wec_kafka_error(rd_kafka_t *rk, int err, const char *reason,
     void *opaque)
 {
     ngx_wsman_wec_kafka_state_t  *st = opaque;
+
+    /* the log callback has told of the connection already */
+    if (err == RD_KAFKA_RESP_ERR__TRANSPORT) {
+        return;
+    }
 
     ngx_log_error(NGX_LOG_WARN, st->log, 0,
                   "wec kafka output: %s: %s",
@@ -604,9 +609,9 @@ ngx_wsman_wec_kafka_write(ngx_wsman_wec_output_t *out,
         } else if (pending) {
             ngx_log_error(NGX_LOG_ERR, batch->log, 0,
                           "wec kafka output \"%V\": %ui of %ui events not "
-                          "confirmed by \"%s\" within %M ms", &out->target,
+                          "confirmed by \"%s\" within %ui ms", &out->target,
                           pending, batch->nevents, kcf->brokers,
-                          kcf->timeout);
+                          (ngx_uint_t) kcf->timeout);
             rc = NGX_ERROR;
         }
     }

@@ -60,7 +60,7 @@ ngx_wsman_wec_output_type_t  ngx_wsman_wec_redis_output = {
 
 
 #define ngx_wsman_wec_redis_opt(a, s)                                       \
-    ((a)->len > sizeof(s) - 1                                               \
+    ((a)->len >= sizeof(s) - 1                                              \
      && ngx_strncmp((a)->data, s, sizeof(s) - 1) == 0)
 
 
