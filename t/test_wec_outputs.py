@@ -155,3 +155,68 @@ def test_kafka_every_event_delivered_keyed_by_source(unit_bin, kafka_mock):
     xml = [v for _, k, v in kafka_mock.consume("wec-xml") if tag in v]
     assert xml == ["<Event><Tag>%s</Tag><Step>first</Step><N>%d</N>"
                    "</Event>" % (tag, n) for n in range(20)]
+
+
+# ------------------------------------------------------------- nginx -t --
+
+CONF = """
+    wsman_wec_subscription sec {
+        query '<QueryList><Query Id="0"><Select Path="Security">*</Select></Query></QueryList>';
+        %s
+    }
+    server {
+        listen 127.0.0.1:@PORT@;
+        location /wsman { wsman; wsman_wec on; wsman_auth basic;
+                          wsman_user_file @USERFILE@;
+                          wsman_allow_unencrypted on; }
+    }
+"""
+
+
+def nginx_t(nginx_factory, outputs):
+    return nginx_factory(CONF % outputs, start=False).test_config()
+
+
+def test_nginx_t_accepts_the_outputs(nginx_factory):
+    p = nginx_t(nginx_factory, """
+        output redis 127.0.0.1:6379 stream=wec:$subscription:$source
+               maxlen=100000 password=s3cret timeout=2s;
+        output redis unix:/run/redis/redis.sock stream=wec format=xml;
+        output kafka k1:9092,k2:9092 topic=windows-events format=json
+               timeout=15s security.protocol=sasl_ssl sasl.mechanism=PLAIN
+               sasl.username=wec sasl.password=s3cret
+               ssl.ca.location=/etc/ssl/certs/ca-certificates.crt;
+    """)
+    assert p.returncode == 0, p.stderr
+
+
+@pytest.mark.parametrize("line, message", [
+    ("output redis 127.0.0.1:6379;", "needs stream=NAME"),
+    ("output redis 127.0.0.1:6379 stream=$computer;",
+     "$subscription and $source only"),
+    ("output redis 127.0.0.1:99999 stream=s;", "invalid address"),
+    ("output redis 127.0.0.1:6379 stream=s maxlen=-1;",
+     'invalid setting "maxlen"'),
+    ("output redis 127.0.0.1:6379 stream=s db=2;", 'invalid setting "db"'),
+    ("output kafka k1:9092 format=json;", "needs topic=NAME"),
+    ("output kafka k1:9092 topic=a/b;", 'invalid setting "topic"'),
+    ("output kafka k1:9092 topic=t compression.codec=rar;",
+     "compression.codec"),
+    ("output kafka k1:9092 topic=t no.such.thing=1;",
+     'No such configuration property: "no.such.thing"'),
+    ("output kafka k1:9092 topic=t acks=some;", "acks"),
+    ("output kafka k1:9092 topic=t bootstrap.servers=k2:9092;",
+     'invalid setting "bootstrap.servers"'),
+])
+def test_nginx_t_rejects_bad_outputs(nginx_factory, line, message):
+    p = nginx_t(nginx_factory, line)
+    assert p.returncode != 0
+    assert message in p.stderr, p.stderr
+
+
+def test_nginx_t_never_shows_a_password(nginx_factory):
+    p = nginx_t(nginx_factory,
+                "output redis h:1 stream=s password=Hunter2 bogus=Hunter2;")
+    assert p.returncode != 0
+    assert 'invalid setting "bogus"' in p.stderr
+    assert "Hunter2" not in p.stderr
