@@ -10,6 +10,7 @@ reads back what arrived with redis-cli and kcat."""
 import json
 import os
 import re
+import shutil
 import subprocess
 import uuid
 
@@ -38,16 +39,17 @@ def unit_bin():
     return BIN
 
 
-def run_group(env, control=None):
-    """Run `test_unit wec_outputs` with env; control(what) is called for
-    each CONTROL line before the group goes on.  -> its stdout."""
+def run_group(env, control=None, prefix=()):
+    """Run `test_unit wec_outputs` with env (under the command prefix,
+    e.g. valgrind); control(what) is called for each CONTROL line before
+    the group goes on.  -> its stdout."""
     e = dict(os.environ)
     for k in ("WSMAN_TEST_REDIS", "WSMAN_TEST_KAFKA", "WSMAN_TEST_CONTROL"):
         e.pop(k, None)
     e.update(env)
     if control:
         e["WSMAN_TEST_CONTROL"] = "1"
-    p = subprocess.Popen([BIN, "wec_outputs"], stdin=subprocess.PIPE,
+    p = subprocess.Popen(list(prefix) + [BIN, "wec_outputs"], stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          text=True, env=e)
     out = []
@@ -58,7 +60,7 @@ def run_group(env, control=None):
             p.stdin.write("done\n")
             p.stdin.flush()
     p.stdin.close()
-    rc = p.wait(timeout=60)
+    rc = p.wait(timeout=120)
     text = "".join(out)
     assert rc == 0 and not re.search(r"^FAIL ", text, re.M), text
     assert " 0 failed" in text.splitlines()[-1], text
@@ -114,20 +116,28 @@ def test_redis_every_event_arrives_and_reconnects(unit_bin, redis_server):
                    "</Event>" % (tag, n) for n in range(5)]
 
 
-def test_kafka_every_event_delivered_keyed_by_source(unit_bin, kafka_mock):
-    tag = uuid.uuid4().hex
-    seen = []
-
+def kafka_control(kafka_mock, seen):
     def control(what):
         seen.append(what)
         if what == "kafka-down":
             kafka_mock.command("down 1")
         elif what == "kafka-up":
             kafka_mock.command("up 1")
+        elif what == "kafka-slow":
+            kafka_mock.command("rtt 1 5000")
+        elif what == "kafka-fast":
+            kafka_mock.command("rtt 1 0")
+    return control
+
+
+def test_kafka_every_event_delivered_keyed_by_source(unit_bin, kafka_mock):
+    tag = uuid.uuid4().hex
+    seen = []
+    control = kafka_control(kafka_mock, seen)
 
     run_group({"WSMAN_TEST_KAFKA": kafka_mock.bootstrap,
                "WSMAN_TEST_TAG": tag}, control)
-    assert seen == ["kafka-down", "kafka-up"]
+    assert seen == ["kafka-down", "kafka-up", "kafka-slow", "kafka-fast"]
 
     rows = [(p, k, json.loads(v)) for p, k, v in
             kafka_mock.consume("wec-json") if tag in v]
@@ -147,6 +157,9 @@ def test_kafka_every_event_delivered_keyed_by_source(unit_bin, kafka_mock):
     # after the broker came back: the next batch, in order
     assert [x for x in alice if x[0] == "again"] == \
         [("again", n) for n in range(4)]
+    # and after a broker slower than the timeout is quick again
+    assert [x for x in alice if x[0] == "fast"] == \
+        [("fast", n) for n in range(2)]
 
     # one source, one partition: its events stay in order
     for k, evs in by_key.items():
@@ -220,3 +233,27 @@ def test_nginx_t_never_shows_a_password(nginx_factory):
     assert p.returncode != 0
     assert 'invalid setting "bogus"' in p.stderr
     assert "Hunter2" not in p.stderr
+
+
+@pytest.mark.skipif(not shutil.which("valgrind"), reason="valgrind missing")
+def test_outputs_under_valgrind(unit_bin, redis_server, kafka_mock):
+    # threads, reconnects, and Kafka reports that come after write() gave
+    # up: no invalid access, nothing leaked
+    seen = []
+    kafka = kafka_control(kafka_mock, seen)
+
+    def control(what):
+        if what == "redis-stop":
+            redis_server.stop()
+        elif what == "redis-start":
+            redis_server.start()
+        else:
+            kafka(what)
+
+    run_group({"WSMAN_TEST_REDIS": redis_server.address,
+               "WSMAN_TEST_KAFKA": kafka_mock.bootstrap,
+               "WSMAN_TEST_TAG": uuid.uuid4().hex}, control,
+              prefix=("valgrind", "-q", "--leak-check=full",
+                      "--errors-for-leak-kinds=definite,possible",
+                      "--error-exitcode=99"))
+    assert seen == ["kafka-down", "kafka-up", "kafka-slow", "kafka-fast"]

@@ -19,6 +19,9 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -563,10 +566,101 @@ unit_wec_kafka(const char *bootstrap)
         unit_wec_control("kafka-up");
 
         unit_wec_write(&out, "alice@WSMAN.TEST", "again", 4, NGX_OK);
+
+        /*
+         * a broker slower than the timeout: the batch fails, and its
+         * reports come after write() gave up on them (the tracker must
+         * outlive write(): valgrind run of t/test_wec_outputs.py)
+         */
+        unit_wec_control("kafka-slow");
+
+        unit_log_reset();
+        unit_wec_write(&out, "alice@WSMAN.TEST", "slow", 3, NGX_ERROR);
+        UNIT_CHECK(unit_log_contains("not confirmed"));
+
+        unit_wec_control("kafka-fast");
+
+        unit_wec_write(&out, "alice@WSMAN.TEST", "fast", 2, NGX_OK);
     }
 
     ngx_wsman_wec_kafka_output.close(&out);
     ngx_wsman_wec_kafka_output.close(&xout);
+}
+
+
+/*
+ * A server that takes the connection and never answers (the kernel
+ * completes the handshake; nobody accept()s): a batch must fail within
+ * the output's timeout, not hold the pool thread.
+ */
+static void
+unit_wec_silent(void)
+{
+    int                      fd;
+    char                     target[64];
+    time_t                   start;
+    socklen_t                len;
+    const char              *words[5];
+    struct sockaddr_in       sin;
+    ngx_wsman_wec_output_t   out;
+
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (!UNIT_CHECK(fd != -1)) {
+        return;
+    }
+
+    ngx_memzero(&sin, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    len = sizeof(sin);
+
+    if (!UNIT_CHECK(bind(fd, (struct sockaddr *) &sin, sizeof(sin)) == 0
+                    && listen(fd, 16) == 0
+                    && getsockname(fd, (struct sockaddr *) &sin, &len)
+                       == 0))
+    {
+        close(fd);
+        return;
+    }
+
+    ngx_sprintf((u_char *) target, "127.0.0.1:%d%Z",
+                (int) ntohs(sin.sin_port));
+
+    words[0] = "redis";
+    words[1] = target;
+    words[2] = "stream=s";
+    words[3] = "timeout=300ms";
+    words[4] = NULL;
+
+    if (UNIT_CHECK(unit_wec_configure(&out, &ngx_wsman_wec_redis_output,
+                                      words) == NGX_CONF_OK))
+    {
+        start = time(NULL);
+        unit_log_reset();
+        unit_wec_write(&out, "alice@WSMAN.TEST", "silent", 3, NGX_ERROR);
+        UNIT_CHECK(unit_log_contains("wec redis output"));
+        UNIT_CHECK(time(NULL) - start <= 2);
+
+        ngx_wsman_wec_redis_output.close(&out);
+    }
+
+    words[0] = "kafka";
+    words[2] = "topic=t";
+    words[3] = "timeout=500ms";
+
+    if (UNIT_CHECK(unit_wec_configure(&out, &ngx_wsman_wec_kafka_output,
+                                      words) == NGX_CONF_OK))
+    {
+        start = time(NULL);
+        unit_log_reset();
+        unit_wec_write(&out, "alice@WSMAN.TEST", "silent", 3, NGX_ERROR);
+        UNIT_CHECK(unit_log_contains("not confirmed"));
+        UNIT_CHECK(time(NULL) - start <= 2);
+
+        ngx_wsman_wec_kafka_output.close(&out);
+    }
+
+    close(fd);
 }
 
 
@@ -579,6 +673,7 @@ unit_test_wec_outputs(void)
     unit_wec_cf.log = &unit_log;
 
     unit_wec_conf_checks();
+    unit_wec_silent();
 
     addr = getenv("WSMAN_TEST_REDIS");
 
