@@ -562,8 +562,12 @@ ngx_wsman_wec_kafka_write(ngx_wsman_wec_output_t *out,
         }
 
         if (rerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            /* not produced: no report will come for it */
-            ngx_wsman_wec_kafka_release(tr, 1, RD_KAFKA_RESP_ERR_NO_ERROR);
+            /* not produced: no report will come for it (and write()'s
+             * own reference keeps tr) */
+            pthread_mutex_lock(&tr->mutex);
+            tr->refs--;
+            tr->pending--;
+            pthread_mutex_unlock(&tr->mutex);
 
             ngx_log_error(NGX_LOG_ERR, batch->log, 0,
                           "wec kafka output \"%V\": cannot produce event "

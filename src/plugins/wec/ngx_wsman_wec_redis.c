@@ -290,68 +290,58 @@ ngx_wsman_wec_redis_template(ngx_str_t *tpl, ngx_wsman_wec_batch_t *batch,
     ngx_str_t *res)
 {
     u_char     *p, *last, *d;
-    size_t      len;
+    size_t      len, skip;
+    ngx_str_t   val;
     ngx_uint_t  pass;
-    ngx_str_t  *val;
 
     d = NULL;
     len = 0;
+    last = tpl->data + tpl->len;
 
     /* the first pass measures, the second copies */
     for (pass = 0; pass < 2; pass++) {
 
-        last = tpl->data + tpl->len;
+        for (p = tpl->data; p < last; p += skip) {
 
-        for (p = tpl->data; p < last; /* void */) {
+            /* configure() let no other $name through */
+            if (*p == '$'
+                && (size_t) (last - p) > sizeof("subscription") - 1
+                && ngx_strncmp(p + 1, "subscription",
+                               sizeof("subscription") - 1) == 0)
+            {
+                val = batch->subscription;
+                skip = sizeof("subscription");
 
-            val = NULL;
+            } else if (*p == '$'
+                       && (size_t) (last - p) > sizeof("source") - 1
+                       && ngx_strncmp(p + 1, "source",
+                                      sizeof("source") - 1) == 0)
+            {
+                val = batch->source;
+                skip = sizeof("source");
 
-            if (*p == '$') {
-                if ((size_t) (last - p) > sizeof("subscription") - 1
-                    && ngx_strncmp(p + 1, "subscription",
-                                   sizeof("subscription") - 1) == 0)
-                {
-                    val = &batch->subscription;
-                    p += sizeof("subscription");
-
-                } else if ((size_t) (last - p) > sizeof("source") - 1
-                           && ngx_strncmp(p + 1, "source",
-                                          sizeof("source") - 1) == 0)
-                {
-                    val = &batch->source;
-                    p += sizeof("source");
-                }
-            }
-
-            if (val) {
-                if (pass == 0) {
-                    len += val->len;
-
-                } else {
-                    d = ngx_cpymem(d, val->data, val->len);
-                }
-
-                continue;
+            } else {
+                val.data = p;
+                val.len = 1;
+                skip = 1;
             }
 
             if (pass == 0) {
-                len++;
+                len += val.len;
 
             } else {
-                *d++ = *p;
+                d = ngx_cpymem(d, val.data, val.len);
             }
-
-            p++;
         }
 
         if (pass == 0) {
-            res->data = ngx_pnalloc(batch->pool, len + 1);
-            if (res->data == NULL) {
+            d = ngx_pnalloc(batch->pool, len + 1);
+            if (d == NULL) {
                 return NGX_ERROR;
             }
 
+            res->data = d;
             res->len = len;
-            d = res->data;
         }
     }
 
