@@ -445,6 +445,92 @@ unit_wec_redis_error_reply(char *target)
                && r->integer == 3);
     freeReplyObject(r);
 
+    /* a server that wants a password: the right one, a wrong one, an
+     * ACL user */
+    r = redisCommand(c, "CONFIG SET requirepass wec-Pw-1");
+    UNIT_CHECK(r != NULL && r->type == REDIS_REPLY_STATUS);
+    freeReplyObject(r);
+
+    r = redisCommand(c, "AUTH wec-Pw-1");
+    freeReplyObject(r);
+
+    r = redisCommand(c, "ACL SETUSER wecw on >wec-Pw-2 ~wec-auth* +xadd");
+    UNIT_CHECK(r != NULL && r->type == REDIS_REPLY_STATUS);
+    freeReplyObject(r);
+
+    {
+        static const char  *right[] = { "redis", NULL, "stream=wec-auth",
+                                        "password=wec-Pw-1", NULL };
+        static const char  *wrong[] = { "redis", NULL, "stream=wec-auth",
+                                        "password=nope", NULL };
+        static const char  *none[] = { "redis", NULL, "stream=wec-auth",
+                                       NULL };
+        static const char  *user[] = { "redis", NULL, "stream=wec-auth",
+                                       "user=wecw", "password=wec-Pw-2",
+                                       NULL };
+        static const char  *deny[] = { "redis", NULL, "stream=wec-other",
+                                       "user=wecw", "password=wec-Pw-2",
+                                       NULL };
+
+        right[1] = wrong[1] = none[1] = user[1] = deny[1] = target;
+
+        if (UNIT_CHECK(unit_wec_configure(&out, &ngx_wsman_wec_redis_output,
+                                          right) == NGX_CONF_OK))
+        {
+            unit_wec_write(&out, "alice@WSMAN.TEST", "auth", 2, NGX_OK);
+            ngx_wsman_wec_redis_output.close(&out);
+        }
+
+        if (UNIT_CHECK(unit_wec_configure(&out, &ngx_wsman_wec_redis_output,
+                                          wrong) == NGX_CONF_OK))
+        {
+            unit_log_reset();
+            unit_wec_write(&out, "alice@WSMAN.TEST", "auth", 2, NGX_ERROR);
+            UNIT_CHECK(unit_log_contains("AUTH failed"));
+            UNIT_CHECK(!unit_log_contains("nope"));
+            ngx_wsman_wec_redis_output.close(&out);
+        }
+
+        if (UNIT_CHECK(unit_wec_configure(&out, &ngx_wsman_wec_redis_output,
+                                          none) == NGX_CONF_OK))
+        {
+            unit_log_reset();
+            unit_wec_write(&out, "alice@WSMAN.TEST", "auth", 2, NGX_ERROR);
+            UNIT_CHECK(unit_log_contains("XADD to \"wec-auth\""));
+            ngx_wsman_wec_redis_output.close(&out);
+        }
+
+        if (UNIT_CHECK(unit_wec_configure(&out, &ngx_wsman_wec_redis_output,
+                                          user) == NGX_CONF_OK))
+        {
+            unit_wec_write(&out, "alice@WSMAN.TEST", "auth", 2, NGX_OK);
+            ngx_wsman_wec_redis_output.close(&out);
+        }
+
+        /* the ACL refuses this key: an error reply */
+        if (UNIT_CHECK(unit_wec_configure(&out, &ngx_wsman_wec_redis_output,
+                                          deny) == NGX_CONF_OK))
+        {
+            unit_log_reset();
+            unit_wec_write(&out, "alice@WSMAN.TEST", "auth", 2, NGX_ERROR);
+            UNIT_CHECK(unit_log_contains("NOPERM"));
+            ngx_wsman_wec_redis_output.close(&out);
+        }
+    }
+
+    r = redisCommand(c, "XLEN wec-auth");
+    UNIT_CHECK(r != NULL && r->type == REDIS_REPLY_INTEGER
+               && r->integer == 4);
+    freeReplyObject(r);
+
+    r = redisCommand(c, "ACL DELUSER wecw");
+    freeReplyObject(r);
+    r = redisCommand(c, "DEL wec-auth wec-not-a-stream");
+    freeReplyObject(r);
+    r = redisCommand(c, "CONFIG SET requirepass %s", "");
+    UNIT_CHECK(r != NULL && r->type == REDIS_REPLY_STATUS);
+    freeReplyObject(r);
+
     redisFree(c);
 }
 
