@@ -673,7 +673,7 @@ def redis_server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def kafka_mock(tmp_path_factory):
     """librdkafka's mock cluster over TCP (t/kafka_mock.c) with the
-    topics wec-json (4 partitions) and wec-xml: .bootstrap,
+    topics wec-json, wec-e2e (4 partitions each) and wec-xml: .bootstrap,
     .command("down 1"/"up 1"), .consume(topic) via kcat."""
     if not shutil.which("kcat"):
         pytest.fail("kcat missing: install kcat")

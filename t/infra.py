@@ -457,7 +457,8 @@ class KafkaMock:
     here with cc).  self.bootstrap for clients; command("down 1") and
     command("up 1") take a broker away and back."""
 
-    def __init__(self, directory, topics=("wec-json:4", "wec-xml:1"),
+    def __init__(self, directory,
+                 topics=("wec-json:4", "wec-xml:1", "wec-e2e:4"),
                  brokers=1):
         self.dir = pathlib.Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True)
