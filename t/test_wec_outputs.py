@@ -85,10 +85,13 @@ def test_redis_every_event_arrives_and_reconnects(unit_bin, redis_server):
             redis_server.stop()
         elif what == "redis-start":
             redis_server.start()
+        elif what == "redis-restart":
+            redis_server.stop()
+            redis_server.start()
 
     run_group({"WSMAN_TEST_REDIS": redis_server.address,
                "WSMAN_TEST_TAG": tag}, control)
-    assert seen == ["redis-stop", "redis-start"]
+    assert seen == ["redis-stop", "redis-start", "redis-restart"]
 
     # the stream name template: one stream per subscription and source
     alice = [f for _, f in redis_server.xrange("wec:sub-one:alice@WSMAN.TEST")
@@ -99,9 +102,11 @@ def test_redis_every_event_arrives_and_reconnects(unit_bin, redis_server):
 
     events = [json.loads(f["event"]) for f in alice]
     # the first batch (5), nothing of the batch written while the server
-    # was down, the batch after it came back (4), in order
+    # was down, the batch after it came back (4), the one after a restart
+    # (3), in order
     assert [(e["step"], e["n"]) for e in events] == \
-        [("first", n) for n in range(5)] + [("again", n) for n in range(4)]
+        [("first", n) for n in range(5)] + [("again", n) for n in range(4)] \
+        + [("restart", n) for n in range(3)]
     assert all(f["source"] == "alice@WSMAN.TEST" for f in alice)
     assert all(f["subscription"] == "sub-one" for f in alice)
     assert all(f["machine"] == "machine.wsman.test" for f in alice)
@@ -246,6 +251,9 @@ def test_outputs_under_valgrind(unit_bin, redis_server, kafka_mock):
         if what == "redis-stop":
             redis_server.stop()
         elif what == "redis-start":
+            redis_server.start()
+        elif what == "redis-restart":
+            redis_server.stop()
             redis_server.start()
         else:
             kafka(what)

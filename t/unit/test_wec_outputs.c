@@ -12,7 +12,8 @@
  *   WSMAN_TEST_TAG        put into every event, to find them again
  *   WSMAN_TEST_CONTROL=1  stop between steps: print "CONTROL <what>" and
  *                         read one line from stdin when it is done
- *                         (redis-stop, redis-start, kafka-down, kafka-up)
+ *                         (redis-stop, redis-start, redis-restart,
+ *                         kafka-down, kafka-up, kafka-slow, kafka-fast)
  *
  * Without them the group says what it skipped and passes.
  */
@@ -587,6 +588,14 @@ unit_wec_redis(const char *addr)
         unit_wec_control("redis-start");
 
         unit_wec_write(&out, "alice@WSMAN.TEST", "again", 4, NGX_OK);
+
+        /* a restart while the connection is kept: the batch goes out on
+         * a new one, not failed */
+        unit_wec_control("redis-restart");
+
+        unit_log_reset();
+        unit_wec_write(&out, "alice@WSMAN.TEST", "restart", 3, NGX_OK);
+        UNIT_CHECK(unit_log_contains("kept connection is gone"));
     }
 
     ngx_wsman_wec_redis_output.close(&out);

@@ -47,6 +47,9 @@ static redisContext *ngx_wsman_wec_redis_connect(ngx_wsman_wec_output_t *out,
     ngx_log_t *log);
 static ngx_int_t ngx_wsman_wec_redis_write(ngx_wsman_wec_output_t *out,
     ngx_wsman_wec_batch_t *batch);
+static ngx_int_t ngx_wsman_wec_redis_send(ngx_wsman_wec_output_t *out,
+    redisContext *c, ngx_wsman_wec_batch_t *batch, ngx_str_t *stream,
+    const char **argv, size_t *argvlen, ngx_uint_t n, ngx_uint_t *gone);
 static void ngx_wsman_wec_redis_close(ngx_wsman_wec_output_t *out);
 
 
@@ -446,15 +449,12 @@ ngx_wsman_wec_redis_write(ngx_wsman_wec_output_t *out,
 {
     ngx_wsman_wec_redis_conf_t *rcf = out->conf;
 
-    void                   *r;
-    size_t                  argvlen[NGX_WSMAN_WEC_REDIS_ARGS];
-    ngx_int_t               rc;
-    ngx_str_t               stream, *ev;
-    ngx_uint_t              i, n, sent;
-    const char             *argv[NGX_WSMAN_WEC_REDIS_ARGS];
-    redisReply             *reply;
-    redisContext           *c;
-    ngx_wsman_wec_event_t  *e;
+    size_t         argvlen[NGX_WSMAN_WEC_REDIS_ARGS];
+    ngx_int_t      rc;
+    ngx_str_t      stream;
+    ngx_uint_t     n, fresh, gone;
+    const char    *argv[NGX_WSMAN_WEC_REDIS_ARGS];
+    redisContext  *c;
 
     if (ngx_wsman_wec_redis_template(&rcf->stream, batch, &stream)
         != NGX_OK)
@@ -491,21 +491,71 @@ ngx_wsman_wec_redis_write(ngx_wsman_wec_output_t *out,
 
 #undef ngx_wsman_wec_redis_arg
 
-    rc = NGX_ERROR;
-    sent = 0;
-
     pthread_mutex_lock(&out->lock);
 
     c = out->state;
+    fresh = 0;
 
-    if (c == NULL) {
-        c = ngx_wsman_wec_redis_connect(out, batch->log);
+    for ( ;; ) {
+
         if (c == NULL) {
-            goto done;
+            c = ngx_wsman_wec_redis_connect(out, batch->log);
+            if (c == NULL) {
+                rc = NGX_ERROR;
+                break;
+            }
+
+            out->state = c;
+            fresh = 1;
         }
 
-        out->state = c;
+        rc = ngx_wsman_wec_redis_send(out, c, batch, &stream, argv, argvlen,
+                                      n, &gone);
+        if (rc == NGX_OK) {
+            break;
+        }
+
+        /* replies may still be on the way: a new connection next time */
+        redisFree(c);
+        out->state = NULL;
+        c = NULL;
+
+        /*
+         * a kept connection the server closed while idle (a restart, its
+         * timeout) fails at the first reply: once more on a new one
+         */
+        if (fresh || !gone) {
+            break;
+        }
+
+        ngx_log_error(NGX_LOG_NOTICE, batch->log, 0,
+                      "wec redis output \"%V\": the kept connection is "
+                      "gone, trying a new one", &out->target);
     }
+
+    pthread_mutex_unlock(&out->lock);
+
+    return rc;
+}
+
+
+/* the batch as pipelined XADDs on c; *gone: the server had closed c
+ * before the first reply */
+static ngx_int_t
+ngx_wsman_wec_redis_send(ngx_wsman_wec_output_t *out, redisContext *c,
+    ngx_wsman_wec_batch_t *batch, ngx_str_t *stream, const char **argv,
+    size_t *argvlen, ngx_uint_t n, ngx_uint_t *gone)
+{
+    ngx_wsman_wec_redis_conf_t *rcf = out->conf;
+
+    void                   *r;
+    ngx_err_t               err;
+    ngx_str_t              *ev;
+    ngx_uint_t              i;
+    redisReply             *reply;
+    ngx_wsman_wec_event_t  *e;
+
+    *gone = 0;
 
     /* the whole batch in one go: one round trip, not one per event */
     for (i = 0; i < batch->nevents; i++) {
@@ -519,22 +569,28 @@ ngx_wsman_wec_redis_write(ngx_wsman_wec_output_t *out,
             ngx_log_error(NGX_LOG_ERR, batch->log, 0,
                           "wec redis output \"%V\": %s", &out->target,
                           c->errstr);
-            goto failed;
+            return NGX_ERROR;
         }
-
-        sent++;
     }
 
-    for (i = 0; i < sent; i++) {
+    for (i = 0; i < batch->nevents; i++) {
         r = NULL;
 
         if (redisGetReply(c, &r) != REDIS_OK || r == NULL) {
+            err = ngx_errno;
+
+            /* not a timeout: that would only come again */
+            *gone = (i == 0
+                     && (c->err == REDIS_ERR_EOF
+                         || (c->err == REDIS_ERR_IO
+                             && (err == NGX_ECONNRESET || err == NGX_EPIPE))));
+
             ngx_log_error(NGX_LOG_ERR, batch->log, 0,
                           "wec redis output \"%V\": XADD to \"%V\" failed "
                           "after %ui of %ui events: %s", &out->target,
-                          &stream, i, batch->nevents,
+                          stream, i, batch->nevents,
                           c->err ? c->errstr : "no reply");
-            goto failed;
+            return NGX_ERROR;
         }
 
         reply = r;
@@ -542,10 +598,10 @@ ngx_wsman_wec_redis_write(ngx_wsman_wec_output_t *out,
         if (reply->type == REDIS_REPLY_ERROR) {
             ngx_log_error(NGX_LOG_ERR, batch->log, 0,
                           "wec redis output \"%V\": XADD to \"%V\": %*s",
-                          &out->target, &stream, (size_t) reply->len,
+                          &out->target, stream, (size_t) reply->len,
                           reply->str);
             freeReplyObject(reply);
-            goto failed;
+            return NGX_ERROR;
         }
 
         freeReplyObject(reply);
@@ -553,22 +609,9 @@ ngx_wsman_wec_redis_write(ngx_wsman_wec_output_t *out,
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, batch->log, 0,
                    "wec redis output \"%V\": %ui events to \"%V\"",
-                   &out->target, batch->nevents, &stream);
+                   &out->target, batch->nevents, stream);
 
-    rc = NGX_OK;
-    goto done;
-
-failed:
-
-    /* replies may still be on the way: a new connection next time */
-    redisFree(c);
-    out->state = NULL;
-
-done:
-
-    pthread_mutex_unlock(&out->lock);
-
-    return rc;
+    return NGX_OK;
 }
 
 
