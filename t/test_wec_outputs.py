@@ -11,7 +11,9 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
+import time
 import uuid
 
 import pytest
@@ -265,3 +267,169 @@ def test_outputs_under_valgrind(unit_bin, redis_server, kafka_mock):
                       "--errors-for-leak-kinds=definite,possible",
                       "--error-exitcode=99"))
     assert seen == ["kafka-down", "kafka-up", "kafka-slow", "kafka-fast"]
+
+
+# ---------------------------------------------------------- end to end --
+# nginx with `wsman_wec on;` and subscriptions whose outputs are the real
+# servers; a Basic source Enumerates, then POSTs Events as Windows does
+# (t/test_wec_delivery.py's messages)
+
+import conftest  # noqa: E402
+import wsman_helpers as H  # noqa: E402
+from test_wec_delivery import (ACTION_EVENTS, assert_ack,  # noqa: E402
+                               delivery, event_xml, notify_to, post)
+
+E2E = """
+    wsman_wec_subscription to-redis {
+        query '%(q)s';
+        output redis @REDIS@ stream=e2e:$subscription:$source timeout=1s;
+        output redis @REDIS@ stream=e2e-xml format=xml timeout=1s;
+    }
+    wsman_wec_subscription to-kafka {
+        query '%(q)s';
+        output kafka @KAFKA@ topic=wec-e2e timeout=2s
+                     reconnect.backoff.max.ms=300;
+    }
+    server {
+        listen 127.0.0.1:@PORT@;
+        wsman_user_file @USERFILE@;
+        location /wsman { wsman; wsman_wec on; wsman_auth basic;
+                          wsman_allow_unencrypted on; }
+    }
+""" % {"q": '<QueryList><Query Id="0"><Select Path="Security">*</Select>'
+            '</Query></QueryList>'}
+
+
+@pytest.fixture(scope="module")
+def e2e(nginx_factory, redis_server, kafka_mock):
+    return nginx_factory(E2E.replace("@REDIS@", redis_server.address)
+                         .replace("@KAFKA@", kafka_mock.bootstrap))
+
+
+def send(n, sub, records, user="alice", tag="-"):
+    addr = notify_to(n, user, sub)
+    xml, mid = delivery(addr, ACTION_EVENTS,
+                        [event_xml(r, data=tag) for r in records],
+                        bookmark=records[-1])
+    return post(n, addr, xml, user), mid
+
+
+def assert_not_acked(n, r, off, what):
+    # a fault, no Ack: the source keeps the batch and sends it again
+    f = H.assert_fault(r, subcode=("w", "InternalError"))
+    assert "send them again" in f.reason
+    log = n.read_log(off)
+    assert what in log and "not acknowledged" in log, log[-2000:]
+
+
+def redis_events(redis_server, stream, tag):
+    return [f for _, f in redis_server.xrange(stream)
+            if tag in f.get("event", "")]
+
+
+def test_e2e_redis_events_arrive(e2e, redis_server):
+    tag = uuid.uuid4().hex
+    r, mid = send(e2e, "to-redis", [101, 102, 103], tag=tag)
+    assert_ack(r, mid)
+    got = redis_events(redis_server, "e2e:to-redis:alice", tag)
+    assert [json.loads(f["event"])["record_id"] for f in got] == \
+        [101, 102, 103]
+    for f in got:
+        ev = json.loads(f["event"])
+        assert ev["source"] == f["source"] == "alice"
+        assert ev["subscription"] == f["subscription"] == "to-redis"
+        assert f["machine"] == "win10.wsman.test"
+        assert ev["data"]["TargetUserName"] == tag
+    xml = [f["event"] for f in redis_events(redis_server, "e2e-xml", tag)]
+    assert xml == [event_xml(r, data=tag) for r in (101, 102, 103)]
+
+
+def test_e2e_redis_down_no_ack_then_the_retry_is_stored(e2e, redis_server):
+    tag = uuid.uuid4().hex
+    off = e2e.log_size()
+    redis_server.stop()
+    try:
+        r, mid = send(e2e, "to-redis", [201, 202], tag=tag)
+        assert_not_acked(e2e, r, off, "wec redis output")
+    finally:
+        redis_server.start()
+    # the source sends the batch again: both workers reconnect
+    for _ in range(2):
+        r, mid = send(e2e, "to-redis", [201, 202], tag=tag)
+        assert_ack(r, mid)
+    got = redis_events(redis_server, "e2e:to-redis:alice", tag)
+    assert [json.loads(f["event"])["record_id"] for f in got] == \
+        [201, 202] * 2
+
+
+def test_e2e_kafka_events_arrive_keyed_by_source(e2e, kafka_mock):
+    tag = uuid.uuid4().hex
+    r, mid = send(e2e, "to-kafka", [301, 302, 303, 304], tag=tag)
+    assert_ack(r, mid)
+    r, mid = send(e2e, "to-kafka", [401, 402], user="bob", tag=tag)
+    assert_ack(r, mid)
+    rows = [(p, k, json.loads(v)) for p, k, v in
+            kafka_mock.consume("wec-e2e") if tag in v]
+    assert [(k, ev["record_id"]) for _, k, ev in rows
+            if k == "alice"] == [("alice", n) for n in (301, 302, 303, 304)]
+    assert [(k, ev["record_id"]) for _, k, ev in rows
+            if k == "bob"] == [("bob", 401), ("bob", 402)]
+    assert len(rows) == 6
+    assert all(ev["source"] == k for _, k, ev in rows)
+    for key in ("alice", "bob"):
+        assert len({p for p, k, _ in rows if k == key}) == 1
+
+
+def test_e2e_kafka_down_no_ack_then_the_retry_is_stored(e2e, kafka_mock):
+    tag = uuid.uuid4().hex
+    off = e2e.log_size()
+    kafka_mock.command("down 1")
+    try:
+        r, mid = send(e2e, "to-kafka", [501, 502], tag=tag)
+        assert_not_acked(e2e, r, off, "not confirmed")
+    finally:
+        kafka_mock.command("up 1")
+    # the producer reconnects on its own; the source's next try is acked
+    for _ in range(20):
+        r, mid = send(e2e, "to-kafka", [501, 502], tag=tag)
+        if r.status == 200:
+            break
+        time.sleep(0.5)
+    assert_ack(r, mid)
+    rows = [json.loads(v)["record_id"] for _, k, v in
+            kafka_mock.consume("wec-e2e") if tag in v]
+    # at least once: what the broker had before it went away may be there
+    # twice, the acknowledged batch is there in order
+    assert rows[-2:] == [501, 502]
+
+
+def test_e2e_reload_and_quit_close_producers_and_connections(
+        nginx_factory, redis_server, kafka_mock):
+    # workers that made a producer and a connection leave cleanly and
+    # promptly on a reload (close() of every output), the new ones make
+    # their own
+    n = nginx_factory(E2E.replace("@REDIS@", redis_server.address)
+                      .replace("@KAFKA@", kafka_mock.bootstrap))
+    tag = uuid.uuid4().hex
+    for _ in range(4):
+        for sub in ("to-redis", "to-kafka"):
+            r, mid = send(n, sub, [601], tag=tag)
+            assert_ack(r, mid)
+    old = set(H.worker_pids(n))
+    off = n.log_size()
+    n.proc.send_signal(signal.SIGHUP)
+
+    def reloaded():
+        log = n.read_log(off)
+        return all("worker process %d exited with code 0" % p in log
+                   for p in old)
+
+    assert H.wait_until(reloaded, 20), n.read_log(off)
+    for sub in ("to-redis", "to-kafka"):
+        r, mid = send(n, sub, [602], tag=tag)
+        assert_ack(r, mid)
+    start = time.time()
+    n.stop()
+    assert n.proc.returncode == 0
+    assert time.time() - start < 10
+    assert "exited on signal" not in n.read_log(0)
