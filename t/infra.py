@@ -498,14 +498,19 @@ class KafkaMock:
                 self.proc.wait()
         self.proc = None
 
-    def consume(self, topic, timeout=30):
-        """[(partition, key, value)] of every message of the topic."""
+    def consume(self, topic, timeout=30, headers=False):
+        """[(partition, key, value)] of every message of the topic;
+        headers=True: [(partition, key, {header: value}, value)]."""
         out = _run(["kcat", "-C", "-b", self.bootstrap, "-t", topic, "-e",
-                    "-q", "-f", "%p\t%k\t%s\n"], text=True,
+                    "-q", "-f", "%p\t%k\t%h\t%s\n"], text=True,
                    timeout=timeout).stdout
         rows = []
         for line in out.split("\n"):
             if line:
-                p, k, v = line.split("\t", 2)
-                rows.append((int(p), k, v))
+                p, k, h, v = line.split("\t", 3)
+                if headers:
+                    hs = dict(x.split("=", 1) for x in h.split(",") if x)
+                    rows.append((int(p), k, hs, v))
+                else:
+                    rows.append((int(p), k, v))
         return rows

@@ -172,6 +172,12 @@ def test_kafka_every_event_delivered_keyed_by_source(unit_bin, kafka_mock):
     for k, evs in by_key.items():
         assert len({p for p, _, _ in evs}) == 1, (k, evs)
 
+    # the subscription and the claimed machine ride along as headers
+    for _, k, h, v in kafka_mock.consume("wec-json", headers=True):
+        if tag in v:
+            assert h == {"subscription": "sub-one",
+                         "machine": "machine.wsman.test"}, h
+
     xml = [v for _, k, v in kafka_mock.consume("wec-xml") if tag in v]
     assert xml == ["<Event><Tag>%s</Tag><Step>first</Step><N>%d</N>"
                    "</Event>" % (tag, n) for n in range(20)]
