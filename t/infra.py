@@ -388,7 +388,8 @@ def run_pywinrm(endpoint, transport, user, password, xml,
 # ---------------------------------------------- event collector outputs --
 
 class RedisServer:
-    """A redis-server on a free loopback port, in a directory of its own.
+    """A redis-server on a free loopback port and a unix socket
+    (self.socket), in a directory of its own.
     Every write is in its append-only file before the reply (appendfsync
     always), so what was acknowledged survives stop() and start()."""
 
@@ -397,6 +398,7 @@ class RedisServer:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.port = _free_port_tcp_udp()
         self.address = "127.0.0.1:%d" % self.port
+        self.socket = self.dir / "redis.sock"
         self.proc = None
 
     def start(self):
@@ -405,6 +407,7 @@ class RedisServer:
             [exe, "--port", str(self.port), "--bind", "127.0.0.1",
              "--dir", str(self.dir), "--save", "", "--appendonly", "yes",
              "--appendfsync", "always", "--daemonize", "no",
+             "--unixsocket", str(self.socket), "--unixsocketperm", "777",
              "--logfile", str(self.dir / "redis.log")],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)

@@ -46,7 +46,8 @@ def run_group(env, control=None, prefix=()):
     e.g. valgrind); control(what) is called for each CONTROL line before
     the group goes on.  -> its stdout."""
     e = dict(os.environ)
-    for k in ("WSMAN_TEST_REDIS", "WSMAN_TEST_KAFKA", "WSMAN_TEST_CONTROL"):
+    for k in ("WSMAN_TEST_REDIS", "WSMAN_TEST_REDIS_UNIX",
+              "WSMAN_TEST_KAFKA", "WSMAN_TEST_CONTROL"):
         e.pop(k, None)
     e.update(env)
     if control:
@@ -92,6 +93,7 @@ def test_redis_every_event_arrives_and_reconnects(unit_bin, redis_server):
             redis_server.start()
 
     run_group({"WSMAN_TEST_REDIS": redis_server.address,
+               "WSMAN_TEST_REDIS_UNIX": str(redis_server.socket),
                "WSMAN_TEST_TAG": tag}, control)
     assert seen == ["redis-stop", "redis-start", "redis-restart"]
 
@@ -115,6 +117,10 @@ def test_redis_every_event_arrives_and_reconnects(unit_bin, redis_server):
 
     assert [json.loads(f["event"])["n"] for f in host1] == list(range(7))
     assert all(f["source"] == "HOST1$@WSMAN.TEST" for f in host1)
+
+    # unix:/path
+    assert [json.loads(f["event"])["n"] for f in
+            redis_events(redis_server, "wec-unix", tag)] == list(range(6))
 
     # format=xml: the event document itself
     xml = [f["event"] for _, f in redis_server.xrange("wec-xml")

@@ -7,6 +7,7 @@
  * named by the environment (t/test_wec_outputs.py starts them):
  *
  *   WSMAN_TEST_REDIS      HOST:PORT of a redis-server
+ *   WSMAN_TEST_REDIS_UNIX its unix socket
  *   WSMAN_TEST_KAFKA      the bootstrap servers of a Kafka (mock) cluster
  *                         with the topics wec-json and wec-xml
  *   WSMAN_TEST_TAG        put into every event, to find them again
@@ -602,6 +603,21 @@ unit_wec_redis(const char *addr)
     ngx_wsman_wec_redis_output.close(&xout);
 
     unit_wec_redis_error_reply(target);
+
+    /* the same server on its unix socket (WSMAN_TEST_REDIS_UNIX) */
+    if (getenv("WSMAN_TEST_REDIS_UNIX")) {
+        ngx_snprintf((u_char *) target, sizeof(target), "unix:%s%Z",
+                     getenv("WSMAN_TEST_REDIS_UNIX"));
+
+        json[2] = "stream=wec-unix";
+
+        if (UNIT_CHECK(unit_wec_configure(&out, &ngx_wsman_wec_redis_output,
+                                          json) == NGX_CONF_OK))
+        {
+            unit_wec_write(&out, "alice@WSMAN.TEST", "unix", 6, NGX_OK);
+            ngx_wsman_wec_redis_output.close(&out);
+        }
+    }
 }
 
 
