@@ -445,3 +445,31 @@ def test_e2e_reload_and_quit_close_producers_and_connections(
     assert n.proc.returncode == 0
     assert time.time() - start < 10
     assert "exited on signal" not in n.read_log(0)
+
+
+@pytest.mark.log_allows("wec kafka output", "wec redis output")
+def test_e2e_quit_with_the_servers_down_is_prompt(nginx_factory,
+                                                  redis_server, kafka_mock):
+    # a worker's exit closes a producer whose broker is gone and a
+    # connection to a stopped server without waiting on them
+    n = nginx_factory(E2E.replace("@REDIS@", redis_server.address)
+                      .replace("@KAFKA@", kafka_mock.bootstrap))
+    tag = uuid.uuid4().hex
+    for _ in range(4):
+        for sub in ("to-redis", "to-kafka"):
+            r, mid = send(n, sub, [701], tag=tag)
+            assert_ack(r, mid)
+    kafka_mock.command("down 1")
+    redis_server.stop()
+    try:
+        r, mid = send(n, "to-kafka", [702], tag=tag)
+        assert r.status != 200 or H.is_fault(r)
+        start = time.time()
+        n.stop()
+        took = time.time() - start
+    finally:
+        kafka_mock.command("up 1")
+        redis_server.start()
+    assert n.proc.returncode == 0
+    assert took < 8, took
+    assert "exited on signal" not in n.read_log(0)

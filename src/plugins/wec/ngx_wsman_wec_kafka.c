@@ -656,6 +656,13 @@ ngx_wsman_wec_kafka_close(ngx_wsman_wec_output_t *out)
     pthread_mutex_lock(&out->lock);
 
     st = out->state;
+
+    /* the pool's threads are done before a worker exits; if one were
+     * not, its producer had better leak than vanish under it */
+    if (st && st->users) {
+        st = NULL;
+    }
+
     out->state = NULL;
 
     pthread_mutex_unlock(&out->lock);
