@@ -666,6 +666,49 @@ unit_wec_kafka(const char *bootstrap)
     unit_wec_batch_free(b[1]);
     unit_wec_batch_free(b[2]);
 
+    /* an event larger than the producer takes: refused at once, no
+     * waiting for the reports of the others */
+    {
+        time_t                  start;
+        const char             *small[6];
+        ngx_wsman_wec_batch_t  *big;
+        ngx_wsman_wec_output_t  sout;
+
+        small[0] = "kafka";
+        small[1] = target;
+        small[2] = "topic=wec-json";
+        small[3] = "message.max.bytes=1000";
+        small[4] = "timeout=5s";
+        small[5] = NULL;
+
+        big = unit_wec_batch("alice@WSMAN.TEST", "big", 3);
+
+        if (UNIT_CHECK(big != NULL)
+            && UNIT_CHECK(unit_wec_configure(&sout,
+                                             &ngx_wsman_wec_kafka_output,
+                                             small) == NGX_CONF_OK))
+        {
+            big->events[1].json.len = 4000;
+            big->events[1].json.data = ngx_pcalloc(big->pool, 4000);
+
+            if (UNIT_CHECK(big->events[1].json.data != NULL)) {
+                ngx_memset(big->events[1].json.data, 'x', 4000);
+
+                start = time(NULL);
+                unit_log_reset();
+                unit_wec_write_all(&sout, &big, 1, NGX_ERROR);
+                UNIT_CHECK(unit_log_contains("cannot produce event 2 of 3"));
+                UNIT_CHECK(time(NULL) - start <= 2);
+            }
+
+            ngx_wsman_wec_kafka_output.close(&sout);
+        }
+
+        if (big) {
+            unit_wec_batch_free(big);
+        }
+    }
+
     unit_wec_control("kafka-down");
 
     if (getenv("WSMAN_TEST_CONTROL")) {

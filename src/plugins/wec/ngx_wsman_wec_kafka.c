@@ -586,7 +586,8 @@ ngx_wsman_wec_kafka_write(ngx_wsman_wec_output_t *out,
         first = tr->err;
         pthread_mutex_unlock(&tr->mutex);
 
-        if (pending == 0) {
+        /* a message not produced failed the batch already */
+        if (pending == 0 || rc != NGX_OK) {
             break;
         }
 
