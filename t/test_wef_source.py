@@ -83,20 +83,6 @@ def wec(nginx_factory, auth_env, realm, pki):
     return n
 
 
-@pytest.fixture(scope="module")
-def legacy_md4():
-    """NTLM needs MD4, which OpenSSL 3 loads only from its configuration
-    at start-up: in-process NTLM runs when this process was started with
-    OPENSSL_CONF=t/openssl-legacy.cnf, else the NTLM source runs in a
-    child that is."""
-    import hashlib
-    try:
-        hashlib.new("md4")
-        return True
-    except ValueError:
-        return False
-
-
 # ---------------------------------------------------------------- SLDC --
 
 @pytest.fixture(scope="module")
@@ -514,3 +500,21 @@ def test_version_change_resubscribes(nginx_factory, auth_env, realm, pki):
     finally:
         src.close()
         n.stop()
+
+
+def test_load_mode_keeps_one_connection_per_source(wec):
+    """The load mode (many sources from one process, asyncio): each
+    source enumerates once and then heartbeats on the same keep-alive
+    connection."""
+    p = subprocess.run(
+        [sys.executable, os.path.join(HERE, "wef_source.py"), "--url",
+         _url(wec), "--user", "dave", "--password",
+         conftest.USERS["dave"][0], "--load", "150", "--interval", "0.5",
+         "--duration", "2", "--timeout", "10"],
+        capture_output=True, text=True, timeout=120)
+    out = json.loads(p.stdout)
+    assert out["sources"] == 150
+    assert out["enumerations"] == 150, out
+    assert out["connects"] == 150, out
+    beats = out["heartbeats_acked"] + out["heartbeats_failed"]
+    assert beats >= 150 * 3, out
