@@ -41,8 +41,11 @@ Class API (tests):
 
 CLI (one source, or many for load):
 
-    python3 t/wef_source.py --url http://h:5985/wsman/SubscriptionManager/WEC \\
+    python3 t/wef_source.py \\
+        --url http://h:5985/wsman/SubscriptionManager/WEC \\
         --user bob --password ... --events 100 --batch 20
+    python3 t/wef_source.py --url ... --user bob --password ... \\
+        --run 60 --rate 50 --refresh 20 --time-scale 0.1
     python3 t/wef_source.py --url ... --user bob --password ... \\
         --load 10000 --interval 30 --duration 300
 
@@ -685,9 +688,23 @@ def parse_duration(text):
             + float(s or 0))
 
 
+_PREFIXES = {v: k for k, v in NS.items()}
+
+
 def _serialize(el):
     """An element as XML text with its namespaces declared (to echo
-    reference parameters as headers)."""
+    reference parameters as headers): a leaf with a prefix of ours
+    (`<e:Identifier xmlns:e="...">`, as Windows echoes it), anything
+    else as ElementTree writes it."""
+    m = re.fullmatch(r"\{([^}]*)\}(.+)", el.tag)
+    if m and not len(el) and m.group(1) in _PREFIXES \
+            and not any("{" in k for k in el.attrib):
+        pfx = _PREFIXES[m.group(1)]
+        attrs = "".join(' %s="%s"' % (k, _xml_escape(v, {'"': "&quot;"}))
+                        for k, v in el.attrib.items())
+        return '<%s:%s xmlns:%s="%s"%s>%s</%s:%s>' % (
+            pfx, m.group(2), pfx, m.group(1), attrs,
+            _xml_escape(el.text or ""), pfx, m.group(2))
     return ET.tostring(el, encoding="unicode", short_empty_elements=True)
 
 
@@ -1328,6 +1345,68 @@ class Source:
     def bookmark(self, name):
         return dict(self.subscriptions[name].acked)
 
+    def run(self, duration, gen=None, rate=0.0, refresh=None,
+            time_scale=1.0, name=None, tick=0.05):
+        """Behave like Windows for `duration` seconds: `rate` new events
+        a second from gen; a subscription's events go out when
+        MaxElements are waiting or the oldest has waited MaxTime; a
+        Heartbeat after Heartbeats seconds without a message; a batch
+        not acked is retried every ConnectionRetry interval; enumerate
+        again every `refresh` seconds (a new Version subscribes again).
+        The subscription's times are multiplied by time_scale (tests
+        run a 30 s MaxTime in 0.3 s with 0.01).  Returns the stats."""
+        t0 = time.monotonic()
+        owed = 0.0
+        last_gen = t0
+        last_refresh = t0
+        waiting = {}        # sub name -> (events, first event's time)
+        last_msg = {}
+        last_try = {}
+        while True:
+            now = time.monotonic()
+            if now - t0 >= duration:
+                break
+            if refresh and now - last_refresh >= refresh:
+                try:
+                    self.enumerate()
+                except (TransportError, ProtocolError) as e:
+                    self.last_error = str(e)
+                last_refresh = now
+            if gen is not None and rate:
+                owed += (now - last_gen) * rate
+                last_gen = now
+                k = int(owed)
+                owed -= k
+                if k:
+                    evs = gen.events(k)
+                    for sub in self._subs(name):
+                        w = waiting.setdefault(sub.name, ([], now))
+                        w[0].extend(evs)
+            for sub in self._subs(name):
+                evs, first = waiting.get(sub.name, ([], now))
+                full = sub.max_elements and len(evs) >= sub.max_elements
+                due = evs and now - first >= sub.max_time * time_scale
+                if full or due:
+                    sub.pending.extend(self._batches(sub, evs))
+                    waiting.pop(sub.name, None)
+                if sub.pending:
+                    if now - last_try.get(sub.name, 0) >= \
+                            sub.retry_interval * time_scale or full or due:
+                        last_try[sub.name] = now
+                        self.flush(sub.name)
+                        last_msg[sub.name] = now
+                elif now - last_msg.setdefault(sub.name, t0) >= \
+                        sub.heartbeat * time_scale:
+                    self.heartbeat(sub.name)
+                    last_msg[sub.name] = now
+            time.sleep(tick)
+        # what is still waiting goes into the pending queue (not sent)
+        for sname, (evs, _) in waiting.items():
+            if sname in self.subscriptions:
+                sub = self.subscriptions[sname]
+                sub.pending.extend(self._batches(sub, evs))
+        return self.stats
+
     def end(self, name=None, code=1717):
         """SubscriptionEnd to each subscription ({name: acked}), then
         End (as Windows does when it stops)."""
@@ -1553,6 +1632,15 @@ def main(argv=None):
                    help="announce SLDC, send raw bytes")
     p.add_argument("--utf8", action="store_true", help="UTF-8 bodies")
     p.add_argument("--timeout", type=float, default=10.0)
+    p.add_argument("--run", type=float, default=0.0, metavar="SECONDS",
+                   help="behave like Windows for SECONDS: batches by "
+                        "MaxTime/MaxElements, heartbeats, retries")
+    p.add_argument("--rate", type=float, default=0.0,
+                   help="--run: new events a second")
+    p.add_argument("--refresh", type=float,
+                   help="--run: enumerate again every N seconds")
+    p.add_argument("--time-scale", type=float, default=1.0,
+                   help="--run: multiply the subscription's times")
     p.add_argument("--load", type=int, default=0,
                    help="run this many heartbeating sources (basic or "
                         "cert auth) concurrently")
@@ -1595,6 +1683,11 @@ def main(argv=None):
         if a.heartbeat:
             hb = src.heartbeat(a.subscription)
             ok = ok and all(hb.values())
+        if a.run:
+            gen = EventGenerator(a.machine, seed=a.seed)
+            src.run(a.run, gen, a.rate, a.refresh, a.time_scale,
+                    a.subscription)
+            ok = ok and src.pending(a.subscription) == 0
         if a.events:
             gen = EventGenerator(a.machine, seed=a.seed)
             evs = gen.events(a.events, a.bad, a.bad_every, a.channel)
