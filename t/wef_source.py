@@ -853,6 +853,15 @@ def parse_enumerate_response(body_text, mid):
     return subs
 
 
+def check_relates(body_text, mid):
+    """True when body_text is an envelope whose RelatesTo is mid."""
+    try:
+        root = ET.fromstring(body_text)
+    except ET.ParseError:
+        return False
+    return root.findtext("s:Header/a:RelatesTo", "", NS).strip() == mid
+
+
 def check_ack(body_text, mid):
     """True when body_text is an Ack to MessageID mid."""
     try:
@@ -1241,8 +1250,10 @@ class Source:
             return sub.compression == "SLDC"
         return self.sldc
 
-    def _deliver(self, sub, xml, mid):
-        """POST a delivery message; True when acked."""
+    def _deliver(self, sub, xml, mid, empty_ok=False):
+        """POST a delivery message; True when acked (empty_ok: or
+        answered with an empty envelope that RelatesTo it, or nothing,
+        which a collector may do for SubscriptionEnd)."""
         ch, path = self._channel(sub.notify_to)
         body = encode_body(xml, self.utf16)
         enc = None
@@ -1258,6 +1269,10 @@ class Source:
             return False
         self.last_reply = r
         if r.status == 200 and check_ack(r.text(), mid):
+            self.last_error = None
+            return True
+        if empty_ok and (r.status == 204 or (r.status == 200 and (
+                not r.body or check_relates(r.text(), mid)))):
             self.last_error = None
             return True
         self.last_error = "HTTP %d: %s" % (r.status, r.text()[:300])
@@ -1408,14 +1423,14 @@ class Source:
         return self.stats
 
     def end(self, name=None, code=1717):
-        """SubscriptionEnd to each subscription ({name: acked}), then
-        End (as Windows does when it stops)."""
+        """SubscriptionEnd to each subscription: {name: answered} (an
+        Ack, or an empty answer that RelatesTo it)."""
         out = {}
         for sub in self._subs(name):
             xml, mid = delivery_message(
                 sub, ACTION_SUBSCRIPTION_END, self.machine, self.session_id,
                 body=subscription_end_body(sub, self.machine, code))
-            out[sub.name] = self._deliver(sub, xml, mid)
+            out[sub.name] = self._deliver(sub, xml, mid, empty_ok=True)
         return out
 
 
