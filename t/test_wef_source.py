@@ -2,10 +2,14 @@
 SLDC compressor against the module's decoder (t/unit/sldc_probe, built
 from src/soap/ngx_wsman_sldc.c), and its enumeration against nginx with
 every way a Windows source authenticates (Basic over HTTP and HTTPS,
-Kerberos and Negotiate sealed, NTLM sealed, a client certificate)."""
+Kerberos and Negotiate sealed, NTLM sealed, a client certificate), and
+end to end: events it forwards with each of them, SLDC or not, land in
+a json_file output; a failing output gets no Ack and the batch, kept by
+the source, lands once it is back."""
 
 import json
 import os
+import pwd
 import random
 import signal
 import struct
@@ -297,11 +301,13 @@ def test_event_generator_fields_and_bad_events():
 
 # --------------------------------------------------------- enumeration --
 
-def _check_subs(n, subs, scheme, port, profile, names):
+def _check_subs(n, subs, scheme, port, profile, names, path="/wsman"):
+    """NotifyTo: the address the source used, the location's path
+    (where it authenticated), /subscriptions/<id>."""
     assert sorted(subs) == sorted(names), subs
-    base = "%s://127.0.0.1:%d" % (scheme, port)
+    base = "%s://127.0.0.1:%d%s" % (scheme, port, path)
     for name, s in subs.items():
-        assert s.notify_to.startswith(base + "/wsman/subscriptions/"), \
+        assert s.notify_to.startswith(base + "/subscriptions/"), \
             s.notify_to
         assert s.version.startswith("uuid:")
         assert s.profile == PROFILE + profile
@@ -391,7 +397,7 @@ def test_kerberos_source_enumerates_sealed(wec, realm, auth):
         src.close()
     # Kerberos and Negotiate sources are told spnego-kerberos
     _check_subs(wec, subs, "http", wec.port, "http/spnego-kerberos",
-                ["everyone", "named"])
+                ["everyone", "named"], "/sealed")
     assert ch.connects == 1
 
 
@@ -433,8 +439,8 @@ def test_ntlm_source_enumerates_sealed(wec, ntlm_users):
     assert out["encrypted"] is True
     assert sorted(out["subs"]) == ["everyone", "named"]
     for name, (version, notify, profile, echo) in out["subs"].items():
-        assert notify.startswith("http://127.0.0.1:%d/wsman/subscriptions/"
-                                 % wec.port)
+        assert notify.startswith(
+            "http://127.0.0.1:%d/sealed/subscriptions/" % wec.port)
         assert profile == PROFILE + "http/spnego-kerberos"
         assert version[5:] in echo[0]
 
@@ -518,3 +524,276 @@ def test_load_mode_keeps_one_connection_per_source(wec):
     assert out["connects"] == 150, out
     beats = out["heartbeats_acked"] + out["heartbeats_failed"]
     assert beats >= 150 * 3, out
+
+
+# ------------------------------------------------------- end to end --
+# The delivery path: events forwarded by the simulator land in a
+# json_file output; an output that fails gets no Ack, and the batch,
+# kept by the source, lands once the output is back.
+
+E2E_HTTP = """
+    server {
+        listen 127.0.0.1:@PORT@;
+        listen 127.0.0.1:@TLSPORT@ ssl;
+        ssl_certificate @PKI@/server.pem;
+        ssl_certificate_key @PKI@/server.key;
+        ssl_client_certificate @PKI@/ca.pem;
+        ssl_verify_client optional;
+        wsman_keytab @KEYTAB@;
+        wsman_user_file @USERFILE@;
+        location /wsman {
+            wsman; wsman_wec on;
+            wsman_auth kerberos negotiate basic certificate;
+            wsman_cert_map subject=alice@wsman.test issuer=@CA@ user=alice;
+            wsman_allow_unencrypted on;
+        }
+        location /sealed {
+            wsman; wsman_wec on;
+            wsman_auth kerberos negotiate;
+        }
+    }
+    wsman_wec_subscription fwd {
+        query '%(q)s';
+        delivery min_latency;
+        max_items 5;
+        output json_file @PREFIX@/events/$machine/events.jsonl;
+    }
+"""
+
+
+def _e2e_snippet(pki, realm, tls_port, q=QUERY_SEC):
+    return pki.conf(E2E_HTTP.replace("@TLSPORT@", str(tls_port))
+                    .replace("@KEYTAB@", str(realm.keytab)) % {"q": q})
+
+
+def _www_data():
+    pw = pwd.getpwnam(conftest.WORKER_USER)
+    return pw.pw_uid, pw.pw_gid
+
+
+@pytest.fixture(scope="module")
+def collector(nginx_factory, auth_env, realm, pki):
+    tls_port = conftest.free_port()
+    n = nginx_factory(_e2e_snippet(pki, realm, tls_port),
+                      main_snippet=auth_env, start=False)
+    (n.prefix / "events").mkdir()
+    if os.geteuid() == 0:
+        os.chown(n.prefix / "events", *_www_data())
+    n.tls_port = tls_port
+    return n.start()
+
+
+def stored(n, machine, want=None, timeout=10):
+    """The JSON lines the output wrote for machine (waiting up to
+    timeout for `want` of them)."""
+    path = n.prefix / "events" / machine / "events.jsonl"
+
+    def lines():
+        try:
+            return [json.loads(x) for x in path.read_text().splitlines()]
+        except FileNotFoundError:
+            return []
+    if want is not None:
+        H.wait_until(lambda: len(lines()) >= want, timeout)
+    return lines()
+
+
+def _check_stored(rows, events, machine):
+    assert sorted((r["channel"], r["record_id"]) for r in rows) == \
+        sorted((e.channel, e.record_id) for e in events)
+    by_id = {(e.channel, e.record_id): e for e in events}
+    for r in rows:
+        e = by_id[(r["channel"], r["record_id"])]
+        assert r["subscription"] == "fwd"
+        assert r["machine"] == machine
+        assert r["computer"] == machine
+        assert r["event_id"] == e.event_id
+        assert r["provider"] == e.provider
+        assert r["time_created"] == e.time_created
+        assert r["xml"] == e.xml
+
+
+SOURCES = {
+    # auth mode: (Source keyword arguments, enumeration path, TLS)
+    "basic": (dict(auth="basic", user="bob",
+                   password=conftest.USERS["bob"][0]), "/wsman", False),
+    "basic_https": (dict(auth="basic", user="dave",
+                         password=conftest.USERS["dave"][0]), "/wsman",
+                    True),
+    "kerberos": (dict(auth="kerberos", gss_host="localhost"), "/sealed",
+                 False),
+    "negotiate": (dict(auth="negotiate", gss_host="localhost"), "/sealed",
+                  False),
+    "cert": (None, "/wsman", True),
+}
+
+
+def _source(n, pki, mode, machine, **kw):
+    args, path, tls = SOURCES[mode]
+    if args is None:
+        args = dict(auth="cert", cert=pki.p("alice.pem"),
+                    key=pki.p("alice.key"))
+    args = dict(args, machine=machine, **kw)
+    return W.Source(_url(n, path, tls), **args)
+
+
+@pytest.mark.parametrize("sldc", ["sldc", "plain"])
+@pytest.mark.parametrize("mode", sorted(SOURCES))
+def test_events_arrive(collector, realm, pki, mode, sldc):
+    """Each way in x SLDC on/off, UTF-16: a heartbeat and 12 events in
+    batches of 5 (the subscription's MaxElements) are acked, and every
+    event is in the output once, with its System fields."""
+    machine = "%s-%s.wsman.test" % (mode.replace("_", "-"), sldc)
+    src = _source(collector, pki, mode, machine, sldc=(sldc == "sldc"))
+    try:
+        subs = src.enumerate()
+        assert sorted(subs) == ["fwd"]
+        assert src.heartbeat() == {"fwd": True}, src.last_error
+        evs = W.EventGenerator(machine, seed=11).events(12)
+        assert src.send(evs), src.last_error
+        assert src.stats["batches_acked"] == 3
+        if mode in ("kerberos", "negotiate"):
+            assert src.last_reply.encrypted
+        assert src.bookmark("fwd") == {
+            c: max(e.record_id for e in evs if e.channel == c)
+            for c in {e.channel for e in evs}}
+        assert src.end() == {"fwd": True}, src.last_error
+    finally:
+        src.close()
+    _check_stored(stored(collector, machine, 12), evs, machine)
+
+
+@pytest.mark.parametrize("sldc", ["sldc", "plain"])
+def test_ntlm_events_arrive(collector, ntlm_users, sldc):
+    """NTLM sealed, through the CLI (in a child with the legacy OpenSSL
+    configuration, for MD4)."""
+    machine = "ntlm-%s.wsman.test" % sldc
+    env = dict(os.environ, OPENSSL_CONF=str(infra.OPENSSL_LEGACY))
+    p = subprocess.run(
+        [sys.executable, os.path.join(HERE, "wef_source.py"), "--url",
+         _url(collector, "/sealed"), "--auth", "ntlm", "--user", "bob",
+         "--password", "BobPassw0rd!", "--gss-host", "localhost",
+         "--machine", machine, "--events", "12", "--seed", "11",
+         "--heartbeat", "--end", "--sldc" if sldc == "sldc" else
+         "--no-sldc"], capture_output=True, text=True, timeout=60,
+        env=env)
+    assert p.returncode == 0, p.stdout + p.stderr
+    out = json.loads(p.stdout)
+    assert out["batches_acked"] == 3 and out["heartbeats_acked"] == 1
+    evs = W.EventGenerator(machine, seed=11).events(12)
+    _check_stored(stored(collector, machine, 12), evs, machine)
+
+
+@pytest.mark.parametrize("variant", ["sldc_announced_raw", "utf8",
+                                     "utf8_sldc"])
+def test_events_arrive_quirks(collector, pki, variant):
+    """Windows announcing SLDC and sending raw UTF-16; UTF-8 bodies,
+    plain and compressed."""
+    machine = "quirk-%s.wsman.test" % variant.replace("_", "-")
+    kw = {"sldc_announced_raw": dict(sldc=True, sldc_raw=True),
+          "utf8": dict(sldc=False, utf16=False),
+          "utf8_sldc": dict(sldc=True, utf16=False)}[variant]
+    src = _source(collector, pki, "basic", machine, **kw)
+    try:
+        src.enumerate()
+        evs = W.EventGenerator(machine, seed=12).events(7)
+        assert src.send(evs), src.last_error
+    finally:
+        src.close()
+    _check_stored(stored(collector, machine, 7), evs, machine)
+
+
+def test_output_down_no_ack_then_retry(collector, pki):
+    """The output cannot write (its directory is not the workers' to
+    write): no Ack (a fault), the source keeps the batch and its
+    bookmark; once the directory is the workers' the same batch is acked
+    and stored exactly once."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root (workers as %s)" % conftest.WORKER_USER)
+    machine = "retry.wsman.test"
+    d = collector.prefix / "events" / machine
+    d.mkdir()
+    os.chmod(d, 0o755)                  # root's: the workers cannot write
+    src = _source(collector, pki, "basic", machine)
+    try:
+        src.enumerate()
+        gen = W.EventGenerator(machine, seed=13)
+        first = gen.events(4)
+        assert not src.send(first)
+        assert src.last_reply is not None
+        H.assert_fault(H.Response(src.last_reply.status, [
+            ("Content-Type", "application/soap+xml")], src.last_reply.body),
+            subcode=("w", "InternalError"))
+        assert src.pending() == 4
+        assert src.bookmark("fwd") == {}
+        # retried, still down
+        assert not src.flush()
+        assert src.pending() == 4
+        os.chown(d, *_www_data())
+        assert src.flush(), src.last_error
+        assert src.pending() == 0
+        assert src.bookmark("fwd") == {
+            c: max(e.record_id for e in first if e.channel == c)
+            for c in {e.channel for e in first}}
+        more = gen.events(3)
+        assert src.send(more)
+    finally:
+        src.close()
+    _check_stored(stored(collector, machine, 7), first + more, machine)
+
+
+def test_collector_down_then_back(collector, pki):
+    """nginx stopped: the batch is kept (no answer at all); started
+    again, the retried batch is acked."""
+    machine = "down.wsman.test"
+    src = _source(collector, pki, "basic", machine)
+    try:
+        src.enumerate()
+        gen = W.EventGenerator(machine, seed=14)
+        evs = gen.events(3)
+        collector.stop()
+        try:
+            assert not src.send(evs)
+            assert src.last_reply is None and src.last_error
+            assert src.pending() == 3
+        finally:
+            collector.start()
+        assert src.flush(), src.last_error
+    finally:
+        src.close()
+    _check_stored(stored(collector, machine, 3), evs, machine)
+
+
+def test_run_mode_batches_by_max_time(collector, pki):
+    """The timed mode: 30 s MaxTime (min_latency) scaled to 0.3 s, 20
+    events a second for 2 s; every event generated is acked and stored,
+    in batches of at most 5."""
+    machine = "run.wsman.test"
+    src = _source(collector, pki, "basic", machine)
+    gen = W.EventGenerator(machine, seed=15)
+    try:
+        src.enumerate()
+        src.run(2.0, gen, rate=20, time_scale=0.01)
+        assert src.flush(), src.last_error
+    finally:
+        src.close()
+    n = sum(gen.records.values()) - len(gen.records) * (
+        gen.first_record - 1)
+    assert n >= 20
+    assert src.stats["events_acked"] == n
+    assert src.stats["batches_acked"] >= n // 5
+    assert len(stored(collector, machine, n)) == n
+
+
+def test_load_mode_heartbeats_acked(collector):
+    p = subprocess.run(
+        [sys.executable, os.path.join(HERE, "wef_source.py"), "--url",
+         _url(collector), "--user", "dave", "--password",
+         conftest.USERS["dave"][0], "--load", "100", "--interval", "0.5",
+         "--duration", "2", "--sldc"],
+        capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    out = json.loads(p.stdout)
+    assert out["heartbeats_failed"] == 0 and out["errors"] == 0
+    assert out["heartbeats_acked"] >= 300
+    assert out["connects"] == 100

@@ -854,12 +854,20 @@ def parse_enumerate_response(body_text, mid):
 
 
 def check_relates(body_text, mid):
-    """True when body_text is an envelope whose RelatesTo is mid."""
+    """True when body_text is an envelope whose RelatesTo is mid, or an
+    envelope with nothing in it (no header entries, an empty body: what
+    the collector answers to SubscriptionEnd)."""
     try:
         root = ET.fromstring(body_text)
     except ET.ParseError:
         return False
-    return root.findtext("s:Header/a:RelatesTo", "", NS).strip() == mid
+    hdr = root.find("s:Header", NS)
+    body = root.find("s:Body", NS)
+    if root.tag != "{%s}Envelope" % NS_S or body is None or len(body):
+        return False
+    if hdr is None or not len(hdr):
+        return True
+    return hdr.findtext("a:RelatesTo", "", NS).strip() == mid
 
 
 def check_ack(body_text, mid):
