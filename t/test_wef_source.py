@@ -797,3 +797,87 @@ def test_load_mode_heartbeats_acked(collector):
     assert out["heartbeats_failed"] == 0 and out["errors"] == 0
     assert out["heartbeats_acked"] >= 300
     assert out["connects"] == 100
+
+
+def test_bad_events_do_not_fail_their_batch(collector, pki):
+    """What Windows sends now and then, from the generator: invalid
+    UTF-16 (lone surrogates), XML cut short, `]]>` in the data.  Every
+    batch is acked and every event stored once: the cut one raw and
+    flagged, the surrogates replaced, the CDATA split undone."""
+    for sldc in (False, True):
+        machine = "bad-%s.wsman.test" % ("sldc" if sldc else "plain")
+        gen = W.EventGenerator(machine, seed=16)
+        good = gen.events(2)
+        cut, sur, cd = (gen.event("truncated"), gen.event("surrogate"),
+                        gen.event("cdata_end"))
+        tail = gen.events(1)
+        src = _source(collector, pki, "basic", machine, sldc=sldc)
+        try:
+            src.enumerate()
+            assert src.send(good + [cut, sur, cd] + tail), src.last_error
+            assert src.stats["batches_acked"] == 2
+        finally:
+            src.close()
+        rows = stored(collector, machine, 6)
+        assert len(rows) == 6
+        flagged = [r for r in rows if r.get("malformed")]
+        assert [r["xml"] for r in flagged] == [cut.xml]
+        rest = [r for r in rows if not r.get("malformed")]
+        fixed = sur.xml.replace("\ud800", "\ufffd").replace("\udc41",
+                                                            "\ufffd")
+        _check_stored([r for r in rest if r["record_id"] != sur.record_id
+                       or r["channel"] != sur.channel],
+                      good + [cd] + tail, machine)
+        [r] = [r for r in rest if (r["channel"], r["record_id"]) ==
+               (sur.channel, sur.record_id)]
+        assert r["xml"] == fixed
+
+
+def test_version_change_resubscribe_and_deliver(nginx_factory, auth_env,
+                                                realm, pki):
+    """A reload changes the subscription's query: the source's next
+    refresh sees a new Version and subscribes again; what it sends then
+    is acked and stored after what it sent before."""
+    tls_port = conftest.free_port()
+    n = nginx_factory(_e2e_snippet(pki, realm, tls_port),
+                      main_snippet=auth_env, start=False)
+    (n.prefix / "events").mkdir()
+    if os.geteuid() == 0:
+        os.chown(n.prefix / "events", *_www_data())
+    n.tls_port = tls_port
+    n.start()
+    machine = "version.wsman.test"
+    src = _source(n, pki, "basic", machine)
+    gen = W.EventGenerator(machine, seed=17)
+    try:
+        v1 = src.enumerate()["fwd"].version
+        before = gen.events(3)
+        assert src.send(before), src.last_error
+
+        old = set(H.worker_pids(n))
+        conf = n.conf.read_text()
+        assert "Level=1 or Level=2" in conf
+        n.conf.write_text(conf.replace("Level=1 or Level=2", "Level=2"))
+        off = n.log_size()
+        n.proc.send_signal(signal.SIGHUP)
+        assert H.wait_until(lambda: all(
+            "worker process %d exited" % p in n.read_log(off) for p in old),
+            30), n.read_log(off)
+
+        sub = src.refresh()["fwd"]
+        assert sub.version != v1
+        assert sub.resubscribed == 1 and src.stats["resubscribed"] == 1
+        assert "(Level=2)" in sub.query
+        # the bookmark carried over to the new subscription
+        assert src.bookmark("fwd") == {
+            c: max(e.record_id for e in before if e.channel == c)
+            for c in {e.channel for e in before}}
+        after = gen.events(4)
+        assert src.send(after), src.last_error
+    finally:
+        src.close()
+        n.stop()
+    rows = stored(n, machine, 7)
+    _check_stored(rows, before + after, machine)
+    assert [r["record_id"] for r in rows[:3]] == [e.record_id
+                                                  for e in before]
