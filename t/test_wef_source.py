@@ -881,3 +881,37 @@ def test_version_change_resubscribe_and_deliver(nginx_factory, auth_env,
     _check_stored(rows, before + after, machine)
     assert [r["record_id"] for r in rows[:3]] == [e.record_id
                                                   for e in before]
+
+
+def test_oversized_event(collector, pki):
+    """An event larger than MaxEnvelopeSize: the source drops it and the
+    rest of its batch is delivered; sent anyway (compressed, so that it
+    reaches the module), the collector refuses it (w:EncodingLimit),
+    stores nothing, and the source keeps it pending."""
+    machine = "oversized.wsman.test"
+    gen = W.EventGenerator(machine, seed=18)
+    small = gen.events(2)
+    big = gen.event("oversized")
+    src = _source(collector, pki, "basic", machine)
+    try:
+        src.enumerate()
+        assert src.send([small[0], big, small[1]]), src.last_error
+        assert src.stats["dropped"] == 1
+    finally:
+        src.close()
+    _check_stored(stored(collector, machine, 2), small, machine)
+
+    machine = "oversized-sent.wsman.test"
+    src = _source(collector, pki, "basic", machine, sldc=True,
+                  oversize="send")
+    try:
+        src.enumerate()
+        assert not src.send([W.EventGenerator(machine).event("oversized")])
+        r = src.last_reply
+        H.assert_fault(H.Response(r.status, [
+            ("Content-Type", "application/soap+xml")], r.body),
+            subcode=("w", "EncodingLimit"))
+        assert src.pending() == 1
+    finally:
+        src.close()
+    assert stored(collector, machine) == []

@@ -1149,13 +1149,21 @@ class Source:
     batch      events per Events message (default: the subscription's
                MaxElements, else 100), also cut by MaxEnvelopeSize
     timeout    seconds for every network operation
+    oversize   an event that alone passes the subscription's
+               MaxEnvelopeSize: "skip" (dropped and counted in
+               stats["dropped"], as a source under Policy="Skip" or
+               "Notify" drops it) or "send" (sent alone anyway, to test
+               the collector's limit)
     """
 
     def __init__(self, url, auth="basic", user=None, password=None,
                  machine="win10.wsman.test", domain="WSMAN", cert=None,
                  key=None, cafile=None, gss_host=None, ccache=None,
                  utf16=True, sldc=None, sldc_raw=False, batch=None,
-                 timeout=10, locale="en-US", seal=True):
+                 timeout=10, locale="en-US", seal=True, oversize="skip"):
+        if oversize not in ("skip", "send"):
+            raise ValueError("oversize must be skip or send")
+        self.oversize = oversize
         u = urllib.parse.urlsplit(url)
         if u.scheme not in ("http", "https") or not u.hostname:
             raise ValueError("url must be http(s)://host[:port]/path")
@@ -1176,7 +1184,7 @@ class Source:
         self.stats = {"enumerations": 0, "batches_sent": 0,
                       "batches_acked": 0, "events_acked": 0,
                       "heartbeats_acked": 0, "failures": 0,
-                      "resubscribed": 0}
+                      "resubscribed": 0, "dropped": 0}
         self.last_reply = None
         self.last_error = None
 
@@ -1307,6 +1315,9 @@ class Source:
         out, cur, cur_len = [], [], 0
         for e in events:
             n = 2 * len(e.xml) + 64
+            if n > limit and self.oversize == "skip":
+                self.stats["dropped"] += 1
+                continue
             if cur and (len(cur) >= size or cur_len + n > limit):
                 out.append(cur)
                 cur, cur_len = [], 0
@@ -1654,6 +1665,8 @@ def main(argv=None):
     p.add_argument("--sldc-raw", action="store_true",
                    help="announce SLDC, send raw bytes")
     p.add_argument("--utf8", action="store_true", help="UTF-8 bodies")
+    p.add_argument("--oversize", choices=("skip", "send"), default="skip",
+                   help="events larger than MaxEnvelopeSize")
     p.add_argument("--timeout", type=float, default=10.0)
     p.add_argument("--run", type=float, default=0.0, metavar="SECONDS",
                    help="behave like Windows for SECONDS: batches by "
@@ -1690,7 +1703,8 @@ def main(argv=None):
                      machine=a.machine, domain=a.domain, cert=a.cert,
                      key=a.key, cafile=a.cafile, gss_host=a.gss_host,
                      utf16=not a.utf8, sldc=a.sldc, sldc_raw=a.sldc_raw,
-                     batch=a.batch, timeout=a.timeout)
+                     batch=a.batch, timeout=a.timeout,
+                     oversize=a.oversize)
     except ValueError as e:
         p.error(str(e))
     ok = True
