@@ -508,24 +508,6 @@ def test_version_change_resubscribes(nginx_factory, auth_env, realm, pki):
         n.stop()
 
 
-def test_load_mode_keeps_one_connection_per_source(wec):
-    """The load mode (many sources from one process, asyncio): each
-    source enumerates once and then heartbeats on the same keep-alive
-    connection."""
-    p = subprocess.run(
-        [sys.executable, os.path.join(HERE, "wef_source.py"), "--url",
-         _url(wec), "--user", "dave", "--password",
-         conftest.USERS["dave"][0], "--load", "150", "--interval", "0.5",
-         "--duration", "2", "--timeout", "10"],
-        capture_output=True, text=True, timeout=120)
-    out = json.loads(p.stdout)
-    assert out["sources"] == 150
-    assert out["enumerations"] == 150, out
-    assert out["connects"] == 150, out
-    beats = out["heartbeats_acked"] + out["heartbeats_failed"]
-    assert beats >= 150 * 3, out
-
-
 # ------------------------------------------------------- end to end --
 # The delivery path: events forwarded by the simulator land in a
 # json_file output; an output that fails gets no Ack, and the batch,
@@ -786,6 +768,9 @@ def test_run_mode_batches_by_max_time(collector, pki):
 
 
 def test_load_mode_heartbeats_acked(collector):
+    """The load mode (many sources from one process, asyncio): each
+    source enumerates once, then heartbeats (SLDC) on the same
+    keep-alive connection, and every heartbeat is acked."""
     p = subprocess.run(
         [sys.executable, os.path.join(HERE, "wef_source.py"), "--url",
          _url(collector), "--user", "dave", "--password",
@@ -795,8 +780,9 @@ def test_load_mode_heartbeats_acked(collector):
     assert p.returncode == 0, p.stdout + p.stderr
     out = json.loads(p.stdout)
     assert out["heartbeats_failed"] == 0 and out["errors"] == 0
-    assert out["heartbeats_acked"] >= 300
+    assert out["enumerations"] == 100
     assert out["connects"] == 100
+    assert out["heartbeats_acked"] >= 100
 
 
 def test_bad_events_do_not_fail_their_batch(collector, pki):
