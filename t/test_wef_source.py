@@ -901,3 +901,23 @@ def test_oversized_event(collector, pki):
     finally:
         src.close()
     assert stored(collector, machine) == []
+
+
+def test_load_mode_events(collector):
+    """The load mode's throughput form (--load-events): a few sources
+    sending batches back to back; every batch acked and in the output."""
+    p = subprocess.run(
+        [sys.executable, os.path.join(HERE, "wef_source.py"), "--url",
+         _url(collector), "--user", "dave", "--password",
+         conftest.USERS["dave"][0], "--load", "4", "--load-events", "50",
+         "--interval", "0", "--duration", "1.5", "--machine-prefix",
+         "tput"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    out = json.loads(p.stdout)
+    assert out["batches_failed"] == 0 and out["errors"] == 0
+    assert out["batches_acked"] >= 4
+    assert out["events_acked"] == 50 * out["batches_acked"]
+    assert out["events_per_second"] > 0
+    total = sum(len(stored(collector, "tput%05d.wsman.test" % i))
+                for i in range(4))
+    assert total == out["events_acked"]

@@ -1573,6 +1573,34 @@ class _LoadSource:
             else:
                 self.stats["heartbeats_failed"] += 1
 
+    async def events(self):
+        """One Events batch of args.load_events events to every
+        subscription: the same events each time (made once per source,
+        so that the client's CPU goes to the wire, not to the
+        generator)."""
+        if not hasattr(self, "_events"):
+            gen = EventGenerator(self.machine, seed=self.idx)
+            self._events = gen.events(self.args.load_events)
+            self._marks = {}
+            for e in self._events:
+                self._marks[e.channel] = max(e.record_id,
+                                             self._marks.get(e.channel, 0))
+        for sub in self.subs.values():
+            xml, mid = delivery_message(sub, ACTION_EVENTS, self.machine,
+                                        self.session_id, self._events,
+                                        bookmark_xml(self._marks))
+            path = urllib.parse.urlsplit(sub.notify_to).path
+            extra = {"Content-Encoding": "SLDC"} if (
+                self.args.sldc and sub.compression == "SLDC") else None
+            t0 = time.monotonic()
+            status, data = await self._post(path, xml, extra)
+            self.stats["latency_sum"] += time.monotonic() - t0
+            if status == 200 and check_ack(decode_body(data), mid):
+                self.stats["batches_acked"] += 1
+                self.stats["events_acked"] += len(self._events)
+            else:
+                self.stats["batches_failed"] += 1
+
     async def run(self, start_delay):
         await asyncio.sleep(start_delay)
         interval = self.args.interval
@@ -1580,7 +1608,10 @@ class _LoadSource:
             try:
                 if not self.subs:
                     await self.enumerate()
-                await self.beat()
+                if self.args.load_events:
+                    await self.events()
+                else:
+                    await self.beat()
             except (TransportError, ProtocolError):
                 self.stats["errors"] += 1
                 self.subs = {}
@@ -1591,7 +1622,8 @@ class _LoadSource:
 
 async def run_load(args):
     """args.load sources (Basic or certificate), each on one keep-alive
-    connection: enumerate, then a Heartbeat to every subscription each
+    connection: enumerate, then a Heartbeat (or, with args.load_events,
+    an Events batch of that many events) to every subscription each
     args.interval seconds (start times spread over the interval) until
     args.duration has passed.  Returns the counters."""
     try:
@@ -1611,6 +1643,7 @@ async def run_load(args):
             ctx.load_cert_chain(args.cert, args.key)
     stats = {"sources": args.load, "connects": 0, "enumerations": 0,
              "heartbeats_acked": 0, "heartbeats_failed": 0, "errors": 0,
+             "batches_acked": 0, "batches_failed": 0, "events_acked": 0,
              "latency_sum": 0.0}
     stop_at = time.monotonic() + args.duration
     srcs = [_LoadSource(i, args, ctx, stats, stop_at)
@@ -1619,7 +1652,10 @@ async def run_load(args):
     await asyncio.gather(*(s.run(args.interval * i / max(1, args.load))
                            for i, s in enumerate(srcs)))
     stats["seconds"] = round(time.monotonic() - t0, 3)
-    n = stats["heartbeats_acked"] + stats["heartbeats_failed"]
+    n = (stats["heartbeats_acked"] + stats["heartbeats_failed"]
+         + stats["batches_acked"] + stats["batches_failed"])
+    stats["events_per_second"] = round(stats["events_acked"]
+                                       / max(0.001, stats["seconds"]), 1)
     stats["latency_avg_ms"] = round(1000 * stats.pop("latency_sum")
                                     / max(1, n), 3)
     return stats
@@ -1682,6 +1718,9 @@ def main(argv=None):
                         "cert auth) concurrently")
     p.add_argument("--interval", type=float, default=30.0,
                    help="--load: seconds between heartbeats of a source")
+    p.add_argument("--load-events", type=int, default=0, metavar="N",
+                   help="--load: send an Events batch of N events instead "
+                        "of each heartbeat")
     p.add_argument("--duration", type=float, default=60.0,
                    help="--load: seconds to run")
     p.add_argument("--machine-prefix", default="wef")
@@ -1696,7 +1735,7 @@ def main(argv=None):
         stats = asyncio.run(run_load(a))
         print(json.dumps(stats))
         return 0 if stats["heartbeats_failed"] == 0 and \
-            stats["errors"] == 0 else 1
+            stats["batches_failed"] == 0 and stats["errors"] == 0 else 1
 
     try:
         src = Source(a.url, auth=a.auth, user=a.user, password=a.password,
