@@ -1232,10 +1232,9 @@ class Source:
         r = ch.post(path, encode_body(xml, self.utf16), self.charset)
         if r.status not in (200, 204):
             raise ProtocolError("End: HTTP %d" % r.status)
-        if r.status == 200 and r.body:
-            root = ET.fromstring(r.text())
-            if root.findtext("s:Header/a:RelatesTo", "", NS).strip() != mid:
-                raise ProtocolError("End answer RelatesTo")
+        if r.status == 200 and r.body and not check_relates(r.text(), mid):
+            raise ProtocolError("End: the answer does not relate to it: %s"
+                                % r.text()[:300])
         ch.close()
         self.stats["enumerations"] += 1
         new = {}
@@ -1767,7 +1766,6 @@ def main(argv=None):
         if a.events:
             gen = EventGenerator(a.machine, seed=a.seed)
             evs = gen.events(a.events, a.bad, a.bad_every, a.channel)
-            src.send([], a.subscription)
             for s in src._subs(a.subscription):
                 s.pending.extend(src._batches(s, evs))
             ok = src.flush(a.subscription, a.retries,
