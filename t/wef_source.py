@@ -380,11 +380,11 @@ def sldc_decompress(data):
     if pos % 8:
         if get(8 - pos % 8) != 0:
             raise ValueError("trailing bits")
+    # up to 3 zero bytes, then optionally the length (4 bytes LE)
     rest = data[pos // 8:]
-    if rest.strip(b"\0") == b"":
+    if len(rest) <= 3 and rest.strip(b"\0") == b"":
         return bytes(out)
-    if len(rest) >= 4 and rest[:-4].strip(b"\0") == b"" \
-            and len(rest) - 4 <= 3:
+    if 4 <= len(rest) <= 7 and rest[:-4].strip(b"\0") == b"":
         if struct.unpack("<I", rest[-4:])[0] != len(out):
             raise ValueError("length trailer")
         return bytes(out)
