@@ -1600,13 +1600,31 @@ class _LoadSource:
             else:
                 self.stats["batches_failed"] += 1
 
-    async def run(self, start_delay):
-        await asyncio.sleep(start_delay)
+    async def run(self, enum_delay, beat_start):
+        """Enumerate after enum_delay seconds, then from beat_start (a
+        time.monotonic() value) one message every args.interval
+        seconds, on schedule, until stop_at."""
+        await asyncio.sleep(enum_delay)
         interval = self.args.interval
-        while time.monotonic() < self.stop_at:
-            try:
-                if not self.subs:
+        next_t = beat_start
+        while True:
+            now = time.monotonic()
+            if not self.subs:
+                if now >= self.stop_at:
+                    break
+                try:
                     await self.enumerate()
+                except (TransportError, ProtocolError):
+                    self.stats["errors"] += 1
+                    self.subs = {}
+                    await asyncio.sleep(min(1.0, interval or 0.1))
+                    continue
+                now = time.monotonic()
+            if next_t > now:
+                await asyncio.sleep(next_t - now)
+            if time.monotonic() >= self.stop_at:
+                break
+            try:
                 if self.args.load_events:
                     await self.events()
                 else:
@@ -1614,17 +1632,21 @@ class _LoadSource:
             except (TransportError, ProtocolError):
                 self.stats["errors"] += 1
                 self.subs = {}
-            await asyncio.sleep(interval)
+                await asyncio.sleep(min(1.0, interval or 0.1))
+            next_t = next_t + interval if interval else time.monotonic()
         if self.conn is not None:
             self.conn.close()
 
 
 async def run_load(args):
     """args.load sources (Basic or certificate), each on one keep-alive
-    connection: enumerate, then a Heartbeat (or, with args.load_events,
-    an Events batch of that many events) to every subscription each
-    args.interval seconds (start times spread over the interval) until
-    args.duration has passed.  Returns the counters."""
+    connection: they enumerate spread over args.warmup seconds (default:
+    one interval), then each sends a Heartbeat (or, with
+    args.load_events, an Events batch of that many events) to every
+    subscription every args.interval seconds (start times spread over
+    the interval) for args.duration seconds.  Returns the counters
+    (rates are over args.duration; client_cpu_seconds shows whether the
+    client was the bottleneck)."""
     try:
         import resource
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -1644,17 +1666,24 @@ async def run_load(args):
              "heartbeats_acked": 0, "heartbeats_failed": 0, "errors": 0,
              "batches_acked": 0, "batches_failed": 0, "events_acked": 0,
              "latency_sum": 0.0}
-    stop_at = time.monotonic() + args.duration
+    warmup = args.interval if args.warmup is None else args.warmup
+    t0 = time.monotonic()
+    stop_at = t0 + warmup + args.duration
     srcs = [_LoadSource(i, args, ctx, stats, stop_at)
             for i in range(args.load)]
-    t0 = time.monotonic()
-    await asyncio.gather(*(s.run(args.interval * i / max(1, args.load))
-                           for i, s in enumerate(srcs)))
+    cpu0 = time.process_time()
+    n = max(1, args.load)
+    await asyncio.gather(*(
+        s.run(warmup * i / n, t0 + warmup + args.interval * i / n)
+        for i, s in enumerate(srcs)))
     stats["seconds"] = round(time.monotonic() - t0, 3)
+    stats["client_cpu_seconds"] = round(time.process_time() - cpu0, 3)
+    stats["heartbeats_per_second"] = round(
+        stats["heartbeats_acked"] / max(0.001, args.duration), 1)
     n = (stats["heartbeats_acked"] + stats["heartbeats_failed"]
          + stats["batches_acked"] + stats["batches_failed"])
     stats["events_per_second"] = round(stats["events_acked"]
-                                       / max(0.001, stats["seconds"]), 1)
+                                       / max(0.001, args.duration), 1)
     stats["latency_avg_ms"] = round(1000 * stats.pop("latency_sum")
                                     / max(1, n), 3)
     return stats
@@ -1721,7 +1750,10 @@ def main(argv=None):
                    help="--load: send an Events batch of N events instead "
                         "of each heartbeat")
     p.add_argument("--duration", type=float, default=60.0,
-                   help="--load: seconds to run")
+                   help="--load: seconds to run after the warm-up")
+    p.add_argument("--warmup", type=float,
+                   help="--load: seconds over which the sources "
+                        "enumerate (default: --interval)")
     p.add_argument("--machine-prefix", default="wef")
     p.add_argument("--machine-domain", default="wsman.test")
     a = p.parse_args(argv)
