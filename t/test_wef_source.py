@@ -921,3 +921,21 @@ def test_load_mode_events(collector):
     total = sum(len(stored(collector, "tput%05d.wsman.test" % i))
                 for i in range(4))
     assert total == out["events_acked"]
+
+
+def test_load_mode_collector_unreachable():
+    """Nothing listening: every source fails to enumerate, backs off
+    instead of spinning, and the run ends on time with exit status 1."""
+    port = conftest.free_port()
+    p = subprocess.run(
+        [sys.executable, os.path.join(HERE, "wef_source.py"), "--url",
+         "http://127.0.0.1:%d/wsman/SubscriptionManager/WEC" % port,
+         "--user", "dave", "--password", "x", "--load", "20",
+         "--interval", "0.5", "--duration", "1.5", "--timeout", "2"],
+        capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1, p.stdout + p.stderr
+    out = json.loads(p.stdout)
+    assert out["enumerations"] == 0 and out["heartbeats_acked"] == 0
+    # about one attempt a second per source (0.5 s back-off), not a spin
+    assert 20 <= out["errors"] <= 20 * 6, out
+    assert out["seconds"] < 10

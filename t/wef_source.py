@@ -1531,7 +1531,11 @@ class _LoadSource:
             self.conn = _AsyncConn(u.hostname, u.port or
                                    (443 if u.scheme == "https" else 80),
                                    u.scheme == "https", self.args.timeout)
-            await self.conn.open(self.ctx)
+            try:
+                await self.conn.open(self.ctx)
+            except (OSError, asyncio.TimeoutError) as e:
+                self.conn = None
+                raise TransportError("connect: %s" % e)
             self.stats["connects"] += 1
         h = dict(self.headers)
         h.update(extra or {})
