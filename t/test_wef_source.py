@@ -939,3 +939,48 @@ def test_load_mode_collector_unreachable():
     # about one attempt a second per source (0.5 s back-off), not a spin
     assert 20 <= out["errors"] <= 20 * 6, out
     assert out["seconds"] < 10
+
+
+def test_kerberos_source_with_host_spn(nginx_factory, auth_env, realm,
+                                       pki, tmp_path):
+    """A Windows Server 2025 source asks for a HOST/ ticket: a collector
+    whose keytab holds only HOST/localhost serves it, enumeration and
+    delivery, sealed."""
+    keytab = tmp_path / "host.keytab"
+    realm.kadmin("addprinc -randkey HOST/localhost@WSMAN.TEST")
+    realm.kadmin("ktadd -k %s HOST/localhost@WSMAN.TEST" % keytab)
+    keytab.chmod(0o644)
+    tls_port = conftest.free_port()
+    n = nginx_factory(_e2e_snippet(pki, realm, tls_port).replace(
+        str(realm.keytab), str(keytab)), main_snippet=auth_env,
+        start=False)
+    (n.prefix / "events").mkdir()
+    if os.geteuid() == 0:
+        os.chown(n.prefix / "events", *_www_data())
+    n.tls_port = tls_port
+    n.start()
+    machine = "srv2025.wsman.test"
+    gen = W.EventGenerator(machine, seed=19)
+    try:
+        # an HTTP/ ticket has no key in this keytab
+        src = W.Source(_url(n, "/sealed"), auth="kerberos",
+                       gss_host="localhost", machine=machine)
+        try:
+            with pytest.raises((W.TransportError, W.ProtocolError)):
+                src.enumerate()
+        finally:
+            src.close()
+        src = W.Source(_url(n, "/sealed"), auth="kerberos",
+                       gss_host="localhost", gss_service="HOST",
+                       machine=machine)
+        try:
+            assert sorted(src.enumerate()) == ["fwd"]
+            assert src.last_reply.encrypted
+            evs = gen.events(3)
+            assert src.send(evs), src.last_error
+            assert src.last_reply.encrypted
+        finally:
+            src.close()
+        _check_stored(stored(n, machine, 3), evs, machine)
+    finally:
+        n.stop()

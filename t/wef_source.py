@@ -926,7 +926,7 @@ class Channel:
     def __init__(self, scheme, host, port, auth="basic", user=None,
                  password=None, domain="WSMAN", cert=None, key=None,
                  cafile=None, gss_host=None, ccache=None, timeout=10,
-                 seal=True):
+                 seal=True, gss_service="HTTP"):
         if auth not in AUTH_MODES:
             raise ValueError("auth must be one of %s" % (AUTH_MODES,))
         self.scheme = scheme
@@ -940,6 +940,7 @@ class Channel:
         self.key = key
         self.cafile = cafile
         self.gss_host = gss_host or host
+        self.gss_service = gss_service
         self.ccache = ccache
         self.timeout = timeout
         self.seal = seal and auth in ("kerberos", "negotiate", "ntlm")
@@ -1002,7 +1003,7 @@ class Channel:
         return G.GssClient(mech, host=self.gss_host, user=self.user
                            if self.auth == "ntlm" else None,
                            password=self.password, domain=self.domain,
-                           ccache=self.ccache)
+                           ccache=self.ccache, service=self.gss_service)
 
     def _raw(self, path, body, headers):
         h = {"User-Agent": USER_AGENT, "Connection": "Keep-Alive"}
@@ -1149,6 +1150,10 @@ class Source:
     batch      events per Events message (default: the subscription's
                MaxElements, else 100), also cut by MaxEnvelopeSize
     timeout    seconds for every network operation
+    gss_host, gss_service
+               the SPN service@host Kerberos asks a ticket for (default
+               HTTP@ the URL's host; HOST is what Windows Server 2025
+               sources use)
     oversize   an event that alone passes the subscription's
                MaxEnvelopeSize: "skip" (dropped and counted in
                stats["dropped"], as a source under Policy="Skip" or
@@ -1160,7 +1165,8 @@ class Source:
                  machine="win10.wsman.test", domain="WSMAN", cert=None,
                  key=None, cafile=None, gss_host=None, ccache=None,
                  utf16=True, sldc=None, sldc_raw=False, batch=None,
-                 timeout=10, locale="en-US", seal=True, oversize="skip"):
+                 timeout=10, locale="en-US", seal=True, oversize="skip",
+                 gss_service="HTTP"):
         if oversize not in ("skip", "send"):
             raise ValueError("oversize must be skip or send")
         self.oversize = oversize
@@ -1178,7 +1184,8 @@ class Source:
         self._chan_args = dict(auth=auth, user=user, password=password,
                                domain=domain, cert=cert, key=key,
                                cafile=cafile, gss_host=gss_host,
-                               ccache=ccache, timeout=timeout, seal=seal)
+                               ccache=ccache, timeout=timeout, seal=seal,
+                               gss_service=gss_service)
         self.channels = {}
         self.subscriptions = {}
         self.stats = {"enumerations": 0, "batches_sent": 0,
@@ -1709,6 +1716,9 @@ def main(argv=None):
     p.add_argument("--key", help="its key (PEM)")
     p.add_argument("--cafile", help="verify the collector with this CA")
     p.add_argument("--gss-host", help="host part of the HTTP@host SPN")
+    p.add_argument("--gss-service", default="HTTP",
+                   help="service part of the SPN: HTTP, or HOST as "
+                        "Windows Server 2025 asks for")
     p.add_argument("--machine", default=socket.getfqdn(),
                    help="m:MachineID and the events' Computer")
     p.add_argument("--subscription", help="only this subscription")
@@ -1776,6 +1786,7 @@ def main(argv=None):
         src = Source(a.url, auth=a.auth, user=a.user, password=a.password,
                      machine=a.machine, domain=a.domain, cert=a.cert,
                      key=a.key, cafile=a.cafile, gss_host=a.gss_host,
+                     gss_service=a.gss_service,
                      utf16=not a.utf8, sldc=a.sldc, sldc_raw=a.sldc_raw,
                      batch=a.batch, timeout=a.timeout,
                      oversize=a.oversize)
