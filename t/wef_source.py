@@ -22,11 +22,12 @@ machine does once Group Policy gives it a SubscriptionManager URL.
 Transports: Basic over HTTP or HTTPS, Kerberos (`Kerberos` scheme) and
 Negotiate (SPNEGO) with WinRM message encryption, NTLM sealed (raw
 NTLMSSP in `Negotiate`; the process needs OPENSSL_CONF=openssl-legacy.cnf
-for MD4), HTTPS with a client certificate.  Bodies are UTF-16LE with a
-BOM (charset=UTF-16), or UTF-8.  Delivery messages follow the
-subscription's Compression=SLDC: compressed (ECMA-321, sldc_compress()
-below) before sealing, with `Content-Encoding: SLDC`; or the Windows
-quirk: announced, sent raw.
+for MD4), HTTPS with a client certificate; Kerberos for HTTP/ or HOST/
+(Windows Server 2025).  --load speaks Basic or certificates only.
+Bodies are UTF-16LE with a BOM (charset=UTF-16), or UTF-8.  Delivery
+messages follow the subscription's Compression=SLDC: compressed
+(ECMA-321, sldc_compress() below) before sealing, with
+`Content-Encoding: SLDC`; or the Windows quirk: announced, sent raw.
 
 Class API (tests):
 
@@ -37,7 +38,9 @@ Class API (tests):
     gen = EventGenerator("win10.wsman.test")
     src.send(gen.events(10))        # True when every batch was acked
     src.flush()                     # retry what is pending
-    src.end()                       # SubscriptionEnd + End
+    src.end()                       # SubscriptionEnd
+    src.run(60, gen, rate=50)       # like Windows: MaxTime batches,
+                                    # heartbeats, retries
 
 CLI (one source, or many for load):
 
@@ -47,7 +50,9 @@ CLI (one source, or many for load):
     python3 t/wef_source.py --url ... --user bob --password ... \\
         --run 60 --rate 50 --refresh 20 --time-scale 0.1
     python3 t/wef_source.py --url ... --user bob --password ... \\
-        --load 10000 --interval 30 --duration 300
+        --load 10000 --interval 30 --duration 300 --warmup 60
+    python3 t/wef_source.py --url ... --user bob --password ... \\
+        --load 8 --load-events 500 --interval 0 --duration 30
 
 prints one JSON line of counters; the exit status is 0 when every batch
 and heartbeat was acked, 1 otherwise, 2 on a usage error.
