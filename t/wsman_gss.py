@@ -36,7 +36,8 @@ def encrypted_content_type(protocol=PROTO_SPNEGO):
 
 
 class GssClient:
-    """An initiator for HTTP@<host>.  mech: 'krb5' (raw Kerberos token, what
+    """An initiator for HTTP@<host> (service: HOST, as Windows Server
+    2025 sources ask for).  mech: 'krb5' (raw Kerberos token, what
     pywinrm sends), 'spnego', or 'ntlm' (raw NTLMSSP, needs user/password:
     the credentials are acquired with gss_acquire_cred_with_password from
     gss-ntlmssp; with 'spnego' SPNEGO then offers NTLM only).  Kerberos
