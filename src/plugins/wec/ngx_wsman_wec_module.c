@@ -114,6 +114,7 @@ ngx_module_t  ngx_wsman_wec_module = {
 
 /* the kinds this build knows */
 ngx_wsman_wec_output_type_t  *ngx_wsman_wec_output_types[] = {
+    &ngx_wsman_wec_syslog_output,
     NULL
 };
 
