@@ -29,7 +29,8 @@ TEST_PKGS  := python3 python3-pytest python3-winrm python3-requests curl \
               krb5-kdc krb5-admin-server krb5-user gss-ntlmssp \
               python3-gssapi python3-requests-ntlm python3-requests-kerberos \
               golang-go golang-github-masterzen-winrm-dev libpam-modules \
-              openipmi freeipmi-tools valgrind ansible-core strace
+              openipmi freeipmi-tools valgrind ansible-core strace \
+              rsyslog rsyslog-openssl
 
 .PHONY: all run test unit integration sanitize bench deps-build deps-run \
         deps-test clean plugin-example
