@@ -14,6 +14,7 @@ import uuid
 import pytest
 
 import infra
+import wsman_helpers as H
 from conftest import SO
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -262,3 +263,138 @@ def test_conf_verify_off_warns(nginx_factory, pki):
            "output syslog tls://localhost:6514 verify=off;")
     assert p.returncode == 0, p.stderr
     assert "[warn]" in p.stderr and "verify=off" in p.stderr
+
+
+# ---------------------------------------------------- through the server --
+# nginx with subscriptions whose output is syslog; a Basic source posts
+# Events to its NotifyTo address as Windows does (test_wec_delivery.py's
+# helpers).
+
+E2E = """
+    wsman_wec_subscription tosyslog {
+        query '%(q)s';
+        delivery min_latency;
+        sources alice;
+        output syslog tcp://@TCP@ facility=local5 timeout=2s;
+    }
+    wsman_wec_subscription tosyslog_tls {
+        query '%(q)s';
+        sources bob;
+        output syslog tls://@TLS@ ca=@PKI@/server.pem format=xml
+               timeout=2s;
+    }
+    wsman_wec_subscription wrong_ca {
+        query '%(q)s';
+        sources carol;
+        output syslog tls://@TLS@ ca=@PKI@/ca.pem timeout=2s;
+    }
+    server {
+        listen 127.0.0.1:@PORT@;
+        wsman_user_file @USERFILE@;
+        location /wsman {
+            wsman; wsman_wec on; wsman_auth basic;
+            wsman_allow_unencrypted on;
+        }
+    }
+"""
+
+
+@pytest.fixture(scope="module")
+def wec_syslog(nginx_factory, pki, rsyslog_tcp, rsyslog_tls):
+    import test_wec_delivery as D
+    snippet = (E2E % {"q": D.QUERY}).replace("@TCP@", rsyslog_tcp.address) \
+        .replace("@TLS@", rsyslog_tls.address)
+    return nginx_factory(pki.conf(snippet))
+
+
+def _deliver(n, user, name, records, data):
+    import test_wec_delivery as D
+    addr = D.notify_to(n, user, name)
+    evs = [D.event_xml(r, data=data, level=lvl)
+           for r, lvl in zip(records, (1, 2, 4, 5))]
+    xml, mid = D.delivery(addr, D.ACTION_EVENTS, evs,
+                          bookmark=records[-1])
+    return addr, xml, mid, evs
+
+
+def test_e2e_events_arrive_in_rsyslog(wec_syslog, rsyslog_tcp):
+    import test_wec_delivery as D
+    tag = "e" + uuid.uuid4().hex
+    addr, xml, mid, evs = _deliver(wec_syslog, "alice", "tosyslog",
+                                   [11, 12, 13], tag)
+    D.assert_ack(D.post(wec_syslog, addr, xml, "alice"), mid)
+
+    got = _tagged(rsyslog_tcp, tag, 3)
+    assert len(got) == 3, got
+    recs = [json.loads(m["msg"]) for m in got]
+    assert [r["record_id"] for r in recs] == [11, 12, 13]
+    assert recs[0]["xml"] == evs[0]
+    # local5 (21): Level 1 crit, 2 err, 4 info
+    assert [m["pri"] for m in got] == [str(21 * 8 + s) for s in (2, 3, 6)]
+    m = got[0]
+    assert m["host"] == "win10.wsman.test"
+    assert m["app"] == "wsman-wec" and m["msgid"] == "4624"
+    assert m["time"] == "2026-12-06T10:00:11.123456Z"
+    assert m["sd"] == ('[wec@32473 subscription="tosyslog" source="alice" '
+                       'machine="win10.wsman.test"]')
+
+
+def test_e2e_tls_xml_with_newlines_is_one_message(wec_syslog, rsyslog_tls):
+    import test_wec_delivery as D
+    tag = "e" + uuid.uuid4().hex
+    data = "%s\nsecond line\nthird" % tag
+    addr, xml, mid, evs = _deliver(wec_syslog, "bob", "tosyslog_tls",
+                                   [21, 22], data)
+    D.assert_ack(D.post(wec_syslog, addr, xml, "bob"), mid)
+
+    got = _tagged(rsyslog_tls, tag, 2)
+    assert [m["msg"] for m in got] == evs
+    assert all("\nsecond line\n" in m["msg"] for m in got)
+
+
+def test_e2e_wrong_ca_not_acknowledged(wec_syslog, rsyslog_tls):
+    import test_wec_delivery as D
+    tag = "e" + uuid.uuid4().hex
+    addr, xml, mid, evs = _deliver(wec_syslog, "carol", "wrong_ca", [31],
+                                   tag)
+    off = wec_syslog.log_size()
+    r = D.post(wec_syslog, addr, xml, "carol")
+    H.assert_fault(r, subcode=("w", "InternalError"))
+    log = wec_syslog.read_log(off)
+    assert "certificate is not trusted" in log, log
+    assert "not acknowledged" in log
+    assert not [m for m in rsyslog_tls.messages() if tag in m["raw"]]
+
+
+def test_e2e_server_down_no_ack_then_retry_delivered(wec_syslog,
+                                                     rsyslog_tcp):
+    """rsyslog stops: the batch gets no Ack (the workers' kept connections
+    are dead, a new one is refused); rsyslog back: the source's retry of
+    the same batch is acknowledged and its events arrive once."""
+    import test_wec_delivery as D
+    # every worker gets a connection to keep first
+    warm = "w" + uuid.uuid4().hex
+    for i in range(4):
+        addr, xml, mid, _ = _deliver(wec_syslog, "alice", "tosyslog",
+                                     [40 + i], warm)
+        D.assert_ack(D.post(wec_syslog, addr, xml, "alice"), mid)
+    assert len(_tagged(rsyslog_tcp, warm, 4)) == 4
+
+    tag = "e" + uuid.uuid4().hex
+    addr, xml, mid, evs = _deliver(wec_syslog, "alice", "tosyslog",
+                                   [51, 52], tag)
+    rsyslog_tcp.stop()
+    try:
+        for _ in range(2):               # whichever worker takes it
+            off = wec_syslog.log_size()
+            r = D.post(wec_syslog, addr, xml, "alice")
+            H.assert_fault(r, subcode=("w", "InternalError"))
+            log = wec_syslog.read_log(off)
+            assert "not acknowledged" in log, log
+            assert "wec syslog" in log, log
+    finally:
+        rsyslog_tcp.start()
+
+    D.assert_ack(D.post(wec_syslog, addr, xml, "alice"), mid)
+    got = _tagged(rsyslog_tcp, tag, 2)
+    assert [json.loads(m["msg"])["record_id"] for m in got] == [51, 52]
