@@ -1330,18 +1330,25 @@ ngx_wsman_wec_syslog_drop(ngx_wsman_wec_syslog_conn_t *c)
 }
 
 
+/* the worker's exit: a task still writing finishes first (its waits
+ * are bounded by timeout=) */
 static void
 ngx_wsman_wec_syslog_close(ngx_wsman_wec_output_t *out)
 {
+    ngx_int_t                     locked;
     ngx_wsman_wec_syslog_conn_t  *c;
+
+    locked = (pthread_mutex_lock(&out->lock) == 0);
 
     c = out->state;
 
-    if (c == NULL) {
-        return;
+    if (c) {
+        ngx_wsman_wec_syslog_drop(c);
+        free(c);
+        out->state = NULL;
     }
 
-    ngx_wsman_wec_syslog_drop(c);
-    free(c);
-    out->state = NULL;
+    if (locked) {
+        (void) pthread_mutex_unlock(&out->lock);
+    }
 }
