@@ -137,6 +137,7 @@ def test_tcp_events_arrive(unit_bin, rsyslog_tcp):
     assert "\n" in x2["msg"]
 
 
+@pytest.mark.usefixtures("deadline")
 def test_tcp_server_down_then_back(unit_bin, rsyslog_tcp):
     """The kept connection dies with the server: the next batch is
     NGX_ERROR (not written into the dead socket as if delivered); once the
