@@ -212,7 +212,8 @@ SUB = """
         location /wsman { wsman; wsman_wec on; }
     }
     wsman_wec_subscription sec {
-        query '<QueryList><Query Id="0"><Select Path="Security">*</Select></Query></QueryList>';
+        query '<QueryList><Query Id="0"><Select Path="Security">*</Select>
+               </Query></QueryList>';
         %s
     }
 """
