@@ -289,8 +289,8 @@ class Pki:
 
 class Rsyslog:
     """A private rsyslogd: imtcp on a free loopback port, plain TCP or TLS
-    (the ossl stream driver, tls=(certificate, key), no client
-    certificate asked for), writing every message to self.out as one
+    (the ossl stream driver, tls=(certificate, key); client_ca=FILE: a
+    client certificate of that CA required), writing every message to self.out as one
     JSON object a line: the RFC 5424 fields as rsyslog parsed them and
     the whole message as received ("raw"), newlines escaped, so a message
     with newlines inside is still one line.  It runs as whoever runs the
@@ -322,7 +322,7 @@ class Rsyslog:
 }
 """
 
-    def __init__(self, directory, tls=None):
+    def __init__(self, directory, tls=None, client_ca=None):
         self.dir = pathlib.Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.port = _free_port_tcp_udp()
@@ -341,11 +341,13 @@ class Rsyslog:
         if tls:
             cert, key = tls
             glob += ['defaultNetstreamDriver="ossl"',
-                     'defaultNetstreamDriverCAFile="%s"' % cert,
+                     'defaultNetstreamDriverCAFile="%s"'
+                     % (client_ca or cert),
                      'defaultNetstreamDriverCertFile="%s"' % cert,
                      'defaultNetstreamDriverKeyFile="%s"' % key]
             imtcp = ('module(load="imtcp" streamDriver.name="ossl" '
-                     'streamDriver.mode="1" streamDriver.authMode="anon")')
+                     'streamDriver.mode="1" streamDriver.authMode="%s")'
+                     % ("x509/certvalid" if client_ca else "anon"))
         self.conf.write_text(
             "global(%s)\n%s\n%s"
             'input(type="imtcp" address="127.0.0.1" port="%d")\n'

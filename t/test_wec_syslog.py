@@ -57,6 +57,15 @@ def rsyslog_tls(tmp_path_factory, pki):
     r.stop()
 
 
+@pytest.fixture(scope="module")
+def rsyslog_mtls(tmp_path_factory, pki):
+    """wants a client certificate of the Pki's client CA"""
+    r = infra.Rsyslog(tmp_path_factory.mktemp("rsyslog_mtls"),
+                      tls=(pki.p("server.pem"), pki.p("server.key")),
+                      client_ca=pki.p("ca.pem")).start()
+    yield r
+    r.stop()
+
 def _env(**kw):
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("WSMAN_TEST_SYSLOG_")}
@@ -203,6 +212,30 @@ def test_tls_verified_and_refused(unit_bin, rsyslog_tls, pki):
     assert got[0]["host"] == "WIN-A.corp" and got[0]["msgid"] == "4700"
     assert "\ntls\nline 3" in got[1]["msg"]
 
+
+def test_tls_client_certificate(unit_bin, rsyslog_mtls, pki):
+    """A server that wants a client certificate: with one of its CA the
+    events arrive; without one, or with one of another CA, the server
+    refuses after the (TLS 1.3) handshake and the batch is NGX_ERROR,
+    not counted as delivered."""
+    tag = "t" + uuid.uuid4().hex
+    p = subprocess.run(
+        [unit_bin, "wec_syslog"], capture_output=True, text=True,
+        timeout=60, stdin=subprocess.DEVNULL,
+        env=_env(WSMAN_TEST_SYSLOG_MTLS=rsyslog_mtls.address,
+                 WSMAN_TEST_SYSLOG_CA=pki.p("server.pem"),
+                 WSMAN_TEST_SYSLOG_CLIENT=pki.p("alice.pem"),
+                 WSMAN_TEST_SYSLOG_CLIENT_KEY=pki.p("alice.key"),
+                 WSMAN_TEST_SYSLOG_ROGUE=pki.p("rogue.pem"),
+                 WSMAN_TEST_SYSLOG_ROGUE_KEY=pki.p("rogue.key"),
+                 WSMAN_TEST_SYSLOG_TAG=tag))
+    _check_run(p)
+
+    got = _tagged(rsyslog_mtls, tag, 4)
+    steps = [json.loads(m["msg"])["step"] for m in got
+             if m["msg"].startswith("{")]
+    assert steps == ["mtls", "mtls-kept"], got
+    assert len(got) == 4
 
 # ------------------------------------------------------------- nginx -t --
 

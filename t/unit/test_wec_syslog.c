@@ -17,6 +17,9 @@
  *       server", reads a line and expects NGX_OK
  *   WSMAN_TEST_SYSLOG_TLS=HOST:PORT with WSMAN_TEST_SYSLOG_CA (the
  *       server's CA) and WSMAN_TEST_SYSLOG_WRONG_CA
+ *   WSMAN_TEST_SYSLOG_MTLS=HOST:PORT (a server asking for client
+ *       certificates) with _CA, _CLIENT and _CLIENT_KEY (one it trusts),
+ *       _ROGUE and _ROGUE_KEY (one of another CA)
  *   WSMAN_TEST_SYSLOG_TAG   a word put into every event's JSON
  * Each part skips itself, saying so, when its variables are unset.
  */
@@ -662,6 +665,59 @@ t_rsyslog_tls(void)
 }
 
 
+/* a real rsyslog that wants client certificates of its CA (x509/certvalid):
+ * in TLS 1.3 it says no only after the client's handshake is done */
+static void
+t_rsyslog_mtls(void)
+{
+    char                    line[2048];
+    const char             *addr, *ca, *cert, *key, *rogue, *rkey, *tag;
+    ngx_wsman_wec_output_t  out;
+
+    addr = getenv("WSMAN_TEST_SYSLOG_MTLS");
+    ca = getenv("WSMAN_TEST_SYSLOG_CA");
+    cert = getenv("WSMAN_TEST_SYSLOG_CLIENT");
+    key = getenv("WSMAN_TEST_SYSLOG_CLIENT_KEY");
+    rogue = getenv("WSMAN_TEST_SYSLOG_ROGUE");
+    rkey = getenv("WSMAN_TEST_SYSLOG_ROGUE_KEY");
+    tag = getenv("WSMAN_TEST_SYSLOG_TAG");
+
+    if (addr == NULL || ca == NULL || cert == NULL || key == NULL
+        || rogue == NULL || rkey == NULL || tag == NULL)
+    {
+        printf("wec_syslog: no rsyslog asking for client certificates "
+               "(WSMAN_TEST_SYSLOG_MTLS, _CA, _CLIENT, _CLIENT_KEY, "
+               "_ROGUE, _ROGUE_KEY, _TAG unset): skipped\n");
+        return;
+    }
+
+    snprintf(line, sizeof(line), "syslog tls://%s ca=%s cert=%s key=%s",
+             addr, ca, cert, key);
+    UNIT_CHECK(t_configure(&out, line) == NGX_CONF_OK);
+    UNIT_CHECK(t_send_one(&out, tag, "mtls", 4800, 1) == NGX_OK);
+    UNIT_CHECK(t_send_one(&out, tag, "mtls-kept", 4802, 1) == NGX_OK);
+    ngx_wsman_wec_syslog_output.close(&out);
+
+    /* no certificate: the handshake "succeeds", then the alert */
+    snprintf(line, sizeof(line), "syslog tls://%s ca=%s", addr, ca);
+    UNIT_CHECK(t_configure(&out, line) == NGX_CONF_OK);
+    unit_log_reset();
+    UNIT_CHECK(t_send_one(&out, tag, "no-cert", 4810, 1) == NGX_ERROR);
+    UNIT_CHECK(unit_log_contains("refused the connection after the TLS "
+                                 "handshake"));
+    ngx_wsman_wec_syslog_output.close(&out);
+
+    /* a certificate of another CA */
+    snprintf(line, sizeof(line), "syslog tls://%s ca=%s cert=%s key=%s",
+             addr, ca, rogue, rkey);
+    UNIT_CHECK(t_configure(&out, line) == NGX_CONF_OK);
+    unit_log_reset();
+    UNIT_CHECK(t_send_one(&out, tag, "rogue-cert", 4820, 1) == NGX_ERROR);
+    UNIT_CHECK(unit_log_contains("refused the connection after the TLS "
+                                 "handshake"));
+    ngx_wsman_wec_syslog_output.close(&out);
+}
+
 void
 unit_test_wec_syslog(void)
 {
@@ -676,6 +732,7 @@ unit_test_wec_syslog(void)
     t_failures();
     t_rsyslog_tcp();
     t_rsyslog_tls();
+    t_rsyslog_mtls();
 
     ngx_destroy_pool(t_cf.pool);
 }

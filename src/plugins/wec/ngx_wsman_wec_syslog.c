@@ -47,6 +47,9 @@
 #define NGX_WSMAN_WEC_SYSLOG_HOST_MAX   255   /* RFC 5424 HOSTNAME */
 #define NGX_WSMAN_WEC_SYSLOG_APP_MAX    48    /* RFC 5424 APP-NAME */
 
+/* how long a new TLS connection must stay unrefused (at most timeout=) */
+#define NGX_WSMAN_WEC_SYSLOG_SETTLE     300
+
 /* "YYYY-MM-DDTHH:MM:SS.ffffff+hh:mm" */
 #define NGX_WSMAN_WEC_SYSLOG_TIME_MAX   32
 
@@ -107,6 +110,8 @@ static ngx_uint_t ngx_wsman_wec_syslog_severity(ngx_uint_t level);
 static ngx_int_t ngx_wsman_wec_syslog_connect(ngx_wsman_wec_output_t *out,
     ngx_wsman_wec_syslog_conn_t *c, ngx_log_t *log);
 static ngx_int_t ngx_wsman_wec_syslog_handshake(ngx_wsman_wec_output_t *out,
+    ngx_wsman_wec_syslog_conn_t *c, ngx_log_t *log);
+static ngx_int_t ngx_wsman_wec_syslog_settle(ngx_wsman_wec_output_t *out,
     ngx_wsman_wec_syslog_conn_t *c, ngx_log_t *log);
 static ngx_int_t ngx_wsman_wec_syslog_alive(ngx_wsman_wec_output_t *out,
     ngx_wsman_wec_syslog_conn_t *c, ngx_log_t *log);
@@ -1006,7 +1011,7 @@ ngx_wsman_wec_syslog_handshake(ngx_wsman_wec_output_t *out,
 
         n = SSL_do_handshake(c->ssl);
         if (n == 1) {
-            return NGX_OK;
+            return ngx_wsman_wec_syslog_settle(out, c, log);
         }
 
         e = SSL_get_error(c->ssl, n);
@@ -1039,6 +1044,76 @@ ngx_wsman_wec_syslog_handshake(ngx_wsman_wec_output_t *out,
         }
 
         ngx_wsman_wec_syslog_ssl_error(out, log, "TLS handshake");
+        return NGX_ERROR;
+    }
+}
+
+
+/*
+ * A finished handshake is not an accepted connection.  In TLS 1.3 the
+ * server checks the client's certificate after the client is done (a
+ * missing or untrusted one gets an alert then), and rsyslog checks a
+ * client's name or fingerprint after its handshake too: a batch sent at
+ * once would be taken by the server's TCP stack and thrown away.  So a
+ * new connection is trusted only after the server let it be for a moment
+ * (what it sends meanwhile, session tickets, is read and dropped).
+ */
+static ngx_int_t
+ngx_wsman_wec_syslog_settle(ngx_wsman_wec_output_t *out,
+    ngx_wsman_wec_syslog_conn_t *c, ngx_log_t *log)
+{
+    int                           n, e;
+    u_char                        buf[512];
+    ngx_msec_t                    left, waited;
+    struct timespec               ts;
+    ngx_msec_int_t                start, now;
+    ngx_wsman_wec_syslog_conf_t  *scf;
+
+    scf = out->conf;
+
+    left = ngx_min(scf->timeout, NGX_WSMAN_WEC_SYSLOG_SETTLE);
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+    start = (ngx_msec_int_t) (ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+
+    for ( ;; ) {
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        now = (ngx_msec_int_t) (ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+        waited = (ngx_msec_t) (now - start);
+
+        if (waited >= left) {
+            return NGX_OK;
+        }
+
+        if (ngx_wsman_wec_syslog_wait(c->fd, POLLIN, left - waited)
+            == NGX_AGAIN)
+        {
+            return NGX_OK;
+        }
+
+        ERR_clear_error();
+
+        n = SSL_read(c->ssl, buf, sizeof(buf));
+        if (n > 0) {
+            continue;
+        }
+
+        e = SSL_get_error(c->ssl, n);
+
+        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+            continue;
+        }
+
+        ERR_error_string_n(ERR_peek_last_error(), (char *) buf,
+                           sizeof(buf));
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "wec syslog \"%V\": the server refused the "
+                      "connection after the TLS handshake: %s",
+                      &out->target,
+                      (e == SSL_ERROR_ZERO_RETURN
+                       || ERR_peek_last_error() == 0)
+                      ? "closed" : (char *) buf);
+        ERR_clear_error();
         return NGX_ERROR;
     }
 }
