@@ -318,6 +318,12 @@ E2E = """
         output syslog tls://@TLS@ ca=@PKI@/server.pem format=xml
                timeout=2s;
     }
+    wsman_wec_subscription spooled {
+        query '%(q)s';
+        sources dave;
+        output syslog tcp://@TCP@ timeout=1s spool=@PREFIX@/spool
+               spool_size=1m;
+    }
     wsman_wec_subscription wrong_ca {
         query '%(q)s';
         sources carol;
@@ -339,7 +345,12 @@ def wec_syslog(nginx_factory, pki, rsyslog_tcp, rsyslog_tls):
     import test_wec_delivery as D
     snippet = (E2E % {"q": D.QUERY}).replace("@TCP@", rsyslog_tcp.address) \
         .replace("@TLS@", rsyslog_tls.address)
-    return nginx_factory(pki.conf(snippet))
+    n = nginx_factory(pki.conf(snippet), start=False)
+    (n.prefix / "spool").mkdir()
+    if os.geteuid() == 0:
+        os.chown(n.prefix / "spool", *D._www_data())
+    n.start()
+    return n
 
 
 def _deliver(n, user, name, records, data):
@@ -433,3 +444,33 @@ def test_e2e_server_down_no_ack_then_retry_delivered(wec_syslog,
     D.assert_ack(D.post(wec_syslog, addr, xml, "alice"), mid)
     got = _tagged(rsyslog_tcp, tag, 2)
     assert [json.loads(m["msg"])["record_id"] for m in got] == [51, 52]
+
+
+def test_e2e_spooled_while_down_replayed_in_order(wec_syslog, rsyslog_tcp):
+    """With spool=, batches that find rsyslog down are acknowledged from
+    the spool; once it is back they are replayed, in order, as the same
+    messages a direct write makes."""
+    import test_wec_delivery as D
+    tag = "e" + uuid.uuid4().hex
+    sent = []
+    rsyslog_tcp.stop()
+    try:
+        for records in ((61, 62), (63,)):
+            addr, xml, mid, evs = _deliver(wec_syslog, "dave", "spooled",
+                                           list(records), tag)
+            D.assert_ack(D.post(wec_syslog, addr, xml, "dave"), mid)
+            sent += evs
+        assert list((wec_syslog.prefix / "spool").rglob("*.batch"))
+    finally:
+        rsyslog_tcp.start()
+
+    got = rsyslog_tcp.wait_for(lambda m: tag in m["raw"], 3, timeout=20)
+    recs = [json.loads(m["msg"]) for m in got]
+    assert [r["record_id"] for r in recs] == [61, 62, 63], got
+    assert [r["xml"] for r in recs] == sent
+    m = got[0]
+    assert m["pri"] == str(16 * 8 + 2)
+    assert m["host"] == "win10.wsman.test" and m["msgid"] == "4624"
+    assert m["time"] == "2026-12-06T10:00:01.123456Z"
+    assert m["sd"] == ('[wec@32473 subscription="spooled" source="dave" '
+                       'machine="win10.wsman.test"]')
