@@ -1211,7 +1211,8 @@ ngx_conf_set_size_slot(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 /*
  * core/ngx_conf_file.c and core/ngx_parse.c, for the wec outputs'
- * configure() (test_wec_syslog.c): a configuration error goes to the
+ * configure() (test_wec_syslog.c; test_wec_outputs.c has weak copies of
+ * the first and the last, these win): a configuration error goes to the
  * unit log, prefixed "conf: "; full names are the names as given (the
  * tests use absolute paths); times are N, Nms, Ns, Nm or Nh.
  */
