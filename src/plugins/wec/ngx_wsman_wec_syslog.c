@@ -895,7 +895,8 @@ ngx_wsman_wec_syslog_connect(ngx_wsman_wec_output_t *out,
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_NUMERICSERV;
 
-    /* a pool thread: the resolver may block it, not the event loop */
+    /* a pool thread: the resolver may block it (for as long as
+     * resolv.conf's timeouts allow), not the event loop */
     rc = getaddrinfo(scf->host, scf->port, &hints, &res);
     if (rc != 0) {
         ngx_log_error(NGX_LOG_ERR, log, 0,
