@@ -31,7 +31,8 @@ TEST_PKGS  := python3 python3-pytest python3-winrm python3-requests curl \
               python3-gssapi python3-requests-ntlm python3-requests-kerberos \
               golang-go golang-github-masterzen-winrm-dev libpam-modules \
               openipmi freeipmi-tools valgrind ansible-core strace \
-              redis-server redis-tools kcat
+              redis-server redis-tools kcat \
+              rsyslog rsyslog-openssl
 
 .PHONY: all run test unit integration sanitize bench deps-build deps-run \
         deps-test clean plugin-example

@@ -4,6 +4,7 @@ under a pytest tmp dir and torn down at the end of the session:
   Realm       a private MIT Kerberos KDC on 127.0.0.1 (realm WSMAN.TEST)
   NtlmUsers   a gss-ntlmssp user file
   Pki         a test CA, a server certificate and client certificates
+  Rsyslog     a private rsyslogd over TCP or TLS, writing what it gets
   PamServices throw-away /etc/pam.d services (permit, deny, slow)
   build_goclient  the masterzen/winrm client in t/goclient, built offline
 
@@ -12,6 +13,7 @@ unique names and are removed again.
 """
 
 import hashlib
+import json
 import os
 import pathlib
 import re
@@ -282,6 +284,125 @@ class Pki:
         der = _run(["/usr/bin/openssl", "x509", "-in", self.p(name + ".pem"),
                     "-outform", "DER"]).stdout
         return hashlib.sha1(der).hexdigest().upper()
+
+
+# --------------------------------------------------------------- rsyslog --
+
+class Rsyslog:
+    """A private rsyslogd: imtcp on a free loopback port, plain TCP or TLS
+    (the ossl stream driver, tls=(certificate, key); client_ca=FILE: a
+    client certificate of that CA required), writing every message to self.out as one
+    JSON object a line: the RFC 5424 fields as rsyslog parsed them and
+    the whole message as received ("raw"), newlines escaped, so a message
+    with newlines inside is still one line.  It runs as whoever runs the
+    tests: its own configuration, pid file and work directory under
+    `directory`, nothing of the system's.
+
+    .address  "127.0.0.1:PORT" (TLS: "localhost:PORT", the name in the
+              Pki's server certificate); .stop() and .start() keep it.
+    """
+
+    TEMPLATE = """template(name="wsman_json" type="list") {
+    constant(value="{\\"pri\\":\\"") property(name="pri")
+    constant(value="\\",\\"time\\":\\"")
+    property(name="timereported" dateFormat="rfc3339")
+    constant(value="\\",\\"host\\":\\"")
+    property(name="hostname" format="json")
+    constant(value="\\",\\"app\\":\\"")
+    property(name="app-name" format="json")
+    constant(value="\\",\\"procid\\":\\"")
+    property(name="procid" format="json")
+    constant(value="\\",\\"msgid\\":\\"")
+    property(name="msgid" format="json")
+    constant(value="\\",\\"sd\\":\\"")
+    property(name="structured-data" format="json")
+    constant(value="\\",\\"msg\\":\\"") property(name="msg" format="json")
+    constant(value="\\",\\"raw\\":\\"")
+    property(name="rawmsg" format="json")
+    constant(value="\\"}\\n")
+}
+"""
+
+    def __init__(self, directory, tls=None, client_ca=None):
+        self.dir = pathlib.Path(directory)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.port = _free_port_tcp_udp()
+        self.tls = tls
+        self.address = "%s:%d" % ("localhost" if tls else "127.0.0.1",
+                                  self.port)
+        self.out = self.dir / "messages.jsonl"
+        self.conf = self.dir / "rsyslog.conf"
+        self.pidfile = self.dir / "rsyslogd.pid"
+        self.log = self.dir / "rsyslogd.log"
+        self.proc = None
+        glob = ['workDirectory="%s"' % self.dir, 'maxMessageSize="64m"',
+                # newlines stay newlines: the framing is what is tested
+                'parser.escapeControlCharactersOnReceive="off"']
+        imtcp = 'module(load="imtcp")'
+        if tls:
+            cert, key = tls
+            glob += ['defaultNetstreamDriver="ossl"',
+                     'defaultNetstreamDriverCAFile="%s"'
+                     % (client_ca or cert),
+                     'defaultNetstreamDriverCertFile="%s"' % cert,
+                     'defaultNetstreamDriverKeyFile="%s"' % key]
+            imtcp = ('module(load="imtcp" streamDriver.name="ossl" '
+                     'streamDriver.mode="1" streamDriver.authMode="%s")'
+                     % ("x509/certvalid" if client_ca else "anon"))
+        self.conf.write_text(
+            "global(%s)\n%s\n%s"
+            'input(type="imtcp" address="127.0.0.1" port="%d")\n'
+            'action(type="omfile" file="%s" template="wsman_json")\n'
+            % ("\n       ".join(glob), imtcp, self.TEMPLATE, self.port,
+               self.out))
+        _run(["/usr/sbin/rsyslogd", "-N1", "-f", str(self.conf)])
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["/usr/sbin/rsyslogd", "-n", "-f", str(self.conf),
+             "-i", str(self.pidfile)],
+            stdin=subprocess.DEVNULL, stdout=open(self.log, "ab"),
+            stderr=subprocess.STDOUT)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("rsyslogd exited: %s"
+                                   % self.log.read_text())
+            try:
+                socket.create_connection(("127.0.0.1", self.port),
+                                         timeout=1).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("rsyslogd did not listen on %d" % self.port)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def messages(self):
+        """Every message so far, a dict each."""
+        if not self.out.exists():
+            return []
+        return [json.loads(line) for line in
+                self.out.read_text().splitlines() if line]
+
+    def wait_for(self, pred, count, timeout=10):
+        """The messages for which pred(message) holds, once there are
+        `count` of them (or whatever there is after `timeout`)."""
+        deadline = time.time() + timeout
+        while True:
+            found = [m for m in self.messages() if pred(m)]
+            if len(found) >= count or time.time() > deadline:
+                return found
+            time.sleep(0.05)
 
 
 # ------------------------------------------------------------------ PAM --

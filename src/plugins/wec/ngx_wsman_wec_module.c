@@ -134,6 +134,7 @@ ngx_wsman_wec_output_type_t  *ngx_wsman_wec_output_types[] = {
     &ngx_wsman_wec_xml_file_output,
     &ngx_wsman_wec_redis_output,
     &ngx_wsman_wec_kafka_output,
+    &ngx_wsman_wec_syslog_output,
     NULL
 };
 
