@@ -120,6 +120,8 @@ ngx_wsman_wec_output_type_t  *ngx_wsman_wec_output_types[] = {
 
 /* the first is the default */
 ngx_wsman_wec_store_type_t  *ngx_wsman_wec_store_types[] = {
+    &ngx_wsman_wec_sqlite_store,
+    &ngx_wsman_wec_postgresql_store,
     NULL
 };
 
