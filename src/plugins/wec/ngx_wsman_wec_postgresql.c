@@ -23,6 +23,12 @@
 /* the table layout this code writes; a newer one is not touched */
 #define NGX_WSMAN_WEC_PG_SCHEMA           1
 
+/* libpq's messages, on one log line */
+#define NGX_WSMAN_WEC_PG_MSG              512
+
+#define ngx_wsman_wec_pg_msg(buf, text)                                       \
+    ngx_wsman_wec_pg_line(buf, sizeof(buf), text)
+
 /* serialises the nodes creating the tables (pg_advisory_xact_lock) */
 #define NGX_WSMAN_WEC_PG_LOCK             "7738230501"
 
@@ -38,6 +44,8 @@ typedef struct {
 
 typedef struct {
     PGconn                    *conn;
+    ngx_log_t                  log;          /* for notices: outlives
+                                                the call that connected */
 } ngx_wsman_wec_pg_t;
 
 
@@ -78,6 +86,9 @@ static ngx_int_t ngx_wsman_wec_pg_get(PGconn *conn, int64_t deadline,
     PGresult **res);
 static void ngx_wsman_wec_pg_drop(ngx_wsman_wec_store_t *store);
 static int64_t ngx_wsman_wec_pg_now(void);
+static u_char *ngx_wsman_wec_pg_line(u_char *buf, size_t size,
+    const char *text);
+static void ngx_wsman_wec_pg_notice(void *arg, const char *message);
 static void ngx_wsman_wec_pg_str(ngx_wsman_wec_pg_params_t *p,
     ngx_str_t *s);
 static void ngx_wsman_wec_pg_num(ngx_wsman_wec_pg_params_t *p, int64_t n);
@@ -265,8 +276,9 @@ ngx_wsman_wec_pg_save_batch(ngx_wsman_wec_store_t *store,
     {
         ngx_log_error(NGX_LOG_ERR, batch->log, 0,
                       "wsman wec store \"%V\": a name or the bookmark of "
-                      "source \"%V\" is not UTF-8 text, batch not stored",
-                      &pcf->label, &batch->source);
+                      "a batch is not UTF-8 text (not logged), batch not "
+                      "stored",
+                      &pcf->label);
         return NGX_ERROR;
     }
 
@@ -313,7 +325,8 @@ ngx_wsman_wec_pg_save_heartbeats(ngx_wsman_wec_store_t *store,
     ngx_wsman_wec_source_t *rows, ngx_uint_t n, ngx_log_t *log)
 {
     int                         status;
-    char                        errmsg[256];
+    u_char                      errmsg[NGX_WSMAN_WEC_PG_MSG];
+    u_char                      msg[NGX_WSMAN_WEC_PG_MSG];
     PGconn                     *conn;
     int64_t                     deadline;
     PGresult                   *res;
@@ -368,7 +381,8 @@ ngx_wsman_wec_pg_save_heartbeats(ngx_wsman_wec_store_t *store,
     if (PQenterPipelineMode(conn) == 0) {
         ngx_log_error(NGX_LOG_ERR, log, 0,
                       "wsman wec store \"%V\": no pipeline: %s",
-                      &pcf->label, PQerrorMessage(conn));
+                      &pcf->label,
+                      ngx_wsman_wec_pg_msg(msg, PQerrorMessage(conn)));
         ngx_wsman_wec_pg_drop(store);
         goto error;
     }
@@ -438,7 +452,8 @@ ngx_wsman_wec_pg_save_heartbeats(ngx_wsman_wec_store_t *store,
         if (status != PGRES_COMMAND_OK) {
             if (failed++ == 0) {
                 ngx_cpystrn((u_char *) errmsg,
-                            (u_char *) PQresultErrorMessage(res),
+                            ngx_wsman_wec_pg_msg(msg,
+                                                 PQresultErrorMessage(res)),
                             sizeof(errmsg));
             }
         }
@@ -471,7 +486,7 @@ broken:
 
     ngx_log_error(NGX_LOG_ERR, log, 0,
                   "wsman wec store \"%V\": saving heartbeats failed: %s",
-                  &pcf->label, PQerrorMessage(conn));
+                  &pcf->label, ngx_wsman_wec_pg_msg(msg, PQerrorMessage(conn)));
     ngx_wsman_wec_pg_drop(store);
 
 error:
@@ -604,6 +619,7 @@ ngx_wsman_wec_pg_close(ngx_wsman_wec_store_t *store)
 static PGconn *
 ngx_wsman_wec_pg_open(ngx_wsman_wec_store_t *store, ngx_log_t *log)
 {
+    u_char                    msg[NGX_WSMAN_WEC_PG_MSG];
     PGconn                   *conn;
     ngx_wsman_wec_pg_t       *st;
     ngx_wsman_wec_pg_conf_t  *pcf;
@@ -633,7 +649,8 @@ ngx_wsman_wec_pg_open(ngx_wsman_wec_store_t *store, ngx_log_t *log)
         ngx_log_error(NGX_LOG_ERR, log, 0,
                       "wsman wec store \"%V\": cannot connect: %s",
                       &pcf->label,
-                      conn ? PQerrorMessage(conn) : "out of memory");
+                      conn ? ngx_wsman_wec_pg_msg(msg, PQerrorMessage(conn))
+                           : (u_char *) "out of memory");
         PQfinish(conn);
         return NULL;
     }
@@ -652,8 +669,16 @@ ngx_wsman_wec_pg_open(ngx_wsman_wec_store_t *store, ngx_log_t *log)
         return NULL;
     }
 
+    /* a plain copy: the caller's log may name a request long gone */
+    st->log = *log;
+    st->log.handler = NULL;
+    st->log.data = NULL;
+    st->log.connection = 0;
+
     st->conn = conn;
     store->state = st;
+
+    PQsetNoticeProcessor(conn, ngx_wsman_wec_pg_notice, &st->log);
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log, 0,
                    "wsman wec postgresql: connected to \"%V\"", &pcf->label);
@@ -668,6 +693,7 @@ static ngx_int_t
 ngx_wsman_wec_pg_prepare(ngx_wsman_wec_store_t *store, PGconn *conn,
     ngx_log_t *log)
 {
+    u_char                    msg[NGX_WSMAN_WEC_PG_MSG];
     long                      version;
     PGresult                 *res;
     ngx_uint_t                i;
@@ -699,7 +725,8 @@ ngx_wsman_wec_pg_prepare(ngx_wsman_wec_store_t *store, PGconn *conn,
     {
         ngx_log_error(NGX_LOG_ERR, log, 0,
                       "wsman wec store \"%V\": cannot create the tables: %s",
-                      &pcf->label, PQerrorMessage(conn));
+                      &pcf->label,
+                      ngx_wsman_wec_pg_msg(msg, PQerrorMessage(conn)));
         return NGX_ERROR;
     }
 
@@ -730,7 +757,8 @@ ngx_wsman_wec_pg_prepare(ngx_wsman_wec_store_t *store, PGconn *conn,
         {
             ngx_log_error(NGX_LOG_ERR, log, 0,
                           "wsman wec store \"%V\": cannot prepare: %s",
-                          &pcf->label, PQerrorMessage(conn));
+                          &pcf->label,
+                          ngx_wsman_wec_pg_msg(msg, PQerrorMessage(conn)));
             return NGX_ERROR;
         }
 
@@ -752,6 +780,7 @@ static PGresult *
 ngx_wsman_wec_pg_exec(ngx_wsman_wec_store_t *store, const char *name,
     ngx_wsman_wec_pg_params_t *p, ngx_log_t *log, const char *what)
 {
+    u_char                    msg[NGX_WSMAN_WEC_PG_MSG];
     PGconn                   *conn;
     ngx_wsman_wec_pg_conf_t  *pcf;
 
@@ -768,7 +797,8 @@ ngx_wsman_wec_pg_exec(ngx_wsman_wec_store_t *store, const char *name,
     {
         ngx_log_error(NGX_LOG_ERR, log, 0,
                       "wsman wec store \"%V\": %s failed: %s",
-                      &pcf->label, what, PQerrorMessage(conn));
+                      &pcf->label, what,
+                      ngx_wsman_wec_pg_msg(msg, PQerrorMessage(conn)));
         ngx_wsman_wec_pg_drop(store);
         return NULL;
     }
@@ -782,6 +812,7 @@ static PGresult *
 ngx_wsman_wec_pg_wait(ngx_wsman_wec_store_t *store, PGconn *conn,
     ngx_log_t *log, const char *what)
 {
+    u_char                    msg[NGX_WSMAN_WEC_PG_MSG];
     int                       status;
     int64_t                   deadline;
     PGresult                 *res, *last;
@@ -807,7 +838,8 @@ ngx_wsman_wec_pg_wait(ngx_wsman_wec_store_t *store, PGconn *conn,
             } else {
                 ngx_log_error(NGX_LOG_ERR, log, 0,
                               "wsman wec store \"%V\": %s failed: %s",
-                              &pcf->label, what, PQerrorMessage(conn));
+                              &pcf->label, what,
+                              ngx_wsman_wec_pg_msg(msg, PQerrorMessage(conn)));
             }
 
             PQclear(last);
@@ -825,7 +857,8 @@ ngx_wsman_wec_pg_wait(ngx_wsman_wec_store_t *store, PGconn *conn,
         {
             ngx_log_error(NGX_LOG_ERR, log, 0,
                           "wsman wec store \"%V\": %s failed: %s",
-                          &pcf->label, what, PQresultErrorMessage(res));
+                          &pcf->label, what,
+                          ngx_wsman_wec_pg_msg(msg, PQresultErrorMessage(res)));
         }
 
         PQclear(last);
@@ -931,6 +964,52 @@ ngx_wsman_wec_pg_now(void)
     (void) clock_gettime(CLOCK_MONOTONIC, &ts);
 
     return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+
+/* a libpq message (lines ending in "\n", continued with "\t") as one
+ * line: the error log has one entry a line */
+static u_char *
+ngx_wsman_wec_pg_line(u_char *buf, size_t size, const char *text)
+{
+    u_char  *p, *last;
+
+    p = buf;
+    last = buf + size - 1;
+
+    for ( /* void */ ; text && *text && p < last; text++) {
+        if ((u_char) *text < ' ' || *text == 0x7f) {
+            if (p > buf && p[-1] != ' ') {
+                *p++ = ' ';
+            }
+
+            continue;
+        }
+
+        *p++ = (u_char) *text;
+    }
+
+    while (p > buf && p[-1] == ' ') {
+        p--;
+    }
+
+    *p = '\0';
+
+    return buf;
+}
+
+
+/* the server's notices ("terminating connection ...") go to the error
+ * log, not to nginx's stderr, libpq's default */
+static void
+ngx_wsman_wec_pg_notice(void *arg, const char *message)
+{
+    ngx_log_t  *log = arg;
+
+    u_char  msg[NGX_WSMAN_WEC_PG_MSG];
+
+    ngx_log_error(NGX_LOG_NOTICE, log, 0, "wsman wec store: %s",
+                  ngx_wsman_wec_pg_msg(msg, message));
 }
 
 

@@ -183,8 +183,9 @@ ngx_wsman_wec_sqlite_save_batch(ngx_wsman_wec_store_t *store,
     {
         ngx_log_error(NGX_LOG_ERR, batch->log, 0,
                       "wsman wec store \"%V\": a name or the bookmark of "
-                      "source \"%V\" is not UTF-8 text, batch not stored",
-                      &scf->path, &batch->source);
+                      "a batch is not UTF-8 text (not logged), batch not "
+                      "stored",
+                      &scf->path);
         return NGX_ERROR;
     }
 
