@@ -351,7 +351,8 @@ class Postgres:
     port.  self.conninfo reaches the database `wsman` as the role `wsman`
     (no superuser) over TCP; stop() and start() take the server down and
     up again (the data stays); stop_cmd and start_cmd are the same as
-    shell commands, for a C test to run."""
+    shell commands, for a C test to run, and pause_cmd / resume_cmd
+    freeze and thaw it (SIGSTOP, SIGCONT)."""
 
     BIN = pathlib.Path("/usr/lib/postgresql/15/bin")
 
@@ -384,6 +385,22 @@ class Postgres:
         return " ".join(shlex.quote(a)
                         for a in self._pg_ctl("-o", self._options(),
                                               "start"))
+
+    def _signal_cmd(self, sig):
+        # the postmaster (first line of postmaster.pid) and its children,
+        # the backends among them
+        pid = "$(head -1 %s)" % shlex.quote(str(self.data / "postmaster.pid"))
+        return "kill -%s %s $(pgrep -P %s)" % (sig, pid, pid)
+
+    @property
+    def pause_cmd(self):
+        """A shell command that freezes the server (SIGSTOP): connections
+        stay up, nothing answers."""
+        return self._signal_cmd("STOP")
+
+    @property
+    def resume_cmd(self):
+        return self._signal_cmd("CONT")
 
     def _options(self):
         return ("-c listen_addresses=127.0.0.1 -p %d -k %s "

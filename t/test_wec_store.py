@@ -29,8 +29,9 @@ def _unit(env):
     if not os.path.exists(os.path.join(build, "ngx_auto_config.h")):
         pytest.fail("%s/ngx_auto_config.h missing: run `make` first" % build)
     e = dict(os.environ)
-    for k in ("WSMAN_TEST_PG", "WSMAN_TEST_PG_STOP", "WSMAN_TEST_PG_START"):
-        e.pop(k, None)
+    for k in list(e):
+        if k.startswith("WSMAN_TEST_PG"):
+            del e[k]
     e.update(env)
     return subprocess.run(
         ["make", "-s", "-C", UNIT, "BUILD=" + build, "GROUP=wec_store",
@@ -44,7 +45,11 @@ def unit_run(postgres):
     """The unit group against the real cluster, once for this module."""
     p = _unit({"WSMAN_TEST_PG": postgres.conninfo,
                "WSMAN_TEST_PG_STOP": postgres.stop_cmd,
-               "WSMAN_TEST_PG_START": postgres.start_cmd})
+               "WSMAN_TEST_PG_START": postgres.start_cmd,
+               "WSMAN_TEST_PG_PAUSE": postgres.pause_cmd,
+               "WSMAN_TEST_PG_RESUME": postgres.resume_cmd})
+    # whatever happened, the cluster is up and thawed for the next user
+    subprocess.run(postgres.resume_cmd, shell=True, check=False)
     if not postgres.running():
         postgres.start()
     return p
@@ -58,6 +63,10 @@ def test_unit_group_against_sqlite_and_postgresql(unit_run):
     assert re.search(r"^\d+ passed, 0 failed$", p.stdout, re.M), out
     # nothing of it was skipped
     assert "is not set" not in out, out
+    # a server that stops answering costs 3 x connect_timeout, no more
+    m = re.search(r"^wec_store: postgresql: a hung server cost (\d+) ms$",
+                  p.stdout, re.M)
+    assert m and 2500 <= int(m.group(1)) < 6000, out
     # the measurements, for the record (pytest -s shows them)
     bench = re.findall(r"^wec_store: (\w+): 10000 heartbeats in one flush: "
                        r"([\d.]+) ms new rows, ([\d.]+) ms updates$",

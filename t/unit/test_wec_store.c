@@ -4,8 +4,8 @@
  * SQLite in a tmp dir always; PostgreSQL when WSMAN_TEST_PG holds a
  * conninfo (t/test_wec_store.py runs a real cluster and sets it, and
  * WSMAN_TEST_PG_STOP / WSMAN_TEST_PG_START, the commands that stop and
- * start it, for the outage case).  Prints what each 10,000-heartbeat
- * flush took.
+ * start it, and WSMAN_TEST_PG_PAUSE / _RESUME, that freeze and thaw it,
+ * for the outage cases).  Prints what each 10,000-heartbeat flush took.
  */
 
 #include <stdio.h>
@@ -16,6 +16,8 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <sqlite3.h>
 
@@ -751,6 +753,72 @@ unit_store_suite(unit_store_case_t *c)
 }
 
 
+/*
+ * save_batch() on a file this process may only read: 0 when it failed
+ * with the log line it should.  As root (which may write anything), in a
+ * child that becomes nobody first, the way workers run as www-data.
+ */
+static ngx_uint_t
+unit_store_readonly(ngx_wsman_wec_store_t *store, ngx_pool_t *pool,
+    char *dir, char *path)
+{
+    int    status;
+    pid_t  pid;
+
+    if (chmod(path, 0644) != 0) {
+        return 10;
+    }
+
+    if (geteuid() != 0) {
+        if (chmod(path, 0444) != 0) {
+            return 11;
+        }
+
+        unit_log_reset();
+        status = (unit_batch(store, pool, "s", "WIN$", "", "", 1, 1)
+                  == NGX_ERROR && unit_log_contains("not writable")
+                  && store->state == NULL) ? 0 : 12;
+
+        (void) chmod(path, 0644);
+
+        return status;
+    }
+
+    /* mkdtemp() made it 0700 */
+    if (chmod(dir, 0755) != 0) {
+        return 18;
+    }
+
+    pid = fork();
+
+    if (pid == -1) {
+        return 13;
+    }
+
+    if (pid == 0) {
+        if (setgid(65534) != 0 || setuid(65534) != 0) {
+            _exit(14);
+        }
+
+        unit_log_reset();
+
+        if (unit_batch(store, pool, "s", "WIN$", "", "", 1, 1) != NGX_ERROR)
+        {
+            _exit(15);
+        }
+
+        _exit((unit_log_contains("not writable") && store->state == NULL)
+              ? 0 : 16);
+    }
+
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
+        return 17;
+    }
+
+    return WEXITSTATUS(status);
+}
+
+
 static void
 unit_store_sqlite(char *dir)
 {
@@ -836,6 +904,17 @@ unit_store_sqlite(char *dir)
         UNIT_CHECK(store.state == NULL);
         UNIT_CHECK(unit_batch(&store, pool, "s", "WIN$", "", "", 1, 1)
                    == NGX_ERROR);
+    }
+
+    /* a file the workers' user may not write: SQLite would open it
+     * read-only without a word */
+    ngx_sprintf((u_char *) path, "%s/state.db%Z", dir);
+
+    if (UNIT_CHECK(unit_store_init(&store, &ngx_wsman_wec_sqlite_store, path,
+                                   pool)
+                   == NGX_OK))
+    {
+        UNIT_EQ_UINT(unit_store_readonly(&store, pool, dir, path), 0);
     }
 
     /* a directory where the file should be */
@@ -1024,6 +1103,70 @@ unit_store_pg_outage(const char *conninfo, const char *stop,
 }
 
 
+/* the server stops answering on a connection that is up (SIGSTOP): the
+ * statement gives up after 3 x connect_timeout, the next call reconnects */
+static void
+unit_store_pg_hang(const char *conninfo, const char *pause,
+    const char *resume)
+{
+    char                   *ci;
+    size_t                  len;
+    double                  t0, took;
+    ngx_pool_t             *pool;
+    ngx_wsman_wec_store_t   store;
+
+    pool = ngx_create_pool(4096, &unit_log);
+    if (!UNIT_CHECK(pool != NULL)) {
+        return;
+    }
+
+    /* the conninfo's last word wins */
+    len = strlen(conninfo) + sizeof(" connect_timeout=1");
+    ci = ngx_pnalloc(pool, len);
+    if (!UNIT_CHECK(ci != NULL)) {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    ngx_sprintf((u_char *) ci, "%s connect_timeout=1%Z", conninfo);
+
+    if (!UNIT_CHECK(unit_store_init(&store, &ngx_wsman_wec_postgresql_store,
+                                    ci, pool)
+                    == NGX_OK))
+    {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    UNIT_CHECK(unit_batch(&store, pool, "hang", "WIN$", "", "<H1/>", 100, 1)
+               == NGX_OK);
+
+    UNIT_CHECK(system(pause) == 0);
+
+    unit_log_reset();
+    t0 = unit_ms();
+    UNIT_CHECK(unit_batch(&store, pool, "hang", "WIN$", "", "<H2/>", 200, 1)
+               == NGX_ERROR);
+    took = unit_ms() - t0;
+
+    UNIT_CHECK(system(resume) == 0);
+
+    UNIT_CHECK(took >= 2500 && took < 6000);
+    UNIT_CHECK(unit_log_contains("timed out after 3000 ms"));
+    UNIT_CHECK(store.state == NULL);
+
+    UNIT_CHECK(unit_batch(&store, pool, "hang", "WIN$", "", "<H2/>", 200, 1)
+               == NGX_OK);
+    UNIT_CHECK(store.state != NULL);
+
+    printf("wec_store: postgresql: a hung server cost %.0f ms\n", took);
+
+    store.type->close(&store);
+    pthread_mutex_destroy(&store.lock);
+    ngx_destroy_pool(pool);
+}
+
+
 void
 unit_test_wec_store(void)
 {
@@ -1071,5 +1214,16 @@ unit_test_wec_store(void)
     } else {
         printf("wec_store: WSMAN_TEST_PG_STOP/START are not set: the "
                "outage case is skipped\n");
+    }
+
+    stop = getenv("WSMAN_TEST_PG_PAUSE");
+    start = getenv("WSMAN_TEST_PG_RESUME");
+
+    if (stop && start) {
+        unit_store_pg_hang(pg, stop, start);
+
+    } else {
+        printf("wec_store: WSMAN_TEST_PG_PAUSE/RESUME are not set: the "
+               "hung server case is skipped\n");
     }
 }

@@ -368,6 +368,11 @@ ngx_wsman_wec_pg_save_heartbeats(ngx_wsman_wec_store_t *store,
         sorted[m++] = r;
     }
 
+    if (m == 0) {
+        ngx_free(sorted);
+        return NGX_OK;
+    }
+
     qsort(sorted, m, sizeof(ngx_wsman_wec_source_t *),
           ngx_wsman_wec_pg_cmp);
 
