@@ -46,7 +46,7 @@ ngx_conf_full_name(ngx_cycle_t *cycle, ngx_str_t *name, ngx_uint_t conf_prefix)
 
     prefix = conf_prefix ? &cycle->conf_prefix : &cycle->prefix;
 
-    p = malloc(prefix->len + name->len + 1);
+    p = ngx_pnalloc(cycle->pool, prefix->len + name->len + 1);
     if (p == NULL) {
         return NGX_ERROR;
     }
@@ -55,7 +55,6 @@ ngx_conf_full_name(ngx_cycle_t *cycle, ngx_str_t *name, ngx_uint_t conf_prefix)
     ngx_memcpy(p + prefix->len, name->data, name->len);
     p[prefix->len + name->len] = '\0';
 
-    /* the tests' few names live as long as the process */
     name->data = p;
     name->len += prefix->len;
 
@@ -107,6 +106,7 @@ unit_store_init(ngx_wsman_wec_store_t *store, ngx_wsman_wec_store_type_t *type,
     cf.pool = pool;
     cf.temp_pool = pool;
     cf.cycle = &unit_cycle;
+    unit_cycle.pool = pool;
     cf.log = &unit_log;
 
     store->type = type;
@@ -995,7 +995,7 @@ unit_store_pg_silent(void)
 
     ngx_sprintf((u_char *) conninfo,
                 "host=127.0.0.1 port=%d dbname=x user=x sslmode=disable "
-                "connect_timeout=1%Z", ntohs(sin.sin_port));
+                "gssencmode=disable connect_timeout=1%Z", ntohs(sin.sin_port));
 
     if (UNIT_CHECK(unit_store_init(&store, &ngx_wsman_wec_postgresql_store,
                                    conninfo, pool)

@@ -642,6 +642,17 @@ ngx_wsman_wec_pg_open(ngx_wsman_wec_store_t *store, ngx_log_t *log)
 
     pcf = store->conf;
 
+    st = ngx_alloc(sizeof(ngx_wsman_wec_pg_t), log);
+    if (st == NULL) {
+        return NULL;
+    }
+
+    /* a plain copy: the caller's log may name a request long gone */
+    st->log = *log;
+    st->log.handler = NULL;
+    st->log.data = NULL;
+    st->log.connection = 0;
+
     values[0] = NGX_WSMAN_WEC_PG_CONNECT_TIMEOUT;
     values[1] = "ngx_wsman event collector";
     values[2] = pcf->conninfo;
@@ -657,33 +668,23 @@ ngx_wsman_wec_pg_open(ngx_wsman_wec_store_t *store, ngx_log_t *log)
                       conn ? ngx_wsman_wec_pg_msg(msg, PQerrorMessage(conn))
                            : (u_char *) "out of memory");
         PQfinish(conn);
+        ngx_free(st);
         return NULL;
     }
+
+    PQsetNoticeProcessor(conn, ngx_wsman_wec_pg_notice, &st->log);
 
     /* from here on nothing blocks: ngx_wsman_wec_pg_get() polls */
     if (PQsetnonblocking(conn, 1) != 0
         || ngx_wsman_wec_pg_prepare(store, conn, log) != NGX_OK)
     {
         PQfinish(conn);
+        ngx_free(st);
         return NULL;
     }
-
-    st = ngx_alloc(sizeof(ngx_wsman_wec_pg_t), log);
-    if (st == NULL) {
-        PQfinish(conn);
-        return NULL;
-    }
-
-    /* a plain copy: the caller's log may name a request long gone */
-    st->log = *log;
-    st->log.handler = NULL;
-    st->log.data = NULL;
-    st->log.connection = 0;
 
     st->conn = conn;
     store->state = st;
-
-    PQsetNoticeProcessor(conn, ngx_wsman_wec_pg_notice, &st->log);
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log, 0,
                    "wsman wec postgresql: connected to \"%V\"", &pcf->label);
@@ -706,7 +707,9 @@ ngx_wsman_wec_pg_prepare(ngx_wsman_wec_store_t *store, PGconn *conn,
 
     pcf = store->conf;
 
+    /* "already exists, skipping" on every connection is no news */
     if (PQsendQuery(conn,
+            "SET client_min_messages = warning;"
             "BEGIN;"
             "SELECT pg_advisory_xact_lock(" NGX_WSMAN_WEC_PG_LOCK ");"
             "CREATE TABLE IF NOT EXISTS wec_meta ("
