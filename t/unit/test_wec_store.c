@@ -1062,6 +1062,28 @@ unit_store_pg_outage(const char *conninfo, const char *stop,
                == NGX_OK);
     UNIT_CHECK(store.state != NULL);
 
+    /* another node (a store of its own) sees it at once */
+    {
+        ngx_str_t               sub, src, bm;
+        ngx_wsman_wec_store_t   node2;
+
+        unit_str(&sub, "outage");
+        unit_str(&src, "WIN$");
+
+        if (UNIT_CHECK(unit_store_init(&node2,
+                                       &ngx_wsman_wec_postgresql_store,
+                                       conninfo, pool)
+                       == NGX_OK))
+        {
+            UNIT_CHECK(node2.type->load_bookmark(&node2, &sub, &src, pool,
+                                                 &bm, &unit_log)
+                       == NGX_OK);
+            UNIT_EQ_STR(bm, "<B1/>");
+            node2.type->close(&node2);
+            pthread_mutex_destroy(&node2.lock);
+        }
+    }
+
     UNIT_CHECK(system(stop) == 0);
 
     unit_log_reset();
@@ -1083,6 +1105,19 @@ unit_store_pg_outage(const char *conninfo, const char *stop,
     UNIT_CHECK(unit_find(&store, pool, "outage", "WIN$") == NULL);
 
     UNIT_CHECK(system(start) == 0);
+
+    /* what was committed before the crash is there after it */
+    {
+        ngx_str_t  sub, src, bm;
+
+        unit_str(&sub, "outage");
+        unit_str(&src, "WIN$");
+
+        UNIT_CHECK(store.type->load_bookmark(&store, &sub, &src, pool, &bm,
+                                             &unit_log)
+                   == NGX_OK);
+        UNIT_EQ_STR(bm, "<B1/>");
+    }
 
     /* the retried batch */
     UNIT_CHECK(unit_batch(&store, pool, "outage", "WIN$", "", "<B2/>",
