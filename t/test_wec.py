@@ -2,8 +2,8 @@
 manager.  A Windows source (source-initiated subscriptions) Enumerates
 SubscriptionManager/Subscription at /wsman/SubscriptionManager/WEC and
 gets one m:Subscription (Version + Subscribe envelope) per subscription
-that applies to it; then it sends End.  Event delivery is not served
-yet and gets a fault."""
+that applies to it; then it sends End.  What sources deliver afterwards
+is t/test_wec_delivery.py's."""
 
 import signal
 import uuid
@@ -511,16 +511,6 @@ def test_bad_host_header_is_a_fault(wec):
     r, _ = basic_enumerate(wec, "bob", host="evil\"host")
     assert r.status in (400, 500), r
     assert b"<m:Subscription" not in r.body
-
-
-def test_event_delivery_not_served_yet(wec):
-    xml, mid = H.envelope(
-        action="http://schemas.dmtf.org/wbem/wsman/1/wsman/Events",
-        resource_uri=EVENTLOG_URI, body="<w:Events/>")
-    r = H.Client(wec.port, _users()).post(
-        xml, path="/wsman/subscriptions/0000", user="bob")
-    f = H.assert_fault(r, status=500, subcode=("a", "ActionNotSupported"))
-    assert "not served yet" in f.reason
 
 
 def test_reload_keeps_or_changes_version(nginx_factory, auth_env, realm,

@@ -191,6 +191,30 @@ static struct {
 } ngx_wsman_dispatch_memo;
 
 
+/*
+ * A request without a w:ResourceURI whose action a service takes as a
+ * delivery becomes a request for that service's prefix: the access
+ * check and the plug-in see it so.
+ */
+static void
+ngx_wsman_dispatch_delivery(ngx_wsman_call_t *call)
+{
+    ngx_uint_t           i, k;
+    ngx_wsman_plugin_t  *p;
+
+    i = 0;
+
+    while ((p = ngx_wsman_registry_service(&i)) != NULL) {
+        for (k = 0; p->deliveries && p->deliveries[k]; k++) {
+            if (ngx_wsman_action_is(&call->req->action, p->deliveries[k])) {
+                call->req->resource_uri = p->resource_prefix;
+                return;
+            }
+        }
+    }
+}
+
+
 static void
 ngx_wsman_dispatch_resource(ngx_wsman_call_t *call)
 {
@@ -199,6 +223,14 @@ ngx_wsman_dispatch_resource(ngx_wsman_call_t *call)
 
     uri = &call->req->resource_uri;
     generation = ngx_wsman_registry_generation();
+
+    if (uri->len == 0) {
+        ngx_wsman_dispatch_delivery(call);
+
+        if (uri->len == 0) {
+            return;
+        }
+    }
 
     if (uri->len
         && ngx_wsman_dispatch_memo.generation == generation

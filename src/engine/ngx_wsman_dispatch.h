@@ -49,6 +49,14 @@ struct ngx_wsman_plugin_s {
     unsigned                   identify:1;   /* answers wsmid:Identify */
 
     ngx_module_t              *module;       /* set by the registry */
+
+    /*
+     * Actions this service takes from requests without a w:ResourceURI
+     * (NULL-terminated; NULL: none): WS-Eventing deliveries (Events,
+     * Heartbeat, SubscriptionEnd) are addressed by a:To alone.  Such a
+     * request is checked and served as one for resource_prefix.
+     */
+    const char               **deliveries;
 };
 
 

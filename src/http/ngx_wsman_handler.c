@@ -7,6 +7,7 @@
 #include "ngx_wsman_http_int.h"
 #include "ngx_wsman_log.h"
 #include "ngx_wsman_mime.h"
+#include "ngx_wsman_sldc.h"
 
 
 /*
@@ -30,6 +31,10 @@ static void ngx_wsman_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_wsman_process(ngx_http_request_t *r,
     ngx_wsman_ctx_t *ctx);
 static ngx_int_t ngx_wsman_is_anonymous_identify(ngx_http_request_t *r);
+static ngx_table_elt_t *ngx_wsman_request_header(ngx_http_request_t *r,
+    const char *lowcase, size_t len);
+static ngx_int_t ngx_wsman_decode_body(ngx_http_request_t *r,
+    ngx_wsman_ctx_t *ctx, ngx_str_t *body);
 static void ngx_wsman_anonymous_too_large(ngx_http_request_t *r);
 static ngx_int_t ngx_wsman_content_type_ok(ngx_http_request_t *r);
 static ngx_int_t ngx_wsman_unsupported_type(ngx_http_request_t *r);
@@ -277,6 +282,7 @@ static ngx_int_t
 ngx_wsman_process(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
 {
     ngx_int_t                 rc;
+    ngx_uint_t                n;
     ngx_http_cleanup_t       *cln;
     ngx_str_t                 body;
     ngx_wsman_fault_t         fault;
@@ -306,6 +312,16 @@ ngx_wsman_process(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
             /* a good seal around too much: the fault below goes back
              * sealed, which keeps the session's sequence in step */
             rc = NGX_DECLINED;
+        }
+    }
+
+    if (rc == NGX_OK && body.len) {
+        /* SLDC goes on before the seal (event sources): it comes off
+         * after it */
+        rc = ngx_wsman_decode_body(r, ctx, &body);
+
+        if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+            return rc;
         }
     }
 
@@ -346,6 +362,20 @@ ngx_wsman_process(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
         }
 
         return ngx_wsman_send_empty(r);
+    }
+
+    if (body.len >= 2
+        && ((body.data[0] == 0xff && body.data[1] == 0xfe)
+            || (body.data[0] == 0xfe && body.data[1] == 0xff)))
+    {
+        n = ngx_wsman_soap_utf16_scrub(body.data, body.len,
+                                       body.data[0] == 0xfe);
+        if (n) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "wsman: %ui invalid UTF-16 code unit(s) from %V "
+                          "replaced by U+FFFD", n,
+                          &r->connection->addr_text);
+        }
     }
 
     limits.max_depth = NGX_WSMAN_SOAP_MAX_DEPTH;
@@ -432,6 +462,27 @@ ngx_wsman_process(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
 static ngx_int_t
 ngx_wsman_is_anonymous_identify(ngx_http_request_t *r)
 {
+    ngx_table_elt_t  *h;
+
+    h = ngx_wsman_request_header(r, "wsmanidentify",
+                                 sizeof("wsmanidentify") - 1);
+
+    /* values are tried byte for byte first (clients send them so) */
+    return h != NULL
+           && h->value.len == sizeof("unauthenticated") - 1
+           && (ngx_memcmp(h->value.data, "unauthenticated",
+                          h->value.len) == 0
+               || ngx_strncasecmp(h->value.data,
+                                  (u_char *) "unauthenticated",
+                                  h->value.len) == 0);
+}
+
+
+/* the first request header of this name (NULL: none) */
+static ngx_table_elt_t *
+ngx_wsman_request_header(ngx_http_request_t *r, const char *lowcase,
+    size_t len)
+{
     ngx_uint_t        i;
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
@@ -443,7 +494,7 @@ ngx_wsman_is_anonymous_identify(ngx_http_request_t *r)
 
         if (i >= part->nelts) {
             if (part->next == NULL) {
-                return 0;
+                return NULL;
             }
 
             part = part->next;
@@ -451,20 +502,97 @@ ngx_wsman_is_anonymous_identify(ngx_http_request_t *r)
             i = 0;
         }
 
-        /* nginx keeps every name in lower case too; values are tried
-         * byte for byte first (clients send them so) */
-        if (h[i].key.len == sizeof("WSMANIDENTIFY") - 1
-            && ngx_memcmp(h[i].lowcase_key, "wsmanidentify",
-                          h[i].key.len) == 0)
+        /* nginx keeps every name in lower case too */
+        if (h[i].key.len == len
+            && ngx_memcmp(h[i].lowcase_key, lowcase, len) == 0)
         {
-            return h[i].value.len == sizeof("unauthenticated") - 1
-                   && (ngx_memcmp(h[i].value.data, "unauthenticated",
-                                  h[i].value.len) == 0
-                       || ngx_strncasecmp(h[i].value.data,
-                                          (u_char *) "unauthenticated",
-                                          h[i].value.len) == 0);
+            return &h[i];
         }
     }
+}
+
+
+/*
+ * Content-Encoding: SLDC, which Windows event sources apply to the
+ * envelope (inside the seal).  NGX_OK (body replaced when it was
+ * compressed), NGX_DECLINED (larger than wsman_max_envelope_size once
+ * decoded), an HTTP status for a stream that does not decode or an
+ * encoding we do not know, NGX_ERROR.
+ */
+static ngx_int_t
+ngx_wsman_decode_body(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx,
+    ngx_str_t *body)
+{
+    ngx_int_t              rc;
+    ngx_str_t              out;
+    ngx_uint_t             error;
+    const char            *reason;
+    ngx_table_elt_t       *h;
+    ngx_wsman_loc_conf_t  *lcf;
+
+    h = ngx_wsman_request_header(r, "content-encoding",
+                                 sizeof("content-encoding") - 1);
+
+    if (h == NULL
+        || (h->value.len == sizeof("identity") - 1
+            && ngx_strncasecmp(h->value.data, (u_char *) "identity",
+                               h->value.len) == 0))
+    {
+        return NGX_OK;
+    }
+
+    if (h->value.len != sizeof("SLDC") - 1
+        || ngx_strncasecmp(h->value.data, (u_char *) "SLDC", 4) != 0)
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "wsman: unsupported Content-Encoding \"%V\" from %V",
+                      ngx_wsman_log_escape(r->pool, &h->value),
+                      &r->connection->addr_text);
+        ctx->sealed = NULL;
+        return NGX_HTTP_UNSUPPORTED_MEDIA_TYPE;
+    }
+
+    /* Windows sometimes announces SLDC and sends the text as it is */
+    if (!ngx_wsman_sldc_looks_compressed(body)) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "wsman: SLDC announced, body not compressed");
+        return NGX_OK;
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_wsman_module);
+
+    rc = ngx_wsman_sldc_decompress(r->pool, body,
+                                   ctx->anonymous
+                                   ? NGX_WSMAN_ANONYMOUS_MAX
+                                   : lcf->max_envelope_size,
+                                   &out, &error, &reason);
+
+    if (rc == NGX_OK) {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "wsman: SLDC %uz -> %uz bytes", body->len, out.len);
+        *body = out;
+        return NGX_OK;
+    }
+
+    if (rc == NGX_WSMAN_SLDC_TOO_LARGE) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "wsman: SLDC body from %V decodes to more than "
+                      "wsman_max_envelope_size", &r->connection->addr_text);
+        return NGX_DECLINED;
+    }
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "wsman: SLDC body from %V does not decode (%s)",
+                  &r->connection->addr_text, reason);
+
+    /* the seal was fine, but nothing inside can be read */
+    ctx->sealed = NULL;
+
+    return NGX_HTTP_BAD_REQUEST;
 }
 
 

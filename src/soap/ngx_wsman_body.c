@@ -328,3 +328,135 @@ ngx_wsman_xml_check(u_char *data, size_t len, const char *root)
 
     return rc;
 }
+
+
+ngx_wsman_node_t *
+ngx_wsman_header_element(ngx_wsman_request_t *req, const char *ns,
+    const char *name)
+{
+    xmlNodePtr  root, header;
+
+    root = req->doc ? xmlDocGetRootElement(req->doc) : NULL;
+    header = ngx_wsman_node_child(root, NGX_WSMAN_NS_SOAP, "Header");
+
+    return ngx_wsman_node_child(header, ns, name);
+}
+
+
+ngx_int_t
+ngx_wsman_node_inner_xml(ngx_pool_t *pool, ngx_wsman_node_t *node,
+    ngx_str_t *xml)
+{
+    size_t      len;
+    xmlNodePtr  child;
+    xmlBufferPtr  buf;
+
+    ngx_str_null(xml);
+
+    buf = xmlBufferCreate();
+    if (buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (child = node->children; child; child = child->next) {
+        if (xmlNodeDump(buf, node->doc, child, 0, 0) < 0) {
+            xmlBufferFree(buf);
+            return NGX_ERROR;
+        }
+    }
+
+    len = (size_t) xmlBufferLength(buf);
+
+    xml->data = ngx_pnalloc(pool, len + 1);
+    if (xml->data == NULL) {
+        xmlBufferFree(buf);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(xml->data, xmlBufferContent(buf), len);
+    xml->data[len] = '\0';
+    xml->len = len;
+
+    xmlBufferFree(buf);
+
+    return NGX_OK;
+}
+
+
+ngx_wsman_doc_t *
+ngx_wsman_doc_parse(u_char *data, size_t len, ngx_wsman_node_t **root)
+{
+    xmlDocPtr  doc;
+
+    *root = NULL;
+
+    if (len == 0 || len > INT_MAX) {
+        return NULL;
+    }
+
+    doc = xmlReadMemory((char *) data, (int) len, NULL, "UTF-8",
+                        XML_PARSE_NONET | XML_PARSE_NOERROR
+                        | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
+    if (doc == NULL) {
+        return NULL;
+    }
+
+    /* entities declared in a DTD are how documents grow on parsing */
+    if (doc->intSubset || doc->extSubset) {
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+
+    *root = xmlDocGetRootElement(doc);
+
+    if (*root == NULL) {
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+
+    return doc;
+}
+
+
+void
+ngx_wsman_doc_free(ngx_wsman_doc_t *doc)
+{
+    xmlFreeDoc(doc);
+}
+
+
+ngx_uint_t
+ngx_wsman_node_named(ngx_wsman_node_t *node, const char *name)
+{
+    return node != NULL
+           && node->type == XML_ELEMENT_NODE
+           && xmlStrEqual(node->name, (const xmlChar *) name);
+}
+
+
+ngx_wsman_node_t *
+ngx_wsman_node_child_named(ngx_wsman_node_t *parent, const char *name)
+{
+    xmlNodePtr  node;
+
+    node = parent ? parent->children : NULL;
+
+    if (node == NULL || ngx_wsman_node_named(node, name)) {
+        return node;
+    }
+
+    return ngx_wsman_node_next_named(node, name);
+}
+
+
+ngx_wsman_node_t *
+ngx_wsman_node_next_named(ngx_wsman_node_t *node, const char *name)
+{
+    for (node = node ? node->next : NULL; node; node = node->next) {
+        if (ngx_wsman_node_named(node, name)) {
+            return node;
+        }
+    }
+
+    return NULL;
+}

@@ -62,6 +62,35 @@ ngx_int_t ngx_wsman_node_attr(ngx_pool_t *pool, ngx_wsman_node_t *node,
     const char *name, ngx_str_t *value);
 
 
+/* a block of s:Header by namespace and local name (NULL: none) */
+ngx_wsman_node_t *ngx_wsman_header_element(ngx_wsman_request_t *req,
+    const char *ns, const char *name);
+/* an element's content (its children) written out as XML, UTF-8 */
+ngx_int_t ngx_wsman_node_inner_xml(ngx_pool_t *pool, ngx_wsman_node_t *node,
+    ngx_str_t *xml);
+
+
+/*
+ * A document of its own inside a message (an event a source forwards in
+ * CDATA), parsed as hardened as envelopes: no network, no entity
+ * substitution, no DTD.  Safe in any thread (libxml2 was initialised by
+ * the core).  NULL: not well-formed (or out of memory); free it with
+ * ngx_wsman_doc_free().
+ */
+typedef struct _xmlDoc  ngx_wsman_doc_t;
+
+ngx_wsman_doc_t *ngx_wsman_doc_parse(u_char *data, size_t len,
+    ngx_wsman_node_t **root);
+void ngx_wsman_doc_free(ngx_wsman_doc_t *doc);
+/* the local name of an element, whatever its namespace */
+ngx_uint_t ngx_wsman_node_named(ngx_wsman_node_t *node, const char *name);
+/* the first child element with this local name, whatever its namespace */
+ngx_wsman_node_t *ngx_wsman_node_child_named(ngx_wsman_node_t *parent,
+    const char *name);
+ngx_wsman_node_t *ngx_wsman_node_next_named(ngx_wsman_node_t *node,
+    const char *name);
+
+
 /*
  * Is data (UTF-8) one well-formed XML document without a DTD, whose root
  * element has the local name root?  For configuration checks (nginx -t)

@@ -456,3 +456,61 @@ ngx_wsman_soap_prescan(const u_char *data, size_t len,
         return ngx_wsman_soap_prescan_units(&s, fault, NGX_WSMAN_SOAP_UTF8);
     }
 }
+
+
+ngx_uint_t
+ngx_wsman_soap_utf16_scrub(u_char *data, size_t len, ngx_uint_t big_endian)
+{
+    u_char      *p, *end;
+    uint32_t     u, next;
+    ngx_uint_t   n, bad;
+
+#define ngx_wsman_u16(q)                                                    \
+    (big_endian ? (uint32_t) ((q)[0] << 8 | (q)[1])                         \
+                : (uint32_t) ((q)[1] << 8 | (q)[0]))
+
+    n = 0;
+    end = data + (len & ~(size_t) 1);
+
+    for (p = data; p < end; p += 2) {
+        u = ngx_wsman_u16(p);
+
+        if (u >= 0x20 && u < 0xd800) {
+            continue;
+        }
+
+        if (u >= 0xd800 && u <= 0xdbff) {
+            /* a high surrogate is good only before a low one */
+            if (p + 2 < end) {
+                next = ngx_wsman_u16(p + 2);
+
+                if (next >= 0xdc00 && next <= 0xdfff) {
+                    p += 2;
+                    continue;
+                }
+            }
+
+            bad = 1;
+
+        } else if (u >= 0xdc00 && u <= 0xdfff) {
+            bad = 1;                              /* a lone low surrogate */
+
+        } else if (u < 0x20) {
+            bad = (u != 0x09 && u != 0x0a && u != 0x0d);
+
+        } else {
+            bad = (u == 0xfffe || u == 0xffff);
+        }
+
+        if (bad) {
+            /* U+FFFD REPLACEMENT CHARACTER */
+            p[big_endian ? 0 : 1] = 0xff;
+            p[big_endian ? 1 : 0] = 0xfd;
+            n++;
+        }
+    }
+
+#undef ngx_wsman_u16
+
+    return n;
+}

@@ -61,6 +61,15 @@ ngx_int_t ngx_wsman_soap_parse(ngx_pool_t *pool, ngx_log_t *log,
 ngx_int_t ngx_wsman_soap_prescan(const u_char *data, size_t len,
     ngx_wsman_soap_encoding_e *encoding, ngx_wsman_fault_t *fault);
 
+/*
+ * UTF-16 text as Windows event sources send it may hold unpaired
+ * surrogates and code units XML forbids (control characters, U+FFFE/F):
+ * each becomes U+FFFD in place, so one bad event never fails its batch.
+ * Returns how many were replaced.
+ */
+ngx_uint_t ngx_wsman_soap_utf16_scrub(u_char *data, size_t len,
+    ngx_uint_t big_endian);
+
 
 ngx_int_t ngx_wsman_soap_node_text(ngx_pool_t *pool, xmlNodePtr node,
     ngx_str_t *text);

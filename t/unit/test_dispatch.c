@@ -109,31 +109,31 @@ unit_identify(ngx_wsman_call_t *call)
 static ngx_wsman_plugin_t  unit_alpha = {
     ngx_string("alpha"), ngx_string(X "/alpha"),
     unit_alpha_get, NULL, NULL, NULL, ngx_wsman_enum_enumerate,
-    unit_alpha_invoke, 0, 0, NULL
+    unit_alpha_invoke, 0, 0, NULL, NULL
 };
 
 /* beta: a plug-in below alpha's prefix, without custom actions */
 static ngx_wsman_plugin_t  unit_beta = {
     ngx_string("beta"), ngx_string(X "/alpha/beta"),
-    unit_beta_get, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL
+    unit_beta_get, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL
 };
 
 /* gamma: where an alias of alpha's class lives */
 static ngx_wsman_plugin_t  unit_gamma = {
     ngx_string("gamma"), ngx_string(X "/gamma"),
     unit_gamma_get, NULL, NULL, NULL, ngx_wsman_enum_enumerate,
-    unit_gamma_invoke, 0, 0, NULL
+    unit_gamma_invoke, 0, 0, NULL, NULL
 };
 
 /* delta: below gamma's prefix, registered after it */
 static ngx_wsman_plugin_t  unit_delta = {
     ngx_string("delta"), ngx_string(X "/gamma/delta/"),
-    unit_delta_get, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL
+    unit_delta_get, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL
 };
 
 static ngx_wsman_plugin_t  unit_ident = {
     ngx_string("ident"), ngx_null_string,
-    NULL, NULL, NULL, NULL, NULL, unit_identify, 0, 1, NULL
+    NULL, NULL, NULL, NULL, NULL, unit_identify, 0, 1, NULL, NULL
 };
 
 

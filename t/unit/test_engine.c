@@ -106,14 +106,14 @@ static ngx_wsman_plugin_t  unit_cim = {
     ngx_string("cim"),
     ngx_string("http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2"),
     ngx_wsman_enum_get, NULL, NULL, NULL, ngx_wsman_enum_enumerate,
-    ngx_wsman_enum_invoke, 0, 0, NULL
+    ngx_wsman_enum_invoke, 0, 0, NULL, NULL
 };
 
 static ngx_wsman_plugin_t  unit_wmi = {
     ngx_string("wmi"),
     ngx_string("http://schemas.microsoft.com/wbem/wsman/1/wmi"),
     ngx_wsman_enum_get, NULL, NULL, NULL, ngx_wsman_enum_enumerate,
-    ngx_wsman_enum_invoke, 0, 0, NULL
+    ngx_wsman_enum_invoke, 0, 0, NULL, NULL
 };
 
 static ngx_wsman_plugin_t    *unit_services[] = {

@@ -1165,6 +1165,41 @@ unit_test_soap_prescan(void)
 }
 
 
+/* invalid UTF-16 as event sources send it: replaced in place, never
+ * refused; good text untouched */
+static void
+unit_test_soap_utf16_scrub(void)
+{
+    /* LE: BOM, "a", lone high, "b", lone low, pair, NUL, TAB, U+FFFF,
+     * then a high surrogate as the last unit */
+    u_char  le[] = { 0xff, 0xfe, 'a', 0, 0x00, 0xd8, 'b', 0, 0x00, 0xdc,
+                     0x3d, 0xd8, 0x00, 0xde, 0x00, 0x00, 0x09, 0x00,
+                     0xff, 0xff, 0x01, 0xd8 };
+    u_char  want[] = { 0xff, 0xfe, 'a', 0, 0xfd, 0xff, 'b', 0, 0xfd, 0xff,
+                       0x3d, 0xd8, 0x00, 0xde, 0xfd, 0xff, 0x09, 0x00,
+                       0xfd, 0xff, 0xfd, 0xff };
+    u_char  be[] = { 0xfe, 0xff, 0xd8, 0x00, 0x00, 'x', 0x00, 0x0b };
+    u_char  bewant[] = { 0xfe, 0xff, 0xff, 0xfd, 0x00, 'x', 0xff, 0xfd };
+    u_char  good[] = { 0xff, 0xfe, '<', 0, 0x3d, 0xd8, 0x00, 0xde,
+                       0x0d, 0, 0x0a, 0, 0xe9, 0 };
+    u_char  copy[sizeof(good)];
+
+    UNIT_EQ_UINT(ngx_wsman_soap_utf16_scrub(le, sizeof(le), 0), 5);
+    UNIT_CHECK(ngx_memcmp(le, want, sizeof(le)) == 0);
+
+    UNIT_EQ_UINT(ngx_wsman_soap_utf16_scrub(be, sizeof(be), 1), 2);
+    UNIT_CHECK(ngx_memcmp(be, bewant, sizeof(be)) == 0);
+
+    ngx_memcpy(copy, good, sizeof(good));
+    UNIT_EQ_UINT(ngx_wsman_soap_utf16_scrub(good, sizeof(good), 0), 0);
+    UNIT_CHECK(ngx_memcmp(copy, good, sizeof(good)) == 0);
+
+    /* an odd byte at the end is not a unit */
+    UNIT_EQ_UINT(ngx_wsman_soap_utf16_scrub((u_char *) "a\0\x01", 3, 0),
+                 0);
+}
+
+
 void
 unit_test_soap(void)
 {
@@ -1190,6 +1225,7 @@ unit_test_soap(void)
     unit_test_soap_nomem();
     unit_test_soap_write_head();
     unit_test_soap_prescan();
+    unit_test_soap_utf16_scrub();
 
     ngx_destroy_pool(unit_pool);
 }

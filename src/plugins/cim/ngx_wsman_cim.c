@@ -17,7 +17,7 @@ static ngx_wsman_plugin_t  ngx_wsman_cim_plugin = {
     NULL, NULL, NULL,
     ngx_wsman_enum_enumerate,
     ngx_wsman_enum_invoke,
-    0, 0, NULL
+    0, 0, NULL, NULL
 };
 
 
@@ -28,7 +28,7 @@ static ngx_wsman_plugin_t  ngx_wsman_wmi_plugin = {
     NULL, NULL, NULL,
     ngx_wsman_enum_enumerate,
     ngx_wsman_enum_invoke,
-    0, 0, NULL
+    0, 0, NULL, NULL
 };
 
 

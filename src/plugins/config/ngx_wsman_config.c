@@ -56,7 +56,7 @@ ngx_wsman_plugin_t  ngx_wsman_config_plugin = {
     NULL, NULL,
     ngx_wsman_config_enumerate,
     NULL,
-    0, 0, NULL
+    0, 0, NULL, NULL
 };
 
 

@@ -25,7 +25,7 @@ static ngx_wsman_plugin_t  ngx_wsman_identify_plugin = {
     ngx_wsman_identify,
     0,
     1,                                     /* answers wsmid:Identify */
-    NULL
+    NULL, NULL
 };
 
 

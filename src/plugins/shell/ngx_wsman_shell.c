@@ -69,7 +69,7 @@ static ngx_wsman_plugin_t  ngx_wsman_shell_plugin = {
     ngx_wsman_shell_invoke,
     1,                                  /* all of it is Execute (GX) */
     0,
-    NULL
+    NULL, NULL
 };
 
 

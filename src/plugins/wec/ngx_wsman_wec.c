@@ -3,8 +3,8 @@
  * 3.1.4.1.30): a source Enumerates SubscriptionManager/Subscription and
  * gets, per subscription that applies to it, the Subscribe envelope it
  * is to act on, with a Version that changes whenever anything it sees of
- * the subscription changes.  Event delivery is not served yet: messages
- * for windows/EventLog get a fault.
+ * the subscription changes.  What sources then deliver is
+ * ngx_wsman_wec_delivery.c's.
  */
 
 #include "ngx_wsman_wec.h"
@@ -28,12 +28,11 @@
 #define NGX_WSMAN_WEC_PROFILE                                               \
     "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/"
 
-#define NGX_WSMAN_WEC_PATH  "/wsman/subscriptions/"
+#define NGX_WSMAN_WEC_PATH  "/subscriptions/"
 
 
 static ngx_int_t ngx_wsman_wec_enumerate(ngx_wsman_call_t *call);
 static ngx_int_t ngx_wsman_wec_end(ngx_wsman_call_t *call);
-static ngx_int_t ngx_wsman_wec_events(ngx_wsman_call_t *call);
 
 
 static ngx_wsman_plugin_t  ngx_wsman_wec_manager = {
@@ -42,7 +41,7 @@ static ngx_wsman_plugin_t  ngx_wsman_wec_manager = {
     NULL, NULL, NULL, NULL,
     ngx_wsman_wec_enumerate,
     NULL,
-    0, 0, NULL
+    0, 0, NULL, NULL
 };
 
 
@@ -52,16 +51,19 @@ static ngx_wsman_plugin_t  ngx_wsman_wec_fullduplex = {
     ngx_string(NGX_WSMAN_WEC_FULLDUPLEX_URI),
     NULL, NULL, NULL, NULL, NULL,
     ngx_wsman_wec_end,
-    0, 0, NULL
+    0, 0, NULL, NULL
 };
 
 
+/* deliveries to /wsman/subscriptions/<id> carry no w:ResourceURI: the
+ * dispatcher gives them to this service by their action */
 static ngx_wsman_plugin_t  ngx_wsman_wec_eventlog = {
     ngx_string("wec-events"),
     ngx_string(NGX_WSMAN_WEC_EVENTLOG_URI),
-    ngx_wsman_wec_events, ngx_wsman_wec_events, ngx_wsman_wec_events,
-    ngx_wsman_wec_events, ngx_wsman_wec_events, ngx_wsman_wec_events,
-    0, 0, NULL
+    NULL, NULL, NULL, NULL, NULL,
+    ngx_wsman_wec_deliver,
+    0, 0, NULL,
+    ngx_wsman_wec_deliveries
 };
 
 
@@ -91,7 +93,7 @@ ngx_wsman_wec_uuid(u_char *out, u_char *data, size_t len)
 }
 
 
-static ngx_wsman_wec_loc_conf_t *
+ngx_wsman_wec_loc_conf_t *
 ngx_wsman_wec_enabled(ngx_wsman_call_t *call)
 {
     ngx_wsman_wec_loc_conf_t  *wlcf;
@@ -146,7 +148,7 @@ ngx_wsman_wec_match_list(ngx_pool_t *pool, ngx_str_t *list, char *pattern)
  * authenticated source.  Else a pattern matches the principal (glob,
  * case-insensitive) or, as "group:PATTERN", one of its groups.
  */
-static ngx_int_t
+ngx_int_t
 ngx_wsman_wec_applies(ngx_wsman_call_t *call, ngx_wsman_wec_sub_t *sub)
 {
     ngx_int_t    rc;
@@ -287,6 +289,52 @@ ngx_wsman_wec_duration(ngx_wsman_xml_t *x, const char *element, time_t t)
 }
 
 
+/*
+ * The path deliveries go to: where the source found the subscription
+ * manager (a:To's path before "/SubscriptionManager", so a location
+ * /strict/wsman hands out /strict/wsman/subscriptions/...), "/wsman" when
+ * a:To says nothing usable.
+ */
+static void
+ngx_wsman_wec_base(ngx_wsman_call_t *call, ngx_str_t *base)
+{
+    u_char  *p, *end, *path, *sm;
+
+    ngx_str_set(base, "/wsman");
+
+    p = call->req->to.data;
+    end = p + call->req->to.len;
+
+    p = ngx_strlcasestrn(p, end, (u_char *) "://", 3 - 1);
+    if (p == NULL) {
+        return;
+    }
+
+    path = ngx_strlchr(p + 3, end, '/');
+    if (path == NULL) {
+        return;
+    }
+
+    sm = ngx_strlcasestrn(path, end, (u_char *) "/SubscriptionManager",
+                          sizeof("/SubscriptionManager") - 1 - 1);
+    if (sm == NULL || sm == path) {
+        return;
+    }
+
+    for (p = path; p < sm; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+              || (*p >= '0' && *p <= '9') || *p == '/' || *p == '-'
+              || *p == '_' || *p == '.' || *p == '~'))
+        {
+            return;
+        }
+    }
+
+    base->data = path;
+    base->len = sm - path;
+}
+
+
 /* one m:Subscription: the Version and the Subscribe envelope */
 static ngx_int_t
 ngx_wsman_wec_write_sub(ngx_wsman_call_t *call, ngx_wsman_xml_t *x,
@@ -295,7 +343,7 @@ ngx_wsman_wec_write_sub(ngx_wsman_call_t *call, ngx_wsman_xml_t *x,
     u_char              version[NGX_WSMAN_WEC_UUID_LEN];
     u_char              msgid[NGX_WSMAN_WEC_UUID_LEN];
     u_char             *p;
-    ngx_str_t           address, *tp;
+    ngx_str_t           address, base, *tp;
     ngx_uint_t          i, scheme;
     const char         *profile;
 
@@ -313,16 +361,19 @@ ngx_wsman_wec_write_sub(ngx_wsman_call_t *call, ngx_wsman_xml_t *x,
         profile = call->tls ? "https/basic" : "http/basic";
     }
 
-    /* the address the source used, our path, the subscription's id */
-    address.len = sizeof("https://") - 1 + call->host.len
+    /* the address the source used, the location it came to, our path,
+     * the subscription's id */
+    ngx_wsman_wec_base(call, &base);
+
+    address.len = sizeof("https://") - 1 + call->host.len + base.len
                   + sizeof(NGX_WSMAN_WEC_PATH) - 1 + NGX_WSMAN_WEC_UUID_LEN;
     address.data = ngx_pnalloc(call->pool, address.len);
     if (address.data == NULL) {
         return NGX_ERROR;
     }
 
-    p = ngx_sprintf(address.data, "%s://%V" NGX_WSMAN_WEC_PATH,
-                    call->tls ? "https" : "http", &call->host);
+    p = ngx_sprintf(address.data, "%s://%V%V" NGX_WSMAN_WEC_PATH,
+                    call->tls ? "https" : "http", &call->host, &base);
     p = ngx_cpymem(p, sub->id, NGX_WSMAN_WEC_UUID_LEN);
     address.len = p - address.data;
 
@@ -556,15 +607,4 @@ ngx_wsman_wec_end(ngx_wsman_call_t *call)
     ngx_str_set(&call->action, NGX_WSMAN_WEC_ACTION_END "Response");
 
     return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_wsman_wec_events(ngx_wsman_call_t *call)
-{
-    ngx_log_error(NGX_LOG_INFO, call->log, 0,
-                  "wsman wec: event delivery is not served yet");
-
-    return ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_ACTION_NOT_SUPPORTED,
-                                "Event delivery is not served yet.");
 }

@@ -33,6 +33,7 @@ typedef struct {
                                                 the issuers of client
                                                 certificates (HTTPS) */
     ngx_array_t                outputs;      /* ngx_wsman_wec_output_t */
+    ngx_uint_t                 index;        /* in the main conf's subs */
     /* the subscription's address part, from its name: stable */
     u_char                     id[NGX_WSMAN_WEC_UUID_LEN];
 } ngx_wsman_wec_sub_t;
@@ -44,6 +45,7 @@ typedef struct {
     ngx_str_t                  pool_name;    /* wsman_wec_thread_pool */
     void                      *thread_pool;  /* ngx_thread_pool_t */
     ngx_msec_t                 flush;        /* wsman_wec_heartbeat_flush */
+    ngx_shm_zone_t            *counters;     /* the metrics, every worker's */
 } ngx_wsman_wec_main_conf_t;
 
 
@@ -59,8 +61,48 @@ extern ngx_wsman_wec_output_type_t  *ngx_wsman_wec_output_types[];
 extern ngx_wsman_wec_store_type_t   *ngx_wsman_wec_store_types[];
 extern ngx_wsman_plugin_t    *ngx_wsman_wec_services[];
 
+/* the EventLog service's actions that come without a w:ResourceURI */
+extern const char            *ngx_wsman_wec_deliveries[];
+
 /* a GUID made of the SHA-256 of data, upper case, no "uuid:" */
 ngx_int_t ngx_wsman_wec_uuid(u_char *out, u_char *data, size_t len);
+
+
+/* the location serves event collection (NULL: wsman_wec off) */
+ngx_wsman_wec_loc_conf_t *ngx_wsman_wec_enabled(ngx_wsman_call_t *call);
+/* the subscription is for the call's source: NGX_OK, NGX_DECLINED */
+ngx_int_t ngx_wsman_wec_applies(ngx_wsman_call_t *call,
+    ngx_wsman_wec_sub_t *sub);
+
+/* Events, Heartbeat, SubscriptionEnd (ngx_wsman_wec_delivery.c) */
+ngx_int_t ngx_wsman_wec_deliver(ngx_wsman_call_t *call);
+
+/*
+ * The worker's side (ngx_wsman_wec_state.c): sources heard of since the
+ * last flush to the state store, the shared counters behind the metrics.
+ */
+ngx_int_t ngx_wsman_wec_note(ngx_wsman_wec_sub_t *sub, ngx_str_t *source,
+    ngx_str_t *machine, ngx_log_t *log);
+/* a batch (b NULL: a heartbeat), acknowledged or not */
+void ngx_wsman_wec_count(ngx_wsman_wec_sub_t *sub, ngx_wsman_wec_batch_t *b,
+    ngx_uint_t acked, ngx_uint_t malformed);
+/* in a pool thread too: output i of sub took a batch, or failed */
+void ngx_wsman_wec_count_output(ngx_wsman_wec_sub_t *sub, ngx_uint_t i,
+    ngx_uint_t ok);
+ngx_int_t ngx_wsman_wec_counters_zone(ngx_conf_t *cf,
+    ngx_wsman_wec_main_conf_t *wmcf);
+ngx_int_t ngx_wsman_wec_init_worker(ngx_cycle_t *cycle);
+void ngx_wsman_wec_exit_worker(ngx_cycle_t *cycle);
+void ngx_wsman_wec_reopen(void);
+
+/* the metrics as JSON: NGX_AGAIN (done(data, json) follows), or an
+ * error */
+typedef void (*ngx_wsman_wec_metrics_pt)(void *data, ngx_int_t rc,
+    ngx_str_t *json);
+ngx_int_t ngx_wsman_wec_metrics(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_wsman_wec_metrics_pt done, void *data);
+
+extern ngx_atomic_t           ngx_wsman_wec_file_generation;
 
 
 #endif /* _NGX_WSMAN_WEC_H_INCLUDED_ */

@@ -21,6 +21,15 @@ static char *ngx_wsman_wec_output(ngx_conf_t *cf, ngx_wsman_wec_sub_t *sub,
 static char *ngx_wsman_wec_store(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_wsman_wec_init_main_conf(ngx_conf_t *cf, void *conf);
+static char *ngx_wsman_wec_metrics_directive(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_wsman_wec_metrics_handler(ngx_http_request_t *r);
+static void ngx_wsman_wec_metrics_send(void *data, ngx_int_t rc,
+    ngx_str_t *json);
+static void ngx_wsman_wec_reopen_files(ngx_open_file_t *file,
+    ngx_log_t *log);
+static ngx_int_t ngx_wsman_wec_init_process(ngx_cycle_t *cycle);
+static void ngx_wsman_wec_exit_process(ngx_cycle_t *cycle);
 static void *ngx_wsman_wec_create_main_conf(ngx_conf_t *cf);
 static void *ngx_wsman_wec_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_wsman_wec_merge_loc_conf(ngx_conf_t *cf, void *parent,
@@ -68,6 +77,13 @@ static ngx_command_t  ngx_wsman_wec_commands[] = {
       offsetof(ngx_wsman_wec_main_conf_t, flush),
       &ngx_wsman_msec_post },
 
+    { ngx_string("wsman_wec_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_wsman_wec_metrics_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("wsman_wec_subscription"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_TAKE1,
       ngx_wsman_wec_subscription,
@@ -103,10 +119,10 @@ ngx_module_t  ngx_wsman_wec_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_wsman_wec_init_process,            /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_wsman_wec_exit_process,            /* exit process */
     NULL,                                  /* exit master */
     NGX_WSMAN_PLUGIN_PADDING
 };
@@ -114,6 +130,8 @@ ngx_module_t  ngx_wsman_wec_module = {
 
 /* the kinds this build knows */
 ngx_wsman_wec_output_type_t  *ngx_wsman_wec_output_types[] = {
+    &ngx_wsman_wec_json_file_output,
+    &ngx_wsman_wec_xml_file_output,
     NULL
 };
 
@@ -176,6 +194,8 @@ ngx_wsman_wec_subscription(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     ngx_memzero(sub, sizeof(ngx_wsman_wec_sub_t));
+
+    sub->index = wmcf->subs.nelts - 1;
 
     sub->name = value[1];
     sub->raw = NGX_CONF_UNSET_UINT;
@@ -613,7 +633,8 @@ ngx_wsman_wec_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_wsman_wec_main_conf_t *wmcf = conf;
 
-    ngx_str_t  address;
+    ngx_str_t         address;
+    ngx_open_file_t  *file;
 
     ngx_conf_init_msec_value(wmcf->flush, 5000);
 
@@ -630,6 +651,24 @@ ngx_wsman_wec_init_main_conf(ngx_conf_t *cf, void *conf)
     if (wmcf->thread_pool == NULL) {
         return NGX_CONF_ERROR;
     }
+
+    if (ngx_wsman_wec_counters_zone(cf, wmcf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    /*
+     * nginx -s reopen reopens the files in cycle->open_files and calls
+     * their flush handler first (at a worker's exit too): a name that is
+     * always there carries ours
+     */
+    ngx_str_set(&address, "/dev/null");
+
+    file = ngx_conf_open_file(cf->cycle, &address);
+    if (file == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    file->flush = ngx_wsman_wec_reopen_files;
 
     if (wmcf->store.type == NULL && ngx_wsman_wec_store_types[0]) {
         /* one SQLite file under the prefix, shared by the workers */
@@ -748,4 +787,118 @@ ngx_wsman_wec_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->match_computer, prev->match_computer, 0);
 
     return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_wsman_wec_init_process(ngx_cycle_t *cycle)
+{
+    return ngx_wsman_wec_init_worker(cycle);
+}
+
+
+static void
+ngx_wsman_wec_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_wsman_wec_exit_worker(cycle);
+}
+
+
+static void
+ngx_wsman_wec_reopen_files(ngx_open_file_t *file, ngx_log_t *log)
+{
+    ngx_wsman_wec_reopen();
+}
+
+
+/* wsman_wec_metrics: this location answers the collector's metrics */
+static char *
+ngx_wsman_wec_metrics_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_wsman_wec_metrics_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_wsman_wec_metrics_handler(ngx_http_request_t *r)
+{
+    ngx_int_t  rc;
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    /* the store is read in a pool thread; the answer comes after */
+    rc = ngx_wsman_wec_metrics(r->pool, r->connection->log,
+                               ngx_wsman_wec_metrics_send, r);
+
+    if (rc == NGX_DECLINED) {
+        return NGX_HTTP_NOT_FOUND;
+    }
+
+    if (rc != NGX_AGAIN) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->main->count++;
+    r->main->blocked++;
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_wsman_wec_metrics_send(void *data, ngx_int_t rc, ngx_str_t *json)
+{
+    ngx_http_request_t  *r = data;
+
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    r->main->blocked--;
+
+    if (rc != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    b->pos = json->data;
+    b->last = json->data + json->len;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = json->len;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        ngx_http_finalize_request(r, rc);
+        return;
+    }
+
+    ngx_http_finalize_request(r, ngx_http_output_filter(r, &out));
 }

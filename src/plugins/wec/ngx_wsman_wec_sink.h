@@ -106,11 +106,6 @@ struct ngx_wsman_wec_output_s {
     void                      *state;        /* the kind's, per worker:
                                                 connections, files */
     pthread_mutex_t            lock;         /* held around state */
-
-    /* per worker, for the metrics */
-    ngx_atomic_t               failures;
-    time_t                     last_ok;
-    time_t                     last_failure;
 };
 
 

@@ -1,0 +1,492 @@
+"""Windows Event Collector: what sources deliver to their subscription's
+NotifyTo address (Events batches, Heartbeat, SubscriptionEnd), and the
+file outputs.  Events are acknowledged only once every output has them
+on disk; otherwise the source gets a fault and sends them again."""
+
+import json
+import os
+import pathlib
+import pwd
+import signal
+import threading
+import time
+import uuid
+import xml.etree.ElementTree as ET
+
+import pytest
+
+import conftest
+import wsman_helpers as H
+from test_wec import (NS, PATH, UTF16_CT, basic_enumerate, subscriptions,
+                      utf16, _text)
+
+ACTION_EVENTS = "http://schemas.dmtf.org/wbem/wsman/1/wsman/Events"
+ACTION_HEARTBEAT = "http://schemas.dmtf.org/wbem/wsman/1/wsman/Heartbeat"
+ACTION_ACK = "http://schemas.dmtf.org/wbem/wsman/1/wsman/Ack"
+ACTION_SUB_END = \
+    "http://schemas.xmlsoap.org/ws/2004/08/eventing/SubscriptionEnd"
+EVENT_NS = "http://schemas.microsoft.com/win/2004/08/events/event"
+
+QUERY = ('<QueryList><Query Id="0"><Select Path="Security">*</Select>'
+         '</Query></QueryList>')
+
+WEC = """
+    wsman_wec_subscription security {
+        query '%(q)s';
+        delivery min_latency;
+        output json_file @PREFIX@/events/$subscription/$source.jsonl;
+        output xml_file @PREFIX@/events/all-$date.xml;
+    }
+    wsman_wec_subscription bobs {
+        query '%(q)s';
+        sources bob;
+        output json_file @PREFIX@/events/bobs.jsonl;
+    }
+    wsman_wec_subscription full {
+        query '%(q)s';
+        sources carol;
+        output json_file /dev/full;
+    }
+    wsman_wec_subscription guarded {
+        query '%(q)s';
+        sources dave;
+        output json_file @PREFIX@/guarded/events.jsonl;
+    }
+    wsman_wec_subscription nooutput {
+        query '%(q)s';
+        sources erin;
+    }
+    server {
+        listen 127.0.0.1:@PORT@;
+        wsman_user_file @USERFILE@;
+        location /wsman {
+            wsman; wsman_wec on; wsman_auth basic;
+            wsman_allow_unencrypted on;
+            wsman_max_envelope_size 512k;
+        }
+        location /strict/wsman {
+            wsman; wsman_wec on; wsman_auth basic;
+            wsman_allow_unencrypted on;
+            wsman_wec_match_computer on;
+        }
+        location = /wec-metrics { wsman_wec_metrics; }
+    }
+""" % {"q": QUERY}
+
+
+def _www_data():
+    pw = pwd.getpwnam(conftest.WORKER_USER)
+    return pw.pw_uid, pw.pw_gid
+
+
+@pytest.fixture(scope="module")
+def wec(nginx_factory):
+    n = nginx_factory(WEC, start=False)
+    for d in ("events", "guarded"):
+        (n.prefix / d).mkdir()
+        if os.geteuid() == 0:
+            os.chown(n.prefix / d, *_www_data())
+    n.start()
+    return n
+
+
+def event_xml(record, computer="win10.wsman.test", event_id=4624,
+              data="alice", level=4, channel="Security"):
+    return (
+        "<Event xmlns='%s'><System><Provider Name='Microsoft-Windows-"
+        "Security-Auditing' Guid='{54849625-5478-4994-a5ba-3e3b0328c30d}'/>"
+        "<EventID>%d</EventID><Version>2</Version><Level>%d</Level>"
+        "<Task>12544</Task><Opcode>0</Opcode>"
+        "<Keywords>0x8020000000000000</Keywords>"
+        "<TimeCreated SystemTime='2026-12-06T10:00:%02d.1234567Z'/>"
+        "<EventRecordID>%d</EventRecordID><Correlation/>"
+        "<Execution ProcessID='4' ThreadID='8'/><Channel>%s</Channel>"
+        "<Computer>%s</Computer><Security/></System><EventData>"
+        "<Data Name='TargetUserName'>%s</Data>"
+        "<Data Name='LogonType'>3</Data></EventData></Event>"
+        % (EVENT_NS, event_id, level, record % 60, record, channel,
+           computer, data))
+
+
+def delivery(address, action, events=(), bookmark=None,
+             machine="win10.wsman.test", identifier=None):
+    """The message a Windows source posts to NotifyTo (no ResourceURI:
+    WS-Eventing deliveries are addressed by a:To alone)."""
+    mid = "uuid:%s" % str(uuid.uuid4()).upper()
+    evs = "".join(
+        '<w:Event Action="http://schemas.dmtf.org/wbem/wsman/1/wsman/'
+        'Event"><![CDATA[%s]]></w:Event>' % e for e in events)
+    bm = ""
+    if bookmark is not None:
+        bm = ('<w:Bookmark><BookmarkList><Bookmark Channel="Security" '
+              'RecordId="%d" IsCurrent="true"/></BookmarkList>'
+              '</w:Bookmark>' % bookmark)
+    ident = ""
+    if identifier:
+        ident = ('<e:Identifier xmlns:e="http://schemas.xmlsoap.org/ws/'
+                 '2004/08/eventing">%s</e:Identifier>' % identifier)
+    body = "<w:Events>%s</w:Events>" % evs
+    if action == ACTION_SUB_END:
+        body = ('<e:SubscriptionEnd xmlns:e="http://schemas.xmlsoap.org/ws/'
+                '2004/08/eventing"><e:Status>http://schemas.xmlsoap.org/ws/'
+                '2004/08/eventing/SourceCancelling</e:Status>'
+                '</e:SubscriptionEnd>')
+    xml = (
+        '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"'
+        ' xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing"'
+        ' xmlns:w="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"'
+        ' xmlns:p="http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd">'
+        '<s:Header><a:To>%(to)s</a:To>'
+        '<m:MachineID xmlns:m="http://schemas.microsoft.com/wbem/wsman/1/'
+        'machineid" s:mustUnderstand="false">%(machine)s</m:MachineID>'
+        '<a:ReplyTo><a:Address s:mustUnderstand="true">%(anon)s'
+        '</a:Address></a:ReplyTo>'
+        '<a:Action s:mustUnderstand="true">%(action)s</a:Action>'
+        '<w:MaxEnvelopeSize s:mustUnderstand="true">512000'
+        '</w:MaxEnvelopeSize><a:MessageID>%(mid)s</a:MessageID>'
+        '<w:Locale xml:lang="en-US" s:mustUnderstand="false"/>'
+        '<p:OperationID s:mustUnderstand="false">uuid:%(oid)s'
+        '</p:OperationID><p:SequenceId s:mustUnderstand="false">1'
+        '</p:SequenceId><w:OperationTimeout>PT60.000S</w:OperationTimeout>'
+        '%(ident)s%(bm)s<w:AckRequested/></s:Header><s:Body>%(body)s'
+        '</s:Body></s:Envelope>' % {
+            "to": address, "machine": machine, "anon": H.ANONYMOUS,
+            "action": action, "mid": mid, "oid": str(uuid.uuid4()).upper(),
+            "ident": ident, "bm": bm, "body": body})
+    return xml, mid
+
+
+def notify_to(n, user, name, path=PATH):
+    r, mid = basic_enumerate(n, user, path=path)
+    assert r.status == 200, r
+    sub = subscriptions(r.body, mid)[name]
+    return sub.find("s:Envelope/s:Body/e:Subscribe/e:Delivery/e:NotifyTo/"
+                    "a:Address", NS).text
+
+
+def post(n, address, xml, user, raw=None, headers=None):
+    path = "/" + address.split("/", 3)[3]
+    body = raw if raw is not None else utf16(xml)
+    return H.Client(n.port, conftest.USERS).post(
+        body, path=path, user=user, content_type=UTF16_CT, headers=headers)
+
+
+def assert_ack(r, mid):
+    assert r.status == 200, (r, r.body[:600])
+    root = ET.fromstring(_text(r.body))
+    hdr = root.find("s:Header", NS)
+    assert hdr.find("a:Action", NS).text == ACTION_ACK, r.body[:600]
+    assert hdr.find("a:RelatesTo", NS).text == mid
+
+
+def lines(path):
+    try:
+        return [json.loads(x) for x in
+                pathlib.Path(path).read_text().splitlines()]
+    except FileNotFoundError:
+        return []
+
+
+def test_events_acknowledged_after_both_files_have_them(wec):
+    addr = notify_to(wec, "alice", "security")
+    evs = [event_xml(i) for i in (101, 102, 103)]
+    xml, mid = delivery(addr, ACTION_EVENTS, evs, bookmark=103)
+    r = post(wec, addr, xml, "alice")
+    assert_ack(r, mid)
+    got = lines(wec.prefix / "events/security/alice.jsonl")
+    assert [g["record_id"] for g in got] == [101, 102, 103]
+    g = got[0]
+    assert g["subscription"] == "security" and g["source"] == "alice"
+    assert g["machine"] == "win10.wsman.test"
+    assert g["computer"] == "win10.wsman.test"
+    assert g["channel"] == "Security" and g["event_id"] == 4624
+    assert g["provider"] == "Microsoft-Windows-Security-Auditing"
+    assert g["time_created"] == "2026-12-06T10:00:41.1234567Z"
+    assert g["data"] == {"TargetUserName": "alice", "LogonType": "3"}
+    assert g["xml"] == evs[0]
+    assert "malformed" not in g
+    xmls = list((wec.prefix / "events").glob("all-*.xml"))
+    assert len(xmls) == 1
+    assert xmls[0].read_text().splitlines()[-3:] == evs
+
+
+def test_heartbeat_and_empty_batch_are_acknowledged(wec):
+    addr = notify_to(wec, "alice", "security")
+    for action in (ACTION_HEARTBEAT, ACTION_EVENTS):
+        xml, mid = delivery(addr, action)
+        assert_ack(post(wec, addr, xml, "alice"), mid)
+
+
+def test_subscription_end_answered_and_logged(wec):
+    addr = notify_to(wec, "alice", "security")
+    off = wec.log_size()
+    xml, mid = delivery(addr, ACTION_SUB_END)
+    r = post(wec, addr, xml, "alice")
+    assert r.status == 200 and not H.is_fault(r), r.body[:400]
+    assert "ended subscription \"security\"" in wec.read_log(off)
+
+
+def test_unknown_subscription_refused_nothing_written(wec):
+    addr = notify_to(wec, "alice", "security")
+    bad = addr.rsplit("/", 1)[0] + "/" + str(uuid.uuid4()).upper()
+    before = lines(wec.prefix / "events/security/alice.jsonl")
+    xml, mid = delivery(bad, ACTION_EVENTS, [event_xml(900)])
+    r = post(wec, bad, xml, "alice")
+    H.assert_fault(r, subcode=("a", "DestinationUnreachable"))
+    assert lines(wec.prefix / "events/security/alice.jsonl") == before
+
+
+def test_source_the_subscription_excludes_is_refused(wec):
+    # bob may use "bobs"; alice is not one of its sources
+    addr = notify_to(wec, "bob", "bobs")
+    xml, mid = delivery(addr, ACTION_EVENTS, [event_xml(5)])
+    H.assert_fault(post(wec, addr, xml, "alice"),
+                   subcode=("w", "AccessDenied"))
+    assert lines(wec.prefix / "events/bobs.jsonl") == []
+    assert_ack(post(wec, addr, xml, "bob"), mid)
+    assert [g["source"] for g in lines(wec.prefix / "events/bobs.jsonl")] \
+        == ["bob"]
+
+
+def test_unauthenticated_delivery_refused(wec):
+    addr = notify_to(wec, "alice", "security")
+    xml, _ = delivery(addr, ACTION_EVENTS, [event_xml(7)])
+    path = "/" + addr.split("/", 3)[3]
+    st, hdrs, _ = H.raw_request(wec.port, "POST", path, utf16(xml),
+                                {"Content-Type": UTF16_CT})
+    assert st == 401
+
+
+def test_malformed_event_kept_raw_and_flagged(wec):
+    addr = notify_to(wec, "alice", "security")
+    good = event_xml(201)
+    truncated = event_xml(202)[:300]        # Windows cuts RenderedText so
+    xml, mid = delivery(addr, ACTION_EVENTS, [good, truncated])
+    off = wec.log_size()
+    assert_ack(post(wec, addr, xml, "alice"), mid)
+    got = lines(wec.prefix / "events/security/alice.jsonl")[-2:]
+    assert got[0]["record_id"] == 201 and "malformed" not in got[0]
+    assert got[1]["malformed"] is True and got[1]["xml"] == truncated
+    assert "1 malformed event(s)" in wec.read_log(off)
+
+
+def test_invalid_utf16_replaced_not_refused(wec):
+    addr = notify_to(wec, "alice", "security")
+    xml, mid = delivery(addr, ACTION_EVENTS,
+                        [event_xml(301, data="X\ud800Y")])
+    # a lone high surrogate, as Windows sends now and then
+    raw = b"\xff\xfe" + xml.encode("utf-16-le", "surrogatepass")
+    off = wec.log_size()
+    assert_ack(post(wec, addr, xml, "alice", raw=raw), mid)
+    got = lines(wec.prefix / "events/security/alice.jsonl")[-1]
+    assert got["record_id"] == 301
+    assert got["data"]["TargetUserName"] == "X\ufffdY"
+    assert "invalid UTF-16" in wec.read_log(off)
+
+
+def test_utf8_body_accepted_too(wec):
+    addr = notify_to(wec, "alice", "security")
+    xml, mid = delivery(addr, ACTION_EVENTS, [event_xml(350)])
+    r = post(wec, addr, xml, "alice", raw=xml.encode())
+    assert_ack(r, mid)
+    assert lines(wec.prefix / "events/security/alice.jsonl")[-1][
+        "record_id"] == 350
+
+
+def test_disk_full_not_acknowledged(wec):
+    addr = notify_to(wec, "carol", "full")
+    xml, mid = delivery(addr, ACTION_EVENTS, [event_xml(401)])
+    off = wec.log_size()
+    r = post(wec, addr, xml, "carol")
+    f = H.assert_fault(r, subcode=("w", "InternalError"))
+    assert "send them again" in f.reason
+    log = wec.read_log(off)
+    assert "write(\"/dev/full\") failed" in log
+    assert "not acknowledged" in log
+
+
+def test_subscription_without_output_never_acknowledges(wec):
+    addr = notify_to(wec, "erin", "nooutput")
+    xml, mid = delivery(addr, ACTION_EVENTS, [event_xml(402)])
+    H.assert_fault(post(wec, addr, xml, "erin"),
+                   subcode=("w", "InternalError"))
+
+
+def test_output_down_then_back_loses_nothing(wec):
+    addr = notify_to(wec, "dave", "guarded")
+    d = wec.prefix / "guarded"
+    os.chown(d, 0, 0)
+    os.chmod(d, 0o755)                     # the workers cannot write
+    try:
+        xml, mid = delivery(addr, ACTION_EVENTS,
+                            [event_xml(i) for i in (501, 502)])
+        r = post(wec, addr, xml, "dave")
+        H.assert_fault(r, subcode=("w", "InternalError"))
+        assert lines(d / "events.jsonl") == []
+    finally:
+        os.chown(d, *_www_data())
+    # the source sends the same batch again: now it is stored and acked
+    assert_ack(post(wec, addr, xml, "dave"), mid)
+    assert [g["record_id"] for g in lines(d / "events.jsonl")] == [501, 502]
+
+
+def test_path_template_cannot_leave_its_directory(nginx_factory):
+    n = nginx_factory(WEC.replace("$subscription/$source", "$machine"),
+                      start=False)
+    for dname in ("events", "guarded"):
+        (n.prefix / dname).mkdir()
+        os.chown(n.prefix / dname, *_www_data())
+    n.start()
+    addr = notify_to(n, "alice", "security")
+    xml, mid = delivery(addr, ACTION_EVENTS, [event_xml(1)],
+                        machine="../../../tmp/evil")
+    assert_ack(post(n, addr, xml, "alice"), mid)
+    made = sorted(p.name for p in (n.prefix / "events").iterdir()
+                  if p.suffix == ".jsonl")
+    assert made == ["_._.._.._tmp_evil.jsonl"], made
+    assert not pathlib.Path("/tmp/evil.jsonl").exists()
+
+
+def test_match_computer_refuses_another_computers_events(wec):
+    path = "/strict/wsman/SubscriptionManager/WEC"
+    addr = notify_to(wec, "alice", "security", path=path)
+    # deliveries go to the location the source enumerated at
+    assert "/strict/wsman/subscriptions/" in addr
+    before = len(lines(wec.prefix / "events/security/alice.jsonl"))
+    # alice (a Basic source) owns the computer "alice", not win10
+    xml, mid = delivery(addr, ACTION_EVENTS,
+                        [event_xml(601, computer="alice.wsman.test"),
+                         event_xml(602, computer="dc01.wsman.test")])
+    off = wec.log_size()
+    H.assert_fault(post(wec, addr, xml, "alice"),
+                   subcode=("w", "AccessDenied"))
+    assert "Computer \"dc01.wsman.test\"" in wec.read_log(off)
+    assert len(lines(wec.prefix / "events/security/alice.jsonl")) == before
+    xml, mid = delivery(addr, ACTION_EVENTS,
+                        [event_xml(603, computer="ALICE.wsman.test"),
+                         event_xml(604, computer="alice")])
+    assert_ack(post(wec, addr, xml, "alice"), mid)
+
+
+def test_reopen_writes_to_a_new_file(wec):
+    addr = notify_to(wec, "alice", "security")
+    f = wec.prefix / "events/security/alice.jsonl"
+    rotated = f.with_suffix(".1")
+    f.rename(rotated)
+    xml, mid = delivery(addr, ACTION_EVENTS, [event_xml(701)])
+    assert_ack(post(wec, addr, xml, "alice"), mid)
+    # not reopened yet: the worker that answered still has the old file
+    # (or, if the other worker answered, opened the path anew)
+    os.kill(wec.proc.pid, signal.SIGUSR1)
+    time.sleep(0.5)
+    for i in (702, 703, 704):
+        xml, mid = delivery(addr, ACTION_EVENTS, [event_xml(i)])
+        assert_ack(post(wec, addr, xml, "alice"), mid)
+    ids = [g["record_id"] for g in lines(f)]
+    assert ids[-3:] == [702, 703, 704]
+    old = [g["record_id"] for g in lines(rotated)]
+    assert 701 in ids + old and 702 not in old
+
+
+def test_metrics_count_events_and_failures(wec):
+    addr = notify_to(wec, "alice", "security")
+    xml, mid = delivery(addr, ACTION_EVENTS, [event_xml(801),
+                                              event_xml(802)])
+    st, _, body = H.raw_request(wec.port, "GET", "/wec-metrics")
+    before = {s["name"]: s for s in json.loads(body)["subscriptions"]}
+    assert_ack(post(wec, addr, xml, "alice"), mid)
+    xml, mid = delivery(notify_to(wec, "carol", "full"), ACTION_EVENTS,
+                        [event_xml(803)])
+    post(wec, notify_to(wec, "carol", "full"), xml, "carol")
+    st, hdrs, body = H.raw_request(wec.port, "GET", "/wec-metrics")
+    assert st == 200
+    m = {s["name"]: s for s in json.loads(body)["subscriptions"]}
+    sec = m["security"]
+    assert sec["events"] == before["security"]["events"] + 2
+    assert sec["batches"] == before["security"]["batches"] + 1
+    assert [o["kind"] for o in sec["outputs"]] == ["json_file", "xml_file"]
+    assert all(o["down"] is False for o in sec["outputs"])
+    full = m["full"]
+    assert full["not_acknowledged"] >= 1
+    assert full["outputs"][0]["down"] is True
+    assert full["outputs"][0]["failures"] >= 1
+
+
+@pytest.mark.log_allows("exited on signal 9")
+def test_worker_killed_mid_batch_loses_nothing(nginx_factory):
+    """A batch whose second output blocks (a FIFO whose reader stopped
+    reading) is in a thread when the worker is SIGKILLed: the source has
+    no Ack and sends it again; what was acknowledged before is there
+    once, the unacknowledged batch at most twice."""
+    snippet = WEC.replace(
+        "output xml_file @PREFIX@/events/all-$date.xml;",
+        "output xml_file @PREFIX@/events/pipe;")
+    n = nginx_factory(snippet, start=False)
+    for dname in ("events", "guarded"):
+        (n.prefix / dname).mkdir()
+        os.chown(n.prefix / dname, *_www_data())
+    os.mkfifo(n.prefix / "events/pipe")
+    os.chown(n.prefix / "events/pipe", *_www_data())
+    n.start()
+    addr = notify_to(n, "alice", "security")
+    jl = n.prefix / "events/security/alice.jsonl"
+
+    go = threading.Event()
+    small = [event_xml(11), event_xml(12)]
+    first = sum(len(e.encode()) + 1 for e in small)
+
+    def reader():
+        fd = os.open(n.prefix / "events/pipe", os.O_RDWR)
+        got = 0
+        while got < first:                # batch 1, not a byte more
+            got += len(os.read(fd, first - got))
+        go.wait()
+        while True:
+            os.read(fd, 65536)
+
+    threading.Thread(target=reader, daemon=True).start()
+    xml1, mid1 = delivery(addr, ACTION_EVENTS, small)
+    assert_ack(post(n, addr, xml1, "alice"), mid1)
+
+    # the reader has stopped: batch 2 (larger than the pipe) blocks
+    big = [event_xml(1000 + i) for i in range(200)]
+    xml2, mid2 = delivery(addr, ACTION_EVENTS, big)
+    result = {}
+
+    def send():
+        try:
+            result["r"] = post(n, addr, xml2, "alice")
+        except Exception as e:          # the connection dies with the worker
+            result["e"] = e
+
+    s = threading.Thread(target=send, daemon=True)
+    s.start()
+    deadline = time.time() + 10
+    while time.time() < deadline and len(lines(jl)) < 202:
+        time.sleep(0.05)
+    assert len(lines(jl)) == 202
+    time.sleep(0.3)
+    assert s.is_alive(), result          # no answer: the pipe is full
+    workers = [int(p) for p in os.popen(
+        "pgrep -P %d" % n.proc.pid).read().split()]
+    for w in workers:
+        os.kill(w, signal.SIGKILL)
+    s.join(10)
+    assert "r" not in result or ACTION_ACK not in _text(result["r"].body)
+
+    # the source sends batch 2 again; the reader reads again
+    go.set()
+    deadline = time.time() + 10
+    while True:
+        try:
+            r = post(n, addr, xml2, "alice")
+            break
+        except OSError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.2)
+    assert_ack(r, mid2)
+    ids = [g["record_id"] for g in lines(jl)]
+    assert ids[:2] == [11, 12] and ids.count(11) == 1 and ids.count(12) == 1
+    for i in range(200):
+        assert 1 <= ids.count(1000 + i) <= 2
