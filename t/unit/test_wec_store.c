@@ -79,6 +79,21 @@ ngx_conf_log_error(ngx_uint_t level, ngx_conf_t *cf, ngx_err_t err,
 }
 
 
+/* the directories configure() asked nginx to make (the last one) */
+static ngx_uint_t  unit_paths;
+static u_char      unit_path[256];
+
+
+__attribute__((weak)) ngx_int_t
+ngx_add_path(ngx_conf_t *cf, ngx_path_t **slot)
+{
+    unit_paths++;
+    ngx_cpystrn(unit_path, (*slot)->name.data, sizeof(unit_path));
+
+    return NGX_OK;
+}
+
+
 #define UNIT_SUB_MAX  128
 
 
@@ -866,23 +881,45 @@ unit_store_sqlite(char *dir)
         return;
     }
 
-    /* a relative name is under the prefix (the default "wec_state.db") */
+    /* a relative name is under the prefix (the default "wec/state.db");
+     * a directory that is not there is left to nginx to make (for the
+     * workers' user), one that is there is not touched */
     ngx_sprintf((u_char *) path, "%s/%Z", dir);
     unit_cycle.prefix.data = (u_char *) path;
     unit_cycle.prefix.len = strlen(path);
-    ngx_memcpy(rel, "wec_state.db", sizeof("wec_state.db"));
+    ngx_memcpy(rel, "wec/state.db", sizeof("wec/state.db"));
+    unit_paths = 0;
 
     if (UNIT_CHECK(unit_store_init(&store, &ngx_wsman_wec_sqlite_store, rel,
                                    pool)
                    == NGX_OK))
     {
+        UNIT_EQ_UINT(unit_paths, 1);
+        UNIT_CHECK(ngx_strncmp(unit_path, dir, strlen(dir)) == 0);
+        UNIT_EQ_CSTR(unit_path + strlen(dir), "/wec");
+
+        /* nginx's master makes it */
+        ngx_sprintf((u_char *) path, "%s/wec%Z", dir);
+        UNIT_CHECK(mkdir(path, 0700) == 0);
+
         UNIT_CHECK(unit_batch(&store, pool, "s", "WIN$", "", "", 1, 1)
                    == NGX_OK);
         store.type->close(&store);
 
-        ngx_sprintf((u_char *) path, "%s/wec_state.db%Z", dir);
+        ngx_sprintf((u_char *) path, "%s/wec/state.db%Z", dir);
         UNIT_CHECK(access(path, F_OK) == 0);
     }
+
+    ngx_sprintf((u_char *) path, "%s/wec/state.db%Z", dir);
+    unit_paths = 0;
+    UNIT_CHECK(unit_store_init(&store, &ngx_wsman_wec_sqlite_store, path,
+                               pool)
+               == NGX_OK);
+    UNIT_EQ_UINT(unit_paths, 0);
+    UNIT_CHECK(unit_store_init(&store, &ngx_wsman_wec_sqlite_store,
+                               "/state.db", pool)
+               == NGX_OK);
+    UNIT_EQ_UINT(unit_paths, 0);
 
     /* nginx -t: no path */
     UNIT_CHECK(unit_store_init(&store, &ngx_wsman_wec_sqlite_store, "",

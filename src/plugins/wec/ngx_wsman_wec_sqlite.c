@@ -55,6 +55,7 @@ static ngx_int_t ngx_wsman_wec_sqlite_list(ngx_wsman_wec_store_t *store,
     ngx_pool_t *pool, ngx_array_t **rows, ngx_log_t *log);
 static void ngx_wsman_wec_sqlite_close(ngx_wsman_wec_store_t *store);
 
+static ngx_int_t ngx_wsman_wec_sqlite_dir(ngx_conf_t *cf, ngx_str_t *file);
 static ngx_wsman_wec_sqlite_t *ngx_wsman_wec_sqlite_open(
     ngx_wsman_wec_store_t *store, ngx_log_t *log);
 static ngx_int_t ngx_wsman_wec_sqlite_schema(ngx_wsman_wec_store_t *store,
@@ -158,9 +159,67 @@ ngx_wsman_wec_sqlite_configure(ngx_conf_t *cf, ngx_wsman_wec_store_t *store,
         return NGX_CONF_ERROR;
     }
 
+    if (ngx_wsman_wec_sqlite_dir(cf, &scf->path) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     store->conf = scf;
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * The workers (www-data, say) write the file and SQLite's -wal and -shm
+ * next to it, so they need its directory.  One that does not exist yet
+ * is made by nginx's master for the workers' user, as it makes its temp
+ * paths (ngx_create_paths(): mkdir 0700, chown); one that exists is the
+ * administrator's and left as it is.
+ */
+static ngx_int_t
+ngx_wsman_wec_sqlite_dir(ngx_conf_t *cf, ngx_str_t *file)
+{
+    u_char           *slash;
+    ngx_path_t       *path;
+    ngx_file_info_t   fi;
+
+    slash = file->data + file->len;
+
+    while (slash > file->data && slash[-1] != '/') {
+        slash--;
+    }
+
+    /* "/state.db": the root directory, there to stay */
+    if (slash - file->data <= 1) {
+        return NGX_OK;
+    }
+
+    path = ngx_pcalloc(cf->pool, sizeof(ngx_path_t));
+    if (path == NULL) {
+        return NGX_ERROR;
+    }
+
+    path->name.len = slash - 1 - file->data;
+    path->name.data = ngx_pnalloc(cf->pool, path->name.len + 1);
+    if (path->name.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(path->name.data, file->data, path->name.len);
+    path->name.data[path->name.len] = '\0';
+
+    if (ngx_file_info(path->name.data, &fi) != NGX_FILE_ERROR
+        || ngx_errno != NGX_ENOENT)
+    {
+        return NGX_OK;
+    }
+
+    if (cf->conf_file) {
+        path->conf_file = cf->conf_file->file.name.data;
+        path->line = cf->conf_file->line;
+    }
+
+    return ngx_add_path(cf, &path) == NGX_OK ? NGX_OK : NGX_ERROR;
 }
 
 
