@@ -3,19 +3,27 @@ sqlite:PATH` (the default, one file for every worker) and
 `wsman_wec_store postgresql:CONNINFO` (collectors behind one load balancer
 share it).
 
-The store functions run in the module's thread pool once the delivery
-path calls them; here the C unit group `wec_store` (t/unit/test_wec_store.c)
-drives them directly against a SQLite file and against a REAL PostgreSQL
-cluster (the `postgres` fixture), including the cluster being stopped and
-started again; nginx -t checks the directive."""
+The C unit group `wec_store` (t/unit/test_wec_store.c) drives the store
+functions directly against a SQLite file and against a REAL PostgreSQL
+cluster (the `postgres` fixture), including the cluster being stopped,
+started again and frozen; nginx -t checks the directive; end to end,
+Basic sources deliver Events and Heartbeats to nginx (one node on the
+default SQLite file, two nodes sharing PostgreSQL) and the rows are read
+back with sqlite3 and psql."""
 
+import json
 import os
 import re
 import subprocess
+import time
 
 import pytest
 
 import conftest
+import wsman_helpers as H
+from test_wec_delivery import (ACTION_EVENTS, ACTION_HEARTBEAT, assert_ack,
+                               delivery, event_xml, lines, notify_to, post,
+                               _www_data)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 UNIT = os.path.join(HERE, "unit")
@@ -165,3 +173,211 @@ def test_nginx_t_refuses_store(nginx_factory, store, message):
     assert p.returncode != 0, p.stderr
     assert message in p.stderr, p.stderr
     assert "emerg" in p.stderr
+
+
+# ------------------------------------------------------------ end to end --
+# nginx with `wsman_wec on;`, Basic sources posting Events and Heartbeats
+# (the messages of t/test_wec_delivery.py), the store read back with the
+# databases' own clients.
+
+E2E_QUERY = ('<QueryList><Query Id="0"><Select Path="Security">*</Select>'
+             '</Query></QueryList>')
+
+E2E = """
+    %(store)s
+    wsman_wec_heartbeat_flush 500ms;
+    wsman_wec_subscription security {
+        query '%(q)s';
+        delivery min_latency;
+        output json_file @PREFIX@/events/$source.jsonl;
+    }
+    server {
+        listen 127.0.0.1:@PORT@;
+        wsman_user_file @USERFILE@;
+        location /wsman {
+            wsman; wsman_wec on; wsman_auth basic;
+            wsman_allow_unencrypted on;
+        }
+        location = /wec-metrics { wsman_wec_metrics; }
+    }
+"""
+
+
+def _node(nginx_factory, store=""):
+    n = nginx_factory(E2E % {"store": store, "q": E2E_QUERY}, start=False)
+    (n.prefix / "events").mkdir()
+    if os.geteuid() == 0:
+        os.chown(n.prefix / "events", *_www_data())
+    return n.start()
+
+
+def _sqlite(path, sql):
+    return subprocess.run(["sqlite3", "-readonly", "-separator", "|",
+                           str(path), sql], capture_output=True, text=True,
+                          check=True, timeout=30).stdout.strip()
+
+
+def _metrics(n):
+    st, _, body = H.raw_request(n.port, "GET", "/wec-metrics")
+    assert st == 200, body
+    return json.loads(body)
+
+
+def _wait(what, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        got = what()
+        if got:
+            return got
+        time.sleep(0.1)
+    return what()
+
+
+def test_e2e_default_sqlite_store(nginx_factory):
+    """No wsman_wec_store: wec/state.db under the prefix, made by nginx
+    for the workers' user (www-data), holds each source's bookmark, event
+    count and heartbeat."""
+    n = _node(nginx_factory)
+    db = n.prefix / "wec" / "state.db"
+    if os.geteuid() == 0:
+        assert (n.prefix / "wec").stat().st_uid == _www_data()[0]
+        assert oct((n.prefix / "wec").stat().st_mode & 0o777) == "0o700"
+    addr = notify_to(n, "alice", "security")
+    xml, mid = delivery(addr, ACTION_EVENTS,
+                        [event_xml(i) for i in (11, 12, 13)], bookmark=13)
+    assert_ack(post(n, addr, xml, "alice"), mid)
+    xml, mid = delivery(addr, ACTION_EVENTS, [event_xml(14)], bookmark=14,
+                        machine="win10-renamed.wsman.test")
+    assert_ack(post(n, addr, xml, "alice"), mid)
+    row = _sqlite(db, "SELECT machine, events, bookmark, first_seen <= "
+                      "last_event FROM wec_sources WHERE subscription = "
+                      "'security' AND source = 'alice'")
+    assert row == ('win10-renamed.wsman.test|4|<BookmarkList><Bookmark '
+                   'Channel="Security" RecordId="14" IsCurrent="true"/>'
+                   '</BookmarkList>|1'), row
+    assert _sqlite(db, "PRAGMA journal_mode") == "wal"
+    if os.geteuid() == 0:
+        assert db.stat().st_uid == _www_data()[0]
+    # a heartbeat: flushed within wsman_wec_heartbeat_flush
+    xml, mid = delivery(addr, ACTION_HEARTBEAT)
+    assert_ack(post(n, addr, xml, "alice"), mid)
+    assert _wait(lambda: _sqlite(
+        db, "SELECT last_heartbeat > 0 FROM wec_sources WHERE source = "
+            "'alice'") == "1")
+    m = _metrics(n)
+    assert m["state_store"] == {"kind": "sqlite", "ok": True}
+    n.stop()
+
+
+def test_e2e_sqlite_store_not_writable_no_ack(nginx_factory, tmp_path):
+    """A state file the workers may not write: the events are in the
+    output, but no Ack (the source sends them again), and the log says
+    why; once it is writable the same batch is acknowledged and stored."""
+    d = tmp_path / "state"
+    d.mkdir()
+    os.chmod(d, 0o755)                     # root's: www-data cannot write
+    n = _node(nginx_factory, "wsman_wec_store sqlite:%s/wec.db;" % d)
+    if os.geteuid() != 0 or conftest.WORKER_USER == "root":
+        n.stop()
+        pytest.skip("needs unprivileged workers")
+    addr = notify_to(n, "alice", "security")
+    xml, mid = delivery(addr, ACTION_EVENTS, [event_xml(21)], bookmark=21)
+    off = n.log_size()
+    r = post(n, addr, xml, "alice")
+    f = H.assert_fault(r, subcode=("w", "InternalError"))
+    assert "send them again" in f.reason
+    log = n.read_log(off)
+    assert "wsman wec store \"%s/wec.db\": cannot open" % d in log, log
+    assert "not acknowledged" in log
+    assert not (d / "wec.db").exists()
+    os.chown(d, *_www_data())
+    assert_ack(post(n, addr, xml, "alice"), mid)
+    assert _sqlite(d / "wec.db", "SELECT events FROM wec_sources") == "1"
+    n.stop()
+
+
+@pytest.fixture(scope="module")
+def pg_nodes(nginx_factory, postgres):
+    """Two collectors (as behind one load balancer) sharing the cluster."""
+    store = "wsman_wec_store 'postgresql:%s';" % postgres.conninfo
+    a = _node(nginx_factory, store)
+    b = _node(nginx_factory, store)
+    yield a, b
+    a.stop()
+    b.stop()
+
+
+def _pg_row(postgres, source, cols="events, bookmark"):
+    return postgres.psql(
+        "SELECT %s FROM wec_sources WHERE subscription = 'security' "
+        "AND source = '%s'" % (cols, source)).strip()
+
+
+def test_e2e_postgresql_any_node_serves_any_source(pg_nodes, postgres):
+    a, b = pg_nodes
+    addr = notify_to(a, "bob", "security")
+    xml, mid = delivery(addr, ACTION_EVENTS,
+                        [event_xml(i) for i in (31, 32)], bookmark=32)
+    assert_ack(post(a, addr, xml, "bob"), mid)
+    assert _pg_row(postgres, "bob") == (
+        '2|<BookmarkList><Bookmark Channel="Security" RecordId="32" '
+        'IsCurrent="true"/></BookmarkList>')
+    # the same source, the other node (its address is the same)
+    assert notify_to(b, "bob", "security").split("/", 3)[3] == \
+        addr.split("/", 3)[3]
+    xml, mid = delivery(addr, ACTION_EVENTS, [event_xml(33)], bookmark=33)
+    assert_ack(post(b, addr, xml, "bob"), mid)
+    assert _pg_row(postgres, "bob").startswith(
+        '3|<BookmarkList><Bookmark Channel="Security" RecordId="33"')
+    # each node's output has its own share
+    assert [g["record_id"] for g in lines(a.prefix / "events/bob.jsonl")] \
+        == [31, 32]
+    assert [g["record_id"] for g in lines(b.prefix / "events/bob.jsonl")] \
+        == [33]
+    # heartbeats through either node reach the one table
+    xml, mid = delivery(addr, ACTION_HEARTBEAT)
+    assert_ack(post(b, addr, xml, "bob"), mid)
+    assert _wait(lambda: _pg_row(postgres, "bob", "last_heartbeat > 0")
+                 == "t")
+    for n in (a, b):
+        m = _metrics(n)
+        assert m["state_store"] == {"kind": "postgresql", "ok": True}, m
+
+
+def test_e2e_postgresql_down_no_ack_then_retried_batch_stored(pg_nodes,
+                                                               postgres):
+    """The database goes away: events are not acknowledged (the source
+    keeps them) and the log says why; back again, the batch the source
+    sends again is acknowledged and its bookmark stored, by the same
+    workers (they reconnect)."""
+    a, b = pg_nodes
+    addr = notify_to(a, "carol", "security")
+    xml, mid = delivery(addr, ACTION_EVENTS, [event_xml(41)], bookmark=41)
+    assert_ack(post(a, addr, xml, "carol"), mid)
+    postgres.stop()
+    try:
+        xml, mid = delivery(addr, ACTION_EVENTS,
+                            [event_xml(42), event_xml(43)], bookmark=43)
+        for n in (a, b):
+            off = n.log_size()
+            t0 = time.time()
+            r = post(n, addr, xml, "carol")
+            assert time.time() - t0 < 8
+            H.assert_fault(r, subcode=("w", "InternalError"))
+            log = n.read_log(off)
+            assert "wsman wec store \"postgresql://127.0.0.1:%d/wsman\"" \
+                % postgres.port in log, log
+            assert "not acknowledged" in log
+            assert "password" not in log
+        m = _metrics(a)
+        assert m["state_store"]["ok"] is False, m
+    finally:
+        postgres.start()
+    # the source's retry, to either node
+    assert_ack(post(b, addr, xml, "carol"), mid)
+    assert _pg_row(postgres, "carol") == (
+        '3|<BookmarkList><Bookmark Channel="Security" RecordId="43" '
+        'IsCurrent="true"/></BookmarkList>')
+    xml, mid = delivery(addr, ACTION_EVENTS, [event_xml(44)], bookmark=44)
+    assert_ack(post(a, addr, xml, "carol"), mid)
+    assert _pg_row(postgres, "carol").startswith("4|")
