@@ -15,6 +15,7 @@ import json
 import os
 import re
 import subprocess
+import threading
 import time
 
 import pytest
@@ -199,12 +200,14 @@ E2E = """
             wsman_allow_unencrypted on;
         }
         location = /wec-metrics { wsman_wec_metrics; }
+        location = /static { return 200 "static\\n"; }
     }
 """
 
 
-def _node(nginx_factory, store=""):
-    n = nginx_factory(E2E % {"store": store, "q": E2E_QUERY}, start=False)
+def _node(nginx_factory, store="", workers=2):
+    n = nginx_factory(E2E % {"store": store, "q": E2E_QUERY}, start=False,
+                      workers=workers)
     (n.prefix / "events").mkdir()
     if os.geteuid() == 0:
         os.chown(n.prefix / "events", *_www_data())
@@ -381,3 +384,46 @@ def test_e2e_postgresql_down_no_ack_then_retried_batch_stored(pg_nodes,
     xml, mid = delivery(addr, ACTION_EVENTS, [event_xml(44)], bookmark=44)
     assert_ack(post(a, addr, xml, "carol"), mid)
     assert _pg_row(postgres, "carol").startswith("4|")
+
+
+def test_e2e_postgresql_frozen_worker_keeps_serving(nginx_factory,
+                                                    postgres):
+    """The database stops answering on a live connection (SIGSTOP): the
+    batch waits in a pool thread for 3 x connect_timeout, then is not
+    acknowledged; meanwhile the same (only) worker answers other requests
+    at once; thawed, the retried batch is stored."""
+    n = _node(nginx_factory, "wsman_wec_store 'postgresql:%s "
+              "connect_timeout=1';" % postgres.conninfo, workers=1)
+    addr = notify_to(n, "erin", "security")
+    xml, mid = delivery(addr, ACTION_EVENTS, [event_xml(51)], bookmark=51)
+    assert_ack(post(n, addr, xml, "erin"), mid)     # connected
+    xml, mid = delivery(addr, ACTION_EVENTS, [event_xml(52)], bookmark=52)
+    result = {}
+
+    def deliver():
+        t0 = time.time()
+        result["r"] = post(n, addr, xml, "erin")
+        result["took"] = time.time() - t0
+
+    subprocess.run(postgres.pause_cmd, shell=True, check=True)
+    try:
+        t = threading.Thread(target=deliver)
+        t.start()
+        time.sleep(0.5)
+        for _ in range(5):
+            t0 = time.time()
+            st, _, body = H.raw_request(n.port, "GET", "/static", timeout=5)
+            assert st == 200 and time.time() - t0 < 0.5
+        t.join(20)
+        assert not t.is_alive()
+    finally:
+        subprocess.run(postgres.resume_cmd, shell=True, check=True)
+    H.assert_fault(result["r"], subcode=("w", "InternalError"))
+    assert 2.5 <= result["took"] < 8, result["took"]
+    assert "timed out after 3000 ms" in n.read_log()
+    # the retried batch: stored (the frozen statement may have been
+    # committed after the thaw all the same: counted once either way)
+    assert_ack(post(n, addr, xml, "erin"), mid)
+    assert _pg_row(postgres, "erin").startswith(
+        '2|<BookmarkList><Bookmark Channel="Security" RecordId="52"')
+    n.stop()

@@ -294,6 +294,20 @@ unit_store_rows(unit_store_case_t *c, ngx_wsman_wec_store_t *store,
     UNIT_EQ_UINT(r->events, 5);
     UNIT_EQ_STR(r->bookmark, "<BookmarkList>2</BookmarkList>");
 
+    /* the same batch again (its Ack was lost): counted once */
+    UNIT_CHECK(unit_batch(store, pool, c->sub, "WIN10$@EXAMPLE.COM",
+                          "win10.example.com", "<BookmarkList>2"
+                          "</BookmarkList>", 2100, 2)
+               == NGX_OK);
+
+    r = unit_find(store, pool, c->sub, "WIN10$@EXAMPLE.COM");
+    if (!UNIT_CHECK(r != NULL)) {
+        return;
+    }
+
+    UNIT_EQ_UINT(r->events, 5);
+    UNIT_EQ_UINT(r->last_seen, 2100);
+
     /* a message without a bookmark nor events keeps both */
     UNIT_CHECK(unit_batch(store, pool, c->sub, "WIN10$@EXAMPLE.COM", "",
                           "", 3000, 0)
@@ -313,7 +327,7 @@ unit_store_rows(unit_store_case_t *c, ngx_wsman_wec_store_t *store,
     UNIT_EQ_STR(r->machine, "win10.example.com");
     UNIT_EQ_UINT(r->first_seen, 1000);
     UNIT_EQ_UINT(r->last_seen, 3000);
-    UNIT_EQ_UINT(r->last_event, 2000);
+    UNIT_EQ_UINT(r->last_event, 2100);
     UNIT_EQ_UINT(r->events, 6);
 
     /* an unknown source: no bookmark, no error */
@@ -467,7 +481,7 @@ unit_store_heartbeats(unit_store_case_t *c, ngx_wsman_wec_store_t *store,
         UNIT_EQ_UINT(r->first_seen, 1000);
         UNIT_EQ_UINT(r->last_seen, 7000);
         UNIT_EQ_UINT(r->last_heartbeat, 7000);
-        UNIT_EQ_UINT(r->last_event, 2000);
+        UNIT_EQ_UINT(r->last_event, 2100);
         UNIT_EQ_UINT(r->events, 6);
         UNIT_EQ_STR(r->bookmark, "<BookmarkList>2</BookmarkList>");
         UNIT_EQ_STR(r->machine, "win10.example.com");
@@ -525,7 +539,7 @@ unit_store_thread(void *data)
 {
     unit_thread_t  *t = data;
 
-    char                     src[32], sub[UNIT_SUB_MAX + 8];
+    char                     src[32], sub[UNIT_SUB_MAX + 8], bm[64];
     ngx_log_t                log;
     ngx_uint_t               i, k;
     ngx_pool_t              *pool;
@@ -554,7 +568,10 @@ unit_store_thread(void *data)
         unit_str(&b.subscription, sub);
         /* every thread on one shared row, and on a row of its own */
         unit_str(&b.source, (i % 2) ? "SHARED$" : src);
-        unit_str(&b.bookmark, "<BookmarkList/>");
+        /* every batch moves the bookmark on */
+        ngx_sprintf((u_char *) bm, "<BookmarkList t='%ui' i='%ui'/>%Z",
+                    t->id, i);
+        unit_str(&b.bookmark, bm);
         b.received = 10000 + i;
         b.nevents = 1;
 

@@ -115,8 +115,12 @@ static const struct {
     int                        nparams;
 } ngx_wsman_wec_pg_stmts[] = {
 
-    /* an empty bookmark (the message had none) keeps the stored one;
-     * times never go back when two nodes race */
+    /*
+     * an empty bookmark (the message had none) keeps the stored one;
+     * times never go back when two nodes race; a batch that comes again
+     * with the bookmark already stored (its Ack was lost, or a statement
+     * that timed out here was committed after all) is not counted twice
+     */
     { "wec_batch",
       "INSERT INTO wec_sources AS s (subscription, source, machine, "
       "bookmark, first_seen, last_seen, last_event, last_heartbeat, events) "
@@ -129,7 +133,9 @@ static const struct {
       "ELSE s.bookmark END, "
       "last_seen = GREATEST(s.last_seen, excluded.last_seen), "
       "last_event = GREATEST(s.last_event, excluded.last_event), "
-      "events = s.events + excluded.events", 7 },
+      "events = CASE WHEN excluded.bookmark <> '' "
+      "AND excluded.bookmark = s.bookmark THEN s.events "
+      "ELSE s.events + excluded.events END", 7 },
 
     { "wec_heartbeat",
       "INSERT INTO wec_sources AS s (subscription, source, machine, "

@@ -85,8 +85,12 @@ ngx_wsman_wec_store_type_t  ngx_wsman_wec_sqlite_store = {
 /* in the order of the enum above */
 static const char  *ngx_wsman_wec_sqlite_sql[] = {
 
-    /* an empty bookmark (the message had none) keeps the stored one;
-     * times never go back when two workers race */
+    /*
+     * an empty bookmark (the message had none) keeps the stored one;
+     * times never go back when two workers race; a batch that comes
+     * again with the bookmark already stored (its Ack was lost, or it
+     * timed out here after all) is not counted twice
+     */
     "INSERT INTO wec_sources (subscription, source, machine, bookmark, "
     "first_seen, last_seen, last_event, last_heartbeat, events) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, 0, ?7) "
@@ -97,7 +101,9 @@ static const char  *ngx_wsman_wec_sqlite_sql[] = {
     "ELSE bookmark END, "
     "last_seen = MAX(last_seen, excluded.last_seen), "
     "last_event = MAX(last_event, excluded.last_event), "
-    "events = events + excluded.events",
+    "events = CASE WHEN excluded.bookmark <> '' "
+    "AND excluded.bookmark = bookmark THEN events "
+    "ELSE events + excluded.events END",
 
     "INSERT INTO wec_sources (subscription, source, machine, bookmark, "
     "first_seen, last_seen, last_event, last_heartbeat, events) "
