@@ -986,28 +986,32 @@ ngx_wsman_wec_pg_now(void)
 static u_char *
 ngx_wsman_wec_pg_line(u_char *buf, size_t size, const char *text)
 {
-    u_char  *p, *last;
+    size_t  n;
+    u_char  c, last;
 
-    p = buf;
-    last = buf + size - 1;
+    n = 0;
+    last = ' ';
 
-    for ( /* void */ ; text && *text && p < last; text++) {
-        if ((u_char) *text < ' ' || *text == 0x7f) {
-            if (p > buf && p[-1] != ' ') {
-                *p++ = ' ';
-            }
+    for ( /* void */ ; text && *text && n < size - 1; text++) {
+        c = (u_char) *text;
 
+        if (c < ' ' || c == 0x7f) {
+            c = ' ';
+        }
+
+        if (c == ' ' && last == ' ') {
             continue;
         }
 
-        *p++ = (u_char) *text;
+        buf[n++] = c;
+        last = c;
     }
 
-    while (p > buf && p[-1] == ' ') {
-        p--;
+    if (n && last == ' ') {
+        n--;
     }
 
-    *p = '\0';
+    buf[n] = '\0';
 
     return buf;
 }
