@@ -432,6 +432,15 @@ class Postgres:
         _run(self._pg_ctl("-o", self._options(), "start"))
         return self
 
+    def new_database(self):
+        """A fresh empty database (owned by `wsman`) for one test's rows;
+        returns its conninfo."""
+        self.ndb = getattr(self, "ndb", 0) + 1
+        name = "wsman_%d" % self.ndb
+        self.psql("CREATE DATABASE %s OWNER wsman" % name, db="postgres",
+                  user="postgres")
+        return self.conninfo.replace("dbname=wsman", "dbname=" + name)
+
     def stop(self, mode="fast"):
         """mode immediate: as a node's crash (no shutdown checkpoint)."""
         if (self.data / "postmaster.pid").exists():

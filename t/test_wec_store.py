@@ -302,18 +302,20 @@ def test_e2e_sqlite_store_not_writable_no_ack(nginx_factory, tmp_path):
 @pytest.fixture(scope="module")
 def pg_nodes(nginx_factory, postgres):
     """Two collectors (as behind one load balancer) sharing the cluster."""
-    store = "wsman_wec_store 'postgresql:%s';" % postgres.conninfo
+    conninfo = postgres.new_database()
+    store = "wsman_wec_store 'postgresql:%s';" % conninfo
     a = _node(nginx_factory, store)
     b = _node(nginx_factory, store)
+    a.db = b.db = conninfo.split("dbname=")[1].split()[0]
     yield a, b
     a.stop()
     b.stop()
 
 
-def _pg_row(postgres, source, cols="events, bookmark"):
+def _pg_row(postgres, db, source, cols="events, bookmark"):
     return postgres.psql(
         "SELECT %s FROM wec_sources WHERE subscription = 'security' "
-        "AND source = '%s'" % (cols, source)).strip()
+        "AND source = '%s'" % (cols, source), db=db).strip()
 
 
 def test_e2e_postgresql_any_node_serves_any_source(pg_nodes, postgres):
@@ -322,7 +324,7 @@ def test_e2e_postgresql_any_node_serves_any_source(pg_nodes, postgres):
     xml, mid = delivery(addr, ACTION_EVENTS,
                         [event_xml(i) for i in (31, 32)], bookmark=32)
     assert_ack(post(a, addr, xml, "bob"), mid)
-    assert _pg_row(postgres, "bob") == (
+    assert _pg_row(postgres, a.db, "bob") == (
         '2|<BookmarkList><Bookmark Channel="Security" RecordId="32" '
         'IsCurrent="true"/></BookmarkList>')
     # the same source, the other node (its address is the same)
@@ -330,7 +332,7 @@ def test_e2e_postgresql_any_node_serves_any_source(pg_nodes, postgres):
         addr.split("/", 3)[3]
     xml, mid = delivery(addr, ACTION_EVENTS, [event_xml(33)], bookmark=33)
     assert_ack(post(b, addr, xml, "bob"), mid)
-    assert _pg_row(postgres, "bob").startswith(
+    assert _pg_row(postgres, a.db, "bob").startswith(
         '3|<BookmarkList><Bookmark Channel="Security" RecordId="33"')
     # each node's output has its own share
     assert [g["record_id"] for g in lines(a.prefix / "events/bob.jsonl")] \
@@ -340,11 +342,14 @@ def test_e2e_postgresql_any_node_serves_any_source(pg_nodes, postgres):
     # heartbeats through either node reach the one table
     xml, mid = delivery(addr, ACTION_HEARTBEAT)
     assert_ack(post(b, addr, xml, "bob"), mid)
-    assert _wait(lambda: _pg_row(postgres, "bob", "last_heartbeat > 0")
+    assert _wait(lambda: _pg_row(postgres, a.db, "bob", "last_heartbeat > 0")
                  == "t")
+    # both nodes' metrics read the one table: bob, active
     for n in (a, b):
         m = _metrics(n)
         assert m["state_store"] == {"kind": "postgresql", "ok": True}, m
+        src = m["subscriptions"][0]["sources"]
+        assert src["known"] >= 1 and src["active"] >= 1, m
 
 
 def test_e2e_postgresql_down_no_ack_then_retried_batch_stored(pg_nodes,
@@ -368,8 +373,8 @@ def test_e2e_postgresql_down_no_ack_then_retried_batch_stored(pg_nodes,
             assert time.time() - t0 < 8
             H.assert_fault(r, subcode=("w", "InternalError"))
             log = n.read_log(off)
-            assert "wsman wec store \"postgresql://127.0.0.1:%d/wsman\"" \
-                % postgres.port in log, log
+            assert "wsman wec store \"postgresql://127.0.0.1:%d/%s\"" \
+                % (postgres.port, a.db) in log, log
             assert "not acknowledged" in log
             assert "password" not in log
         m = _metrics(a)
@@ -378,12 +383,12 @@ def test_e2e_postgresql_down_no_ack_then_retried_batch_stored(pg_nodes,
         postgres.start()
     # the source's retry, to either node
     assert_ack(post(b, addr, xml, "carol"), mid)
-    assert _pg_row(postgres, "carol") == (
+    assert _pg_row(postgres, a.db, "carol") == (
         '3|<BookmarkList><Bookmark Channel="Security" RecordId="43" '
         'IsCurrent="true"/></BookmarkList>')
     xml, mid = delivery(addr, ACTION_EVENTS, [event_xml(44)], bookmark=44)
     assert_ack(post(a, addr, xml, "carol"), mid)
-    assert _pg_row(postgres, "carol").startswith("4|")
+    assert _pg_row(postgres, a.db, "carol").startswith("4|")
 
 
 def test_e2e_postgresql_frozen_worker_keeps_serving(nginx_factory,
@@ -392,8 +397,9 @@ def test_e2e_postgresql_frozen_worker_keeps_serving(nginx_factory,
     batch waits in a pool thread for 3 x connect_timeout, then is not
     acknowledged; meanwhile the same (only) worker answers other requests
     at once; thawed, the retried batch is stored."""
+    conninfo = postgres.new_database()
     n = _node(nginx_factory, "wsman_wec_store 'postgresql:%s "
-              "connect_timeout=1';" % postgres.conninfo, workers=1)
+              "connect_timeout=1';" % conninfo, workers=1)
     addr = notify_to(n, "erin", "security")
     xml, mid = delivery(addr, ACTION_EVENTS, [event_xml(51)], bookmark=51)
     assert_ack(post(n, addr, xml, "erin"), mid)     # connected
@@ -424,6 +430,7 @@ def test_e2e_postgresql_frozen_worker_keeps_serving(nginx_factory,
     # the retried batch: stored (the frozen statement may have been
     # committed after the thaw all the same: counted once either way)
     assert_ack(post(n, addr, xml, "erin"), mid)
-    assert _pg_row(postgres, "erin").startswith(
+    assert _pg_row(postgres, conninfo.split("dbname=")[1].split()[0],
+                   "erin").startswith(
         '2|<BookmarkList><Bookmark Channel="Security" RecordId="52"')
     n.stop()

@@ -849,7 +849,8 @@ ngx_wsman_wec_pg_wait(ngx_wsman_wec_store_t *store, PGconn *conn,
                               "%L ms", &pcf->label, what,
                               (int64_t) pcf->timeout);
 
-            } else {
+            } else if (failed == 0) {
+                /* (a result said why already otherwise) */
                 ngx_log_error(NGX_LOG_ERR, log, 0,
                               "wsman wec store \"%V\": %s failed: %s",
                               &pcf->label, what,
