@@ -154,6 +154,33 @@ def test_nginx_t_accepts_store(nginx_factory, store):
     assert "secret" not in p.stderr
 
 
+def test_nginx_t_warns_state_dir_workers_cannot_write(nginx_factory,
+                                                      tmp_path):
+    if os.geteuid() != 0 or conftest.WORKER_USER == "root":
+        pytest.skip("needs root and unprivileged workers")
+    d = tmp_path / "state"
+    d.mkdir()
+    os.chmod(d, 0o755)                     # root's: the workers cannot write
+    n = nginx_factory(_conf("wsman_wec_store sqlite:%s/wec.db;" % d),
+                      start=False)
+    p = n.test_config()
+    assert p.returncode == 0, p.stderr
+    assert "the workers' user may not write it or its directory" in p.stderr
+    # theirs: no warning
+    os.chown(d, *_www_data())
+    p = n.test_config()
+    assert p.returncode == 0, p.stderr
+    assert "may not write" not in p.stderr, p.stderr
+    # the file itself read-only for them
+    (d / "wec.db").write_text("")
+    os.chmod(d / "wec.db", 0o644)
+    p = n.test_config()
+    assert "may not write it" in p.stderr, p.stderr
+    os.chown(d / "wec.db", *_www_data())
+    p = n.test_config()
+    assert "may not write" not in p.stderr, p.stderr
+
+
 @pytest.mark.parametrize("store,message", [
     ("wsman_wec_store sqlite:;", "needs the path"),
     ("wsman_wec_store mysql:db;", 'unknown state store "mysql"'),

@@ -79,6 +79,10 @@ ngx_conf_log_error(ngx_uint_t level, ngx_conf_t *cf, ngx_err_t err,
 }
 
 
+/* ngx_core_module's conf is not looked at: unit_cycle has no conf_ctx */
+__attribute__((weak)) ngx_module_t  ngx_core_module;
+
+
 /* the directories configure() asked nginx to make (the last one) */
 static ngx_uint_t  unit_paths;
 static u_char      unit_path[256];

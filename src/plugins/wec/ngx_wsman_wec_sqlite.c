@@ -56,6 +56,8 @@ static ngx_int_t ngx_wsman_wec_sqlite_list(ngx_wsman_wec_store_t *store,
 static void ngx_wsman_wec_sqlite_close(ngx_wsman_wec_store_t *store);
 
 static ngx_int_t ngx_wsman_wec_sqlite_dir(ngx_conf_t *cf, ngx_str_t *file);
+static void ngx_wsman_wec_sqlite_check(ngx_conf_t *cf, ngx_str_t *file,
+    ngx_str_t *dir, ngx_file_info_t *di);
 static ngx_wsman_wec_sqlite_t *ngx_wsman_wec_sqlite_open(
     ngx_wsman_wec_store_t *store, ngx_log_t *log);
 static ngx_int_t ngx_wsman_wec_sqlite_schema(ngx_wsman_wec_store_t *store,
@@ -214,9 +216,12 @@ ngx_wsman_wec_sqlite_dir(ngx_conf_t *cf, ngx_str_t *file)
     ngx_memcpy(path->name.data, file->data, path->name.len);
     path->name.data[path->name.len] = '\0';
 
-    if (ngx_file_info(path->name.data, &fi) != NGX_FILE_ERROR
-        || ngx_errno != NGX_ENOENT)
-    {
+    if (ngx_file_info(path->name.data, &fi) != NGX_FILE_ERROR) {
+        ngx_wsman_wec_sqlite_check(cf, file, &path->name, &fi);
+        return NGX_OK;
+    }
+
+    if (ngx_errno != NGX_ENOENT) {
         return NGX_OK;
     }
 
@@ -539,6 +544,52 @@ ngx_wsman_wec_sqlite_close(ngx_wsman_wec_store_t *store)
     ngx_free(st);
 
     store->state = NULL;
+}
+
+
+/*
+ * nginx -t: a directory (and file) that exist but that the workers'
+ * user may not write, as the master running as root sees it; a warning,
+ * since ACLs or a later chown may make it right
+ */
+static void
+ngx_wsman_wec_sqlite_check(ngx_conf_t *cf, ngx_str_t *file, ngx_str_t *dir,
+    ngx_file_info_t *di)
+{
+    ngx_file_info_t   fi;
+    ngx_core_conf_t  *ccf;
+
+#define ngx_wsman_wec_sqlite_may(fi, u, g, o)                              \
+    (((fi)->st_mode & (o)) == (o)                                            \
+     || ((fi)->st_uid == ccf->user && ((fi)->st_mode & (u)) == (u))          \
+     || ((fi)->st_gid == ccf->group && ((fi)->st_mode & (g)) == (g)))
+
+    if (geteuid() != 0 || cf->cycle->conf_ctx == NULL) {
+        return;
+    }
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cf->cycle->conf_ctx,
+                                           ngx_core_module);
+
+    if (ccf == NULL || ccf->user == (ngx_uid_t) NGX_CONF_UNSET_UINT
+        || ccf->user == 0)
+    {
+        return;
+    }
+
+    if (!ngx_wsman_wec_sqlite_may(di, S_IWUSR|S_IXUSR, S_IWGRP|S_IXGRP,
+                                  S_IWOTH|S_IXOTH)
+        || (ngx_file_info(file->data, &fi) != NGX_FILE_ERROR
+            && !ngx_wsman_wec_sqlite_may(&fi, S_IWUSR, S_IWGRP, S_IWOTH)))
+    {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "wsman_wec_store \"%V\": the workers' user may "
+                           "not write it or its directory \"%V\" (SQLite "
+                           "adds -wal and -shm files there): events will "
+                           "not be acknowledged", file, dir);
+    }
+
+#undef ngx_wsman_wec_sqlite_may
 }
 
 
