@@ -6,6 +6,8 @@ under a pytest tmp dir and torn down at the end of the session:
   Pki         a test CA, a server certificate and client certificates
   Rsyslog     a private rsyslogd over TCP or TLS, writing what it gets
   PamServices throw-away /etc/pam.d services (permit, deny, slow)
+  Postgres    a PostgreSQL 15 cluster on loopback (the event collector's
+              shared state store)
   build_goclient  the masterzen/winrm client in t/goclient, built offline
 
 Nothing here edits system files except the PAM service files, which get
@@ -17,6 +19,7 @@ import json
 import os
 import pathlib
 import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -459,6 +462,114 @@ class PamServices:
                 f.unlink()
             except FileNotFoundError:
                 pass
+
+
+# ------------------------------------------------------------ PostgreSQL --
+
+class Postgres:
+    """A PostgreSQL 15 cluster of its own: initdb in a tmp dir owned by
+    `postgres` (initdb and postgres refuse to run as root), trust
+    authentication, a unix socket in that dir and TCP on a free loopback
+    port.  self.conninfo reaches the database `wsman` as the role `wsman`
+    (no superuser) over TCP; stop() and start() take the server down and
+    up again (the data stays); stop_cmd and start_cmd are the same as
+    shell commands, for a C test to run, and pause_cmd / resume_cmd
+    freeze and thaw it (SIGSTOP, SIGCONT)."""
+
+    BIN = pathlib.Path("/usr/lib/postgresql/15/bin")
+
+    def __init__(self, directory):
+        self.dir = pathlib.Path(directory)
+        self.data = self.dir / "data"
+        self.log = self.dir / "postgres.log"
+        self.port = _free_port_tcp_udp()
+        self.conninfo = ("host=127.0.0.1 port=%d user=wsman dbname=wsman "
+                         "sslmode=disable" % self.port)
+
+    def _as_postgres(self, cmd):
+        if os.geteuid() == 0:
+            return ["/usr/bin/setpriv", "--reuid=postgres",
+                    "--regid=postgres", "--init-groups"] + cmd
+        return cmd
+
+    def _pg_ctl(self, *args):
+        return self._as_postgres(
+            [str(self.BIN / "pg_ctl"), "-D", str(self.data), "-l",
+             str(self.log), "-w", "-t", "30"] + list(args))
+
+    @property
+    def stop_cmd(self):
+        return " ".join(shlex.quote(a)
+                        for a in self._pg_ctl("-m", "immediate", "stop"))
+
+    @property
+    def start_cmd(self):
+        return " ".join(shlex.quote(a)
+                        for a in self._pg_ctl("-o", self._options(),
+                                              "start"))
+
+    def _signal_cmd(self, sig):
+        # the postmaster (first line of postmaster.pid) and its children,
+        # the backends among them
+        pid = "$(head -1 %s)" % shlex.quote(str(self.data / "postmaster.pid"))
+        return "kill -%s %s $(pgrep -P %s)" % (sig, pid, pid)
+
+    @property
+    def pause_cmd(self):
+        """A shell command that freezes the server (SIGSTOP): connections
+        stay up, nothing answers."""
+        return self._signal_cmd("STOP")
+
+    @property
+    def resume_cmd(self):
+        return self._signal_cmd("CONT")
+
+    def _options(self):
+        return ("-c listen_addresses=127.0.0.1 -p %d -k %s "
+                "-c unix_socket_permissions=0700" % (self.port, self.dir))
+
+    def psql(self, sql, db="wsman", user="wsman"):
+        """Runs sql with psql over the unix socket; returns its stdout
+        (unaligned, tuples only)."""
+        return _run(self._as_postgres(
+            [str(self.BIN / "psql"), "-h", str(self.dir),
+             "-p", str(self.port), "-U", user, "-d", db, "-X", "-A", "-t",
+             "-v", "ON_ERROR_STOP=1", "-c", sql]),
+            text=True).stdout
+
+    def start(self):
+        if not (self.data / "PG_VERSION").exists():
+            if os.geteuid() == 0:
+                shutil.chown(self.dir, "postgres", "postgres")
+            _run(self._as_postgres(
+                [str(self.BIN / "initdb"), "-D", str(self.data), "-U",
+                 "postgres", "--auth=trust", "-E", "UTF8", "--no-locale"]),
+                timeout=120)
+            _run(self._pg_ctl("-o", self._options(), "start"))
+            self.psql("CREATE ROLE wsman LOGIN", db="postgres",
+                      user="postgres")
+            self.psql("CREATE DATABASE wsman OWNER wsman", db="postgres",
+                      user="postgres")
+            return self
+        _run(self._pg_ctl("-o", self._options(), "start"))
+        return self
+
+    def new_database(self):
+        """A fresh empty database (owned by `wsman`) for one test's rows;
+        returns its conninfo."""
+        self.ndb = getattr(self, "ndb", 0) + 1
+        name = "wsman_%d" % self.ndb
+        self.psql("CREATE DATABASE %s OWNER wsman" % name, db="postgres",
+                  user="postgres")
+        return self.conninfo.replace("dbname=wsman", "dbname=" + name)
+
+    def stop(self, mode="fast"):
+        """mode immediate: as a node's crash (no shutdown checkpoint)."""
+        if (self.data / "postmaster.pid").exists():
+            _run(self._pg_ctl("-m", mode, "stop"))
+
+    def running(self):
+        return _run(self._pg_ctl("status"), check=False).returncode == 0
 
 
 # ------------------------------------------------------------ Go client --
