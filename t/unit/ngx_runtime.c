@@ -1238,6 +1238,29 @@ ngx_int_t
 ngx_conf_full_name(ngx_cycle_t *cycle, ngx_str_t *name,
     ngx_uint_t conf_prefix)
 {
+    u_char     *p;
+    ngx_str_t  *prefix;
+
+    /* absolute names as they are; relative ones under the unit cycle's
+     * prefix, as nginx does (groups without a cycle keep them relative) */
+    if (cycle == NULL || (name->len && name->data[0] == '/')) {
+        return NGX_OK;
+    }
+
+    prefix = conf_prefix ? &cycle->conf_prefix : &cycle->prefix;
+
+    p = ngx_pnalloc(cycle->pool, prefix->len + name->len + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(p, prefix->data, prefix->len);
+    ngx_memcpy(p + prefix->len, name->data, name->len);
+    p[prefix->len + name->len] = '\0';
+
+    name->data = p;
+    name->len += prefix->len;
+
     return NGX_OK;
 }
 

@@ -34,34 +34,6 @@ void unit_test_wec_store(void);
  * groups, and then those win.
  */
 
-__attribute__((weak)) ngx_int_t
-ngx_conf_full_name(ngx_cycle_t *cycle, ngx_str_t *name, ngx_uint_t conf_prefix)
-{
-    u_char     *p;
-    ngx_str_t  *prefix;
-
-    if (name->len && name->data[0] == '/') {
-        return NGX_OK;
-    }
-
-    prefix = conf_prefix ? &cycle->conf_prefix : &cycle->prefix;
-
-    p = ngx_pnalloc(cycle->pool, prefix->len + name->len + 1);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(p, prefix->data, prefix->len);
-    ngx_memcpy(p + prefix->len, name->data, name->len);
-    p[prefix->len + name->len] = '\0';
-
-    name->data = p;
-    name->len += prefix->len;
-
-    return NGX_OK;
-}
-
-
 __attribute__((weak)) void ngx_cdecl
 ngx_conf_log_error(ngx_uint_t level, ngx_conf_t *cf, ngx_err_t err,
     const char *fmt, ...)
