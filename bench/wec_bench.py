@@ -25,6 +25,8 @@ and measures, each beside a baseline taken in the same run:
              worker RSS per 1,000 sources with a kept-alive connection;
              baseline: the same sources posting the same body to a
              `return 200` location.
+  callgrind  instructions per event and per heartbeat (valgrind
+             --tool=callgrind, one process): the stable figure.
   store      the state store's write rate: S sources heartbeat once on a
              fresh subscription; the rows appear in the store in one
              transaction per worker after wsman_wec_heartbeat_flush; rows
@@ -35,7 +37,7 @@ and measures, each beside a baseline taken in the same run:
 
     /usr/bin/python3 bench/wec_bench.py [MODULE.so] [--seconds 3]
         [--rounds 3] [--connections 4] [--events 100] [--sources 10000]
-        [--only events,heartbeat,store] [--tiny] [--no-results]
+        [--only events,heartbeat,store,callgrind] [--tiny] [--no-results]
 
 (`make bench` runs it after bench/wrk_bench.py.)  --tiny (50 sources, 10
 events a batch, short runs) is the smoke run of t/test_wec_bench.py.
@@ -45,6 +47,7 @@ events a batch, short runs) is the smoke run of t/test_wec_bench.py.
 import argparse
 import base64
 import datetime
+import glob
 import hashlib
 import json
 import os
@@ -80,12 +83,16 @@ def parse_args(argv=None):
     ap.add_argument("--sources", type=int, default=10000,
                     help="heartbeating sources (default 10000)")
     ap.add_argument("--only", default="",
-                    help="comma-separated parts: events,heartbeat,store")
+                    help="comma-separated parts: events,heartbeat,store,"
+                         "callgrind")
     ap.add_argument("--tiny", action="store_true",
                     help="the smoke run: 50 sources, 10 events a batch, "
                          "0.5-s runs, one round")
     ap.add_argument("--no-results", action="store_true",
                     help="print only, leave bench/RESULTS.md alone")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the temp dir (callgrind profiles for "
+                         "callgrind_annotate, the outputs)")
     a = ap.parse_args(argv)
     if a.tiny:
         a.seconds, a.rounds, a.connections = 0.5, 1, 2
@@ -601,6 +608,82 @@ def store_kinds():
     return kinds
 
 
+# ---------------------------------------------------- callgrind part --
+
+def callgrind(b):
+    """Instructions per event and per heartbeat in one nginx process
+    (master_process off, the pool threads counted with it) under
+    valgrind --tool=callgrind, as bench/callgrind_requests.py counts
+    them per request: stable to a fraction of a percent, unlike CPU
+    time on a shared machine."""
+    if shutil.which("valgrind") is None:
+        return None
+    d = tempfile.mkdtemp(prefix="cg-", dir=b.dir)
+    os.chmod(d, 0o755)
+    out = os.path.join(d, "callgrind.out")
+    n = C.Nginx(os.path.join(d, "ngx"), b.snippet(None, 1000), workers=1,
+                wrapper=["valgrind", "--tool=callgrind",
+                         "--callgrind-out-file=" + out, "--dump-instr=no"])
+    conf = n.conf.read_text().replace("master_process on;",
+                                      "master_process off;")
+    n.conf.write_text(conf.replace("logs/error.log info;",
+                                   "logs/error.log warn;"))
+    n.start()
+    b.nginx = n
+    nbatch, nbeat = 20, 500
+    try:
+        addr, path = b.notify_to("bench")
+        body, _ = events_body(addr, ARGS.events)
+        conn = H.Connection(n.port, timeout=300)
+
+        def post(data, k):
+            r = conn.request("POST", path, data,
+                             [("Content-Type", UTF16_CT),
+                              ("Authorization", basic(k))])
+            if r.status != 200:
+                raise RuntimeError("callgrind run: %r" % r)
+
+        beats = [W.utf16(D.delivery(addr, D.ACTION_HEARTBEAT,
+                                    machine="src%d.bench.test" % k)[0])
+                 for k in range(nbeat)]
+        settle_cache(b)
+        pid = str(n.proc.pid)
+        for _ in range(3):
+            post(body, 0)
+        subprocess.run(["callgrind_control", "-z", pid], check=True,
+                       capture_output=True)
+        for _ in range(nbatch):
+            post(body, 0)
+        subprocess.run(["callgrind_control", "-d", "events", pid],
+                       check=True, capture_output=True)
+        # each source once (a new one), then again (a known one)
+        for k in range(nbeat):
+            post(beats[k], k)
+        subprocess.run(["callgrind_control", "-z", pid], check=True,
+                       capture_output=True)
+        for k in range(nbeat):
+            post(beats[k], k)
+        subprocess.run(["callgrind_control", "-d", "beats", pid],
+                       check=True, capture_output=True)
+        conn.close()
+    finally:
+        n.stop()
+        b.nginx = None
+
+    res = {"batch": nbatch, "nbeats": nbeat}
+    for fn in glob.glob(out + "*"):
+        with open(fn) as f:
+            text = f.read()
+        for key in ("events", "beats"):
+            if "Trigger: dump %s" % key in text:
+                res[key] = int(re.search(r"^(?:summary|totals): (\d+)",
+                                         text, re.M).group(1))
+    if "events" not in res or "beats" not in res:
+        return None
+    res["per_event"] = res["events"] / (nbatch * ARGS.events)
+    res["per_beat"] = res["beats"] / nbeat
+    return res
+
 # ------------------------------------------------------------- report --
 
 def fmt_events(e):
@@ -706,7 +789,7 @@ def main():
     log("module %s" % SO)
 
     b = BENCH = Bench()
-    ev = hb = None
+    ev = hb = cg = None
     rates, skipped = [], []
     try:
         kinds = store_kinds() if want("store") else []
@@ -739,6 +822,9 @@ def main():
                 skipped.append("PostgreSQL: the store kind is built but "
                                "this bench has no PostgreSQL server of its "
                                "own yet")
+        if want("callgrind") and not ARGS.tiny:
+            log("  callgrind: instructions per event and heartbeat ...")
+            cg = callgrind(b)
     finally:
         b.stop()
 
@@ -779,6 +865,21 @@ def main():
             "= /baseline/post { return 200 ...; }`."
             % (ARGS.sources, WINDOW), ""]
         text += fmt_heartbeat(hb) + [""]
+    if cg:
+        text += [
+            "### Instructions (callgrind)", "",
+            "One nginx process (`master_process off`, its pool threads "
+            "with it) under valgrind --tool=callgrind, one kept-alive "
+            "connection: %d Events batches of %d events after 3 of "
+            "warm-up, then %d heartbeats of sources already heard of "
+            "(after one each).  User-space instructions of nginx, the "
+            "module and the libraries; the kernel's (write(), "
+            "fdatasync()) are not in them." % (cg["batch"], ARGS.events,
+                                               cg["nbeats"]), "",
+            "| figure | instructions |", "|---|---:|",
+            "| per event (in batches of %d) | **%.0f** |"
+            % (ARGS.events, cg["per_event"]),
+            "| per heartbeat | **%.0f** |" % cg["per_beat"], ""]
     if rates or skipped:
         text += [
             "### State store write rate", "",
@@ -800,7 +901,10 @@ def main():
     if not (ARGS.no_results or ARGS.only or ARGS.tiny):
         write_results(text)
         log("wrote %s" % RESULTS)
-    shutil.rmtree(b.dir, ignore_errors=True)
+    if ARGS.keep:
+        log("kept %s" % b.dir)
+    else:
+        shutil.rmtree(b.dir, ignore_errors=True)
 
 
 def fs_of(path):
