@@ -500,6 +500,7 @@ def heartbeat(b):
         cpu = b.worker_cpu()
         first = beat.round()
         first["worker_cpu"] = b.worker_cpu() - cpu
+        first["driver_cpu"] = first["cpu_s"]
         settle()
         rss1 = b.rss_kb()
         rounds = []
@@ -508,6 +509,9 @@ def heartbeat(b):
             cpu = b.worker_cpu()
             r = beat.round()
             r["worker_cpu"] = b.worker_cpu() - cpu
+            # the driver reports its CPU so far
+            r["driver_cpu"] = r["cpu_s"] - (rounds[-1] if rounds
+                                            else first)["cpu_s"]
             rounds.append(r)
         rss2 = b.rss_kb()
     finally:
@@ -516,12 +520,14 @@ def heartbeat(b):
     log("  heartbeat: baseline (return 200) ...")
     base = Beat(b, "/baseline/post", ARGS.sources, addr=addr)
     try:
-        base.round()
+        last = base.round()
         brounds = []
         for _ in range(ARGS.rounds):
             cpu = b.worker_cpu()
             r = base.round()
             r["worker_cpu"] = b.worker_cpu() - cpu
+            r["driver_cpu"] = r["cpu_s"] - last["cpu_s"]
+            last = r
             brounds.append(r)
     finally:
         base.close()
@@ -532,7 +538,8 @@ def heartbeat(b):
                 "rps": n / sum(r["seconds"] for r in rs),
                 "cpu_per_k": sum(r["worker_cpu"] for r in rs) * 1000
                 / max(1, n),
-                "driver_per_k": None}
+                "driver_per_k": sum(r["driver_cpu"] for r in rs) * 1000
+                / max(1, n)}
 
     return {"first": per_k([first]), "steady": per_k(rounds),
             "base": per_k(brounds),
@@ -734,6 +741,9 @@ def fmt_heartbeat(h):
         "after one heartbeat | **%.0f kB** | — |" % h["rss_per_k"],
         "| the same after %d more rounds | %.0f kB | — |"
         % (ARGS.rounds, h["rss_after_rounds_per_k"]),
+        "| driver CPU s per 1,000 heartbeats (the driver's setup "
+        "included in round 1) | %.3f | %.3f |"
+        % (s["driver_per_k"], base["driver_per_k"]),
         "| failed heartbeats | %d | %d |" % (s["errors"] + f["errors"],
                                              base["errors"]),
     ]
