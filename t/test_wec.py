@@ -586,6 +586,25 @@ BAD = [
      "issuer_thumbprints 12AB; }" % QUERY_APP, "invalid subscription setting"),
     ("bad max_time", "wsman_wec_subscription a { query '%s'; max_time 0; }"
      % QUERY_APP, "invalid subscription setting"),
+    ("unknown output", "wsman_wec_subscription a { query '%s'; "
+     "output carrier_pigeon x; }" % QUERY_APP, "unknown output kind"),
+    ("output without target", "wsman_wec_subscription a { query '%s'; "
+     "output json_file; }" % QUERY_APP, "needs a kind and a target"),
+    ("unknown path variable", "wsman_wec_subscription a { query '%s'; "
+     "output json_file /tmp/$host.json; }" % QUERY_APP,
+     "unknown variable"),
+    ("file output to a directory", "wsman_wec_subscription a { query '%s'; "
+     "output json_file /tmp/; }" % QUERY_APP, "names a directory"),
+    ("spool_size alone", "wsman_wec_subscription a { query '%s'; "
+     "output json_file /tmp/x.json spool_size=1m; }" % QUERY_APP,
+     "without \"spool=\""),
+    ("tiny spool", "wsman_wec_subscription a { query '%s'; "
+     "output json_file /tmp/x.json spool=/tmp/s spool_size=1k; }"
+     % QUERY_APP, "at least 64k"),
+    ("unknown store", "wsman_wec_store mysql:localhost;", "unknown state "
+     "store"),
+    ("store without kind", "wsman_wec_store /var/lib/wec.db;",
+     "KIND:ADDRESS"),
 ]
 
 

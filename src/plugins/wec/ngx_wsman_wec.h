@@ -49,6 +49,13 @@ typedef struct {
 } ngx_wsman_wec_main_conf_t;
 
 
+/* an output's spool (ngx_wsman_wec_spool.c) */
+struct ngx_wsman_wec_spool_s {
+    ngx_str_t                  dir;
+    off_t                      max;          /* spool_size */
+};
+
+
 typedef struct {
     ngx_flag_t                 enable;       /* wsman_wec */
     ngx_flag_t                 match_computer; /* wsman_wec_match_computer */
@@ -94,6 +101,19 @@ ngx_int_t ngx_wsman_wec_counters_zone(ngx_conf_t *cf,
 ngx_int_t ngx_wsman_wec_init_worker(ngx_cycle_t *cycle);
 void ngx_wsman_wec_exit_worker(ngx_cycle_t *cycle);
 void ngx_wsman_wec_reopen(void);
+
+/* spool=, spool_size= (taken out of args), in a thread: does the spool
+ * hold batches, write one into it; the replay timer of a worker */
+char *ngx_wsman_wec_spool_conf(ngx_conf_t *cf, ngx_wsman_wec_output_t *out,
+    ngx_str_t *args, ngx_uint_t *nargs);
+ngx_int_t ngx_wsman_wec_spool_waiting(ngx_wsman_wec_output_t *out,
+    ngx_log_t *log);
+ngx_int_t ngx_wsman_wec_spool_write(ngx_wsman_wec_output_t *out,
+    ngx_wsman_wec_batch_t *b);
+void ngx_wsman_wec_spool_start(ngx_cycle_t *cycle,
+    ngx_wsman_wec_main_conf_t *wmcf);
+/* output i of sub put a batch into its spool */
+void ngx_wsman_wec_count_spooled(ngx_wsman_wec_sub_t *sub, ngx_uint_t i);
 
 /* the metrics as JSON: NGX_AGAIN (done(data, json) follows), or an
  * error */

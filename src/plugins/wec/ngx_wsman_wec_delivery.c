@@ -430,18 +430,36 @@ ngx_wsman_wec_task_run(void *data, ngx_log_t *log)
     out = t->sub->outputs.elts;
 
     for (i = 0; i < t->sub->outputs.nelts; i++) {
-        if (out[i].type->write(&out[i], b) != NGX_OK) {
-            ngx_wsman_wec_count_output(t->sub, i, 0);
 
-            ngx_log_error(NGX_LOG_ERR, b->log, 0,
-                          "wsman wec: output %V \"%V\" failed: %ui "
-                          "event(s) of \"%V\" for \"%V\" not acknowledged",
-                          &out[i].type->name, &out[i].target, b->nevents,
-                          &b->source, &b->subscription);
-            return;
+        /* batches queue behind those already spooled: order is kept */
+        if (out[i].spool == NULL
+            || !ngx_wsman_wec_spool_waiting(&out[i], b->log))
+        {
+            if (out[i].type->write(&out[i], b) == NGX_OK) {
+                ngx_wsman_wec_count_output(t->sub, i, 1);
+                continue;
+            }
+
+            ngx_wsman_wec_count_output(t->sub, i, 0);
         }
 
-        ngx_wsman_wec_count_output(t->sub, i, 1);
+        if (out[i].spool && ngx_wsman_wec_spool_write(&out[i], b) == NGX_OK) {
+            ngx_wsman_wec_count_spooled(t->sub, i);
+
+            ngx_log_error(NGX_LOG_WARN, b->log, 0,
+                          "wsman wec: output %V \"%V\" is behind: %ui "
+                          "event(s) of \"%V\" spooled",
+                          &out[i].type->name, &out[i].target, b->nevents,
+                          &b->source);
+            continue;
+        }
+
+        ngx_log_error(NGX_LOG_ERR, b->log, 0,
+                      "wsman wec: output %V \"%V\" failed: %ui "
+                      "event(s) of \"%V\" for \"%V\" not acknowledged",
+                      &out[i].type->name, &out[i].target, b->nevents,
+                      &b->source, &b->subscription);
+        return;
     }
 
     /* the bookmark moves only once every output has the events */

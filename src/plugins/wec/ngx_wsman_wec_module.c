@@ -568,6 +568,11 @@ ngx_wsman_wec_output(ngx_conf_t *cf, ngx_wsman_wec_sub_t *sub,
     out->type = type;
     out->target = value[1];
 
+    /* spool= and spool_size= are every kind's: the kind never sees them */
+    if (ngx_wsman_wec_spool_conf(cf, out, value, &nargs) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     return type->configure(cf, out, value, nargs);
 }
 

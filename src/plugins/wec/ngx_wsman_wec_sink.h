@@ -66,6 +66,7 @@ typedef struct {
 
 
 typedef struct ngx_wsman_wec_output_s  ngx_wsman_wec_output_t;
+typedef struct ngx_wsman_wec_spool_s   ngx_wsman_wec_spool_t;
 
 /* an output kind: "json_file", "xml_file", "syslog", "redis", "kafka" */
 typedef struct {
@@ -106,6 +107,9 @@ struct ngx_wsman_wec_output_s {
     void                      *state;        /* the kind's, per worker:
                                                 connections, files */
     pthread_mutex_t            lock;         /* held around state */
+    ngx_wsman_wec_spool_t     *spool;        /* spool=DIR, or NULL: the
+                                                delivery path's business,
+                                                never the kind's */
 };
 
 

@@ -32,6 +32,7 @@ typedef struct {
 
 typedef struct {
     ngx_atomic_t               batches;
+    ngx_atomic_t               spooled;
     ngx_atomic_t               failures;
     ngx_atomic_t               last_ok;
     ngx_atomic_t               last_failure;
@@ -295,6 +296,19 @@ ngx_wsman_wec_count_output(ngx_wsman_wec_sub_t *sub, ngx_uint_t i,
 }
 
 
+void
+ngx_wsman_wec_count_spooled(ngx_wsman_wec_sub_t *sub, ngx_uint_t i)
+{
+    ngx_wsman_wec_out_counters_t  *outs;
+
+    if (ngx_wsman_wec_sub_counters(sub, &outs) == NULL) {
+        return;
+    }
+
+    (void) ngx_atomic_fetch_add(&outs[i].spooled, 1);
+}
+
+
 /* --- the worker --- */
 
 ngx_int_t
@@ -335,6 +349,8 @@ ngx_wsman_wec_init_worker(ngx_cycle_t *cycle)
 
     ngx_rbtree_init(&ngx_wsman_wec_heard, &ngx_wsman_wec_heard_sentinel,
                     ngx_wsman_wec_heard_insert);
+
+    ngx_wsman_wec_spool_start(cycle, wmcf);
 
     ngx_wsman_wec_flush_event.handler = ngx_wsman_wec_flush;
     ngx_wsman_wec_flush_event.log = cycle->log;
@@ -835,10 +851,12 @@ ngx_wsman_wec_metrics_done(ngx_event_t *ev)
                                              : oc[k].last_failure)
                            : 0;
 
-                p = ngx_sprintf(p, ",\"batches\":%uA,\"failures\":%uA,"
+                p = ngx_sprintf(p, ",\"batches\":%uA,\"spooled\":%uA,"
+                                "\"failures\":%uA,"
                                 "\"last_ok\":%uA,\"last_failure\":%uA,"
                                 "\"down\":%s,\"lag\":%T}",
-                                oc[k].batches, oc[k].failures,
+                                oc[k].batches, oc[k].spooled,
+                                oc[k].failures,
                                 oc[k].last_ok, oc[k].last_failure,
                                 down ? "true" : "false", lag);
 
