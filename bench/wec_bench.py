@@ -917,7 +917,7 @@ def main():
             "Date: %s. Command: `%s`." % (date, cmd), ""]
     if ev:
         text += [
-            "### Events into the json_file output", "",
+            "## Events into the json_file output", "",
             "bench/wsman_load.c post: %d kept-alive connections, each a "
             "source of its own (Basic, `{SHA}` user file) posting the same "
             "Events batch for %gs: %d events of %d bytes (4624 logons as "
@@ -938,7 +938,7 @@ def main():
         text += fmt_events(ev) + [""]
     if hb:
         text += [
-            "### Heartbeats of %d sources" % ARGS.sources, "",
+            "## Heartbeats of %d sources" % ARGS.sources, "",
             "bench/wsman_load.c beat: %d sources (users src0…, `{SHA}` "
             "hashes: more sources than a worker's 1,024-entry Basic cache "
             "would pay the user file's hash on every heartbeat), one "
@@ -951,7 +951,7 @@ def main():
         text += fmt_heartbeat(hb) + [""]
     if cg:
         text += [
-            "### Instructions (callgrind)", "",
+            "## Instructions (callgrind)", "",
             "One nginx process (`master_process off`, its pool threads "
             "with it) under valgrind --tool=callgrind, one kept-alive "
             "connection: %d Events batches of %d events after 3 of "
@@ -966,7 +966,7 @@ def main():
             "| per heartbeat | **%.0f** |" % cg["per_beat"], ""]
     if rates or skipped:
         text += [
-            "### State store write rate", "",
+            "## State store write rate", "",
             "%d sources heartbeat once on a subscription new to the store; "
             "each worker writes the sources it heard of in one transaction "
             "wsman_wec_heartbeat_flush (%gs) after its first; the rows are "
