@@ -203,6 +203,17 @@ def events_body(address, n):
     return W.utf16(xml), sum(len(e) for e in evs) // n
 
 
+def sldc_body(body):
+    """body compressed as a Windows source does (t/wef_source.py, the
+    source simulator, when this tree has it), or None."""
+    try:
+        import wef_source
+    except ImportError:
+        return None
+    compress = getattr(wef_source, "sldc_compress", None)
+    return compress(body) if compress else None
+
+
 # ------------------------------------------------------------- server --
 
 class Bench:
@@ -411,12 +422,25 @@ def events(b):
     basedir = os.path.join(str(b.nginx.prefix), "baseline")
     os.makedirs(basedir)
 
+    # SLDC, as Windows compresses deliveries (Compression=SLDC): with the
+    # source simulator's compressor when this tree has it
+    sldc = sldc_body(body)
+    if sldc:
+        c = H.Connection(b.port, timeout=30)
+        r = c.request("POST", path, sldc, [("Content-Type", UTF16_CT),
+                                           ("Content-Encoding", "SLDC"),
+                                           ("Authorization", basic(0))])
+        c.close()
+        if r.status != 200 or "/wsman/Ack<" not in W._text(r.body):
+            raise RuntimeError("SLDC Events not acknowledged: %r" % r)
+        sldcfile = b.file("events.sldc", sldc)
+
     settle_cache(b)
     ceiling = run_driver(b, ["post", b.port, "/baseline/post", ARGS.seconds,
                              ARGS.connections, UTF16_CT, bodyfile, auths],
                          ARGS.seconds + 60)
-    acked = 1
-    runs, bases, ratios = [], [], []
+    acked = 2 if sldc else 1
+    runs, bases, ratios, sruns, sratios = [], [], [], [], []
     for _ in range(ARGS.rounds):
         log("  events: disk baseline ...")
         base = run_driver(b, ["write", basedir, ARGS.seconds,
@@ -434,6 +458,18 @@ def events(b):
         acked += res["requests"]
         runs.append(res)
         ratios.append(res["eps"] / base["eps"])
+        if sldc:
+            log("  events: collector, SLDC bodies ...")
+            cpu = b.worker_cpu()
+            res = run_driver(b, ["post", b.port, path, ARGS.seconds,
+                                 ARGS.connections, UTF16_CT, sldcfile,
+                                 auths, "Content-Encoding: SLDC"],
+                             ARGS.seconds + 60)
+            res["worker_cpu"] = b.worker_cpu() - cpu
+            res["eps"] = res["requests"] * ARGS.events / res["seconds"]
+            acked += res["requests"]
+            sruns.append(res)
+            sratios.append(res["eps"] / base["eps"])
 
     time.sleep(0.2)
     written = count_lines(os.path.join(str(b.nginx.prefix), "events"))
@@ -441,7 +477,21 @@ def events(b):
     mid = key[len(key) // 2]
     events_total = sum(r["requests"] for r in runs) * ARGS.events
     cpu_total = sum(r["worker_cpu"] for r in runs)
+    sl = None
+    if sruns:
+        smid = sorted(range(len(sruns)), key=lambda i: sruns[i]["eps"])[
+            len(sruns) // 2]
+        sevents = sum(r["requests"] for r in sruns) * ARGS.events
+        sl = {"run": sruns[smid], "body": len(sldc),
+              "ratio": sorted(sratios)[len(sratios) // 2],
+              "ratios": sorted(sratios),
+              "cpu_per_10k": sum(r["worker_cpu"] for r in sruns) * 10000
+              / max(1, sevents),
+              "driver_per_10k": sum(r["cpu_s"] for r in sruns) * 10000
+              / max(1, sevents),
+              "errors": sum(r["errors"] for r in sruns)}
     return {
+        "sldc": sl,
         "run": runs[mid], "base": bases[mid],
         "ratio": sorted(ratios)[len(ratios) // 2], "ratios": sorted(ratios),
         "cpu_per_10k": cpu_total * 10000 / max(1, events_total),
@@ -746,6 +796,26 @@ def callgrind(b):
 
 # ------------------------------------------------------------- report --
 
+def fmt_sldc(e):
+    sl = e["sldc"]
+    r = sl["run"]
+    per_core = 10000 / sl["cpu_per_10k"] if sl["cpu_per_10k"] else 0
+    return [
+        "| figure | collector, SLDC bodies (%d bytes) |" % sl["body"],
+        "|---|---:|",
+        "| events/s | %.0f |" % r["eps"],
+        "| batch p50 / p99 | %s / %s |" % (ms(r["p50_us"]),
+                                            ms(r["p99_us"])),
+        "| ratio to the same pairs' baseline (median; lowest–highest) | "
+        "**%.2f** (%s) |" % (sl["ratio"], "–".join(
+            "%.2f" % x for x in (sl["ratios"][0], sl["ratios"][-1]))),
+        "| worker CPU s per 10,000 events | **%.3f** |" % sl["cpu_per_10k"],
+        "| events per worker CPU second (per core) | **%.0f** |" % per_core,
+        "| driver CPU s per 10,000 events | %.3f |" % sl["driver_per_10k"],
+        "| failed batches | %d |" % sl["errors"],
+    ]
+
+
 def fmt_events(e):
     r, base = e["run"], e["base"]
     per_core = 10000 / e["cpu_per_10k"] if e["cpu_per_10k"] else 0
@@ -929,13 +999,19 @@ def main():
             "fdatasync() per batch, same directory.  %d pairs, baseline "
             "then collector; the columns are the median pair's.  Worker "
             "CPU: user + system of both workers (their pool threads "
-            "included) over all the collector's runs.  Plain bodies only: "
-            "the SLDC-compressing source simulator (t/wef_source.py) is "
-            "not in this tree."
+            "included) over all the collector's runs.  %s"
             % (ARGS.connections, ARGS.seconds, ARGS.events,
                ev["event_size"], ev["body"], ev["batch_bytes"],
-               ARGS.connections, ARGS.rounds), ""]
+               ARGS.connections, ARGS.rounds,
+               "" if ev["sldc"] else "Plain bodies only: the "
+               "SLDC-compressing source simulator (t/wef_source.py) is not "
+               "in this tree."), ""]
         text += fmt_events(ev) + [""]
+        if ev["sldc"]:
+            text += ["The same batch compressed with SLDC (t/wef_source.py's "
+                     "compressor, `Content-Encoding: SLDC`), posted in the "
+                     "same pairs right after the plain run:", ""]
+            text += fmt_sldc(ev) + [""]
     if hb:
         text += [
             "## Heartbeats of %d sources" % ARGS.sources, "",

@@ -27,12 +27,13 @@
  *   wsman_load spawn SECONDS PROGRAM
  *       fork + exec + wait of PROGRAM (no arguments) in a loop.
  *
- *   wsman_load post PORT PATH SECONDS CONNS TYPE BODYFILE AUTHFILE
+ *   wsman_load post PORT PATH SECONDS CONNS TYPE BODYFILE AUTHFILE [HEADER]
  *       CONNS kept-alive connections POSTing BODYFILE as it is (e.g. a
  *       UTF-16 Events batch) with Content-Type TYPE for SECONDS; the
  *       connection i sends line i (modulo their number) of AUTHFILE as
- *       its Authorization header.  Only a 200 counts (an Ack; a fault is
- *       an error).
+ *       its Authorization header, and HEADER ("Name: value", e.g.
+ *       Content-Encoding: SLDC) when given.  Only a 200 counts (an Ack;
+ *       a fault is an error).
  *
  *   wsman_load write DIR SECONDS THREADS BATCHFILE
  *       the disk's baseline for an output: THREADS threads, each
@@ -102,6 +103,7 @@ typedef struct {
 
 
 static const char  *mode, *path, *user, *password, *domain, *post_type;
+static const char  *post_header;
 static char       **auths;
 static int          nauths;
 static worker_t    *workers;    /* post: a thread's index is its line */
@@ -930,8 +932,10 @@ run_post(void *data)
     conn_t     c;
     worker_t  *w = data;
 
-    snprintf(auth, sizeof(auth), "Authorization: %s",
-             auths[(w - workers) % nauths]);
+    /* the extra header rides after the Authorization line */
+    snprintf(auth, sizeof(auth), "Authorization: %s%s%s",
+             auths[(w - workers) % nauths], post_header ? "\r\n" : "",
+             post_header ? post_header : "");
 
     memset(&c, 0, sizeof(c));
     c.fd = connect_to();
@@ -1174,7 +1178,7 @@ main(int argc, char **argv)
 
     if (!((strcmp(mode, "ntlm") == 0 && argc == 10)
           || (strcmp(mode, "plain") == 0 && argc == 7)
-          || (strcmp(mode, "post") == 0 && argc == 9)
+          || (strcmp(mode, "post") == 0 && (argc == 9 || argc == 10))
           || (strcmp(mode, "write") == 0 && argc == 6)))
     {
         die("usage: see the comment at the top of bench/wsman_load.c");
@@ -1197,6 +1201,7 @@ main(int argc, char **argv)
         post_type = argv[6];
         xml = read_file(argv[7], &xml_len);
         auths = read_lines(argv[8], &nauths);
+        post_header = (argc == 10) ? argv[9] : NULL;
 
     } else if (mode[0] == 'w') {
         /* void */
