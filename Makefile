@@ -22,14 +22,16 @@ SOURCES    := $(wildcard src/*.[ch] src/*/*.[ch] src/plugins/*/*.[ch] \
 # Debian packages each target needs; installed on demand by deps-*.
 BUILD_PKGS := nginx nginx-dev build-essential pkg-config libxml2-dev \
               libssl-dev libkrb5-dev libpcre2-dev zlib1g-dev libcrypt-dev \
-              libpam0g-dev libfreeipmi-dev
+              libpam0g-dev libfreeipmi-dev \
+              libhiredis-dev librdkafka-dev
 RUN_PKGS   := nginx curl
 TEST_PKGS  := python3 python3-pytest python3-winrm python3-requests curl \
               wsl uuid-runtime openssl libxml2-utils \
               krb5-kdc krb5-admin-server krb5-user gss-ntlmssp \
               python3-gssapi python3-requests-ntlm python3-requests-kerberos \
               golang-go golang-github-masterzen-winrm-dev libpam-modules \
-              openipmi freeipmi-tools valgrind ansible-core strace
+              openipmi freeipmi-tools valgrind ansible-core strace \
+              redis-server redis-tools kcat
 
 .PHONY: all run test unit integration sanitize bench deps-build deps-run \
         deps-test clean plugin-example

@@ -656,3 +656,27 @@ def deadline():
     yield
     signal.alarm(0)
     signal.signal(signal.SIGALRM, old)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A real redis-server for the collector's redis output:
+    .address (HOST:PORT), .stop(), .start(), .cli(...), .xrange(stream)."""
+    if not shutil.which("redis-server") or not shutil.which("redis-cli"):
+        pytest.fail("redis-server/redis-cli missing: install redis-server "
+                    "redis-tools")
+    r = infra.RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield r
+    r.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_mock(tmp_path_factory):
+    """librdkafka's mock cluster over TCP (t/kafka_mock.c) with the
+    topics wec-json, wec-e2e (4 partitions each) and wec-xml: .bootstrap,
+    .command("down 1"/"up 1"), .consume(topic) via kcat."""
+    if not shutil.which("kcat"):
+        pytest.fail("kcat missing: install kcat")
+    k = infra.KafkaMock(tmp_path_factory.mktemp("kafka")).start()
+    yield k
+    k.stop()

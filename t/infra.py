@@ -14,6 +14,7 @@ unique names and are removed again.
 import hashlib
 import os
 import pathlib
+import re
 import shutil
 import socket
 import subprocess
@@ -382,3 +383,137 @@ def run_pywinrm(endpoint, transport, user, password, xml,
         ["/usr/bin/python3", str(HERE / "pywinrm_client.py"), endpoint,
          transport, user, password, encryption], input=xml, text=True,
         capture_output=True, env=e, timeout=timeout)
+
+
+# ---------------------------------------------- event collector outputs --
+
+class RedisServer:
+    """A redis-server on a free loopback port and a unix socket
+    (self.socket), in a directory of its own.
+    Every write is in its append-only file before the reply (appendfsync
+    always), so what was acknowledged survives stop() and start()."""
+
+    def __init__(self, directory):
+        self.dir = pathlib.Path(directory)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.port = _free_port_tcp_udp()
+        self.address = "127.0.0.1:%d" % self.port
+        self.socket = self.dir / "redis.sock"
+        self.proc = None
+
+    def start(self):
+        exe = shutil.which("redis-server") or "/usr/bin/redis-server"
+        self.proc = subprocess.Popen(
+            [exe, "--port", str(self.port), "--bind", "127.0.0.1",
+             "--dir", str(self.dir), "--save", "", "--appendonly", "yes",
+             "--appendfsync", "always", "--daemonize", "no",
+             "--unixsocket", str(self.socket), "--unixsocketperm", "777",
+             "--logfile", str(self.dir / "redis.log")],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            if self.cli("PING", check=False).stdout.strip() == "PONG":
+                return self
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise RuntimeError("redis-server did not start: %s" %
+                           (self.dir / "redis.log").read_text()[-2000:])
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=20)
+        self.proc = None
+
+    def cli(self, *args, check=True):
+        return _run(["redis-cli", "-h", "127.0.0.1", "-p", str(self.port),
+                     "--no-raw"] + list(args), check=check, text=True,
+                    timeout=20)
+
+    def xrange(self, stream):
+        """[(id, {field: value})] of a stream, oldest first."""
+        out = _run(["redis-cli", "-h", "127.0.0.1", "-p", str(self.port),
+                    "--raw", "XRANGE", stream, "-", "+"],
+                   text=True, timeout=20).stdout
+        # --raw prints an entry as its id, then field and value lines;
+        # values are one line each here (the tests' events have none)
+        lines = out.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        entries = []
+        i = 0
+        while i < len(lines):
+            eid = lines[i]
+            fields = {}
+            i += 1
+            while i + 1 < len(lines) and not re.match(r"^\d+-\d+$",
+                                                       lines[i]):
+                fields[lines[i]] = lines[i + 1]
+                i += 2
+            entries.append((eid, fields))
+        return entries
+
+
+class KafkaMock:
+    """librdkafka's mock Kafka cluster on loopback (t/kafka_mock.c, built
+    here with cc).  self.bootstrap for clients; command("down 1") and
+    command("up 1") take a broker away and back."""
+
+    def __init__(self, directory,
+                 topics=("wec-json:4", "wec-xml:1", "wec-e2e:4"),
+                 brokers=1):
+        self.dir = pathlib.Path(directory)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.topics = list(topics)
+        self.brokers = brokers
+        self.proc = None
+        self.bootstrap = None
+
+    def start(self):
+        exe = self.dir / "kafka_mock"
+        _run(["cc", "-O1", "-Wall", "-Werror", "-o", str(exe),
+              str(HERE / "kafka_mock.c"), "-lrdkafka"], timeout=120)
+        self.proc = subprocess.Popen(
+            [str(exe), str(self.brokers)] + self.topics,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=open(self.dir / "kafka_mock.log", "w"), text=True)
+        self.bootstrap = self.proc.stdout.readline().strip()
+        if not self.bootstrap:
+            raise RuntimeError("kafka_mock did not start: %s" %
+                               (self.dir / "kafka_mock.log").read_text())
+        return self
+
+    def command(self, line):
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        answer = self.proc.stdout.readline().strip()
+        if answer != "ok":
+            raise RuntimeError("kafka_mock %r: %r" % (line, answer))
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def consume(self, topic, timeout=30, headers=False):
+        """[(partition, key, value)] of every message of the topic;
+        headers=True: [(partition, key, {header: value}, value)]."""
+        out = _run(["kcat", "-C", "-b", self.bootstrap, "-t", topic, "-e",
+                    "-q", "-f", "%p\t%k\t%h\t%s\n"], text=True,
+                   timeout=timeout).stdout
+        rows = []
+        for line in out.split("\n"):
+            if line:
+                p, k, h, v = line.split("\t", 3)
+                if headers:
+                    hs = dict(x.split("=", 1) for x in h.split(",") if x)
+                    rows.append((int(p), k, hs, v))
+                else:
+                    rows.append((int(p), k, v))
+        return rows

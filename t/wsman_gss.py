@@ -36,7 +36,8 @@ def encrypted_content_type(protocol=PROTO_SPNEGO):
 
 
 class GssClient:
-    """An initiator for HTTP@<host>.  mech: 'krb5' (raw Kerberos token, what
+    """An initiator for HTTP@<host> (service: HOST, as Windows Server
+    2025 sources ask for).  mech: 'krb5' (raw Kerberos token, what
     pywinrm sends), 'spnego', or 'ntlm' (raw NTLMSSP, needs user/password:
     the credentials are acquired with gss_acquire_cred_with_password from
     gss-ntlmssp; with 'spnego' SPNEGO then offers NTLM only).  Kerberos
@@ -45,7 +46,7 @@ class GssClient:
 
     def __init__(self, mech="krb5", host="localhost", user=None,
                  password=None, domain="WSMAN", flags=None, ccache=None,
-                 channel_bindings=None):
+                 channel_bindings=None, service="HTTP"):
         self.mech_name = mech
         creds = None
         if ccache:
@@ -65,7 +66,8 @@ class GssClient:
             F = gssapi.RequirementFlag
             flags = (F.mutual_authentication | F.integrity |
                      F.confidentiality | F.out_of_sequence_detection)
-        target = gssapi.Name("HTTP@%s" % host,
+        # Windows Server 2025 event sources ask for HOST@ (service="HOST")
+        target = gssapi.Name("%s@%s" % (service, host),
                              gssapi.NameType.hostbased_service)
         cb = None
         if channel_bindings is not None:

@@ -71,6 +71,9 @@ ngx_int_t ngx_wsman_auth_basic_decode(ngx_pool_t *pool, ngx_str_t *token,
 ngx_int_t ngx_wsman_auth_scheme_parse(ngx_str_t *name, ngx_uint_t *scheme);
 ngx_int_t ngx_wsman_ntlm_normalize(ngx_pool_t *pool, ngx_str_t *token);
 
+/* nginx -t: what is wrong with a keytab for Windows clients (warnings) */
+void ngx_wsman_keytab_check(ngx_conf_t *cf, ngx_str_t *file);
+
 ngx_int_t ngx_wsman_authenticate(ngx_http_request_t *r,
     ngx_wsman_loc_conf_t *lcf, ngx_wsman_auth_t *auth);
 ngx_int_t ngx_wsman_auth_challenge(ngx_http_request_t *r,

@@ -829,6 +829,8 @@ ngx_wsman_keytab(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    ngx_wsman_keytab_check(cf, file);
+
     return NGX_CONF_OK;
 }
 

@@ -28,6 +28,7 @@ void unit_test_dispatch(void);
 void unit_test_engine(void);
 void unit_test_identity(void);
 void unit_test_sldc(void);
+void unit_test_wec_outputs(void);
 
 
 ngx_uint_t  unit_passed;
@@ -154,6 +155,7 @@ main(int argc, char **argv)
         { "engine", unit_test_engine },
         { "identity", unit_test_identity },
         { "sldc", unit_test_sldc },
+        { "wec_outputs", unit_test_wec_outputs },
     };
 
     int         a;

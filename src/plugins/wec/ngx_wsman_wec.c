@@ -32,6 +32,14 @@
 
 
 static ngx_int_t ngx_wsman_wec_enumerate(ngx_wsman_call_t *call);
+static ngx_int_t ngx_wsman_wec_respond(ngx_wsman_call_t *call,
+    ngx_wsman_wec_main_conf_t *wmcf, ngx_uint_t *idx, ngx_uint_t n,
+    ngx_str_t *bookmarks);
+static ngx_int_t ngx_wsman_wec_load_bookmarks(ngx_wsman_call_t *call,
+    ngx_wsman_wec_main_conf_t *wmcf, ngx_uint_t *idx, ngx_uint_t n);
+static void ngx_wsman_wec_bookmarks_run(void *data, ngx_log_t *log);
+static void ngx_wsman_wec_bookmarks_done(ngx_event_t *ev);
+static void ngx_wsman_wec_bookmarks_abort(ngx_wsman_call_t *call);
 static ngx_int_t ngx_wsman_wec_end(ngx_wsman_call_t *call);
 
 
@@ -338,7 +346,7 @@ ngx_wsman_wec_base(ngx_wsman_call_t *call, ngx_str_t *base)
 /* one m:Subscription: the Version and the Subscribe envelope */
 static ngx_int_t
 ngx_wsman_wec_write_sub(ngx_wsman_call_t *call, ngx_wsman_xml_t *x,
-    ngx_wsman_wec_sub_t *sub)
+    ngx_wsman_wec_sub_t *sub, ngx_str_t *bookmark)
 {
     u_char              version[NGX_WSMAN_WEC_UUID_LEN];
     u_char              msgid[NGX_WSMAN_WEC_UUID_LEN];
@@ -500,7 +508,18 @@ ngx_wsman_wec_write_sub(ngx_wsman_call_t *call, ngx_wsman_xml_t *x,
     ngx_wsman_xml_str(x, &sub->query);
     ngx_wsman_xml_literal(x, "</w:Filter>");
 
-    if (sub->read_existing) {
+    /*
+     * where the source is to start when it (re)subscribes: after the
+     * last batch we acknowledged (the store's bookmark: a new Version
+     * loses nothing and repeats nothing), else from its oldest event
+     * when read_existing_events is on, else from now
+     */
+    if (bookmark && bookmark->len) {
+        ngx_wsman_xml_literal(x, "<w:Bookmark>");
+        ngx_wsman_xml_raw(x, bookmark->data, bookmark->len);
+        ngx_wsman_xml_literal(x, "</w:Bookmark>");
+
+    } else if (sub->read_existing) {
         ngx_wsman_xml_literal(x, "<w:Bookmark>http://schemas.dmtf.org/wbem/"
                               "wsman/1/wsman/bookmark/earliest</w:Bookmark>");
     }
@@ -516,7 +535,7 @@ static ngx_int_t
 ngx_wsman_wec_enumerate(ngx_wsman_call_t *call)
 {
     ngx_int_t                   rc;
-    ngx_uint_t                  i, n;
+    ngx_uint_t                  i, n, *idx;
     ngx_wsman_wec_sub_t        *subs;
     ngx_wsman_wec_main_conf_t  *wmcf;
 
@@ -543,14 +562,14 @@ ngx_wsman_wec_enumerate(ngx_wsman_call_t *call)
 
     wmcf = ngx_wsman_plugin_main_conf(&ngx_wsman_wec_module);
 
-    ngx_str_set(&call->action, NGX_WSMAN_NS_WSEN "/EnumerateResponse");
-
-    /* OptimizeEnumeration as Windows sends it: everything at once */
-    ngx_wsman_xml_literal(&call->body, "<n:EnumerateResponse>"
-                          "<n:EnumerationContext/><w:Items>");
-
     subs = wmcf ? wmcf->subs.elts : NULL;
     n = 0;
+
+    idx = ngx_palloc(call->pool,
+                     (wmcf ? wmcf->subs.nelts : 0) * sizeof(ngx_uint_t) + 1);
+    if (idx == NULL) {
+        return NGX_ERROR;
+    }
 
     for (i = 0; wmcf && i < wmcf->subs.nelts; i++) {
         rc = ngx_wsman_wec_applies(call, &subs[i]);
@@ -559,15 +578,43 @@ ngx_wsman_wec_enumerate(ngx_wsman_call_t *call)
             return NGX_ERROR;
         }
 
-        if (rc == NGX_DECLINED) {
-            continue;
+        if (rc == NGX_OK) {
+            idx[n++] = i;
         }
+    }
 
-        if (ngx_wsman_wec_write_sub(call, &call->body, &subs[i]) != NGX_OK) {
+    if (n && wmcf->store.type) {
+        /* the bookmarks come from the state store, in a pool thread */
+        return ngx_wsman_wec_load_bookmarks(call, wmcf, idx, n);
+    }
+
+    return ngx_wsman_wec_respond(call, wmcf, idx, n, NULL);
+}
+
+
+static ngx_int_t
+ngx_wsman_wec_respond(ngx_wsman_call_t *call, ngx_wsman_wec_main_conf_t *wmcf,
+    ngx_uint_t *idx, ngx_uint_t n, ngx_str_t *bookmarks)
+{
+    ngx_uint_t            i;
+    ngx_wsman_wec_sub_t  *subs;
+
+    ngx_str_set(&call->action, NGX_WSMAN_NS_WSEN "/EnumerateResponse");
+
+    /* OptimizeEnumeration as Windows sends it: everything at once */
+    ngx_wsman_xml_literal(&call->body, "<n:EnumerateResponse>"
+                          "<n:EnumerationContext/><w:Items>");
+
+    /* n is 0 without a main conf (no wsman_wec_subscription at all) */
+    subs = wmcf ? wmcf->subs.elts : NULL;
+
+    for (i = 0; subs && i < n; i++) {
+        if (ngx_wsman_wec_write_sub(call, &call->body, &subs[idx[i]],
+                                    bookmarks ? &bookmarks[i] : NULL)
+            != NGX_OK)
+        {
             return NGX_ERROR;
         }
-
-        n++;
     }
 
     ngx_wsman_xml_literal(&call->body, "</w:Items><w:EndOfSequence/>"
@@ -578,6 +625,152 @@ ngx_wsman_wec_enumerate(ngx_wsman_call_t *call)
                   &call->identity->user);
 
     return NGX_OK;
+}
+
+
+typedef struct {
+    ngx_wsman_call_t          *call;         /* NULL once the client left */
+    ngx_pool_t                *pool;
+    ngx_wsman_wec_main_conf_t *wmcf;
+    ngx_uint_t                *idx;
+    ngx_uint_t                 n;
+    ngx_str_t                  source;
+    ngx_str_t                 *bookmarks;
+    ngx_int_t                  rc;
+    ngx_log_t                  log;
+} ngx_wsman_wec_bookmarks_t;
+
+
+static ngx_int_t
+ngx_wsman_wec_load_bookmarks(ngx_wsman_call_t *call,
+    ngx_wsman_wec_main_conf_t *wmcf, ngx_uint_t *idx, ngx_uint_t n)
+{
+    ngx_pool_t                 *pool;
+    ngx_thread_task_t          *task;
+    ngx_wsman_wec_bookmarks_t  *bt;
+
+    pool = ngx_create_pool(NGX_DEFAULT_POOL_SIZE, ngx_cycle->log);
+    if (pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    task = ngx_thread_task_alloc(pool, sizeof(ngx_wsman_wec_bookmarks_t));
+    if (task == NULL) {
+        goto failed;
+    }
+
+    bt = task->ctx;
+    ngx_memzero(bt, sizeof(ngx_wsman_wec_bookmarks_t));
+
+    bt->call = call;
+    bt->pool = pool;
+    bt->wmcf = wmcf;
+    bt->n = n;
+    bt->log = *ngx_cycle->log;
+    bt->log.connection = call->log->connection;
+
+    bt->idx = ngx_palloc(pool, n * sizeof(ngx_uint_t));
+    bt->bookmarks = ngx_pcalloc(pool, n * sizeof(ngx_str_t));
+    bt->source.data = ngx_pstrdup(pool, &call->identity->user);
+
+    if (bt->idx == NULL || bt->bookmarks == NULL || bt->source.data == NULL)
+    {
+        goto failed;
+    }
+
+    ngx_memcpy(bt->idx, idx, n * sizeof(ngx_uint_t));
+    bt->source.len = call->identity->user.len;
+
+    task->handler = ngx_wsman_wec_bookmarks_run;
+    task->event.handler = ngx_wsman_wec_bookmarks_done;
+    task->event.data = task;
+    task->event.log = &bt->log;
+
+    if (ngx_thread_task_post(wmcf->thread_pool, task) != NGX_OK) {
+        goto failed;
+    }
+
+    call->abort = ngx_wsman_wec_bookmarks_abort;
+    call->abort_data = bt;
+
+    return NGX_AGAIN;
+
+failed:
+
+    ngx_destroy_pool(pool);
+    return NGX_ERROR;
+}
+
+
+static void
+ngx_wsman_wec_bookmarks_run(void *data, ngx_log_t *log)
+{
+    ngx_wsman_wec_bookmarks_t  *bt = data;
+
+    ngx_uint_t                  i;
+    ngx_wsman_wec_sub_t        *subs;
+    ngx_wsman_wec_store_t      *store;
+
+    store = &bt->wmcf->store;
+    subs = bt->wmcf->subs.elts;
+    bt->rc = NGX_OK;
+
+    for (i = 0; i < bt->n; i++) {
+        if (store->type->load_bookmark(store, &subs[bt->idx[i]].name,
+                                       &bt->source, bt->pool,
+                                       &bt->bookmarks[i], &bt->log)
+            != NGX_OK)
+        {
+            bt->rc = NGX_ERROR;
+            ngx_str_null(&bt->bookmarks[i]);
+        }
+    }
+}
+
+
+static void
+ngx_wsman_wec_bookmarks_done(ngx_event_t *ev)
+{
+    ngx_thread_task_t *task = ev->data;
+
+    ngx_int_t                   rc;
+    ngx_wsman_call_t           *call;
+    ngx_wsman_wec_bookmarks_t  *bt;
+
+    bt = task->ctx;
+    call = bt->call;
+
+    if (call == NULL) {
+        ngx_destroy_pool(bt->pool);
+        return;
+    }
+
+    call->abort = NULL;
+
+    if (bt->rc != NGX_OK) {
+        /* the source keeps its own bookmark: better than no answer */
+        ngx_log_error(NGX_LOG_WARN, call->log, 0,
+                      "wsman wec: the state store had no answer: "
+                      "subscriptions for \"%V\" go without our bookmarks",
+                      &call->identity->user);
+    }
+
+    /* the answer copies the bookmarks before their pool goes */
+    rc = ngx_wsman_wec_respond(call, bt->wmcf, bt->idx, bt->n,
+                               bt->bookmarks);
+
+    ngx_destroy_pool(bt->pool);
+
+    call->done(call, rc);
+}
+
+
+static void
+ngx_wsman_wec_bookmarks_abort(ngx_wsman_call_t *call)
+{
+    ngx_wsman_wec_bookmarks_t  *bt = call->abort_data;
+
+    bt->call = NULL;
 }
 
 

@@ -176,6 +176,9 @@ ngx_wsman_wec_deliver(ngx_wsman_call_t *call)
                   ngx_wsman_log_escape(call->pool, &call->identity->user),
                   ngx_wsman_log_escape(call->pool, &machine), &sub->name);
 
+    /* an answer that names what it answers (a:RelatesTo) */
+    ngx_str_set(&call->action, NGX_WSMAN_WEC_ACTION_ACK);
+
     return NGX_OK;
 }
 

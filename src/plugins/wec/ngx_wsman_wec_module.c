@@ -132,6 +132,8 @@ ngx_module_t  ngx_wsman_wec_module = {
 ngx_wsman_wec_output_type_t  *ngx_wsman_wec_output_types[] = {
     &ngx_wsman_wec_json_file_output,
     &ngx_wsman_wec_xml_file_output,
+    &ngx_wsman_wec_redis_output,
+    &ngx_wsman_wec_kafka_output,
     NULL
 };
 

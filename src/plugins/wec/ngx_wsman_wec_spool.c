@@ -687,14 +687,17 @@ ngx_wsman_wec_spool_run(void *data, ngx_log_t *log)
 
                 rc = ngx_wsman_wec_spool_replay_one(&out[k], &subs[i], path,
                                                     log);
-                if (rc == NGX_ERROR) {
-                    /* still down: the rest waits, in order */
+
+                /*
+                 * the output is still down, or another worker replays
+                 * this batch: either way the later ones wait, so that
+                 * they never overtake it
+                 */
+                if (rc != NGX_OK) {
                     break;
                 }
 
-                if (rc == NGX_OK) {
-                    r->replayed++;
-                }
+                r->replayed++;
             }
         }
     }
