@@ -37,6 +37,12 @@ def test_wec_bench_tiny_run(tmp_path):
                   r"connections\) \| (\d+) \| (\d+) \|", out)
     assert m and int(m.group(1)) > 0 and int(m.group(2)) > 0, out
     assert re.search(r"failed batches \(not acknowledged\) \| 0 \|", out)
+    # with the source simulator's compressor, SLDC bodies too
+    if os.path.exists(os.path.join(TOP, "t", "wef_source.py")):
+        m = re.search(r"\| collector, SLDC bodies \((\d+) bytes\) \|", out)
+        assert m, out
+        assert re.search(r"\| events/s \| [1-9]\d* \|", out), out
+        assert re.search(r"\| failed batches \| 0 \|", out), out
     # 50 sources, none of whose heartbeats failed
     assert "## Heartbeats of 50 sources" in out
     assert re.search(r"\| failed heartbeats \| 0 \| 0 \|", out), out
