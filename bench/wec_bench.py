@@ -17,6 +17,9 @@ and measures, each beside a baseline taken in the same run:
              per 10,000 events (/proc/<pid>/stat of the workers, before
              and after) and the driver's own CPU, and the driver posting
              the same body to a `return 200` location (its ceiling).
+             With t/wef_source.py (the source simulator) in the tree, the
+             same batch SLDC-compressed (`Content-Encoding: SLDC`) is
+             run in each pair too.
   heartbeat  S simulated sources (bench/wsman_load.c beat: user srcK,
              its own kept-alive connection, m:MachineID srcK.bench.test),
              each heartbeating once per round: worker CPU seconds per
