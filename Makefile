@@ -23,7 +23,7 @@ SOURCES    := $(wildcard src/*.[ch] src/*/*.[ch] src/plugins/*/*.[ch] \
 BUILD_PKGS := nginx nginx-dev build-essential pkg-config libxml2-dev \
               libssl-dev libkrb5-dev libpcre2-dev zlib1g-dev libcrypt-dev \
               libpam0g-dev libfreeipmi-dev \
-              libhiredis-dev librdkafka-dev
+              libhiredis-dev librdkafka-dev libsqlite3-dev libpq-dev
 RUN_PKGS   := nginx curl
 TEST_PKGS  := python3 python3-pytest python3-winrm python3-requests curl \
               wsl uuid-runtime openssl libxml2-utils \
@@ -31,7 +31,8 @@ TEST_PKGS  := python3 python3-pytest python3-winrm python3-requests curl \
               python3-gssapi python3-requests-ntlm python3-requests-kerberos \
               golang-go golang-github-masterzen-winrm-dev libpam-modules \
               openipmi freeipmi-tools valgrind ansible-core strace \
-              redis-server redis-tools kcat
+              redis-server redis-tools kcat \
+              rsyslog rsyslog-openssl postgresql sqlite3
 
 .PHONY: all run test unit integration sanitize bench deps-build deps-run \
         deps-test clean plugin-example

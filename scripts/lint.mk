@@ -20,7 +20,7 @@ LINT_INCS      := $(addprefix -I $(CURDIR)/, src src/http src/auth \
                   -I $(CURDIR)/src/plugins/shell/host \
                   $(addprefix -I $(NGX_SRC)/src/, core event event/modules \
                       os/unix http http/modules http/v2) \
-                  -I $(BUILD) -I /usr/include/libxml2
+                  -I $(BUILD) -I /usr/include/libxml2 -I /usr/include/postgresql
 
 # every source, the plug-ins' too
 LINT_TIDY_SRCS ?= $(wildcard src/*.c src/*/*.c src/plugins/*/*.c \

@@ -422,6 +422,17 @@ def pam_services(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def postgres(tmp_path_factory):
+    """A running PostgreSQL 15 cluster (infra.Postgres): .conninfo for
+    `wsman_wec_store postgresql:...`, .stop() and .start() for outages."""
+    if not (infra.Postgres.BIN / "postgres").exists():
+        pytest.fail("PostgreSQL 15 missing: apt-get install postgresql")
+    pg = infra.Postgres(tmp_path_factory.mktemp("postgres")).start()
+    yield pg
+    pg.stop()
+
+
+@pytest.fixture(scope="session")
 def goclient(tmp_path_factory):
     try:
         return infra.build_goclient(tmp_path_factory.mktemp("goclient"))

@@ -4,7 +4,10 @@ under a pytest tmp dir and torn down at the end of the session:
   Realm       a private MIT Kerberos KDC on 127.0.0.1 (realm WSMAN.TEST)
   NtlmUsers   a gss-ntlmssp user file
   Pki         a test CA, a server certificate and client certificates
+  Rsyslog     a private rsyslogd over TCP or TLS, writing what it gets
   PamServices throw-away /etc/pam.d services (permit, deny, slow)
+  Postgres    a PostgreSQL 15 cluster on loopback (the event collector's
+              shared state store)
   build_goclient  the masterzen/winrm client in t/goclient, built offline
 
 Nothing here edits system files except the PAM service files, which get
@@ -12,9 +15,11 @@ unique names and are removed again.
 """
 
 import hashlib
+import json
 import os
 import pathlib
 import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -284,6 +289,125 @@ class Pki:
         return hashlib.sha1(der).hexdigest().upper()
 
 
+# --------------------------------------------------------------- rsyslog --
+
+class Rsyslog:
+    """A private rsyslogd: imtcp on a free loopback port, plain TCP or TLS
+    (the ossl stream driver, tls=(certificate, key); client_ca=FILE: a
+    client certificate of that CA required), writing every message to self.out as one
+    JSON object a line: the RFC 5424 fields as rsyslog parsed them and
+    the whole message as received ("raw"), newlines escaped, so a message
+    with newlines inside is still one line.  It runs as whoever runs the
+    tests: its own configuration, pid file and work directory under
+    `directory`, nothing of the system's.
+
+    .address  "127.0.0.1:PORT" (TLS: "localhost:PORT", the name in the
+              Pki's server certificate); .stop() and .start() keep it.
+    """
+
+    TEMPLATE = """template(name="wsman_json" type="list") {
+    constant(value="{\\"pri\\":\\"") property(name="pri")
+    constant(value="\\",\\"time\\":\\"")
+    property(name="timereported" dateFormat="rfc3339")
+    constant(value="\\",\\"host\\":\\"")
+    property(name="hostname" format="json")
+    constant(value="\\",\\"app\\":\\"")
+    property(name="app-name" format="json")
+    constant(value="\\",\\"procid\\":\\"")
+    property(name="procid" format="json")
+    constant(value="\\",\\"msgid\\":\\"")
+    property(name="msgid" format="json")
+    constant(value="\\",\\"sd\\":\\"")
+    property(name="structured-data" format="json")
+    constant(value="\\",\\"msg\\":\\"") property(name="msg" format="json")
+    constant(value="\\",\\"raw\\":\\"")
+    property(name="rawmsg" format="json")
+    constant(value="\\"}\\n")
+}
+"""
+
+    def __init__(self, directory, tls=None, client_ca=None):
+        self.dir = pathlib.Path(directory)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.port = _free_port_tcp_udp()
+        self.tls = tls
+        self.address = "%s:%d" % ("localhost" if tls else "127.0.0.1",
+                                  self.port)
+        self.out = self.dir / "messages.jsonl"
+        self.conf = self.dir / "rsyslog.conf"
+        self.pidfile = self.dir / "rsyslogd.pid"
+        self.log = self.dir / "rsyslogd.log"
+        self.proc = None
+        glob = ['workDirectory="%s"' % self.dir, 'maxMessageSize="64m"',
+                # newlines stay newlines: the framing is what is tested
+                'parser.escapeControlCharactersOnReceive="off"']
+        imtcp = 'module(load="imtcp")'
+        if tls:
+            cert, key = tls
+            glob += ['defaultNetstreamDriver="ossl"',
+                     'defaultNetstreamDriverCAFile="%s"'
+                     % (client_ca or cert),
+                     'defaultNetstreamDriverCertFile="%s"' % cert,
+                     'defaultNetstreamDriverKeyFile="%s"' % key]
+            imtcp = ('module(load="imtcp" streamDriver.name="ossl" '
+                     'streamDriver.mode="1" streamDriver.authMode="%s")'
+                     % ("x509/certvalid" if client_ca else "anon"))
+        self.conf.write_text(
+            "global(%s)\n%s\n%s"
+            'input(type="imtcp" address="127.0.0.1" port="%d")\n'
+            'action(type="omfile" file="%s" template="wsman_json")\n'
+            % ("\n       ".join(glob), imtcp, self.TEMPLATE, self.port,
+               self.out))
+        _run(["/usr/sbin/rsyslogd", "-N1", "-f", str(self.conf)])
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["/usr/sbin/rsyslogd", "-n", "-f", str(self.conf),
+             "-i", str(self.pidfile)],
+            stdin=subprocess.DEVNULL, stdout=open(self.log, "ab"),
+            stderr=subprocess.STDOUT)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("rsyslogd exited: %s"
+                                   % self.log.read_text())
+            try:
+                socket.create_connection(("127.0.0.1", self.port),
+                                         timeout=1).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("rsyslogd did not listen on %d" % self.port)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def messages(self):
+        """Every message so far, a dict each."""
+        if not self.out.exists():
+            return []
+        return [json.loads(line) for line in
+                self.out.read_text().splitlines() if line]
+
+    def wait_for(self, pred, count, timeout=10):
+        """The messages for which pred(message) holds, once there are
+        `count` of them (or whatever there is after `timeout`)."""
+        deadline = time.time() + timeout
+        while True:
+            found = [m for m in self.messages() if pred(m)]
+            if len(found) >= count or time.time() > deadline:
+                return found
+            time.sleep(0.05)
+
+
 # ------------------------------------------------------------------ PAM --
 
 class PamServices:
@@ -338,6 +462,114 @@ class PamServices:
                 f.unlink()
             except FileNotFoundError:
                 pass
+
+
+# ------------------------------------------------------------ PostgreSQL --
+
+class Postgres:
+    """A PostgreSQL 15 cluster of its own: initdb in a tmp dir owned by
+    `postgres` (initdb and postgres refuse to run as root), trust
+    authentication, a unix socket in that dir and TCP on a free loopback
+    port.  self.conninfo reaches the database `wsman` as the role `wsman`
+    (no superuser) over TCP; stop() and start() take the server down and
+    up again (the data stays); stop_cmd and start_cmd are the same as
+    shell commands, for a C test to run, and pause_cmd / resume_cmd
+    freeze and thaw it (SIGSTOP, SIGCONT)."""
+
+    BIN = pathlib.Path("/usr/lib/postgresql/15/bin")
+
+    def __init__(self, directory):
+        self.dir = pathlib.Path(directory)
+        self.data = self.dir / "data"
+        self.log = self.dir / "postgres.log"
+        self.port = _free_port_tcp_udp()
+        self.conninfo = ("host=127.0.0.1 port=%d user=wsman dbname=wsman "
+                         "sslmode=disable" % self.port)
+
+    def _as_postgres(self, cmd):
+        if os.geteuid() == 0:
+            return ["/usr/bin/setpriv", "--reuid=postgres",
+                    "--regid=postgres", "--init-groups"] + cmd
+        return cmd
+
+    def _pg_ctl(self, *args):
+        return self._as_postgres(
+            [str(self.BIN / "pg_ctl"), "-D", str(self.data), "-l",
+             str(self.log), "-w", "-t", "30"] + list(args))
+
+    @property
+    def stop_cmd(self):
+        return " ".join(shlex.quote(a)
+                        for a in self._pg_ctl("-m", "immediate", "stop"))
+
+    @property
+    def start_cmd(self):
+        return " ".join(shlex.quote(a)
+                        for a in self._pg_ctl("-o", self._options(),
+                                              "start"))
+
+    def _signal_cmd(self, sig):
+        # the postmaster (first line of postmaster.pid) and its children,
+        # the backends among them
+        pid = "$(head -1 %s)" % shlex.quote(str(self.data / "postmaster.pid"))
+        return "kill -%s %s $(pgrep -P %s)" % (sig, pid, pid)
+
+    @property
+    def pause_cmd(self):
+        """A shell command that freezes the server (SIGSTOP): connections
+        stay up, nothing answers."""
+        return self._signal_cmd("STOP")
+
+    @property
+    def resume_cmd(self):
+        return self._signal_cmd("CONT")
+
+    def _options(self):
+        return ("-c listen_addresses=127.0.0.1 -p %d -k %s "
+                "-c unix_socket_permissions=0700" % (self.port, self.dir))
+
+    def psql(self, sql, db="wsman", user="wsman"):
+        """Runs sql with psql over the unix socket; returns its stdout
+        (unaligned, tuples only)."""
+        return _run(self._as_postgres(
+            [str(self.BIN / "psql"), "-h", str(self.dir),
+             "-p", str(self.port), "-U", user, "-d", db, "-X", "-A", "-t",
+             "-v", "ON_ERROR_STOP=1", "-c", sql]),
+            text=True).stdout
+
+    def start(self):
+        if not (self.data / "PG_VERSION").exists():
+            if os.geteuid() == 0:
+                shutil.chown(self.dir, "postgres", "postgres")
+            _run(self._as_postgres(
+                [str(self.BIN / "initdb"), "-D", str(self.data), "-U",
+                 "postgres", "--auth=trust", "-E", "UTF8", "--no-locale"]),
+                timeout=120)
+            _run(self._pg_ctl("-o", self._options(), "start"))
+            self.psql("CREATE ROLE wsman LOGIN", db="postgres",
+                      user="postgres")
+            self.psql("CREATE DATABASE wsman OWNER wsman", db="postgres",
+                      user="postgres")
+            return self
+        _run(self._pg_ctl("-o", self._options(), "start"))
+        return self
+
+    def new_database(self):
+        """A fresh empty database (owned by `wsman`) for one test's rows;
+        returns its conninfo."""
+        self.ndb = getattr(self, "ndb", 0) + 1
+        name = "wsman_%d" % self.ndb
+        self.psql("CREATE DATABASE %s OWNER wsman" % name, db="postgres",
+                  user="postgres")
+        return self.conninfo.replace("dbname=wsman", "dbname=" + name)
+
+    def stop(self, mode="fast"):
+        """mode immediate: as a node's crash (no shutdown checkpoint)."""
+        if (self.data / "postmaster.pid").exists():
+            _run(self._pg_ctl("-m", mode, "stop"))
+
+    def running(self):
+        return _run(self._pg_ctl("status"), check=False).returncode == 0
 
 
 # ------------------------------------------------------------ Go client --

@@ -53,7 +53,8 @@ def _incs():
     dirs += [NGX_SRC / "src" / d for d in
              ("core", "event", "event/modules", "os/unix", "http",
               "http/modules", "http/v2")]
-    dirs += [BUILD, pathlib.Path("/usr/include/libxml2")]
+    dirs += [BUILD, pathlib.Path("/usr/include/libxml2"),
+             pathlib.Path("/usr/include/postgresql")]
     return ["-I%s" % d for d in dirs]
 
 

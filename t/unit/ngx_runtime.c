@@ -1207,3 +1207,79 @@ ngx_conf_set_size_slot(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     return NGX_CONF_ERROR;
 }
+
+
+/*
+ * core/ngx_conf_file.c and core/ngx_parse.c, for the wec outputs'
+ * configure() (test_wec_syslog.c; test_wec_outputs.c has weak copies of
+ * the first and the last, these win): a configuration error goes to the
+ * unit log, prefixed "conf: "; full names are the names as given (the
+ * tests use absolute paths); times are N, Nms, Ns, Nm or Nh.
+ */
+
+void ngx_cdecl
+ngx_conf_log_error(ngx_uint_t level, ngx_conf_t *cf, ngx_err_t err,
+    const char *fmt, ...)
+{
+    u_char   line[NGX_MAX_CONF_ERRSTR], *p;
+    va_list  args;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(line, line + sizeof(line) - 1, fmt, args);
+    va_end(args);
+
+    *p = '\0';
+
+    ngx_log_error_core(level, &unit_log, err, "conf: %s", line);
+}
+
+
+ngx_int_t
+ngx_conf_full_name(ngx_cycle_t *cycle, ngx_str_t *name,
+    ngx_uint_t conf_prefix)
+{
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_parse_time(ngx_str_t *line, ngx_uint_t is_sec)
+{
+    u_char      *p, *last;
+    ngx_int_t    n, scale;
+
+    p = line->data;
+    last = p + line->len;
+    n = 0;
+
+    if (p == last || *p < '0' || *p > '9') {
+        return NGX_ERROR;
+    }
+
+    for ( /* void */ ; p < last && *p >= '0' && *p <= '9'; p++) {
+        if (n > 100000000) {
+            return NGX_ERROR;
+        }
+
+        n = n * 10 + (*p - '0');
+    }
+
+    if (last - p == 2 && p[0] == 'm' && p[1] == 's') {
+        return is_sec ? NGX_ERROR : n;
+    }
+
+    if (p == last || (last - p == 1 && *p == 's')) {
+        scale = 1;
+
+    } else if (last - p == 1 && *p == 'm') {
+        scale = 60;
+
+    } else if (last - p == 1 && *p == 'h') {
+        scale = 3600;
+
+    } else {
+        return NGX_ERROR;
+    }
+
+    return is_sec ? n * scale : n * scale * 1000;
+}

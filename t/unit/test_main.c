@@ -29,6 +29,8 @@ void unit_test_engine(void);
 void unit_test_identity(void);
 void unit_test_sldc(void);
 void unit_test_wec_outputs(void);
+void unit_test_wec_syslog(void);
+void unit_test_wec_store(void);
 
 
 ngx_uint_t  unit_passed;
@@ -156,6 +158,8 @@ main(int argc, char **argv)
         { "identity", unit_test_identity },
         { "sldc", unit_test_sldc },
         { "wec_outputs", unit_test_wec_outputs },
+        { "wec_syslog", unit_test_wec_syslog },
+        { "wec_store", unit_test_wec_store },
     };
 
     int         a;

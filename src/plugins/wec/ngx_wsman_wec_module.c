@@ -134,12 +134,15 @@ ngx_wsman_wec_output_type_t  *ngx_wsman_wec_output_types[] = {
     &ngx_wsman_wec_xml_file_output,
     &ngx_wsman_wec_redis_output,
     &ngx_wsman_wec_kafka_output,
+    &ngx_wsman_wec_syslog_output,
     NULL
 };
 
 
 /* the first is the default */
 ngx_wsman_wec_store_type_t  *ngx_wsman_wec_store_types[] = {
+    &ngx_wsman_wec_sqlite_store,
+    &ngx_wsman_wec_postgresql_store,
     NULL
 };
 
@@ -676,8 +679,9 @@ ngx_wsman_wec_init_main_conf(ngx_conf_t *cf, void *conf)
     file->flush = ngx_wsman_wec_reopen_files;
 
     if (wmcf->store.type == NULL && ngx_wsman_wec_store_types[0]) {
-        /* one SQLite file under the prefix, shared by the workers */
-        ngx_str_set(&address, "wec_state.db");
+        /* one SQLite file under the prefix, shared by the workers; in a
+         * directory of its own, which nginx makes for their user */
+        ngx_str_set(&address, "wec/state.db");
 
         wmcf->store.type = ngx_wsman_wec_store_types[0];
         wmcf->store.address = address;
