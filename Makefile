@@ -140,6 +140,7 @@ $(NODE_STAMP): t/node/package.json t/node/package-lock.json
 bench: deps-test $(MODULE)
 	@scripts/apt-need wrk
 	$(PYTHON) bench/wrk_bench.py $(MODULE)
+	$(PYTHON) bench/wec_bench.py $(MODULE)
 
 include bench/soak.mk
 

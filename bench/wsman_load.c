@@ -27,7 +27,30 @@
  *   wsman_load spawn SECONDS PROGRAM
  *       fork + exec + wait of PROGRAM (no arguments) in a loop.
  *
- * Prints one line: JSON with requests, errors, seconds, p50_us, p99_us.
+ *   wsman_load post PORT PATH SECONDS CONNS TYPE BODYFILE AUTHFILE [HEADER]
+ *       CONNS kept-alive connections POSTing BODYFILE as it is (e.g. a
+ *       UTF-16 Events batch) with Content-Type TYPE for SECONDS; the
+ *       connection i sends line i (modulo their number) of AUTHFILE as
+ *       its Authorization header, and HEADER ("Name: value", e.g.
+ *       Content-Encoding: SLDC) when given.  Only a 200 counts (an Ack;
+ *       a fault is an error).
+ *
+ *   wsman_load write DIR SECONDS THREADS BATCHFILE
+ *       the disk's baseline for an output: THREADS threads, each
+ *       appending BATCHFILE to a file of its own in DIR with one write()
+ *       and one fdatasync() per batch, as the json_file output does.
+ *
+ *   wsman_load beat PORT PATH CONNS WINDOW BODYFILE
+ *       CONNS simulated sources, one kept-alive connection each: source
+ *       N is user srcN, password Src-Pw-N (Basic), its body BODYFILE
+ *       (ASCII) with every @N@ replaced by N, sent in UTF-16LE with a
+ *       BOM like Windows.  Every line read from stdin starts a round:
+ *       each source sends one request, WINDOW connections at a time
+ *       (all sent, then all answers read), and the round's JSON line is
+ *       printed; the connections stay open until stdin is closed.
+ *
+ * Prints one line: JSON with requests, errors, seconds, p50_us, p99_us
+ * (post, write and beat add cpu_s: the driver's own CPU seconds).
  */
 
 #define _GNU_SOURCE
@@ -40,6 +63,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -77,7 +102,11 @@ typedef struct {
 } worker_t;
 
 
-static const char  *mode, *path, *user, *password, *domain;
+static const char  *mode, *path, *user, *password, *domain, *post_type;
+static const char  *post_header;
+static char       **auths;
+static int          nauths;
+static worker_t    *workers;    /* post: a thread's index is its line */
 static char        *xml;
 static size_t       xml_len, plain_size;
 static int          port;
@@ -92,6 +121,19 @@ now(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+
+/* the driver's own CPU (user + system, every thread): it must stay
+ * well below the server's for a figure to be the server's */
+static double
+cpu_seconds(void)
+{
+    struct rusage  ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6
+           + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
 
@@ -620,8 +662,9 @@ report(worker_t *w, int nw, double elapsed)
     qsort(all, n, sizeof(uint32_t), cmp_u32);
 
     printf("{\"requests\": %zu, \"errors\": %lu, \"seconds\": %.3f, "
-           "\"p50_us\": %u, \"p99_us\": %u}\n", n, errors, elapsed,
-           n ? all[n / 2] : 0, n ? all[(n * 99) / 100] : 0);
+           "\"p50_us\": %u, \"p99_us\": %u, \"cpu_s\": %.3f}\n", n,
+           errors, elapsed, n ? all[n / 2] : 0,
+           n ? all[(n * 99) / 100] : 0, cpu_seconds());
     free(all);
 }
 
@@ -838,6 +881,252 @@ spawn(const char *program)
     report(&w, 1, seconds);
 }
 
+/* the lines of a file, without their ends */
+static char **
+read_lines(const char *name, int *n)
+{
+    int      k;
+    char    *text, *p, *eol, **lines;
+    size_t   len;
+
+    text = read_file(name, &len);
+    lines = calloc(len + 2, sizeof(char *));
+    if (lines == NULL) {
+        die("out of memory");
+    }
+
+    k = 0;
+
+    for (p = text; *p; p = eol + 1) {
+        eol = strchr(p, '\n');
+        if (eol == NULL) {
+            eol = p + strlen(p);
+        }
+
+        if (eol > p) {
+            lines[k++] = p;
+        }
+
+        if (*eol == '\0') {
+            break;
+        }
+
+        *eol = '\0';
+    }
+
+    if (k == 0) {
+        die("empty file");
+    }
+
+    *n = k;
+
+    return lines;
+}
+
+
+static void *
+run_post(void *data)
+{
+    char       auth[4096];
+    double     t, stop;
+    conn_t     c;
+    worker_t  *w = data;
+
+    /* the extra header rides after the Authorization line */
+    snprintf(auth, sizeof(auth), "Authorization: %s%s%s",
+             auths[(w - workers) % nauths], post_header ? "\r\n" : "",
+             post_header ? post_header : "");
+
+    memset(&c, 0, sizeof(c));
+    c.fd = connect_to();
+    stop = now() + seconds;
+
+    while ((t = now()) < stop) {
+        if (post(&c, post_type, auth, xml, xml_len) != 0
+            || receive(&c) != 0 || c.status != 200)
+        {
+            w->errors++;
+            close(c.fd);
+            c.fd = connect_to();
+            continue;
+        }
+
+        record(w, now() - t);
+    }
+
+    close(c.fd);
+    free(c.resp);
+
+    return NULL;
+}
+
+
+static const char  *write_dir;
+
+
+static void *
+run_write(void *data)
+{
+    int        fd;
+    char       name[4096];
+    size_t     off;
+    ssize_t    n;
+    double     t, stop;
+    worker_t  *w = data;
+
+    snprintf(name, sizeof(name), "%s/baseline-%p.jsonl", write_dir, data);
+
+    fd = open(name, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        die("cannot open the baseline file");
+    }
+
+    stop = now() + seconds;
+
+    while ((t = now()) < stop) {
+        for (off = 0; off < xml_len; off += n) {
+            n = write(fd, xml + off, xml_len - off);
+            if (n <= 0) {
+                die("write() failed");
+            }
+        }
+
+        if (fdatasync(fd) != 0) {
+            die("fdatasync() failed");
+        }
+
+        record(w, now() - t);
+    }
+
+    close(fd);
+    unlink(name);
+
+    return NULL;
+}
+
+
+/* ASCII to UTF-16LE with a BOM, as Windows sends its messages */
+static size_t
+utf16(char *out, const char *in, size_t len)
+{
+    size_t  i;
+
+    out[0] = (char) 0xff;
+    out[1] = (char) 0xfe;
+
+    for (i = 0; i < len; i++) {
+        out[2 + 2 * i] = in[i];
+        out[3 + 2 * i] = 0;
+    }
+
+    return 2 + 2 * len;
+}
+
+
+static void
+beat(int conns, int window)
+{
+    int             i, k, n, *fd;
+    char           *tpl, *plain, *body, **auth, num[16], cred[64], *b;
+    size_t          tlen, len, off;
+    double          t, start;
+    conn_t          c;
+    worker_t        w;
+    unsigned long   errors;
+    const char     *p, *q;
+
+    tpl = xml;
+    tlen = xml_len;
+
+    fd = calloc(conns, sizeof(int));
+    auth = calloc(conns, sizeof(char *));
+    plain = malloc(tlen * 2 + 64);
+    body = malloc(tlen * 4 + 128);
+    if (fd == NULL || auth == NULL || plain == NULL || body == NULL) {
+        die("out of memory");
+    }
+
+    for (i = 0; i < conns; i++) {
+        snprintf(cred, sizeof(cred), "src%d:Src-Pw-%d", i, i);
+        b = b64((unsigned char *) cred, strlen(cred));
+        auth[i] = malloc(strlen(b) + 32);
+        if (auth[i] == NULL) {
+            die("out of memory");
+        }
+        sprintf(auth[i], "Authorization: Basic %s", b);
+        free(b);
+        fd[i] = connect_to();
+    }
+
+    printf("OPEN %d\n", conns);
+    fflush(stdout);
+
+    memset(&c, 0, sizeof(c));
+
+    while (fgets(num, sizeof(num), stdin) != NULL) {
+        memset(&w, 0, sizeof(w));
+        errors = 0;
+        start = now();
+
+        for (i = 0; i < conns; i += window) {
+            n = (conns - i < window) ? conns - i : window;
+            t = now();
+
+            for (k = i; k < i + n; k++) {
+                /* the template with @N@ replaced, then in UTF-16 */
+                len = 0;
+                snprintf(cred, sizeof(cred), "%d", k);
+
+                for (p = tpl; p < tpl + tlen; p = q + 3) {
+                    q = memmem(p, tpl + tlen - p, "@N@", 3);
+                    if (q == NULL) {
+                        memcpy(plain + len, p, tpl + tlen - p);
+                        len += tpl + tlen - p;
+                        break;
+                    }
+                    memcpy(plain + len, p, q - p);
+                    len += q - p;
+                    memcpy(plain + len, cred, strlen(cred));
+                    len += strlen(cred);
+                }
+
+                off = utf16(body, plain, len);
+                c.fd = fd[k];
+
+                if (post(&c, post_type, auth[k], body, off) != 0) {
+                    die("beat: send failed");
+                }
+            }
+
+            for (k = i; k < i + n; k++) {
+                c.fd = fd[k];
+
+                if (receive(&c) != 0) {
+                    die("beat: connection lost");
+                }
+
+                if (c.status != 200) {
+                    errors++;
+                    continue;
+                }
+            }
+
+            /* the window's time, once per source in it */
+            for (k = 0; k < n; k++) {
+                record(&w, now() - t);
+            }
+        }
+
+        w.errors = errors;
+        report(&w, 1, now() - start);
+        free(w.lat);
+    }
+
+    for (i = 0; i < conns; i++) {
+        close(fd[i]);
+    }
+}
+
 
 int
 main(int argc, char **argv)
@@ -867,6 +1156,15 @@ main(int argc, char **argv)
         return 0;
     }
 
+    if (strcmp(mode, "beat") == 0 && argc == 7) {
+        port = atoi(argv[2]);
+        path = argv[3];
+        post_type = "application/soap+xml;charset=UTF-16";
+        xml = read_file(argv[6], &xml_len);
+        beat(atoi(argv[4]), atoi(argv[5]));
+        return 0;
+    }
+
     if (strcmp(mode, "idle") == 0 && argc == 9) {
         port = atoi(argv[2]);
         path = argv[3];
@@ -879,17 +1177,36 @@ main(int argc, char **argv)
     }
 
     if (!((strcmp(mode, "ntlm") == 0 && argc == 10)
-          || (strcmp(mode, "plain") == 0 && argc == 7)))
+          || (strcmp(mode, "plain") == 0 && argc == 7)
+          || (strcmp(mode, "post") == 0 && (argc == 9 || argc == 10))
+          || (strcmp(mode, "write") == 0 && argc == 6)))
     {
         die("usage: see the comment at the top of bench/wsman_load.c");
     }
 
-    port = atoi(argv[2]);
-    path = argv[3];
-    seconds = atof(argv[4]);
-    conns = atoi(argv[5]);
+    if (mode[0] == 'w') {
+        write_dir = argv[2];
+        seconds = atof(argv[3]);
+        conns = atoi(argv[4]);
+        xml = read_file(argv[5], &xml_len);
 
-    if (mode[0] == 'n') {
+    } else {
+        port = atoi(argv[2]);
+        path = argv[3];
+        seconds = atof(argv[4]);
+        conns = atoi(argv[5]);
+    }
+
+    if (mode[0] == 'p' && mode[1] == 'o') {
+        post_type = argv[6];
+        xml = read_file(argv[7], &xml_len);
+        auths = read_lines(argv[8], &nauths);
+        post_header = (argc == 10) ? argv[9] : NULL;
+
+    } else if (mode[0] == 'w') {
+        /* void */
+
+    } else if (mode[0] == 'n') {
         user = argv[6];
         password = argv[7];
         domain = argv[8];
@@ -903,10 +1220,17 @@ main(int argc, char **argv)
         die("out of memory");
     }
 
+    workers = w;
+
     t = now();
 
     for (i = 0; i < conns; i++) {
-        if (pthread_create(&w[i].tid, NULL, run, &w[i]) != 0) {
+        if (pthread_create(&w[i].tid, NULL,
+                           mode[0] == 'w' ? run_write
+                           : (mode[0] == 'p' && mode[1] == 'o') ? run_post
+                           : run, &w[i])
+            != 0)
+        {
             die("pthread_create() failed");
         }
     }
