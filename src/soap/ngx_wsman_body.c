@@ -460,3 +460,141 @@ ngx_wsman_node_next_named(ngx_wsman_node_t *node, const char *name)
 
     return NULL;
 }
+
+
+/* --- documents read as a stream (ngx_wsman_doc_scan()) --- */
+
+#define NGX_WSMAN_DOC_SCAN_ATTRS  16
+
+
+typedef struct {
+    ngx_wsman_doc_scan_t      *scan;
+    ngx_uint_t                 dtd;
+} ngx_wsman_doc_scan_ctx_t;
+
+
+static void
+ngx_wsman_doc_scan_start(void *ctx, const xmlChar *localname,
+    const xmlChar *prefix, const xmlChar *uri, int nb_namespaces,
+    const xmlChar **namespaces, int nb_attributes, int nb_defaulted,
+    const xmlChar **attributes)
+{
+    ngx_wsman_doc_scan_ctx_t  *sc;
+
+    int         i;
+    ngx_str_t   name, attrs[2 * NGX_WSMAN_DOC_SCAN_ATTRS];
+    ngx_uint_t  n;
+
+    sc = ((xmlParserCtxtPtr) ctx)->_private;
+
+    name.data = (u_char *) localname;
+    name.len = ngx_strlen(localname);
+
+    n = 0;
+
+    /* five pointers an attribute: name, prefix, URI, value, value end */
+    for (i = 0; i < nb_attributes && n < NGX_WSMAN_DOC_SCAN_ATTRS; i++) {
+        attrs[2 * n].data = (u_char *) attributes[5 * i];
+        attrs[2 * n].len = ngx_strlen(attributes[5 * i]);
+        attrs[2 * n + 1].data = (u_char *) attributes[5 * i + 3];
+        attrs[2 * n + 1].len = attributes[5 * i + 4] - attributes[5 * i + 3];
+        n++;
+    }
+
+    sc->scan->start(sc->scan->data, &name, attrs, n);
+}
+
+
+static void
+ngx_wsman_doc_scan_end(void *ctx, const xmlChar *localname,
+    const xmlChar *prefix, const xmlChar *uri)
+{
+    ngx_str_t                  name;
+    ngx_wsman_doc_scan_ctx_t  *sc;
+
+    sc = ((xmlParserCtxtPtr) ctx)->_private;
+
+    name.data = (u_char *) localname;
+    name.len = ngx_strlen(localname);
+
+    sc->scan->end(sc->scan->data, &name);
+}
+
+
+static void
+ngx_wsman_doc_scan_text(void *ctx, const xmlChar *ch, int len)
+{
+    ngx_wsman_doc_scan_ctx_t  *sc;
+
+    sc = ((xmlParserCtxtPtr) ctx)->_private;
+
+    sc->scan->text(sc->scan->data, (u_char *) ch, (size_t) len);
+}
+
+
+static void
+ngx_wsman_doc_scan_dtd(void *ctx, const xmlChar *name,
+    const xmlChar *external_id, const xmlChar *system_id)
+{
+    ngx_wsman_doc_scan_ctx_t  *sc;
+
+    sc = ((xmlParserCtxtPtr) ctx)->_private;
+    sc->dtd = 1;
+
+    /* nothing after a DTD is worth reading */
+    xmlStopParser((xmlParserCtxtPtr) ctx);
+}
+
+
+/* one parser a thread, made on first use and kept */
+static __thread xmlParserCtxtPtr  ngx_wsman_doc_scan_parser;
+
+
+ngx_int_t
+ngx_wsman_doc_scan(u_char *data, size_t len, ngx_wsman_doc_scan_t *scan)
+{
+    xmlParserCtxtPtr          ctxt;
+    ngx_wsman_doc_scan_ctx_t  sc;
+
+    static const xmlSAXHandler  handler = {
+        .initialized = XML_SAX2_MAGIC,
+        .startElementNs = ngx_wsman_doc_scan_start,
+        .endElementNs = ngx_wsman_doc_scan_end,
+        .characters = ngx_wsman_doc_scan_text,
+        .cdataBlock = ngx_wsman_doc_scan_text,
+        .internalSubset = ngx_wsman_doc_scan_dtd
+    };
+
+    if (len == 0 || len > INT_MAX) {
+        return NGX_DECLINED;
+    }
+
+    ctxt = ngx_wsman_doc_scan_parser;
+
+    if (ctxt == NULL) {
+        ctxt = xmlNewParserCtxt();
+        if (ctxt == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_wsman_doc_scan_parser = ctxt;
+    }
+
+    sc.scan = scan;
+    sc.dtd = 0;
+
+    /* xmlCtxtReadMemory() resets the parser; its handlers stay ours */
+    ngx_memcpy(ctxt->sax, &handler, sizeof(xmlSAXHandler));
+    ctxt->_private = &sc;
+
+    (void) xmlCtxtReadMemory(ctxt, (char *) data, (int) len, NULL, "UTF-8",
+                             XML_PARSE_NONET | XML_PARSE_NOERROR
+                             | XML_PARSE_NOWARNING);
+
+    if (ctxt->myDoc) {
+        xmlFreeDoc(ctxt->myDoc);
+        ctxt->myDoc = NULL;
+    }
+
+    return (ctxt->wellFormed && !sc.dtd) ? NGX_OK : NGX_DECLINED;
+}

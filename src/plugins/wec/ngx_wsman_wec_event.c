@@ -1,7 +1,7 @@
 /*
  * One forwarded event, made ready for the outputs: its System fields
- * read with libxml2 (through the SOAP layer's document API) and one JSON
- * object written.  Runs in a pool thread, on the batch's own pool.
+ * read with libxml2 as a stream (the SOAP layer's ngx_wsman_doc_scan():
+ * no tree for a few fields) and one JSON object written.  Runs in a pool thread, on the batch's own pool.
  *
  * An event that is not well-formed XML (Windows truncates RenderedText
  * now and then) is kept as it came and flagged "malformed": it never
@@ -16,8 +16,25 @@
 #define NGX_WSMAN_WEC_JSON_RESERVE  512
 
 
-static ngx_int_t ngx_wsman_wec_event_fields(ngx_wsman_wec_batch_t *b,
-    ngx_wsman_wec_event_t *ev, ngx_wsman_node_t *root, ngx_array_t *data);
+typedef struct {
+    ngx_pool_t                *pool;
+    ngx_wsman_wec_event_t     *ev;
+    ngx_array_t               *data;         /* name, value pairs */
+    ngx_uint_t                 depth;
+    ngx_uint_t                 event;        /* the root is Event */
+    ngx_uint_t                 section;      /* 1: System, 2: EventData */
+    ngx_uint_t                 field;        /* whose text is read */
+    ngx_str_t                  data_name;
+    ngx_str_t                  text;
+    size_t                     size;
+    ngx_uint_t                 error;
+} ngx_wsman_wec_reader_t;
+
+
+static void ngx_wsman_wec_event_start(void *data, ngx_str_t *name,
+    ngx_str_t *attrs, ngx_uint_t nattrs);
+static void ngx_wsman_wec_event_chars(void *data, u_char *text, size_t len);
+static void ngx_wsman_wec_event_end(void *data, ngx_str_t *name);
 static u_char *ngx_wsman_wec_json_member(u_char *p, const char *name,
     ngx_str_t *value);
 
@@ -87,31 +104,48 @@ ngx_int_t
 ngx_wsman_wec_event_prepare(ngx_wsman_wec_batch_t *b,
     ngx_wsman_wec_event_t *ev)
 {
-    size_t               len;
-    u_char              *p, received[sizeof("1970-01-01T00:00:00Z")];
-    ngx_tm_t             tm;
-    ngx_str_t            when, *pair;
-    ngx_uint_t           i;
-    ngx_array_t          data;
-    ngx_wsman_doc_t     *doc;
-    ngx_wsman_node_t    *root;
+    size_t                   len;
+    u_char                  *p, received[sizeof("1970-01-01T00:00:00Z")];
+    ngx_tm_t                 tm;
+    ngx_int_t                rc;
+    ngx_str_t                when, *pair;
+    ngx_uint_t               i;
+    ngx_array_t              data;
+    ngx_wsman_doc_scan_t     scan;
+    ngx_wsman_wec_reader_t   r;
 
     if (ngx_array_init(&data, b->pool, 8, 2 * sizeof(ngx_str_t)) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    doc = ngx_wsman_doc_parse(ev->xml.data, ev->xml.len, &root);
+    /* read as a stream: no tree is built for a few fields */
+    ngx_memzero(&r, sizeof(ngx_wsman_wec_reader_t));
+    r.pool = b->pool;
+    r.ev = ev;
+    r.data = &data;
 
-    if (doc == NULL) {
+    scan.start = ngx_wsman_wec_event_start;
+    scan.text = ngx_wsman_wec_event_chars;
+    scan.end = ngx_wsman_wec_event_end;
+    scan.data = &r;
+
+    rc = ngx_wsman_doc_scan(ev->xml.data, ev->xml.len, &scan);
+
+    if (rc == NGX_ERROR || r.error) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        /* what was read before it broke is not trusted either */
         ev->malformed = 1;
-
-    } else {
-        if (ngx_wsman_wec_event_fields(b, ev, root, &data) != NGX_OK) {
-            ngx_wsman_doc_free(doc);
-            return NGX_ERROR;
-        }
-
-        ngx_wsman_doc_free(doc);
+        ngx_str_null(&ev->computer);
+        ngx_str_null(&ev->channel);
+        ngx_str_null(&ev->provider);
+        ngx_str_null(&ev->time_created);
+        ev->event_id = 0;
+        ev->record_id = 0;
+        ev->level = 0;
+        data.nelts = 0;
     }
 
     ngx_gmtime(b->received, &tm);
@@ -189,115 +223,237 @@ ngx_wsman_wec_event_prepare(ngx_wsman_wec_batch_t *b,
 }
 
 
+/*
+ * The reader: Event/System's fields and EventData's named Data, by
+ * local name and depth (Event 1, System and EventData 2, their children
+ * 3), whatever the namespace.
+ */
+
+enum {
+    NGX_WSMAN_WEC_F_NONE = 0,
+    NGX_WSMAN_WEC_F_COMPUTER,
+    NGX_WSMAN_WEC_F_CHANNEL,
+    NGX_WSMAN_WEC_F_EVENT_ID,
+    NGX_WSMAN_WEC_F_LEVEL,
+    NGX_WSMAN_WEC_F_RECORD_ID,
+    NGX_WSMAN_WEC_F_DATA
+};
+
+
+#define ngx_wsman_wec_is(name, s)                                           \
+    ((name)->len == sizeof(s) - 1                                           \
+     && ngx_strncmp((name)->data, s, sizeof(s) - 1) == 0)
+
+
 static ngx_int_t
-ngx_wsman_wec_event_text(ngx_pool_t *pool, ngx_wsman_node_t *parent,
-    const char *name, ngx_str_t *text)
+ngx_wsman_wec_reader_copy(ngx_wsman_wec_reader_t *r, ngx_str_t *dst,
+    ngx_str_t *src)
 {
-    ngx_wsman_node_t  *node;
-
-    node = ngx_wsman_node_child_named(parent, name);
-
-    if (node == NULL) {
-        ngx_str_null(text);
-        return NGX_OK;
+    dst->data = ngx_pnalloc(r->pool, src->len + 1);
+    if (dst->data == NULL) {
+        r->error = 1;
+        return NGX_ERROR;
     }
 
-    return ngx_wsman_node_text(pool, node, text) == NGX_ERROR
-           ? NGX_ERROR : NGX_OK;
+    ngx_memcpy(dst->data, src->data, src->len);
+    dst->data[src->len] = '\0';
+    dst->len = src->len;
+
+    return NGX_OK;
 }
 
 
-static ngx_int_t
-ngx_wsman_wec_event_fields(ngx_wsman_wec_batch_t *b,
-    ngx_wsman_wec_event_t *ev, ngx_wsman_node_t *root, ngx_array_t *data)
+static void
+ngx_wsman_wec_event_start(void *data, ngx_str_t *name, ngx_str_t *attrs,
+    ngx_uint_t nattrs)
 {
-    ngx_int_t          n;
-    ngx_str_t          text, *pair;
-    ngx_wsman_node_t  *system, *node, *event_data;
+    ngx_wsman_wec_reader_t  *r = data;
 
-    if (!ngx_wsman_node_named(root, "Event")) {
-        /* well-formed, but not an event: kept as it is */
-        return NGX_OK;
+    ngx_uint_t  i;
+
+    r->depth++;
+    r->field = NGX_WSMAN_WEC_F_NONE;
+    r->text.len = 0;
+
+    if (r->depth == 1) {
+        r->event = ngx_wsman_wec_is(name, "Event");
+        return;
     }
 
-    system = ngx_wsman_node_child_named(root, "System");
-
-    if (system) {
-        if (ngx_wsman_wec_event_text(b->pool, system, "Computer",
-                                     &ev->computer) != NGX_OK
-            || ngx_wsman_wec_event_text(b->pool, system, "Channel",
-                                        &ev->channel) != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        node = ngx_wsman_node_child_named(system, "Provider");
-        if (node
-            && ngx_wsman_node_attr(b->pool, node, "Name", &ev->provider)
-               == NGX_ERROR)
-        {
-            return NGX_ERROR;
-        }
-
-        node = ngx_wsman_node_child_named(system, "TimeCreated");
-        if (node
-            && ngx_wsman_node_attr(b->pool, node, "SystemTime",
-                                   &ev->time_created)
-               == NGX_ERROR)
-        {
-            return NGX_ERROR;
-        }
-
-        if (ngx_wsman_wec_event_text(b->pool, system, "EventID", &text)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        n = ngx_atoi(text.data, text.len);
-        ev->event_id = n == NGX_ERROR ? 0 : (ngx_uint_t) n;
-
-        if (ngx_wsman_wec_event_text(b->pool, system, "Level", &text)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        n = ngx_atoi(text.data, text.len);
-        ev->level = n == NGX_ERROR ? 0 : (ngx_uint_t) n;
-
-        if (ngx_wsman_wec_event_text(b->pool, system, "EventRecordID", &text)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        n = ngx_atoof(text.data, text.len);
-        ev->record_id = n == NGX_ERROR ? 0 : (uint64_t) n;
+    if (!r->event) {
+        return;
     }
 
-    /* EventData's named Data elements, as most Security events carry */
-    event_data = ngx_wsman_node_child_named(root, "EventData");
+    if (r->depth == 2) {
+        r->section = ngx_wsman_wec_is(name, "System") ? 1
+                     : ngx_wsman_wec_is(name, "EventData") ? 2 : 0;
+        return;
+    }
 
-    for (node = ngx_wsman_node_child_named(event_data, "Data");
-         node;
-         node = ngx_wsman_node_next_named(node, "Data"))
+    if (r->depth != 3 || r->section == 0) {
+        return;
+    }
+
+    if (r->section == 2) {
+        if (!ngx_wsman_wec_is(name, "Data")) {
+            return;
+        }
+
+        for (i = 0; i < nattrs; i++) {
+            if (ngx_wsman_wec_is(&attrs[2 * i], "Name")) {
+                r->field = NGX_WSMAN_WEC_F_DATA;
+                (void) ngx_wsman_wec_reader_copy(r, &r->data_name,
+                                                 &attrs[2 * i + 1]);
+            }
+        }
+
+        return;
+    }
+
+    if (ngx_wsman_wec_is(name, "Computer")) {
+        r->field = NGX_WSMAN_WEC_F_COMPUTER;
+
+    } else if (ngx_wsman_wec_is(name, "Channel")) {
+        r->field = NGX_WSMAN_WEC_F_CHANNEL;
+
+    } else if (ngx_wsman_wec_is(name, "EventID")) {
+        r->field = NGX_WSMAN_WEC_F_EVENT_ID;
+
+    } else if (ngx_wsman_wec_is(name, "Level")) {
+        r->field = NGX_WSMAN_WEC_F_LEVEL;
+
+    } else if (ngx_wsman_wec_is(name, "EventRecordID")) {
+        r->field = NGX_WSMAN_WEC_F_RECORD_ID;
+
+    } else if (ngx_wsman_wec_is(name, "Provider")
+               || ngx_wsman_wec_is(name, "TimeCreated"))
     {
-        if (ngx_wsman_node_attr(b->pool, node, "Name", &text) != NGX_OK) {
-            continue;
-        }
+        for (i = 0; i < nattrs; i++) {
+            if (name->data[0] == 'P'
+                && ngx_wsman_wec_is(&attrs[2 * i], "Name"))
+            {
+                (void) ngx_wsman_wec_reader_copy(r, &r->ev->provider,
+                                                 &attrs[2 * i + 1]);
 
-        pair = ngx_array_push(data);
-        if (pair == NULL) {
-            return NGX_ERROR;
-        }
-
-        pair[0] = text;
-
-        if (ngx_wsman_node_text(b->pool, node, &pair[1]) == NGX_ERROR) {
-            return NGX_ERROR;
+            } else if (name->data[0] == 'T'
+                       && ngx_wsman_wec_is(&attrs[2 * i], "SystemTime"))
+            {
+                (void) ngx_wsman_wec_reader_copy(r, &r->ev->time_created,
+                                                 &attrs[2 * i + 1]);
+            }
         }
     }
+}
 
-    return NGX_OK;
+
+static void
+ngx_wsman_wec_event_chars(void *data, u_char *text, size_t len)
+{
+    ngx_wsman_wec_reader_t  *r = data;
+
+    u_char  *p;
+    size_t   size;
+
+    if (r->field == NGX_WSMAN_WEC_F_NONE || r->error) {
+        return;
+    }
+
+    /* text may come in pieces (around entity references) */
+    if (r->text.len + len > r->size) {
+        size = ngx_max(2 * r->size, r->text.len + len);
+        size = ngx_max(size, 256);
+
+        p = ngx_pnalloc(r->pool, size);
+        if (p == NULL) {
+            r->error = 1;
+            return;
+        }
+
+        if (r->text.len) {
+            ngx_memcpy(p, r->text.data, r->text.len);
+        }
+
+        r->text.data = p;
+        r->size = size;
+    }
+
+    ngx_memcpy(r->text.data + r->text.len, text, len);
+    r->text.len += len;
+}
+
+
+static void
+ngx_wsman_wec_event_end(void *data, ngx_str_t *name)
+{
+    ngx_wsman_wec_reader_t  *r = data;
+
+    u_char     *p, *last;
+    ngx_int_t   n;
+    ngx_str_t   text, *pair;
+
+    r->depth--;
+
+    if (r->field == NGX_WSMAN_WEC_F_NONE || r->error) {
+        r->field = NGX_WSMAN_WEC_F_NONE;
+        return;
+    }
+
+    /* trimmed, as the tree reader gave it */
+    p = r->text.data;
+    last = p + r->text.len;
+
+    while (p < last && (*p == ' ' || *p == '\t' || *p == '\r'
+                        || *p == '\n'))
+    {
+        p++;
+    }
+
+    while (last > p && (last[-1] == ' ' || last[-1] == '\t'
+                        || last[-1] == '\r' || last[-1] == '\n'))
+    {
+        last--;
+    }
+
+    text.data = p;
+    text.len = last - p;
+
+    switch (r->field) {
+
+    case NGX_WSMAN_WEC_F_COMPUTER:
+        (void) ngx_wsman_wec_reader_copy(r, &r->ev->computer, &text);
+        break;
+
+    case NGX_WSMAN_WEC_F_CHANNEL:
+        (void) ngx_wsman_wec_reader_copy(r, &r->ev->channel, &text);
+        break;
+
+    case NGX_WSMAN_WEC_F_EVENT_ID:
+        n = ngx_atoi(text.data, text.len);
+        r->ev->event_id = n == NGX_ERROR ? 0 : (ngx_uint_t) n;
+        break;
+
+    case NGX_WSMAN_WEC_F_LEVEL:
+        n = ngx_atoi(text.data, text.len);
+        r->ev->level = n == NGX_ERROR ? 0 : (ngx_uint_t) n;
+        break;
+
+    case NGX_WSMAN_WEC_F_RECORD_ID:
+        n = ngx_atoof(text.data, text.len);
+        r->ev->record_id = n == NGX_ERROR ? 0 : (uint64_t) n;
+        break;
+
+    case NGX_WSMAN_WEC_F_DATA:
+        pair = ngx_array_push(r->data);
+        if (pair == NULL) {
+            r->error = 1;
+            break;
+        }
+
+        pair[0] = r->data_name;
+        (void) ngx_wsman_wec_reader_copy(r, &pair[1], &text);
+        break;
+    }
+
+    r->field = NGX_WSMAN_WEC_F_NONE;
+    r->text.len = 0;
 }

@@ -439,7 +439,7 @@ static ngx_int_t
 ngx_wsman_wec_file_write(ngx_wsman_wec_output_t *out,
     ngx_wsman_wec_batch_t *b)
 {
-    int                         fd;
+    int                         fd, sync;
     char                       *path;
     u_char                     *buf, *p;
     off_t                       size;
@@ -538,13 +538,34 @@ ngx_wsman_wec_file_write(ngx_wsman_wec_output_t *out,
     (void) flock(fd, LOCK_UN);
 
     /* a pipe or a device (a log shipper reading a FIFO) has no disk */
-    if (S_ISREG(st.st_mode) && fdatasync(fd) == -1) {
-        ngx_log_error(NGX_LOG_ERR, b->log, ngx_errno,
-                      "wsman wec: fdatasync(\"%s\") failed", path);
+    if (!S_ISREG(st.st_mode)) {
+        rc = NGX_OK;
         goto done;
     }
 
-    rc = NGX_OK;
+    /*
+     * The flush waits for the disk: other batches of this worker write
+     * (and flush) meanwhile, on a descriptor of their own, so a slow
+     * disk costs one flush per round of batches, not one each in a row
+     */
+    sync = dup(fd);
+
+    pthread_mutex_unlock(&out->lock);
+
+    if (sync == -1 || fdatasync(sync) == -1) {
+        ngx_log_error(NGX_LOG_ERR, b->log, ngx_errno,
+                      "wsman wec: fdatasync(\"%s\") failed", path);
+
+        if (sync != -1) {
+            close(sync);
+        }
+
+        return NGX_ERROR;
+    }
+
+    close(sync);
+
+    return NGX_OK;
 
 done:
 

@@ -769,7 +769,7 @@ ngx_wsman_wec_syslog_time(u_char *buf, ngx_str_t *t, time_t received)
     struct tm   tm;
     ngx_uint_t  i, n;
 
-    static const char  shape[] = "dddd-dd-ddTdd:dd:dd";
+    static const u_char  shape[] = "dddd-dd-ddTdd:dd:dd";
 
     s = t->data;
     last = t->data + t->len;
