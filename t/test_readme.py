@@ -1,6 +1,7 @@
 """README.md's examples, run as written: the `wsl identify` line of "Try
 it" and the two RootSDDLs of "The order of ACEs" (the wrong order lets
-the denied group in, the canonical order keeps it out)."""
+the denied group in, the canonical order keeps it out), and the event
+collector's nginx block through `nginx -t`."""
 
 import os
 import pathlib
@@ -80,3 +81,29 @@ def test_readme_ace_order_example(nginx_factory):
     H.assert_fault(get("carol", "/right"), 500, subcode=("w", "AccessDenied"))
     assert get("bob", "/right").status == 200
     assert get("bob", "/wrong").status == 200
+
+
+def test_readme_wec_example_passes_nginx_t(nginx_factory, realm, tmp_path):
+    """"Collect Windows events": the nginx block as written (paths moved
+    under a tmp dir, the keytab the test realm's) passes `nginx -t`."""
+    block = _section("The nginx side")
+    lines = [l[4:] for l in block.splitlines() if l.startswith("    ")]
+    conf = "\n".join(lines)
+    start = conf.index("http {") + len("http {")
+    inner = conf[start:conf.rindex("}")]
+    (tmp_path / "security.xml").write_text(
+        '<QueryList><Query Id="0"><Select Path="Security">*</Select>'
+        '</Query></QueryList>')
+    for old, new in (("/etc/nginx/wec/security.xml",
+                      str(tmp_path / "security.xml")),
+                     ("/etc/nginx/wec.keytab", str(realm.keytab)),
+                     ("/var/lib/nginx/wec", str(tmp_path / "state")),
+                     ("/var/log/nginx/wec", str(tmp_path / "log")),
+                     ("/var/spool/nginx", str(tmp_path / "spool")),
+                     ("listen 5985;", "listen 127.0.0.1:@PORT@;")):
+        assert old in inner, old
+        inner = inner.replace(old, new)
+    n = nginx_factory(inner, start=False, main_snippet=realm.nginx_env())
+    p = n.test_config()
+    assert p.returncode == 0, p.stderr
+    assert "test is successful" in p.stderr
