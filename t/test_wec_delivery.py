@@ -417,6 +417,12 @@ def test_metrics_count_events_and_failures(wec):
     assert full["not_acknowledged"] >= 1
     assert full["outputs"][0]["down"] is True
     assert full["outputs"][0]["failures"] >= 1
+    # lag: since the first failure after the last success
+    time.sleep(1.2)
+    post(wec, notify_to(wec, "carol", "full"), xml, "carol")
+    m = _metrics(wec)
+    assert m["full"]["outputs"][0]["lag"] >= 1
+    assert m["security"]["outputs"][0]["lag"] == 0
 
 
 @pytest.mark.log_allows("exited on signal 9")

@@ -36,6 +36,8 @@ typedef struct {
     ngx_atomic_t               failures;
     ngx_atomic_t               last_ok;
     ngx_atomic_t               last_failure;
+    ngx_atomic_t               down_since;   /* the first failure after
+                                                the last success, or 0 */
 } ngx_wsman_wec_out_counters_t;
 
 
@@ -288,10 +290,15 @@ ngx_wsman_wec_count_output(ngx_wsman_wec_sub_t *sub, ngx_uint_t i,
     if (ok) {
         (void) ngx_atomic_fetch_add(&outs[i].batches, 1);
         outs[i].last_ok = ngx_time();
+        outs[i].down_since = 0;
 
     } else {
         (void) ngx_atomic_fetch_add(&outs[i].failures, 1);
         outs[i].last_failure = ngx_time();
+
+        /* racing workers agree on about the same second */
+        (void) ngx_atomic_cmp_set(&outs[i].down_since, 0,
+                                  (ngx_atomic_uint_t) ngx_time());
     }
 }
 
@@ -844,12 +851,10 @@ ngx_wsman_wec_metrics_done(ngx_event_t *ev)
 
             if (c) {
                 /* down: failing since its last success; lag: for how
-                 * long batches have not been getting through */
+                 * long (seconds) batches have not been getting through */
                 down = oc[k].last_failure > oc[k].last_ok;
-                lag = down ? now - (time_t) (oc[k].last_ok
-                                             ? oc[k].last_ok
-                                             : oc[k].last_failure)
-                           : 0;
+                lag = (down && oc[k].down_since)
+                      ? now - (time_t) oc[k].down_since : 0;
 
                 p = ngx_sprintf(p, ",\"batches\":%uA,\"spooled\":%uA,"
                                 "\"failures\":%uA,"
