@@ -475,7 +475,11 @@ ngx_wsman_wec_file_write(ngx_wsman_wec_output_t *out,
 
     for (i = 0; i < b->nevents; i++) {
         text = fcf->xml ? &b->events[i].xml : &b->events[i].json;
-        p = ngx_cpymem(p, text->data, text->len);
+
+        if (text->len) {
+            p = ngx_cpymem(p, text->data, text->len);
+        }
+
         *p++ = '\n';
     }
 

@@ -227,7 +227,11 @@ static u_char *
 ngx_wsman_wec_spool_str(u_char *p, ngx_str_t *s)
 {
     p = ngx_sprintf(p, "%uz\n", s->len);
-    p = ngx_cpymem(p, s->data, s->len);
+
+    if (s->len) {
+        p = ngx_cpymem(p, s->data, s->len);
+    }
+
     *p++ = '\n';
 
     return p;

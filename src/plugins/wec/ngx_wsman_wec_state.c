@@ -500,7 +500,11 @@ ngx_wsman_wec_note(ngx_wsman_wec_sub_t *sub, ngx_str_t *source,
 
     h->row.machine.data = p;
     h->row.machine.len = machine->len;
-    ngx_memcpy(p, machine->data, machine->len);
+
+    /* no m:MachineID: an empty name without data */
+    if (machine->len) {
+        ngx_memcpy(p, machine->data, machine->len);
+    }
 
     h->row.first_seen = ngx_time();
     h->row.last_seen = h->row.first_seen;
