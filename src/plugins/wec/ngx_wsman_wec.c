@@ -39,7 +39,6 @@ static ngx_int_t ngx_wsman_wec_load_bookmarks(ngx_wsman_call_t *call,
     ngx_wsman_wec_main_conf_t *wmcf, ngx_uint_t *idx, ngx_uint_t n);
 static void ngx_wsman_wec_bookmarks_run(void *data, ngx_log_t *log);
 static void ngx_wsman_wec_bookmarks_done(ngx_event_t *ev);
-static void ngx_wsman_wec_bookmarks_abort(ngx_wsman_call_t *call);
 static ngx_int_t ngx_wsman_wec_end(ngx_wsman_call_t *call);
 
 
@@ -690,8 +689,8 @@ ngx_wsman_wec_load_bookmarks(ngx_wsman_call_t *call,
         goto failed;
     }
 
-    call->abort = ngx_wsman_wec_bookmarks_abort;
-    call->abort_data = bt;
+    call->abort = ngx_wsman_wec_forget_call;
+    call->abort_data = &bt->call;
 
     return NGX_AGAIN;
 
@@ -765,12 +764,15 @@ ngx_wsman_wec_bookmarks_done(ngx_event_t *ev)
 }
 
 
-static void
-ngx_wsman_wec_bookmarks_abort(ngx_wsman_call_t *call)
+/*
+ * A thread task's pointer to its call (call->abort_data points at it):
+ * the client left, the task's answer goes nowhere.  The task's memory is
+ * its own pool's, so nothing else needs to be undone.
+ */
+void
+ngx_wsman_wec_forget_call(ngx_wsman_call_t *call)
 {
-    ngx_wsman_wec_bookmarks_t  *bt = call->abort_data;
-
-    bt->call = NULL;
+    *(ngx_wsman_call_t **) call->abort_data = NULL;
 }
 
 

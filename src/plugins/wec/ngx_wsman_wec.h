@@ -81,6 +81,10 @@ ngx_wsman_wec_loc_conf_t *ngx_wsman_wec_enabled(ngx_wsman_call_t *call);
 ngx_int_t ngx_wsman_wec_applies(ngx_wsman_call_t *call,
     ngx_wsman_wec_sub_t *sub);
 
+/* call->abort of a call a thread task answers (abort_data: the task's
+ * pointer to the call) */
+void ngx_wsman_wec_forget_call(ngx_wsman_call_t *call);
+
 /* Events, Heartbeat, SubscriptionEnd (ngx_wsman_wec_delivery.c) */
 ngx_int_t ngx_wsman_wec_deliver(ngx_wsman_call_t *call);
 

@@ -74,7 +74,6 @@ static ngx_int_t ngx_wsman_wec_events(ngx_wsman_call_t *call,
     ngx_wsman_wec_sub_t *sub, ngx_str_t *machine);
 static void ngx_wsman_wec_task_run(void *data, ngx_log_t *log);
 static void ngx_wsman_wec_task_done(ngx_event_t *ev);
-static void ngx_wsman_wec_task_abort(ngx_wsman_call_t *call);
 static void ngx_wsman_wec_task_hold(ngx_event_t *ev);
 static ngx_int_t ngx_wsman_wec_computer_ok(ngx_str_t *source,
     ngx_str_t *computer);
@@ -379,8 +378,8 @@ ngx_wsman_wec_events(ngx_wsman_call_t *call, ngx_wsman_wec_sub_t *sub,
     t->hold.log = &t->log;
     ngx_add_timer(&t->hold, NGX_WSMAN_WEC_TASK_HOLD);
 
-    call->abort = ngx_wsman_wec_task_abort;
-    call->abort_data = t;
+    call->abort = ngx_wsman_wec_forget_call;
+    call->abort_data = &t->call;
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, call->log, 0,
                    "wsman wec: %ui event(s), %uz bytes, of \"%V\" posted",
@@ -548,15 +547,6 @@ ngx_wsman_wec_task_done(ngx_event_t *ev)
     ngx_destroy_pool(t->batch.pool);
 
     call->done(call, NGX_OK);
-}
-
-
-static void
-ngx_wsman_wec_task_abort(ngx_wsman_call_t *call)
-{
-    ngx_wsman_wec_task_t  *t = call->abort_data;
-
-    t->call = NULL;
 }
 
 
