@@ -9,6 +9,7 @@
 
 #include "ngx_wsman_wec.h"
 #include "ngx_wsman_util.h"
+#include "ngx_wsman_log.h"
 
 #include <fnmatch.h>
 #include <openssl/evp.h>
@@ -112,6 +113,26 @@ ngx_wsman_wec_enabled(ngx_wsman_call_t *call)
     }
 
     return wlcf;
+}
+
+
+/*
+ * A request of the collector at a location without wsman_wec on: the
+ * fault an unknown subscription gets (nothing here knows any), and a
+ * line that tells the operator why a source's events go nowhere.
+ */
+ngx_int_t
+ngx_wsman_wec_off(ngx_wsman_call_t *call)
+{
+    ngx_log_error(NGX_LOG_WARN, call->log, 0,
+                  "wsman wec: \"%V\" from \"%V\" refused: event "
+                  "collection is off in this location (no wsman_wec on)",
+                  ngx_wsman_log_escape(call->pool, &call->req->action),
+                  ngx_wsman_log_escape(call->pool, &call->identity->user));
+
+    return ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_DESTINATION_UNREACHABLE,
+                                "Event collection is off here "
+                                "(wsman_wec).");
 }
 
 
@@ -539,10 +560,7 @@ ngx_wsman_wec_enumerate(ngx_wsman_call_t *call)
     ngx_wsman_wec_main_conf_t  *wmcf;
 
     if (ngx_wsman_wec_enabled(call) == NULL) {
-        return ngx_wsman_call_fault(call,
-                                    NGX_WSMAN_FAULT_DESTINATION_UNREACHABLE,
-                                    "Event collection is off here "
-                                    "(wsman_wec).");
+        return ngx_wsman_wec_off(call);
     }
 
     if (call->identity->scheme == 0 || call->identity->user.len == 0) {
@@ -782,10 +800,7 @@ ngx_wsman_wec_end(ngx_wsman_call_t *call)
     ngx_str_t  *action;
 
     if (ngx_wsman_wec_enabled(call) == NULL) {
-        return ngx_wsman_call_fault(call,
-                                    NGX_WSMAN_FAULT_DESTINATION_UNREACHABLE,
-                                    "Event collection is off here "
-                                    "(wsman_wec).");
+        return ngx_wsman_wec_off(call);
     }
 
     action = &call->req->action;

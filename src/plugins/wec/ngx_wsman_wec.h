@@ -77,6 +77,8 @@ ngx_int_t ngx_wsman_wec_uuid(u_char *out, u_char *data, size_t len);
 
 /* the location serves event collection (NULL: wsman_wec off) */
 ngx_wsman_wec_loc_conf_t *ngx_wsman_wec_enabled(ngx_wsman_call_t *call);
+/* the fault (and log line) of a wec request where wsman_wec is off */
+ngx_int_t ngx_wsman_wec_off(ngx_wsman_call_t *call);
 /* the subscription is for the call's source: NGX_OK, NGX_DECLINED */
 ngx_int_t ngx_wsman_wec_applies(ngx_wsman_call_t *call,
     ngx_wsman_wec_sub_t *sub);

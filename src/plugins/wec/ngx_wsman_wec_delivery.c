@@ -89,10 +89,7 @@ ngx_wsman_wec_deliver(ngx_wsman_call_t *call)
     ngx_wsman_wec_sub_t       *sub;
 
     if (ngx_wsman_wec_enabled(call) == NULL) {
-        return ngx_wsman_call_fault(call,
-                                    NGX_WSMAN_FAULT_DESTINATION_UNREACHABLE,
-                                    "Event collection is off here "
-                                    "(wsman_wec).");
+        return ngx_wsman_wec_off(call);
     }
 
     if (call->identity->scheme == 0 || call->identity->user.len == 0) {
