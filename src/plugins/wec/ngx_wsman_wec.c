@@ -654,6 +654,8 @@ typedef struct {
     ngx_str_t                  source;
     ngx_str_t                 *bookmarks;
     ngx_int_t                  rc;
+    ngx_wsman_wec_hold_t       hold;         /* keeps a graceful shutdown
+                                                waiting */
     ngx_log_t                  log;
 } ngx_wsman_wec_bookmarks_t;
 
@@ -707,6 +709,8 @@ ngx_wsman_wec_load_bookmarks(ngx_wsman_call_t *call,
         goto failed;
     }
 
+    ngx_wsman_wec_hold(&bt->hold, "the bookmarks", &bt->source, &bt->log);
+
     call->abort = ngx_wsman_wec_forget_call;
     call->abort_data = &bt->call;
 
@@ -757,6 +761,8 @@ ngx_wsman_wec_bookmarks_done(ngx_event_t *ev)
     bt = task->ctx;
     call = bt->call;
 
+    ngx_wsman_wec_unhold(&bt->hold);
+
     if (call == NULL) {
         ngx_destroy_pool(bt->pool);
         return;
@@ -791,6 +797,45 @@ void
 ngx_wsman_wec_forget_call(ngx_wsman_call_t *call)
 {
     *(ngx_wsman_call_t **) call->abort_data = NULL;
+}
+
+
+static void
+ngx_wsman_wec_hold_expired(ngx_event_t *ev)
+{
+    ngx_wsman_wec_hold_t  *hold = ev->data;
+
+    ngx_log_error(NGX_LOG_WARN, ev->log, 0,
+                  "wsman wec: %s of \"%V\" is still in a pool thread "
+                  "after %d s", hold->what, hold->source,
+                  NGX_WSMAN_WEC_HOLD / 1000);
+}
+
+
+void
+ngx_wsman_wec_hold(ngx_wsman_wec_hold_t *hold, const char *what,
+    ngx_str_t *source, ngx_log_t *log)
+{
+    ngx_memzero(&hold->event, sizeof(ngx_event_t));
+
+    hold->what = what;
+    hold->source = source;
+
+    /* not cancelable: ngx_event_no_timers_left() waits for it */
+    hold->event.handler = ngx_wsman_wec_hold_expired;
+    hold->event.data = hold;
+    hold->event.log = log;
+
+    ngx_add_timer(&hold->event, NGX_WSMAN_WEC_HOLD);
+}
+
+
+void
+ngx_wsman_wec_unhold(ngx_wsman_wec_hold_t *hold)
+{
+    if (hold->event.timer_set) {
+        ngx_del_timer(&hold->event);
+    }
 }
 
 

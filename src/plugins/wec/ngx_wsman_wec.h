@@ -87,6 +87,25 @@ ngx_int_t ngx_wsman_wec_applies(ngx_wsman_call_t *call,
  * pointer to the call) */
 void ngx_wsman_wec_forget_call(ngx_wsman_call_t *call);
 
+/*
+ * A graceful shutdown (nginx -s quit) lets a worker go once it has no
+ * timer left but cancelable ones, and a call a thread task answers has
+ * none: the task's hold is such a timer, set once the task is posted,
+ * deleted when it is back, so that the worker stays to answer.  After
+ * NGX_WSMAN_WEC_HOLD ms it says what it still waits for and lets go.
+ */
+#define NGX_WSMAN_WEC_HOLD  60000
+
+typedef struct {
+    ngx_event_t                event;
+    const char                *what;         /* "a batch", ... */
+    ngx_str_t                 *source;       /* whose: the task's copy */
+} ngx_wsman_wec_hold_t;
+
+void ngx_wsman_wec_hold(ngx_wsman_wec_hold_t *hold, const char *what,
+    ngx_str_t *source, ngx_log_t *log);
+void ngx_wsman_wec_unhold(ngx_wsman_wec_hold_t *hold);
+
 /* Events, Heartbeat, SubscriptionEnd (ngx_wsman_wec_delivery.c) */
 ngx_int_t ngx_wsman_wec_deliver(ngx_wsman_call_t *call);
 
