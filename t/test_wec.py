@@ -800,3 +800,23 @@ def test_enumerate_without_optimize_then_pull(four):
     resp = _answer(r, mid, "PullResponse", "PullResponse")
     assert _names(resp.find("n:Items", NS)) == ["first", "second", "third"]
     assert resp.find("n:EndOfSequence", NS) is not None
+
+
+def test_simulated_source_pulls_what_does_not_fit(four):
+    """The source simulator (t/wef_source.py) with MaxElements 2: it
+    Pulls the third subscription and forwards events to it."""
+    import wef_source as W
+    from test_wec_delivery import lines
+    src = W.Source("http://127.0.0.1:%d%s" % (four.port, PATH),
+                   auth="basic", user="alice",
+                   password=conftest.USERS["alice"][0], max_elements=2)
+    before = len(lines(four.prefix / "ev/third.jsonl"))
+    try:
+        subs = src.enumerate()
+        assert sorted(subs) == ["first", "second", "third"]
+        assert src.stats["pulls"] == 1
+        evs = W.EventGenerator("win10.wsman.test", seed=3).events(2)
+        assert src.send(evs, name="third"), src.last_error
+    finally:
+        src.close()
+    assert len(lines(four.prefix / "ev/third.jsonl")) == before + 2
