@@ -75,6 +75,10 @@ WEC = """
             wsman_allow_unencrypted on;
             wsman_wec_match_computer on;
         }
+        location /plain/wsman {
+            wsman; wsman_auth basic;
+            wsman_allow_unencrypted on;
+        }
         location = /wec-metrics { wsman_wec_metrics; }
     }
 """ % {"q": QUERY}
@@ -626,3 +630,89 @@ def test_reload_under_load_loses_nothing(nginx_factory):
     # in order: each batch after the one before it
     firsts = [got.index(10 * k) for k in range(len(acked) // 5)]
     assert firsts == sorted(firsts)
+
+
+# ------------------------------------------- deliveries where wec is off --
+# /plain/wsman serves WS-Management (`wsman;`) to the same Basic users as
+# the collector's locations, without `wsman_wec on;`.  A source (or anyone
+# holding a valid account and a subscription's address) posting there
+# must get what an unknown subscription gets: nothing written, nothing
+# noted for the state store or the metrics, a fault and a log line.
+
+def _sub_counters(n, name):
+    m = _metrics(n)[name]
+    return (m["events"], m["batches"], m["heartbeats"],
+            m["not_acknowledged"])
+
+
+@pytest.mark.parametrize("to", ["plain", "wec"])
+def test_delivery_where_wec_is_off_refused(wec, to):
+    """Events, Heartbeat and SubscriptionEnd to a location without
+    `wsman_wec on;`, by a user the collector accepts (alice), with the
+    subscription's real id: a:To naming the plain location, or naming
+    the collector's own address while the request goes to the plain
+    location (a:To is the client's word; the location is nginx's)."""
+    addr = notify_to(wec, "alice", "security")
+    sub_id = addr.rsplit("/", 1)[1]
+    plain = addr.replace("/wsman/subscriptions/",
+                         "/plain/wsman/subscriptions/")
+    assert plain != addr and plain.endswith(sub_id)
+    jl = wec.prefix / "events/security/alice.jsonl"
+    before = lines(jl)
+    counters = _sub_counters(wec, "security")
+    db = wec.prefix / "wec" / "state.db"
+    stored = _state_rows(db)
+    for action, evs in ((ACTION_EVENTS, [event_xml(9001)]),
+                        (ACTION_HEARTBEAT, []),
+                        (ACTION_SUB_END, [])):
+        xml, mid = delivery(plain if to == "plain" else addr, action, evs,
+                            bookmark=9001 if evs else None)
+        off = wec.log_size()
+        r = post(wec, plain, xml, "alice")
+        f = H.assert_fault(r, subcode=("a", "DestinationUnreachable"))
+        assert f.relates_to == mid
+        log = wec.read_log(off)
+        assert ('"%s" from "alice" refused: event collection is off in '
+                'this location' % action) in log, log
+        assert "ended subscription" not in log
+    # nothing written, counted or stored, also after a heartbeat flush
+    time.sleep(1.2)
+    assert lines(jl) == before
+    assert _sub_counters(wec, "security") == counters
+    assert _state_rows(db) == stored
+    # the same messages at the collector's location are taken: the checks
+    # above could see them
+    xml, mid = delivery(addr, ACTION_HEARTBEAT)
+    assert_ack(post(wec, addr, xml, "alice"), mid)
+    assert _sub_counters(wec, "security")[2] == counters[2] + 1
+
+
+def _state_rows(db):
+    if not db.exists():
+        return []
+    import sqlite3
+    c = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    try:
+        return c.execute("SELECT subscription, source, events, bookmark, "
+                         "last_heartbeat FROM wec_sources ORDER BY 1, 2"
+                         ).fetchall()
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("where", ["server", "location"])
+def test_subscription_belongs_to_http_level_only(nginx_factory, where):
+    """A subscription cannot be declared for one server or location only
+    (every `wsman_wec on;` location serves every subscription, and no
+    location without it serves any): nginx -t refuses it there."""
+    block = ("wsman_wec_subscription s { query '%s'; }" % QUERY)
+    if where == "server":
+        snippet = ("server { listen 127.0.0.1:@PORT@; %s location /wsman "
+                   "{ wsman; wsman_wec on; } }" % block)
+    else:
+        snippet = ("server { listen 127.0.0.1:@PORT@; location /wsman "
+                   "{ wsman; wsman_wec on; %s } }" % block)
+    p = nginx_factory(snippet, start=False).test_config()
+    assert p.returncode != 0
+    assert ('"wsman_wec_subscription" directive is not allowed here'
+            in p.stderr), p.stderr

@@ -107,7 +107,7 @@ static ngx_wsman_plugin_module_t  ngx_wsman_wec_module_ctx = {
         ngx_wsman_wec_merge_loc_conf       /* merge location configuration */
     },
     ngx_wsman_wec_services,
-    NULL,
+    ngx_wsman_wec_providers,
     NULL
 };
 
@@ -802,6 +802,10 @@ ngx_wsman_wec_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 static ngx_int_t
 ngx_wsman_wec_init_process(ngx_cycle_t *cycle)
 {
+    if (ngx_wsman_wec_init_class() != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_wsman_wec_init_worker(cycle);
 }
 
