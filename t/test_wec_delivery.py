@@ -58,6 +58,12 @@ WEC = """
         output json_file @PREFIX@/down/$source.jsonl
                spool=@PREFIX@/spool/down spool_size=64k;
     }
+    wsman_wec_subscription pinned {
+        query '%(q)s';
+        sources dave;
+        match_computer on;
+        output json_file @PREFIX@/events/pinned.jsonl;
+    }
     wsman_wec_subscription nooutput {
         query '%(q)s';
         sources erin;
@@ -377,6 +383,31 @@ def test_match_computer_refuses_another_computers_events(wec):
                         [event_xml(603, computer="ALICE.wsman.test"),
                          event_xml(604, computer="alice")])
     assert_ack(post(wec, addr, xml, "alice"), mid)
+
+
+@pytest.mark.parametrize("path", ["/wsman", "/strict/wsman"])
+def test_match_computer_of_the_subscription_holds_at_every_location(
+        wec, path):
+    """`match_computer on;` in a subscription: another location the
+    source may deliver to, one without wsman_wec_match_computer, does not
+    open a way around it."""
+    addr = notify_to(wec, "dave", "pinned",
+                     path=path + "/SubscriptionManager/WEC")
+    assert addr.split("/", 3)[3].startswith(path.lstrip("/") + "/")
+    f = wec.prefix / "events/pinned.jsonl"
+    before = len(lines(f))
+    xml, mid = delivery(addr, ACTION_EVENTS,
+                        [event_xml(651, computer="dave.wsman.test"),
+                         event_xml(652, computer="dc01.wsman.test")])
+    off = wec.log_size()
+    H.assert_fault(post(wec, addr, xml, "dave"),
+                   subcode=("w", "AccessDenied"))
+    assert "Computer \"dc01.wsman.test\"" in wec.read_log(off)
+    assert len(lines(f)) == before
+    xml, mid = delivery(addr, ACTION_EVENTS,
+                        [event_xml(653, computer="dave.wsman.test")])
+    assert_ack(post(wec, addr, xml, "dave"), mid)
+    assert [g["record_id"] for g in lines(f)][before:] == [653]
 
 
 def test_reopen_writes_to_a_new_file(wec):

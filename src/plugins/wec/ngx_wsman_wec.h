@@ -23,6 +23,7 @@ typedef struct {
     ngx_uint_t                 raw;          /* content_format Raw */
     ngx_flag_t                 read_existing;
     ngx_flag_t                 ignore_channel_error;
+    ngx_flag_t                 match_computer; /* wherever it arrives */
     time_t                     max_time;     /* seconds */
     time_t                     heartbeat;    /* seconds */
     ngx_uint_t                 max_items;    /* 0: not sent */

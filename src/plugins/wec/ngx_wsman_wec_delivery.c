@@ -295,7 +295,9 @@ ngx_wsman_wec_events(ngx_wsman_call_t *call, ngx_wsman_wec_sub_t *sub,
     t->call = call;
     t->sub = sub;
     t->store = wmcf->store.type ? &wmcf->store : NULL;
-    t->match_computer = wlcf->match_computer;
+    /* either asks for it: a subscription's own holds at any location
+     * the source may deliver to */
+    t->match_computer = wlcf->match_computer || sub->match_computer;
 
     /* a log of our own: the connection's may be freed meanwhile */
     t->log = *ngx_cycle->log;
