@@ -41,6 +41,9 @@ typedef struct {
     const u_char               *p;
     size_t                      n;          /* code units */
     ngx_wsman_soap_encoding_e   enc;
+    ngx_wsman_soap_encoding_e   sent;       /* the client's: UTF-8 text
+                                               converted from UTF-16 may
+                                               declare UTF-16 */
 } ngx_wsman_soap_scan_t;
 
 
@@ -202,8 +205,8 @@ ngx_wsman_soap_declared_ok(ngx_wsman_soap_scan_t *s, size_t i,
 
     value[len] = '\0';
 
-    ok = (enc == NGX_WSMAN_SOAP_UTF8) ? ngx_wsman_soap_ascii_charsets
-                                       : ngx_wsman_soap_utf16_charsets;
+    ok = (s->sent == NGX_WSMAN_SOAP_UTF8) ? ngx_wsman_soap_ascii_charsets
+                                           : ngx_wsman_soap_utf16_charsets;
 
     for ( /* void */ ; *ok; ok++) {
         if (ngx_strncmp(value, *ok, ngx_strlen(*ok)) == 0) {
@@ -398,13 +401,11 @@ ngx_wsman_soap_prescan_units(ngx_wsman_soap_scan_t *s,
 
 
 ngx_int_t
-ngx_wsman_soap_prescan(const u_char *data, size_t len,
-    ngx_wsman_soap_encoding_e *encoding, ngx_wsman_fault_t *fault)
+ngx_wsman_soap_detect(const u_char *data, size_t len,
+    ngx_wsman_soap_encoding_e *encoding, size_t *bom, ngx_wsman_fault_t *fault)
 {
-    ngx_wsman_soap_scan_t  s;
-
-    s.p = data;
-    s.enc = NGX_WSMAN_SOAP_UTF8;
+    *encoding = NGX_WSMAN_SOAP_UTF8;
+    *bom = 0;
 
     /* byte order marks, then the first character, as XML 1.0 appendix F */
     if (len >= 4
@@ -415,32 +416,48 @@ ngx_wsman_soap_prescan(const u_char *data, size_t len,
     }
 
     if (len >= 2 && data[0] == 0xff && data[1] == 0xfe) {
-        s.enc = NGX_WSMAN_SOAP_UTF16LE;
-        s.p += 2;
+        *encoding = NGX_WSMAN_SOAP_UTF16LE;
+        *bom = 2;
 
     } else if (len >= 2 && data[0] == 0xfe && data[1] == 0xff) {
-        s.enc = NGX_WSMAN_SOAP_UTF16BE;
-        s.p += 2;
+        *encoding = NGX_WSMAN_SOAP_UTF16BE;
+        *bom = 2;
 
     } else if (len >= 3 && data[0] == 0xef && data[1] == 0xbb
                && data[2] == 0xbf)
     {
-        s.p += 3;
+        *bom = 3;
 
     } else if (len >= 2 && data[0] == '<' && data[1] == 0) {
-        s.enc = NGX_WSMAN_SOAP_UTF16LE;
+        *encoding = NGX_WSMAN_SOAP_UTF16LE;
 
     } else if (len >= 2 && data[0] == 0 && data[1] == '<') {
-        s.enc = NGX_WSMAN_SOAP_UTF16BE;
+        *encoding = NGX_WSMAN_SOAP_UTF16BE;
     }
 
-    s.n = len - (s.p - data);
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_wsman_soap_prescan(const u_char *data, size_t len,
+    ngx_wsman_soap_encoding_e *encoding, ngx_wsman_fault_t *fault)
+{
+    size_t                 bom;
+    ngx_wsman_soap_scan_t  s;
+
+    if (ngx_wsman_soap_detect(data, len, encoding, &bom, fault) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    s.p = data + bom;
+    s.n = len - bom;
+    s.enc = *encoding;
+    s.sent = *encoding;
 
     if (s.enc != NGX_WSMAN_SOAP_UTF8) {
         s.n /= 2;
     }
-
-    *encoding = s.enc;
 
     switch (s.enc) {
 
@@ -455,6 +472,21 @@ ngx_wsman_soap_prescan(const u_char *data, size_t len,
     default:
         return ngx_wsman_soap_prescan_units(&s, fault, NGX_WSMAN_SOAP_UTF8);
     }
+}
+
+
+ngx_int_t
+ngx_wsman_soap_prescan_utf8(const u_char *data, size_t len,
+    ngx_wsman_soap_encoding_e sent, ngx_wsman_fault_t *fault)
+{
+    ngx_wsman_soap_scan_t  s;
+
+    s.p = data;
+    s.n = len;
+    s.enc = NGX_WSMAN_SOAP_UTF8;
+    s.sent = sent;
+
+    return ngx_wsman_soap_prescan_units(&s, fault, NGX_WSMAN_SOAP_UTF8);
 }
 
 

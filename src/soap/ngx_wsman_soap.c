@@ -203,23 +203,12 @@ ngx_wsman_soap_parse(ngx_pool_t *pool, ngx_log_t *log, const u_char *data,
                                    "empty or oversized envelope");
     }
 
-    /* the caps, before libxml2 spends anything on the envelope */
-    rc = ngx_wsman_soap_prescan(data, len, &encoding, fault);
-    if (rc != NGX_OK) {
-        ngx_log_error(NGX_LOG_INFO, log, 0, "wsman: envelope refused "
-                      "before parsing: %V", &fault->message);
-        return rc;
-    }
-
     options = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOERROR
               | XML_PARSE_NOWARNING;
 
-    if (encoding != NGX_WSMAN_SOAP_UTF8) {
-        bom = (len >= 2
-               && ((data[0] == 0xff && data[1] == 0xfe)
-                   || (data[0] == 0xfe && data[1] == 0xff)))
-              ? 2 : 0;
+    rc = ngx_wsman_soap_detect(data, len, &encoding, &bom, fault);
 
+    if (rc == NGX_OK && encoding != NGX_WSMAN_SOAP_UTF8) {
         utf8 = ngx_pnalloc(pool, NGX_WSMAN_SOAP_UTF8_SIZE(len));
         if (utf8 == NULL) {
             return NGX_ERROR;
@@ -230,13 +219,29 @@ ngx_wsman_soap_parse(ngx_pool_t *pool, ngx_log_t *log, const u_char *data,
                                           &req->utf16_replaced);
         data = utf8;
 
-        /* the declaration still names UTF-16 (the pre-scan checked it) */
+        /* the declaration still names UTF-16 (the pre-scan checks it) */
         options |= XML_PARSE_IGNORE_ENC;
 
         if (len > NGX_MAX_INT32_VALUE) {
             return ngx_wsman_soap_fail(fault, NGX_WSMAN_FAULT_MALFORMED,
                                        "empty or oversized envelope");
         }
+
+    } else if (rc == NGX_OK) {
+        /* a UTF-8 byte order mark is no part of the document */
+        data += bom;
+        len -= bom;
+    }
+
+    /* the caps, before libxml2 spends anything on the envelope */
+    if (rc == NGX_OK) {
+        rc = ngx_wsman_soap_prescan_utf8(data, len, encoding, fault);
+    }
+
+    if (rc != NGX_OK) {
+        ngx_log_error(NGX_LOG_INFO, log, 0, "wsman: envelope refused "
+                      "before parsing: %V", &fault->message);
+        return rc;
     }
 
     cln = ngx_pool_cleanup_add(pool, 0);
@@ -253,12 +258,6 @@ ngx_wsman_soap_parse(ngx_pool_t *pool, ngx_log_t *log, const u_char *data,
     sax.max_depth = limits->max_depth ? limits->max_depth
                                       : NGX_WSMAN_SOAP_MAX_DEPTH;
     sax.small = (len <= XML_MAX_LOOKUP_LIMIT);
-
-    /* a UTF-8 byte order mark is no part of the document */
-    if (len >= 3 && data[0] == 0xef && data[1] == 0xbb && data[2] == 0xbf) {
-        data += 3;
-        len -= 3;
-    }
 
     if (xmlCtxtResetPush(ctxt, NULL, 0, NULL, NULL) != 0) {
         ngx_wsman_soap_ctxt_free();
