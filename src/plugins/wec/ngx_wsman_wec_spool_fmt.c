@@ -134,8 +134,15 @@ ngx_wsman_wec_spool_parse(ngx_pool_t *pool, u_char *data, size_t len,
     count = ngx_atoi(p, nl - p);
     p = nl + 1;
 
+    /*
+     * an event takes 3 bytes at least ("0", LF, LF): a count the rest of
+     * the file cannot hold is damage, found before the events are
+     * allocated (a million of them: over 100 MB, and a failed allocation
+     * would make the file "no memory, try again" forever)
+     */
     if (count == NGX_ERROR || count == 0
-        || count > NGX_WSMAN_WEC_SPOOL_EVENTS)
+        || count > NGX_WSMAN_WEC_SPOOL_EVENTS
+        || (size_t) count > (size_t) (end - p) / 3)
     {
         return NGX_DECLINED;
     }
@@ -176,8 +183,10 @@ ngx_wsman_wec_spool_read_str(u_char **pos, u_char *end, ngx_str_t *s)
         return NGX_ERROR;
     }
 
+    /* n bytes and an LF after the length's LF; no "n + 1": ngx_atoi()
+     * returns up to NGX_MAX_INT_T_VALUE, and that overflowed */
     n = ngx_atoi(p, nl - p);
-    if (n == NGX_ERROR || end - (nl + 1) < n + 1 || nl[1 + n] != '\n') {
+    if (n == NGX_ERROR || n >= end - (nl + 1) || nl[1 + n] != '\n') {
         return NGX_ERROR;
     }
 
