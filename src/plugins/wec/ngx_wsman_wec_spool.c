@@ -81,6 +81,24 @@ ngx_wsman_wec_spool_conf(ngx_conf_t *cf, ngx_wsman_wec_output_t *out,
                 return NGX_CONF_ERROR;
             }
 
+            /*
+             * the longest name the replay makes, DIR/NAME.damaged, must
+             * fit a path: with a longer DIR a damaged file's new name was
+             * written past the end of its buffer, then rename() failed
+             * and the file was found damaged again every second
+             */
+            if (sp->dir.len + 1 + NGX_WSMAN_WEC_SPOOL_NAME
+                + sizeof(".damaged") > NGX_MAX_PATH)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"spool=\" directory is too long: "
+                                   "%uz bytes, at most %uz", sp->dir.len,
+                                   (size_t) (NGX_MAX_PATH - 1
+                                             - NGX_WSMAN_WEC_SPOOL_NAME
+                                             - sizeof(".damaged")));
+                return NGX_CONF_ERROR;
+            }
+
             continue;
         }
 
@@ -436,7 +454,9 @@ corrupt:
                   "wsman wec: spool file \"%s\" is damaged: renamed to "
                   ".damaged", path);
     {
-        u_char  aside[NGX_MAX_PATH];
+        /* path is at most NGX_MAX_PATH - 1 bytes (and shorter for a
+         * DIR that ngx_wsman_wec_spool_conf() accepts) */
+        u_char  aside[NGX_MAX_PATH + sizeof(".damaged")];
 
         (void) ngx_sprintf(aside, "%s.damaged%Z", path);
         (void) rename(path, (char *) aside);
