@@ -194,8 +194,8 @@ unit_spool_damaged(ngx_pool_t *pool)
 
     /*
      * The largest length ngx_atoi() returns: "n + 1 bytes left?" overflowed
-     * (undefined: UBSan stops there, under make sanitize too; a compiler
-     * may drop the check, and nl[1 + n] reads at nl - 2^63)
+     * (undefined: clang's UBSan stops there, fuzz_wec_spool found it; a
+     * compiler may drop the check, and nl[1 + n] reads at nl - 2^63)
      */
     UNIT_EQ_UINT(unit_spool_str("WECSPOOL1\n9223372036854775807\nsub\n"),
                  NGX_DECLINED);
