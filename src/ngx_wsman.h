@@ -126,6 +126,8 @@ typedef struct {
     ngx_msec_t                 operation_timeout;  /* capped; default
                                                       MaxTimeoutms */
     size_t                     max_envelope_size;  /* 0: not sent */
+    ngx_uint_t                 utf16_replaced;  /* invalid UTF-16 code
+                                                   units made U+FFFD */
 
     /* libxml2's, for the SOAP layer only: plug-ins read the body through
      * its accessors (ngx_wsman_body.h) */

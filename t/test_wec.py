@@ -5,6 +5,8 @@ gets one m:Subscription (Version + Subscribe envelope) per subscription
 that applies to it; then it sends End.  What sources deliver afterwards
 is t/test_wec_delivery.py's."""
 
+import os
+import pwd
 import signal
 import uuid
 import xml.etree.ElementTree as ET
@@ -116,7 +118,8 @@ def wec(nginx_factory, auth_env, realm, pki):
 
 
 def enumerate_request(host, port, path="/wsman/SubscriptionManager/WEC",
-                      machine="win10.wsman.test"):
+                      machine="win10.wsman.test", max_elements=32000,
+                      optimize=True):
     """The Enumerate a Windows source sends (MS-WSMV 3.1.4.1.30): the
     SubscriptionManager resource, its machine name in m:MachineID, a
     512000-byte envelope limit, OptimizeEnumeration in the body."""
@@ -146,9 +149,10 @@ def enumerate_request(host, port, path="/wsman/SubscriptionManager/WEC",
         '</p:OperationID>'
         '<p:SequenceId s:mustUnderstand="false">1</p:SequenceId>'
         '<w:OperationTimeout>PT60.000S</w:OperationTimeout>'
-        '</s:Header><s:Body><n:Enumerate><w:OptimizeEnumeration/>'
-        '<w:MaxElements>32000</w:MaxElements></n:Enumerate></s:Body>'
+        '</s:Header><s:Body><n:Enumerate>%(opt)s</n:Enumerate></s:Body>'
         '</s:Envelope>' % {
+            "opt": ('<w:OptimizeEnumeration/><w:MaxElements>%d'
+                    '</w:MaxElements>' % max_elements) if optimize else "",
             "host": host, "port": port, "path": path, "uri": SUB_URI,
             "machine": machine, "anon": H.ANONYMOUS,
             "action": ACTION_ENUMERATE, "mid": mid,
@@ -651,3 +655,172 @@ def test_nginx_t_accepts_good_block(nginx_factory):
 """ % QUERY_APP, start=False)
     p = n.test_config()
     assert p.returncode == 0, p.stderr
+
+
+# ------------------------------------------------------- w:MaxElements --
+
+ACTION_PULL = "http://schemas.xmlsoap.org/ws/2004/09/enumeration/Pull"
+
+
+def pull_request(host, port, context, max_elements,
+                 path="/wsman/SubscriptionManager/WEC"):
+    mid = "uuid:%s" % str(uuid.uuid4()).upper()
+    xml = (
+        '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"'
+        ' xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing"'
+        ' xmlns:n="http://schemas.xmlsoap.org/ws/2004/09/enumeration"'
+        ' xmlns:w="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd">'
+        '<s:Header><a:To>http://%s:%d%s</a:To>'
+        '<w:ResourceURI s:mustUnderstand="true">%s</w:ResourceURI>'
+        '<a:ReplyTo><a:Address s:mustUnderstand="true">%s</a:Address>'
+        '</a:ReplyTo><a:Action s:mustUnderstand="true">%s</a:Action>'
+        '<w:MaxEnvelopeSize s:mustUnderstand="true">512000'
+        '</w:MaxEnvelopeSize><a:MessageID>%s</a:MessageID></s:Header>'
+        '<s:Body><n:Pull><n:EnumerationContext>%s</n:EnumerationContext>'
+        '<n:MaxElements>%d</n:MaxElements></n:Pull></s:Body></s:Envelope>'
+        % (host, port, path, SUB_URI, H.ANONYMOUS, ACTION_PULL, mid,
+           context, max_elements))
+    return xml, mid
+
+
+def _names(items):
+    return [sub.find("s:Envelope/s:Header/w:OptionSet/w:Option[@Name="
+                     "'SubscriptionName']", NS).text for sub in items]
+
+
+def _answer(r, mid, action, element):
+    assert r.status == 200, (r, _text(r.body)[:600])
+    root = ET.fromstring(_text(r.body))
+    hdr = root.find("s:Header", NS)
+    assert hdr.find("a:Action", NS).text == \
+        "http://schemas.xmlsoap.org/ws/2004/09/enumeration/" + action
+    assert hdr.find("a:RelatesTo", NS).text == mid
+    return root.find("s:Body/n:" + element, NS)
+
+
+@pytest.fixture(scope="module")
+def four(nginx_factory):
+    """Four subscriptions, of which three apply to alice; bob's only one
+    sits between hers in the configuration."""
+    n = nginx_factory("""
+    server { listen 127.0.0.1:@PORT@;
+      location /wsman { wsman; wsman_wec on; wsman_auth basic;
+                        wsman_user_file @USERFILE@;
+                        wsman_allow_unencrypted on; } }
+    wsman_wec_subscription first { query '%(q)s'; sources alice; }
+    wsman_wec_subscription bobs { query '%(q)s'; sources bob; }
+    wsman_wec_subscription second { query '%(q)s'; }
+    wsman_wec_subscription third { query '%(q)s'; sources alice bob;
+        output json_file @PREFIX@/ev/third.jsonl; }
+""" % {"q": QUERY_APP}, start=False)
+    (n.prefix / "ev").mkdir()
+    if os.geteuid() == 0:
+        pw = pwd.getpwnam(conftest.WORKER_USER)
+        os.chown(n.prefix / "ev", pw.pw_uid, pw.pw_gid)
+    n.start()
+    return n
+
+
+def _enumerate(n, user, max_elements, optimize=True):
+    xml, mid = enumerate_request("127.0.0.1", n.port,
+                                 max_elements=max_elements,
+                                 optimize=optimize)
+    r = H.Client(n.port, _users()).post(utf16(xml), path=PATH, user=user,
+                                         content_type=UTF16_CT)
+    return _answer(r, mid, "EnumerateResponse", "EnumerateResponse")
+
+
+def _pull(n, user, context, max_elements):
+    xml, mid = pull_request("127.0.0.1", n.port, context, max_elements)
+    return H.Client(n.port, _users()).post(utf16(xml), path=PATH, user=user,
+                                            content_type=UTF16_CT), mid
+
+
+def test_max_elements_first_batch_then_pull(four):
+    """MaxElements 2 with three subscriptions for alice: two in the
+    EnumerateResponse with a context and no EndOfSequence, the third by
+    Pull (with the bookmark the store has for it), then the end."""
+    from test_wec_delivery import (ACTION_EVENTS, assert_ack, delivery,
+                                   event_xml, notify_to, post)
+    addr = notify_to(four, "alice", "third")
+    xml, mid = delivery(addr, ACTION_EVENTS, [event_xml(77)], bookmark=77)
+    assert_ack(post(four, addr, xml, "alice"), mid)
+
+    resp = _enumerate(four, "alice", 2)
+    assert _names(resp.find("w:Items", NS)) == ["first", "second"]
+    assert resp.find("w:EndOfSequence", NS) is None
+    ctx = resp.findtext("n:EnumerationContext", "", NS).strip()
+    assert ctx
+
+    # not alice's to Pull
+    r, _ = _pull(four, "bob", ctx, 2)
+    H.assert_fault(r, subcode=("n", "InvalidEnumerationContext"))
+
+    r, mid = _pull(four, "alice", ctx, 2)
+    resp = _answer(r, mid, "PullResponse", "PullResponse")
+    items = resp.find("n:Items", NS)
+    assert _names(items) == ["third"]
+    assert resp.find("n:EndOfSequence", NS) is not None
+    assert resp.find("n:EnumerationContext", NS) is None
+    bm = items[0].find("s:Envelope/s:Body/e:Subscribe/w:Bookmark", NS)
+    assert bm is not None and 'RecordId="77"' in ET.tostring(
+        bm, encoding="unicode")
+
+    # the context is gone with the end
+    r, _ = _pull(four, "alice", ctx, 2)
+    H.assert_fault(r, subcode=("n", "InvalidEnumerationContext"))
+
+
+def test_max_elements_one_by_one_and_everything_at_once(four):
+    resp = _enumerate(four, "alice", 1)
+    got = _names(resp.find("w:Items", NS))
+    ctx = resp.findtext("n:EnumerationContext", "", NS).strip()
+    while resp.find("n:EndOfSequence", NS) is None \
+            and resp.find("w:EndOfSequence", NS) is None:
+        r, mid = _pull(four, "alice", ctx, 1)
+        resp = _answer(r, mid, "PullResponse", "PullResponse")
+        got += _names(resp.find("n:Items", NS))
+    assert got == ["first", "second", "third"]
+    # Windows' 32000: everything in the first answer
+    resp = _enumerate(four, "alice", 32000)
+    assert _names(resp.find("w:Items", NS)) == ["first", "second", "third"]
+    assert resp.find("w:EndOfSequence", NS) is not None
+    # bob sees his two, never alice's
+    resp = _enumerate(four, "bob", 1)
+    got = _names(resp.find("w:Items", NS))
+    ctx = resp.findtext("n:EnumerationContext", "", NS).strip()
+    r, mid = _pull(four, "bob", ctx, 5)
+    resp = _answer(r, mid, "PullResponse", "PullResponse")
+    assert got == ["bobs"]
+    assert _names(resp.find("n:Items", NS)) == ["second", "third"]
+
+
+def test_enumerate_without_optimize_then_pull(four):
+    resp = _enumerate(four, "alice", 0, optimize=False)
+    assert resp.find("w:Items", NS) is None
+    ctx = resp.findtext("n:EnumerationContext", "", NS).strip()
+    assert ctx
+    r, mid = _pull(four, "alice", ctx, 10)
+    resp = _answer(r, mid, "PullResponse", "PullResponse")
+    assert _names(resp.find("n:Items", NS)) == ["first", "second", "third"]
+    assert resp.find("n:EndOfSequence", NS) is not None
+
+
+def test_simulated_source_pulls_what_does_not_fit(four):
+    """The source simulator (t/wef_source.py) with MaxElements 2: it
+    Pulls the third subscription and forwards events to it."""
+    import wef_source as W
+    from test_wec_delivery import lines
+    src = W.Source("http://127.0.0.1:%d%s" % (four.port, PATH),
+                   auth="basic", user="alice",
+                   password=conftest.USERS["alice"][0], max_elements=2)
+    before = len(lines(four.prefix / "ev/third.jsonl"))
+    try:
+        subs = src.enumerate()
+        assert sorted(subs) == ["first", "second", "third"]
+        assert src.stats["pulls"] == 1
+        evs = W.EventGenerator("win10.wsman.test", seed=3).events(2)
+        assert src.send(evs, name="third"), src.last_error
+    finally:
+        src.close()
+    assert len(lines(four.prefix / "ev/third.jsonl")) == before + 2

@@ -58,6 +58,12 @@ WEC = """
         output json_file @PREFIX@/down/$source.jsonl
                spool=@PREFIX@/spool/down spool_size=64k;
     }
+    wsman_wec_subscription pinned {
+        query '%(q)s';
+        sources dave;
+        match_computer on;
+        output json_file @PREFIX@/events/pinned.jsonl;
+    }
     wsman_wec_subscription nooutput {
         query '%(q)s';
         sources erin;
@@ -74,6 +80,10 @@ WEC = """
             wsman; wsman_wec on; wsman_auth basic;
             wsman_allow_unencrypted on;
             wsman_wec_match_computer on;
+        }
+        location /plain/wsman {
+            wsman; wsman_auth basic;
+            wsman_allow_unencrypted on;
         }
         location = /wec-metrics { wsman_wec_metrics; }
     }
@@ -373,6 +383,31 @@ def test_match_computer_refuses_another_computers_events(wec):
                         [event_xml(603, computer="ALICE.wsman.test"),
                          event_xml(604, computer="alice")])
     assert_ack(post(wec, addr, xml, "alice"), mid)
+
+
+@pytest.mark.parametrize("path", ["/wsman", "/strict/wsman"])
+def test_match_computer_of_the_subscription_holds_at_every_location(
+        wec, path):
+    """`match_computer on;` in a subscription: another location the
+    source may deliver to, one without wsman_wec_match_computer, does not
+    open a way around it."""
+    addr = notify_to(wec, "dave", "pinned",
+                     path=path + "/SubscriptionManager/WEC")
+    assert addr.split("/", 3)[3].startswith(path.lstrip("/") + "/")
+    f = wec.prefix / "events/pinned.jsonl"
+    before = len(lines(f))
+    xml, mid = delivery(addr, ACTION_EVENTS,
+                        [event_xml(651, computer="dave.wsman.test"),
+                         event_xml(652, computer="dc01.wsman.test")])
+    off = wec.log_size()
+    H.assert_fault(post(wec, addr, xml, "dave"),
+                   subcode=("w", "AccessDenied"))
+    assert "Computer \"dc01.wsman.test\"" in wec.read_log(off)
+    assert len(lines(f)) == before
+    xml, mid = delivery(addr, ACTION_EVENTS,
+                        [event_xml(653, computer="dave.wsman.test")])
+    assert_ack(post(wec, addr, xml, "dave"), mid)
+    assert [g["record_id"] for g in lines(f)][before:] == [653]
 
 
 def test_reopen_writes_to_a_new_file(wec):
@@ -683,3 +718,149 @@ def test_reload_under_load_loses_nothing(nginx_factory):
     # in order: each batch after the one before it
     firsts = [got.index(10 * k) for k in range(len(acked) // 5)]
     assert firsts == sorted(firsts)
+
+
+# ------------------------------------------- deliveries where wec is off --
+# /plain/wsman serves WS-Management (`wsman;`) to the same Basic users as
+# the collector's locations, without `wsman_wec on;`.  A source (or anyone
+# holding a valid account and a subscription's address) posting there
+# must get what an unknown subscription gets: nothing written, nothing
+# noted for the state store or the metrics, a fault and a log line.
+
+def _sub_counters(n, name):
+    m = _metrics(n)[name]
+    return (m["events"], m["batches"], m["heartbeats"],
+            m["not_acknowledged"])
+
+
+@pytest.mark.parametrize("to", ["plain", "wec"])
+def test_delivery_where_wec_is_off_refused(wec, to):
+    """Events, Heartbeat and SubscriptionEnd to a location without
+    `wsman_wec on;`, by a user the collector accepts (alice), with the
+    subscription's real id: a:To naming the plain location, or naming
+    the collector's own address while the request goes to the plain
+    location (a:To is the client's word; the location is nginx's)."""
+    addr = notify_to(wec, "alice", "security")
+    sub_id = addr.rsplit("/", 1)[1]
+    plain = addr.replace("/wsman/subscriptions/",
+                         "/plain/wsman/subscriptions/")
+    assert plain != addr and plain.endswith(sub_id)
+    jl = wec.prefix / "events/security/alice.jsonl"
+    before = lines(jl)
+    counters = _sub_counters(wec, "security")
+    db = wec.prefix / "wec" / "state.db"
+    stored = _state_rows(db)
+    for action, evs in ((ACTION_EVENTS, [event_xml(9001)]),
+                        (ACTION_HEARTBEAT, []),
+                        (ACTION_SUB_END, [])):
+        xml, mid = delivery(plain if to == "plain" else addr, action, evs,
+                            bookmark=9001 if evs else None)
+        off = wec.log_size()
+        r = post(wec, plain, xml, "alice")
+        f = H.assert_fault(r, subcode=("a", "DestinationUnreachable"))
+        assert f.relates_to == mid
+        log = wec.read_log(off)
+        assert ('"%s" from "alice" refused: event collection is off in '
+                'this location' % action) in log, log
+        assert "ended subscription" not in log
+    # nothing written, counted or stored, also after a heartbeat flush
+    time.sleep(1.2)
+    assert lines(jl) == before
+    assert _sub_counters(wec, "security") == counters
+    assert _state_rows(db) == stored
+    # the same messages at the collector's location are taken: the checks
+    # above could see them
+    xml, mid = delivery(addr, ACTION_HEARTBEAT)
+    assert_ack(post(wec, addr, xml, "alice"), mid)
+    assert _sub_counters(wec, "security")[2] == counters[2] + 1
+
+
+def _state_rows(db):
+    if not db.exists():
+        return []
+    import sqlite3
+    c = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    try:
+        return c.execute("SELECT subscription, source, events, bookmark, "
+                         "last_heartbeat FROM wec_sources ORDER BY 1, 2"
+                         ).fetchall()
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("where", ["server", "location"])
+def test_subscription_belongs_to_http_level_only(nginx_factory, where):
+    """A subscription cannot be declared for one server or location only
+    (every `wsman_wec on;` location serves every subscription, and no
+    location without it serves any): nginx -t refuses it there."""
+    block = ("wsman_wec_subscription s { query '%s'; }" % QUERY)
+    if where == "server":
+        snippet = ("server { listen 127.0.0.1:@PORT@; %s location /wsman "
+                   "{ wsman; wsman_wec on; } }" % block)
+    else:
+        snippet = ("server { listen 127.0.0.1:@PORT@; location /wsman "
+                   "{ wsman; wsman_wec on; %s } }" % block)
+    p = nginx_factory(snippet, start=False).test_config()
+    assert p.returncode != 0
+    assert ('"wsman_wec_subscription" directive is not allowed here'
+            in p.stderr), p.stderr
+
+
+def _minor_faults(pids):
+    total = 0
+    for pid in pids:
+        with open("/proc/%d/stat" % pid) as f:
+            total += int(f.read().rsplit(")", 1)[1].split()[7])   # minflt
+    return total
+
+
+def test_batches_reuse_memory_instead_of_faulting_it_in(nginx_factory):
+    """Each batch of 100 events (330 kB of UTF-16) takes and frees a few
+    megabytes; a worker keeps what it freed for the next one instead of
+    handing it back to the kernel and faulting it in again (that cost a
+    quarter of the CPU per event: 25-30 page faults a batch).  Two pool
+    threads a worker, so that the warm-up reaches every thread's heap."""
+    n = nginx_factory("""
+    wsman_wec_thread_pool wec;
+    wsman_wec_subscription security {
+        query '%s';
+        output json_file @PREFIX@/events/$source.jsonl;
+    }
+    server {
+        listen 127.0.0.1:@PORT@;
+        wsman_user_file @USERFILE@;
+        location /wsman {
+            wsman; wsman_wec on; wsman_auth basic;
+            wsman_allow_unencrypted on;
+            wsman_max_envelope_size 512k;
+        }
+    }
+""" % QUERY, start=False, main_snippet="thread_pool wec threads=2;")
+    (n.prefix / "events").mkdir()
+    if os.geteuid() == 0:
+        os.chown(n.prefix / "events", *_www_data())
+    n.start()
+    addr = notify_to(n, "alice", "security")
+    evs = [event_xml(2000 + i, data="user%d" % i + "x" * 900)
+           for i in range(100)]
+    xml, _ = delivery(addr, ACTION_EVENTS, evs)
+    body = utf16(xml)
+    assert len(body) > 300000
+    workers = [p for p in H.proc_children(n.proc.pid)
+               if "worker process" in H.proc_cmdline(p)]
+    assert len(workers) == 2, workers
+    c = H.Client(n.port, conftest.USERS)
+
+    def batches(k):
+        for _ in range(k):
+            r = c.post(body, path="/" + addr.split("/", 3)[3], user="alice",
+                       content_type=UTF16_CT)
+            assert r.status == 200 and b"/wsman/Ack" in r.body.replace(
+                b"\x00", b""), r
+
+    batches(30)                     # every heap at its size
+    before = _minor_faults(workers)
+    batches(30)
+    per_batch = (_minor_faults(workers) - before) / 30
+    assert per_batch < 8, "%.1f page faults a batch" % per_batch
+    assert len(lines(n.prefix / "events/alice.jsonl")) == 60 * 100

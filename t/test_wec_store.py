@@ -14,14 +14,17 @@ back with sqlite3 and psql."""
 import json
 import os
 import re
+import signal
 import subprocess
 import threading
 import time
+import xml.etree.ElementTree as ET
 
 import pytest
 
 import conftest
 import wsman_helpers as H
+from test_wec import NS
 from test_wec_delivery import (ACTION_EVENTS, ACTION_HEARTBEAT, assert_ack,
                                delivery, event_xml, lines, notify_to, post,
                                _www_data)
@@ -466,3 +469,60 @@ def test_e2e_postgresql_frozen_worker_keeps_serving(nginx_factory,
                    "erin").startswith(
         '2|<BookmarkList><Bookmark Channel="Security" RecordId="52"')
     n.stop()
+
+
+@pytest.mark.parametrize("what", ["enumerate", "events"])
+def test_e2e_graceful_quit_waits_for_the_store(nginx_factory, postgres,
+                                               what):
+    """`nginx -s quit` while a thread task waits for a frozen database
+    (an Enumerate reading its bookmarks, a batch storing its own): the
+    worker stays until the store answers, the source gets its answer
+    (the subscriptions with the stored bookmark, the Ack), then nginx
+    exits.  One hold serves both tasks."""
+    from test_wec import basic_enumerate, subscriptions
+    conninfo = postgres.new_database()
+    n = _node(nginx_factory, "wsman_wec_store 'postgresql:%s "
+              "connect_timeout=5';" % conninfo, workers=1)
+    addr = notify_to(n, "frank", "security")
+    xml, mid = delivery(addr, ACTION_EVENTS, [event_xml(61)], bookmark=61)
+    assert_ack(post(n, addr, xml, "frank"), mid)        # connected, stored
+    xml, mid = delivery(addr, ACTION_EVENTS, [event_xml(62)], bookmark=62)
+    result = {}
+
+    def request():
+        try:
+            if what == "enumerate":
+                result["r"] = basic_enumerate(n, "frank")
+            else:
+                result["r"] = post(n, addr, xml, "frank"), mid
+        except Exception as e:          # the worker left without an answer
+            result["e"] = e
+
+    subprocess.run(postgres.pause_cmd, shell=True, check=True)
+    try:
+        t = threading.Thread(target=request)
+        t.start()
+        time.sleep(0.7)
+        assert t.is_alive(), result     # the store is not answering
+        n.proc.send_signal(signal.SIGQUIT)
+        time.sleep(1.5)
+        assert n.proc.poll() is None    # still there: an answer is owed
+    finally:
+        subprocess.run(postgres.resume_cmd, shell=True, check=True)
+    t.join(20)
+    assert not t.is_alive()
+    assert "e" not in result, result
+    r, rmid = result["r"]
+    if what == "enumerate":
+        assert r.status == 200, r
+        sub = subscriptions(r.body, rmid)["security"]
+        bm = sub.find("s:Envelope/s:Body/e:Subscribe/w:Bookmark", NS)
+        assert bm is not None and 'RecordId="61"' in ET.tostring(
+            bm, encoding="unicode"), ET.tostring(sub, encoding="unicode")
+    else:
+        assert_ack(r, rmid)
+        assert _pg_row(postgres, conninfo.split("dbname=")[1].split()[0],
+                       "frank").startswith(
+            '2|<BookmarkList><Bookmark Channel="Security" RecordId="62"')
+    # then nginx goes
+    assert n.proc.wait(timeout=15) == 0

@@ -111,6 +111,8 @@ BOOKMARK_EARLIEST = ("http://schemas.dmtf.org/wbem/wsman/1/wsman/bookmark/"
 
 ACTION_ENUMERATE = NS_N + "/Enumerate"
 ACTION_ENUMERATE_RESPONSE = NS_N + "/EnumerateResponse"
+ACTION_PULL = NS_N + "/Pull"
+ACTION_PULL_RESPONSE = NS_N + "/PullResponse"
 ACTION_END = "http://schemas.microsoft.com/wbem/wsman/1/wsman/End"
 ACTION_EVENTS = "http://schemas.dmtf.org/wbem/wsman/1/wsman/Events"
 ACTION_EVENT = "http://schemas.dmtf.org/wbem/wsman/1/wsman/Event"
@@ -595,15 +597,29 @@ def _header(to, action, mid, machine, session_id, locale="en-US",
             "extra": extra})
 
 
-def enumerate_message(to, machine, session_id, locale="en-US"):
+def enumerate_message(to, machine, session_id, locale="en-US",
+                      max_elements=32000):
     """(xml, MessageID) of the Enumerate of subscriptions."""
     mid = new_id()
     return (_ENVELOPE_OPEN
             + _header(to, ACTION_ENUMERATE, mid, machine, session_id,
                       locale, resource_uri=SUB_URI)
             + '<s:Body><n:Enumerate><w:OptimizeEnumeration/>'
-              '<w:MaxElements>32000</w:MaxElements></n:Enumerate>'
-              '</s:Body></s:Envelope>'), mid
+              '<w:MaxElements>%d</w:MaxElements></n:Enumerate>'
+              '</s:Body></s:Envelope>' % max_elements), mid
+
+
+def pull_message(to, machine, session_id, context, locale="en-US",
+                 max_elements=32000):
+    """(xml, MessageID) of a Pull of the rest of the subscriptions."""
+    mid = new_id()
+    return (_ENVELOPE_OPEN
+            + _header(to, ACTION_PULL, mid, machine, session_id,
+                      locale, resource_uri=SUB_URI)
+            + '<s:Body><n:Pull><n:EnumerationContext>%s'
+              '</n:EnumerationContext><n:MaxElements>%d</n:MaxElements>'
+              '</n:Pull></s:Body></s:Envelope>'
+            % (_xml_escape(context), max_elements)), mid
 
 
 def end_message():
@@ -825,8 +841,10 @@ class Subscription:
                                                self.notify_to)
 
 
-def parse_enumerate_response(body_text, mid):
-    """{name: Subscription} of an EnumerateResponse; checks RelatesTo."""
+def parse_enumerate_response(body_text, mid, partial=False):
+    """{name: Subscription} of an EnumerateResponse; checks RelatesTo.
+    partial: the collector may leave some for Pull: returns (subs,
+    context), context None at the end; a PullResponse is read so too."""
     try:
         root = ET.fromstring(body_text)
     except ET.ParseError as e:
@@ -835,27 +853,39 @@ def parse_enumerate_response(body_text, mid):
     if hdr is None:
         raise ProtocolError("no SOAP header")
     action = hdr.findtext("a:Action", "", NS).strip()
-    if action != ACTION_ENUMERATE_RESPONSE:
+    pull = partial and action == ACTION_PULL_RESPONSE
+    if action != ACTION_ENUMERATE_RESPONSE and not pull:
         raise ProtocolError("answer to Enumerate is %r: %s"
                             % (action, body_text[:500]))
     if hdr.findtext("a:RelatesTo", "", NS).strip() != mid:
         raise ProtocolError("RelatesTo %r is not our MessageID %r"
                             % (hdr.findtext("a:RelatesTo", "", NS), mid))
-    resp = root.find("s:Body/n:EnumerateResponse", NS)
+    resp = root.find("s:Body/n:%s" % ("PullResponse" if pull
+                                       else "EnumerateResponse"), NS)
     if resp is None:
         raise ProtocolError("no EnumerateResponse body")
-    if resp.find("w:EndOfSequence", NS) is None:
-        # a source would Pull the rest; the collector's subscriptions fit
-        # in the first answer (OptimizeEnumeration, MaxElements 32000)
-        raise ProtocolError("EnumerateResponse without EndOfSequence")
+    # the end: w:EndOfSequence in an optimized EnumerateResponse,
+    # n:EndOfSequence in a PullResponse
+    end = (resp.find("n:EndOfSequence" if pull else "w:EndOfSequence", NS)
+           is not None)
+    context = None
+    if not end:
+        context = resp.findtext("n:EnumerationContext", "", NS).strip()
+        if not partial:
+            # a source would Pull the rest; the collector's subscriptions
+            # fit in the first answer (OptimizeEnumeration, MaxElements
+            # 32000)
+            raise ProtocolError("EnumerateResponse without EndOfSequence")
+        if not context:
+            raise ProtocolError("no EndOfSequence and no context")
     subs = {}
-    items = resp.find("w:Items", NS)
+    items = resp.find("n:Items" if pull else "w:Items", NS)
     for el in (items if items is not None else []):
         if el.tag != "{%s}Subscription" % NS_M:
             raise ProtocolError("unexpected item %s" % el.tag)
         sub = Subscription(el)
         subs[sub.name] = sub
-    return subs
+    return (subs, context) if partial else subs
 
 
 def check_relates(body_text, mid):
@@ -1159,6 +1189,9 @@ class Source:
                the SPN service@host Kerberos asks a ticket for (default
                HTTP@ the URL's host; HOST is what Windows Server 2025
                sources use)
+    max_elements
+               the Enumerate's w:MaxElements (Windows: 32000); what the
+               collector leaves out comes by Pull
     oversize   an event that alone passes the subscription's
                MaxEnvelopeSize: "skip" (dropped and counted in
                stats["dropped"], as a source under Policy="Skip" or
@@ -1171,7 +1204,7 @@ class Source:
                  key=None, cafile=None, gss_host=None, ccache=None,
                  utf16=True, sldc=None, sldc_raw=False, batch=None,
                  timeout=10, locale="en-US", seal=True, oversize="skip",
-                 gss_service="HTTP"):
+                 gss_service="HTTP", max_elements=32000):
         if oversize not in ("skip", "send"):
             raise ValueError("oversize must be skip or send")
         self.oversize = oversize
@@ -1185,6 +1218,7 @@ class Source:
         self.sldc_raw = sldc_raw
         self.batch = batch
         self.locale = locale
+        self.max_elements = max_elements
         self.session_id = new_id()
         self._chan_args = dict(auth=auth, user=user, password=password,
                                domain=domain, cert=cert, key=key,
@@ -1193,7 +1227,7 @@ class Source:
                                gss_service=gss_service)
         self.channels = {}
         self.subscriptions = {}
-        self.stats = {"enumerations": 0, "batches_sent": 0,
+        self.stats = {"enumerations": 0, "pulls": 0, "batches_sent": 0,
                       "batches_acked": 0, "events_acked": 0,
                       "heartbeats_acked": 0, "failures": 0,
                       "resubscribed": 0, "dropped": 0}
@@ -1233,13 +1267,25 @@ class Source:
         {name: Subscription}."""
         ch, path = self._channel(self.url)
         xml, mid = enumerate_message(self.url, self.machine,
-                                     self.session_id, self.locale)
-        r = ch.post(path, encode_body(xml, self.utf16), self.charset)
-        self.last_reply = r
-        if r.status != 200:
-            raise ProtocolError("Enumerate: HTTP %d %s" % (r.status,
-                                                          r.text()[:500]))
-        found = parse_enumerate_response(r.text(), mid)
+                                     self.session_id, self.locale,
+                                     self.max_elements)
+        found, context = {}, None
+        for pulls in range(10000):
+            r = ch.post(path, encode_body(xml, self.utf16), self.charset)
+            self.last_reply = r
+            if r.status != 200:
+                raise ProtocolError("%s: HTTP %d %s" % (
+                    "Pull" if pulls else "Enumerate", r.status,
+                    r.text()[:500]))
+            more, context = parse_enumerate_response(r.text(), mid, True)
+            found.update(more)
+            if context is None:
+                break
+            # what did not fit (MaxElements, MaxEnvelopeSize): Pull it
+            xml, mid = pull_message(self.url, self.machine,
+                                    self.session_id, context, self.locale,
+                                    self.max_elements)
+            self.stats["pulls"] += 1
         xml, mid = end_message()
         r = ch.post(path, encode_body(xml, self.utf16), self.charset)
         if r.status not in (200, 204):

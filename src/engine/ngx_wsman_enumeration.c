@@ -65,6 +65,50 @@ static ngx_int_t ngx_wsman_enum_body_uint(ngx_wsman_call_t *call,
 
 /* ------------------------------------------------------- Enumerate/Pull */
 
+/* the classes whose items are not CIM objects, with their writers */
+#define NGX_WSMAN_ENUM_WRITERS  4
+
+static struct {
+    ngx_wsman_provider_t       *provider;
+    ngx_wsman_enum_item_pt      item;
+} ngx_wsman_enum_writers[NGX_WSMAN_ENUM_WRITERS];
+
+
+ngx_int_t
+ngx_wsman_enum_item_writer(ngx_wsman_provider_t *prov,
+    ngx_wsman_enum_item_pt item)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < NGX_WSMAN_ENUM_WRITERS; i++) {
+        if (ngx_wsman_enum_writers[i].provider == prov
+            || ngx_wsman_enum_writers[i].provider == NULL)
+        {
+            ngx_wsman_enum_writers[i].provider = prov;
+            ngx_wsman_enum_writers[i].item = item;
+            return NGX_OK;
+        }
+    }
+
+    return NGX_ERROR;
+}
+
+
+static ngx_wsman_enum_item_pt
+ngx_wsman_enum_writer(ngx_wsman_provider_t *prov)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < NGX_WSMAN_ENUM_WRITERS; i++) {
+        if (ngx_wsman_enum_writers[i].provider == prov) {
+            return ngx_wsman_enum_writers[i].item;
+        }
+    }
+
+    return NULL;
+}
+
+
 /* absent: NGX_OK, value untouched; present but not a number:
  * NGX_WSMAN_FAULTED */
 static ngx_int_t
@@ -466,6 +510,9 @@ ngx_wsman_enum_fill(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st,
     ngx_array_t            *only;
     ngx_wsman_xml_t         item;
     ngx_wsman_instance_t  **inst;
+    ngx_wsman_enum_item_pt  writer;
+
+    writer = ngx_wsman_enum_writer(st->provider);
 
     ngx_wsman_xml_init(&batch->items, call->pool, 4096);
     batch->count = 0;
@@ -520,6 +567,19 @@ ngx_wsman_enum_fill(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st,
 
             rc = ngx_wsman_enum_match(call, st, inst[i], scratch);
 
+            if (rc == 1 && writer) {
+                /* the provider writes the item, if the caller is to see
+                 * it; a probe past a full batch is written and dropped */
+                ngx_wsman_xml_init(&item, call->pool, 1024);
+                rc = writer(st->provider, call, inst[i], &item);
+
+                if (rc == NGX_OK && ngx_wsman_xml_failed(&item)) {
+                    rc = NGX_ERROR;
+                }
+
+                rc = (rc == NGX_OK) ? 1 : (rc == NGX_DECLINED) ? 0 : rc;
+            }
+
             if (rc == NGX_ERROR) {
                 ngx_destroy_pool(scratch);
                 return NGX_ERROR;
@@ -536,9 +596,11 @@ ngx_wsman_enum_fill(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st,
             }
 
             if (rc == 1) {
-                ngx_wsman_xml_init(&item, call->pool, 1024);
-                ngx_wsman_cimxml_item(&item, scratch, inst[i], st->mode,
-                                      only);
+                if (writer == NULL) {
+                    ngx_wsman_xml_init(&item, call->pool, 1024);
+                    ngx_wsman_cimxml_item(&item, scratch, inst[i], st->mode,
+                                          only);
+                }
 
                 if (ngx_wsman_xml_failed(&item)) {
                     ngx_destroy_pool(scratch);
@@ -597,12 +659,16 @@ ngx_wsman_enum_total(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st)
 {
     u_char                 *p;
     uint64_t                total;
+    ngx_int_t               rc;
     ngx_uint_t              i, done;
     ngx_str_t               after;
+    ngx_wsman_xml_t         item;
     ngx_pool_t             *scratch;
     ngx_array_t             out;
     ngx_wsman_instance_t  **inst;
+    ngx_wsman_enum_item_pt  writer;
 
+    writer = ngx_wsman_enum_writer(st->provider);
     total = 0;
     after = st->after;
 
@@ -626,9 +692,27 @@ ngx_wsman_enum_total(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st)
         inst = out.elts;
 
         for (i = 0; i < out.nelts; i++) {
-            if (ngx_wsman_enum_match(call, st, inst[i], scratch) == 1) {
-                total++;
+            if (ngx_wsman_enum_match(call, st, inst[i], scratch) != 1) {
+                continue;
             }
+
+            /* the items the caller is not to see are not counted */
+            if (writer) {
+                ngx_wsman_xml_init(&item, scratch, 1024);
+
+                rc = writer(st->provider, call, inst[i], &item);
+
+                if (rc == NGX_ERROR) {
+                    ngx_destroy_pool(scratch);
+                    return NGX_ERROR;
+                }
+
+                if (rc != NGX_OK) {
+                    continue;
+                }
+            }
+
+            total++;
         }
 
         if (out.nelts) {

@@ -282,7 +282,6 @@ static ngx_int_t
 ngx_wsman_process(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
 {
     ngx_int_t                 rc;
-    ngx_uint_t                n;
     ngx_http_cleanup_t       *cln;
     ngx_str_t                 body;
     ngx_wsman_fault_t         fault;
@@ -364,20 +363,6 @@ ngx_wsman_process(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
         return ngx_wsman_send_empty(r);
     }
 
-    if (body.len >= 2
-        && ((body.data[0] == 0xff && body.data[1] == 0xfe)
-            || (body.data[0] == 0xfe && body.data[1] == 0xff)))
-    {
-        n = ngx_wsman_soap_utf16_scrub(body.data, body.len,
-                                       body.data[0] == 0xfe);
-        if (n) {
-            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                          "wsman: %ui invalid UTF-16 code unit(s) from %V "
-                          "replaced by U+FFFD", n,
-                          &r->connection->addr_text);
-        }
-    }
-
     limits.max_depth = NGX_WSMAN_SOAP_MAX_DEPTH;
     limits.max_timeout = lcf->max_timeout;
 
@@ -392,6 +377,13 @@ ngx_wsman_process(ngx_http_request_t *r, ngx_wsman_ctx_t *ctx)
 
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ctx->req.utf16_replaced) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "wsman: %ui invalid UTF-16 code unit(s) from %V "
+                      "replaced by U+FFFD", ctx->req.utf16_replaced,
+                      &r->connection->addr_text);
     }
 
     if (ctx->anonymous && (rc != NGX_OK || !ctx->req.identify)) {

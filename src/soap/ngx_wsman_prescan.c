@@ -458,59 +458,120 @@ ngx_wsman_soap_prescan(const u_char *data, size_t len,
 }
 
 
-ngx_uint_t
-ngx_wsman_soap_utf16_scrub(u_char *data, size_t len, ngx_uint_t big_endian)
+size_t
+ngx_wsman_soap_utf16_to_utf8(u_char *dst, const u_char *src, size_t len,
+    ngx_uint_t big_endian, ngx_uint_t *replaced)
 {
-    u_char      *p, *end;
-    uint32_t     u, next;
-    ngx_uint_t   n, bad;
+    u_char        *d;
+    uint32_t       u, next;
+    ngx_uint_t     n;
+    const u_char  *p, *end;
+#if (NGX_HAVE_LITTLE_ENDIAN)
+    uint32_t       w;
+    uint64_t       v;
+#endif
 
 #define ngx_wsman_u16(q)                                                    \
     (big_endian ? (uint32_t) ((q)[0] << 8 | (q)[1])                         \
                 : (uint32_t) ((q)[1] << 8 | (q)[0]))
 
     n = 0;
-    end = data + (len & ~(size_t) 1);
+    d = dst;
+    end = src + (len & ~(size_t) 1);
 
-    for (p = data; p < end; p += 2) {
+    for (p = src; p < end; p += 2) {
+
+#if (NGX_HAVE_LITTLE_ENDIAN)
+
+        /*
+         * The bulk of an envelope from Windows (UTF-16LE) is printable
+         * ASCII: four units at once while all four are 0x20-0x7f (no bit
+         * of 0xff80 set, and none below 0x20: subtracting 0x20 from such
+         * a unit borrows into its top bit, the lowest one's exactly)
+         */
+        if (!big_endian && end - p >= 8) {
+            ngx_memcpy(&v, p, 8);
+
+            if ((v & 0xff80ff80ff80ff80ULL) == 0
+                && ((v - 0x0020002000200020ULL) & 0x8000800080008000ULL)
+                   == 0)
+            {
+                w = (uint32_t) ((v & 0xff) | ((v >> 8) & 0xff00)
+                                | ((v >> 16) & 0xff0000)
+                                | ((v >> 24) & 0xff000000));
+                ngx_memcpy(d, &w, 4);
+                d += 4;
+                p += 6;                      /* and 2 more by the loop */
+                continue;
+            }
+        }
+
+#endif
+
         u = ngx_wsman_u16(p);
 
-        if (u >= 0x20 && u < 0xd800) {
+        /* markup and ASCII text, one unit at a time */
+        if (u >= 0x20 && u < 0x80) {
+            *d++ = (u_char) u;
             continue;
         }
 
-        if (u >= 0xd800 && u <= 0xdbff) {
+        if (u < 0x20) {
+            if (u == 0x09 || u == 0x0a || u == 0x0d) {
+                *d++ = (u_char) u;
+                continue;
+            }
+
+        } else if (u < 0x800) {
+            *d++ = (u_char) (0xc0 | (u >> 6));
+            *d++ = (u_char) (0x80 | (u & 0x3f));
+            continue;
+
+        } else if (u >= 0xd800 && u <= 0xdbff) {
             /* a high surrogate is good only before a low one */
             if (p + 2 < end) {
                 next = ngx_wsman_u16(p + 2);
 
                 if (next >= 0xdc00 && next <= 0xdfff) {
+                    u = 0x10000 + ((u - 0xd800) << 10) + (next - 0xdc00);
+
+                    *d++ = (u_char) (0xf0 | (u >> 18));
+                    *d++ = (u_char) (0x80 | ((u >> 12) & 0x3f));
+                    *d++ = (u_char) (0x80 | ((u >> 6) & 0x3f));
+                    *d++ = (u_char) (0x80 | (u & 0x3f));
                     p += 2;
                     continue;
                 }
             }
 
-            bad = 1;
-
-        } else if (u >= 0xdc00 && u <= 0xdfff) {
-            bad = 1;                              /* a lone low surrogate */
-
-        } else if (u < 0x20) {
-            bad = (u != 0x09 && u != 0x0a && u != 0x0d);
-
-        } else {
-            bad = (u == 0xfffe || u == 0xffff);
+        } else if (u < 0xdc00 || (u > 0xdfff && u < 0xfffe)) {
+            *d++ = (u_char) (0xe0 | (u >> 12));
+            *d++ = (u_char) (0x80 | ((u >> 6) & 0x3f));
+            *d++ = (u_char) (0x80 | (u & 0x3f));
+            continue;
         }
 
-        if (bad) {
-            /* U+FFFD REPLACEMENT CHARACTER */
-            p[big_endian ? 0 : 1] = 0xff;
-            p[big_endian ? 1 : 0] = 0xfd;
-            n++;
-        }
+        /*
+         * A lone surrogate, a control character XML forbids, U+FFFE/F:
+         * U+FFFD REPLACEMENT CHARACTER
+         */
+        *d++ = 0xef;
+        *d++ = 0xbf;
+        *d++ = 0xbd;
+        n++;
+    }
+
+    if (len & 1) {
+        /* half a code unit at the end */
+        *d++ = 0xef;
+        *d++ = 0xbf;
+        *d++ = 0xbd;
+        n++;
     }
 
 #undef ngx_wsman_u16
 
-    return n;
+    *replaced = n;
+
+    return d - dst;
 }

@@ -21,6 +21,8 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
+#include <endian.h>
+
 #include "ngx_wsman_sldc.h"
 
 
@@ -33,6 +35,9 @@
 #define NGX_WSMAN_SLDC_RESET_1       0x5
 #define NGX_WSMAN_SLDC_RESET_2       0x6
 #define NGX_WSMAN_SLDC_END_MARKER    0xf
+
+/* the first output buffer, in times the input (then two passes) */
+#define NGX_WSMAN_SLDC_GUESS         4
 
 /* the nine ones that start a control symbol */
 #define NGX_WSMAN_SLDC_CONTROL       0x1ff
@@ -64,8 +69,17 @@ ngx_wsman_sldc_peek(ngx_wsman_sldc_t *s, ngx_uint_t n)
 {
     size_t    byte;
     uint32_t  w;
+    uint64_t  q;
 
     byte = s->bit >> 3;
+
+    /* away from the end: eight bytes at once hold any 13 bits */
+    if (byte + 8 <= s->in_len) {
+        ngx_memcpy(&q, s->in + byte, 8);
+        q = be64toh(q) << (s->bit & 7);
+
+        return (ngx_uint_t) (q >> (64 - n));
+    }
 
     /* three bytes hold any 13 bits whatever the bit offset (7 + 13) */
     w = 0;
@@ -205,6 +219,16 @@ ngx_wsman_sldc_run(ngx_wsman_sldc_t *s)
         switch (s->scheme) {
 
         case 1:
+            /* a literal: the 0 and its byte are the nine bits just
+             * peeked (when all nine are there) */
+            v = ngx_wsman_sldc_peek(s, 9);
+
+            if (v < 0x100 && ngx_wsman_sldc_avail(s) >= 9) {
+                s->bit += 9;
+                rc = ngx_wsman_sldc_emit(s, (u_char) v);
+                break;
+            }
+
             if (ngx_wsman_sldc_get(s, 1, &v) != NGX_OK) {
                 return NGX_DECLINED;
             }
@@ -326,13 +350,24 @@ ngx_wsman_sldc_copy(ngx_wsman_sldc_t *s)
     static const ngx_uint_t  width[] = { 1, 2, 3, 4, 8 };
 
     /* up to four 1 bits, ended by a 0 unless there are four */
-    for (ones = 0; ones < 4; ones++) {
-        if (ngx_wsman_sldc_get(s, 1, &v) != NGX_OK) {
-            return NGX_DECLINED;
+    if (ngx_wsman_sldc_avail(s) >= 5) {
+        v = ngx_wsman_sldc_peek(s, 5);
+
+        for (ones = 0; ones < 4 && (v & (0x10 >> ones)); ones++) {
+            /* void */
         }
 
-        if (v == 0) {
-            break;
+        s->bit += (ones < 4) ? ones + 1 : 4;
+
+    } else {
+        for (ones = 0; ones < 4; ones++) {
+            if (ngx_wsman_sldc_get(s, 1, &v) != NGX_OK) {
+                return NGX_DECLINED;
+            }
+
+            if (v == 0) {
+                break;
+            }
         }
     }
 
@@ -352,6 +387,30 @@ ngx_wsman_sldc_copy(ngx_wsman_sldc_t *s)
 
     if (ngx_wsman_sldc_get(s, 10, &disp) != NGX_OK) {
         return NGX_DECLINED;
+    }
+
+    /*
+     * The common case in one go: the ring full once (every position holds
+     * a byte of this record), room for the whole copy in the output, and
+     * source and destination in the ring apart by at least len, both
+     * without wrapping (a closer source is a run: byte by byte below)
+     */
+    if (s->filled == NGX_WSMAN_SLDC_HISTORY
+        && s->max - s->out_len >= len
+        && disp + len <= NGX_WSMAN_SLDC_HISTORY
+        && s->hpos + len <= NGX_WSMAN_SLDC_HISTORY
+        && (disp + len <= s->hpos || s->hpos + len <= disp))
+    {
+        if (s->out) {
+            ngx_memcpy(s->out + s->out_len, s->history + disp, len);
+        }
+
+        ngx_memcpy(s->history + s->hpos, s->history + disp, len);
+
+        s->out_len += len;
+        s->hpos = (s->hpos + len) & (NGX_WSMAN_SLDC_HISTORY - 1);
+
+        return NGX_OK;
     }
 
     for (k = 0; k < len; k++) {
@@ -445,12 +504,30 @@ ngx_wsman_sldc_decompress(ngx_pool_t *pool, const ngx_str_t *in,
     ngx_wsman_sldc_t   s;
 
     /*
-     * Two passes: the first only counts, so a bomb is stopped at max
-     * with nothing allocated, and the second writes into a buffer of
-     * exactly the decoded size.  Decoding is cheap next to parsing the
-     * XML that follows.  The state (1 KiB of history) lives on the
-     * stack: nginx's own functions keep 2 KiB buffers there.
+     * One pass into a buffer of a few times the input (XML compresses
+     * about threefold; each symbol costs a mispredicted branch or two, so
+     * a pass over a 300 KB batch takes a millisecond).  Should it not do,
+     * two passes: the first only counts, so a decompression bomb stops at
+     * max with nothing more allocated, and the second writes into a
+     * buffer of exactly the decoded size.  The state (1 KiB of history)
+     * lives on the stack: nginx's own functions keep 2 KiB buffers there.
      */
+    len = ngx_min(max, NGX_WSMAN_SLDC_GUESS * ngx_min(in->len, max) + 1024);
+
+    buf = ngx_pnalloc(pool, len ? len : 1);
+
+    if (buf) {
+        ngx_wsman_sldc_init(&s, in->data, in->len, buf, len);
+
+        rc = ngx_wsman_sldc_run(&s);
+
+        if (rc != NGX_WSMAN_SLDC_TOO_LARGE || len == max || s.out_len != len)
+        {
+            goto done;
+        }
+    }
+
+    /* more than the guess (or no memory for it): count, then decode */
     ngx_wsman_sldc_init(&s, in->data, in->len, NULL, max);
 
     rc = ngx_wsman_sldc_run(&s);
@@ -470,18 +547,23 @@ ngx_wsman_sldc_decompress(ngx_pool_t *pool, const ngx_str_t *in,
         rc = ngx_wsman_sldc_run(&s);
 
         /* the same input decodes the same way twice */
-        if (rc == NGX_OK && s.out_len == len) {
-            out->data = buf;
-            out->len = len;
-
-            ngx_log_debug2(NGX_LOG_DEBUG_HTTP, pool->log, 0,
-                           "wsman sldc: %uz bytes to %uz", in->len, len);
-
-            return NGX_OK;
+        if (rc != NGX_OK || s.out_len != len) {
+            s.reason = "decoded differently twice";
+            rc = NGX_ERROR;
+            goto failed;
         }
+    }
 
-        s.reason = "decoded differently twice";
-        rc = NGX_ERROR;
+done:
+
+    if (rc == NGX_OK) {
+        out->data = buf;
+        out->len = s.out_len;
+
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, pool->log, 0,
+                       "wsman sldc: %uz bytes to %uz", in->len, out->len);
+
+        return NGX_OK;
     }
 
 failed:

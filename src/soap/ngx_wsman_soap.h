@@ -62,13 +62,18 @@ ngx_int_t ngx_wsman_soap_prescan(const u_char *data, size_t len,
     ngx_wsman_soap_encoding_e *encoding, ngx_wsman_fault_t *fault);
 
 /*
- * UTF-16 text as Windows event sources send it may hold unpaired
- * surrogates and code units XML forbids (control characters, U+FFFE/F):
- * each becomes U+FFFD in place, so one bad event never fails its batch.
- * Returns how many were replaced.
+ * UTF-16 (code units after any byte order mark) to UTF-8, for libxml2 to
+ * parse without a decoder of its own in the way (it converts in small
+ * chunks and refills its input every few dozen characters).  Text as
+ * Windows event sources send it may hold unpaired surrogates and code
+ * units XML forbids (control characters, U+FFFE/F): each becomes U+FFFD,
+ * so one bad event never fails its batch; *replaced counts them.  dst
+ * holds NGX_WSMAN_SOAP_UTF8_SIZE(len) bytes; returns the bytes written.
  */
-ngx_uint_t ngx_wsman_soap_utf16_scrub(u_char *data, size_t len,
-    ngx_uint_t big_endian);
+#define NGX_WSMAN_SOAP_UTF8_SIZE(len)  ((len) / 2 * 3 + 3)
+
+size_t ngx_wsman_soap_utf16_to_utf8(u_char *dst, const u_char *src,
+    size_t len, ngx_uint_t big_endian, ngx_uint_t *replaced);
 
 
 ngx_int_t ngx_wsman_soap_node_text(ngx_pool_t *pool, xmlNodePtr node,

@@ -969,6 +969,35 @@ ngx_atoi(u_char *line, size_t n)
 }
 
 
+/* ngx_string.c semantics: ngx_atoi() for off_t */
+off_t
+ngx_atoof(u_char *line, size_t n)
+{
+    off_t  value, cutoff, cutlim;
+
+    if (n == 0) {
+        return NGX_ERROR;
+    }
+
+    cutoff = NGX_MAX_OFF_T_VALUE / 10;
+    cutlim = NGX_MAX_OFF_T_VALUE % 10;
+
+    for (value = 0; n--; line++) {
+        if (*line < '0' || *line > '9') {
+            return NGX_ERROR;
+        }
+
+        if (value >= cutoff && (value > cutoff || *line - '0' > cutlim)) {
+            return NGX_ERROR;
+        }
+
+        value = value * 10 + (*line - '0');
+    }
+
+    return value;
+}
+
+
 /* the same for a time_t (the spool's "received") */
 time_t
 ngx_atotm(u_char *line, size_t n)

@@ -32,6 +32,7 @@ void unit_test_wec_outputs(void);
 void unit_test_wec_syslog(void);
 void unit_test_wec_store(void);
 void unit_test_wec_spool(void);
+void unit_test_wec_event(void);
 
 
 ngx_uint_t  unit_passed;
@@ -162,6 +163,7 @@ main(int argc, char **argv)
         { "wec_syslog", unit_test_wec_syslog },
         { "wec_store", unit_test_wec_store },
         { "wec_spool", unit_test_wec_spool },
+        { "wec_event", unit_test_wec_event },
     };
 
     int         a;

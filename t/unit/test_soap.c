@@ -1165,38 +1165,192 @@ unit_test_soap_prescan(void)
 }
 
 
-/* invalid UTF-16 as event sources send it: replaced in place, never
- * refused; good text untouched */
+/* UTF-16 to UTF-8: invalid code units as event sources send them
+ * become U+FFFD, never a refusal; good text converts exactly */
 static void
-unit_test_soap_utf16_scrub(void)
+unit_test_soap_utf16_to_utf8(void)
 {
-    /* LE: BOM, "a", lone high, "b", lone low, pair, NUL, TAB, U+FFFF,
-     * then a high surrogate as the last unit */
-    u_char  le[] = { 0xff, 0xfe, 'a', 0, 0x00, 0xd8, 'b', 0, 0x00, 0xdc,
-                     0x3d, 0xd8, 0x00, 0xde, 0x00, 0x00, 0x09, 0x00,
-                     0xff, 0xff, 0x01, 0xd8 };
-    u_char  want[] = { 0xff, 0xfe, 'a', 0, 0xfd, 0xff, 'b', 0, 0xfd, 0xff,
-                       0x3d, 0xd8, 0x00, 0xde, 0xfd, 0xff, 0x09, 0x00,
-                       0xfd, 0xff, 0xfd, 0xff };
-    u_char  be[] = { 0xfe, 0xff, 0xd8, 0x00, 0x00, 'x', 0x00, 0x0b };
-    u_char  bewant[] = { 0xfe, 0xff, 0xff, 0xfd, 0x00, 'x', 0xff, 0xfd };
-    u_char  good[] = { 0xff, 0xfe, '<', 0, 0x3d, 0xd8, 0x00, 0xde,
-                       0x0d, 0, 0x0a, 0, 0xe9, 0 };
-    u_char  copy[sizeof(good)];
+    u_char      out[64], run[32];
+    size_t      n, i, j, k;
+    ngx_uint_t  replaced, ok;
 
-    UNIT_EQ_UINT(ngx_wsman_soap_utf16_scrub(le, sizeof(le), 0), 5);
-    UNIT_CHECK(ngx_memcmp(le, want, sizeof(le)) == 0);
+    static const uint32_t  odd[] = { 0x09, 0x20, 0x7f, 0x00, 0x1f, 0x80,
+                                     0x4e2d };
 
-    UNIT_EQ_UINT(ngx_wsman_soap_utf16_scrub(be, sizeof(be), 1), 2);
-    UNIT_CHECK(ngx_memcmp(be, bewant, sizeof(be)) == 0);
+    /* LE: "a", lone high, "b", lone low, pair (U+1F600), NUL, TAB,
+     * U+FFFF, then a high surrogate as the last unit */
+    static const u_char  le[] = {
+        'a', 0, 0x00, 0xd8, 'b', 0, 0x00, 0xdc, 0x3d, 0xd8, 0x00, 0xde,
+        0x00, 0x00, 0x09, 0x00, 0xff, 0xff, 0x01, 0xd8 };
+    static const u_char  le_utf8[] = {
+        'a', 0xef, 0xbf, 0xbd, 'b', 0xef, 0xbf, 0xbd, 0xf0, 0x9f, 0x98,
+        0x80, 0xef, 0xbf, 0xbd, 0x09, 0xef, 0xbf, 0xbd, 0xef, 0xbf, 0xbd };
 
-    ngx_memcpy(copy, good, sizeof(good));
-    UNIT_EQ_UINT(ngx_wsman_soap_utf16_scrub(good, sizeof(good), 0), 0);
-    UNIT_CHECK(ngx_memcmp(copy, good, sizeof(good)) == 0);
+    static const u_char  be[] = { 0xd8, 0x00, 0x00, 'x', 0x00, 0x0b };
+    static const u_char  be_utf8[] = {
+        0xef, 0xbf, 0xbd, 'x', 0xef, 0xbf, 0xbd };
 
-    /* an odd byte at the end is not a unit */
-    UNIT_EQ_UINT(ngx_wsman_soap_utf16_scrub((u_char *) "a\0\x01", 3, 0),
-                 0);
+    /* '<', U+1F600, CR, LF, U+00E9, U+20AC, U+FFFD, U+FEFF, U+07FF,
+     * U+E000 */
+    static const u_char  good[] = {
+        '<', 0, 0x3d, 0xd8, 0x00, 0xde, 0x0d, 0, 0x0a, 0, 0xe9, 0,
+        0xac, 0x20, 0xfd, 0xff, 0xff, 0xfe, 0xff, 0x07, 0x00, 0xe0 };
+    static const u_char  good_utf8[] = {
+        '<', 0xf0, 0x9f, 0x98, 0x80, 0x0d, 0x0a, 0xc3, 0xa9, 0xe2, 0x82,
+        0xac, 0xef, 0xbf, 0xbd, 0xef, 0xbb, 0xbf, 0xdf, 0xbf, 0xee, 0x80,
+        0x80 };
+
+    UNIT_CHECK(NGX_WSMAN_SOAP_UTF8_SIZE(sizeof(le)) <= sizeof(out));
+
+    n = ngx_wsman_soap_utf16_to_utf8(out, le, sizeof(le), 0, &replaced);
+    UNIT_EQ_UINT(replaced, 5);
+    UNIT_CHECK(n == sizeof(le_utf8)
+               && ngx_memcmp(out, le_utf8, n) == 0);
+
+    n = ngx_wsman_soap_utf16_to_utf8(out, be, sizeof(be), 1, &replaced);
+    UNIT_EQ_UINT(replaced, 2);
+    UNIT_CHECK(n == sizeof(be_utf8)
+               && ngx_memcmp(out, be_utf8, n) == 0);
+
+    n = ngx_wsman_soap_utf16_to_utf8(out, good, sizeof(good), 0,
+                                     &replaced);
+    UNIT_EQ_UINT(replaced, 0);
+    UNIT_CHECK(n == sizeof(good_utf8)
+               && ngx_memcmp(out, good_utf8, n) == 0);
+
+    /* runs of ASCII (converted four units at a time) with one other unit
+     * at every place: the unit and its neighbours come out right */
+    for (i = 0; i < 16; i++) {
+        for (k = 0; k < sizeof(odd) / sizeof(odd[0]); k++) {
+            for (j = 0; j < 16; j++) {
+                run[2 * j] = (u_char) ('A' + j);
+                run[2 * j + 1] = 0;
+            }
+
+            run[2 * i] = (u_char) (odd[k] & 0xff);
+            run[2 * i + 1] = (u_char) (odd[k] >> 8);
+
+            n = ngx_wsman_soap_utf16_to_utf8(out, run, sizeof(run), 0,
+                                             &replaced);
+
+            ok = (n >= 16 && ngx_memcmp(out, "ABCDEFGHIJKLMNOP", i) == 0
+                  && ngx_memcmp(out + n - (15 - i),
+                                "ABCDEFGHIJKLMNOP" + i + 1, 15 - i) == 0);
+
+            switch (odd[k]) {
+            case 0x09: case 0x20: case 0x7f:
+                ok = ok && n == 16 && out[i] == odd[k] && replaced == 0;
+                break;
+            case 0x00: case 0x1f:
+                ok = ok && n == 18 && replaced == 1
+                     && ngx_memcmp(out + i, "\xef\xbf\xbd", 3) == 0;
+                break;
+            case 0x80:
+                ok = ok && n == 17 && replaced == 0
+                     && ngx_memcmp(out + i, "\xc2\x80", 2) == 0;
+                break;
+            default:                                    /* U+4E2D */
+                ok = ok && n == 18 && replaced == 0
+                     && ngx_memcmp(out + i, "\xe4\xb8\xad", 3) == 0;
+            }
+
+            UNIT_CHECK(ok);
+        }
+    }
+
+    /* half a unit at the end: replaced too */
+    n = ngx_wsman_soap_utf16_to_utf8(out, (u_char *) "a\0\x01", 3, 0,
+                                     &replaced);
+    UNIT_EQ_UINT(replaced, 1);
+    UNIT_CHECK(n == 4 && ngx_memcmp(out, "a\xef\xbf\xbd", 4) == 0);
+}
+
+
+/*
+ * An envelope in UTF-16 (the BOM, a declaration naming UTF-16) is parsed
+ * from its UTF-8 conversion: the same request, invalid units replaced
+ * and counted.
+ */
+static void
+unit_soap_utf16(unit_soap_t *t, const char *xml, ngx_uint_t big_endian,
+    ngx_uint_t bom)
+{
+    u_char    *p, *q;
+    size_t     len;
+    uint32_t   u;
+
+    len = ngx_strlen(xml);
+
+    p = ngx_pnalloc(unit_pool, 2 + 2 * len);
+    UNIT_CHECK(p != NULL);
+
+    q = p;
+
+    if (bom) {
+        *q++ = big_endian ? 0xfe : 0xff;
+        *q++ = big_endian ? 0xff : 0xfe;
+    }
+
+    for ( /* void */ ; *xml; xml++) {
+        /* '~' stands for a lone high surrogate, '^' for U+00E9 */
+        u = (*xml == '~') ? 0xd800 : (*xml == '^') ? 0xe9 : (u_char) *xml;
+
+        *q++ = (u_char) (big_endian ? u >> 8 : u & 0xff);
+        *q++ = (u_char) (big_endian ? u & 0xff : u >> 8);
+    }
+
+    unit_soap_parse_len(t, p, q - p, 60000, 0);
+}
+
+
+static void
+unit_test_soap_utf16(void)
+{
+    unit_soap_t  t;
+
+    static const char  *xml =
+        "<?xml version=\"1.0\" encoding=\"UTF-16\"?>"
+        "<s:Envelope" NS_DECL "><s:Header>"
+        "<a:Action>urn:caf^~</a:Action>"
+        "<a:MessageID>uuid:1</a:MessageID>"
+        "</s:Header><s:Body/></s:Envelope>";
+
+    unit_soap_utf16(&t, xml, 0, 1);
+    UNIT_CHECK(t.rc == NGX_OK);
+    UNIT_EQ_STR(t.req.action, "urn:caf\xc3\xa9\xef\xbf\xbd");
+    UNIT_EQ_UINT(t.req.utf16_replaced, 1);
+
+    unit_soap_utf16(&t, xml, 1, 1);
+    UNIT_CHECK(t.rc == NGX_OK);
+    UNIT_EQ_STR(t.req.action, "urn:caf\xc3\xa9\xef\xbf\xbd");
+
+    /* no BOM: told by the first character */
+    unit_soap_utf16(&t, xml, 0, 0);
+    UNIT_CHECK(t.rc == NGX_OK);
+    UNIT_EQ_STR(t.req.message_id, "uuid:1");
+
+    /* the next envelope on the same parser: its declaration counts again
+     * (ISO-8859-1 \xe9 is U+00E9) */
+    UNIT_SOAP_OK(&t, "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>"
+                     "<s:Envelope" NS_DECL "><s:Header>"
+                     "<a:Action>urn:caf\xe9</a:Action>"
+                     "<a:MessageID>uuid:1</a:MessageID>"
+                     "</s:Header><s:Body/></s:Envelope>");
+    UNIT_EQ_STR(t.req.action, "urn:caf\xc3\xa9");
+
+    /* UTF-8 text is never converted, nothing replaced */
+    UNIT_SOAP_OK(&t, "<s:Envelope" NS_DECL "><s:Header>"
+                     "<a:Action>urn:caf\xc3\xa9</a:Action>"
+                     "<a:MessageID>uuid:1</a:MessageID>"
+                     "</s:Header><s:Body/></s:Envelope>");
+    UNIT_EQ_UINT(t.req.utf16_replaced, 0);
+
+    /* the declaration still may not switch away from UTF-16 */
+    unit_soap_utf16(&t, "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>"
+                        "<s:Envelope" NS_DECL "><s:Body/></s:Envelope>",
+                    0, 1);
+    UNIT_CHECK(t.rc == NGX_DECLINED
+               && t.fault.id == NGX_WSMAN_FAULT_ENCODING_LIMIT);
 }
 
 
@@ -1225,7 +1379,8 @@ unit_test_soap(void)
     unit_test_soap_nomem();
     unit_test_soap_write_head();
     unit_test_soap_prescan();
-    unit_test_soap_utf16_scrub();
+    unit_test_soap_utf16_to_utf8();
+    unit_test_soap_utf16();
 
     ngx_destroy_pool(unit_pool);
 }

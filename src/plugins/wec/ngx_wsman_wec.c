@@ -9,6 +9,8 @@
 
 #include "ngx_wsman_wec.h"
 #include "ngx_wsman_util.h"
+#include "ngx_wsman_enum.h"
+#include "ngx_wsman_log.h"
 
 #include <fnmatch.h>
 #include <openssl/evp.h>
@@ -31,12 +33,18 @@
 #define NGX_WSMAN_WEC_PATH  "/subscriptions/"
 
 
-static ngx_int_t ngx_wsman_wec_enumerate(ngx_wsman_call_t *call);
-static ngx_int_t ngx_wsman_wec_respond(ngx_wsman_call_t *call,
-    ngx_wsman_wec_main_conf_t *wmcf, ngx_uint_t *idx, ngx_uint_t n,
-    ngx_str_t *bookmarks);
+/* a source's enumeration, per call: what fetch() found for it */
+typedef struct {
+    ngx_str_t                 *bookmarks;    /* the store's, by the index
+                                                of the subscription; NULL:
+                                                no store */
+    ngx_uint_t                 ready;        /* fetch() is done */
+} ngx_wsman_wec_enum_t;
+
+
 static ngx_int_t ngx_wsman_wec_load_bookmarks(ngx_wsman_call_t *call,
-    ngx_wsman_wec_main_conf_t *wmcf, ngx_uint_t *idx, ngx_uint_t n);
+    ngx_wsman_wec_main_conf_t *wmcf, ngx_uint_t *idx, ngx_uint_t n,
+    ngx_wsman_op_pt resume);
 static void ngx_wsman_wec_bookmarks_run(void *data, ngx_log_t *log);
 static void ngx_wsman_wec_bookmarks_done(ngx_event_t *ev);
 static ngx_int_t ngx_wsman_wec_end(ngx_wsman_call_t *call);
@@ -46,7 +54,7 @@ static ngx_wsman_plugin_t  ngx_wsman_wec_manager = {
     ngx_string("wec"),
     ngx_string(NGX_WSMAN_WEC_SUBSCRIPTION_URI),
     NULL, NULL, NULL, NULL,
-    ngx_wsman_wec_enumerate,
+    ngx_wsman_enum_enumerate,              /* the subscription class's */
     NULL,
     0, 0, NULL, NULL
 };
@@ -112,6 +120,26 @@ ngx_wsman_wec_enabled(ngx_wsman_call_t *call)
     }
 
     return wlcf;
+}
+
+
+/*
+ * A request of the collector at a location without wsman_wec on: the
+ * fault an unknown subscription gets (nothing here knows any), and a
+ * line that tells the operator why a source's events go nowhere.
+ */
+ngx_int_t
+ngx_wsman_wec_off(ngx_wsman_call_t *call)
+{
+    ngx_log_error(NGX_LOG_WARN, call->log, 0,
+                  "wsman wec: \"%V\" from \"%V\" refused: event "
+                  "collection is off in this location (no wsman_wec on)",
+                  ngx_wsman_log_escape(call->pool, &call->req->action),
+                  ngx_wsman_log_escape(call->pool, &call->identity->user));
+
+    return ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_DESTINATION_UNREACHABLE,
+                                "Event collection is off here "
+                                "(wsman_wec).");
 }
 
 
@@ -530,36 +558,112 @@ ngx_wsman_wec_write_sub(ngx_wsman_call_t *call, ngx_wsman_xml_t *x,
 }
 
 
+/*
+ * The subscriptions are a class of the resource engine, so that
+ * Enumerate and Pull, w:MaxElements, MaxEnvelopeSize and the contexts
+ * are the engine's: an instance per subscription, keyed by its index in
+ * the configuration; fetch() checks the caller and gets its bookmarks
+ * from the state store; item() writes the m:Subscription of each that
+ * applies to the caller (the others are left out as a filter would).
+ */
+
 static ngx_int_t
-ngx_wsman_wec_enumerate(ngx_wsman_call_t *call)
+ngx_wsman_wec_class_enumerate(ngx_wsman_provider_t *prov, ngx_pool_t *pool,
+    ngx_log_t *log, ngx_str_t *after, ngx_uint_t max, ngx_array_t *out,
+    ngx_uint_t *done)
+{
+    ngx_int_t                   start;
+    ngx_uint_t                  i, total;
+    ngx_wsman_prop_t           *prop;
+    ngx_wsman_instance_t      **slot;
+    ngx_wsman_wec_main_conf_t  *wmcf;
+
+    wmcf = ngx_wsman_plugin_main_conf(&ngx_wsman_wec_module);
+    total = wmcf ? wmcf->subs.nelts : 0;
+
+    start = 0;
+
+    if (after->len) {
+        start = ngx_atoi(after->data, after->len);
+        if (start == NGX_ERROR) {
+            *done = 1;
+            return NGX_OK;
+        }
+
+        start++;
+    }
+
+    for (i = (ngx_uint_t) start; i < total && out->nelts < max; i++) {
+        slot = ngx_array_push(out);
+        if (slot == NULL) {
+            return NGX_ERROR;
+        }
+
+        *slot = ngx_wsman_instance_create(pool, &prov->class_name,
+                                          &prov->resource_uri, 1);
+        if (*slot == NULL) {
+            return NGX_ERROR;
+        }
+
+        prop = ngx_wsman_prop_uint(*slot, "Index", i);
+        if (prop == NULL) {
+            return NGX_ERROR;
+        }
+
+        prop->key = 1;
+    }
+
+    *done = (i >= total);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_wsman_wec_class_fetch(ngx_wsman_provider_t *prov, ngx_wsman_call_t *call,
+    ngx_wsman_op_pt resume)
 {
     ngx_int_t                   rc;
     ngx_uint_t                  i, n, *idx;
     ngx_wsman_wec_sub_t        *subs;
+    ngx_wsman_wec_enum_t       *ctx;
     ngx_wsman_wec_main_conf_t  *wmcf;
 
+    ctx = call->plugin_ctx;
+
+    /* the operation runs again now that the store has answered */
+    if (ctx && ctx->ready) {
+        return NGX_OK;
+    }
+
     if (ngx_wsman_wec_enabled(call) == NULL) {
-        return ngx_wsman_call_fault(call,
-                                    NGX_WSMAN_FAULT_DESTINATION_UNREACHABLE,
-                                    "Event collection is off here "
-                                    "(wsman_wec).");
+        (void) ngx_wsman_wec_off(call);
+        return NGX_WSMAN_FAULTED;
     }
 
     if (call->identity->scheme == 0 || call->identity->user.len == 0) {
-        return ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_ACCESS_DENIED,
-                                    NULL);
+        ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_ACCESS_DENIED, NULL);
+        return NGX_WSMAN_FAULTED;
     }
 
     if (!ngx_wsman_wec_host_valid(&call->host)) {
         ngx_log_error(NGX_LOG_INFO, call->log, 0,
                       "wsman wec: no usable Host header for the "
                       "subscription addresses");
-        return ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_INVALID_PARAMETER,
-                                    "The Host header is missing or not a "
-                                    "host name.");
+        ngx_wsman_call_fault(call, NGX_WSMAN_FAULT_INVALID_PARAMETER,
+                             "The Host header is missing or not a "
+                             "host name.");
+        return NGX_WSMAN_FAULTED;
     }
 
     wmcf = ngx_wsman_plugin_main_conf(&ngx_wsman_wec_module);
+
+    ctx = ngx_pcalloc(call->pool, sizeof(ngx_wsman_wec_enum_t));
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    call->plugin_ctx = ctx;
 
     subs = wmcf ? wmcf->subs.elts : NULL;
     n = 0;
@@ -582,49 +686,96 @@ ngx_wsman_wec_enumerate(ngx_wsman_call_t *call)
         }
     }
 
-    if (n && wmcf->store.type) {
-        /* the bookmarks come from the state store, in a pool thread */
-        return ngx_wsman_wec_load_bookmarks(call, wmcf, idx, n);
-    }
-
-    return ngx_wsman_wec_respond(call, wmcf, idx, n, NULL);
-}
-
-
-static ngx_int_t
-ngx_wsman_wec_respond(ngx_wsman_call_t *call, ngx_wsman_wec_main_conf_t *wmcf,
-    ngx_uint_t *idx, ngx_uint_t n, ngx_str_t *bookmarks)
-{
-    ngx_uint_t            i;
-    ngx_wsman_wec_sub_t  *subs;
-
-    ngx_str_set(&call->action, NGX_WSMAN_NS_WSEN "/EnumerateResponse");
-
-    /* OptimizeEnumeration as Windows sends it: everything at once */
-    ngx_wsman_xml_literal(&call->body, "<n:EnumerateResponse>"
-                          "<n:EnumerationContext/><w:Items>");
-
-    /* n is 0 without a main conf (no wsman_wec_subscription at all) */
-    subs = wmcf ? wmcf->subs.elts : NULL;
-
-    for (i = 0; subs && i < n; i++) {
-        if (ngx_wsman_wec_write_sub(call, &call->body, &subs[idx[i]],
-                                    bookmarks ? &bookmarks[i] : NULL)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-    }
-
-    ngx_wsman_xml_literal(&call->body, "</w:Items><w:EndOfSequence/>"
-                          "</n:EnumerateResponse>");
-
     ngx_log_error(NGX_LOG_INFO, call->log, 0,
                   "wsman wec: %ui subscription(s) for \"%V\"", n,
                   &call->identity->user);
 
+    if (n && wmcf->store.type) {
+        ctx->bookmarks = ngx_pcalloc(call->pool,
+                                     wmcf->subs.nelts * sizeof(ngx_str_t));
+        if (ctx->bookmarks == NULL) {
+            return NGX_ERROR;
+        }
+
+        /* the bookmarks come from the state store, in a pool thread */
+        return ngx_wsman_wec_load_bookmarks(call, wmcf, idx, n, resume);
+    }
+
+    ctx->ready = 1;
+
     return NGX_OK;
 }
+
+
+static ngx_int_t
+ngx_wsman_wec_class_item(ngx_wsman_provider_t *prov, ngx_wsman_call_t *call,
+    ngx_wsman_instance_t *inst, ngx_wsman_xml_t *x)
+{
+    ngx_wsman_prop_t           *prop;
+    ngx_wsman_wec_sub_t        *sub;
+    ngx_wsman_wec_enum_t       *ctx;
+    ngx_wsman_wec_main_conf_t  *wmcf;
+
+    ctx = call->plugin_ctx;
+    wmcf = ngx_wsman_plugin_main_conf(&ngx_wsman_wec_module);
+    prop = ngx_wsman_instance_prop(inst, (u_char *) "Index", 5);
+
+    /* a context of another configuration (reloaded since) may name more
+     * subscriptions than there are */
+    if (ctx == NULL || !ctx->ready || wmcf == NULL || prop == NULL
+        || prop->u >= wmcf->subs.nelts)
+    {
+        return NGX_DECLINED;
+    }
+
+    sub = &((ngx_wsman_wec_sub_t *) wmcf->subs.elts)[prop->u];
+
+    switch (ngx_wsman_wec_applies(call, sub)) {
+    case NGX_OK:
+        break;
+
+    case NGX_DECLINED:
+        return NGX_DECLINED;
+
+    default:
+        return NGX_ERROR;
+    }
+
+    return ngx_wsman_wec_write_sub(call, x, sub,
+                                   ctx->bookmarks ? &ctx->bookmarks[prop->u]
+                                                  : NULL);
+}
+
+
+static ngx_wsman_provider_t  ngx_wsman_wec_subscription_class = {
+    ngx_string("Subscription"),
+    ngx_string(NGX_WSMAN_WEC_SUBSCRIPTION_URI),
+    ngx_string("Index"),
+    1,
+    ngx_wsman_wec_class_enumerate,
+    NULL,
+    NULL,
+    NULL,
+    ngx_wsman_wec_class_fetch,
+    ngx_null_string,
+    NULL,
+    0
+};
+
+
+/* init_process: the items are m:Subscription elements, not CIM objects */
+ngx_int_t
+ngx_wsman_wec_init_class(void)
+{
+    return ngx_wsman_enum_item_writer(&ngx_wsman_wec_subscription_class,
+                                      ngx_wsman_wec_class_item);
+}
+
+
+ngx_wsman_provider_t  *ngx_wsman_wec_providers[] = {
+    &ngx_wsman_wec_subscription_class,
+    NULL
+};
 
 
 typedef struct {
@@ -635,14 +786,18 @@ typedef struct {
     ngx_uint_t                 n;
     ngx_str_t                  source;
     ngx_str_t                 *bookmarks;
+    ngx_wsman_op_pt            resume;
     ngx_int_t                  rc;
+    ngx_wsman_wec_hold_t       hold;         /* keeps a graceful shutdown
+                                                waiting */
     ngx_log_t                  log;
 } ngx_wsman_wec_bookmarks_t;
 
 
 static ngx_int_t
 ngx_wsman_wec_load_bookmarks(ngx_wsman_call_t *call,
-    ngx_wsman_wec_main_conf_t *wmcf, ngx_uint_t *idx, ngx_uint_t n)
+    ngx_wsman_wec_main_conf_t *wmcf, ngx_uint_t *idx, ngx_uint_t n,
+    ngx_wsman_op_pt resume)
 {
     ngx_pool_t                 *pool;
     ngx_thread_task_t          *task;
@@ -665,6 +820,7 @@ ngx_wsman_wec_load_bookmarks(ngx_wsman_call_t *call,
     bt->pool = pool;
     bt->wmcf = wmcf;
     bt->n = n;
+    bt->resume = resume;
     bt->log = *ngx_cycle->log;
     bt->log.connection = call->log->connection;
 
@@ -688,6 +844,8 @@ ngx_wsman_wec_load_bookmarks(ngx_wsman_call_t *call,
     if (ngx_thread_task_post(wmcf->thread_pool, task) != NGX_OK) {
         goto failed;
     }
+
+    ngx_wsman_wec_hold(&bt->hold, "the bookmarks", &bt->source, &bt->log);
 
     call->abort = ngx_wsman_wec_forget_call;
     call->abort_data = &bt->call;
@@ -733,11 +891,18 @@ ngx_wsman_wec_bookmarks_done(ngx_event_t *ev)
     ngx_thread_task_t *task = ev->data;
 
     ngx_int_t                   rc;
+    ngx_str_t                  *bm;
+    ngx_uint_t                  i;
+    ngx_wsman_op_pt             resume;
     ngx_wsman_call_t           *call;
+    ngx_wsman_wec_enum_t       *ctx;
     ngx_wsman_wec_bookmarks_t  *bt;
 
     bt = task->ctx;
     call = bt->call;
+    resume = bt->resume;
+
+    ngx_wsman_wec_unhold(&bt->hold);
 
     if (call == NULL) {
         ngx_destroy_pool(bt->pool);
@@ -754,11 +919,38 @@ ngx_wsman_wec_bookmarks_done(ngx_event_t *ev)
                       &call->identity->user);
     }
 
-    /* the answer copies the bookmarks before their pool goes */
-    rc = ngx_wsman_wec_respond(call, bt->wmcf, bt->idx, bt->n,
-                               bt->bookmarks);
+    ctx = call->plugin_ctx;
+    rc = NGX_OK;
+
+    /* into the request's pool: the task's goes now */
+    for (i = 0; i < bt->n; i++) {
+        bm = &ctx->bookmarks[bt->idx[i]];
+        bm->len = bt->bookmarks[i].len;
+
+        if (bm->len == 0) {
+            continue;
+        }
+
+        bm->data = ngx_pnalloc(call->pool, bm->len);
+        if (bm->data == NULL) {
+            rc = NGX_ERROR;
+            break;
+        }
+
+        ngx_memcpy(bm->data, bt->bookmarks[i].data, bm->len);
+    }
 
     ngx_destroy_pool(bt->pool);
+
+    if (rc == NGX_OK) {
+        ctx->ready = 1;
+        rc = resume(call);
+
+        if (rc == NGX_AGAIN) {
+            /* cannot happen: the bookmarks are here now */
+            rc = NGX_ERROR;
+        }
+    }
 
     call->done(call, rc);
 }
@@ -776,16 +968,52 @@ ngx_wsman_wec_forget_call(ngx_wsman_call_t *call)
 }
 
 
+static void
+ngx_wsman_wec_hold_expired(ngx_event_t *ev)
+{
+    ngx_wsman_wec_hold_t  *hold = ev->data;
+
+    ngx_log_error(NGX_LOG_WARN, ev->log, 0,
+                  "wsman wec: %s of \"%V\" is still in a pool thread "
+                  "after %d s", hold->what, hold->source,
+                  NGX_WSMAN_WEC_HOLD / 1000);
+}
+
+
+void
+ngx_wsman_wec_hold(ngx_wsman_wec_hold_t *hold, const char *what,
+    ngx_str_t *source, ngx_log_t *log)
+{
+    ngx_memzero(&hold->event, sizeof(ngx_event_t));
+
+    hold->what = what;
+    hold->source = source;
+
+    /* not cancelable: ngx_event_no_timers_left() waits for it */
+    hold->event.handler = ngx_wsman_wec_hold_expired;
+    hold->event.data = hold;
+    hold->event.log = log;
+
+    ngx_add_timer(&hold->event, NGX_WSMAN_WEC_HOLD);
+}
+
+
+void
+ngx_wsman_wec_unhold(ngx_wsman_wec_hold_t *hold)
+{
+    if (hold->event.timer_set) {
+        ngx_del_timer(&hold->event);
+    }
+}
+
+
 static ngx_int_t
 ngx_wsman_wec_end(ngx_wsman_call_t *call)
 {
     ngx_str_t  *action;
 
     if (ngx_wsman_wec_enabled(call) == NULL) {
-        return ngx_wsman_call_fault(call,
-                                    NGX_WSMAN_FAULT_DESTINATION_UNREACHABLE,
-                                    "Event collection is off here "
-                                    "(wsman_wec).");
+        return ngx_wsman_wec_off(call);
     }
 
     action = &call->req->action;
@@ -798,7 +1026,8 @@ ngx_wsman_wec_end(ngx_wsman_call_t *call)
                                     NULL);
     }
 
-    /* nothing to release: the enumeration kept no context */
+    /* nothing to release: an enumeration's context, if the source left
+     * one, expires with wsman_enumeration_timeout */
     ngx_str_set(&call->action, NGX_WSMAN_WEC_ACTION_END "Response");
 
     return NGX_OK;

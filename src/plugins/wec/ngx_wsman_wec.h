@@ -23,6 +23,7 @@ typedef struct {
     ngx_uint_t                 raw;          /* content_format Raw */
     ngx_flag_t                 read_existing;
     ngx_flag_t                 ignore_channel_error;
+    ngx_flag_t                 match_computer; /* wherever it arrives */
     time_t                     max_time;     /* seconds */
     time_t                     heartbeat;    /* seconds */
     ngx_uint_t                 max_items;    /* 0: not sent */
@@ -67,6 +68,9 @@ extern ngx_module_t           ngx_wsman_wec_module;
 extern ngx_wsman_wec_output_type_t  *ngx_wsman_wec_output_types[];
 extern ngx_wsman_wec_store_type_t   *ngx_wsman_wec_store_types[];
 extern ngx_wsman_plugin_t    *ngx_wsman_wec_services[];
+/* the subscriptions a source enumerates, as a class of the engine */
+extern ngx_wsman_provider_t  *ngx_wsman_wec_providers[];
+ngx_int_t ngx_wsman_wec_init_class(void);
 
 /* the EventLog service's actions that come without a w:ResourceURI */
 extern const char            *ngx_wsman_wec_deliveries[];
@@ -77,6 +81,8 @@ ngx_int_t ngx_wsman_wec_uuid(u_char *out, u_char *data, size_t len);
 
 /* the location serves event collection (NULL: wsman_wec off) */
 ngx_wsman_wec_loc_conf_t *ngx_wsman_wec_enabled(ngx_wsman_call_t *call);
+/* the fault (and log line) of a wec request where wsman_wec is off */
+ngx_int_t ngx_wsman_wec_off(ngx_wsman_call_t *call);
 /* the subscription is for the call's source: NGX_OK, NGX_DECLINED */
 ngx_int_t ngx_wsman_wec_applies(ngx_wsman_call_t *call,
     ngx_wsman_wec_sub_t *sub);
@@ -84,6 +90,25 @@ ngx_int_t ngx_wsman_wec_applies(ngx_wsman_call_t *call,
 /* call->abort of a call a thread task answers (abort_data: the task's
  * pointer to the call) */
 void ngx_wsman_wec_forget_call(ngx_wsman_call_t *call);
+
+/*
+ * A graceful shutdown (nginx -s quit) lets a worker go once it has no
+ * timer left but cancelable ones, and a call a thread task answers has
+ * none: the task's hold is such a timer, set once the task is posted,
+ * deleted when it is back, so that the worker stays to answer.  After
+ * NGX_WSMAN_WEC_HOLD ms it says what it still waits for and lets go.
+ */
+#define NGX_WSMAN_WEC_HOLD  60000
+
+typedef struct {
+    ngx_event_t                event;
+    const char                *what;         /* "a batch", ... */
+    ngx_str_t                 *source;       /* whose: the task's copy */
+} ngx_wsman_wec_hold_t;
+
+void ngx_wsman_wec_hold(ngx_wsman_wec_hold_t *hold, const char *what,
+    ngx_str_t *source, ngx_log_t *log);
+void ngx_wsman_wec_unhold(ngx_wsman_wec_hold_t *hold);
 
 /* Events, Heartbeat, SubscriptionEnd (ngx_wsman_wec_delivery.c) */
 ngx_int_t ngx_wsman_wec_deliver(ngx_wsman_call_t *call);

@@ -38,10 +38,6 @@
 
 #define NGX_WSMAN_WEC_SUBS_PATH  "/subscriptions/"
 
-/* a graceful shutdown waits this long for a batch being written */
-#define NGX_WSMAN_WEC_TASK_HOLD  60000
-
-
 const char  *ngx_wsman_wec_deliveries[] = {
     NGX_WSMAN_WEC_ACTION_EVENTS,
     NGX_WSMAN_WEC_ACTION_HEARTBEAT,
@@ -63,7 +59,7 @@ typedef struct {
     ngx_str_t                  claimed;      /* that Computer */
     ngx_uint_t                 malformed;
 
-    ngx_event_t                hold;         /* keeps a graceful shutdown
+    ngx_wsman_wec_hold_t       hold;         /* keeps a graceful shutdown
                                                 waiting */
     ngx_log_t                  log;
 } ngx_wsman_wec_task_t;
@@ -74,7 +70,6 @@ static ngx_int_t ngx_wsman_wec_events(ngx_wsman_call_t *call,
     ngx_wsman_wec_sub_t *sub, ngx_str_t *machine);
 static void ngx_wsman_wec_task_run(void *data, ngx_log_t *log);
 static void ngx_wsman_wec_task_done(ngx_event_t *ev);
-static void ngx_wsman_wec_task_hold(ngx_event_t *ev);
 static ngx_int_t ngx_wsman_wec_computer_ok(ngx_str_t *source,
     ngx_str_t *computer);
 static ngx_int_t ngx_wsman_wec_copy(ngx_pool_t *pool, ngx_str_t *dst,
@@ -89,10 +84,7 @@ ngx_wsman_wec_deliver(ngx_wsman_call_t *call)
     ngx_wsman_wec_sub_t       *sub;
 
     if (ngx_wsman_wec_enabled(call) == NULL) {
-        return ngx_wsman_call_fault(call,
-                                    NGX_WSMAN_FAULT_DESTINATION_UNREACHABLE,
-                                    "Event collection is off here "
-                                    "(wsman_wec).");
+        return ngx_wsman_wec_off(call);
     }
 
     if (call->identity->scheme == 0 || call->identity->user.len == 0) {
@@ -303,7 +295,9 @@ ngx_wsman_wec_events(ngx_wsman_call_t *call, ngx_wsman_wec_sub_t *sub,
     t->call = call;
     t->sub = sub;
     t->store = wmcf->store.type ? &wmcf->store : NULL;
-    t->match_computer = wlcf->match_computer;
+    /* either asks for it: a subscription's own holds at any location
+     * the source may deliver to */
+    t->match_computer = wlcf->match_computer || sub->match_computer;
 
     /* a log of our own: the connection's may be freed meanwhile */
     t->log = *ngx_cycle->log;
@@ -373,10 +367,7 @@ ngx_wsman_wec_events(ngx_wsman_call_t *call, ngx_wsman_wec_sub_t *sub,
                                     "The collector is busy.");
     }
 
-    t->hold.handler = ngx_wsman_wec_task_hold;
-    t->hold.data = t;
-    t->hold.log = &t->log;
-    ngx_add_timer(&t->hold, NGX_WSMAN_WEC_TASK_HOLD);
+    ngx_wsman_wec_hold(&t->hold, "a batch", &b->source, &t->log);
 
     call->abort = ngx_wsman_wec_forget_call;
     call->abort_data = &t->call;
@@ -490,9 +481,7 @@ ngx_wsman_wec_task_done(ngx_event_t *ev)
     t = task->ctx;
     call = t->call;
 
-    if (t->hold.timer_set) {
-        ngx_del_timer(&t->hold);
-    }
+    ngx_wsman_wec_unhold(&t->hold);
 
     ngx_wsman_wec_count(t->sub, &t->batch, t->result == NGX_OK,
                         t->malformed);
@@ -547,18 +536,6 @@ ngx_wsman_wec_task_done(ngx_event_t *ev)
     ngx_destroy_pool(t->batch.pool);
 
     call->done(call, NGX_OK);
-}
-
-
-static void
-ngx_wsman_wec_task_hold(ngx_event_t *ev)
-{
-    ngx_wsman_wec_task_t  *t = ev->data;
-
-    ngx_log_error(NGX_LOG_WARN, ev->log, 0,
-                  "wsman wec: a batch of \"%V\" is still being written "
-                  "after %d s", &t->batch.source,
-                  NGX_WSMAN_WEC_TASK_HOLD / 1000);
 }
 
 

@@ -1,7 +1,8 @@
 /*
  * One forwarded event, made ready for the outputs: its System fields
  * read with libxml2 as a stream (the SOAP layer's ngx_wsman_doc_scan():
- * no tree for a few fields) and one JSON object written.  Runs in a pool thread, on the batch's own pool.
+ * no tree for a few fields) and one JSON object written.  Runs in a
+ * pool thread, on the batch's own pool.
  *
  * An event that is not well-formed XML (Windows truncates RenderedText
  * now and then) is kept as it came and flagged "malformed": it never
@@ -47,10 +48,29 @@ ngx_wsman_wec_json_len(ngx_str_t *s)
 }
 
 
+/*
+ * Whether any of eight bytes needs escaping in a JSON string: one below
+ * 0x20, a '"' or a '\\' (the word tricks find a zero byte, or one below n
+ * among bytes below 0x80, exactly when there is one)
+ */
+#define NGX_WSMAN_WEC_ONES  0x0101010101010101ULL
+#define NGX_WSMAN_WEC_HIGH  0x8080808080808080ULL
+
+#define ngx_wsman_wec_json_zero(v)                                          \
+    (((v) - NGX_WSMAN_WEC_ONES) & ~(v) & NGX_WSMAN_WEC_HIGH)
+
+#define ngx_wsman_wec_json_special(v)                                       \
+    (((((v) - NGX_WSMAN_WEC_ONES * 0x20) & ~(v) & NGX_WSMAN_WEC_HIGH)       \
+      | ngx_wsman_wec_json_zero((v) ^ (NGX_WSMAN_WEC_ONES * '"'))           \
+      | ngx_wsman_wec_json_zero((v) ^ (NGX_WSMAN_WEC_ONES * '\\')))         \
+     != 0)
+
+
 u_char *
 ngx_wsman_wec_json_string(u_char *p, ngx_str_t *s)
 {
-    u_char   c, *q, *end;
+    u_char    c, *q, *end;
+    uint64_t  v;
 
     static const u_char  hex[] = "0123456789abcdef";
 
@@ -59,6 +79,22 @@ ngx_wsman_wec_json_string(u_char *p, ngx_str_t *s)
     end = s->data + s->len;
 
     for (q = s->data; q < end; q++) {
+
+        /*
+         * Eight bytes at once while none needs escaping (no byte below
+         * 0x20, no '"', no '\\'): event text is long runs of them
+         */
+        if (end - q >= 8) {
+            ngx_memcpy(&v, q, 8);
+
+            if (!ngx_wsman_wec_json_special(v)) {
+                ngx_memcpy(p, &v, 8);
+                p += 8;
+                q += 7;                      /* and 1 more by the loop */
+                continue;
+            }
+        }
+
         c = *q;
 
         if (c >= 0x20 && c != '"' && c != '\\') {

@@ -107,7 +107,7 @@ static ngx_wsman_plugin_module_t  ngx_wsman_wec_module_ctx = {
         ngx_wsman_wec_merge_loc_conf       /* merge location configuration */
     },
     ngx_wsman_wec_services,
-    NULL,
+    ngx_wsman_wec_providers,
     NULL
 };
 
@@ -204,6 +204,7 @@ ngx_wsman_wec_subscription(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     sub->raw = NGX_CONF_UNSET_UINT;
     sub->read_existing = NGX_CONF_UNSET;
     sub->ignore_channel_error = NGX_CONF_UNSET;
+    sub->match_computer = NGX_CONF_UNSET;
     sub->max_time = NGX_CONF_UNSET;
     sub->heartbeat = NGX_CONF_UNSET;
     sub->max_items = NGX_CONF_UNSET_UINT;
@@ -358,7 +359,8 @@ ngx_wsman_wec_sub_line(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
     }
 
     if (ngx_wsman_wec_is("read_existing_events")
-        || ngx_wsman_wec_is("ignore_channel_error"))
+        || ngx_wsman_wec_is("ignore_channel_error")
+        || ngx_wsman_wec_is("match_computer"))
     {
         if (ngx_strcmp(value[1].data, "on") == 0) {
             n = 1;
@@ -373,8 +375,11 @@ ngx_wsman_wec_sub_line(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
         if (value[0].data[0] == 'r') {
             sub->read_existing = n;
 
-        } else {
+        } else if (value[0].data[0] == 'i') {
             sub->ignore_channel_error = n;
+
+        } else {
+            sub->match_computer = n;
         }
 
         return NGX_CONF_OK;
@@ -728,6 +733,7 @@ ngx_wsman_wec_sub_check(ngx_conf_t *cf, ngx_wsman_wec_sub_t *sub)
 
     ngx_conf_init_uint_value(sub->raw, 0);
     ngx_conf_init_value(sub->read_existing, 0);
+    ngx_conf_init_value(sub->match_computer, 0);
     ngx_conf_init_value(sub->ignore_channel_error, 1);
     ngx_conf_init_value(sub->max_time, 900);
     ngx_conf_init_value(sub->heartbeat, 900);
@@ -802,6 +808,10 @@ ngx_wsman_wec_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 static ngx_int_t
 ngx_wsman_wec_init_process(ngx_cycle_t *cycle)
 {
+    if (ngx_wsman_wec_init_class() != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_wsman_wec_init_worker(cycle);
 }
 

@@ -1,0 +1,210 @@
+/*
+ * One forwarded event made ready for the outputs
+ * (src/plugins/wec/ngx_wsman_wec_event.c): the JSON string writer (eight
+ * bytes at a time between the bytes it escapes) against a byte-by-byte
+ * reference, and the fields and JSON of a 4624 logon event as Windows
+ * renders it, well-formed and truncated.
+ */
+
+#define _GNU_SOURCE                                   /* memmem() */
+#include <stdio.h>
+#include <string.h>
+
+#include "unit.h"
+#include "ngx_wsman_wec_event.h"
+
+
+void unit_test_wec_event(void);
+
+
+/* the JSON escaping the writer must match, one byte at a time */
+static size_t
+unit_json_reference(u_char *out, const u_char *s, size_t len)
+{
+    u_char  *p;
+    size_t   i;
+
+    p = out;
+    *p++ = '"';
+
+    for (i = 0; i < len; i++) {
+        switch (s[i]) {
+        case '"':
+            p = ngx_cpymem(p, "\\\"", 2);
+            break;
+        case '\\':
+            p = ngx_cpymem(p, "\\\\", 2);
+            break;
+        case '\n':
+            p = ngx_cpymem(p, "\\n", 2);
+            break;
+        case '\r':
+            p = ngx_cpymem(p, "\\r", 2);
+            break;
+        case '\t':
+            p = ngx_cpymem(p, "\\t", 2);
+            break;
+        default:
+            if (s[i] < 0x20) {
+                p += sprintf((char *) p, "\\u%04x", s[i]);
+            } else {
+                *p++ = s[i];
+            }
+        }
+    }
+
+    *p++ = '"';
+
+    return p - out;
+}
+
+
+static void
+unit_test_wec_json_string(void)
+{
+    u_char      in[40], got[40 * 6 + 2], want[40 * 6 + 2], *end;
+    size_t      i, k, n;
+    ngx_str_t   s;
+    ngx_uint_t  ok;
+
+    /* each byte that needs escaping, and ones next to them that do not,
+     * at every place of a run long enough for the eight-byte steps */
+    static const u_char  odd[] = { '"', '\\', '\n', '\r', '\t', 0x00, 0x01,
+                                   0x1f, 0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f,
+                                   0x80, 0xc3, 0xff };
+
+    ok = 1;
+
+    for (i = 0; i < sizeof(in); i++) {
+        for (k = 0; k < sizeof(odd); k++) {
+            for (n = 0; n < sizeof(in); n++) {
+                in[n] = (u_char) ('a' + n % 26);
+            }
+
+            in[i] = odd[k];
+
+            s.data = in;
+            s.len = sizeof(in);
+
+            end = ngx_wsman_wec_json_string(got, &s);
+            n = unit_json_reference(want, in, sizeof(in));
+
+            if ((size_t) (end - got) != n || ngx_memcmp(got, want, n) != 0) {
+                printf("    byte 0x%02x at %d: %.*s\n", odd[k], (int) i,
+                       (int) (end - got), got);
+                ok = 0;
+            }
+        }
+    }
+
+    UNIT_CHECK(ok);
+
+    /* short and empty strings, every length below eight */
+    ngx_str_set(&s, "a\"\\\x01");
+    end = ngx_wsman_wec_json_string(got, &s);
+    UNIT_CHECK((size_t) (end - got) == sizeof("\"a\\\"\\\\\\u0001\"") - 1
+               && ngx_memcmp(got, "\"a\\\"\\\\\\u0001\"", end - got) == 0);
+
+    s.len = 0;
+    end = ngx_wsman_wec_json_string(got, &s);
+    UNIT_CHECK(end - got == 2 && got[0] == '"' && got[1] == '"');
+}
+
+
+#define UNIT_4624                                                           \
+    "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'>" \
+    "<System><Provider Name='Microsoft-Windows-Security-Auditing' "         \
+    "Guid='{54849625-5478-4994-a5ba-3e3b0328c30d}'/>"                      \
+    "<EventID>4624</EventID><Version>2</Version><Level>0</Level>"           \
+    "<Task>12544</Task><Keywords>0x8020000000000000</Keywords>"             \
+    "<TimeCreated SystemTime='2026-12-06T20:00:00.1234567Z'/>"              \
+    "<EventRecordID>987654</EventRecordID>"                                 \
+    "<Channel>Security</Channel><Computer>ws01.example.test</Computer>"      \
+    "</System><EventData>"                                                  \
+    "<Data Name='TargetUserName'>alice</Data>"                              \
+    "<Data Name='LogonType'>3</Data>"                                       \
+    "<Data Name='IpAddress'>192.0.2.7</Data>"                               \
+    "</EventData><RenderingInfo Culture='en-US'><Message>An account was "   \
+    "successfully logged on.\r\n\r\nSubject:\r\n\tSecurity ID:\t\t"         \
+    "\"SYSTEM\"</Message></RenderingInfo></Event>"
+
+
+static ngx_int_t
+unit_wec_prepare(ngx_wsman_wec_batch_t *b, ngx_wsman_wec_event_t *ev,
+    const char *xml, size_t len)
+{
+    ngx_memzero(b, sizeof(ngx_wsman_wec_batch_t));
+    ngx_memzero(ev, sizeof(ngx_wsman_wec_event_t));
+
+    b->pool = ngx_create_pool(4096, &unit_log);
+    UNIT_CHECK(b->pool != NULL);
+
+    b->log = &unit_log;
+    ngx_str_set(&b->subscription, "logons");
+    ngx_str_set(&b->source, "WS01$@EXAMPLE.TEST");
+    ngx_str_set(&b->machine, "ws01.example.test");
+    ngx_str_set(&b->client_addr, "192.0.2.7");
+    b->received = 1796587200;                    /* 2026-12-06T20:00:00Z */
+    b->events = ev;
+    b->nevents = 1;
+
+    ev->xml.data = (u_char *) xml;
+    ev->xml.len = len;
+
+    return ngx_wsman_wec_event_prepare(b, ev);
+}
+
+
+#define unit_json_has(ev, s)                                                \
+    (memmem((ev)->json.data, (ev)->json.len, s, sizeof(s) - 1) != NULL)
+
+
+static void
+unit_test_wec_event_prepare(void)
+{
+    ngx_wsman_wec_batch_t  b;
+    ngx_wsman_wec_event_t  ev;
+
+    UNIT_CHECK(unit_wec_prepare(&b, &ev, UNIT_4624, sizeof(UNIT_4624) - 1)
+               == NGX_OK);
+
+    UNIT_CHECK(!ev.malformed);
+    UNIT_EQ_STR(ev.computer, "ws01.example.test");
+    UNIT_EQ_STR(ev.channel, "Security");
+    UNIT_EQ_STR(ev.provider, "Microsoft-Windows-Security-Auditing");
+    UNIT_EQ_UINT(ev.event_id, 4624);
+    UNIT_CHECK(ev.record_id == 987654);
+
+    UNIT_CHECK(ev.json.len > ev.xml.len
+               && ev.json.data[0] == '{'
+               && ev.json.data[ev.json.len - 1] == '}');
+    UNIT_CHECK(unit_json_has(&ev, "\"received\":\"2026-12-06T20:00:00Z\""));
+    UNIT_CHECK(unit_json_has(&ev, "\"source\":\"WS01$@EXAMPLE.TEST\""));
+    UNIT_CHECK(unit_json_has(&ev, "\"event_id\":4624,"
+                                  "\"record_id\":987654"));
+    UNIT_CHECK(unit_json_has(&ev, "\"data\":{\"TargetUserName\":\"alice\","
+                                  "\"LogonType\":\"3\","
+                                  "\"IpAddress\":\"192.0.2.7\"}"));
+    UNIT_CHECK(unit_json_has(&ev, "logged on.\\r\\n\\r\\nSubject:\\r\\n"
+                                  "\\tSecurity ID:\\t\\t\\\"SYSTEM\\\""));
+    UNIT_CHECK(!unit_json_has(&ev, "\"malformed\""));
+
+    ngx_destroy_pool(b.pool);
+
+    /* RenderedText cut short: kept whole, flagged, no fields trusted */
+    UNIT_CHECK(unit_wec_prepare(&b, &ev, UNIT_4624, 700) == NGX_OK);
+    UNIT_CHECK(ev.malformed);
+    UNIT_CHECK(ev.computer.len == 0 && ev.event_id == 0);
+    UNIT_CHECK(unit_json_has(&ev, "\"malformed\":true"));
+    UNIT_CHECK(!unit_json_has(&ev, "\"data\":"));
+
+    ngx_destroy_pool(b.pool);
+}
+
+
+void
+unit_test_wec_event(void)
+{
+    unit_test_wec_json_string();
+    unit_test_wec_event_prepare();
+}
