@@ -13,7 +13,7 @@
 
 FUZZ_TIME     ?= 60
 FUZZ_TIMEOUT  ?= 10
-FUZZ_TARGETS  ?= soap sddl wql mime auth_header shell_frame sldc
+FUZZ_TARGETS  ?= soap sddl wql mime auth_header shell_frame sldc wec_spool
 FUZZ_ARGS     ?=
 FUZZ_CC       ?= clang
 FUZZ_BUILD    := $(CURDIR)/build-fuzz
@@ -24,7 +24,7 @@ FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS   := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -pipe -W -Wall \
                  -Wpointer-arith -Wno-unused-parameter
 FUZZ_SRC_DIRS := src/http src/auth src/soap src/access src/engine \
-                 src/plugins/shell src/plugins/shell/host
+                 src/plugins/shell src/plugins/shell/host src/plugins/wec
 FUZZ_CPPFLAGS := -I$(NGX_SRC)/src/core -I$(NGX_SRC)/src/event \
                  -I$(NGX_SRC)/src/event/modules -I$(NGX_SRC)/src/os/unix \
                  -I$(NGX_SRC)/src/http -I$(NGX_SRC)/src/http/modules \
@@ -42,6 +42,7 @@ FUZZ_SRC_wql         := wql instance
 FUZZ_SRC_mime        := mime
 FUZZ_SRC_auth_header := auth_header log util
 FUZZ_SRC_sldc        := sldc
+FUZZ_SRC_wec_spool   := wec_spool_fmt
 # the shell plug-in is #included by the harness, for its static parsers;
 # the shell host's pieces are linked
 FUZZ_SRC_shell_frame := shell_frame soap prescan body xml fault duration sddl util \
@@ -49,7 +50,7 @@ FUZZ_SRC_shell_frame := shell_frame soap prescan body xml fault duration sddl ut
                         shell_host_cmd shell_host_io shell_host_session
 
 FUZZ_HEADERS  := $(wildcard src/*.h src/*/*.h src/plugins/shell/*.h \
-                            src/plugins/shell/host/*.h) \
+                            src/plugins/shell/host/*.h src/plugins/wec/*.h) \
                  t/unit/unit.h \
                  fuzz/fuzz.h $(BUILD)/Makefile
 

@@ -16,6 +16,8 @@ set -eu
 cd "$(dirname "$0")/.."
 
 CAPTURES=${CAPTURES:-t/captures}
+# *.batch files of a collector's spool, for wec_spool (optional)
+SPOOL=${SPOOL:-}
 NGX_SRC=${NGX_SRC:-/usr/share/nginx/src}
 BUILD=${BUILD:-build}
 CC=${CC:-cc}
@@ -36,14 +38,16 @@ for t in soap sddl wql mime auth; do
         -I"$NGX_SRC/src/event/modules" -I"$NGX_SRC/src/os/unix" \
         -I"$NGX_SRC/src/http" -I"$NGX_SRC/src/http/modules" \
         -I"$NGX_SRC/src/http/v2" -I"$BUILD" -Isrc -Isrc/plugins \
+        -Isrc/http -Isrc/auth -Isrc/soap -Isrc/access -Isrc/engine \
+        -Isrc/plugins/shell -Isrc/plugins/wec \
         -I/usr/include/libxml2 -It/unit \
         "t/unit/test_$t.c" > "$tmp/test_$t.i"
 done
 
-python3 - "$tmp" "$CAPTURES" <<'EOF'
+python3 - "$tmp" "$CAPTURES" "$SPOOL" <<'EOF'
 import base64, glob, hashlib, os, re, struct, sys
 
-tmp, captures = sys.argv[1], sys.argv[2]
+tmp, captures, spool = sys.argv[1], sys.argv[2], sys.argv[3]
 out = 'fuzz/corpus'
 have_captures = os.path.isdir(captures)
 
@@ -351,9 +355,62 @@ seed('sldc', 'gen', e.end(0, len(xml)))
 e = Sldc(); e.ctl(5); e.compress(xml[:600]); e.ctl(6)
 [e.byte(c) for c in xml[600:700]]; e.ctl(5); e.compress(xml[700:])
 seed('sldc', 'gen', e.end())
+
+# --- wec_spool: the event collector's spool files -----------------------
+reset('wec_spool')
+
+# the files a test run left in a spool (SPOOL=DIR, *.batch), as they are
+for path in sorted(glob.glob(os.path.join(spool, '*.batch'))) if spool \
+        else []:
+    seed('wec_spool', 'run', open(path, 'rb').read())
+
+
+def spool_file(sub, source, machine, addr, bookmark, received, events):
+    """ngx_wsman_wec_spool_format(): t/unit/test_wec_spool.c checks the
+    C writer against the bytes this makes of its batch (the unit seed)"""
+    def s(v):
+        v = v.encode() if isinstance(v, str) else v
+        return b'%d\n' % len(v) + v + b'\n'
+    return (b'WECSPOOL1\n' + s(sub) + s(source) + s(machine) + s(addr)
+            + s(bookmark) + s(str(received)) + b'%d\n' % len(events)
+            + b''.join(s(e) for e in events))
+
+
+sys.path.insert(0, 't')
+import wef_source  # noqa: E402 (realistic Windows events, deterministic)
+
+bm = ('<BookmarkList><Bookmark Channel="Security" RecordId="%d" '
+      'IsCurrent="true"/></BookmarkList>')
+gen = wef_source.EventGenerator(seed=14)
+seed('wec_spool', 'gen', spool_file(
+    'security', 'alice@WSMAN.TEST', 'win10.wsman.test', '192.0.2.10',
+    bm % 1004, 1700000000, [e.xml for e in gen.events(4)]))
+gen = wef_source.EventGenerator(seed=15, rendered=False)
+seed('wec_spool', 'gen', spool_file(
+    'all', 'WSMAN\\win10$', '', '2001:db8::7', '', 1700000123,
+    [gen.event().xml]))
+for kind in ('truncated', 'cdata_end', 'surrogate'):
+    seed('wec_spool', 'gen', spool_file(
+        'bad', 'bob', 'm', '10.0.0.1', bm % 7, 1,
+        [gen.event(kind).xml.encode('utf-8', 'surrogatepass'),
+         gen.event().xml]))
+# empty strings and events, LFs inside the strings, the smallest file
+seed('wec_spool', 'gen', spool_file('s', 'a\n', '', '', '\n\n', 0,
+                                    ['', '\n', '<Event/>\n']))
+seed('wec_spool', 'gen', spool_file('', '', '', '', '', 0, ['']))
+# t/unit/test_wec_spool.c's file
+seed('wec_spool', 'unit', spool_file(
+    'sub', 'alice@EX\n', '', '192.0.2.7', '<BookmarkList\n/>\r\n\n\n',
+    1700000000, ['<Event>1\n</Event>', '', '\n\n\n\n\n']))
+# the two findings (t/unit/test_wec_spool.c): a length that overflowed
+# "n + 1", a count the file cannot hold
+seed('wec_spool', 'gen', b'WECSPOOL1\n9223372036854775807\nsub\n')
+seed('wec_spool', 'gen',
+     spool_file('s', 'a', 'm', 'c', '', 1700000000, [])[:-2]
+     + b'1000000\n2\nxy\n')
 EOF
 
-for t in soap sddl wql mime auth_header shell_frame sldc; do
+for t in soap sddl wql mime auth_header shell_frame sldc wec_spool; do
     printf '%-12s %4d seeds, %6d bytes\n' "$t" \
         "$(ls fuzz/corpus/$t | wc -l)" "$(cat fuzz/corpus/$t/* | wc -c)"
 done

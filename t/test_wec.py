@@ -605,6 +605,10 @@ BAD = [
     ("tiny spool", "wsman_wec_subscription a { query '%s'; "
      "output json_file /tmp/x.json spool=/tmp/s spool_size=1k; }"
      % QUERY_APP, "at least 64k"),
+    # DIR/NAME.batch.damaged, the replay's longest name, must fit a path
+    ("spool path too long", "wsman_wec_subscription a { query '%s'; "
+     "output json_file /tmp/x.json spool=/tmp/%s; }"
+     % (QUERY_APP, "d/" * 2013), "directory is too long"),
     ("unknown store", "wsman_wec_store mysql:localhost;", "unknown state "
      "store"),
     ("store without kind", "wsman_wec_store /var/lib/wec.db;",

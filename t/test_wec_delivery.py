@@ -578,6 +578,63 @@ def test_spool_absorbs_an_outage_and_replays_in_order(wec):
     assert [g["record_id"] for g in lines(down / "frank.jsonl")][-1] == 6
 
 
+def _spool_file(source, received, events, bookmark=""):
+    """A spool file as ngx_wsman_wec_spool_format() writes it (the unit
+    group wec_spool holds the C writer to the same bytes)."""
+    def s(v):
+        v = v.encode() if isinstance(v, str) else v
+        return b"%d\n" % len(v) + v + b"\n"
+    return (b"WECSPOOL1\n" + s("spooled") + s(source) + s("win10")
+            + s("192.0.2.9") + s(bookmark) + s(str(received))
+            + b"%d\n" % len(events) + b"".join(s(e) for e in events))
+
+
+@pytest.mark.log_allows("is damaged: renamed to .damaged")
+def test_damaged_spool_files_are_set_aside(wec):
+    """Files of the spool the replay cannot read (cut, a length past the
+    end or of 2^63 - 1, a count of a million in a few bytes, another
+    format) are renamed to .damaged, untouched, never replayed, and do not
+    hold up the good file after them."""
+    spool, down = wec.prefix / "spool/down", wec.prefix / "down"
+    spool.mkdir(parents=True, exist_ok=True)
+    os.chown(spool, *_www_data())
+    good = _spool_file("heidi", 1700000000, [event_xml(4242)])
+    damaged = {
+        "cut": good[:-1],
+        "past": good.replace(b"\n5\nheidi\n", b"\n6\nheidi\n"),
+        "huge_len": b"WECSPOOL1\n9223372036854775807\nspooled\n",
+        "huge_count": good.replace(b"\n1\n%d\n" % len(event_xml(4242)),
+                                   b"\n1000000\n%d\n"
+                                   % len(event_xml(4242))),
+        "magic": b"WECSPOOL2\n" + good[10:],
+    }
+    assert all(v != good for v in damaged.values())
+    offset = len(wec.read_log())
+    # named before anything the workers write (microseconds since 1970)
+    for i, (name, data) in enumerate(sorted(damaged.items())):
+        f = spool / ("0000000000000001-1-%d-%s.batch" % (i, name))
+        f.write_bytes(data)
+        os.chown(f, *_www_data())
+    f = spool / "0000000000000002-1-0.batch"
+    f.write_bytes(good)
+    os.chown(f, *_www_data())
+    deadline = time.time() + 10
+    while time.time() < deadline and list(spool.glob("*.batch")):
+        time.sleep(0.2)
+    assert list(spool.glob("*.batch")) == []
+    got = lines(down / "heidi.jsonl")
+    assert [g["record_id"] for g in got] == [4242]
+    assert got[0]["source"] == "heidi" and got[0]["xml"] == event_xml(4242)
+    for i, (name, data) in enumerate(sorted(damaged.items())):
+        f = spool / ("0000000000000001-1-%d-%s.batch.damaged" % (i, name))
+        assert f.read_bytes() == data, name
+    log = wec.read_log(offset)
+    assert log.count("is damaged: renamed to .damaged") == len(damaged)
+    assert "exited on signal" not in log
+    for f in spool.glob("*.damaged"):
+        f.unlink()
+
+
 def test_full_spool_pushes_back(wec):
     addr = notify_to(wec, "grace", "spooled")
     down = wec.prefix / "down"

@@ -495,6 +495,7 @@ ngx_vslprintf(u_char *buf, u_char *last, const char *fmt, va_list args)
         case 'i':
         case 'L':
         case 'O':
+        case 'T':
         case 'z':
             if (sign) {
                 switch (*fmt) {
@@ -502,6 +503,7 @@ ngx_vslprintf(u_char *buf, u_char *last, const char *fmt, va_list args)
                 case 'i': i64 = va_arg(args, ngx_int_t); break;
                 case 'L': i64 = va_arg(args, int64_t); break;
                 case 'O': i64 = va_arg(args, off_t); break;
+                case 'T': i64 = va_arg(args, time_t); break;
                 default:  i64 = va_arg(args, ssize_t); break;
                 }
 
@@ -515,6 +517,7 @@ ngx_vslprintf(u_char *buf, u_char *last, const char *fmt, va_list args)
                 case 'i': ui64 = va_arg(args, ngx_uint_t); break;
                 case 'L': ui64 = va_arg(args, uint64_t); break;
                 case 'O': ui64 = (uint64_t) va_arg(args, off_t); break;
+                case 'T': ui64 = (uint64_t) va_arg(args, time_t); break;
                 default:  ui64 = va_arg(args, size_t); break;
                 }
 
@@ -978,6 +981,35 @@ ngx_atoof(u_char *line, size_t n)
 
     cutoff = NGX_MAX_OFF_T_VALUE / 10;
     cutlim = NGX_MAX_OFF_T_VALUE % 10;
+
+    for (value = 0; n--; line++) {
+        if (*line < '0' || *line > '9') {
+            return NGX_ERROR;
+        }
+
+        if (value >= cutoff && (value > cutoff || *line - '0' > cutlim)) {
+            return NGX_ERROR;
+        }
+
+        value = value * 10 + (*line - '0');
+    }
+
+    return value;
+}
+
+
+/* the same for a time_t (the spool's "received") */
+time_t
+ngx_atotm(u_char *line, size_t n)
+{
+    time_t  value, cutoff, cutlim;
+
+    if (n == 0) {
+        return NGX_ERROR;
+    }
+
+    cutoff = NGX_MAX_TIME_T_VALUE / 10;
+    cutlim = NGX_MAX_TIME_T_VALUE % 10;
 
     for (value = 0; n--; line++) {
         if (*line < '0' || *line > '9') {

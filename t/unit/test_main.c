@@ -31,6 +31,7 @@ void unit_test_sldc(void);
 void unit_test_wec_outputs(void);
 void unit_test_wec_syslog(void);
 void unit_test_wec_store(void);
+void unit_test_wec_spool(void);
 void unit_test_wec_event(void);
 
 
@@ -161,6 +162,7 @@ main(int argc, char **argv)
         { "wec_outputs", unit_test_wec_outputs },
         { "wec_syslog", unit_test_wec_syslog },
         { "wec_store", unit_test_wec_store },
+        { "wec_spool", unit_test_wec_spool },
         { "wec_event", unit_test_wec_event },
     };
 

@@ -141,6 +141,14 @@ ngx_int_t ngx_wsman_wec_spool_write(ngx_wsman_wec_output_t *out,
     ngx_wsman_wec_batch_t *b);
 void ngx_wsman_wec_spool_start(ngx_cycle_t *cycle,
     ngx_wsman_wec_main_conf_t *wmcf);
+/* a spool file's bytes (ngx_wsman_wec_spool_fmt.c, no I/O): at most
+ * size() of them, written by format(); parse() reads them back into b
+ * (strings pointing into data, events with their xml only): NGX_OK,
+ * NGX_DECLINED (a damaged file), NGX_ERROR (no memory) */
+size_t ngx_wsman_wec_spool_size(ngx_wsman_wec_batch_t *b);
+u_char *ngx_wsman_wec_spool_format(u_char *p, ngx_wsman_wec_batch_t *b);
+ngx_int_t ngx_wsman_wec_spool_parse(ngx_pool_t *pool, u_char *data,
+    size_t len, ngx_wsman_wec_batch_t *b);
 /* output i of sub put a batch into its spool */
 void ngx_wsman_wec_count_spooled(ngx_wsman_wec_sub_t *sub, ngx_uint_t i);
 

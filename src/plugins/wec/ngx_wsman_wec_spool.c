@@ -26,7 +26,6 @@
 #include <sys/file.h>
 
 
-#define NGX_WSMAN_WEC_SPOOL_MAGIC   "WECSPOOL1\n"
 #define NGX_WSMAN_WEC_SPOOL_TICK    1000
 #define NGX_WSMAN_WEC_SPOOL_NAME    64
 
@@ -79,6 +78,24 @@ ngx_wsman_wec_spool_conf(ngx_conf_t *cf, ngx_wsman_wec_output_t *out,
             sp->dir.len = args[i].len - 6;
 
             if (ngx_conf_full_name(cf->cycle, &sp->dir, 0) != NGX_OK) {
+                return NGX_CONF_ERROR;
+            }
+
+            /*
+             * the longest name the replay makes, DIR/NAME.damaged, must
+             * fit a path: with a longer DIR a damaged file's new name was
+             * written past the end of its buffer, then rename() failed
+             * and the file was found damaged again every second
+             */
+            if (sp->dir.len + 1 + NGX_WSMAN_WEC_SPOOL_NAME
+                + sizeof(".damaged") > NGX_MAX_PATH)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"spool=\" directory is too long: "
+                                   "%uz bytes, at most %uz", sp->dir.len,
+                                   (size_t) (NGX_MAX_PATH - 1
+                                             - NGX_WSMAN_WEC_SPOOL_NAME
+                                             - sizeof(".damaged")));
                 return NGX_CONF_ERROR;
             }
 
@@ -223,21 +240,6 @@ ngx_wsman_wec_spool_waiting(ngx_wsman_wec_output_t *out, ngx_log_t *log)
 }
 
 
-static u_char *
-ngx_wsman_wec_spool_str(u_char *p, ngx_str_t *s)
-{
-    p = ngx_sprintf(p, "%uz\n", s->len);
-
-    if (s->len) {
-        p = ngx_cpymem(p, s->data, s->len);
-    }
-
-    *p++ = '\n';
-
-    return p;
-}
-
-
 /* in a pool thread: the batch into a file of the spool, fsync'd */
 ngx_int_t
 ngx_wsman_wec_spool_write(ngx_wsman_wec_output_t *out,
@@ -248,12 +250,10 @@ ngx_wsman_wec_spool_write(ngx_wsman_wec_output_t *out,
     off_t                   size;
     size_t                  len;
     ssize_t                 n;
-    ngx_str_t               received;
-    ngx_uint_t              i, seq;
+    ngx_uint_t              seq;
     struct timeval          tv;
     ngx_wsman_wec_spool_t  *sp;
     u_char                  tmp[NGX_MAX_PATH], path[NGX_MAX_PATH];
-    u_char                  num[NGX_INT64_LEN];
 
     sp = out->spool;
 
@@ -265,16 +265,7 @@ ngx_wsman_wec_spool_write(ngx_wsman_wec_output_t *out,
         return NGX_ERROR;
     }
 
-    received.data = num;
-    received.len = ngx_sprintf(num, "%T", b->received) - num;
-
-    len = sizeof(NGX_WSMAN_WEC_SPOOL_MAGIC) - 1 + 7 * (NGX_SIZE_T_LEN + 2)
-          + b->subscription.len + b->source.len + b->machine.len
-          + b->client_addr.len + b->bookmark.len + received.len;
-
-    for (i = 0; i < b->nevents; i++) {
-        len += NGX_SIZE_T_LEN + 2 + b->events[i].xml.len;
-    }
+    len = ngx_wsman_wec_spool_size(b);
 
     if (size + (off_t) len > sp->max) {
         ngx_log_error(NGX_LOG_ERR, b->log, 0,
@@ -288,21 +279,7 @@ ngx_wsman_wec_spool_write(ngx_wsman_wec_output_t *out,
         return NGX_ERROR;
     }
 
-    p = ngx_cpymem(buf, NGX_WSMAN_WEC_SPOOL_MAGIC,
-                   sizeof(NGX_WSMAN_WEC_SPOOL_MAGIC) - 1);
-    p = ngx_wsman_wec_spool_str(p, &b->subscription);
-    p = ngx_wsman_wec_spool_str(p, &b->source);
-    p = ngx_wsman_wec_spool_str(p, &b->machine);
-    p = ngx_wsman_wec_spool_str(p, &b->client_addr);
-    p = ngx_wsman_wec_spool_str(p, &b->bookmark);
-    p = ngx_wsman_wec_spool_str(p, &received);
-    p = ngx_sprintf(p, "%ui\n", b->nevents);
-
-    for (i = 0; i < b->nevents; i++) {
-        p = ngx_wsman_wec_spool_str(p, &b->events[i].xml);
-    }
-
-    len = p - buf;
+    len = ngx_wsman_wec_spool_format(buf, b) - buf;
 
     /* DIR (and what is above it) when missing: the directories before
      * the last slash of "DIR/x" */
@@ -379,33 +356,6 @@ failed:
 }
 
 
-/* a length-prefixed string of a spool file */
-static ngx_int_t
-ngx_wsman_wec_spool_read_str(u_char **pos, u_char *end, ngx_str_t *s)
-{
-    u_char     *p, *nl;
-    ngx_int_t   n;
-
-    p = *pos;
-
-    nl = ngx_strlchr(p, end, '\n');
-    if (nl == NULL) {
-        return NGX_ERROR;
-    }
-
-    n = ngx_atoi(p, nl - p);
-    if (n == NGX_ERROR || end - (nl + 1) < n + 1 || nl[1 + n] != '\n') {
-        return NGX_ERROR;
-    }
-
-    s->data = nl + 1;
-    s->len = n;
-    *pos = nl + 2 + n;
-
-    return NGX_OK;
-}
-
-
 /* in a pool thread: one spooled batch to its output; NGX_OK: it left the
  * spool (or was not ours to send: locked by another worker) */
 static ngx_int_t
@@ -413,10 +363,9 @@ ngx_wsman_wec_spool_replay_one(ngx_wsman_wec_output_t *out,
     ngx_wsman_wec_sub_t *sub, char *path, ngx_log_t *log)
 {
     int                     fd;
-    u_char                 *buf, *p, *end;
+    u_char                 *buf;
     ssize_t                 n;
-    ngx_int_t               rc, count;
-    ngx_str_t               received, num;
+    ngx_int_t               rc;
     ngx_uint_t              i;
     ngx_pool_t             *pool;
     struct stat             st;
@@ -463,59 +412,19 @@ ngx_wsman_wec_spool_replay_one(ngx_wsman_wec_output_t *out,
     b.pool = pool;
     b.log = log;
 
-    p = buf;
-    end = buf + st.st_size;
+    switch (ngx_wsman_wec_spool_parse(pool, buf, st.st_size, &b)) {
 
-    if ((size_t) (end - p) < sizeof(NGX_WSMAN_WEC_SPOOL_MAGIC) - 1
-        || ngx_memcmp(p, NGX_WSMAN_WEC_SPOOL_MAGIC,
-                      sizeof(NGX_WSMAN_WEC_SPOOL_MAGIC) - 1) != 0)
-    {
+    case NGX_OK:
+        break;
+
+    case NGX_DECLINED:
         goto corrupt;
-    }
 
-    p += sizeof(NGX_WSMAN_WEC_SPOOL_MAGIC) - 1;
-
-    if (ngx_wsman_wec_spool_read_str(&p, end, &b.subscription) != NGX_OK
-        || ngx_wsman_wec_spool_read_str(&p, end, &b.source) != NGX_OK
-        || ngx_wsman_wec_spool_read_str(&p, end, &b.machine) != NGX_OK
-        || ngx_wsman_wec_spool_read_str(&p, end, &b.client_addr) != NGX_OK
-        || ngx_wsman_wec_spool_read_str(&p, end, &b.bookmark) != NGX_OK
-        || ngx_wsman_wec_spool_read_str(&p, end, &received) != NGX_OK)
-    {
-        goto corrupt;
-    }
-
-    b.received = ngx_atotm(received.data, received.len);
-
-    num.data = p;
-    p = ngx_strlchr(p, end, '\n');
-    if (p == NULL || b.received == NGX_ERROR) {
-        goto corrupt;
-    }
-
-    num.len = p - num.data;
-    p++;
-
-    count = ngx_atoi(num.data, num.len);
-    if (count == NGX_ERROR || count == 0 || count > 1000000) {
-        goto corrupt;
-    }
-
-    b.nevents = count;
-    b.events = ngx_pcalloc(pool, count * sizeof(ngx_wsman_wec_event_t));
-    if (b.events == NULL) {
+    default: /* no memory: tried again on the next round */
         goto done;
     }
 
     for (i = 0; i < b.nevents; i++) {
-        if (ngx_wsman_wec_spool_read_str(&p, end, &b.events[i].xml)
-            != NGX_OK)
-        {
-            goto corrupt;
-        }
-
-        b.bytes += b.events[i].xml.len;
-
         if (ngx_wsman_wec_event_prepare(&b, &b.events[i]) != NGX_OK) {
             goto done;
         }
@@ -545,7 +454,9 @@ corrupt:
                   "wsman wec: spool file \"%s\" is damaged: renamed to "
                   ".damaged", path);
     {
-        u_char  aside[NGX_MAX_PATH];
+        /* path is at most NGX_MAX_PATH - 1 bytes (and shorter for a
+         * DIR that ngx_wsman_wec_spool_conf() accepts) */
+        u_char  aside[NGX_MAX_PATH + sizeof(".damaged")];
 
         (void) ngx_sprintf(aside, "%s.damaged%Z", path);
         (void) rename(path, (char *) aside);
