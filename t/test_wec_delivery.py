@@ -864,3 +864,74 @@ def test_batches_reuse_memory_instead_of_faulting_it_in(nginx_factory):
     per_batch = (_minor_faults(workers) - before) / 30
     assert per_batch < 8, "%.1f page faults a batch" % per_batch
     assert len(lines(n.prefix / "events/alice.jsonl")) == 60 * 100
+
+
+def test_hung_output_holds_none_of_nginxs_default_pool(nginx_factory):
+    """Batches for an output that never answers (a Redis server that
+    accepts and stays silent) wait in the collector's own pool: static
+    files served with `aio threads` (nginx's default pool) still come at
+    once.  With 90 batches hanging, nginx's 32 default threads a worker
+    would all be taken."""
+    import socket
+    hung = socket.socket()
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(256)
+    held = []
+
+    def accept():
+        while True:
+            try:
+                held.append(hung.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    n = nginx_factory("""
+    wsman_wec_subscription hung {
+        query '%s';
+        output redis 127.0.0.1:%d stream=wec timeout=6s;
+    }
+    server {
+        listen 127.0.0.1:@PORT@;
+        wsman_user_file @USERFILE@;
+        location /wsman {
+            wsman; wsman_wec on; wsman_auth basic;
+            wsman_allow_unencrypted on;
+        }
+        location /static/ { alias @PREFIX@/static/; aio threads; }
+    }
+""" % (QUERY, hung.getsockname()[1]), start=False)
+    (n.prefix / "static").mkdir()
+    (n.prefix / "static/a.txt").write_text("static\n" * 10000)
+    n.start()
+    try:
+        addr = notify_to(n, "alice", "hung")
+        xml, _ = delivery(addr, ACTION_EVENTS, [event_xml(1)])
+        answers = []
+
+        def deliver():
+            try:
+                answers.append(post(n, addr, xml, "alice").status)
+            except OSError as e:
+                answers.append(e)
+
+        posts = [threading.Thread(target=deliver, daemon=True)
+                 for _ in range(90)]
+        for t in posts:
+            t.start()
+        time.sleep(1.5)                 # every batch taken by a thread
+        assert answers == [], answers   # the output hangs them all
+        for _ in range(5):
+            t0 = time.monotonic()
+            st, _, body = H.raw_request(n.port, "GET", "/static/a.txt")
+            took = time.monotonic() - t0
+            assert st == 200 and len(body) == 70000
+            assert took < 1.0, "a static file took %.1f s" % took
+        for t in posts:
+            t.join(30)
+        # the output's timeout: none acknowledged, all answered
+        assert len(answers) == 90 and 200 not in answers, answers
+    finally:
+        hung.close()
+        for s in held:
+            s.close()

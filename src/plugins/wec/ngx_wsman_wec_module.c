@@ -655,12 +655,17 @@ ngx_wsman_wec_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_OK;
     }
 
-    /* the outputs and the store write from this pool's threads */
-    if (wmcf->pool_name.data == NULL) {
-        ngx_str_set(&wmcf->pool_name, "default");
-    }
-
-    wmcf->thread_pool = ngx_thread_pool_add(cf, &wmcf->pool_name);
+    /*
+     * The outputs and the store write from this pool's threads: one of
+     * the collector's own unless named, so that an output that hangs
+     * until its timeout holds none of nginx's "default" pool (aio
+     * threads); a few threads a worker keep the fdatasync()s of several
+     * sources in flight, and more only spread the batches over more
+     * malloc arenas (a tenth more CPU an event with 32)
+     */
+    wmcf->thread_pool = ngx_wsman_thread_pool(cf, &wmcf->pool_name,
+                                              "wsman_wec", "threads=8",
+                                              "max_queue=1024");
     if (wmcf->thread_pool == NULL) {
         return NGX_CONF_ERROR;
     }
