@@ -659,9 +659,9 @@ ngx_wsman_wec_init_main_conf(ngx_conf_t *cf, void *conf)
      * The outputs and the store write from this pool's threads: one of
      * the collector's own unless named, so that an output that hangs
      * until its timeout holds none of nginx's "default" pool (aio
-     * threads); a few threads a worker keep the fdatasync()s of several
-     * sources in flight, and more only spread the batches over more
-     * malloc arenas (a tenth more CPU an event with 32)
+     * threads); eight a worker keep the fdatasync()s of as many
+     * sources in flight, and the CPU per event was the same with 4 or 32
+     * (within this machine's run-to-run spread)
      */
     wmcf->thread_pool = ngx_wsman_thread_pool(cf, &wmcf->pool_name,
                                               "wsman_wec", "threads=8",
