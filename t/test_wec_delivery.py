@@ -95,13 +95,18 @@ def _www_data():
     return pw.pw_uid, pw.pw_gid
 
 
+def _worker_dirs(n, *names):
+    """Folders under the prefix the workers write into."""
+    for name in names:
+        (n.prefix / name).mkdir()
+        if os.geteuid() == 0:
+            os.chown(n.prefix / name, *_www_data())
+
+
 @pytest.fixture(scope="module")
 def wec(nginx_factory):
     n = nginx_factory(WEC, start=False)
-    for d in ("events", "guarded", "down", "spool"):
-        (n.prefix / d).mkdir()
-        if os.geteuid() == 0:
-            os.chown(n.prefix / d, *_www_data())
+    _worker_dirs(n, "events", "guarded", "down", "spool")
     n.start()
     return n
 
@@ -350,9 +355,7 @@ def test_output_down_then_back_loses_nothing(wec):
 def test_path_template_cannot_leave_its_directory(nginx_factory):
     n = nginx_factory(WEC.replace("$subscription/$source", "$machine"),
                       start=False)
-    for dname in ("events", "guarded"):
-        (n.prefix / dname).mkdir()
-        os.chown(n.prefix / dname, *_www_data())
+    _worker_dirs(n, "events", "guarded")
     n.start()
     addr = notify_to(n, "alice", "security")
     xml, mid = delivery(addr, ACTION_EVENTS, [event_xml(1)],
@@ -364,25 +367,37 @@ def test_path_template_cannot_leave_its_directory(nginx_factory):
     assert not pathlib.Path("/tmp/evil.jsonl").exists()
 
 
+def _foreign_computer_refused(n, addr, user, out, record):
+    """A batch naming the user's own computer and dc01 is refused (the
+    log names dc01), nothing of it written; then one of its own only is
+    acknowledged."""
+    before = len(lines(out))
+    xml, mid = delivery(addr, ACTION_EVENTS,
+                        [event_xml(record, computer=user + ".wsman.test"),
+                         event_xml(record + 1, computer="dc01.wsman.test")])
+    off = n.log_size()
+    H.assert_fault(post(n, addr, xml, user),
+                   subcode=("w", "AccessDenied"))
+    assert "Computer \"dc01.wsman.test\"" in n.read_log(off)
+    assert len(lines(out)) == before
+    xml, mid = delivery(addr, ACTION_EVENTS,
+                        [event_xml(record + 2,
+                                   computer=user.upper() + ".wsman.test"),
+                         event_xml(record + 3, computer=user)])
+    assert_ack(post(n, addr, xml, user), mid)
+    assert [g["record_id"] for g in lines(out)][before:] == \
+        [record + 2, record + 3]
+
+
 def test_match_computer_refuses_another_computers_events(wec):
     path = "/strict/wsman/SubscriptionManager/WEC"
     addr = notify_to(wec, "alice", "security", path=path)
     # deliveries go to the location the source enumerated at
     assert "/strict/wsman/subscriptions/" in addr
-    before = len(lines(wec.prefix / "events/security/alice.jsonl"))
     # alice (a Basic source) owns the computer "alice", not win10
-    xml, mid = delivery(addr, ACTION_EVENTS,
-                        [event_xml(601, computer="alice.wsman.test"),
-                         event_xml(602, computer="dc01.wsman.test")])
-    off = wec.log_size()
-    H.assert_fault(post(wec, addr, xml, "alice"),
-                   subcode=("w", "AccessDenied"))
-    assert "Computer \"dc01.wsman.test\"" in wec.read_log(off)
-    assert len(lines(wec.prefix / "events/security/alice.jsonl")) == before
-    xml, mid = delivery(addr, ACTION_EVENTS,
-                        [event_xml(603, computer="ALICE.wsman.test"),
-                         event_xml(604, computer="alice")])
-    assert_ack(post(wec, addr, xml, "alice"), mid)
+    _foreign_computer_refused(wec, addr, "alice",
+                              wec.prefix / "events/security/alice.jsonl",
+                              601)
 
 
 @pytest.mark.parametrize("path", ["/wsman", "/strict/wsman"])
@@ -394,20 +409,8 @@ def test_match_computer_of_the_subscription_holds_at_every_location(
     addr = notify_to(wec, "dave", "pinned",
                      path=path + "/SubscriptionManager/WEC")
     assert addr.split("/", 3)[3].startswith(path.lstrip("/") + "/")
-    f = wec.prefix / "events/pinned.jsonl"
-    before = len(lines(f))
-    xml, mid = delivery(addr, ACTION_EVENTS,
-                        [event_xml(651, computer="dave.wsman.test"),
-                         event_xml(652, computer="dc01.wsman.test")])
-    off = wec.log_size()
-    H.assert_fault(post(wec, addr, xml, "dave"),
-                   subcode=("w", "AccessDenied"))
-    assert "Computer \"dc01.wsman.test\"" in wec.read_log(off)
-    assert len(lines(f)) == before
-    xml, mid = delivery(addr, ACTION_EVENTS,
-                        [event_xml(653, computer="dave.wsman.test")])
-    assert_ack(post(wec, addr, xml, "dave"), mid)
-    assert [g["record_id"] for g in lines(f)][before:] == [653]
+    _foreign_computer_refused(wec, addr, "dave",
+                              wec.prefix / "events/pinned.jsonl", 651)
 
 
 def test_reopen_writes_to_a_new_file(wec):
@@ -470,9 +473,7 @@ def test_worker_killed_mid_batch_loses_nothing(nginx_factory):
         "output xml_file @PREFIX@/events/all-$date.xml;",
         "output xml_file @PREFIX@/events/pipe;")
     n = nginx_factory(snippet, start=False)
-    for dname in ("events", "guarded"):
-        (n.prefix / dname).mkdir()
-        os.chown(n.prefix / dname, *_www_data())
+    _worker_dirs(n, "events", "guarded")
     os.mkfifo(n.prefix / "events/pipe")
     os.chown(n.prefix / "events/pipe", *_www_data())
     n.start()
@@ -671,9 +672,7 @@ def test_reload_under_load_loses_nothing(nginx_factory):
     acknowledged event is in the file, in order; only a batch that was
     sent again may be there twice."""
     n = nginx_factory(WEC, start=False)
-    for dname in ("events", "guarded", "down", "spool"):
-        (n.prefix / dname).mkdir()
-        os.chown(n.prefix / dname, *_www_data())
+    _worker_dirs(n, "events", "guarded", "down", "spool")
     n.start()
     addr = notify_to(n, "alice", "security")
     acked, resent = [], set()
@@ -836,9 +835,7 @@ def test_batches_reuse_memory_instead_of_faulting_it_in(nginx_factory):
         }
     }
 """ % QUERY, start=False, main_snippet="thread_pool wec threads=2;")
-    (n.prefix / "events").mkdir()
-    if os.geteuid() == 0:
-        os.chown(n.prefix / "events", *_www_data())
+    _worker_dirs(n, "events")
     n.start()
     addr = notify_to(n, "alice", "security")
     evs = [event_xml(2000 + i, data="user%d" % i + "x" * 900)

@@ -940,18 +940,22 @@ ngx_array_create(ngx_pool_t *p, ngx_uint_t n, size_t size)
 }
 
 
-/* ngx_string.c semantics: digits only, NGX_ERROR on overflow */
-ngx_int_t
-ngx_atoi(u_char *line, size_t n)
+/*
+ * ngx_string.c semantics: digits only, NGX_ERROR on overflow of max;
+ * ngx_atoi(), ngx_atoof() and ngx_atotm() differ only in their type,
+ * and each of those is 64 bits here
+ */
+static int64_t
+unit_atoi(u_char *line, size_t n, int64_t max)
 {
-    ngx_int_t  value, cutoff, cutlim;
+    int64_t  value, cutoff, cutlim;
 
     if (n == 0) {
         return NGX_ERROR;
     }
 
-    cutoff = NGX_MAX_INT_T_VALUE / 10;
-    cutlim = NGX_MAX_INT_T_VALUE % 10;
+    cutoff = max / 10;
+    cutlim = max % 10;
 
     for (value = 0; n--; line++) {
         if (*line < '0' || *line > '9') {
@@ -969,32 +973,17 @@ ngx_atoi(u_char *line, size_t n)
 }
 
 
-/* ngx_string.c semantics: ngx_atoi() for off_t */
+ngx_int_t
+ngx_atoi(u_char *line, size_t n)
+{
+    return (ngx_int_t) unit_atoi(line, n, NGX_MAX_INT_T_VALUE);
+}
+
+
 off_t
 ngx_atoof(u_char *line, size_t n)
 {
-    off_t  value, cutoff, cutlim;
-
-    if (n == 0) {
-        return NGX_ERROR;
-    }
-
-    cutoff = NGX_MAX_OFF_T_VALUE / 10;
-    cutlim = NGX_MAX_OFF_T_VALUE % 10;
-
-    for (value = 0; n--; line++) {
-        if (*line < '0' || *line > '9') {
-            return NGX_ERROR;
-        }
-
-        if (value >= cutoff && (value > cutoff || *line - '0' > cutlim)) {
-            return NGX_ERROR;
-        }
-
-        value = value * 10 + (*line - '0');
-    }
-
-    return value;
+    return (off_t) unit_atoi(line, n, NGX_MAX_OFF_T_VALUE);
 }
 
 
@@ -1002,28 +991,7 @@ ngx_atoof(u_char *line, size_t n)
 time_t
 ngx_atotm(u_char *line, size_t n)
 {
-    time_t  value, cutoff, cutlim;
-
-    if (n == 0) {
-        return NGX_ERROR;
-    }
-
-    cutoff = NGX_MAX_TIME_T_VALUE / 10;
-    cutlim = NGX_MAX_TIME_T_VALUE % 10;
-
-    for (value = 0; n--; line++) {
-        if (*line < '0' || *line > '9') {
-            return NGX_ERROR;
-        }
-
-        if (value >= cutoff && (value > cutoff || *line - '0' > cutlim)) {
-            return NGX_ERROR;
-        }
-
-        value = value * 10 + (*line - '0');
-    }
-
-    return value;
+    return (time_t) unit_atoi(line, n, NGX_MAX_TIME_T_VALUE);
 }
 
 
