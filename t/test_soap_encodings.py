@@ -1,7 +1,8 @@
 """Envelopes in other encodings than UTF-8 parse like UTF-8 ones (the
-parser converts them; src/soap/ngx_wsman_soap.c skips libxml2's read callback
-only for documents that need no conversion), one after the other on the
-same kept-alive connection, so on a reused parser context."""
+module converts UTF-16 itself and tells libxml2 to ignore the declaration
+then; libxml2 converts ISO-8859-1), one after the other on the same
+kept-alive connection, so on a reused parser context (whose options
+libxml2 only ever adds to)."""
 
 import pytest
 

@@ -31,8 +31,10 @@ ngx_wsman_prescan_fail(ngx_wsman_fault_t *fault, ngx_wsman_fault_e id,
  * else (UTF-7, EBCDIC, ISO-2022, UCS-4) could hide markup from it, and no
  * WinRM client sends it.
  *
- * It runs on every request, so its loop is compiled once per encoding
- * (the unit reader inlined with the encoding a constant), a unit in a tag
+ * UTF-16 is converted to UTF-8 first (ngx_wsman_soap_prescan()), so the
+ * scan always runs on bytes; its unit reader kept the encoding as a
+ * parameter, a constant (UTF-8) at its one call.  It runs on every
+ * request, so a unit in a tag
  * is tested against the five that matter with one mask, and in bytes
  * memchr() runs through text and quoted values.
  */
@@ -400,14 +402,15 @@ ngx_wsman_soap_prescan_units(ngx_wsman_soap_scan_t *s,
 }
 
 
-ngx_int_t
+/* the encoding the first bytes tell (XML 1.0 appendix F), and the
+ * length of a byte order mark; NGX_DECLINED (a fault) for UCS-4 */
+static ngx_int_t
 ngx_wsman_soap_detect(const u_char *data, size_t len,
     ngx_wsman_soap_encoding_e *encoding, size_t *bom, ngx_wsman_fault_t *fault)
 {
     *encoding = NGX_WSMAN_SOAP_UTF8;
     *bom = 0;
 
-    /* byte order marks, then the first character, as XML 1.0 appendix F */
     if (len >= 4
         && ((data[0] == 0 && data[1] == 0)
             || (data[2] == 0 && data[3] == 0)))
@@ -440,51 +443,50 @@ ngx_wsman_soap_detect(const u_char *data, size_t len,
 
 
 ngx_int_t
-ngx_wsman_soap_prescan(const u_char *data, size_t len,
-    ngx_wsman_soap_encoding_e *encoding, ngx_wsman_fault_t *fault)
+ngx_wsman_soap_prescan(ngx_pool_t *pool, ngx_str_t *text,
+    ngx_wsman_soap_encoding_e *encoding, ngx_uint_t *replaced,
+    ngx_wsman_fault_t *fault)
 {
     size_t                 bom;
+    u_char                *utf8;
     ngx_wsman_soap_scan_t  s;
 
-    if (ngx_wsman_soap_detect(data, len, encoding, &bom, fault) != NGX_OK) {
+    *replaced = 0;
+
+    if (ngx_wsman_soap_detect(text->data, text->len, encoding, &bom, fault)
+        != NGX_OK)
+    {
         return NGX_DECLINED;
     }
 
-    s.p = data + bom;
-    s.n = len - bom;
-    s.enc = *encoding;
-    s.sent = *encoding;
+    if (*encoding == NGX_WSMAN_SOAP_UTF8) {
+        /* a UTF-8 byte order mark is no part of the document */
+        text->data += bom;
+        text->len -= bom;
 
-    if (s.enc != NGX_WSMAN_SOAP_UTF8) {
-        s.n /= 2;
+    } else {
+        utf8 = ngx_pnalloc(pool, NGX_WSMAN_SOAP_UTF8_SIZE(text->len));
+        if (utf8 == NULL) {
+            return NGX_ERROR;
+        }
+
+        text->len = ngx_wsman_soap_utf16_to_utf8(utf8, text->data + bom,
+                                    text->len - bom,
+                                    *encoding == NGX_WSMAN_SOAP_UTF16BE,
+                                    replaced);
+        text->data = utf8;
+
+        if (text->len > NGX_MAX_INT32_VALUE) {
+            return ngx_wsman_prescan_fail(fault, NGX_WSMAN_FAULT_MALFORMED,
+                                          "empty or oversized envelope");
+        }
     }
 
-    switch (s.enc) {
-
-    case NGX_WSMAN_SOAP_UTF16LE:
-        return ngx_wsman_soap_prescan_units(&s, fault,
-                                            NGX_WSMAN_SOAP_UTF16LE);
-
-    case NGX_WSMAN_SOAP_UTF16BE:
-        return ngx_wsman_soap_prescan_units(&s, fault,
-                                            NGX_WSMAN_SOAP_UTF16BE);
-
-    default:
-        return ngx_wsman_soap_prescan_units(&s, fault, NGX_WSMAN_SOAP_UTF8);
-    }
-}
-
-
-ngx_int_t
-ngx_wsman_soap_prescan_utf8(const u_char *data, size_t len,
-    ngx_wsman_soap_encoding_e sent, ngx_wsman_fault_t *fault)
-{
-    ngx_wsman_soap_scan_t  s;
-
-    s.p = data;
-    s.n = len;
+    /* the scan reads UTF-8; a declaration must still name what was sent */
+    s.p = text->data;
+    s.n = text->len;
     s.enc = NGX_WSMAN_SOAP_UTF8;
-    s.sent = sent;
+    s.sent = *encoding;
 
     return ngx_wsman_soap_prescan_units(&s, fault, NGX_WSMAN_SOAP_UTF8);
 }

@@ -33,7 +33,6 @@ typedef struct {
     ngx_uint_t                  max_depth;
     unsigned                    dtd:1;
     unsigned                    too_deep:1;
-    unsigned                    small:1;    /* within XML_MAX_LOOKUP_LIMIT */
 } ngx_wsman_soap_sax_t;
 
 
@@ -60,7 +59,6 @@ static void ngx_wsman_soap_sax_internal_subset(void *ctx,
 static void ngx_wsman_soap_sax_entity_decl(void *ctx, const xmlChar *name,
     int type, const xmlChar *public_id, const xmlChar *system_id,
     xmlChar *content);
-static void ngx_wsman_soap_sax_start_document(void *ctx);
 static void ngx_wsman_soap_sax_start(void *ctx, const xmlChar *localname,
     const xmlChar *prefix, const xmlChar *uri, int nb_namespaces,
     const xmlChar **namespaces, int nb_attributes, int nb_defaulted,
@@ -177,9 +175,8 @@ ngx_wsman_soap_parse(ngx_pool_t *pool, ngx_log_t *log, const u_char *data,
     ngx_wsman_fault_t *fault)
 {
     int                        well_formed, options;
-    size_t                     bom;
-    u_char                    *utf8;
     ngx_int_t                  rc;
+    ngx_str_t                  text;
     xmlDocPtr                  doc;
     ngx_pool_cleanup_t        *cln;
     xmlParserCtxtPtr           ctxt;
@@ -206,42 +203,28 @@ ngx_wsman_soap_parse(ngx_pool_t *pool, ngx_log_t *log, const u_char *data,
     options = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOERROR
               | XML_PARSE_NOWARNING;
 
-    rc = ngx_wsman_soap_detect(data, len, &encoding, &bom, fault);
+    text.data = (u_char *) data;
+    text.len = len;
 
-    if (rc == NGX_OK && encoding != NGX_WSMAN_SOAP_UTF8) {
-        utf8 = ngx_pnalloc(pool, NGX_WSMAN_SOAP_UTF8_SIZE(len));
-        if (utf8 == NULL) {
-            return NGX_ERROR;
-        }
+    rc = ngx_wsman_soap_prescan(pool, &text, &encoding, &req->utf16_replaced,
+                                fault);
 
-        len = ngx_wsman_soap_utf16_to_utf8(utf8, data + bom, len - bom,
-                                          encoding == NGX_WSMAN_SOAP_UTF16BE,
-                                          &req->utf16_replaced);
-        data = utf8;
-
-        /* the declaration still names UTF-16 (the pre-scan checks it) */
-        options |= XML_PARSE_IGNORE_ENC;
-
-        if (len > NGX_MAX_INT32_VALUE) {
-            return ngx_wsman_soap_fail(fault, NGX_WSMAN_FAULT_MALFORMED,
-                                       "empty or oversized envelope");
-        }
-
-    } else if (rc == NGX_OK) {
-        /* a UTF-8 byte order mark is no part of the document */
-        data += bom;
-        len -= bom;
-    }
-
-    /* the caps, before libxml2 spends anything on the envelope */
-    if (rc == NGX_OK) {
-        rc = ngx_wsman_soap_prescan_utf8(data, len, encoding, fault);
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
     }
 
     if (rc != NGX_OK) {
         ngx_log_error(NGX_LOG_INFO, log, 0, "wsman: envelope refused "
                       "before parsing: %V", &fault->message);
         return rc;
+    }
+
+    data = text.data;
+    len = text.len;
+
+    if (encoding != NGX_WSMAN_SOAP_UTF8) {
+        /* the declaration still names UTF-16 (the pre-scan checked it) */
+        options |= XML_PARSE_IGNORE_ENC;
     }
 
     cln = ngx_pool_cleanup_add(pool, 0);
@@ -257,7 +240,6 @@ ngx_wsman_soap_parse(ngx_pool_t *pool, ngx_log_t *log, const u_char *data,
     ngx_memzero(&sax, sizeof(ngx_wsman_soap_sax_t));
     sax.max_depth = limits->max_depth ? limits->max_depth
                                       : NGX_WSMAN_SOAP_MAX_DEPTH;
-    sax.small = (len <= XML_MAX_LOOKUP_LIMIT);
 
     if (xmlCtxtResetPush(ctxt, NULL, 0, NULL, NULL) != 0) {
         ngx_wsman_soap_ctxt_free();
@@ -353,7 +335,6 @@ ngx_wsman_soap_ctxt(void)
     ctxt->sax->internalSubset = ngx_wsman_soap_sax_internal_subset;
     ctxt->sax->externalSubset = ngx_wsman_soap_sax_internal_subset;
     ctxt->sax->entityDecl = ngx_wsman_soap_sax_entity_decl;
-    ctxt->sax->startDocument = ngx_wsman_soap_sax_start_document;
     ctxt->sax->startElementNs = ngx_wsman_soap_sax_start;
     ctxt->sax->endElementNs = ngx_wsman_soap_sax_end;
 
@@ -425,30 +406,6 @@ ngx_wsman_soap_sax_entity_decl(void *ctx, const xmlChar *name, int type,
 
     sax->dtd = 1;
     ngx_wsman_soap_sax_stop(ctx);
-}
-
-
-/*
- * The XML declaration is read and any encoding switch is done.  Without a
- * converter the buffer holds the whole document, so there is nothing left
- * to read: dropping the (no-op) read callback saves libxml2 a buffer grow
- * attempt at every token of the last 250 bytes, about a tenth of a small
- * parse.  libxml2 refuses lookups beyond XML_MAX_LOOKUP_LIMIT for inputs
- * that have no callback.
- */
-static void
-ngx_wsman_soap_sax_start_document(void *ctx)
-{
-    xmlParserCtxtPtr       ctxt = ctx;
-    ngx_wsman_soap_sax_t  *sax = ctxt->_private;
-
-    xmlSAX2StartDocument(ctx);
-
-    if (sax->small && ctxt->input && ctxt->input->buf
-        && ctxt->input->buf->encoder == NULL)
-    {
-        ctxt->input->buf->readcallback = NULL;
-    }
 }
 
 

@@ -58,17 +58,16 @@ ngx_int_t ngx_wsman_soap_parse(ngx_pool_t *pool, ngx_log_t *log,
     const u_char *data, size_t len, ngx_wsman_soap_limits_t *limits,
     ngx_wsman_request_t *req, ngx_wsman_fault_t *fault);
 
-/* the encoding the first bytes tell, and the byte order mark's length;
- * NGX_DECLINED (a fault) for UCS-4 */
-ngx_int_t ngx_wsman_soap_detect(const u_char *data, size_t len,
-    ngx_wsman_soap_encoding_e *encoding, size_t *bom,
+/*
+ * The envelope made ready for libxml2, before it spends anything on it:
+ * *text in, its UTF-8 out (UTF-16 converted into pool, *replaced the
+ * invalid code units made U+FFFD; a byte order mark dropped), and the
+ * caps on elements, attributes and namespaces counted.  *encoding: what
+ * the client sent.  NGX_OK, NGX_DECLINED (fault set), NGX_ERROR.
+ */
+ngx_int_t ngx_wsman_soap_prescan(ngx_pool_t *pool, ngx_str_t *text,
+    ngx_wsman_soap_encoding_e *encoding, ngx_uint_t *replaced,
     ngx_wsman_fault_t *fault);
-ngx_int_t ngx_wsman_soap_prescan(const u_char *data, size_t len,
-    ngx_wsman_soap_encoding_e *encoding, ngx_wsman_fault_t *fault);
-/* the same on UTF-8 (no BOM) the client sent as "sent" (converted from
- * UTF-16: its declaration names UTF-16) */
-ngx_int_t ngx_wsman_soap_prescan_utf8(const u_char *data, size_t len,
-    ngx_wsman_soap_encoding_e sent, ngx_wsman_fault_t *fault);
 
 /*
  * UTF-16 (code units after any byte order mark) to UTF-8, for libxml2 to

@@ -976,6 +976,20 @@ unit_test_soap_write_head(void)
 
 /* what the pre-scan counts, in the encodings it reads */
 static ngx_int_t
+unit_prescan_len(const u_char *data, size_t len,
+    ngx_wsman_soap_encoding_e *enc, ngx_wsman_fault_t *fault)
+{
+    ngx_str_t   text;
+    ngx_uint_t  replaced;
+
+    text.data = (u_char *) data;
+    text.len = len;
+
+    return ngx_wsman_soap_prescan(unit_pool, &text, enc, &replaced, fault);
+}
+
+
+static ngx_int_t
 unit_prescan(const char *text, size_t len, ngx_uint_t utf16,
     ngx_wsman_soap_encoding_e *enc, ngx_wsman_fault_t *fault)
 {
@@ -983,8 +997,7 @@ unit_prescan(const char *text, size_t len, ngx_uint_t utf16,
     size_t   i;
 
     if (!utf16) {
-        return ngx_wsman_soap_prescan((const u_char *) text, len, enc,
-                                      fault);
+        return unit_prescan_len((const u_char *) text, len, enc, fault);
     }
 
     p = ngx_pnalloc(unit_pool, 2 + 2 * len);
@@ -998,7 +1011,7 @@ unit_prescan(const char *text, size_t len, ngx_uint_t utf16,
         p[3 + 2 * i] = 0;
     }
 
-    return ngx_wsman_soap_prescan(p, 2 + 2 * len, enc, fault);
+    return unit_prescan_len(p, 2 + 2 * len, enc, fault);
 }
 
 
@@ -1158,10 +1171,10 @@ unit_test_soap_prescan(void)
     UNIT_CHECK(unit_prescan(x, strlen(x), 1, &enc, &fault) == NGX_OK);
 
     /* UCS-4 and EBCDIC */
-    UNIT_CHECK(ngx_wsman_soap_prescan((u_char *) "\0\0\0<\0\0\0e", 8,
-                                      &enc, &fault) == NGX_DECLINED);
-    UNIT_CHECK(ngx_wsman_soap_prescan((u_char *) "\x4c\x6f\xa7\x94", 4,
-                                      &enc, &fault) == NGX_DECLINED);
+    UNIT_CHECK(unit_prescan_len((u_char *) "\0\0\0<\0\0\0e", 8, &enc,
+                                &fault) == NGX_DECLINED);
+    UNIT_CHECK(unit_prescan_len((u_char *) "\x4c\x6f\xa7\x94", 4, &enc,
+                                &fault) == NGX_DECLINED);
 }
 
 
