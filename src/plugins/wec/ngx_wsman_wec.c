@@ -38,6 +38,9 @@ typedef struct {
     ngx_str_t                 *bookmarks;    /* the store's, by the index
                                                 of the subscription; NULL:
                                                 no store */
+    u_char                    *applies;      /* by the index: the
+                                                subscription is the
+                                                caller's (fetch() found) */
     ngx_uint_t                 ready;        /* fetch() is done */
 } ngx_wsman_wec_enum_t;
 
@@ -674,6 +677,12 @@ ngx_wsman_wec_class_fetch(ngx_wsman_provider_t *prov, ngx_wsman_call_t *call,
         return NGX_ERROR;
     }
 
+    ctx->applies = ngx_pcalloc(call->pool,
+                               (wmcf ? wmcf->subs.nelts : 0) + 1);
+    if (ctx->applies == NULL) {
+        return NGX_ERROR;
+    }
+
     for (i = 0; wmcf && i < wmcf->subs.nelts; i++) {
         rc = ngx_wsman_wec_applies(call, &subs[i]);
 
@@ -682,6 +691,7 @@ ngx_wsman_wec_class_fetch(ngx_wsman_provider_t *prov, ngx_wsman_call_t *call,
         }
 
         if (rc == NGX_OK) {
+            ctx->applies[i] = 1;
             idx[n++] = i;
         }
     }
@@ -728,18 +738,12 @@ ngx_wsman_wec_class_item(ngx_wsman_provider_t *prov, ngx_wsman_call_t *call,
         return NGX_DECLINED;
     }
 
-    sub = &((ngx_wsman_wec_sub_t *) wmcf->subs.elts)[prop->u];
-
-    switch (ngx_wsman_wec_applies(call, sub)) {
-    case NGX_OK:
-        break;
-
-    case NGX_DECLINED:
+    /* what fetch() found for the caller, not matched again per item */
+    if (!ctx->applies[prop->u]) {
         return NGX_DECLINED;
-
-    default:
-        return NGX_ERROR;
     }
+
+    sub = &((ngx_wsman_wec_sub_t *) wmcf->subs.elts)[prop->u];
 
     return ngx_wsman_wec_write_sub(call, x, sub,
                                    ctx->bookmarks ? &ctx->bookmarks[prop->u]
