@@ -153,6 +153,22 @@ for path in sorted(glob.glob('t/unit/data/*.xml')):
 for lit in literals('soap'):
     if b'Envelope' in lit:
         seed('soap', 'unit', lit)
+# an Events batch as Windows sends it (UTF-16LE, a BOM, events in CDATA
+# sections the pre-scan sets aside): for fuzz_soap's comparison with a
+# parse of the whole text
+event = ("<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/"
+         "event'><System><EventID>4624</EventID><Computer>w.test</Computer>"
+         "</System><EventData>" + "<Data Name='n'>v &amp; ]] w</Data>" * 12
+         + "</EventData></Event>")
+seed('soap', 'gen', ('\ufeff<s:Envelope xmlns:s="http://www.w3.org/2003/05/'
+     'soap-envelope" xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/'
+     'addressing" xmlns:w="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd">'
+     '<s:Header><a:Action>http://schemas.dmtf.org/wbem/wsman/1/wsman/Events'
+     '</a:Action><a:MessageID>uuid:1</a:MessageID></s:Header><s:Body>'
+     '<w:Events>' + ''.join('<w:Event Action="http://schemas.dmtf.org/wbem/'
+     'wsman/1/wsman/Event"><![CDATA[%s]]></w:Event>' % event
+     for _ in range(3)) + '<w:Event><![CDATA[ ' + event + ']]>x</w:Event>'
+     '</w:Events></s:Body></s:Envelope>').encode('utf-16-le'))
 
 # --- sddl: security descriptors and SIDs --------------------------------
 reset('sddl')

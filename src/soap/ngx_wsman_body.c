@@ -348,11 +348,16 @@ ngx_int_t
 ngx_wsman_node_inner_xml(ngx_pool_t *pool, ngx_wsman_node_t *node,
     ngx_str_t *xml)
 {
-    size_t      len;
-    xmlNodePtr  child;
+    size_t        len;
+    xmlNodePtr    child;
     xmlBufferPtr  buf;
 
     ngx_str_null(xml);
+
+    /* an Events batch's sections set aside under node: back in place */
+    if (ngx_wsman_soap_lifted_restore(pool, node) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     buf = xmlBufferCreate();
     if (buf == NULL) {

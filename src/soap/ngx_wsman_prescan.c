@@ -46,6 +46,9 @@ typedef struct {
     ngx_wsman_soap_encoding_e   sent;       /* the client's: UTF-8 text
                                                converted from UTF-16 may
                                                declare UTF-16 */
+    ngx_pool_t                 *pool;       /* not NULL: CDATA sections
+                                               may be set aside ... */
+    ngx_array_t                *spans;      /* ... into these */
 } ngx_wsman_soap_scan_t;
 
 
@@ -232,12 +235,85 @@ ngx_wsman_soap_charset_fault(ngx_wsman_fault_t *fault)
 }
 
 
+/*
+ * At the end of a start tag (tag: its '<', *next: past its '>'): a CDATA
+ * section there that is the element's whole content, the element named
+ * Event, is set aside (ngx_wsman_soap.h) and *next moved past it.  The
+ * section's content may be any characters: the text is ours, converted
+ * from UTF-16, so libxml2 would have found none to refuse in it.
+ */
+static ngx_int_t
+ngx_wsman_soap_lift(ngx_wsman_soap_scan_t *s, size_t tag, size_t *next)
+{
+    u_char      c;
+    size_t      i, k, name, end;
+    ngx_str_t  *span;
+
+    i = *next;
+
+    if (s->n - i < sizeof("<![CDATA[]]></") - 1 + NGX_WSMAN_SOAP_LIFT_MIN
+        || ngx_memcmp(s->p + i, "<![CDATA[", 9) != 0)
+    {
+        return NGX_OK;
+    }
+
+    /* the element's local name: past its prefix, if any */
+    name = tag + 1;
+
+    for (k = name; k < i; k++) {
+        c = s->p[k];
+
+        if (c == ':') {
+            name = k + 1;
+
+        } else if (c == ' ' || c == '\t' || c == '\r' || c == '\n'
+                   || c == '/' || c == '>')
+        {
+            break;
+        }
+    }
+
+    if (k - name != 5 || ngx_memcmp(s->p + name, "Event", 5) != 0) {
+        return NGX_OK;
+    }
+
+    end = ngx_wsman_soap_unit_skip(s, i + 9, "]]>", NGX_WSMAN_SOAP_UTF8);
+
+    /* unterminated (libxml2's to refuse), or more content after it */
+    if (end + 2 > s->n || ngx_memcmp(s->p + end - 3, "]]>", 3) != 0
+        || s->p[end] != '<' || s->p[end + 1] != '/'
+        || end - 3 - (i + 9) < NGX_WSMAN_SOAP_LIFT_MIN)
+    {
+        return NGX_OK;
+    }
+
+    if (s->spans == NULL) {
+        s->spans = ngx_array_create(s->pool, 64, sizeof(ngx_str_t));
+        if (s->spans == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    span = ngx_array_push(s->spans);
+    if (span == NULL) {
+        return NGX_ERROR;
+    }
+
+    span->data = (u_char *) s->p + i + 9;
+    span->len = end - 3 - (i + 9);
+
+    *next = end;
+
+    return NGX_OK;
+}
+
+
 /* the scan proper, once the encoding is known (enc is a constant) */
 static ngx_wsman_soap_inline ngx_int_t
 ngx_wsman_soap_prescan_units(ngx_wsman_soap_scan_t *s,
     ngx_wsman_fault_t *fault, ngx_wsman_soap_encoding_e enc)
 {
-    size_t          i, k, name;
+    size_t          i, k, name, tag;
     uint32_t        c, quote;
     const u_char   *q;
     ngx_uint_t      elements, attributes, total, element, ns;
@@ -302,6 +378,7 @@ ngx_wsman_soap_prescan_units(ngx_wsman_soap_scan_t *s,
 
         /* a start tag; end tags and declarations are only skipped */
         element = (c != '/' && c != '!');
+        tag = i;
 
         if (element && ++elements > NGX_WSMAN_SOAP_MAX_ELEMENTS) {
             return ngx_wsman_prescan_fail(fault, NGX_WSMAN_FAULT_ENCODING_LIMIT,
@@ -395,6 +472,13 @@ ngx_wsman_soap_prescan_units(ngx_wsman_soap_scan_t *s,
         /* past '>'; a '<' inside a tag is libxml2's to refuse */
         if (i < s->n && ngx_wsman_soap_unit(s, i, enc) == '>') {
             i++;
+
+            if (s->pool && element && enc == NGX_WSMAN_SOAP_UTF8
+                && s->p[i - 2] != '/'
+                && ngx_wsman_soap_lift(s, tag, &i) != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
         }
     }
 
@@ -442,16 +526,74 @@ ngx_wsman_soap_detect(const u_char *data, size_t len,
 }
 
 
+/*
+ * The text libxml2 gets in place of the one scanned: each section set
+ * aside leaves its marker (shorter than any section set aside)
+ */
+static ngx_int_t
+ngx_wsman_soap_compact(ngx_pool_t *pool, ngx_str_t *text, ngx_array_t *spans,
+    ngx_wsman_soap_lifted_t **lifted)
+{
+    u_char                   *buf, *d, *from;
+    ngx_str_t                *span;
+    ngx_uint_t                k;
+    ngx_wsman_soap_lifted_t  *l;
+
+    l = ngx_palloc(pool, sizeof(ngx_wsman_soap_lifted_t));
+    buf = ngx_pnalloc(pool, text->len);
+
+    if (l == NULL || buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    d = ngx_cpymem(l->nonce, NGX_WSMAN_SOAP_LIFT_MARK, 3);
+
+    d = ngx_wsman_uuid(d);
+    if (d == NULL) {
+        return NGX_ERROR;
+    }
+
+    *d = '#';
+
+    l->spans = *spans;
+
+    span = spans->elts;
+    from = text->data;
+    d = buf;
+
+    for (k = 0; k < spans->nelts; k++) {
+        d = ngx_cpymem(d, from, span[k].data - from);
+        d = ngx_cpymem(d, l->nonce, NGX_WSMAN_SOAP_LIFT_NONCE);
+        d = ngx_sprintf(d, "%ui", k);
+        from = span[k].data + span[k].len;
+    }
+
+    d = ngx_cpymem(d, from, text->data + text->len - from);
+
+    text->data = buf;
+    text->len = d - buf;
+
+    *lifted = l;
+
+    return NGX_OK;
+}
+
+
 ngx_int_t
 ngx_wsman_soap_prescan(ngx_pool_t *pool, ngx_str_t *text,
     ngx_wsman_soap_encoding_e *encoding, ngx_uint_t *replaced,
-    ngx_wsman_fault_t *fault)
+    ngx_wsman_soap_lifted_t **lifted, ngx_wsman_fault_t *fault)
 {
     size_t                 bom;
     u_char                *utf8;
+    ngx_int_t              rc;
     ngx_wsman_soap_scan_t  s;
 
     *replaced = 0;
+
+    if (lifted) {
+        *lifted = NULL;
+    }
 
     if (ngx_wsman_soap_detect(text->data, text->len, encoding, &bom, fault)
         != NGX_OK)
@@ -487,8 +629,18 @@ ngx_wsman_soap_prescan(ngx_pool_t *pool, ngx_str_t *text,
     s.n = text->len;
     s.enc = NGX_WSMAN_SOAP_UTF8;
     s.sent = *encoding;
+    s.spans = NULL;
 
-    return ngx_wsman_soap_prescan_units(&s, fault, NGX_WSMAN_SOAP_UTF8);
+    /* only text of our own making is set aside (ngx_wsman_soap.h) */
+    s.pool = (lifted && *encoding != NGX_WSMAN_SOAP_UTF8) ? pool : NULL;
+
+    rc = ngx_wsman_soap_prescan_units(&s, fault, NGX_WSMAN_SOAP_UTF8);
+
+    if (rc != NGX_OK || s.spans == NULL) {
+        return rc;
+    }
+
+    return ngx_wsman_soap_compact(pool, text, s.spans, lifted);
 }
 
 

@@ -66,6 +66,9 @@ static void ngx_wsman_soap_sax_start(void *ctx, const xmlChar *localname,
 static void ngx_wsman_soap_sax_end(void *ctx, const xmlChar *localname,
     const xmlChar *prefix, const xmlChar *uri);
 static void ngx_wsman_soap_free_doc(void *data);
+static ngx_int_t ngx_wsman_soap_parse_text(ngx_pool_t *pool, ngx_log_t *log,
+    const u_char *data, size_t len, ngx_wsman_soap_limits_t *limits,
+    ngx_wsman_request_t *req, ngx_wsman_fault_t *fault, ngx_uint_t lift);
 static ngx_int_t ngx_wsman_soap_envelope(ngx_pool_t *pool,
     ngx_wsman_soap_limits_t *limits, ngx_wsman_request_t *req,
     ngx_wsman_fault_t *fault);
@@ -169,10 +172,44 @@ ngx_wsman_soap_init(void)
 }
 
 
+/*
+ * An envelope whose Events sections were set aside (ngx_wsman_soap.h)
+ * stands only if it is an Events delivery that parsed: any other is
+ * parsed again whole, so its readers, its fault messages included,
+ * never meet a marker.
+ */
 ngx_int_t
 ngx_wsman_soap_parse(ngx_pool_t *pool, ngx_log_t *log, const u_char *data,
     size_t len, ngx_wsman_soap_limits_t *limits, ngx_wsman_request_t *req,
     ngx_wsman_fault_t *fault)
+{
+    ngx_int_t  rc;
+
+    static ngx_str_t  events = ngx_string(NGX_WSMAN_SOAP_ACTION_EVENTS);
+
+    rc = ngx_wsman_soap_parse_text(pool, log, data, len, limits, req, fault,
+                                   1);
+
+    if (!req->lifted
+        || (rc == NGX_OK && req->action.len == events.len
+            && ngx_strncmp(req->action.data, events.data, events.len) == 0))
+    {
+        return rc;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "wsman parse: CDATA set aside in an envelope of action "
+                   "\"%V\": parsed again whole", &req->action);
+
+    return ngx_wsman_soap_parse_text(pool, log, data, len, limits, req, fault,
+                                     0);
+}
+
+
+static ngx_int_t
+ngx_wsman_soap_parse_text(ngx_pool_t *pool, ngx_log_t *log,
+    const u_char *data, size_t len, ngx_wsman_soap_limits_t *limits,
+    ngx_wsman_request_t *req, ngx_wsman_fault_t *fault, ngx_uint_t lift)
 {
     int                        well_formed, options;
     ngx_int_t                  rc;
@@ -181,6 +218,7 @@ ngx_wsman_soap_parse(ngx_pool_t *pool, ngx_log_t *log, const u_char *data,
     ngx_pool_cleanup_t        *cln;
     xmlParserCtxtPtr           ctxt;
     ngx_wsman_soap_sax_t       sax;
+    ngx_wsman_soap_lifted_t   *lifted;
     ngx_wsman_soap_encoding_e  encoding;
 
     ngx_memzero(req, sizeof(ngx_wsman_request_t));
@@ -207,7 +245,7 @@ ngx_wsman_soap_parse(ngx_pool_t *pool, ngx_log_t *log, const u_char *data,
     text.len = len;
 
     rc = ngx_wsman_soap_prescan(pool, &text, &encoding, &req->utf16_replaced,
-                                fault);
+                                lift ? &lifted : NULL, fault);
 
     if (rc == NGX_ERROR) {
         return NGX_ERROR;
@@ -300,6 +338,12 @@ ngx_wsman_soap_parse(ngx_pool_t *pool, ngx_log_t *log, const u_char *data,
     if (!well_formed || doc == NULL) {
         return ngx_wsman_soap_fail(fault, NGX_WSMAN_FAULT_MALFORMED,
                                    "The XML is not well-formed.");
+    }
+
+    if (lift && lifted) {
+        /* ngx_wsman_soap_node_text() reads the sections back from here */
+        doc->_private = lifted;
+        req->lifted = 1;
     }
 
     req->doc = doc;
@@ -748,13 +792,198 @@ ngx_wsman_soap_trimmed(ngx_pool_t *pool, const u_char *p, size_t len,
 }
 
 
+/*
+ * The index of the section a marker at p stands for (ngx_wsman_soap.h),
+ * its length in *len, or NGX_ERROR: not a marker of this document
+ */
+static ngx_int_t
+ngx_wsman_soap_marker(ngx_wsman_soap_lifted_t *lifted, const u_char *p,
+    const u_char *end, size_t *len)
+{
+    ngx_uint_t     k;
+    const u_char  *q;
+
+    if ((size_t) (end - p) <= NGX_WSMAN_SOAP_LIFT_NONCE
+        || ngx_memcmp(p, lifted->nonce, NGX_WSMAN_SOAP_LIFT_NONCE) != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    k = 0;
+
+    for (q = p + NGX_WSMAN_SOAP_LIFT_NONCE;
+         q < end && *q >= '0' && *q <= '9';
+         q++)
+    {
+        k = k * 10 + (*q - '0');
+
+        if (k >= lifted->spans.nelts) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (q == p + NGX_WSMAN_SOAP_LIFT_NONCE) {
+        return NGX_ERROR;
+    }
+
+    *len = q - p;
+
+    return (ngx_int_t) k;
+}
+
+
+/*
+ * s, its markers replaced by the sections they stand for: NGX_DECLINED
+ * if it has none.  Only a document parsed with sections set aside has
+ * markers (in the texts of an Events envelope's w:Event elements), and
+ * the UUID makes every marker found one of ours.
+ */
+static ngx_int_t
+ngx_wsman_soap_lifted_expand(ngx_pool_t *pool, ngx_wsman_soap_lifted_t *lifted,
+    const u_char *s, size_t len, ngx_str_t *out)
+{
+    size_t         size, mlen;
+    u_char        *d;
+    ngx_int_t      k;
+    ngx_str_t     *span;
+    ngx_uint_t     pass, found;
+    const u_char  *p, *q, *end;
+
+    span = lifted->spans.elts;
+    end = s + len;
+    size = 0;
+    found = 0;
+    d = NULL;
+
+    /* the size, then the text */
+    for (pass = 0; pass < 2; pass++) {
+
+        for (p = s; p < end; p = q) {
+            q = ngx_strlchr((u_char *) p, (u_char *) end, 0xee);
+
+            if (q == NULL) {
+                q = end;
+            }
+
+            if (pass) {
+                d = ngx_cpymem(d, p, q - p);
+            } else {
+                size += q - p;
+            }
+
+            if (q == end) {
+                break;
+            }
+
+            k = ngx_wsman_soap_marker(lifted, q, end, &mlen);
+
+            if (k == NGX_ERROR) {
+                /* a character of the text that starts with 0xee */
+                if (pass) {
+                    *d++ = *q;
+                } else {
+                    size++;
+                }
+
+                q++;
+                continue;
+            }
+
+            if (pass) {
+                d = ngx_cpymem(d, span[k].data, span[k].len);
+            } else {
+                size += span[k].len;
+                found++;
+            }
+
+            q += mlen;
+        }
+
+        if (pass == 0) {
+            if (found == 0) {
+                return NGX_DECLINED;
+            }
+
+            out->data = ngx_pnalloc(pool, size + 1);
+            if (out->data == NULL) {
+                return NGX_ERROR;
+            }
+
+            d = out->data;
+        }
+    }
+
+    *d = '\0';
+    out->len = d - out->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The sections set aside under node put back into its texts, for readers
+ * of a whole subtree (its content, its XML): they then see the tree a
+ * parse of the whole text builds.
+ */
+ngx_int_t
+ngx_wsman_soap_lifted_restore(ngx_pool_t *pool, xmlNodePtr node)
+{
+    ngx_int_t                 rc;
+    ngx_str_t                 text;
+    xmlNodePtr                child;
+    ngx_wsman_soap_lifted_t  *lifted;
+
+    lifted = node->doc ? node->doc->_private : NULL;
+
+    if (lifted == NULL) {
+        return NGX_OK;
+    }
+
+    for (child = node->children; child; child = child->next) {
+
+        if (child->type == XML_ELEMENT_NODE) {
+            if (ngx_wsman_soap_lifted_restore(pool, child) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            continue;
+        }
+
+        if (child->type != XML_TEXT_NODE || child->content == NULL) {
+            continue;
+        }
+
+        rc = ngx_wsman_soap_lifted_expand(pool, lifted, child->content,
+                                          ngx_strlen(child->content), &text);
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_OK) {
+            /* libxml2 copies it; a failed copy leaves the text empty */
+            xmlNodeSetContentLen(child, text.data, (int) text.len);
+
+            if (child->content == NULL) {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
 /* the text content of a node, trimmed, copied to the pool, NUL-terminated */
 ngx_int_t
 ngx_wsman_soap_node_text(ngx_pool_t *pool, xmlNodePtr node, ngx_str_t *text)
 {
-    ngx_int_t   rc;
-    xmlChar    *content;
-    xmlNodePtr  child;
+    size_t                    len;
+    ngx_int_t                 rc, k;
+    xmlChar                  *content;
+    ngx_str_t                *span;
+    xmlNodePtr                child;
+    ngx_wsman_soap_lifted_t  *lifted;
 
     /* the usual case, one text child: read it in place, without the copy
      * (and its malloc) xmlNodeGetContent() makes */
@@ -763,8 +992,26 @@ ngx_wsman_soap_node_text(ngx_pool_t *pool, xmlNodePtr node, ngx_str_t *text)
     if (child && child->next == NULL && child->type == XML_TEXT_NODE
         && child->content)
     {
+        len = ngx_strlen(child->content);
+        lifted = node->doc ? node->doc->_private : NULL;
+
+        /* a w:Event of an Events batch: its section set aside */
+        if (lifted
+            && (k = ngx_wsman_soap_marker(lifted, child->content,
+                                          child->content + len, &len))
+               != NGX_ERROR
+            && child->content[len] == '\0')
+        {
+            span = (ngx_str_t *) lifted->spans.elts + k;
+            return ngx_wsman_soap_trimmed(pool, span->data, span->len, text);
+        }
+
         return ngx_wsman_soap_trimmed(pool, child->content,
                                       ngx_strlen(child->content), text);
+    }
+
+    if (ngx_wsman_soap_lifted_restore(pool, node) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     content = xmlNodeGetContent(node);

@@ -13,6 +13,7 @@
 #include "ngx_wsman_body.h"
 #include "ngx_wsman_fault.h"
 #include "ngx_wsman_xml.h"
+#include "ngx_wsman_util.h"
 
 
 /* limits applied while parsing */
@@ -59,15 +60,43 @@ ngx_int_t ngx_wsman_soap_parse(ngx_pool_t *pool, ngx_log_t *log,
     ngx_wsman_request_t *req, ngx_wsman_fault_t *fault);
 
 /*
+ * Events batches (DSP0226 10.2.9.4) are mostly CDATA: each w:Event holds
+ * a whole event document, and libxml2 walks a CDATA section a byte at a
+ * time three times over (its end, its characters, its line count), a
+ * third of a batch's cost, only for the event scan to parse it again.
+ * So the pre-scan sets such sections aside when it has them in its own
+ * UTF-8 (converted from UTF-16, every character already one XML allows):
+ * a section of at least NGX_WSMAN_SOAP_LIFT_MIN bytes that is the whole
+ * content of an element named Event leaves a marker in its place (U+E000,
+ * a random UUID drawn for the envelope, '#', its index) and its bytes in
+ * spans.  ngx_wsman_soap_node_text() reads the marker back as the
+ * section's text; the UUID is what no client can forge.  Envelopes of
+ * any other action are parsed again whole (ngx_wsman_soap_parse()), so
+ * no other reader of the tree ever meets a marker.
+ */
+#define NGX_WSMAN_SOAP_LIFT_MIN     256
+#define NGX_WSMAN_SOAP_ACTION_EVENTS                                          \
+    "http://schemas.dmtf.org/wbem/wsman/1/wsman/Events"
+#define NGX_WSMAN_SOAP_LIFT_MARK    "\xee\x80\x80"     /* U+E000 */
+#define NGX_WSMAN_SOAP_LIFT_NONCE   (3 + NGX_WSMAN_UUID_LEN + 1)
+
+typedef struct {
+    u_char               nonce[NGX_WSMAN_SOAP_LIFT_NONCE];
+    ngx_array_t          spans;        /* ngx_str_t, in document order */
+} ngx_wsman_soap_lifted_t;
+
+/*
  * The envelope made ready for libxml2, before it spends anything on it:
  * *text in, its UTF-8 out (UTF-16 converted into pool, *replaced the
  * invalid code units made U+FFFD; a byte order mark dropped), and the
  * caps on elements, attributes and namespaces counted.  *encoding: what
- * the client sent.  NGX_OK, NGX_DECLINED (fault set), NGX_ERROR.
+ * the client sent.  With lifted not NULL, sections are set aside as
+ * above (*lifted NULL when none were).  NGX_OK, NGX_DECLINED (fault
+ * set), NGX_ERROR.
  */
 ngx_int_t ngx_wsman_soap_prescan(ngx_pool_t *pool, ngx_str_t *text,
     ngx_wsman_soap_encoding_e *encoding, ngx_uint_t *replaced,
-    ngx_wsman_fault_t *fault);
+    ngx_wsman_soap_lifted_t **lifted, ngx_wsman_fault_t *fault);
 
 /*
  * UTF-16 (code units after any byte order mark) to UTF-8, for libxml2 to
@@ -86,6 +115,7 @@ size_t ngx_wsman_soap_utf16_to_utf8(u_char *dst, const u_char *src,
 
 ngx_int_t ngx_wsman_soap_node_text(ngx_pool_t *pool, xmlNodePtr node,
     ngx_str_t *text);
+ngx_int_t ngx_wsman_soap_lifted_restore(ngx_pool_t *pool, xmlNodePtr node);
 ngx_int_t ngx_wsman_soap_is(xmlNodePtr node, const char *ns,
     const char *name);
 

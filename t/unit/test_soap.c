@@ -985,7 +985,7 @@ unit_prescan_len(const u_char *data, size_t len,
     text.data = (u_char *) data;
     text.len = len;
 
-    return ngx_wsman_soap_prescan(unit_pool, &text, enc, &replaced, fault);
+    return ngx_wsman_soap_prescan(unit_pool, &text, enc, &replaced, NULL, fault);
 }
 
 
@@ -1367,6 +1367,215 @@ unit_test_soap_utf16(void)
 }
 
 
+/*
+ * Events batches: the w:Event sections the pre-scan sets aside
+ * (ngx_wsman_soap.h) read back exactly as libxml2 would have given them,
+ * and nothing else is ever set aside or read from a marker.
+ */
+
+#define HDR_EVENTS                                                          \
+    "<a:Action>" NGX_WSMAN_SOAP_ACTION_EVENTS "</a:Action>" HDR_MSGID
+
+/* the texts of the children of the s:Body's first element, in order */
+static ngx_uint_t
+unit_soap_event_texts(unit_soap_t *t, ngx_str_t *texts, ngx_uint_t max)
+{
+    ngx_uint_t  n;
+    xmlNodePtr  events, node;
+
+    n = 0;
+
+    for (events = t->req.body ? t->req.body->children : NULL;
+         events && events->type != XML_ELEMENT_NODE;
+         events = events->next)
+    { /* void */ }
+
+    if (events == NULL) {
+        return 0;
+    }
+
+    for (node = events->children; node && n < max; node = node->next) {
+        if (node->type == XML_ELEMENT_NODE) {
+            UNIT_CHECK(ngx_wsman_soap_node_text(unit_pool, node, &texts[n])
+                       == NGX_OK);
+            n++;
+        }
+    }
+
+    return n;
+}
+
+
+static void
+unit_test_soap_lifted(void)
+{
+    char         *xml, *p, *big, *other;
+    size_t        len;
+    ngx_str_t     texts[8], want, whole, inner, text;
+    ngx_uint_t    i, n;
+    unit_soap_t   t;
+
+    static const char  head[] = "  <Event xmlns='urn:e'><Data Name='a&amp;b'>"
+                                "x < y && ]] ]> ]]</Data>";
+
+    /* an event of ~1 KB with everything a CDATA section may hold */
+    big = ngx_pnalloc(unit_pool, 1200);
+    UNIT_CHECK(big != NULL);
+
+    p = (char *) ngx_cpymem(big, head, sizeof(head) - 1);
+    for (i = 0; i < 40; i++) {
+        p = (char *) ngx_cpymem(p, "<Data>0123456789</Data>", 23);
+    }
+    p = (char *) ngx_cpymem(p, "</Event>\n", 9);
+    *p = '\0';
+
+    other = ngx_pnalloc(unit_pool, 1200);
+    UNIT_CHECK(other != NULL);
+    ngx_memcpy(other, big, ngx_strlen(big) + 1);
+    other[40] = 'Z';
+
+    len = 4 * ngx_strlen(big) + 4096;
+    xml = ngx_pnalloc(unit_pool, len);
+    UNIT_CHECK(xml != NULL);
+
+    /* the second big one has a prefix of its own, the third none */
+    ngx_snprintf((u_char *) xml, len,
+        "<?xml version=\"1.0\" encoding=\"UTF-16\"?>"
+        "<s:Envelope" NS_DECL "><s:Header>" HDR_EVENTS "</s:Header>"
+        "<s:Body><w:Events>"
+        "<w:Event Action=\"urn:x>y\"><![CDATA[%s]]></w:Event>"
+        "<w:Event><![CDATA[short]]></w:Event>"
+        "<q:Event xmlns:q=\"" NGX_WSMAN_NS_WSMAN "\"><![CDATA[%s]]></q:Event>"
+        "<Event xmlns=\"" NGX_WSMAN_NS_WSMAN "\"><![CDATA[%s]]></Event>"
+        "<w:Event> <![CDATA[%s]]></w:Event>"
+        "<w:Event><![CDATA[%s]]>tail</w:Event>"
+        "<w:Eventx><![CDATA[%s]]></w:Eventx>"
+        "</w:Events></s:Body></s:Envelope>%Z",
+        big, other, big, big, big, big);
+
+    unit_soap_utf16(&t, xml, 0, 1);
+    UNIT_CHECK(t.rc == NGX_OK);
+    UNIT_CHECK(t.req.lifted);
+
+    n = unit_soap_event_texts(&t, texts, 8);
+    UNIT_EQ_UINT(n, 7);
+
+    /* node_text() trims, as it always did */
+    want.data = (u_char *) big + 2;
+    want.len = ngx_strlen(big) - 3;
+
+    UNIT_CHECK(texts[0].len == want.len
+               && ngx_memcmp(texts[0].data, want.data, want.len) == 0);
+    UNIT_EQ_STR(texts[1], "short");
+    UNIT_CHECK(texts[2].len == want.len
+               && ngx_memcmp(texts[2].data, other + 2, want.len) == 0);
+    UNIT_CHECK(texts[3].len == want.len
+               && ngx_memcmp(texts[3].data, want.data, want.len) == 0);
+
+    /* white space before, text after, another name: read whole, the same */
+    UNIT_CHECK(texts[4].len == want.len
+               && ngx_memcmp(texts[4].data, want.data, want.len) == 0);
+    UNIT_CHECK(texts[5].len == want.len + 5
+               && ngx_memcmp(texts[5].data, want.data, want.len) == 0
+               && ngx_memcmp(texts[5].data + want.len, "\ntail", 5) == 0);
+    UNIT_CHECK(texts[6].len == want.len
+               && ngx_memcmp(texts[6].data, want.data, want.len) == 0);
+
+    for (i = 0; i < n; i++) {
+        UNIT_CHECK(ngx_strlchr(texts[i].data, texts[i].data + texts[i].len,
+                               0xee) == NULL);
+    }
+
+    /* readers of whole subtrees: the body's XML, the batch's text (each
+     * puts the sections back, so each the first on its own envelope) */
+    UNIT_CHECK(ngx_wsman_node_inner_xml(unit_pool, t.req.body, &inner)
+               == NGX_OK);
+    unit_soap_utf16(&t, xml, 0, 1);
+    UNIT_CHECK(t.rc == NGX_OK && t.req.lifted);
+    UNIT_CHECK(ngx_wsman_soap_node_text(unit_pool, t.req.body, &whole)
+               == NGX_OK);
+
+    /* the same envelope in UTF-8: nothing set aside, the same texts */
+    t.rc = NGX_ERROR;
+    unit_soap_parse(&t, ngx_strstr(xml, "?>") + 2);
+    UNIT_CHECK(t.rc == NGX_OK);
+    UNIT_CHECK(!t.req.lifted);
+    UNIT_EQ_UINT(unit_soap_event_texts(&t, texts, 8), 7);
+    UNIT_CHECK(texts[0].len == want.len
+               && ngx_memcmp(texts[0].data, want.data, want.len) == 0);
+
+    UNIT_CHECK(ngx_wsman_soap_node_text(unit_pool, t.req.body, &text)
+               == NGX_OK);
+    UNIT_CHECK(text.len > 6 * want.len && text.len == whole.len
+               && ngx_memcmp(text.data, whole.data, text.len) == 0);
+    UNIT_CHECK(ngx_wsman_node_inner_xml(unit_pool, t.req.body, &text)
+               == NGX_OK);
+    UNIT_CHECK(text.len > 6 * want.len && text.len == inner.len
+               && ngx_memcmp(text.data, inner.data, text.len) == 0);
+
+    /* another action: parsed again whole, so any reader gets the text */
+    ngx_snprintf((u_char *) xml, len,
+        "<s:Envelope" NS_DECL "><s:Header>" HDR_OK "</s:Header>"
+        "<s:Body><w:Events>"
+        "<w:Event><![CDATA[%s]]></w:Event>"
+        "</w:Events></s:Body></s:Envelope>%Z", big);
+
+    unit_soap_utf16(&t, xml, 0, 1);
+    UNIT_CHECK(t.rc == NGX_OK);
+    UNIT_CHECK(!t.req.lifted);
+    UNIT_EQ_UINT(unit_soap_event_texts(&t, texts, 8), 1);
+    UNIT_CHECK(texts[0].len == want.len
+               && ngx_memcmp(texts[0].data, want.data, want.len) == 0);
+    UNIT_CHECK(xmlStrstr(t.req.body->children->children->children->content,
+                         (xmlChar *) "\xee\x80\x80") == NULL);
+
+    /* an Events envelope with a fault: parsed again, no marker in it */
+    ngx_snprintf((u_char *) xml, len,
+        "<s:Envelope" NS_DECL "><s:Header>"
+        "<a:Action>" NGX_WSMAN_SOAP_ACTION_EVENTS "</a:Action>"
+        "</s:Header><s:Body><w:Events>"
+        "<w:Event><![CDATA[%s]]></w:Event>"
+        "</w:Events></s:Body></s:Envelope>%Z", big);
+
+    unit_soap_utf16(&t, xml, 0, 1);
+    UNIT_CHECK(t.rc == NGX_DECLINED
+               && t.fault.id == NGX_WSMAN_FAULT_HEADER_REQUIRED);
+    UNIT_CHECK(!t.req.lifted);
+
+    /*
+     * A marker a client writes itself (U+E000 is '&#xE000;' here, which
+     * the UTF-16 writer passes as is) is never read as one: it lacks the
+     * envelope's random UUID, however it is spelled
+     */
+    ngx_snprintf((u_char *) xml, len,
+        "<s:Envelope" NS_DECL "><s:Header>" HDR_EVENTS "</s:Header>"
+        "<s:Body><w:Events>"
+        "<w:Event><![CDATA[%s]]></w:Event>"
+        "<w:Event>&#xE000;00000000-0000-4000-8000-000000000000#0</w:Event>"
+        "<w:Event><![CDATA[\xee\x80\x80]]>#0</w:Event>"
+        "</w:Events></s:Body></s:Envelope>%Z", big);
+
+    unit_soap_utf16(&t, xml, 0, 1);
+    UNIT_CHECK(t.rc == NGX_OK);
+    UNIT_CHECK(t.req.lifted);
+    UNIT_EQ_UINT(unit_soap_event_texts(&t, texts, 8), 3);
+    UNIT_CHECK(texts[0].len == want.len
+               && ngx_memcmp(texts[0].data, want.data, want.len) == 0);
+    UNIT_EQ_STR(texts[1],
+                "\xee\x80\x80" "00000000-0000-4000-8000-000000000000#0");
+
+    /* an unterminated section: refused as before */
+    ngx_snprintf((u_char *) xml, len,
+        "<s:Envelope" NS_DECL "><s:Header>" HDR_EVENTS "</s:Header>"
+        "<s:Body><w:Events><w:Event><![CDATA[%s</w:Event>"
+        "</w:Events></s:Body></s:Envelope>%Z", big);
+
+    unit_soap_utf16(&t, xml, 0, 1);
+    UNIT_CHECK(t.rc == NGX_DECLINED
+               && t.fault.id == NGX_WSMAN_FAULT_MALFORMED);
+}
+
+
 void
 unit_test_soap(void)
 {
@@ -1394,6 +1603,7 @@ unit_test_soap(void)
     unit_test_soap_prescan();
     unit_test_soap_utf16_to_utf8();
     unit_test_soap_utf16();
+    unit_test_soap_lifted();
 
     ngx_destroy_pool(unit_pool);
 }
