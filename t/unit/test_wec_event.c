@@ -1,9 +1,9 @@
 /*
  * One forwarded event made ready for the outputs
- * (src/plugins/wec/ngx_wsman_wec_event.c): the JSON string writer (eight
- * bytes at a time between the bytes it escapes) against a byte-by-byte
- * reference, and the fields and JSON of a 4624 logon event as Windows
- * renders it, well-formed and truncated.
+ * (src/plugins/wec/ngx_wsman_wec_event.c): the JSON string writer (16
+ * or eight bytes at a time between the bytes it escapes) against a
+ * byte-by-byte reference, and the fields and JSON of a 4624 logon event
+ * as Windows renders it, well-formed and truncated.
  */
 
 #define _GNU_SOURCE                                   /* memmem() */
@@ -62,37 +62,55 @@ unit_json_reference(u_char *out, const u_char *s, size_t len)
 static void
 unit_test_wec_json_string(void)
 {
-    u_char      in[40], got[40 * 6 + 2], want[40 * 6 + 2], *end;
-    size_t      i, k, n;
-    ngx_str_t   s;
+    u_char      in[48], got[48 * 6 + 2], want[48 * 6 + 2], *end;
+    size_t      i, j, k, n, len;
     ngx_uint_t  ok;
+    ngx_str_t   s;
 
     /* each byte that needs escaping, and ones next to them that do not,
-     * at every place of a run long enough for the eight-byte steps */
+     * at every place of runs of each length up to 48 (the 16- and
+     * eight-byte steps, their ends and the bytes after them), alone and
+     * with a second one 1 to 17 bytes further on */
     static const u_char  odd[] = { '"', '\\', '\n', '\r', '\t', 0x00, 0x01,
                                    0x1f, 0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f,
-                                   0x80, 0xc3, 0xff };
+                                   0x80, 0x9f, 0xa0, 0xc3, 0xdc, 0xe2, 0xff };
 
     ok = 1;
 
-    for (i = 0; i < sizeof(in); i++) {
-        for (k = 0; k < sizeof(odd); k++) {
-            for (n = 0; n < sizeof(in); n++) {
-                in[n] = (u_char) ('a' + n % 26);
-            }
+    for (len = 1; len <= sizeof(in); len++) {
+        for (i = 0; i < len; i++) {
+            for (k = 0; k < sizeof(odd); k++) {
+                for (j = 0; j <= 17; j++) {
+                    if (j && (i + j >= len || j % 4 != 1)) {
+                        continue;
+                    }
 
-            in[i] = odd[k];
+                    for (n = 0; n < len; n++) {
+                        in[n] = (u_char) ('a' + n % 26);
+                    }
 
-            s.data = in;
-            s.len = sizeof(in);
+                    in[i] = odd[k];
 
-            end = ngx_wsman_wec_json_string(got, &s);
-            n = unit_json_reference(want, in, sizeof(in));
+                    if (j) {
+                        in[i + j] = odd[(k + j) % sizeof(odd)];
+                    }
 
-            if ((size_t) (end - got) != n || ngx_memcmp(got, want, n) != 0) {
-                printf("    byte 0x%02x at %d: %.*s\n", odd[k], (int) i,
-                       (int) (end - got), got);
-                ok = 0;
+                    s.data = in;
+                    s.len = len;
+
+                    ngx_memset(got, 0xee, sizeof(got));
+                    end = ngx_wsman_wec_json_string(got, &s);
+                    n = unit_json_reference(want, in, len);
+
+                    if ((size_t) (end - got) != n
+                        || ngx_memcmp(got, want, n) != 0)
+                    {
+                        printf("    byte 0x%02x at %d of %d (and %d on): "
+                               "%.*s\n", odd[k], (int) i, (int) len, (int) j,
+                               (int) (end - got), got);
+                        ok = 0;
+                    }
+                }
             }
         }
     }

@@ -13,6 +13,10 @@
 #include "ngx_wsman_wec_event.h"
 #include "ngx_wsman_body.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 
 #define NGX_WSMAN_WEC_JSON_RESERVE  512
 
@@ -71,6 +75,10 @@ ngx_wsman_wec_json_string(u_char *p, ngx_str_t *s)
 {
     u_char    c, *q, *end;
     uint64_t  v;
+#if defined(__SSE2__)
+    int       bad;
+    __m128i   b, flip, below, quote, bslash;
+#endif
 
     static const u_char  hex[] = "0123456789abcdef";
 
@@ -78,7 +86,51 @@ ngx_wsman_wec_json_string(u_char *p, ngx_str_t *s)
 
     end = s->data + s->len;
 
+#if defined(__SSE2__)
+    /* a byte below 0x20 is one below 0xa0 as a signed byte flipped */
+    flip = _mm_set1_epi8((char) 0x80);
+    below = _mm_set1_epi8((char) (0x20 ^ 0x80));
+    quote = _mm_set1_epi8('"');
+    bslash = _mm_set1_epi8('\\');
+#endif
+
     for (q = s->data; q < end; q++) {
+
+#if defined(__SSE2__)
+
+        /*
+         * Sixteen bytes at once: stored whatever they are (the output
+         * has room for six bytes a byte) and kept up to the first that
+         * needs escaping (below 0x20, '"', '\\'), which the code below
+         * escapes
+         */
+        while (end - q >= 16) {
+            b = _mm_loadu_si128((const __m128i *) q);
+
+            bad = _mm_movemask_epi8(
+                      _mm_or_si128(
+                          _mm_cmplt_epi8(_mm_xor_si128(b, flip), below),
+                          _mm_or_si128(_mm_cmpeq_epi8(b, quote),
+                                       _mm_cmpeq_epi8(b, bslash))));
+
+            _mm_storeu_si128((__m128i *) p, b);
+
+            if (bad) {
+                bad = __builtin_ctz(bad);
+                p += bad;
+                q += bad;
+                break;
+            }
+
+            p += 16;
+            q += 16;
+        }
+
+        if (q == end) {
+            break;
+        }
+
+#endif
 
         /*
          * Eight bytes at once while none needs escaping (no byte below
