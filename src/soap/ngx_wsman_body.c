@@ -506,19 +506,17 @@ ngx_wsman_doc_scan_start(void *ctx, const xmlChar *localname,
 }
 
 
+/* the element that ends is the last one started (the parser stops at
+ * one that does not nest): no name, no strlen() of it */
 static void
 ngx_wsman_doc_scan_end(void *ctx, const xmlChar *localname,
     const xmlChar *prefix, const xmlChar *uri)
 {
-    ngx_str_t                  name;
     ngx_wsman_doc_scan_ctx_t  *sc;
 
     sc = ((xmlParserCtxtPtr) ctx)->_private;
 
-    name.data = (u_char *) localname;
-    name.len = ngx_strlen(localname);
-
-    sc->scan->end(sc->scan->data, &name);
+    sc->scan->end(sc->scan->data);
 }
 
 

@@ -20,6 +20,9 @@
 
 #define NGX_WSMAN_WEC_JSON_RESERVE  512
 
+/* the fields' copies come from chunks of this size (or one that fits) */
+#define NGX_WSMAN_WEC_READER_CHUNK  512
+
 
 typedef struct {
     ngx_pool_t                *pool;
@@ -32,6 +35,8 @@ typedef struct {
     ngx_str_t                  data_name;
     ngx_str_t                  text;
     size_t                     size;
+    u_char                    *free;         /* the chunk for copies */
+    u_char                    *last;
     ngx_uint_t                 error;
 } ngx_wsman_wec_reader_t;
 
@@ -39,9 +44,15 @@ typedef struct {
 static void ngx_wsman_wec_event_start(void *data, ngx_str_t *name,
     ngx_str_t *attrs, ngx_uint_t nattrs);
 static void ngx_wsman_wec_event_chars(void *data, u_char *text, size_t len);
-static void ngx_wsman_wec_event_end(void *data, ngx_str_t *name);
-static u_char *ngx_wsman_wec_json_member(u_char *p, const char *name,
-    ngx_str_t *value);
+static void ngx_wsman_wec_event_end(void *data);
+static u_char *ngx_wsman_wec_json_uint(u_char *p, uint64_t n);
+
+
+/* ,"name":"value" (name a literal: its length known when compiled) */
+#define ngx_wsman_wec_json_member(p, name, value)                           \
+    ngx_wsman_wec_json_string(ngx_cpymem(p, ",\"" name "\":",               \
+                                         sizeof(",\"" name "\":") - 1),     \
+                              value)
 
 
 /* the bytes a JSON string of s takes at most, quotes included */
@@ -175,16 +186,47 @@ ngx_wsman_wec_json_string(u_char *p, ngx_str_t *s)
 }
 
 
+/* n in decimal, as "%uL" writes it, without a format to read */
 static u_char *
-ngx_wsman_wec_json_member(u_char *p, const char *name, ngx_str_t *value)
+ngx_wsman_wec_json_uint(u_char *p, uint64_t n)
 {
-    *p++ = ',';
-    *p++ = '"';
-    p = ngx_cpymem(p, name, ngx_strlen(name));
-    *p++ = '"';
-    *p++ = ':';
+    u_char  *q, digits[NGX_INT64_LEN];
 
-    return ngx_wsman_wec_json_string(p, value);
+    q = digits + NGX_INT64_LEN;
+
+    do {
+        *--q = (u_char) ('0' + n % 10);
+        n /= 10;
+    } while (n);
+
+    return ngx_cpymem(p, q, digits + NGX_INT64_LEN - q);
+}
+
+
+/*
+ * The "received" member: the same second for a whole batch, and mostly
+ * for the next batches of a thread too, so formatted once a second
+ */
+static void
+ngx_wsman_wec_json_received(time_t received, ngx_str_t *when)
+{
+    ngx_tm_t  tm;
+
+    static __thread time_t  last = (time_t) -1;
+    static __thread u_char  text[sizeof("1970-01-01T00:00:00Z")];
+    static __thread size_t  len;
+
+    if (received != last) {
+        ngx_gmtime(received, &tm);
+        len = ngx_sprintf(text, "%4d-%02d-%02dT%02d:%02d:%02dZ",
+                          tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                          tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec)
+              - text;
+        last = received;
+    }
+
+    when->data = text;
+    when->len = len;
 }
 
 
@@ -193,8 +235,7 @@ ngx_wsman_wec_event_prepare(ngx_wsman_wec_batch_t *b,
     ngx_wsman_wec_event_t *ev)
 {
     size_t                   len;
-    u_char                  *p, received[sizeof("1970-01-01T00:00:00Z")];
-    ngx_tm_t                 tm;
+    u_char                  *p;
     ngx_int_t                rc;
     ngx_str_t                when, *pair;
     ngx_uint_t               i;
@@ -236,12 +277,7 @@ ngx_wsman_wec_event_prepare(ngx_wsman_wec_batch_t *b,
         data.nelts = 0;
     }
 
-    ngx_gmtime(b->received, &tm);
-    when.data = received;
-    when.len = ngx_sprintf(received, "%4d-%02d-%02dT%02d:%02d:%02dZ",
-                           tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
-                           tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec)
-               - received;
+    ngx_wsman_wec_json_received(b->received, &when);
 
     len = NGX_WSMAN_WEC_JSON_RESERVE
           + ngx_wsman_wec_json_len(&b->subscription)
@@ -277,8 +313,12 @@ ngx_wsman_wec_event_prepare(ngx_wsman_wec_batch_t *b,
     p = ngx_wsman_wec_json_member(p, "computer", &ev->computer);
     p = ngx_wsman_wec_json_member(p, "channel", &ev->channel);
     p = ngx_wsman_wec_json_member(p, "provider", &ev->provider);
-    p = ngx_sprintf(p, ",\"event_id\":%ui,\"record_id\":%uL,\"level\":%ui",
-                    ev->event_id, ev->record_id, ev->level);
+    p = ngx_cpymem(p, ",\"event_id\":", sizeof(",\"event_id\":") - 1);
+    p = ngx_wsman_wec_json_uint(p, ev->event_id);
+    p = ngx_cpymem(p, ",\"record_id\":", sizeof(",\"record_id\":") - 1);
+    p = ngx_wsman_wec_json_uint(p, ev->record_id);
+    p = ngx_cpymem(p, ",\"level\":", sizeof(",\"level\":") - 1);
+    p = ngx_wsman_wec_json_uint(p, ev->level);
     p = ngx_wsman_wec_json_member(p, "time_created", &ev->time_created);
 
     if (data.nelts) {
@@ -328,20 +368,37 @@ enum {
 };
 
 
+/* a compare of a length known when compiled: inlined, no call */
 #define ngx_wsman_wec_is(name, s)                                           \
     ((name)->len == sizeof(s) - 1                                           \
-     && ngx_strncmp((name)->data, s, sizeof(s) - 1) == 0)
+     && ngx_memcmp((name)->data, s, sizeof(s) - 1) == 0)
 
 
+/*
+ * A field's copy, NUL-terminated, from the reader's chunk: a few dozen
+ * short copies an event, one ngx_pnalloc() for several
+ */
 static ngx_int_t
 ngx_wsman_wec_reader_copy(ngx_wsman_wec_reader_t *r, ngx_str_t *dst,
     ngx_str_t *src)
 {
-    dst->data = ngx_pnalloc(r->pool, src->len + 1);
-    if (dst->data == NULL) {
-        r->error = 1;
-        return NGX_ERROR;
+    size_t  size;
+
+    if ((size_t) (r->last - r->free) <= src->len) {
+        size = ngx_max(src->len + 1, NGX_WSMAN_WEC_READER_CHUNK);
+
+        r->free = ngx_pnalloc(r->pool, size);
+        if (r->free == NULL) {
+            r->last = NULL;
+            r->error = 1;
+            return NGX_ERROR;
+        }
+
+        r->last = r->free + size;
     }
+
+    dst->data = r->free;
+    r->free += src->len + 1;
 
     ngx_memcpy(dst->data, src->data, src->len);
     dst->data[src->len] = '\0';
@@ -471,7 +528,7 @@ ngx_wsman_wec_event_chars(void *data, u_char *text, size_t len)
 
 
 static void
-ngx_wsman_wec_event_end(void *data, ngx_str_t *name)
+ngx_wsman_wec_event_end(void *data)
 {
     ngx_wsman_wec_reader_t  *r = data;
 
@@ -531,10 +588,16 @@ ngx_wsman_wec_event_end(void *data, ngx_str_t *name)
         break;
 
     case NGX_WSMAN_WEC_F_DATA:
-        pair = ngx_array_push(r->data);
-        if (pair == NULL) {
-            r->error = 1;
-            break;
+        /* room is there but for every 8th: no call for the rest */
+        if (r->data->nelts < r->data->nalloc) {
+            pair = (ngx_str_t *) r->data->elts + 2 * r->data->nelts++;
+
+        } else {
+            pair = ngx_array_push(r->data);
+            if (pair == NULL) {
+                r->error = 1;
+                break;
+            }
         }
 
         pair[0] = r->data_name;
