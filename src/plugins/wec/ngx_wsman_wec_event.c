@@ -63,6 +63,8 @@ ngx_wsman_wec_json_len(ngx_str_t *s)
 }
 
 
+#if !defined(__SSE2__)
+
 /*
  * Whether any of eight bytes needs escaping in a JSON string: one below
  * 0x20, a '"' or a '\\' (the word tricks find a zero byte, or one below n
@@ -80,22 +82,37 @@ ngx_wsman_wec_json_len(ngx_str_t *s)
       | ngx_wsman_wec_json_zero((v) ^ (NGX_WSMAN_WEC_ONES * '\\')))         \
      != 0)
 
+#endif
+
+
+/* the bytes a JSON string escapes: below 0x20, '"', '\\' */
+static const u_char  ngx_wsman_wec_json_escaped[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,       /* '"' */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,       /* '\\' */
+};
+
 
 u_char *
 ngx_wsman_wec_json_string(u_char *p, ngx_str_t *s)
 {
     u_char    c, *q, *end;
-    uint64_t  v;
 #if defined(__SSE2__)
     int       bad;
     __m128i   b, flip, below, quote, bslash;
+#else
+    uint64_t  v;
 #endif
 
     static const u_char  hex[] = "0123456789abcdef";
 
     *p++ = '"';
 
-    end = s->data + s->len;
+    q = s->data;
+    end = q + s->len;
 
 #if defined(__SSE2__)
     /* a byte below 0x20 is one below 0xa0 as a signed byte flipped */
@@ -105,15 +122,14 @@ ngx_wsman_wec_json_string(u_char *p, ngx_str_t *s)
     bslash = _mm_set1_epi8('\\');
 #endif
 
-    for (q = s->data; q < end; q++) {
+    for ( ;; ) {
 
 #if defined(__SSE2__)
 
         /*
          * Sixteen bytes at once: stored whatever they are (the output
          * has room for six bytes a byte) and kept up to the first that
-         * needs escaping (below 0x20, '"', '\\'), which the code below
-         * escapes
+         * needs escaping, if any
          */
         while (end - q >= 16) {
             b = _mm_loadu_si128((const __m128i *) q);
@@ -137,34 +153,33 @@ ngx_wsman_wec_json_string(u_char *p, ngx_str_t *s)
             q += 16;
         }
 
-        if (q == end) {
-            break;
+#else
+
+        /* eight bytes at once while none needs escaping */
+        while (end - q >= 8) {
+            ngx_memcpy(&v, q, 8);
+
+            if (ngx_wsman_wec_json_special(v)) {
+                break;
+            }
+
+            ngx_memcpy(p, &v, 8);
+            p += 8;
+            q += 8;
         }
 
 #endif
 
-        /*
-         * Eight bytes at once while none needs escaping (no byte below
-         * 0x20, no '"', no '\\'): event text is long runs of them
-         */
-        if (end - q >= 8) {
-            ngx_memcpy(&v, q, 8);
-
-            if (!ngx_wsman_wec_json_special(v)) {
-                ngx_memcpy(p, &v, 8);
-                p += 8;
-                q += 7;                      /* and 1 more by the loop */
-                continue;
-            }
+        /* the rest (fewer than 16 or 8 bytes) up to one to escape */
+        while (q < end && !ngx_wsman_wec_json_escaped[*q]) {
+            *p++ = *q++;
         }
 
-        c = *q;
-
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            *p++ = c;
-            continue;
+        if (q == end) {
+            break;
         }
 
+        c = *q++;
         *p++ = '\\';
 
         switch (c) {
