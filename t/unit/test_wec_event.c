@@ -10,8 +10,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <libxml/parser.h>
+
 #include "unit.h"
 #include "ngx_wsman_wec_event.h"
+#include "ngx_wsman_body.h"
 
 
 void unit_test_wec_event(void);
@@ -220,9 +223,130 @@ unit_test_wec_event_prepare(void)
 }
 
 
+static void
+unit_scan_start(void *data, ngx_str_t *name, ngx_str_t *attrs,
+    ngx_uint_t nattrs)
+{
+    (*(ngx_uint_t *) data)++;
+}
+
+
+static void
+unit_scan_text(void *data, u_char *text, size_t len)
+{
+}
+
+
+static void
+unit_scan_end(void *data)
+{
+    (*(ngx_uint_t *) data)--;
+}
+
+
+/* libxml2 as it is, on exactly these bytes: well-formed or not */
+static ngx_uint_t
+unit_well_formed(const u_char *doc, size_t len)
+{
+    ngx_uint_t        wf;
+    xmlParserCtxtPtr  ctxt;
+
+    ctxt = xmlNewParserCtxt();
+    if (ctxt == NULL) {
+        return 2;
+    }
+
+    xmlFreeDoc(xmlCtxtReadMemory(ctxt, (const char *) doc, (int) len, NULL,
+                                 NULL, XML_PARSE_NONET | XML_PARSE_NOERROR
+                                       | XML_PARSE_NOWARNING
+                                       | XML_PARSE_IGNORE_ENC));
+    wf = ctxt->wellFormed;
+    xmlFreeParserCtxt(ctxt);
+
+    return wf;
+}
+
+
+/*
+ * ngx_wsman_doc_scan() reads a copy with a comment after it (keeping
+ * libxml2's input-grow checks off every token): every prefix of an event
+ * (cut in a tag, an attribute, text, a comment, a PI, a CDATA section),
+ * and the whole one with each unfinished or finished thing after it, is
+ * well-formed exactly when libxml2 finds the bytes alone so
+ */
+static void
+unit_test_wec_doc_scan(void)
+{
+    u_char                doc[2048];
+    size_t                len, n, k;
+    ngx_int_t             rc;
+    ngx_uint_t            depth, ok, wf, good;
+    ngx_wsman_doc_scan_t  scan;
+
+    static const char  event[] =
+        "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/"
+        "event'><System><EventID>4624</EventID><Computer a=\"b\">ws01"
+        "</Computer></System><!-- a comment --><?pi data?>"
+        "<RenderingInfo><Message><![CDATA[x <y> ]]>&lt;z&#x41;"
+        "</Message></RenderingInfo></Event>";
+
+    static const char  *after[] = {
+        "", " \n", "<!-- done -->", "<?pi done?>", "<!-- open", "<!-- a -",
+        "<!-- a --", "<!--", "<!-", "<!", "<", "<?pi open", "<?pi ?",
+        "<![CDATA[", "]]>", "x", "-->", "<x/>", "</Event>", "<!-- a --> x"
+    };
+
+    scan.start = unit_scan_start;
+    scan.text = unit_scan_text;
+    scan.end = unit_scan_end;
+    scan.data = &depth;
+
+    ok = 1;
+    good = 0;
+    len = sizeof(event) - 1;
+
+    for (n = 1; n <= len; n++) {
+        depth = 0;
+        rc = ngx_wsman_doc_scan((u_char *) event, n, &scan);
+        wf = unit_well_formed((u_char *) event, n);
+
+        if ((rc == NGX_OK) != wf || (rc == NGX_OK && depth != 0)) {
+            printf("    %d bytes: rc %d, libxml2 %d\n", (int) n, (int) rc,
+                   (int) wf);
+            ok = 0;
+        }
+
+        good += (rc == NGX_OK);
+    }
+
+    for (k = 0; k < sizeof(after) / sizeof(after[0]); k++) {
+        n = ngx_cpymem(ngx_cpymem(doc, event, len), after[k],
+                       ngx_strlen(after[k])) - doc;
+
+        depth = 0;
+        rc = ngx_wsman_doc_scan(doc, n, &scan);
+        wf = unit_well_formed(doc, n);
+
+        if ((rc == NGX_OK) != wf) {
+            printf("    after \"%s\": rc %d, libxml2 %d\n", after[k],
+                   (int) rc, (int) wf);
+            ok = 0;
+        }
+
+        good += (rc == NGX_OK);
+    }
+
+    UNIT_CHECK(ok);
+
+    /* the whole event and the four good endings; none of the rest */
+    UNIT_EQ_UINT(good, 5);
+}
+
+
 void
 unit_test_wec_event(void)
 {
     unit_test_wec_json_string();
     unit_test_wec_event_prepare();
+    unit_test_wec_doc_scan();
 }
