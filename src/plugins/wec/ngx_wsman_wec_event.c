@@ -96,12 +96,27 @@ static const u_char  ngx_wsman_wec_json_escaped[256] = {
 };
 
 
+#if defined(__SSE2__)
+
+/* a bit for each of 16 bytes that needs escaping (below 0x20 is below
+ * 0xa0 as a signed byte flipped, '"', '\\') */
+#define ngx_wsman_wec_json_bad(b)                                           \
+    _mm_movemask_epi8(                                                      \
+        _mm_or_si128(_mm_cmplt_epi8(_mm_xor_si128(b, flip), below),         \
+                     _mm_or_si128(_mm_cmpeq_epi8(b, quote),                 \
+                                  _mm_cmpeq_epi8(b, bslash))))
+
+#endif
+
+
 u_char *
 ngx_wsman_wec_json_string(u_char *p, ngx_str_t *s)
 {
     u_char    c, *q, *end;
 #if defined(__SSE2__)
     int       bad;
+    size_t    n;
+    uint32_t  head, tail;
     __m128i   b, flip, below, quote, bslash;
 #else
     uint64_t  v;
@@ -115,7 +130,6 @@ ngx_wsman_wec_json_string(u_char *p, ngx_str_t *s)
     end = q + s->len;
 
 #if defined(__SSE2__)
-    /* a byte below 0x20 is one below 0xa0 as a signed byte flipped */
     flip = _mm_set1_epi8((char) 0x80);
     below = _mm_set1_epi8((char) (0x20 ^ 0x80));
     quote = _mm_set1_epi8('"');
@@ -133,12 +147,7 @@ ngx_wsman_wec_json_string(u_char *p, ngx_str_t *s)
          */
         while (end - q >= 16) {
             b = _mm_loadu_si128((const __m128i *) q);
-
-            bad = _mm_movemask_epi8(
-                      _mm_or_si128(
-                          _mm_cmplt_epi8(_mm_xor_si128(b, flip), below),
-                          _mm_or_si128(_mm_cmpeq_epi8(b, quote),
-                                       _mm_cmpeq_epi8(b, bslash))));
+            bad = ngx_wsman_wec_json_bad(b);
 
             _mm_storeu_si128((__m128i *) p, b);
 
@@ -146,11 +155,48 @@ ngx_wsman_wec_json_string(u_char *p, ngx_str_t *s)
                 bad = __builtin_ctz(bad);
                 p += bad;
                 q += bad;
-                break;
+                goto escape;
             }
 
             p += 16;
             q += 16;
+        }
+
+        /*
+         * Fewer than 16 left (most Data names and values are all of a
+         * string): 4 to 15 checked at once as two halves that overlap,
+         * and copied so when none needs escaping
+         */
+        n = end - q;
+
+        if (n >= 4) {
+            if (n >= 8) {
+                b = _mm_unpacklo_epi64(
+                        _mm_loadl_epi64((const __m128i *) q),
+                        _mm_loadl_epi64((const __m128i *) (end - 8)));
+                bad = ngx_wsman_wec_json_bad(b);
+
+            } else {
+                ngx_memcpy(&head, q, 4);
+                ngx_memcpy(&tail, end - 4, 4);
+                b = _mm_unpacklo_epi32(_mm_cvtsi32_si128((int) head),
+                                       _mm_cvtsi32_si128((int) tail));
+                bad = ngx_wsman_wec_json_bad(b) & 0xff;
+            }
+
+            if (bad == 0) {
+                if (n >= 8) {
+                    ngx_memcpy(p, q, 8);
+                    ngx_memcpy(p + n - 8, end - 8, 8);
+
+                } else {
+                    ngx_memcpy(p, &head, 4);
+                    ngx_memcpy(p + n - 4, &tail, 4);
+                }
+
+                p += n;
+                break;
+            }
         }
 
 #else
@@ -178,6 +224,10 @@ ngx_wsman_wec_json_string(u_char *p, ngx_str_t *s)
         if (q == end) {
             break;
         }
+
+#if defined(__SSE2__)
+    escape:
+#endif
 
         c = *q++;
         *p++ = '\\';
