@@ -8,6 +8,7 @@
 
 #define _GNU_SOURCE                                   /* memmem() */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libxml/parser.h>
@@ -277,7 +278,7 @@ unit_well_formed(const u_char *doc, size_t len)
 static void
 unit_test_wec_doc_scan(void)
 {
-    u_char                doc[2048];
+    u_char                doc[2048], *big;
     size_t                len, n, k;
     ngx_int_t             rc;
     ngx_uint_t            depth, ok, wf, good;
@@ -340,6 +341,42 @@ unit_test_wec_doc_scan(void)
 
     /* the whole event and the four good endings; none of the rest */
     UNIT_EQ_UINT(good, 5);
+
+    /* documents that fill the copy with its comment, and larger ones
+     * (read as they are): whole, and cut short */
+    big = malloc(65536 + 2);
+    if (!UNIT_CHECK(big != NULL)) {
+        return;
+    }
+
+    for (len = 65536 - 256 - 1; len <= 65536 + 2; len++) {
+        ngx_memcpy(big, "<Event><Message>", 16);
+        ngx_memset(big + 16, 'x', len - 16 - 18);
+        ngx_memcpy(big + len - 18, "</Message></Event>", 18);
+
+        depth = 0;
+        rc = ngx_wsman_doc_scan(big, len, &scan);
+
+        if (rc != NGX_OK || depth != 0) {
+            printf("    %d bytes: rc %d\n", (int) len, (int) rc);
+            ok = 0;
+        }
+
+        rc = ngx_wsman_doc_scan(big, len - 1, &scan);
+
+        if (rc != NGX_DECLINED) {
+            printf("    %d bytes cut: rc %d\n", (int) len, (int) rc);
+            ok = 0;
+        }
+
+        if (len == 65536 - 256 + 1) {
+            len = 65536 - 2;                     /* the sizes in between */
+        }
+    }
+
+    free(big);
+
+    UNIT_CHECK(ok);
 }
 
 
