@@ -610,7 +610,7 @@ ngx_wsman_doc_scan_padded(u_char *data, size_t len)
             return NULL;
         }
 
-        free(ngx_wsman_doc_scan_buf);
+        ngx_free(ngx_wsman_doc_scan_buf);
         ngx_wsman_doc_scan_buf = buf;
         ngx_wsman_doc_scan_size = size;
     }
