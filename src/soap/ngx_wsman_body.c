@@ -472,6 +472,21 @@ ngx_wsman_node_next_named(ngx_wsman_node_t *node, const char *name)
 
 #define NGX_WSMAN_DOC_SCAN_ATTRS  16
 
+/*
+ * libxml2 calls xmlGROW() before each token that starts within its
+ * INPUT_CHUNK (250 bytes) of the input's end, ~90 calls of ~75
+ * instructions an event; a comment after the root element keeps every
+ * token of the document further from the end.  A comment, not spaces:
+ * libxml2 reads a comment it reports to no one in a tight loop (spaces
+ * after the root take xmlNextChar() each, ten times the cost), and one
+ * cannot change what comes before it: a document not well-formed (its
+ * end in a tag, a comment, a PI, a CDATA section, a DTD) stays so, a
+ * well-formed one stays so.  Documents up to NGX_WSMAN_DOC_SCAN_COPY
+ * are copied to have it.
+ */
+#define NGX_WSMAN_DOC_SCAN_PAD    256
+#define NGX_WSMAN_DOC_SCAN_COPY   65536
+
 
 typedef struct {
     ngx_wsman_doc_scan_t      *scan;
@@ -511,19 +526,17 @@ ngx_wsman_doc_scan_start(void *ctx, const xmlChar *localname,
 }
 
 
+/* the element that ends is the last one started (the parser stops at
+ * one that does not nest): no name, no strlen() of it */
 static void
 ngx_wsman_doc_scan_end(void *ctx, const xmlChar *localname,
     const xmlChar *prefix, const xmlChar *uri)
 {
-    ngx_str_t                  name;
     ngx_wsman_doc_scan_ctx_t  *sc;
 
     sc = ((xmlParserCtxtPtr) ctx)->_private;
 
-    name.data = (u_char *) localname;
-    name.len = ngx_strlen(localname);
-
-    sc->scan->end(sc->scan->data, &name);
+    sc->scan->end(sc->scan->data);
 }
 
 
@@ -573,13 +586,57 @@ ngx_wsman_doc_scan_start_document(void *ctx)
 }
 
 
-/* one parser a thread, made on first use and kept */
+/* one parser a thread, made on first use and kept; so is the copy */
 static __thread xmlParserCtxtPtr  ngx_wsman_doc_scan_parser;
+static __thread u_char           *ngx_wsman_doc_scan_buf;
+static __thread size_t            ngx_wsman_doc_scan_size;
+
+
+/* data and a comment of NGX_WSMAN_DOC_SCAN_PAD bytes after it, or NULL
+ * (data is read as it is) */
+static u_char *
+ngx_wsman_doc_scan_padded(u_char *data, size_t len)
+{
+    size_t   size;
+    u_char  *buf;
+
+    size = len + NGX_WSMAN_DOC_SCAN_PAD;
+
+    if (size > NGX_WSMAN_DOC_SCAN_COPY) {
+        return NULL;
+    }
+
+    if (size > ngx_wsman_doc_scan_size) {
+        /* grown in steps of 4 KB, to the largest document seen */
+        size = ngx_align(size, 4096);
+
+        buf = malloc(size);
+        if (buf == NULL) {
+            return NULL;
+        }
+
+        ngx_free(ngx_wsman_doc_scan_buf);
+        ngx_wsman_doc_scan_buf = buf;
+        ngx_wsman_doc_scan_size = size;
+    }
+
+    buf = ngx_wsman_doc_scan_buf;
+
+    ngx_memcpy(buf, data, len);
+
+    buf += len;
+    buf = ngx_cpymem(buf, "<!--", 4);
+    ngx_memset(buf, 'x', NGX_WSMAN_DOC_SCAN_PAD - 7);
+    ngx_memcpy(buf + NGX_WSMAN_DOC_SCAN_PAD - 7, "-->", 3);
+
+    return ngx_wsman_doc_scan_buf;
+}
 
 
 ngx_int_t
 ngx_wsman_doc_scan(u_char *data, size_t len, ngx_wsman_doc_scan_t *scan)
 {
+    u_char                   *padded;
     xmlParserCtxtPtr          ctxt;
     ngx_wsman_doc_scan_ctx_t  sc;
 
@@ -606,6 +663,13 @@ ngx_wsman_doc_scan(u_char *data, size_t len, ngx_wsman_doc_scan_t *scan)
         }
 
         ngx_wsman_doc_scan_parser = ctxt;
+    }
+
+    padded = ngx_wsman_doc_scan_padded(data, len);
+
+    if (padded) {
+        data = padded;
+        len += NGX_WSMAN_DOC_SCAN_PAD;
     }
 
     sc.scan = scan;

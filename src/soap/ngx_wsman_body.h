@@ -85,16 +85,16 @@ void ngx_wsman_doc_free(ngx_wsman_doc_t *doc);
 /*
  * The same document read as a stream, without a tree: the callbacks see
  * each element's local name and attributes (name, value pairs), its text
- * in one or more pieces, and its end.  Several times cheaper than
- * ngx_wsman_doc_parse() for reading a few fields of many documents; the
- * parser is kept per thread.  NGX_OK: well-formed (no DTD either);
- * NGX_DECLINED: not; NGX_ERROR.
+ * in one or more pieces, and its end (that of the last element started).
+ * Several times cheaper than ngx_wsman_doc_parse() for reading a few
+ * fields of many documents; the parser is kept per thread.  NGX_OK:
+ * well-formed (no DTD either); NGX_DECLINED: not; NGX_ERROR.
  */
 typedef struct {
     void                     (*start)(void *data, ngx_str_t *name,
                                       ngx_str_t *attrs, ngx_uint_t nattrs);
     void                     (*text)(void *data, u_char *text, size_t len);
-    void                     (*end)(void *data, ngx_str_t *name);
+    void                     (*end)(void *data);
     void                      *data;
 } ngx_wsman_doc_scan_t;
 

@@ -6,6 +6,10 @@
 
 #include "ngx_wsman_soap.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 
 static ngx_int_t
 ngx_wsman_prescan_fail(ngx_wsman_fault_t *fault, ngx_wsman_fault_e id,
@@ -652,7 +656,10 @@ ngx_wsman_soap_utf16_to_utf8(u_char *dst, const u_char *src, size_t len,
     uint32_t       u, next;
     ngx_uint_t     n;
     const u_char  *p, *end;
-#if (NGX_HAVE_LITTLE_ENDIAN)
+#if defined(__SSE2__)
+    int            bad, k;
+    __m128i        a, b, v16, low;
+#elif (NGX_HAVE_LITTLE_ENDIAN)
     uint32_t       w;
     uint64_t       v;
 #endif
@@ -665,9 +672,71 @@ ngx_wsman_soap_utf16_to_utf8(u_char *dst, const u_char *src, size_t len,
     d = dst;
     end = src + (len & ~(size_t) 1);
 
+#if defined(__SSE2__)
+    low = _mm_set1_epi8(0x20);
+#endif
+
     for (p = src; p < end; p += 2) {
 
-#if (NGX_HAVE_LITTLE_ENDIAN)
+#if defined(__SSE2__)
+
+        /*
+         * The bulk of an envelope from Windows (UTF-16LE) is printable
+         * ASCII.  _mm_packus_epi16() saturates each unit to a byte: one
+         * of 0x20-0x7f stays itself, one above 0xff (or above 0x7fff,
+         * negative as a signed unit) becomes 0xff (0x00), so one signed
+         * compare of the bytes with 0x20 finds every other unit.  The
+         * bytes are stored whatever they are (the output has room for 3
+         * bytes a unit) and kept up to the first other unit, which the
+         * code below converts.
+         */
+        if (!big_endian) {
+            bad = 0;
+
+            while (end - p >= 32) {
+                a = _mm_loadu_si128((const __m128i *) p);
+                b = _mm_loadu_si128((const __m128i *) (p + 16));
+                v16 = _mm_packus_epi16(a, b);
+                bad = _mm_movemask_epi8(_mm_cmplt_epi8(v16, low));
+
+                _mm_storeu_si128((__m128i *) d, v16);
+
+                if (bad) {
+                    k = __builtin_ctz(bad);
+                    d += k;
+                    p += 2 * k;
+                    break;
+                }
+
+                d += 16;
+                p += 32;
+            }
+
+            /* the last 8 to 15 units: 8 at once */
+            if (bad == 0 && end - p >= 16) {
+                a = _mm_loadu_si128((const __m128i *) p);
+                v16 = _mm_packus_epi16(a, a);
+                bad = _mm_movemask_epi8(_mm_cmplt_epi8(v16, low)) & 0xff;
+
+                _mm_storel_epi64((__m128i *) d, v16);
+
+                if (bad == 0) {
+                    d += 8;
+                    p += 14;                 /* and 2 more by the loop */
+                    continue;
+                }
+
+                k = __builtin_ctz(bad);
+                d += k;
+                p += 2 * k;
+            }
+
+            if (p == end) {
+                break;
+            }
+        }
+
+#elif (NGX_HAVE_LITTLE_ENDIAN)
 
         /*
          * The bulk of an envelope from Windows (UTF-16LE) is printable

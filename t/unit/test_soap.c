@@ -1280,6 +1280,131 @@ unit_test_soap_utf16_to_utf8(void)
 
 
 /*
+ * The 16- and 8-unit steps of the conversion (SSE2): each unit other
+ * than printable ASCII (and a surrogate pair) at every offset of runs of
+ * 8 to 40 units, in both byte orders, against the expected bytes; the
+ * units before and after it stay ASCII and come out in place
+ */
+static void
+unit_test_soap_utf16_blocks(void)
+{
+    u_char      in[2 * 40 + 1], out[3 * 40 + 3], want[3 * 40 + 3], *w;
+    size_t      n, i, j, k, len, units, be;
+    ngx_uint_t  replaced, ok;
+
+    static const struct {
+        uint32_t     u1, u2;                  /* u2: a second unit, or 0 */
+        const char  *utf8;
+        ngx_uint_t   replaced;
+    } odd[] = {
+        { 0x09, 0, "\t", 0 },
+        { 0x0a, 0, "\n", 0 },
+        { 0x0d, 0, "\r", 0 },
+        { 0x00, 0, "\xef\xbf\xbd", 1 },
+        { 0x1f, 0, "\xef\xbf\xbd", 1 },
+        { 0x20, 0, " ", 0 },
+        { 0x7f, 0, "\x7f", 0 },
+        { 0x80, 0, "\xc2\x80", 0 },
+        { 0xff, 0, "\xc3\xbf", 0 },
+        { 0x100, 0, "\xc4\x80", 0 },
+        { 0x120, 0, "\xc4\xa0", 0 },
+        { 0x4e2d, 0, "\xe4\xb8\xad", 0 },
+        { 0x7fff, 0, "\xe7\xbf\xbf", 0 },
+        { 0x8000, 0, "\xe8\x80\x80", 0 },
+        { 0x8041, 0, "\xe8\x81\x81", 0 },
+        { 0xd800, 0, "\xef\xbf\xbd", 1 },
+        { 0xdc00, 0, "\xef\xbf\xbd", 1 },
+        { 0xd83d, 0xde00, "\xf0\x9f\x98\x80", 0 },
+        { 0xdbff, 0xdfff, "\xf4\x8f\xbf\xbf", 0 },
+        { 0xdc00, 0xd800, "\xef\xbf\xbd\xef\xbf\xbd", 2 },
+        { 0xfeff, 0, "\xef\xbb\xbf", 0 },
+        { 0xfffe, 0, "\xef\xbf\xbd", 1 },
+        { 0xffff, 0, "\xef\xbf\xbd", 1 }
+    };
+
+    ok = 1;
+
+    for (units = 8; units <= 40; units += 8) {
+        for (be = 0; be < 2; be++) {
+            for (k = 0; k < sizeof(odd) / sizeof(odd[0]); k++) {
+                for (i = 0; i + (odd[k].u2 ? 2 : 1) <= units; i++) {
+
+                    for (j = 0; j < units; j++) {
+                        in[2 * j + be] = (u_char) ('!' + j % 94);
+                        in[2 * j + 1 - be] = 0;
+                    }
+
+                    in[2 * i + be] = (u_char) (odd[k].u1 & 0xff);
+                    in[2 * i + 1 - be] = (u_char) (odd[k].u1 >> 8);
+
+                    if (odd[k].u2) {
+                        in[2 * i + 2 + be] = (u_char) (odd[k].u2 & 0xff);
+                        in[2 * i + 3 - be] = (u_char) (odd[k].u2 >> 8);
+                    }
+
+                    w = want;
+
+                    for (j = 0; j < units; j++) {
+                        if (j == i) {
+                            len = ngx_strlen(odd[k].utf8);
+                            w = ngx_cpymem(w, odd[k].utf8, len);
+                            j += odd[k].u2 ? 1 : 0;
+                            continue;
+                        }
+
+                        *w++ = (u_char) ('!' + j % 94);
+                    }
+
+                    n = ngx_wsman_soap_utf16_to_utf8(out, in, 2 * units, be,
+                                                     &replaced);
+
+                    if (n != (size_t) (w - want)
+                        || ngx_memcmp(out, want, n) != 0
+                        || replaced != odd[k].replaced)
+                    {
+                        printf("    U+%04X at %d of %d units (%s): %d "
+                               "bytes, %d replaced\n", (unsigned) odd[k].u1,
+                               (int) i, (int) units, be ? "BE" : "LE",
+                               (int) n, (int) replaced);
+                        ok = 0;
+                    }
+                }
+            }
+        }
+    }
+
+    UNIT_CHECK(ok);
+
+    /* ASCII only, every length 0 to 40 units and half a unit more */
+    for (len = 0; len <= 2 * 40 + 1; len++) {
+        for (j = 0; j < len; j++) {
+            in[j] = (j & 1) ? 0 : (u_char) ('A' + j / 2 % 26);
+        }
+
+        n = ngx_wsman_soap_utf16_to_utf8(out, in, len, 0, &replaced);
+
+        ok = n == len / 2 + (len & 1) * 3 && replaced == (len & 1);
+
+        for (j = 0; ok && j < len / 2; j++) {
+            ok = out[j] == (u_char) ('A' + j % 26);
+        }
+
+        if (len & 1) {
+            ok = ok && ngx_memcmp(out + len / 2, "\xef\xbf\xbd", 3) == 0;
+        }
+
+        if (!ok) {
+            printf("    ASCII, %d bytes: %d out\n", (int) len, (int) n);
+            UNIT_CHECK(ok);
+            break;
+        }
+    }
+
+    UNIT_CHECK(ok);
+}
+
+
+/*
  * An envelope in UTF-16 (the BOM, a declaration naming UTF-16) is parsed
  * from its UTF-8 conversion: the same request, invalid units replaced
  * and counted.
@@ -1602,6 +1727,7 @@ unit_test_soap(void)
     unit_test_soap_write_head();
     unit_test_soap_prescan();
     unit_test_soap_utf16_to_utf8();
+    unit_test_soap_utf16_blocks();
     unit_test_soap_utf16();
     unit_test_soap_lifted();
 

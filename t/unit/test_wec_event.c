@@ -1,17 +1,21 @@
 /*
  * One forwarded event made ready for the outputs
- * (src/plugins/wec/ngx_wsman_wec_event.c): the JSON string writer (eight
- * bytes at a time between the bytes it escapes) against a byte-by-byte
- * reference, and the fields and JSON of a 4624 logon event as Windows
- * renders it, well-formed and truncated.
+ * (src/plugins/wec/ngx_wsman_wec_event.c): the JSON string writer (16
+ * or eight bytes at a time between the bytes it escapes) against a
+ * byte-by-byte reference, and the fields and JSON of a 4624 logon event
+ * as Windows renders it, well-formed and truncated.
  */
 
 #define _GNU_SOURCE                                   /* memmem() */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <libxml/parser.h>
 
 #include "unit.h"
 #include "ngx_wsman_wec_event.h"
+#include "ngx_wsman_body.h"
 
 
 void unit_test_wec_event(void);
@@ -62,37 +66,55 @@ unit_json_reference(u_char *out, const u_char *s, size_t len)
 static void
 unit_test_wec_json_string(void)
 {
-    u_char      in[40], got[40 * 6 + 2], want[40 * 6 + 2], *end;
-    size_t      i, k, n;
-    ngx_str_t   s;
+    u_char      in[48], got[48 * 6 + 2], want[48 * 6 + 2], *end;
+    size_t      i, j, k, n, len;
     ngx_uint_t  ok;
+    ngx_str_t   s;
 
     /* each byte that needs escaping, and ones next to them that do not,
-     * at every place of a run long enough for the eight-byte steps */
+     * at every place of runs of each length up to 48 (the 16- and
+     * eight-byte steps, their ends and the bytes after them), alone and
+     * with a second one 1 to 17 bytes further on */
     static const u_char  odd[] = { '"', '\\', '\n', '\r', '\t', 0x00, 0x01,
                                    0x1f, 0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f,
-                                   0x80, 0xc3, 0xff };
+                                   0x80, 0x9f, 0xa0, 0xc3, 0xdc, 0xe2, 0xff };
 
     ok = 1;
 
-    for (i = 0; i < sizeof(in); i++) {
-        for (k = 0; k < sizeof(odd); k++) {
-            for (n = 0; n < sizeof(in); n++) {
-                in[n] = (u_char) ('a' + n % 26);
-            }
+    for (len = 1; len <= sizeof(in); len++) {
+        for (i = 0; i < len; i++) {
+            for (k = 0; k < sizeof(odd); k++) {
+                for (j = 0; j <= 17; j++) {
+                    if (j && (i + j >= len || j % 4 != 1)) {
+                        continue;
+                    }
 
-            in[i] = odd[k];
+                    for (n = 0; n < len; n++) {
+                        in[n] = (u_char) ('a' + n % 26);
+                    }
 
-            s.data = in;
-            s.len = sizeof(in);
+                    in[i] = odd[k];
 
-            end = ngx_wsman_wec_json_string(got, &s);
-            n = unit_json_reference(want, in, sizeof(in));
+                    if (j) {
+                        in[i + j] = odd[(k + j) % sizeof(odd)];
+                    }
 
-            if ((size_t) (end - got) != n || ngx_memcmp(got, want, n) != 0) {
-                printf("    byte 0x%02x at %d: %.*s\n", odd[k], (int) i,
-                       (int) (end - got), got);
-                ok = 0;
+                    s.data = in;
+                    s.len = len;
+
+                    ngx_memset(got, 0xee, sizeof(got));
+                    end = ngx_wsman_wec_json_string(got, &s);
+                    n = unit_json_reference(want, in, len);
+
+                    if ((size_t) (end - got) != n
+                        || ngx_memcmp(got, want, n) != 0)
+                    {
+                        printf("    byte 0x%02x at %d of %d (and %d on): "
+                               "%.*s\n", odd[k], (int) i, (int) len, (int) j,
+                               (int) (end - got), got);
+                        ok = 0;
+                    }
+                }
             }
         }
     }
@@ -202,9 +224,166 @@ unit_test_wec_event_prepare(void)
 }
 
 
+static void
+unit_scan_start(void *data, ngx_str_t *name, ngx_str_t *attrs,
+    ngx_uint_t nattrs)
+{
+    (*(ngx_uint_t *) data)++;
+}
+
+
+static void
+unit_scan_text(void *data, u_char *text, size_t len)
+{
+}
+
+
+static void
+unit_scan_end(void *data)
+{
+    (*(ngx_uint_t *) data)--;
+}
+
+
+/* libxml2 as it is, on exactly these bytes: well-formed or not */
+static ngx_uint_t
+unit_well_formed(const u_char *doc, size_t len)
+{
+    ngx_uint_t        wf;
+    xmlParserCtxtPtr  ctxt;
+
+    ctxt = xmlNewParserCtxt();
+    if (ctxt == NULL) {
+        return 2;
+    }
+
+    xmlFreeDoc(xmlCtxtReadMemory(ctxt, (const char *) doc, (int) len, NULL,
+                                 NULL, XML_PARSE_NONET | XML_PARSE_NOERROR
+                                       | XML_PARSE_NOWARNING
+                                       | XML_PARSE_IGNORE_ENC));
+    wf = ctxt->wellFormed;
+    xmlFreeParserCtxt(ctxt);
+
+    return wf;
+}
+
+
+/*
+ * ngx_wsman_doc_scan() reads a copy with a comment after it (keeping
+ * libxml2's input-grow checks off every token): every prefix of an event
+ * (cut in a tag, an attribute, text, a comment, a PI, a CDATA section),
+ * and the whole one with each unfinished or finished thing after it, is
+ * well-formed exactly when libxml2 finds the bytes alone so
+ */
+static void
+unit_test_wec_doc_scan(void)
+{
+    u_char                doc[2048], *big;
+    size_t                len, n, k;
+    ngx_int_t             rc;
+    ngx_uint_t            depth, ok, wf, good;
+    ngx_wsman_doc_scan_t  scan;
+
+    static const char  event[] =
+        "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/"
+        "event'><System><EventID>4624</EventID><Computer a=\"b\">ws01"
+        "</Computer></System><!-- a comment --><?pi data?>"
+        "<RenderingInfo><Message><![CDATA[x <y> ]]>&lt;z&#x41;"
+        "</Message></RenderingInfo></Event>";
+
+    static const char  *after[] = {
+        "", " \n", "<!-- done -->", "<?pi done?>", "<!-- open", "<!-- a -",
+        "<!-- a --", "<!--", "<!-", "<!", "<", "<?pi open", "<?pi ?",
+        "<![CDATA[", "]]>", "x", "-->", "<x/>", "</Event>", "<!-- a --> x"
+    };
+
+    scan.start = unit_scan_start;
+    scan.text = unit_scan_text;
+    scan.end = unit_scan_end;
+    scan.data = &depth;
+
+    ok = 1;
+    good = 0;
+    len = sizeof(event) - 1;
+
+    for (n = 1; n <= len; n++) {
+        depth = 0;
+        rc = ngx_wsman_doc_scan((u_char *) event, n, &scan);
+        wf = unit_well_formed((u_char *) event, n);
+
+        if ((rc == NGX_OK) != wf || (rc == NGX_OK && depth != 0)) {
+            printf("    %d bytes: rc %d, libxml2 %d\n", (int) n, (int) rc,
+                   (int) wf);
+            ok = 0;
+        }
+
+        good += (rc == NGX_OK);
+    }
+
+    for (k = 0; k < sizeof(after) / sizeof(after[0]); k++) {
+        n = ngx_cpymem(ngx_cpymem(doc, event, len), after[k],
+                       ngx_strlen(after[k])) - doc;
+
+        depth = 0;
+        rc = ngx_wsman_doc_scan(doc, n, &scan);
+        wf = unit_well_formed(doc, n);
+
+        if ((rc == NGX_OK) != wf) {
+            printf("    after \"%s\": rc %d, libxml2 %d\n", after[k],
+                   (int) rc, (int) wf);
+            ok = 0;
+        }
+
+        good += (rc == NGX_OK);
+    }
+
+    UNIT_CHECK(ok);
+
+    /* the whole event and the four good endings; none of the rest */
+    UNIT_EQ_UINT(good, 5);
+
+    /* documents that fill the copy with its comment, and larger ones
+     * (read as they are): whole, and cut short */
+    big = malloc(65536 + 2);
+    if (!UNIT_CHECK(big != NULL)) {
+        return;
+    }
+
+    for (len = 65536 - 256 - 1; len <= 65536 + 2; len++) {
+        ngx_memcpy(big, "<Event><Message>", 16);
+        ngx_memset(big + 16, 'x', len - 16 - 18);
+        ngx_memcpy(big + len - 18, "</Message></Event>", 18);
+
+        depth = 0;
+        rc = ngx_wsman_doc_scan(big, len, &scan);
+
+        if (rc != NGX_OK || depth != 0) {
+            printf("    %d bytes: rc %d\n", (int) len, (int) rc);
+            ok = 0;
+        }
+
+        rc = ngx_wsman_doc_scan(big, len - 1, &scan);
+
+        if (rc != NGX_DECLINED) {
+            printf("    %d bytes cut: rc %d\n", (int) len, (int) rc);
+            ok = 0;
+        }
+
+        if (len == 65536 - 256 + 1) {
+            len = 65536 - 2;                     /* the sizes in between */
+        }
+    }
+
+    free(big);
+
+    UNIT_CHECK(ok);
+}
+
+
 void
 unit_test_wec_event(void)
 {
     unit_test_wec_json_string();
     unit_test_wec_event_prepare();
+    unit_test_wec_doc_scan();
 }

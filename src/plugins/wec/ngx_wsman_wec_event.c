@@ -13,8 +13,15 @@
 #include "ngx_wsman_wec_event.h"
 #include "ngx_wsman_body.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 
 #define NGX_WSMAN_WEC_JSON_RESERVE  512
+
+/* the fields' copies come from chunks of this size (or one that fits) */
+#define NGX_WSMAN_WEC_READER_CHUNK  512
 
 
 typedef struct {
@@ -28,6 +35,8 @@ typedef struct {
     ngx_str_t                  data_name;
     ngx_str_t                  text;
     size_t                     size;
+    u_char                    *free;         /* the chunk for copies */
+    u_char                    *last;
     ngx_uint_t                 error;
 } ngx_wsman_wec_reader_t;
 
@@ -35,9 +44,15 @@ typedef struct {
 static void ngx_wsman_wec_event_start(void *data, ngx_str_t *name,
     ngx_str_t *attrs, ngx_uint_t nattrs);
 static void ngx_wsman_wec_event_chars(void *data, u_char *text, size_t len);
-static void ngx_wsman_wec_event_end(void *data, ngx_str_t *name);
-static u_char *ngx_wsman_wec_json_member(u_char *p, const char *name,
-    ngx_str_t *value);
+static void ngx_wsman_wec_event_end(void *data);
+static u_char *ngx_wsman_wec_json_uint(u_char *p, uint64_t n);
+
+
+/* ,"name":"value" (name a literal: its length known when compiled) */
+#define ngx_wsman_wec_json_member(p, name, value)                           \
+    ngx_wsman_wec_json_string(ngx_cpymem(p, ",\"" name "\":",               \
+                                         sizeof(",\"" name "\":") - 1),     \
+                              value)
 
 
 /* the bytes a JSON string of s takes at most, quotes included */
@@ -47,6 +62,8 @@ ngx_wsman_wec_json_len(ngx_str_t *s)
     return 2 + s->len * 6;
 }
 
+
+#if !defined(__SSE2__)
 
 /*
  * Whether any of eight bytes needs escaping in a JSON string: one below
@@ -65,43 +82,154 @@ ngx_wsman_wec_json_len(ngx_str_t *s)
       | ngx_wsman_wec_json_zero((v) ^ (NGX_WSMAN_WEC_ONES * '\\')))         \
      != 0)
 
+#endif
+
+
+/* the bytes a JSON string escapes: below 0x20, '"', '\\' */
+static const u_char  ngx_wsman_wec_json_escaped[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,       /* '"' */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,       /* '\\' */
+};
+
+
+#if defined(__SSE2__)
+
+/* a bit for each of 16 bytes that needs escaping (below 0x20 is below
+ * 0xa0 as a signed byte flipped, '"', '\\') */
+#define ngx_wsman_wec_json_bad(b)                                           \
+    _mm_movemask_epi8(                                                      \
+        _mm_or_si128(_mm_cmplt_epi8(_mm_xor_si128(b, flip), below),         \
+                     _mm_or_si128(_mm_cmpeq_epi8(b, quote),                 \
+                                  _mm_cmpeq_epi8(b, bslash))))
+
+#endif
+
 
 u_char *
 ngx_wsman_wec_json_string(u_char *p, ngx_str_t *s)
 {
     u_char    c, *q, *end;
+#if defined(__SSE2__)
+    int       bad;
+    size_t    n;
+    uint32_t  head, tail;
+    __m128i   b, flip, below, quote, bslash;
+#else
     uint64_t  v;
+#endif
 
     static const u_char  hex[] = "0123456789abcdef";
 
     *p++ = '"';
 
-    end = s->data + s->len;
+    q = s->data;
+    end = q + s->len;
 
-    for (q = s->data; q < end; q++) {
+#if defined(__SSE2__)
+    flip = _mm_set1_epi8((char) 0x80);
+    below = _mm_set1_epi8((char) (0x20 ^ 0x80));
+    quote = _mm_set1_epi8('"');
+    bslash = _mm_set1_epi8('\\');
+#endif
+
+    for ( ;; ) {
+
+#if defined(__SSE2__)
 
         /*
-         * Eight bytes at once while none needs escaping (no byte below
-         * 0x20, no '"', no '\\'): event text is long runs of them
+         * Sixteen bytes at once: stored whatever they are (the output
+         * has room for six bytes a byte) and kept up to the first that
+         * needs escaping, if any
          */
-        if (end - q >= 8) {
-            ngx_memcpy(&v, q, 8);
+        while (end - q >= 16) {
+            b = _mm_loadu_si128((const __m128i *) q);
+            bad = ngx_wsman_wec_json_bad(b);
 
-            if (!ngx_wsman_wec_json_special(v)) {
-                ngx_memcpy(p, &v, 8);
-                p += 8;
-                q += 7;                      /* and 1 more by the loop */
-                continue;
+            _mm_storeu_si128((__m128i *) p, b);
+
+            if (bad) {
+                bad = __builtin_ctz(bad);
+                p += bad;
+                q += bad;
+                goto escape;
+            }
+
+            p += 16;
+            q += 16;
+        }
+
+        /*
+         * Fewer than 16 left (most Data names and values are all of a
+         * string): 4 to 15 checked at once as two halves that overlap,
+         * and copied so when none needs escaping
+         */
+        n = end - q;
+
+        if (n >= 4) {
+            if (n >= 8) {
+                b = _mm_unpacklo_epi64(
+                        _mm_loadl_epi64((const __m128i *) q),
+                        _mm_loadl_epi64((const __m128i *) (end - 8)));
+                bad = ngx_wsman_wec_json_bad(b);
+
+            } else {
+                ngx_memcpy(&head, q, 4);
+                ngx_memcpy(&tail, end - 4, 4);
+                b = _mm_unpacklo_epi32(_mm_cvtsi32_si128((int) head),
+                                       _mm_cvtsi32_si128((int) tail));
+                bad = ngx_wsman_wec_json_bad(b) & 0xff;
+            }
+
+            if (bad == 0) {
+                if (n >= 8) {
+                    ngx_memcpy(p, q, 8);
+                    ngx_memcpy(p + n - 8, end - 8, 8);
+
+                } else {
+                    ngx_memcpy(p, &head, 4);
+                    ngx_memcpy(p + n - 4, &tail, 4);
+                }
+
+                p += n;
+                break;
             }
         }
 
-        c = *q;
+#else
 
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            *p++ = c;
-            continue;
+        /* eight bytes at once while none needs escaping */
+        while (end - q >= 8) {
+            ngx_memcpy(&v, q, 8);
+
+            if (ngx_wsman_wec_json_special(v)) {
+                break;
+            }
+
+            ngx_memcpy(p, &v, 8);
+            p += 8;
+            q += 8;
         }
 
+#endif
+
+        /* the rest (fewer than 16 or 8 bytes) up to one to escape */
+        while (q < end && !ngx_wsman_wec_json_escaped[*q]) {
+            *p++ = *q++;
+        }
+
+        if (q == end) {
+            break;
+        }
+
+#if defined(__SSE2__)
+    escape:
+#endif
+
+        c = *q++;
         *p++ = '\\';
 
         switch (c) {
@@ -123,16 +251,47 @@ ngx_wsman_wec_json_string(u_char *p, ngx_str_t *s)
 }
 
 
+/* n in decimal, as "%uL" writes it, without a format to read */
 static u_char *
-ngx_wsman_wec_json_member(u_char *p, const char *name, ngx_str_t *value)
+ngx_wsman_wec_json_uint(u_char *p, uint64_t n)
 {
-    *p++ = ',';
-    *p++ = '"';
-    p = ngx_cpymem(p, name, ngx_strlen(name));
-    *p++ = '"';
-    *p++ = ':';
+    u_char  *q, digits[NGX_INT64_LEN];
 
-    return ngx_wsman_wec_json_string(p, value);
+    q = digits + NGX_INT64_LEN;
+
+    do {
+        *--q = (u_char) ('0' + n % 10);
+        n /= 10;
+    } while (n);
+
+    return ngx_cpymem(p, q, digits + NGX_INT64_LEN - q);
+}
+
+
+/*
+ * The "received" member: the same second for a whole batch, and mostly
+ * for the next batches of a thread too, so formatted once a second
+ */
+static void
+ngx_wsman_wec_json_received(time_t received, ngx_str_t *when)
+{
+    ngx_tm_t  tm;
+
+    static __thread time_t  last = (time_t) -1;
+    static __thread u_char  text[sizeof("1970-01-01T00:00:00Z")];
+    static __thread size_t  len;
+
+    if (received != last) {
+        ngx_gmtime(received, &tm);
+        len = ngx_sprintf(text, "%4d-%02d-%02dT%02d:%02d:%02dZ",
+                          tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                          tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec)
+              - text;
+        last = received;
+    }
+
+    when->data = text;
+    when->len = len;
 }
 
 
@@ -141,8 +300,7 @@ ngx_wsman_wec_event_prepare(ngx_wsman_wec_batch_t *b,
     ngx_wsman_wec_event_t *ev)
 {
     size_t                   len;
-    u_char                  *p, received[sizeof("1970-01-01T00:00:00Z")];
-    ngx_tm_t                 tm;
+    u_char                  *p;
     ngx_int_t                rc;
     ngx_str_t                when, *pair;
     ngx_uint_t               i;
@@ -184,12 +342,7 @@ ngx_wsman_wec_event_prepare(ngx_wsman_wec_batch_t *b,
         data.nelts = 0;
     }
 
-    ngx_gmtime(b->received, &tm);
-    when.data = received;
-    when.len = ngx_sprintf(received, "%4d-%02d-%02dT%02d:%02d:%02dZ",
-                           tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
-                           tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec)
-               - received;
+    ngx_wsman_wec_json_received(b->received, &when);
 
     len = NGX_WSMAN_WEC_JSON_RESERVE
           + ngx_wsman_wec_json_len(&b->subscription)
@@ -225,8 +378,12 @@ ngx_wsman_wec_event_prepare(ngx_wsman_wec_batch_t *b,
     p = ngx_wsman_wec_json_member(p, "computer", &ev->computer);
     p = ngx_wsman_wec_json_member(p, "channel", &ev->channel);
     p = ngx_wsman_wec_json_member(p, "provider", &ev->provider);
-    p = ngx_sprintf(p, ",\"event_id\":%ui,\"record_id\":%uL,\"level\":%ui",
-                    ev->event_id, ev->record_id, ev->level);
+    p = ngx_cpymem(p, ",\"event_id\":", sizeof(",\"event_id\":") - 1);
+    p = ngx_wsman_wec_json_uint(p, ev->event_id);
+    p = ngx_cpymem(p, ",\"record_id\":", sizeof(",\"record_id\":") - 1);
+    p = ngx_wsman_wec_json_uint(p, ev->record_id);
+    p = ngx_cpymem(p, ",\"level\":", sizeof(",\"level\":") - 1);
+    p = ngx_wsman_wec_json_uint(p, ev->level);
     p = ngx_wsman_wec_json_member(p, "time_created", &ev->time_created);
 
     if (data.nelts) {
@@ -276,20 +433,37 @@ enum {
 };
 
 
+/* a compare of a length known when compiled: inlined, no call */
 #define ngx_wsman_wec_is(name, s)                                           \
     ((name)->len == sizeof(s) - 1                                           \
-     && ngx_strncmp((name)->data, s, sizeof(s) - 1) == 0)
+     && ngx_memcmp((name)->data, s, sizeof(s) - 1) == 0)
 
 
+/*
+ * A field's copy, NUL-terminated, from the reader's chunk: a few dozen
+ * short copies an event, one ngx_pnalloc() for several
+ */
 static ngx_int_t
 ngx_wsman_wec_reader_copy(ngx_wsman_wec_reader_t *r, ngx_str_t *dst,
     ngx_str_t *src)
 {
-    dst->data = ngx_pnalloc(r->pool, src->len + 1);
-    if (dst->data == NULL) {
-        r->error = 1;
-        return NGX_ERROR;
+    size_t  size;
+
+    if ((size_t) (r->last - r->free) <= src->len) {
+        size = ngx_max(src->len + 1, NGX_WSMAN_WEC_READER_CHUNK);
+
+        r->free = ngx_pnalloc(r->pool, size);
+        if (r->free == NULL) {
+            r->last = NULL;
+            r->error = 1;
+            return NGX_ERROR;
+        }
+
+        r->last = r->free + size;
     }
+
+    dst->data = r->free;
+    r->free += src->len + 1;
 
     ngx_memcpy(dst->data, src->data, src->len);
     dst->data[src->len] = '\0';
@@ -419,7 +593,7 @@ ngx_wsman_wec_event_chars(void *data, u_char *text, size_t len)
 
 
 static void
-ngx_wsman_wec_event_end(void *data, ngx_str_t *name)
+ngx_wsman_wec_event_end(void *data)
 {
     ngx_wsman_wec_reader_t  *r = data;
 
@@ -479,10 +653,16 @@ ngx_wsman_wec_event_end(void *data, ngx_str_t *name)
         break;
 
     case NGX_WSMAN_WEC_F_DATA:
-        pair = ngx_array_push(r->data);
-        if (pair == NULL) {
-            r->error = 1;
-            break;
+        /* room is there but for every 8th: no call for the rest */
+        if (r->data->nelts < r->data->nalloc) {
+            pair = (ngx_str_t *) r->data->elts + 2 * r->data->nelts++;
+
+        } else {
+            pair = ngx_array_push(r->data);
+            if (pair == NULL) {
+                r->error = 1;
+                break;
+            }
         }
 
         pair[0] = r->data_name;

@@ -15,7 +15,8 @@
 ngx_int_t ngx_wsman_wec_event_prepare(ngx_wsman_wec_batch_t *b,
     ngx_wsman_wec_event_t *ev);
 
-/* s as a JSON string, quotes included: at most 2 + 6 * s->len bytes */
+/* s as a JSON string, quotes included: at most 2 + 6 * s->len bytes (p
+ * must have them all: bytes past the end returned may be scratch) */
 u_char *ngx_wsman_wec_json_string(u_char *p, ngx_str_t *s);
 
 
