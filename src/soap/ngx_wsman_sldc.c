@@ -48,6 +48,7 @@ static ngx_int_t ngx_wsman_sldc_fail(ngx_wsman_sldc_t *s, ngx_uint_t error,
 static ngx_int_t ngx_wsman_sldc_control(ngx_wsman_sldc_t *s);
 static ngx_int_t ngx_wsman_sldc_copy(ngx_wsman_sldc_t *s);
 static ngx_int_t ngx_wsman_sldc_tail(ngx_wsman_sldc_t *s);
+static void ngx_wsman_sldc_fast(ngx_wsman_sldc_t *s);
 
 
 /* the input bits not read yet; in_len was checked against overflow of
@@ -192,6 +193,13 @@ ngx_wsman_sldc_run(ngx_wsman_sldc_t *s)
     }
 
     for ( ;; ) {
+
+        /* the bulk of a record, while nothing can go wrong */
+        if (s->scheme == 1 && s->out
+            && s->filled == NGX_WSMAN_SLDC_HISTORY)
+        {
+            ngx_wsman_sldc_fast(s);
+        }
 
         if (ngx_wsman_sldc_avail(s) == 0) {
             return ngx_wsman_sldc_fail(s, NGX_WSMAN_SLDC_E_NO_END,
@@ -432,6 +440,111 @@ ngx_wsman_sldc_copy(ngx_wsman_sldc_t *s)
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * Scheme 1 symbols, the bulk of a record, decoded in a tight loop while
+ * none of the careful path's checks can fail: eight input bytes left
+ * (any symbol is at most 23 bits, the bit offset at most 7), room in the
+ * output for the longest copy (271), the history full once since the
+ * Reset (every copy pointer valid).  It leaves at the first control
+ * symbol, or when a condition no longer holds, with the state as the
+ * careful path would have it: that path takes the next symbol.
+ */
+static void
+ngx_wsman_sldc_fast(ngx_wsman_sldc_t *s)
+{
+    u_char        c, *out, *h;
+    size_t        bit, last, o, omax;
+    uint64_t      q;
+    ngx_uint_t    hpos, ones, n, w, len, disp, k;
+
+    static const ngx_uint_t  base[] = { 2, 4, 8, 16, 32 };
+    static const ngx_uint_t  width[] = { 1, 2, 3, 4, 8 };
+
+    if (s->in_len < 8 || s->max < 271) {
+        return;
+    }
+
+    last = (s->in_len - 8) * 8;        /* the last bit a load may start at */
+    omax = s->max - 271;
+
+    bit = s->bit;
+    out = s->out;
+    o = s->out_len;
+    h = s->history;
+    hpos = s->hpos;
+
+    while (bit <= last && o <= omax) {
+        ngx_memcpy(&q, s->in + (bit >> 3), 8);
+        q = be64toh(q) << (bit & 7);   /* at least 57 bits good */
+
+        if ((q >> 55) == NGX_WSMAN_SLDC_CONTROL) {
+            break;
+        }
+
+        if ((q >> 63) == 0) {
+            /* a literal: 0 and its byte */
+            c = (u_char) (q >> 55);
+            out[o++] = c;
+            h[hpos] = c;
+            hpos = (hpos + 1) & (NGX_WSMAN_SLDC_HISTORY - 1);
+            bit += 9;
+            continue;
+        }
+
+        /* a copy: 1, up to four 1 bits (ended by a 0 unless four), the
+         * count, the 10-bit displacement */
+        q <<= 1;
+
+        for (ones = 0; ones < 4 && (q >> 63); ones++) {
+            q <<= 1;
+        }
+
+        n = 1 + ones;
+
+        if (ones < 4) {
+            q <<= 1;
+            n++;
+        }
+
+        w = width[ones];
+        k = (ngx_uint_t) (q >> (64 - w));
+
+        if (ones == 4 && k >= 0xf0) {
+            /* reserved (a control symbol, caught above): careful path */
+            break;
+        }
+
+        len = base[ones] + k;
+        disp = (ngx_uint_t) ((q << w) >> 54);
+
+        bit += n + w + 10;
+
+        if (disp + len <= NGX_WSMAN_SLDC_HISTORY
+            && hpos + len <= NGX_WSMAN_SLDC_HISTORY
+            && (disp + len <= hpos || hpos + len <= disp))
+        {
+            ngx_memcpy(out + o, h + disp, len);
+            ngx_memcpy(h + hpos, h + disp, len);
+            o += len;
+            hpos = (hpos + len) & (NGX_WSMAN_SLDC_HISTORY - 1);
+            continue;
+        }
+
+        /* wrapping, or a run (the source overlaps what it writes) */
+        for (k = 0; k < len; k++) {
+            c = h[(disp + k) & (NGX_WSMAN_SLDC_HISTORY - 1)];
+            out[o++] = c;
+            h[hpos] = c;
+            hpos = (hpos + 1) & (NGX_WSMAN_SLDC_HISTORY - 1);
+        }
+    }
+
+    s->bit = bit;
+    s->out_len = o;
+    s->hpos = hpos;
 }
 
 
