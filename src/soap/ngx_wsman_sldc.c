@@ -447,33 +447,37 @@ ngx_wsman_sldc_copy(ngx_wsman_sldc_t *s)
  * Scheme 1 symbols, the bulk of a record, decoded in a tight loop while
  * none of the careful path's checks can fail: eight input bytes left
  * (any symbol is at most 23 bits, the bit offset at most 7), room in the
- * output for the longest copy (271), the history full once since the
- * Reset (every copy pointer valid).  It leaves at the first control
- * symbol, or when a condition no longer holds, with the state as the
- * careful path would have it: that path takes the next symbol.
+ * output for the longest copy (271) and 16 bytes more, the history full
+ * once since the Reset (every copy pointer valid).  Then the history is
+ * the output's last 1 KiB: a copy from ring position disp is one from
+ * dist bytes back in the output, so the loop writes the output alone
+ * (short copies 8 bytes at a time, past their end into the room) and
+ * puts the ring back as it leaves, at the first control symbol or when
+ * a condition no longer holds; the careful path takes the next symbol.
  */
 static void
 ngx_wsman_sldc_fast(ngx_wsman_sldc_t *s)
 {
-    u_char        c, *out, *h;
-    size_t        bit, last, o, omax;
-    uint64_t      q;
-    ngx_uint_t    hpos, ones, n, w, len, disp, k;
+    u_char        *out, *d;
+    size_t         bit, last, o, start, omax, dist, len, hpos;
+    uint64_t       q, v;
+    ngx_uint_t     ones, n, w, k, disp;
+    const u_char  *src;
 
     static const ngx_uint_t  base[] = { 2, 4, 8, 16, 32 };
     static const ngx_uint_t  width[] = { 1, 2, 3, 4, 8 };
 
-    if (s->in_len < 8 || s->max < 271) {
+    if (s->in_len < 8 || s->max < 271 + 16 || s->out_len < 1024) {
         return;
     }
 
     last = (s->in_len - 8) * 8;        /* the last bit a load may start at */
-    omax = s->max - 271;
+    omax = s->max - 271 - 16;
 
     bit = s->bit;
     out = s->out;
     o = s->out_len;
-    h = s->history;
+    start = o;
     hpos = s->hpos;
 
     while (bit <= last && o <= omax) {
@@ -486,10 +490,7 @@ ngx_wsman_sldc_fast(ngx_wsman_sldc_t *s)
 
         if ((q >> 63) == 0) {
             /* a literal: 0 and its byte */
-            c = (u_char) (q >> 55);
-            out[o++] = c;
-            h[hpos] = c;
-            hpos = (hpos + 1) & (NGX_WSMAN_SLDC_HISTORY - 1);
+            out[o++] = (u_char) (q >> 55);
             bit += 9;
             continue;
         }
@@ -522,24 +523,39 @@ ngx_wsman_sldc_fast(ngx_wsman_sldc_t *s)
 
         bit += n + w + 10;
 
-        if (disp + len <= NGX_WSMAN_SLDC_HISTORY
-            && hpos + len <= NGX_WSMAN_SLDC_HISTORY
-            && (disp + len <= hpos || hpos + len <= disp))
-        {
-            ngx_memcpy(out + o, h + disp, len);
-            ngx_memcpy(h + hpos, h + disp, len);
-            o += len;
-            hpos = (hpos + len) & (NGX_WSMAN_SLDC_HISTORY - 1);
+        /* ring position disp holds the byte dist back (1 to 1024) */
+        dist = ((hpos + (o - start) - disp - 1) & (NGX_WSMAN_SLDC_HISTORY - 1))
+               + 1;
+
+        src = out + o - dist;
+        d = out + o;
+        o += len;
+
+        if (dist >= 8) {
+            /* eight at a time; what passes len is overwritten later */
+            do {
+                ngx_memcpy(&v, src, 8);
+                ngx_memcpy(d, &v, 8);
+                src += 8;
+                d += 8;
+            } while (d < out + o);
+
             continue;
         }
 
-        /* wrapping, or a run (the source overlaps what it writes) */
-        for (k = 0; k < len; k++) {
-            c = h[(disp + k) & (NGX_WSMAN_SLDC_HISTORY - 1)];
-            out[o++] = c;
-            h[hpos] = c;
-            hpos = (hpos + 1) & (NGX_WSMAN_SLDC_HISTORY - 1);
+        /* a run: each byte may be one this copy wrote */
+        while (d < out + o) {
+            *d++ = *src++;
         }
+    }
+
+    /* the ring again: the output's last 1 KiB, by position */
+    if (o != start) {
+        hpos = (hpos + (o - start)) & (NGX_WSMAN_SLDC_HISTORY - 1);
+
+        ngx_memcpy(s->history, out + o - hpos, hpos);
+        ngx_memcpy(s->history + hpos, out + o - NGX_WSMAN_SLDC_HISTORY,
+                   NGX_WSMAN_SLDC_HISTORY - hpos);
     }
 
     s->bit = bit;
