@@ -39,7 +39,7 @@ and measures, each beside a baseline taken in the same run:
              infrastructure a PostgreSQL server.
 
     /usr/bin/python3 bench/wec_bench.py [MODULE.so] [--seconds 3]
-        [--rounds 3] [--connections 4] [--events 100] [--sources 10000]
+        [--rounds 5] [--connections 4] [--events 100] [--sources 10000]
         [--only events,heartbeat,store,callgrind] [--tiny] [--no-results]
 
 (`make bench` runs it after bench/wrk_bench.py.)  --tiny (50 sources, 10
@@ -75,9 +75,9 @@ def parse_args(argv=None):
                     default=os.path.join(TOP, "build", "ngx_wsman_module.so"))
     ap.add_argument("--seconds", type=float, default=3,
                     help="length of one events run (default 3)")
-    ap.add_argument("--rounds", type=int, default=3,
+    ap.add_argument("--rounds", type=int, default=5,
                     help="pairs of baseline and events runs, and "
-                         "heartbeat rounds after the first (default 3)")
+                         "heartbeat rounds after the first (default 5)")
     ap.add_argument("--connections", type=int, default=4,
                     help="kept-alive connections (sources) posting events "
                          "(default 4)")

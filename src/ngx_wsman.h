@@ -51,6 +51,10 @@
 #define NGX_WSMAN_ACTION_CREATE  NGX_WSMAN_NS_WXF "/Create"
 #define NGX_WSMAN_ACTION_DELETE  NGX_WSMAN_NS_WXF "/Delete"
 
+/* a batch of events (DSP0226 10.2.9.4): the SOAP layer reads it apart */
+#define NGX_WSMAN_ACTION_EVENTS                                             \
+    "http://schemas.dmtf.org/wbem/wsman/1/wsman/Events"
+
 
 typedef struct ngx_wsman_plugin_s  ngx_wsman_plugin_t;
 typedef struct ngx_wsman_call_s    ngx_wsman_call_t;

@@ -185,7 +185,7 @@ ngx_wsman_soap_parse(ngx_pool_t *pool, ngx_log_t *log, const u_char *data,
 {
     ngx_int_t  rc;
 
-    static ngx_str_t  events = ngx_string(NGX_WSMAN_SOAP_ACTION_EVENTS);
+    static ngx_str_t  events = ngx_string(NGX_WSMAN_ACTION_EVENTS);
 
     rc = ngx_wsman_soap_parse_text(pool, log, data, len, limits, req, fault,
                                    1);

@@ -75,8 +75,6 @@ ngx_int_t ngx_wsman_soap_parse(ngx_pool_t *pool, ngx_log_t *log,
  * no other reader of the tree ever meets a marker.
  */
 #define NGX_WSMAN_SOAP_LIFT_MIN     256
-#define NGX_WSMAN_SOAP_ACTION_EVENTS                                          \
-    "http://schemas.dmtf.org/wbem/wsman/1/wsman/Events"
 #define NGX_WSMAN_SOAP_LIFT_MARK    "\xee\x80\x80"     /* U+E000 */
 #define NGX_WSMAN_SOAP_LIFT_NONCE   (3 + NGX_WSMAN_UUID_LEN + 1)
 

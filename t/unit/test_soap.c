@@ -1499,7 +1499,7 @@ unit_test_soap_utf16(void)
  */
 
 #define HDR_EVENTS                                                          \
-    "<a:Action>" NGX_WSMAN_SOAP_ACTION_EVENTS "</a:Action>" HDR_MSGID
+    "<a:Action>" NGX_WSMAN_ACTION_EVENTS "</a:Action>" HDR_MSGID
 
 /* the texts of the children of the s:Body's first element, in order */
 static ngx_uint_t
@@ -1657,7 +1657,7 @@ unit_test_soap_lifted(void)
     /* an Events envelope with a fault: parsed again, no marker in it */
     ngx_snprintf((u_char *) xml, len,
         "<s:Envelope" NS_DECL "><s:Header>"
-        "<a:Action>" NGX_WSMAN_SOAP_ACTION_EVENTS "</a:Action>"
+        "<a:Action>" NGX_WSMAN_ACTION_EVENTS "</a:Action>"
         "</s:Header><s:Body><w:Events>"
         "<w:Event><![CDATA[%s]]></w:Event>"
         "</w:Events></s:Body></s:Envelope>%Z", big);

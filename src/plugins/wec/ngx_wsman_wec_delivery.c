@@ -28,7 +28,7 @@
 
 #define NGX_WSMAN_WEC_NS_WSMAN_1                                            \
     "http://schemas.dmtf.org/wbem/wsman/1/wsman"
-#define NGX_WSMAN_WEC_ACTION_EVENTS     NGX_WSMAN_WEC_NS_WSMAN_1 "/Events"
+#define NGX_WSMAN_WEC_ACTION_EVENTS     NGX_WSMAN_ACTION_EVENTS
 #define NGX_WSMAN_WEC_ACTION_HEARTBEAT  NGX_WSMAN_WEC_NS_WSMAN_1 "/Heartbeat"
 #define NGX_WSMAN_WEC_ACTION_ACK        NGX_WSMAN_WEC_NS_WSMAN_1 "/Ack"
 #define NGX_WSMAN_WEC_ACTION_END                                            \
