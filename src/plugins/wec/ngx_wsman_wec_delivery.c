@@ -46,33 +46,8 @@ const char  *ngx_wsman_wec_deliveries[] = {
 };
 
 
-/*
- * Reading a batch's events is most of its cost: a batch of at least
- * NGX_WSMAN_WEC_SPLIT events has its second half offered to another
- * thread of the pool (a task of its own).  Whichever thread takes the
- * half first reads it: the batch's own, done with its first half, takes
- * it if nobody has, or waits for the one that did.  So a batch never
- * waits for a thread that has not started (a full pool cannot stall it),
- * and on a machine with a core to spare it is read in half the time.
- * The half has a pool of its own (pools are not shared between threads);
- * the last of the two tasks back on the event loop destroys it.
- */
-#define NGX_WSMAN_WEC_SPLIT  64
-
-typedef struct {
-    ngx_atomic_t               state;        /* 0 offered, 1 taken, 2 read */
-    pthread_mutex_t            mutex;
-    pthread_cond_t             cond;
-    ngx_int_t                  rc;
-    ngx_wsman_wec_batch_t      batch;        /* the second half, its pool
-                                                the half's own */
-    ngx_uint_t                 tasks;        /* still to come back */
-} ngx_wsman_wec_half_t;
-
-
 typedef struct {
     ngx_wsman_call_t          *call;         /* NULL once the client left */
-    ngx_wsman_wec_half_t      *half;         /* offered to another thread */
     ngx_wsman_wec_sub_t       *sub;
     ngx_wsman_wec_batch_t      batch;
     ngx_wsman_wec_store_t     *store;
@@ -95,11 +70,6 @@ static ngx_int_t ngx_wsman_wec_events(ngx_wsman_call_t *call,
     ngx_wsman_wec_sub_t *sub, ngx_str_t *machine);
 static void ngx_wsman_wec_task_run(void *data, ngx_log_t *log);
 static void ngx_wsman_wec_task_done(ngx_event_t *ev);
-static ngx_thread_task_t *ngx_wsman_wec_split(ngx_wsman_wec_task_t *t);
-static ngx_int_t ngx_wsman_wec_prepare(ngx_wsman_wec_batch_t *b);
-static void ngx_wsman_wec_half_run(void *data, ngx_log_t *log);
-static void ngx_wsman_wec_half_done(ngx_event_t *ev);
-static void ngx_wsman_wec_half_release(ngx_wsman_wec_half_t *half);
 static ngx_int_t ngx_wsman_wec_computer_ok(ngx_str_t *source,
     ngx_str_t *computer);
 static ngx_int_t ngx_wsman_wec_copy(ngx_pool_t *pool, ngx_str_t *dst,
@@ -257,7 +227,7 @@ ngx_wsman_wec_events(ngx_wsman_call_t *call, ngx_wsman_wec_sub_t *sub,
     ngx_str_t                   text;
     ngx_uint_t                  n;
     ngx_pool_t                 *pool;
-    ngx_thread_task_t          *task, *half;
+    ngx_thread_task_t          *task;
     ngx_wsman_node_t           *events, *node;
     ngx_wsman_wec_task_t       *t;
     ngx_wsman_wec_batch_t      *b;
@@ -385,16 +355,7 @@ ngx_wsman_wec_events(ngx_wsman_call_t *call, ngx_wsman_wec_sub_t *sub,
     task->event.data = task;
     task->event.log = &t->log;
 
-    half = (b->nevents >= NGX_WSMAN_WEC_SPLIT) ? ngx_wsman_wec_split(t)
-                                                : NULL;
-
     if (ngx_thread_task_post(wmcf->thread_pool, task) != NGX_OK) {
-        if (half) {
-            /* neither task will come back */
-            t->half->tasks = 1;
-            ngx_wsman_wec_half_release(t->half);
-        }
-
         ngx_destroy_pool(pool);
 
         ngx_log_error(NGX_LOG_WARN, call->log, 0,
@@ -408,17 +369,12 @@ ngx_wsman_wec_events(ngx_wsman_call_t *call, ngx_wsman_wec_sub_t *sub,
 
     ngx_wsman_wec_hold(&t->hold, "a batch", &b->source, &t->log);
 
-    if (half && ngx_thread_task_post(wmcf->thread_pool, half) != NGX_OK) {
-        /* t takes the half itself; only t comes back */
-        ngx_wsman_wec_half_release(t->half);
-    }
-
     call->abort = ngx_wsman_wec_forget_call;
     call->abort_data = &t->call;
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, call->log, 0,
                    "wsman wec: %ui event(s), %uz bytes, of \"%V\" posted",
-                   n, bytes, &call->identity->user);
+                   b->nevents, b->bytes, &call->identity->user);
 
     return NGX_AGAIN;
 
@@ -435,9 +391,7 @@ ngx_wsman_wec_task_run(void *data, ngx_log_t *log)
 {
     ngx_wsman_wec_task_t *t = data;
 
-    ngx_int_t                rc;
     ngx_uint_t               i;
-    ngx_wsman_wec_half_t    *half;
     ngx_wsman_wec_batch_t   *b;
     ngx_wsman_wec_event_t   *ev;
     ngx_wsman_wec_output_t  *out;
@@ -445,40 +399,12 @@ ngx_wsman_wec_task_run(void *data, ngx_log_t *log)
     b = &t->batch;
     t->result = NGX_ERROR;
 
-    rc = ngx_wsman_wec_prepare(b);
-
-    half = t->half;
-
-    /* the half is settled before t ends: its events are in t's pool */
-    if (half) {
-        if (ngx_atomic_cmp_set(&half->state, 0, 1)) {
-            /* nobody took it: ours */
-            half->rc = (rc == NGX_OK) ? ngx_wsman_wec_prepare(&half->batch)
-                                      : NGX_ERROR;
-
-        } else {
-            (void) pthread_mutex_lock(&half->mutex);
-
-            while (half->state != 2) {
-                (void) pthread_cond_wait(&half->cond, &half->mutex);
-            }
-
-            (void) pthread_mutex_unlock(&half->mutex);
-        }
-
-        b->nevents += half->batch.nevents;
-
-        if (half->rc != NGX_OK) {
-            rc = NGX_ERROR;
-        }
-    }
-
-    if (rc != NGX_OK) {
-        return;
-    }
-
     for (i = 0; i < b->nevents; i++) {
         ev = &b->events[i];
+
+        if (ngx_wsman_wec_event_prepare(b, ev) != NGX_OK) {
+            return;
+        }
 
         if (ev->malformed) {
             t->malformed++;
@@ -557,10 +483,6 @@ ngx_wsman_wec_task_done(ngx_event_t *ev)
 
     ngx_wsman_wec_unhold(&t->hold);
 
-    if (t->half) {
-        ngx_wsman_wec_half_release(t->half);
-    }
-
     ngx_wsman_wec_count(t->sub, &t->batch, t->result == NGX_OK,
                         t->malformed);
 
@@ -614,123 +536,6 @@ ngx_wsman_wec_task_done(ngx_event_t *ev)
     ngx_destroy_pool(t->batch.pool);
 
     call->done(call, NGX_OK);
-}
-
-
-/* each event of b read: its JSON, its fields (b's pool for them) */
-static ngx_int_t
-ngx_wsman_wec_prepare(ngx_wsman_wec_batch_t *b)
-{
-    ngx_uint_t  i;
-
-    for (i = 0; i < b->nevents; i++) {
-        if (ngx_wsman_wec_event_prepare(b, &b->events[i]) != NGX_OK) {
-            return NGX_ERROR;
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-/*
- * On the event loop, before t is posted: its batch's second half made a
- * task for another thread (NGX_WSMAN_WEC_SPLIT), or NULL (no memory for
- * it: t reads the batch whole)
- */
-static ngx_thread_task_t *
-ngx_wsman_wec_split(ngx_wsman_wec_task_t *t)
-{
-    ngx_uint_t             first;
-    ngx_pool_t            *pool;
-    ngx_thread_task_t     *task;
-    ngx_wsman_wec_half_t  *half;
-
-    pool = ngx_create_pool(NGX_DEFAULT_POOL_SIZE, ngx_cycle->log);
-    if (pool == NULL) {
-        return NULL;
-    }
-
-    task = ngx_thread_task_alloc(pool, sizeof(ngx_wsman_wec_half_t));
-    if (task == NULL) {
-        ngx_destroy_pool(pool);
-        return NULL;
-    }
-
-    half = task->ctx;
-    ngx_memzero(half, sizeof(ngx_wsman_wec_half_t));
-
-    if (pthread_mutex_init(&half->mutex, NULL) != 0) {
-        ngx_destroy_pool(pool);
-        return NULL;
-    }
-
-    if (pthread_cond_init(&half->cond, NULL) != 0) {
-        (void) pthread_mutex_destroy(&half->mutex);
-        ngx_destroy_pool(pool);
-        return NULL;
-    }
-
-    first = t->batch.nevents / 2;
-
-    half->batch = t->batch;
-    half->batch.pool = pool;
-    half->batch.events += first;
-    half->batch.nevents -= first;
-    half->tasks = 2;
-
-    task->handler = ngx_wsman_wec_half_run;
-    task->event.handler = ngx_wsman_wec_half_done;
-    task->event.data = task;
-    task->event.log = &t->log;
-
-    t->batch.nevents = first;
-    t->half = half;
-
-    return task;
-}
-
-
-/* in a thread of the pool: the half, unless the batch's task took it */
-static void
-ngx_wsman_wec_half_run(void *data, ngx_log_t *log)
-{
-    ngx_wsman_wec_half_t *half = data;
-
-    if (!ngx_atomic_cmp_set(&half->state, 0, 1)) {
-        return;
-    }
-
-    half->rc = ngx_wsman_wec_prepare(&half->batch);
-
-    (void) pthread_mutex_lock(&half->mutex);
-    half->state = 2;
-    (void) pthread_cond_signal(&half->cond);
-    (void) pthread_mutex_unlock(&half->mutex);
-}
-
-
-static void
-ngx_wsman_wec_half_done(ngx_event_t *ev)
-{
-    ngx_thread_task_t *task = ev->data;
-
-    ngx_wsman_wec_half_release(task->ctx);
-}
-
-
-/* on the event loop: the last of the two tasks back frees the half */
-static void
-ngx_wsman_wec_half_release(ngx_wsman_wec_half_t *half)
-{
-    if (--half->tasks) {
-        return;
-    }
-
-    (void) pthread_cond_destroy(&half->cond);
-    (void) pthread_mutex_destroy(&half->mutex);
-
-    ngx_destroy_pool(half->batch.pool);
 }
 
 
