@@ -413,6 +413,69 @@ def test_match_computer_of_the_subscription_holds_at_every_location(
                               wec.prefix / "events/pinned.jsonl", 651)
 
 
+
+def test_large_batches_at_once_stay_whole_and_in_order(wec):
+    """Six sources at once, each a batch of 201 (the pool's threads busy
+    with all of them): every event lands once, in the order sent, each
+    batch in one piece; a malformed event and a foreign Computer late in
+    a batch are caught as early ones are."""
+    users = ["alice", "bob", "dave"]
+    outs = {"alice": wec.prefix / "events/security/alice.jsonl",
+            "bob": wec.prefix / "events/bobs.jsonl",
+            "dave": wec.prefix / "events/pinned.jsonl"}
+    subs = {"alice": "security", "bob": "bobs", "dave": "pinned"}
+    before = {u: len(lines(outs[u])) for u in users}
+    addrs = {u: notify_to(wec, u, subs[u]) for u in users}
+    results, errors = {}, []
+
+    def source(u, k):
+        try:
+            base = 100000 + 1000 * users.index(u) + 400 * k
+            evs = [event_xml(base + i, computer=u + ".wsman.test")
+                   for i in range(201)]
+            if k == 0 and u != "dave":         # (pinned: no Computer)
+                evs[150] = evs[150][:300]          # truncated, 2nd half
+            xml, mid = delivery(addrs[u], ACTION_EVENTS, evs)
+            results[(u, k)] = (post(wec, addrs[u], xml, u), mid)
+        except Exception as e:                     # pragma: no cover
+            errors.append(e)
+
+    threads = [threading.Thread(target=source, args=(u, k))
+               for u in users for k in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    for (u, k), (r, mid) in results.items():
+        assert_ack(r, mid)
+    for u in users:
+        got = lines(outs[u])[before[u]:]
+        assert len(got) == 402
+        base = 100000 + 1000 * users.index(u)
+        # each batch is one write(): two blocks of 201 lines, either order
+        blocks = sorted((got[:201], got[201:]),
+                        key=lambda blk: blk[0]["record_id"])
+        for k, block in enumerate(blocks):
+            ids = [None if g.get("malformed") else g["record_id"]
+                   for g in block]
+            want = list(range(base + 400 * k, base + 400 * k + 201))
+            if k == 0 and u != "dave":
+                want[150] = None
+            assert ids == want, u
+    # dave's subscription pins the computer: one foreign event in the
+    # second half refuses the whole batch, nothing of it written
+    before = len(lines(outs["dave"]))
+    evs = [event_xml(130000 + i, computer="dave.wsman.test")
+           for i in range(200)]
+    evs[180] = event_xml(130180, computer="dc01.wsman.test")
+    xml, mid = delivery(addrs["dave"], ACTION_EVENTS, evs)
+    off = wec.log_size()
+    H.assert_fault(post(wec, addrs["dave"], xml, "dave"),
+                   subcode=("w", "AccessDenied"))
+    assert "Computer \"dc01.wsman.test\"" in wec.read_log(off)
+    assert len(lines(outs["dave"])) == before
+
 def test_reopen_writes_to_a_new_file(wec):
     addr = notify_to(wec, "alice", "security")
     f = wec.prefix / "events/security/alice.jsonl"
