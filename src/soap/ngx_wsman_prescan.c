@@ -640,7 +640,7 @@ ngx_wsman_soap_prescan(ngx_pool_t *pool, ngx_str_t *text,
 
     rc = ngx_wsman_soap_prescan_units(&s, fault, NGX_WSMAN_SOAP_UTF8);
 
-    if (rc != NGX_OK || s.spans == NULL) {
+    if (rc != NGX_OK || s.spans == NULL || lifted == NULL) {
         return rc;
     }
 
