@@ -285,3 +285,53 @@ ngx_wsman_prop_text(ngx_pool_t *pool, ngx_wsman_prop_t *prop,
 
     return NGX_OK;
 }
+
+
+ngx_int_t
+ngx_wsman_instance_range(ngx_wsman_provider_t *prov, ngx_pool_t *pool,
+    ngx_str_t *after, ngx_uint_t total, ngx_uint_t nprops, ngx_uint_t max,
+    ngx_array_t *out, ngx_uint_t *done)
+{
+    ngx_int_t               start;
+    ngx_uint_t              i;
+    ngx_wsman_prop_t       *prop;
+    ngx_wsman_instance_t  **slot;
+
+    start = 0;
+
+    if (after->len) {
+        start = ngx_atoi(after->data, after->len);
+
+        /* not a key of ours: nothing comes after it */
+        if (start == NGX_ERROR) {
+            *done = 1;
+            return NGX_OK;
+        }
+
+        start++;
+    }
+
+    for (i = (ngx_uint_t) start; i < total && out->nelts < max; i++) {
+        slot = ngx_array_push(out);
+        if (slot == NULL) {
+            return NGX_ERROR;
+        }
+
+        *slot = ngx_wsman_instance_create(pool, &prov->class_name,
+                                          &prov->resource_uri, nprops);
+        if (*slot == NULL) {
+            return NGX_ERROR;
+        }
+
+        prop = ngx_wsman_prop_uint(*slot, (const char *) prov->key.data, i);
+        if (prop == NULL) {
+            return NGX_ERROR;
+        }
+
+        prop->key = 1;
+    }
+
+    *done = (i >= total);
+
+    return NGX_OK;
+}

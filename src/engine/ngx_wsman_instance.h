@@ -149,4 +149,16 @@ struct ngx_wsman_provider_s {
 };
 
 
+/*
+ * The enumerate() of a class whose instances are 0 .. total - 1, keyed
+ * by that index (prov->key, numeric_key): the instances after the last
+ * one sent (after), up to max in out, each made with room for nprops
+ * properties and its key set; *done once the last is in.  The caller
+ * adds its other properties to those pushed.
+ */
+ngx_int_t ngx_wsman_instance_range(ngx_wsman_provider_t *prov,
+    ngx_pool_t *pool, ngx_str_t *after, ngx_uint_t total, ngx_uint_t nprops,
+    ngx_uint_t max, ngx_array_t *out, ngx_uint_t *done);
+
+
 #endif /* _NGX_WSMAN_INSTANCE_H_INCLUDED_ */

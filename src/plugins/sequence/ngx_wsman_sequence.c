@@ -39,55 +39,36 @@ ngx_wsman_sequence_enumerate(ngx_wsman_provider_t *prov, ngx_pool_t *pool,
     ngx_uint_t *done)
 {
     u_char                  text[64];
-    ngx_int_t               start;
-    ngx_uint_t              i, total;
-    ngx_wsman_prop_t       *prop;
+    uint64_t                i;
+    ngx_uint_t              k, first, total;
+    ngx_wsman_prop_t       *key;
     ngx_wsman_instance_t  **slot;
     ngx_wsman_sequence_main_conf_t  *smcf;
 
     smcf = ngx_wsman_plugin_main_conf(&ngx_wsman_sequence_module);
     total = (smcf && smcf->items != NGX_CONF_UNSET_UINT) ? smcf->items : 0;
 
-    start = 0;
+    first = out->nelts;
 
-    if (after->len) {
-        start = ngx_atoi(after->data, after->len);
-        if (start == NGX_ERROR) {
-            *done = 1;
-            return NGX_OK;
-        }
-
-        start++;
+    if (ngx_wsman_instance_range(prov, pool, after, total, 3, max, out, done)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
-    for (i = (ngx_uint_t) start; i < total && out->nelts < max; i++) {
-        slot = ngx_array_push(out);
-        if (slot == NULL) {
-            return NGX_ERROR;
-        }
+    slot = out->elts;
 
-        *slot = ngx_wsman_instance_create(pool, &prov->class_name,
-                                          &prov->resource_uri, 3);
-        if (*slot == NULL) {
-            return NGX_ERROR;
-        }
+    for (k = first; k < out->nelts; k++) {
+        key = slot[k]->props.elts;
+        i = key->u;
 
-        prop = ngx_wsman_prop_uint(*slot, "Index", i);
-        if (prop == NULL) {
-            return NGX_ERROR;
-        }
-
-        prop->key = 1;
-
-        if (ngx_wsman_prop_str(pool, *slot, "ElementName", text,
-                               ngx_sprintf(text, "item %ui", i) - text)
+        if (ngx_wsman_prop_str(pool, slot[k], "ElementName", text,
+                               ngx_sprintf(text, "item %uL", i) - text)
             == NULL)
         {
             return NGX_ERROR;
         }
     }
-
-    *done = (i >= total);
 
     return NGX_OK;
 }

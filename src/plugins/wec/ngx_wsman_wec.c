@@ -575,50 +575,13 @@ ngx_wsman_wec_class_enumerate(ngx_wsman_provider_t *prov, ngx_pool_t *pool,
     ngx_log_t *log, ngx_str_t *after, ngx_uint_t max, ngx_array_t *out,
     ngx_uint_t *done)
 {
-    ngx_int_t                   start;
-    ngx_uint_t                  i, total;
-    ngx_wsman_prop_t           *prop;
-    ngx_wsman_instance_t      **slot;
     ngx_wsman_wec_main_conf_t  *wmcf;
 
     wmcf = ngx_wsman_plugin_main_conf(&ngx_wsman_wec_module);
-    total = wmcf ? wmcf->subs.nelts : 0;
 
-    start = 0;
-
-    if (after->len) {
-        start = ngx_atoi(after->data, after->len);
-        if (start == NGX_ERROR) {
-            *done = 1;
-            return NGX_OK;
-        }
-
-        start++;
-    }
-
-    for (i = (ngx_uint_t) start; i < total && out->nelts < max; i++) {
-        slot = ngx_array_push(out);
-        if (slot == NULL) {
-            return NGX_ERROR;
-        }
-
-        *slot = ngx_wsman_instance_create(pool, &prov->class_name,
-                                          &prov->resource_uri, 1);
-        if (*slot == NULL) {
-            return NGX_ERROR;
-        }
-
-        prop = ngx_wsman_prop_uint(*slot, "Index", i);
-        if (prop == NULL) {
-            return NGX_ERROR;
-        }
-
-        prop->key = 1;
-    }
-
-    *done = (i >= total);
-
-    return NGX_OK;
+    return ngx_wsman_instance_range(prov, pool, after,
+                                    wmcf ? wmcf->subs.nelts : 0, 1, max,
+                                    out, done);
 }
 
 
