@@ -26,27 +26,21 @@ ngx_wsman_prescan_fail(ngx_wsman_fault_t *fault, ngx_wsman_fault_e id,
 
 
 /*
- * The pre-scan: reads the envelope as code units (bytes, or 16-bit units
- * for UTF-16) and counts elements and attributes ('=' inside a tag, quoted
- * values skipped) without building anything.  It has to see the markup
- * exactly as libxml2 will, so it accepts only encodings in which every
- * markup character is one ASCII unit: UTF-8 and single-byte ASCII
- * supersets, and UTF-16 (surrogates never look like ASCII).  Anything
- * else (UTF-7, EBCDIC, ISO-2022, UCS-4) could hide markup from it, and no
- * WinRM client sends it.
- *
- * UTF-16 is converted to UTF-8 first (ngx_wsman_soap_prescan()), so the
- * scan always runs on bytes; its unit reader kept the encoding as a
- * parameter, a constant (UTF-8) at its one call.  It runs on every
- * request, so a unit in a tag
- * is tested against the five that matter with one mask, and in bytes
- * memchr() runs through text and quoted values.
+ * The pre-scan: reads the envelope's bytes and counts elements and
+ * attributes ('=' inside a tag, quoted values skipped) without building
+ * anything.  It has to see the markup exactly as libxml2 will, so it
+ * accepts only encodings in which every markup character is one ASCII
+ * byte: UTF-8 and single-byte ASCII supersets, and UTF-16, which is
+ * converted to UTF-8 first (ngx_wsman_soap_prescan()).  Anything else
+ * (UTF-7, EBCDIC, ISO-2022, UCS-4) could hide markup from it, and no
+ * WinRM client sends it.  It runs on every request, so a byte in a tag
+ * is tested against the five that matter with one mask, and memchr()
+ * runs through text and quoted values.
  */
 
 typedef struct {
     const u_char               *p;
-    size_t                      n;          /* code units */
-    ngx_wsman_soap_encoding_e   enc;
+    size_t                      n;
     ngx_wsman_soap_encoding_e   sent;       /* the client's: UTF-8 text
                                                converted from UTF-16 may
                                                declare UTF-16 */
@@ -62,7 +56,7 @@ typedef struct {
 #define ngx_wsman_soap_inline  ngx_inline
 #endif
 
-/* the units that end a run inside a tag: '"', '\'', '<', '=', '>' */
+/* the bytes that end a run inside a tag: '"', '\'', '<', '=', '>' */
 #define NGX_WSMAN_SOAP_TAG_STOP                                              \
     ((1ULL << '"') | (1ULL << '\'') | (1ULL << '<') | (1ULL << '=')          \
      | (1ULL << '>'))
@@ -70,7 +64,7 @@ typedef struct {
 #define ngx_wsman_soap_tag_stop(c)                                           \
     ((c) < 64 && ((NGX_WSMAN_SOAP_TAG_STOP >> (c)) & 1))
 
-/* the units before an attribute's name: white space, a quote, '<' */
+/* the bytes before an attribute's name: white space, a quote, '<' */
 #define NGX_WSMAN_SOAP_NAME_STOP                                             \
     ((1ULL << ' ') | (1ULL << '\t') | (1ULL << '\r') | (1ULL << '\n')      \
      | (1ULL << '"') | (1ULL << '\'') | (1ULL << '<'))
@@ -79,31 +73,12 @@ typedef struct {
     ((c) < 64 && ((NGX_WSMAN_SOAP_NAME_STOP >> (c)) & 1))
 
 
-static ngx_wsman_soap_inline uint32_t
-ngx_wsman_soap_unit(ngx_wsman_soap_scan_t *s, size_t i,
-    ngx_wsman_soap_encoding_e enc)
-{
-    switch (enc) {
-
-    case NGX_WSMAN_SOAP_UTF16LE:
-        return s->p[2 * i] | ((uint32_t) s->p[2 * i + 1] << 8);
-
-    case NGX_WSMAN_SOAP_UTF16BE:
-        return ((uint32_t) s->p[2 * i] << 8) | s->p[2 * i + 1];
-
-    default:
-        return s->p[i];
-    }
-}
-
-
-/* the units at i spell the ASCII string str */
+/* the bytes at i spell str */
 static ngx_wsman_soap_inline ngx_uint_t
-ngx_wsman_soap_unit_is(ngx_wsman_soap_scan_t *s, size_t i, const char *str,
-    ngx_wsman_soap_encoding_e enc)
+ngx_wsman_soap_at(ngx_wsman_soap_scan_t *s, size_t i, const char *str)
 {
     for ( /* void */ ; *str; str++, i++) {
-        if (i >= s->n || ngx_wsman_soap_unit(s, i, enc) != (u_char) *str) {
+        if (i >= s->n || s->p[i] != (u_char) *str) {
             return 0;
         }
     }
@@ -114,25 +89,19 @@ ngx_wsman_soap_unit_is(ngx_wsman_soap_scan_t *s, size_t i, const char *str,
 
 /* the index just past the next occurrence of str at or after i, or n */
 static ngx_wsman_soap_inline size_t
-ngx_wsman_soap_unit_skip(ngx_wsman_soap_scan_t *s, size_t i,
-    const char *str, ngx_wsman_soap_encoding_e enc)
+ngx_wsman_soap_past(ngx_wsman_soap_scan_t *s, size_t i, const char *str)
 {
     const u_char  *q;
 
     for ( /* void */ ; i < s->n; i++) {
-
-        if (enc == NGX_WSMAN_SOAP_UTF8) {
-            q = memchr(s->p + i, str[0], s->n - i);
-            if (q == NULL) {
-                break;
-            }
-
-            i = q - s->p;
+        q = memchr(s->p + i, str[0], s->n - i);
+        if (q == NULL) {
+            break;
         }
 
-        if (ngx_wsman_soap_unit(s, i, enc) == (u_char) str[0]
-            && ngx_wsman_soap_unit_is(s, i, str, enc))
-        {
+        i = q - s->p;
+
+        if (ngx_wsman_soap_at(s, i, str)) {
             return i + ngx_strlen(str);
         }
     }
@@ -156,23 +125,22 @@ static const char  *ngx_wsman_soap_utf16_charsets[] = {
  * right: libxml2 switches decoders on it, even away from a BOM's.
  */
 static ngx_wsman_soap_inline ngx_int_t
-ngx_wsman_soap_declared_ok(ngx_wsman_soap_scan_t *s, size_t i,
-    ngx_wsman_soap_encoding_e enc)
+ngx_wsman_soap_declared_ok(ngx_wsman_soap_scan_t *s, size_t i)
 {
     size_t        end, k, len;
     u_char        value[32];
     uint32_t      c, quote;
     const char  **ok;
 
-    if (!ngx_wsman_soap_unit_is(s, i, "<?xml", enc)) {
+    if (!ngx_wsman_soap_at(s, i, "<?xml")) {
         return 1;
     }
 
-    end = ngx_wsman_soap_unit_skip(s, i, "?>", enc);
+    end = ngx_wsman_soap_past(s, i, "?>");
 
     for (k = i + 5; k < end; k++) {
-        if (ngx_wsman_soap_unit(s, k, enc) == 'e'
-            && ngx_wsman_soap_unit_is(s, k, "encoding", enc))
+        if (s->p[k] == 'e'
+            && ngx_wsman_soap_at(s, k, "encoding"))
         {
             break;
         }
@@ -183,7 +151,7 @@ ngx_wsman_soap_declared_ok(ngx_wsman_soap_scan_t *s, size_t i,
     }
 
     for (k += 8; k < end; k++) {
-        c = ngx_wsman_soap_unit(s, k, enc);
+        c = s->p[k];
         if (c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != '=') {
             break;
         }
@@ -193,13 +161,13 @@ ngx_wsman_soap_declared_ok(ngx_wsman_soap_scan_t *s, size_t i,
         return 0;
     }
 
-    quote = ngx_wsman_soap_unit(s, k++, enc);
+    quote = s->p[k++];
     if (quote != '"' && quote != '\'') {
         return 0;
     }
 
     for (len = 0; k < end; k++) {
-        c = ngx_wsman_soap_unit(s, k, enc);
+        c = s->p[k];
 
         if (c == quote) {
             break;
@@ -281,7 +249,7 @@ ngx_wsman_soap_lift(ngx_wsman_soap_scan_t *s, size_t tag, size_t *next)
         return NGX_OK;
     }
 
-    end = ngx_wsman_soap_unit_skip(s, i + 9, "]]>", NGX_WSMAN_SOAP_UTF8);
+    end = ngx_wsman_soap_past(s, i + 9, "]]>");
 
     /* unterminated (libxml2's to refuse), or more content after it */
     if (end + 2 > s->n || ngx_memcmp(s->p + end - 3, "]]>", 3) != 0
@@ -312,10 +280,10 @@ ngx_wsman_soap_lift(ngx_wsman_soap_scan_t *s, size_t tag, size_t *next)
 }
 
 
-/* the scan proper, once the encoding is known (enc is a constant) */
+/* the scan proper, on UTF-8 (or an ASCII superset) */
 static ngx_wsman_soap_inline ngx_int_t
 ngx_wsman_soap_prescan_units(ngx_wsman_soap_scan_t *s,
-    ngx_wsman_fault_t *fault, ngx_wsman_soap_encoding_e enc)
+    ngx_wsman_fault_t *fault)
 {
     size_t          i, k, name, tag;
     uint32_t        c, quote;
@@ -324,18 +292,18 @@ ngx_wsman_soap_prescan_units(ngx_wsman_soap_scan_t *s,
 
     /* a document starts with '<' (EBCDIC's is 0x4c) */
     for (i = 0; i < s->n; i++) {
-        c = ngx_wsman_soap_unit(s, i, enc);
+        c = s->p[i];
         if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
             break;
         }
     }
 
-    if (i == s->n || ngx_wsman_soap_unit(s, i, enc) != '<') {
+    if (i == s->n || s->p[i] != '<') {
         return ngx_wsman_prescan_fail(fault, NGX_WSMAN_FAULT_MALFORMED,
                                    "The request is not XML.");
     }
 
-    if (!ngx_wsman_soap_declared_ok(s, i, enc)) {
+    if (!ngx_wsman_soap_declared_ok(s, i)) {
         return ngx_wsman_soap_charset_fault(fault);
     }
 
@@ -345,38 +313,32 @@ ngx_wsman_soap_prescan_units(ngx_wsman_soap_scan_t *s,
 
     while (i < s->n) {
 
-        /* text: in bytes, memchr() runs through base64 at memory speed */
-        if (enc == NGX_WSMAN_SOAP_UTF8) {
-            q = memchr(s->p + i, '<', s->n - i);
-            if (q == NULL) {
-                break;
-            }
-
-            i = q - s->p;
-
-        } else if (ngx_wsman_soap_unit(s, i, enc) != '<') {
-            i++;
-            continue;
+        /* text: memchr() runs through base64 at memory speed */
+        q = memchr(s->p + i, '<', s->n - i);
+        if (q == NULL) {
+            break;
         }
+
+        i = q - s->p;
 
         /* at '<': what follows tells comments, CDATA, PIs and end tags */
 
-        c = (i + 1 < s->n) ? ngx_wsman_soap_unit(s, i + 1, enc) : 0;
+        c = (i + 1 < s->n) ? s->p[i + 1] : 0;
 
         if (c == '!') {
 
-            if (ngx_wsman_soap_unit_is(s, i, "<!--", enc)) {
-                i = ngx_wsman_soap_unit_skip(s, i + 4, "-->", enc);
+            if (ngx_wsman_soap_at(s, i, "<!--")) {
+                i = ngx_wsman_soap_past(s, i + 4, "-->");
                 continue;
             }
 
-            if (ngx_wsman_soap_unit_is(s, i, "<![CDATA[", enc)) {
-                i = ngx_wsman_soap_unit_skip(s, i + 9, "]]>", enc);
+            if (ngx_wsman_soap_at(s, i, "<![CDATA[")) {
+                i = ngx_wsman_soap_past(s, i + 9, "]]>");
                 continue;
             }
 
         } else if (c == '?') {
-            i = ngx_wsman_soap_unit_skip(s, i + 2, "?>", enc);
+            i = ngx_wsman_soap_past(s, i + 2, "?>");
             continue;
         }
 
@@ -393,7 +355,7 @@ ngx_wsman_soap_prescan_units(ngx_wsman_soap_scan_t *s,
         attributes = 0;
 
         for (i++; i < s->n; i++) {
-            c = ngx_wsman_soap_unit(s, i, enc);
+            c = s->p[i];
 
             if (!ngx_wsman_soap_tag_stop(c)) {
                 continue;
@@ -406,17 +368,8 @@ ngx_wsman_soap_prescan_units(ngx_wsman_soap_scan_t *s,
             if (c == '"' || c == '\'') {
                 quote = c;
 
-                if (enc == NGX_WSMAN_SOAP_UTF8) {
-                    q = memchr(s->p + i + 1, quote, s->n - i - 1);
-                    i = q ? (size_t) (q - s->p) : s->n;
-
-                } else {
-                    for (i++; i < s->n; i++) {
-                        if (ngx_wsman_soap_unit(s, i, enc) == quote) {
-                            break;
-                        }
-                    }
-                }
+                q = memchr(s->p + i + 1, quote, s->n - i - 1);
+                i = q ? (size_t) (q - s->p) : s->n;
 
                 continue;
             }
@@ -447,23 +400,23 @@ ngx_wsman_soap_prescan_units(ngx_wsman_soap_scan_t *s,
              * declaration in scope, for every element and attribute.
              */
             for (k = i; k > 0; k--) {
-                c = ngx_wsman_soap_unit(s, k - 1, enc);
+                c = s->p[k - 1];
                 if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
                     break;
                 }
             }
 
             for (name = k; name > 0; name--) {
-                c = ngx_wsman_soap_unit(s, name - 1, enc);
+                c = s->p[name - 1];
                 if (ngx_wsman_soap_name_stop(c)) {
                     break;
                 }
             }
 
             if (k - name >= 5
-                && ngx_wsman_soap_unit_is(s, name, "xmlns", enc)
+                && ngx_wsman_soap_at(s, name, "xmlns")
                 && (k - name == 5
-                    || ngx_wsman_soap_unit(s, name + 5, enc) == ':')
+                    || s->p[name + 5] == ':')
                 && ++ns > NGX_WSMAN_SOAP_MAX_NAMESPACES)
             {
                 return ngx_wsman_prescan_fail(fault,
@@ -474,11 +427,10 @@ ngx_wsman_soap_prescan_units(ngx_wsman_soap_scan_t *s,
         }
 
         /* past '>'; a '<' inside a tag is libxml2's to refuse */
-        if (i < s->n && ngx_wsman_soap_unit(s, i, enc) == '>') {
+        if (i < s->n && s->p[i] == '>') {
             i++;
 
-            if (s->pool && element && enc == NGX_WSMAN_SOAP_UTF8
-                && s->p[i - 2] != '/'
+            if (s->pool && element && s->p[i - 2] != '/'
                 && ngx_wsman_soap_lift(s, tag, &i) != NGX_OK)
             {
                 return NGX_ERROR;
@@ -631,14 +583,13 @@ ngx_wsman_soap_prescan(ngx_pool_t *pool, ngx_str_t *text,
     /* the scan reads UTF-8; a declaration must still name what was sent */
     s.p = text->data;
     s.n = text->len;
-    s.enc = NGX_WSMAN_SOAP_UTF8;
     s.sent = *encoding;
     s.spans = NULL;
 
     /* only text of our own making is set aside (ngx_wsman_soap.h) */
     s.pool = (lifted && *encoding != NGX_WSMAN_SOAP_UTF8) ? pool : NULL;
 
-    rc = ngx_wsman_soap_prescan_units(&s, fault, NGX_WSMAN_SOAP_UTF8);
+    rc = ngx_wsman_soap_prescan_units(&s, fault);
 
     if (rc != NGX_OK || s.spans == NULL || lifted == NULL) {
         return rc;
