@@ -29,20 +29,6 @@ ngx_str_t *ngx_wsman_enum_canonical(ngx_wsman_provider_t *prov);
 ngx_uint_t ngx_wsman_enum_class_uris(ngx_wsman_provider_t *prov,
     ngx_str_t *uris, ngx_uint_t max);
 
-/*
- * Items that are not CIM objects (the subscriptions a WEC source
- * enumerates): the class's writer puts the item of inst into x as the
- * call's caller is to see it, once the provider's fetch() has run for
- * the call; NGX_DECLINED: not for this caller, left out as a filter
- * would leave it out.  Set in every worker (init_process), before the
- * class is enumerated.
- */
-typedef ngx_int_t (*ngx_wsman_enum_item_pt)(ngx_wsman_provider_t *prov,
-    ngx_wsman_call_t *call, ngx_wsman_instance_t *inst, ngx_wsman_xml_t *x);
-
-ngx_int_t ngx_wsman_enum_item_writer(ngx_wsman_provider_t *prov,
-    ngx_wsman_enum_item_pt item);
-
 ngx_int_t ngx_wsman_enum_get(ngx_wsman_call_t *call);
 ngx_int_t ngx_wsman_enum_enumerate(ngx_wsman_call_t *call);
 ngx_int_t ngx_wsman_enum_pull(ngx_wsman_call_t *call);

@@ -65,50 +65,6 @@ static ngx_int_t ngx_wsman_enum_body_uint(ngx_wsman_call_t *call,
 
 /* ------------------------------------------------------- Enumerate/Pull */
 
-/* the classes whose items are not CIM objects, with their writers */
-#define NGX_WSMAN_ENUM_WRITERS  4
-
-static struct {
-    ngx_wsman_provider_t       *provider;
-    ngx_wsman_enum_item_pt      item;
-} ngx_wsman_enum_writers[NGX_WSMAN_ENUM_WRITERS];
-
-
-ngx_int_t
-ngx_wsman_enum_item_writer(ngx_wsman_provider_t *prov,
-    ngx_wsman_enum_item_pt item)
-{
-    ngx_uint_t  i;
-
-    for (i = 0; i < NGX_WSMAN_ENUM_WRITERS; i++) {
-        if (ngx_wsman_enum_writers[i].provider == prov
-            || ngx_wsman_enum_writers[i].provider == NULL)
-        {
-            ngx_wsman_enum_writers[i].provider = prov;
-            ngx_wsman_enum_writers[i].item = item;
-            return NGX_OK;
-        }
-    }
-
-    return NGX_ERROR;
-}
-
-
-static ngx_wsman_enum_item_pt
-ngx_wsman_enum_writer(ngx_wsman_provider_t *prov)
-{
-    ngx_uint_t  i;
-
-    for (i = 0; i < NGX_WSMAN_ENUM_WRITERS; i++) {
-        if (ngx_wsman_enum_writers[i].provider == prov) {
-            return ngx_wsman_enum_writers[i].item;
-        }
-    }
-
-    return NULL;
-}
-
-
 /* absent: NGX_OK, value untouched; present but not a number:
  * NGX_WSMAN_FAULTED */
 static ngx_int_t
@@ -510,9 +466,9 @@ ngx_wsman_enum_fill(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st,
     ngx_array_t            *only;
     ngx_wsman_xml_t         item;
     ngx_wsman_instance_t  **inst;
-    ngx_wsman_enum_item_pt  writer;
+    ngx_wsman_provider_item_pt  writer;
 
-    writer = ngx_wsman_enum_writer(st->provider);
+    writer = st->provider->item;
 
     ngx_wsman_xml_init(&batch->items, call->pool, 4096);
     batch->count = 0;
@@ -666,9 +622,9 @@ ngx_wsman_enum_total(ngx_wsman_call_t *call, ngx_wsman_enum_state_t *st)
     ngx_pool_t             *scratch;
     ngx_array_t             out;
     ngx_wsman_instance_t  **inst;
-    ngx_wsman_enum_item_pt  writer;
+    ngx_wsman_provider_item_pt  writer;
 
-    writer = ngx_wsman_enum_writer(st->provider);
+    writer = st->provider->item;
     total = 0;
     after = st->after;
 

@@ -93,6 +93,7 @@ ngx_int_t ngx_wsman_prop_text(ngx_pool_t *pool, ngx_wsman_prop_t *prop,
  */
 typedef struct ngx_wsman_provider_s  ngx_wsman_provider_t;
 struct ngx_wsman_call_s;
+struct ngx_wsman_xml_s;
 
 typedef ngx_int_t (*ngx_wsman_provider_enum_pt)(ngx_wsman_provider_t *prov,
     ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *after, ngx_uint_t max,
@@ -118,6 +119,16 @@ typedef ngx_int_t (*ngx_wsman_provider_invoke_pt)(
 typedef ngx_int_t (*ngx_wsman_provider_fetch_pt)(ngx_wsman_provider_t *prov,
     struct ngx_wsman_call_s *call,
     ngx_int_t (*resume)(struct ngx_wsman_call_s *call));
+
+/*
+ * Items that are not CIM objects (the subscriptions a WEC source
+ * enumerates): the item of inst written into x as the call's caller is
+ * to see it, once fetch() has run for the call; NGX_DECLINED: not for
+ * this caller, left out as a filter would leave it out.
+ */
+typedef ngx_int_t (*ngx_wsman_provider_item_pt)(ngx_wsman_provider_t *prov,
+    struct ngx_wsman_call_s *call, ngx_wsman_instance_t *inst,
+    struct ngx_wsman_xml_s *x);
 
 struct ngx_wsman_provider_s {
     ngx_str_t                       class_name;   /* CIM_Process */
@@ -146,6 +157,8 @@ struct ngx_wsman_provider_s {
      */
     const char                    **id_keys;
     unsigned                        singleton:1;
+
+    ngx_wsman_provider_item_pt      item;         /* NULL: CIM objects */
 };
 
 
@@ -153,8 +166,8 @@ struct ngx_wsman_provider_s {
  * The enumerate() of a class whose instances are 0 .. total - 1, keyed
  * by that index (prov->key, numeric_key): the instances after the last
  * one sent (after), up to max in out, each made with room for nprops
- * properties and its key set; *done once the last is in.  The caller
- * adds its other properties to those pushed.
+ * properties and its key set as the first; *done once the last is in.
+ * The caller adds its other properties to those pushed.
  */
 ngx_int_t ngx_wsman_instance_range(ngx_wsman_provider_t *prov,
     ngx_pool_t *pool, ngx_str_t *after, ngx_uint_t total, ngx_uint_t nprops,

@@ -13,7 +13,7 @@
 #include <ngx_core.h>
 
 
-typedef struct {
+typedef struct ngx_wsman_xml_s {
     ngx_pool_t       *pool;
     ngx_chain_t      *first;
     ngx_chain_t     **last;

@@ -24,7 +24,8 @@ static ngx_wsman_provider_t  ngx_wsman_example_provider = {
     NULL,
     ngx_null_string,
     NULL,
-    0
+    0,
+    NULL                                   /* item: CIM objects */
 };
 
 

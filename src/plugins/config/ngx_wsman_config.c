@@ -79,7 +79,8 @@ static ngx_wsman_provider_t  ngx_wsman_listener_provider = {
     NULL,
     ngx_null_string,
     ngx_wsman_listener_keys,
-    0
+    0,
+    NULL
 };
 
 

@@ -72,7 +72,8 @@ ngx_wsman_provider_t  ngx_wsman_inv_cim_fs_provider = {
     NULL,
     ngx_null_string,
     NULL,
-    0
+    0,
+    NULL
 };
 
 

@@ -64,7 +64,8 @@ ngx_wsman_provider_t  ngx_wsman_inv_win32_os_provider = {
     NULL,
     ngx_null_string,
     NULL,
-    1                                   /* one per host */
+    1                                   /* one per host */,
+    NULL
 };
 
 
@@ -80,7 +81,8 @@ ngx_wsman_provider_t  ngx_wsman_inv_win32_cs_provider = {
     NULL,
     ngx_null_string,
     NULL,
-    1                                   /* one per host */
+    1                                   /* one per host */,
+    NULL
 };
 
 
@@ -96,7 +98,8 @@ ngx_wsman_provider_t  ngx_wsman_inv_win32_process_provider = {
     NULL,
     ngx_null_string,
     NULL,
-    0
+    0,
+    NULL
 };
 
 
@@ -112,7 +115,8 @@ ngx_wsman_provider_t  ngx_wsman_inv_win32_disk_provider = {
     NULL,
     ngx_null_string,
     NULL,
-    0
+    0,
+    NULL
 };
 
 

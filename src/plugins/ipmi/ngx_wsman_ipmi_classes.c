@@ -19,11 +19,11 @@ static ngx_uint_t ngx_wsman_ipmi_known_selector(ngx_str_t *name,
 #define ngx_wsman_ipmi_providers_of(name, key, numeric, cls, invoke, one)   \
     { ngx_string(name), ngx_string(NGX_WSMAN_CIM_URI name),                 \
       ngx_string(key), numeric, ngx_wsman_ipmi_enumerate, NULL, invoke,     \
-      &cls, ngx_wsman_ipmi_fetch, ngx_null_string, NULL, one },            \
+      &cls, ngx_wsman_ipmi_fetch, ngx_null_string, NULL, one, NULL },      \
     { ngx_string(name), ngx_string(NGX_WSMAN_IPMI_WMI_URI name),            \
       ngx_string(key), numeric, ngx_wsman_ipmi_enumerate, NULL, invoke,     \
       &cls, ngx_wsman_ipmi_fetch, ngx_string(NGX_WSMAN_CIM_URI name),       \
-      NULL, one }
+      NULL, one, NULL }
 
 
 static ngx_wsman_provider_t  ngx_wsman_ipmi_provider_list[] = {

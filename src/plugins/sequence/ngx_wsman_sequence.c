@@ -29,7 +29,8 @@ static ngx_wsman_provider_t  ngx_wsman_sequence_provider = {
     NULL,
     ngx_null_string,
     NULL,
-    0
+    0,
+    NULL
 };
 
 

@@ -726,17 +726,9 @@ static ngx_wsman_provider_t  ngx_wsman_wec_subscription_class = {
     ngx_wsman_wec_class_fetch,
     ngx_null_string,
     NULL,
-    0
+    0,
+    ngx_wsman_wec_class_item             /* m:Subscription elements */
 };
-
-
-/* init_process: the items are m:Subscription elements, not CIM objects */
-ngx_int_t
-ngx_wsman_wec_init_class(void)
-{
-    return ngx_wsman_enum_item_writer(&ngx_wsman_wec_subscription_class,
-                                      ngx_wsman_wec_class_item);
-}
 
 
 ngx_wsman_provider_t  *ngx_wsman_wec_providers[] = {

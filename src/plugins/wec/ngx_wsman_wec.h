@@ -70,7 +70,6 @@ extern ngx_wsman_wec_store_type_t   *ngx_wsman_wec_store_types[];
 extern ngx_wsman_plugin_t    *ngx_wsman_wec_services[];
 /* the subscriptions a source enumerates, as a class of the engine */
 extern ngx_wsman_provider_t  *ngx_wsman_wec_providers[];
-ngx_int_t ngx_wsman_wec_init_class(void);
 
 /* the EventLog service's actions that come without a w:ResourceURI */
 extern const char            *ngx_wsman_wec_deliveries[];

@@ -28,7 +28,6 @@ static void ngx_wsman_wec_metrics_send(void *data, ngx_int_t rc,
     ngx_str_t *json);
 static void ngx_wsman_wec_reopen_files(ngx_open_file_t *file,
     ngx_log_t *log);
-static ngx_int_t ngx_wsman_wec_init_process(ngx_cycle_t *cycle);
 static void ngx_wsman_wec_exit_process(ngx_cycle_t *cycle);
 static void *ngx_wsman_wec_create_main_conf(ngx_conf_t *cf);
 static void *ngx_wsman_wec_create_loc_conf(ngx_conf_t *cf);
@@ -119,7 +118,7 @@ ngx_module_t  ngx_wsman_wec_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    ngx_wsman_wec_init_process,            /* init process */
+    ngx_wsman_wec_init_worker,             /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     ngx_wsman_wec_exit_process,            /* exit process */
@@ -807,17 +806,6 @@ ngx_wsman_wec_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->match_computer, prev->match_computer, 0);
 
     return NGX_CONF_OK;
-}
-
-
-static ngx_int_t
-ngx_wsman_wec_init_process(ngx_cycle_t *cycle)
-{
-    if (ngx_wsman_wec_init_class() != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    return ngx_wsman_wec_init_worker(cycle);
 }
 
 
