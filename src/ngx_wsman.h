@@ -132,8 +132,6 @@ typedef struct {
     size_t                     max_envelope_size;  /* 0: not sent */
     ngx_uint_t                 utf16_replaced;  /* invalid UTF-16 code
                                                    units made U+FFFD */
-    unsigned                   lifted:1;        /* Events' CDATA set
-                                                   aside (ngx_wsman_soap.h) */
 
     /* libxml2's, for the SOAP layer only: plug-ins read the body through
      * its accessors (ngx_wsman_body.h) */

@@ -566,11 +566,10 @@ ngx_wsman_doc_scan_dtd(void *ctx, const xmlChar *name,
 
 
 /*
- * As ngx_wsman_soap_parse() does: the whole document is in the buffer
- * and no decoder stands between, so the no-op read callback goes, and
- * with it a buffer grow attempt at every token of the last 250 bytes (a
- * fifth of scanning an event).  Larger inputs keep it: libxml2 refuses
- * lookups past XML_MAX_LOOKUP_LIMIT into inputs without one.
+ * The whole document is in the buffer and no decoder stands between, so
+ * the no-op read callback goes, and with it a buffer grow attempt at
+ * every token of the last 250 bytes.  Larger inputs keep it: libxml2
+ * refuses lookups past XML_MAX_LOOKUP_LIMIT into inputs without one.
  */
 static void
 ngx_wsman_doc_scan_start_document(void *ctx)

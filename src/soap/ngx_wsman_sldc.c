@@ -549,14 +549,18 @@ ngx_wsman_sldc_fast(ngx_wsman_sldc_t *s)
         }
     }
 
-    /* the ring again: the output's last 1 KiB, by position */
-    if (o != start) {
-        hpos = (hpos + (o - start)) & (NGX_WSMAN_SLDC_HISTORY - 1);
-
-        ngx_memcpy(s->history, out + o - hpos, hpos);
-        ngx_memcpy(s->history + hpos, out + o - NGX_WSMAN_SLDC_HISTORY,
-                   NGX_WSMAN_SLDC_HISTORY - hpos);
+    /*
+     * The ring again, by position: only what the loop wrote (at most
+     * 1 KiB), so that a stream of control symbols between single
+     * literals does not copy the whole ring at each
+     */
+    for (len = ngx_min(o - start, NGX_WSMAN_SLDC_HISTORY); len; len -= n) {
+        disp = (hpos + (o - start) - len) & (NGX_WSMAN_SLDC_HISTORY - 1);
+        n = ngx_min(len, NGX_WSMAN_SLDC_HISTORY - disp);
+        ngx_memcpy(s->history + disp, out + o - len, n);
     }
+
+    hpos = (hpos + (o - start)) & (NGX_WSMAN_SLDC_HISTORY - 1);
 
     s->bit = bit;
     s->out_len = o;

@@ -76,11 +76,12 @@ typedef struct {
 
 
 /*
- * Decompresses a whole body into out (allocated from pool, exactly the
- * decoded length) if it decodes to at most max bytes.  Returns NGX_OK;
- * NGX_DECLINED for a malformed stream; NGX_WSMAN_SLDC_TOO_LARGE when the
- * output would pass max (nothing is allocated then); NGX_ERROR when
- * out of memory.  On anything but NGX_OK, *reason (if reason != NULL)
+ * Decompresses a whole body into out (in a pool buffer of four times the
+ * input and 1 KiB, or of exactly the decoded length when that does not
+ * hold it: docs/sldc.md) if it decodes to at most max bytes.  Returns
+ * NGX_OK; NGX_DECLINED for a malformed stream; NGX_WSMAN_SLDC_TOO_LARGE
+ * when the output would pass max (no more than the first buffer is
+ * allocated then); NGX_ERROR when out of memory.  On anything but NGX_OK, *reason (if reason != NULL)
  * says why and *error (if error != NULL) holds the class.
  */
 ngx_int_t ngx_wsman_sldc_decompress(ngx_pool_t *pool, const ngx_str_t *in,

@@ -66,9 +66,6 @@ static void ngx_wsman_soap_sax_start(void *ctx, const xmlChar *localname,
 static void ngx_wsman_soap_sax_end(void *ctx, const xmlChar *localname,
     const xmlChar *prefix, const xmlChar *uri);
 static void ngx_wsman_soap_free_doc(void *data);
-static ngx_int_t ngx_wsman_soap_parse_text(ngx_pool_t *pool, ngx_log_t *log,
-    const u_char *data, size_t len, ngx_wsman_soap_limits_t *limits,
-    ngx_wsman_request_t *req, ngx_wsman_fault_t *fault, ngx_uint_t lift);
 static ngx_int_t ngx_wsman_soap_envelope(ngx_pool_t *pool,
     ngx_wsman_soap_limits_t *limits, ngx_wsman_request_t *req,
     ngx_wsman_fault_t *fault);
@@ -172,44 +169,10 @@ ngx_wsman_soap_init(void)
 }
 
 
-/*
- * An envelope whose Events sections were set aside (ngx_wsman_soap.h)
- * stands only if it is an Events delivery that parsed: any other is
- * parsed again whole, so its readers, its fault messages included,
- * never meet a marker.
- */
 ngx_int_t
 ngx_wsman_soap_parse(ngx_pool_t *pool, ngx_log_t *log, const u_char *data,
     size_t len, ngx_wsman_soap_limits_t *limits, ngx_wsman_request_t *req,
     ngx_wsman_fault_t *fault)
-{
-    ngx_int_t  rc;
-
-    static ngx_str_t  events = ngx_string(NGX_WSMAN_ACTION_EVENTS);
-
-    rc = ngx_wsman_soap_parse_text(pool, log, data, len, limits, req, fault,
-                                   1);
-
-    if (!req->lifted
-        || (rc == NGX_OK && req->action.len == events.len
-            && ngx_strncmp(req->action.data, events.data, events.len) == 0))
-    {
-        return rc;
-    }
-
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log, 0,
-                   "wsman parse: CDATA set aside in an envelope of action "
-                   "\"%V\": parsed again whole", &req->action);
-
-    return ngx_wsman_soap_parse_text(pool, log, data, len, limits, req, fault,
-                                     0);
-}
-
-
-static ngx_int_t
-ngx_wsman_soap_parse_text(ngx_pool_t *pool, ngx_log_t *log,
-    const u_char *data, size_t len, ngx_wsman_soap_limits_t *limits,
-    ngx_wsman_request_t *req, ngx_wsman_fault_t *fault, ngx_uint_t lift)
 {
     int                        well_formed, options;
     ngx_int_t                  rc;
@@ -220,6 +183,8 @@ ngx_wsman_soap_parse_text(ngx_pool_t *pool, ngx_log_t *log,
     ngx_wsman_soap_sax_t       sax;
     ngx_wsman_soap_lifted_t   *lifted;
     ngx_wsman_soap_encoding_e  encoding;
+
+    static ngx_str_t  events = ngx_string(NGX_WSMAN_ACTION_EVENTS);
 
     ngx_memzero(req, sizeof(ngx_wsman_request_t));
 
@@ -245,7 +210,7 @@ ngx_wsman_soap_parse_text(ngx_pool_t *pool, ngx_log_t *log,
     text.len = len;
 
     rc = ngx_wsman_soap_prescan(pool, &text, &encoding, &req->utf16_replaced,
-                                lift ? &lifted : NULL, fault);
+                                &lifted, fault);
 
     if (rc == NGX_ERROR) {
         return NGX_ERROR;
@@ -340,15 +305,36 @@ ngx_wsman_soap_parse_text(ngx_pool_t *pool, ngx_log_t *log,
                                    "The XML is not well-formed.");
     }
 
-    if (lift && lifted) {
-        /* ngx_wsman_soap_node_text() reads the sections back from here */
-        doc->_private = lifted;
-        req->lifted = 1;
-    }
+    /* ngx_wsman_soap_node_text() reads the sections back from here */
+    doc->_private = lifted;
 
     req->doc = doc;
 
-    return ngx_wsman_soap_envelope(pool, limits, req, fault);
+    rc = ngx_wsman_soap_envelope(pool, limits, req, fault);
+
+    /*
+     * Sections set aside stand only in an Events delivery that parsed:
+     * any other envelope gets its tree as a parse of the whole text
+     * builds it, so that no reader of it ever meets a marker
+     */
+    if (lifted
+        && (rc != NGX_OK || req->action.len != events.len
+            || ngx_strncmp(req->action.data, events.data, events.len) != 0))
+    {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log, 0,
+                       "wsman parse: CDATA set aside in an envelope of "
+                       "action \"%V\": put back", &req->action);
+
+        if (ngx_wsman_soap_lifted_restore(pool, xmlDocGetRootElement(doc))
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        doc->_private = NULL;
+    }
+
+    return rc;
 }
 
 
@@ -978,7 +964,7 @@ ngx_wsman_soap_lifted_restore(ngx_pool_t *pool, xmlNodePtr node)
 ngx_int_t
 ngx_wsman_soap_node_text(ngx_pool_t *pool, xmlNodePtr node, ngx_str_t *text)
 {
-    size_t                    len;
+    size_t                    len, mlen;
     ngx_int_t                 rc, k;
     xmlChar                  *content;
     ngx_str_t                *span;
@@ -998,16 +984,15 @@ ngx_wsman_soap_node_text(ngx_pool_t *pool, xmlNodePtr node, ngx_str_t *text)
         /* a w:Event of an Events batch: its section set aside */
         if (lifted
             && (k = ngx_wsman_soap_marker(lifted, child->content,
-                                          child->content + len, &len))
+                                          child->content + len, &mlen))
                != NGX_ERROR
-            && child->content[len] == '\0')
+            && mlen == len)
         {
             span = (ngx_str_t *) lifted->spans.elts + k;
             return ngx_wsman_soap_trimmed(pool, span->data, span->len, text);
         }
 
-        return ngx_wsman_soap_trimmed(pool, child->content,
-                                      ngx_strlen(child->content), text);
+        return ngx_wsman_soap_trimmed(pool, child->content, len, text);
     }
 
     if (ngx_wsman_soap_lifted_restore(pool, node) != NGX_OK) {

@@ -63,16 +63,18 @@ ngx_int_t ngx_wsman_soap_parse(ngx_pool_t *pool, ngx_log_t *log,
  * Events batches (DSP0226 10.2.9.4) are mostly CDATA: each w:Event holds
  * a whole event document, and libxml2 walks a CDATA section a byte at a
  * time three times over (its end, its characters, its line count), a
- * third of a batch's cost, only for the event scan to parse it again.
+ * fifth of a batch's cost, only for the event scan to parse it again.
  * So the pre-scan sets such sections aside when it has them in its own
  * UTF-8 (converted from UTF-16, every character already one XML allows):
  * a section of at least NGX_WSMAN_SOAP_LIFT_MIN bytes that is the whole
  * content of an element named Event leaves a marker in its place (U+E000,
  * a random UUID drawn for the envelope, '#', its index) and its bytes in
  * spans.  ngx_wsman_soap_node_text() reads the marker back as the
- * section's text; the UUID is what no client can forge.  Envelopes of
- * any other action are parsed again whole (ngx_wsman_soap_parse()), so
- * no other reader of the tree ever meets a marker.
+ * section's text; the UUID is what no client can forge.  Readers of a
+ * whole subtree get the sections put back first
+ * (ngx_wsman_soap_lifted_restore()), and so does the whole tree of an
+ * envelope of any other action, or one that faults
+ * (ngx_wsman_soap_parse()): no other reader ever meets a marker.
  */
 #define NGX_WSMAN_SOAP_LIFT_MIN     256
 #define NGX_WSMAN_SOAP_LIFT_MARK    "\xee\x80\x80"     /* U+E000 */
