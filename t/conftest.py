@@ -238,6 +238,22 @@ MAIN_HTTP = """
 WORKER_USER = os.environ.get("WSMAN_TEST_WORKER_USER", "www-data")
 
 
+def worker_ids():
+    """(uid, gid) of the workers' account."""
+    import pwd
+    pw = pwd.getpwnam(WORKER_USER)
+    return pw.pw_uid, pw.pw_gid
+
+
+def worker_dirs(n, *names):
+    """Folders under nginx n's prefix that its workers write into
+    (theirs when the tests run as root, as CI does)."""
+    for name in names:
+        (n.prefix / name).mkdir()
+        if os.geteuid() == 0:
+            os.chown(n.prefix / name, *worker_ids())
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _traversable_tmp(tmp_path_factory):
     """Unprivileged workers read files the tests make (user files,

@@ -5,8 +5,6 @@ gets one m:Subscription (Version + Subscribe envelope) per subscription
 that applies to it; then it sends End.  What sources deliver afterwards
 is t/test_wec_delivery.py's."""
 
-import os
-import pwd
 import signal
 import uuid
 import xml.etree.ElementTree as ET
@@ -713,10 +711,7 @@ def four(nginx_factory):
     wsman_wec_subscription third { query '%(q)s'; sources alice bob;
         output json_file @PREFIX@/ev/third.jsonl; }
 """ % {"q": QUERY_APP}, start=False)
-    (n.prefix / "ev").mkdir()
-    if os.geteuid() == 0:
-        pw = pwd.getpwnam(conftest.WORKER_USER)
-        os.chown(n.prefix / "ev", pw.pw_uid, pw.pw_gid)
+    conftest.worker_dirs(n, "ev")
     n.start()
     return n
 

@@ -6,7 +6,6 @@ on disk; otherwise the source gets a fault and sends them again."""
 import json
 import os
 import pathlib
-import pwd
 import signal
 import threading
 import time
@@ -90,17 +89,8 @@ WEC = """
 """ % {"q": QUERY}
 
 
-def _www_data():
-    pw = pwd.getpwnam(conftest.WORKER_USER)
-    return pw.pw_uid, pw.pw_gid
-
-
-def _worker_dirs(n, *names):
-    """Folders under the prefix the workers write into."""
-    for name in names:
-        (n.prefix / name).mkdir()
-        if os.geteuid() == 0:
-            os.chown(n.prefix / name, *_www_data())
+_www_data = conftest.worker_ids
+_worker_dirs = conftest.worker_dirs
 
 
 @pytest.fixture(scope="module")

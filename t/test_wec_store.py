@@ -243,9 +243,7 @@ E2E = """
 def _node(nginx_factory, store="", workers=2):
     n = nginx_factory(E2E % {"store": store, "q": E2E_QUERY}, start=False,
                       workers=workers)
-    (n.prefix / "events").mkdir()
-    if os.geteuid() == 0:
-        os.chown(n.prefix / "events", *_www_data())
+    conftest.worker_dirs(n, "events")
     return n.start()
 
 

@@ -13,6 +13,7 @@ import uuid
 
 import pytest
 
+import conftest
 import infra
 import wsman_helpers as H
 from conftest import SO
@@ -351,9 +352,7 @@ def wec_syslog(nginx_factory, pki, rsyslog_tcp, rsyslog_tls):
     snippet = (E2E % {"q": D.QUERY}).replace("@TCP@", rsyslog_tcp.address) \
         .replace("@TLS@", rsyslog_tls.address)
     n = nginx_factory(pki.conf(snippet), start=False)
-    (n.prefix / "spool").mkdir()
-    if os.geteuid() == 0:
-        os.chown(n.prefix / "spool", *D._www_data())
+    conftest.worker_dirs(n, "spool")
     n.start()
     return n
 

@@ -9,7 +9,6 @@ the source, lands once it is back."""
 
 import json
 import os
-import pwd
 import random
 import signal
 import struct
@@ -548,9 +547,7 @@ def _e2e_snippet(pki, realm, tls_port, q=QUERY_SEC):
                     .replace("@KEYTAB@", str(realm.keytab)) % {"q": q})
 
 
-def _www_data():
-    pw = pwd.getpwnam(conftest.WORKER_USER)
-    return pw.pw_uid, pw.pw_gid
+_www_data = conftest.worker_ids
 
 
 @pytest.fixture(scope="module")
@@ -558,9 +555,7 @@ def collector(nginx_factory, auth_env, realm, pki):
     tls_port = conftest.free_port()
     n = nginx_factory(_e2e_snippet(pki, realm, tls_port),
                       main_snippet=auth_env, start=False)
-    (n.prefix / "events").mkdir()
-    if os.geteuid() == 0:
-        os.chown(n.prefix / "events", *_www_data())
+    conftest.worker_dirs(n, "events")
     n.tls_port = tls_port
     return n.start()
 
@@ -833,9 +828,7 @@ def test_version_change_resubscribe_and_deliver(nginx_factory, auth_env,
     tls_port = conftest.free_port()
     n = nginx_factory(_e2e_snippet(pki, realm, tls_port),
                       main_snippet=auth_env, start=False)
-    (n.prefix / "events").mkdir()
-    if os.geteuid() == 0:
-        os.chown(n.prefix / "events", *_www_data())
+    conftest.worker_dirs(n, "events")
     n.tls_port = tls_port
     n.start()
     machine = "version.wsman.test"
@@ -960,9 +953,7 @@ def test_kerberos_source_with_host_spn(nginx_factory, auth_env, realm,
     n = nginx_factory(_e2e_snippet(pki, realm, tls_port).replace(
         str(realm.keytab), str(keytab)), main_snippet=auth_env,
         start=False)
-    (n.prefix / "events").mkdir()
-    if os.geteuid() == 0:
-        os.chown(n.prefix / "events", *_www_data())
+    conftest.worker_dirs(n, "events")
     n.tls_port = tls_port
     n.start()
     machine = "srv2025.wsman.test"

@@ -46,8 +46,7 @@ typedef struct {
 
 
 static ngx_int_t ngx_wsman_wec_load_bookmarks(ngx_wsman_call_t *call,
-    ngx_wsman_wec_main_conf_t *wmcf, ngx_uint_t *idx, ngx_uint_t n,
-    ngx_wsman_op_pt resume);
+    ngx_wsman_wec_main_conf_t *wmcf, u_char *applies, ngx_wsman_op_pt resume);
 static void ngx_wsman_wec_bookmarks_run(void *data, ngx_log_t *log);
 static void ngx_wsman_wec_bookmarks_done(ngx_event_t *ev);
 static ngx_int_t ngx_wsman_wec_end(ngx_wsman_call_t *call);
@@ -590,7 +589,7 @@ ngx_wsman_wec_class_fetch(ngx_wsman_provider_t *prov, ngx_wsman_call_t *call,
     ngx_wsman_op_pt resume)
 {
     ngx_int_t                   rc;
-    ngx_uint_t                  i, n, *idx;
+    ngx_uint_t                  i, n;
     ngx_wsman_wec_sub_t        *subs;
     ngx_wsman_wec_enum_t       *ctx;
     ngx_wsman_wec_main_conf_t  *wmcf;
@@ -634,12 +633,6 @@ ngx_wsman_wec_class_fetch(ngx_wsman_provider_t *prov, ngx_wsman_call_t *call,
     subs = wmcf ? wmcf->subs.elts : NULL;
     n = 0;
 
-    idx = ngx_palloc(call->pool,
-                     (wmcf ? wmcf->subs.nelts : 0) * sizeof(ngx_uint_t) + 1);
-    if (idx == NULL) {
-        return NGX_ERROR;
-    }
-
     ctx->applies = ngx_pcalloc(call->pool,
                                (wmcf ? wmcf->subs.nelts : 0) + 1);
     if (ctx->applies == NULL) {
@@ -655,7 +648,7 @@ ngx_wsman_wec_class_fetch(ngx_wsman_provider_t *prov, ngx_wsman_call_t *call,
 
         if (rc == NGX_OK) {
             ctx->applies[i] = 1;
-            idx[n++] = i;
+            n++;
         }
     }
 
@@ -671,7 +664,8 @@ ngx_wsman_wec_class_fetch(ngx_wsman_provider_t *prov, ngx_wsman_call_t *call,
         }
 
         /* the bookmarks come from the state store, in a pool thread */
-        return ngx_wsman_wec_load_bookmarks(call, wmcf, idx, n, resume);
+        return ngx_wsman_wec_load_bookmarks(call, wmcf, ctx->applies,
+                                            resume);
     }
 
     ctx->ready = 1;
@@ -741,10 +735,10 @@ typedef struct {
     ngx_wsman_call_t          *call;         /* NULL once the client left */
     ngx_pool_t                *pool;
     ngx_wsman_wec_main_conf_t *wmcf;
-    ngx_uint_t                *idx;
-    ngx_uint_t                 n;
+    u_char                    *applies;      /* by subscription index */
+    ngx_uint_t                 n;            /* subscriptions */
     ngx_str_t                  source;
-    ngx_str_t                 *bookmarks;
+    ngx_str_t                 *bookmarks;    /* by subscription index */
     ngx_wsman_op_pt            resume;
     ngx_int_t                  rc;
     ngx_wsman_wec_hold_t       hold;         /* keeps a graceful shutdown
@@ -755,8 +749,7 @@ typedef struct {
 
 static ngx_int_t
 ngx_wsman_wec_load_bookmarks(ngx_wsman_call_t *call,
-    ngx_wsman_wec_main_conf_t *wmcf, ngx_uint_t *idx, ngx_uint_t n,
-    ngx_wsman_op_pt resume)
+    ngx_wsman_wec_main_conf_t *wmcf, u_char *applies, ngx_wsman_op_pt resume)
 {
     ngx_pool_t                 *pool;
     ngx_thread_task_t          *task;
@@ -778,21 +771,23 @@ ngx_wsman_wec_load_bookmarks(ngx_wsman_call_t *call,
     bt->call = call;
     bt->pool = pool;
     bt->wmcf = wmcf;
-    bt->n = n;
+    bt->n = wmcf->subs.nelts;
     bt->resume = resume;
     bt->log = *ngx_cycle->log;
     bt->log.connection = call->log->connection;
 
-    bt->idx = ngx_palloc(pool, n * sizeof(ngx_uint_t));
-    bt->bookmarks = ngx_pcalloc(pool, n * sizeof(ngx_str_t));
+    /* copies: the request's pool may go while the thread reads */
+    bt->applies = ngx_pnalloc(pool, bt->n);
+    bt->bookmarks = ngx_pcalloc(pool, bt->n * sizeof(ngx_str_t));
     bt->source.data = ngx_pstrdup(pool, &call->identity->user);
 
-    if (bt->idx == NULL || bt->bookmarks == NULL || bt->source.data == NULL)
+    if (bt->applies == NULL || bt->bookmarks == NULL
+        || bt->source.data == NULL)
     {
         goto failed;
     }
 
-    ngx_memcpy(bt->idx, idx, n * sizeof(ngx_uint_t));
+    ngx_memcpy(bt->applies, applies, bt->n);
     bt->source.len = call->identity->user.len;
 
     task->handler = ngx_wsman_wec_bookmarks_run;
@@ -832,7 +827,11 @@ ngx_wsman_wec_bookmarks_run(void *data, ngx_log_t *log)
     bt->rc = NGX_OK;
 
     for (i = 0; i < bt->n; i++) {
-        if (store->type->load_bookmark(store, &subs[bt->idx[i]].name,
+        if (!bt->applies[i]) {
+            continue;
+        }
+
+        if (store->type->load_bookmark(store, &subs[i].name,
                                        &bt->source, bt->pool,
                                        &bt->bookmarks[i], &bt->log)
             != NGX_OK)
@@ -883,7 +882,7 @@ ngx_wsman_wec_bookmarks_done(ngx_event_t *ev)
 
     /* into the request's pool: the task's goes now */
     for (i = 0; i < bt->n; i++) {
-        bm = &ctx->bookmarks[bt->idx[i]];
+        bm = &ctx->bookmarks[i];
         bm->len = bt->bookmarks[i].len;
 
         if (bm->len == 0) {

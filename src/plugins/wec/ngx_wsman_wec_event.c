@@ -653,16 +653,10 @@ ngx_wsman_wec_event_end(void *data)
         break;
 
     case NGX_WSMAN_WEC_F_DATA:
-        /* room is there but for every 8th: no call for the rest */
-        if (r->data->nelts < r->data->nalloc) {
-            pair = (ngx_str_t *) r->data->elts + 2 * r->data->nelts++;
-
-        } else {
-            pair = ngx_array_push(r->data);
-            if (pair == NULL) {
-                r->error = 1;
-                break;
-            }
+        pair = ngx_array_push(r->data);
+        if (pair == NULL) {
+            r->error = 1;
+            break;
         }
 
         pair[0] = r->data_name;

@@ -13,10 +13,11 @@
  *   of (active, alive, silent), read in a pool thread.
  */
 
-#include <malloc.h>
-
 #include "ngx_wsman_wec.h"
 #include "ngx_wsman_wec_event.h"
+
+/* after nginx's headers: they set the feature macros glibc reads */
+#include <malloc.h>
 
 
 /* see ngx_wsman_wec_init_worker() */
