@@ -657,30 +657,6 @@ def test_nginx_t_accepts_good_block(nginx_factory):
 
 # ------------------------------------------------------- w:MaxElements --
 
-ACTION_PULL = "http://schemas.xmlsoap.org/ws/2004/09/enumeration/Pull"
-
-
-def pull_request(host, port, context, max_elements,
-                 path="/wsman/SubscriptionManager/WEC"):
-    mid = "uuid:%s" % str(uuid.uuid4()).upper()
-    xml = (
-        '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"'
-        ' xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing"'
-        ' xmlns:n="http://schemas.xmlsoap.org/ws/2004/09/enumeration"'
-        ' xmlns:w="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd">'
-        '<s:Header><a:To>http://%s:%d%s</a:To>'
-        '<w:ResourceURI s:mustUnderstand="true">%s</w:ResourceURI>'
-        '<a:ReplyTo><a:Address s:mustUnderstand="true">%s</a:Address>'
-        '</a:ReplyTo><a:Action s:mustUnderstand="true">%s</a:Action>'
-        '<w:MaxEnvelopeSize s:mustUnderstand="true">512000'
-        '</w:MaxEnvelopeSize><a:MessageID>%s</a:MessageID></s:Header>'
-        '<s:Body><n:Pull><n:EnumerationContext>%s</n:EnumerationContext>'
-        '<n:MaxElements>%d</n:MaxElements></n:Pull></s:Body></s:Envelope>'
-        % (host, port, path, SUB_URI, H.ANONYMOUS, ACTION_PULL, mid,
-           context, max_elements))
-    return xml, mid
-
-
 def _names(items):
     return [sub.find("s:Envelope/s:Header/w:OptionSet/w:Option[@Name="
                      "'SubscriptionName']", NS).text for sub in items]
@@ -726,9 +702,16 @@ def _enumerate(n, user, max_elements, optimize=True):
 
 
 def _pull(n, user, context, max_elements):
-    xml, mid = pull_request("127.0.0.1", n.port, context, max_elements)
-    return H.Client(n.port, _users()).post(utf16(xml), path=PATH, user=user,
-                                            content_type=UTF16_CT), mid
+    xml, mid = H.pull_request(context, SUB_URI, max_elements=max_elements,
+                              max_envelope_size=512000)
+    return H.Client(n.port, _users()).post(xml, path=PATH, user=user), mid
+
+
+def _pulled(r, mid):
+    """The PullResponse to mid, its items and end in n: alone."""
+    page = H.EnumPage(r, pull=True)
+    assert H.header_text(r, "a", "RelatesTo") == mid
+    return page
 
 
 def test_max_elements_first_batch_then_pull(four):
@@ -752,11 +735,10 @@ def test_max_elements_first_batch_then_pull(four):
     H.assert_fault(r, subcode=("n", "InvalidEnumerationContext"))
 
     r, mid = _pull(four, "alice", ctx, 2)
-    resp = _answer(r, mid, "PullResponse", "PullResponse")
-    items = resp.find("n:Items", NS)
+    page = _pulled(r, mid)
+    items = page.items
     assert _names(items) == ["third"]
-    assert resp.find("n:EndOfSequence", NS) is not None
-    assert resp.find("n:EnumerationContext", NS) is None
+    assert page.end and page.context is None
     bm = items[0].find("s:Envelope/s:Body/e:Subscribe/w:Bookmark", NS)
     assert bm is not None and 'RecordId="77"' in ET.tostring(
         bm, encoding="unicode")
@@ -770,11 +752,12 @@ def test_max_elements_one_by_one_and_everything_at_once(four):
     resp = _enumerate(four, "alice", 1)
     got = _names(resp.find("w:Items", NS))
     ctx = resp.findtext("n:EnumerationContext", "", NS).strip()
-    while resp.find("n:EndOfSequence", NS) is None \
-            and resp.find("w:EndOfSequence", NS) is None:
+    end = resp.find("w:EndOfSequence", NS) is not None
+    while not end:
         r, mid = _pull(four, "alice", ctx, 1)
-        resp = _answer(r, mid, "PullResponse", "PullResponse")
-        got += _names(resp.find("n:Items", NS))
+        page = _pulled(r, mid)
+        got += _names(page.items)
+        ctx, end = page.context or ctx, page.end
     assert got == ["first", "second", "third"]
     # Windows' 32000: everything in the first answer
     resp = _enumerate(four, "alice", 32000)
@@ -785,9 +768,8 @@ def test_max_elements_one_by_one_and_everything_at_once(four):
     got = _names(resp.find("w:Items", NS))
     ctx = resp.findtext("n:EnumerationContext", "", NS).strip()
     r, mid = _pull(four, "bob", ctx, 5)
-    resp = _answer(r, mid, "PullResponse", "PullResponse")
     assert got == ["bobs"]
-    assert _names(resp.find("n:Items", NS)) == ["second", "third"]
+    assert _names(_pulled(r, mid).items) == ["second", "third"]
 
 
 def test_enumerate_without_optimize_then_pull(four):
@@ -796,9 +778,9 @@ def test_enumerate_without_optimize_then_pull(four):
     ctx = resp.findtext("n:EnumerationContext", "", NS).strip()
     assert ctx
     r, mid = _pull(four, "alice", ctx, 10)
-    resp = _answer(r, mid, "PullResponse", "PullResponse")
-    assert _names(resp.find("n:Items", NS)) == ["first", "second", "third"]
-    assert resp.find("n:EndOfSequence", NS) is not None
+    page = _pulled(r, mid)
+    assert _names(page.items) == ["first", "second", "third"]
+    assert page.end
 
 
 def test_simulated_source_pulls_what_does_not_fit(four):
