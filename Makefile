@@ -3,7 +3,8 @@
 #   make        build build/ngx_wsman_module.so (configure runs once)
 #   make run    demo server on 127.0.0.1:5985 (foreground)
 #   make test   the whole test suite (unit + integration, real clients)
-#   make unit [GROUP=name]   C unit tests only; make integration: pytest
+#   make unit [GROUP=name]   C unit tests only (without GROUP: also built
+#               without SSE2, t/unit/Makefile's plain); make integration
 #   make lint | soak | fuzz | sanitize   more checks (README.md)
 #   make bench  measurements, never pass or fail (bench/RESULTS.md)
 #   make plugin-example   the module with t/plugin_example/ built in
@@ -105,6 +106,7 @@ run: deps-run $(MODULE)
 
 unit: deps-test $(MODULE)
 	$(MAKE) -C t/unit BUILD=$(BUILD) NGX_SRC=$(NGX_SRC) GROUP=$(GROUP)
+	$(if $(GROUP),,$(MAKE) -C t/unit BUILD=$(BUILD) NGX_SRC=$(NGX_SRC) plain)
 
 integration: deps-test $(MODULE)
 	WSMAN_SO=$(MODULE) $(PYTHON) -m pytest -q t/

@@ -730,7 +730,14 @@ unit_wec_kafka(const char *bootstrap)
 
         unit_log_reset();
         unit_wec_write(&out, "alice@WSMAN.TEST", "slow", 3, NGX_ERROR);
-        UNIT_CHECK(unit_log_contains("not confirmed"));
+
+        /*
+         * librdkafka times the messages out after the same timeout; a
+         * thread that ran late (valgrind, a loaded machine) finds their
+         * "timed out" reports instead of none: failed either way
+         */
+        UNIT_CHECK(unit_log_contains("not confirmed")
+                   || unit_log_contains("not delivered"));
 
         unit_wec_control("kafka-fast");
 
