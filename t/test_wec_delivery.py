@@ -89,14 +89,10 @@ WEC = """
 """ % {"q": QUERY}
 
 
-_www_data = conftest.worker_ids
-_worker_dirs = conftest.worker_dirs
-
-
 @pytest.fixture(scope="module")
 def wec(nginx_factory):
     n = nginx_factory(WEC, start=False)
-    _worker_dirs(n, "events", "guarded", "down", "spool")
+    conftest.worker_dirs(n, "events", "guarded", "down", "spool")
     n.start()
     return n
 
@@ -336,7 +332,7 @@ def test_output_down_then_back_loses_nothing(wec):
         H.assert_fault(r, subcode=("w", "InternalError"))
         assert lines(d / "events.jsonl") == []
     finally:
-        os.chown(d, *_www_data())
+        os.chown(d, *conftest.worker_ids())
     # the source sends the same batch again: now it is stored and acked
     assert_ack(post(wec, addr, xml, "dave"), mid)
     assert [g["record_id"] for g in lines(d / "events.jsonl")] == [501, 502]
@@ -345,7 +341,7 @@ def test_output_down_then_back_loses_nothing(wec):
 def test_path_template_cannot_leave_its_directory(nginx_factory):
     n = nginx_factory(WEC.replace("$subscription/$source", "$machine"),
                       start=False)
-    _worker_dirs(n, "events", "guarded")
+    conftest.worker_dirs(n, "events", "guarded")
     n.start()
     addr = notify_to(n, "alice", "security")
     xml, mid = delivery(addr, ACTION_EVENTS, [event_xml(1)],
@@ -526,9 +522,9 @@ def test_worker_killed_mid_batch_loses_nothing(nginx_factory):
         "output xml_file @PREFIX@/events/all-$date.xml;",
         "output xml_file @PREFIX@/events/pipe;")
     n = nginx_factory(snippet, start=False)
-    _worker_dirs(n, "events", "guarded")
+    conftest.worker_dirs(n, "events", "guarded")
     os.mkfifo(n.prefix / "events/pipe")
-    os.chown(n.prefix / "events/pipe", *_www_data())
+    os.chown(n.prefix / "events/pipe", *conftest.worker_ids())
     n.start()
     addr = notify_to(n, "alice", "security")
     jl = n.prefix / "events/security/alice.jsonl"
@@ -618,7 +614,7 @@ def test_spool_absorbs_an_outage_and_replays_in_order(wec):
         out = _metrics(wec)["spooled"]["outputs"][0]
         assert out["spooled"] >= 3 and out["down"] is True
     finally:
-        os.chown(down, *_www_data())
+        os.chown(down, *conftest.worker_ids())
     deadline = time.time() + 10
     while time.time() < deadline and list(spool.glob("*.batch")):
         time.sleep(0.2)
@@ -651,7 +647,7 @@ def test_damaged_spool_files_are_set_aside(wec):
     hold up the good file after them."""
     spool, down = wec.prefix / "spool/down", wec.prefix / "down"
     spool.mkdir(parents=True, exist_ok=True)
-    os.chown(spool, *_www_data())
+    os.chown(spool, *conftest.worker_ids())
     good = _spool_file("heidi", 1700000000, [event_xml(4242)])
     damaged = {
         "cut": good[:-1],
@@ -668,10 +664,10 @@ def test_damaged_spool_files_are_set_aside(wec):
     for i, (name, data) in enumerate(sorted(damaged.items())):
         f = spool / ("0000000000000001-1-%d-%s.batch" % (i, name))
         f.write_bytes(data)
-        os.chown(f, *_www_data())
+        os.chown(f, *conftest.worker_ids())
     f = spool / "0000000000000002-1-0.batch"
     f.write_bytes(good)
-    os.chown(f, *_www_data())
+    os.chown(f, *conftest.worker_ids())
     deadline = time.time() + 10
     while time.time() < deadline and list(spool.glob("*.batch")):
         time.sleep(0.2)
@@ -711,7 +707,7 @@ def test_full_spool_pushes_back(wec):
         assert 1 <= acked < 12 and refused >= 1
         assert "is full" in wec.read_log()
     finally:
-        os.chown(down, *_www_data())
+        os.chown(down, *conftest.worker_ids())
     deadline = time.time() + 10
     while time.time() < deadline and list(
             (wec.prefix / "spool/down").glob("*.batch")):
@@ -725,7 +721,7 @@ def test_reload_under_load_loses_nothing(nginx_factory):
     acknowledged event is in the file, in order; only a batch that was
     sent again may be there twice."""
     n = nginx_factory(WEC, start=False)
-    _worker_dirs(n, "events", "guarded", "down", "spool")
+    conftest.worker_dirs(n, "events", "guarded", "down", "spool")
     n.start()
     addr = notify_to(n, "alice", "security")
     acked, resent = [], set()
@@ -892,7 +888,7 @@ def test_batches_reuse_memory_instead_of_faulting_it_in(nginx_factory):
         }
     }
 """ % QUERY, start=False, main_snippet="thread_pool wec threads=2;")
-    _worker_dirs(n, "events")
+    conftest.worker_dirs(n, "events")
     n.start()
     addr = notify_to(n, "alice", "security")
     evs = [event_xml(2000 + i, data="user%d" % i + "x" * 900)

@@ -26,8 +26,7 @@ import conftest
 import wsman_helpers as H
 from test_wec import NS
 from test_wec_delivery import (ACTION_EVENTS, ACTION_HEARTBEAT, assert_ack,
-                               delivery, event_xml, lines, notify_to, post,
-                               _www_data)
+                               delivery, event_xml, lines, notify_to, post)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 UNIT = os.path.join(HERE, "unit")
@@ -175,7 +174,7 @@ def test_nginx_t_warns_state_dir_workers_cannot_write(nginx_factory,
     assert p.returncode == 0, p.stderr
     assert "the workers' user may not write it or its directory" in p.stderr
     # theirs: no warning
-    os.chown(d, *_www_data())
+    os.chown(d, *conftest.worker_ids())
     p = n.test_config()
     assert p.returncode == 0, p.stderr
     assert "may not write" not in p.stderr, p.stderr
@@ -184,7 +183,7 @@ def test_nginx_t_warns_state_dir_workers_cannot_write(nginx_factory,
     os.chmod(d / "wec.db", 0o644)
     p = n.test_config()
     assert "may not write it" in p.stderr, p.stderr
-    os.chown(d / "wec.db", *_www_data())
+    os.chown(d / "wec.db", *conftest.worker_ids())
     p = n.test_config()
     assert "may not write" not in p.stderr, p.stderr
 
@@ -276,7 +275,7 @@ def test_e2e_default_sqlite_store(nginx_factory):
     n = _node(nginx_factory)
     db = n.prefix / "wec" / "state.db"
     if os.geteuid() == 0:
-        assert (n.prefix / "wec").stat().st_uid == _www_data()[0]
+        assert (n.prefix / "wec").stat().st_uid == conftest.worker_ids()[0]
         assert oct((n.prefix / "wec").stat().st_mode & 0o777) == "0o700"
     addr = notify_to(n, "alice", "security")
     xml, mid = delivery(addr, ACTION_EVENTS,
@@ -293,7 +292,7 @@ def test_e2e_default_sqlite_store(nginx_factory):
                    '</BookmarkList>|1'), row
     assert _sqlite(db, "PRAGMA journal_mode") == "wal"
     if os.geteuid() == 0:
-        assert db.stat().st_uid == _www_data()[0]
+        assert db.stat().st_uid == conftest.worker_ids()[0]
     # a heartbeat: flushed within wsman_wec_heartbeat_flush
     xml, mid = delivery(addr, ACTION_HEARTBEAT)
     assert_ack(post(n, addr, xml, "alice"), mid)
@@ -326,7 +325,7 @@ def test_e2e_sqlite_store_not_writable_no_ack(nginx_factory, tmp_path):
     assert "wsman wec store \"%s/wec.db\": cannot open" % d in log, log
     assert "not acknowledged" in log
     assert not (d / "wec.db").exists()
-    os.chown(d, *_www_data())
+    os.chown(d, *conftest.worker_ids())
     assert_ack(post(n, addr, xml, "alice"), mid)
     assert _sqlite(d / "wec.db", "SELECT events FROM wec_sources") == "1"
     n.stop()

@@ -547,8 +547,6 @@ def _e2e_snippet(pki, realm, tls_port, q=QUERY_SEC):
                     .replace("@KEYTAB@", str(realm.keytab)) % {"q": q})
 
 
-_www_data = conftest.worker_ids
-
 
 @pytest.fixture(scope="module")
 def collector(nginx_factory, auth_env, realm, pki):
@@ -709,7 +707,7 @@ def test_output_down_no_ack_then_retry(collector, pki):
         # retried, still down
         assert not src.flush()
         assert src.pending() == 4
-        os.chown(d, *_www_data())
+        os.chown(d, *conftest.worker_ids())
         assert src.flush(), src.last_error
         assert src.pending() == 0
         # a bookmark only moves forward (other machines of this user may
