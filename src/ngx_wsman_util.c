@@ -33,6 +33,22 @@ ngx_wsman_hex(u_char *dst, u_char *src, size_t len, ngx_uint_t upper)
 
 
 u_char *
+ngx_wsman_decimal(u_char *dst, uint64_t n)
+{
+    u_char  digits[NGX_INT64_LEN], *p;
+
+    p = digits + NGX_INT64_LEN;
+
+    do {
+        *--p = (u_char) ('0' + n % 10);
+        n /= 10;
+    } while (n);
+
+    return ngx_cpymem(dst, p, digits + NGX_INT64_LEN - p);
+}
+
+
+u_char *
 ngx_wsman_uuid_format(u_char *dst, u_char *bin)
 {
     return ngx_wsman_uuid_layout(dst, bin, 4, 0);

@@ -1,5 +1,6 @@
 /*
- * Small helpers shared by every part: hex digits and random UUIDs.
+ * Small helpers shared by every part: hex and decimal digits, random
+ * UUIDs.
  */
 
 #ifndef _NGX_WSMAN_UTIL_H_INCLUDED_
@@ -27,6 +28,10 @@ u_char *ngx_wsman_uuid_format(u_char *dst, u_char *bin);
  * upper or lower case; returns the end */
 u_char *ngx_wsman_uuid_layout(u_char *dst, u_char *bin, ngx_uint_t version,
     ngx_uint_t upper);
+
+/* n in decimal at dst (NGX_INT64_LEN bytes at most); returns the end.
+ * Digits by hand: ngx_sprintf() parses its format on every call */
+u_char *ngx_wsman_decimal(u_char *dst, uint64_t n);
 
 /* a random version 4 UUID at dst; NULL when the random source failed */
 u_char *ngx_wsman_uuid(u_char *dst);

@@ -6,6 +6,7 @@
 #include <libxml/encoding.h>
 
 #include "ngx_wsman_xml.h"
+#include "ngx_wsman_util.h"
 
 
 static ngx_int_t ngx_wsman_xml_grow(ngx_wsman_xml_t *x, size_t need);
@@ -286,20 +287,12 @@ ngx_wsman_xml_text_str(ngx_wsman_xml_t *x, ngx_str_t *s)
 }
 
 
-/* digits by hand: ngx_sprintf() parses its format on every call */
 void
 ngx_wsman_xml_uint(ngx_wsman_xml_t *x, uint64_t n)
 {
-    u_char  buf[NGX_INT64_LEN], *p;
+    u_char  buf[NGX_INT64_LEN];
 
-    p = buf + NGX_INT64_LEN;
-
-    do {
-        *--p = (u_char) ('0' + n % 10);
-        n /= 10;
-    } while (n);
-
-    ngx_wsman_xml_raw(x, p, buf + NGX_INT64_LEN - p);
+    ngx_wsman_xml_raw(x, buf, ngx_wsman_decimal(buf, n) - buf);
 }
 
 

@@ -5,6 +5,7 @@
 
 #include "ngx_wsman_shell_frame.h"
 #include "ngx_wsman_shell_proto.h"
+#include "ngx_wsman_util.h"
 
 
 /* a uint64_t has at most 20 decimal digits */
@@ -89,16 +90,9 @@ void
 ngx_wsman_shell_writer_add_num(ngx_wsman_shell_writer_t *w, u_char tag,
     uint64_t n)
 {
-    u_char  buf[NGX_WSMAN_SHELL_NUM_LEN], *p;
+    u_char  buf[NGX_INT64_LEN];
 
-    p = buf + sizeof(buf);
-
-    do {
-        *--p = (u_char) ('0' + n % 10);
-        n /= 10;
-    } while (n);
-
-    ngx_wsman_shell_writer_add(w, tag, p, buf + sizeof(buf) - p);
+    ngx_wsman_shell_writer_add(w, tag, buf, ngx_wsman_decimal(buf, n) - buf);
 }
 
 

@@ -12,6 +12,7 @@
 #include "ngx_wsman_wec.h"
 #include "ngx_wsman_wec_event.h"
 #include "ngx_wsman_body.h"
+#include "ngx_wsman_util.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -45,7 +46,6 @@ static void ngx_wsman_wec_event_start(void *data, ngx_str_t *name,
     ngx_str_t *attrs, ngx_uint_t nattrs);
 static void ngx_wsman_wec_event_chars(void *data, u_char *text, size_t len);
 static void ngx_wsman_wec_event_end(void *data);
-static u_char *ngx_wsman_wec_json_uint(u_char *p, uint64_t n);
 
 
 /* ,"name":"value" (name a literal: its length known when compiled) */
@@ -251,23 +251,6 @@ ngx_wsman_wec_json_string(u_char *p, ngx_str_t *s)
 }
 
 
-/* n in decimal, as "%uL" writes it, without a format to read */
-static u_char *
-ngx_wsman_wec_json_uint(u_char *p, uint64_t n)
-{
-    u_char  *q, digits[NGX_INT64_LEN];
-
-    q = digits + NGX_INT64_LEN;
-
-    do {
-        *--q = (u_char) ('0' + n % 10);
-        n /= 10;
-    } while (n);
-
-    return ngx_cpymem(p, q, digits + NGX_INT64_LEN - q);
-}
-
-
 /*
  * The "received" member: the same second for a whole batch, and mostly
  * for the next batches of a thread too, so formatted once a second
@@ -379,11 +362,11 @@ ngx_wsman_wec_event_prepare(ngx_wsman_wec_batch_t *b,
     p = ngx_wsman_wec_json_member(p, "channel", &ev->channel);
     p = ngx_wsman_wec_json_member(p, "provider", &ev->provider);
     p = ngx_cpymem(p, ",\"event_id\":", sizeof(",\"event_id\":") - 1);
-    p = ngx_wsman_wec_json_uint(p, ev->event_id);
+    p = ngx_wsman_decimal(p, ev->event_id);
     p = ngx_cpymem(p, ",\"record_id\":", sizeof(",\"record_id\":") - 1);
-    p = ngx_wsman_wec_json_uint(p, ev->record_id);
+    p = ngx_wsman_decimal(p, ev->record_id);
     p = ngx_cpymem(p, ",\"level\":", sizeof(",\"level\":") - 1);
-    p = ngx_wsman_wec_json_uint(p, ev->level);
+    p = ngx_wsman_decimal(p, ev->level);
     p = ngx_wsman_wec_json_member(p, "time_created", &ev->time_created);
 
     if (data.nelts) {
