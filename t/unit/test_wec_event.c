@@ -67,7 +67,7 @@ static void
 unit_test_wec_json_string(void)
 {
     u_char      in[48], got[48 * 6 + 2], want[48 * 6 + 2], *end;
-    size_t      i, j, k, n, len;
+    size_t      i, j, k, m, n, len;
     ngx_uint_t  ok;
     ngx_str_t   s;
 
@@ -106,8 +106,17 @@ unit_test_wec_json_string(void)
                     end = ngx_wsman_wec_json_string(got, &s);
                     n = unit_json_reference(want, in, len);
 
+                    /* the bytes written past end (the 16-byte steps'
+                     * scratch) stay within the 2 + 6 * len promised */
+                    for (m = 2 + 6 * len; m < sizeof(got); m++) {
+                        if (got[m] != 0xee) {
+                            break;
+                        }
+                    }
+
                     if ((size_t) (end - got) != n
-                        || ngx_memcmp(got, want, n) != 0)
+                        || ngx_memcmp(got, want, n) != 0
+                        || m != sizeof(got))
                     {
                         printf("    byte 0x%02x at %d of %d (and %d on): "
                                "%.*s\n", odd[k], (int) i, (int) len, (int) j,
@@ -212,6 +221,60 @@ unit_test_wec_event_prepare(void)
     UNIT_CHECK(!unit_json_has(&ev, "\"malformed\""));
 
     ngx_destroy_pool(b.pool);
+
+    /* Data values longer than the reader's chunk among short ones, and
+     * ones that just fill it: each read back whole */
+    {
+        u_char      *xml, *p, *want;
+        size_t       sizes[] = { 600, 1, 511, 2, 512, 3, 4000, 5 };
+        ngx_uint_t   i, ok;
+
+        static const char  head[] = "<Event><System><Computer>c</Computer>"
+                                    "</System><EventData>";
+
+        xml = malloc(16384);
+        want = malloc(8192);
+
+        if (UNIT_CHECK(xml != NULL && want != NULL)) {
+            p = ngx_cpymem(xml, head, sizeof(head) - 1);
+
+            for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+                p = ngx_sprintf(p, "<Data Name='d%ui'>", i);
+                ngx_memset(p, 'a' + i, sizes[i]);
+                p = ngx_cpymem(p + sizes[i], "</Data>", 7);
+            }
+
+            p = ngx_cpymem(p, "</EventData></Event>",
+                           sizeof("</EventData></Event>") - 1);
+
+            UNIT_CHECK(unit_wec_prepare(&b, &ev, (char *) xml, p - xml)
+                       == NGX_OK);
+            UNIT_CHECK(!ev.malformed);
+
+            ok = 1;
+
+            for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+                p = ngx_sprintf(want, "\"d%ui\":\"", i);
+                ngx_memset(p, 'a' + i, sizes[i]);
+                p = ngx_cpymem(p + sizes[i], "\"", 1);
+
+                if (memmem(ev.json.data, ev.json.len, want, p - want)
+                    == NULL)
+                {
+                    printf("    Data d%u (%u bytes) not in the JSON\n",
+                           (unsigned) i, (unsigned) sizes[i]);
+                    ok = 0;
+                }
+            }
+
+            UNIT_CHECK(ok);
+
+            ngx_destroy_pool(b.pool);
+        }
+
+        free(xml);
+        free(want);
+    }
 
     /* RenderedText cut short: kept whole, flagged, no fields trusted */
     UNIT_CHECK(unit_wec_prepare(&b, &ev, UNIT_4624, 700) == NGX_OK);

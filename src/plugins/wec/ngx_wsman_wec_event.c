@@ -430,23 +430,29 @@ static ngx_int_t
 ngx_wsman_wec_reader_copy(ngx_wsman_wec_reader_t *r, ngx_str_t *dst,
     ngx_str_t *src)
 {
-    size_t  size;
+    u_char  *p;
 
-    if ((size_t) (r->last - r->free) <= src->len) {
-        size = ngx_max(src->len + 1, NGX_WSMAN_WEC_READER_CHUNK);
+    if ((size_t) (r->last - r->free) > src->len) {
+        p = r->free;
+        r->free += src->len + 1;
 
-        r->free = ngx_pnalloc(r->pool, size);
-        if (r->free == NULL) {
-            r->last = NULL;
-            r->error = 1;
-            return NGX_ERROR;
-        }
+    } else if (src->len >= NGX_WSMAN_WEC_READER_CHUNK) {
+        /* a long one alone: the chunk stays for the short ones */
+        p = ngx_pnalloc(r->pool, src->len + 1);
 
-        r->last = r->free + size;
+    } else {
+        p = ngx_pnalloc(r->pool, NGX_WSMAN_WEC_READER_CHUNK);
+
+        r->free = p ? p + src->len + 1 : NULL;
+        r->last = p ? p + NGX_WSMAN_WEC_READER_CHUNK : NULL;
     }
 
-    dst->data = r->free;
-    r->free += src->len + 1;
+    if (p == NULL) {
+        r->error = 1;
+        return NGX_ERROR;
+    }
+
+    dst->data = p;
 
     ngx_memcpy(dst->data, src->data, src->len);
     dst->data[src->len] = '\0';
