@@ -28,7 +28,6 @@
 
 #define NGX_WSMAN_WEC_NS_WSMAN_1                                            \
     "http://schemas.dmtf.org/wbem/wsman/1/wsman"
-#define NGX_WSMAN_WEC_ACTION_EVENTS     NGX_WSMAN_ACTION_EVENTS
 #define NGX_WSMAN_WEC_ACTION_HEARTBEAT  NGX_WSMAN_WEC_NS_WSMAN_1 "/Heartbeat"
 #define NGX_WSMAN_WEC_ACTION_ACK        NGX_WSMAN_WEC_NS_WSMAN_1 "/Ack"
 #define NGX_WSMAN_WEC_ACTION_END                                            \
@@ -39,7 +38,7 @@
 #define NGX_WSMAN_WEC_SUBS_PATH  "/subscriptions/"
 
 const char  *ngx_wsman_wec_deliveries[] = {
-    NGX_WSMAN_WEC_ACTION_EVENTS,
+    NGX_WSMAN_ACTION_EVENTS,
     NGX_WSMAN_WEC_ACTION_HEARTBEAT,
     NGX_WSMAN_WEC_ACTION_END,
     NULL
@@ -134,8 +133,8 @@ ngx_wsman_wec_deliver(ngx_wsman_call_t *call)
 
     action = &call->req->action;
 
-    if (action->len == sizeof(NGX_WSMAN_WEC_ACTION_EVENTS) - 1
-        && ngx_strncmp(action->data, NGX_WSMAN_WEC_ACTION_EVENTS,
+    if (action->len == sizeof(NGX_WSMAN_ACTION_EVENTS) - 1
+        && ngx_strncmp(action->data, NGX_WSMAN_ACTION_EVENTS,
                        action->len) == 0)
     {
         return ngx_wsman_wec_events(call, sub, &machine);
