@@ -164,7 +164,8 @@ struct ngx_wsman_provider_s {
 
 /*
  * The enumerate() of a class whose instances are 0 .. total - 1, keyed
- * by that index (prov->key, numeric_key): the instances after the last
+ * by that index (prov->key, a C string literal such as ngx_string("Index"):
+ * it is read as one; numeric_key): the instances after the last
  * one sent (after), up to max in out, each made with room for nprops
  * properties and its key set as the first; *done once the last is in.
  * The caller adds its other properties to those pushed.

@@ -59,7 +59,7 @@ ngx_wsman_provider_t  ngx_wsman_inv_cim_os_provider = {
     NULL,
     ngx_null_string,
     NULL,
-    1                                   /* one per host */,
+    1,                                  /* one per host */
     NULL
 };
 
@@ -76,7 +76,7 @@ ngx_wsman_provider_t  ngx_wsman_inv_cim_cs_provider = {
     NULL,
     ngx_null_string,
     NULL,
-    1                                   /* one per host */,
+    1,                                  /* one per host */
     NULL
 };
 

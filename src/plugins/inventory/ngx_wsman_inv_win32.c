@@ -64,7 +64,7 @@ ngx_wsman_provider_t  ngx_wsman_inv_win32_os_provider = {
     NULL,
     ngx_null_string,
     NULL,
-    1                                   /* one per host */,
+    1,                                  /* one per host */
     NULL
 };
 
@@ -81,7 +81,7 @@ ngx_wsman_provider_t  ngx_wsman_inv_win32_cs_provider = {
     NULL,
     ngx_null_string,
     NULL,
-    1                                   /* one per host */,
+    1,                                  /* one per host */
     NULL
 };
 
