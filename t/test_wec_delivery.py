@@ -420,7 +420,7 @@ def test_large_batches_at_once_stay_whole_and_in_order(wec):
             evs = [event_xml(base + i, computer=u + ".wsman.test")
                    for i in range(201)]
             if k == 0 and u != "dave":         # (pinned: no Computer)
-                evs[150] = evs[150][:300]          # truncated, 2nd half
+                evs[150] = evs[150][:300]          # truncated, late
             xml, mid = delivery(addrs[u], ACTION_EVENTS, evs)
             results[(u, k)] = (post(wec, addrs[u], xml, u), mid)
         except Exception as e:                     # pragma: no cover
@@ -449,8 +449,8 @@ def test_large_batches_at_once_stay_whole_and_in_order(wec):
             if k == 0 and u != "dave":
                 want[150] = None
             assert ids == want, u
-    # dave's subscription pins the computer: one foreign event in the
-    # second half refuses the whole batch, nothing of it written
+    # dave's subscription pins the computer: one foreign event late in
+    # the batch refuses it whole, nothing of it written
     before = len(lines(outs["dave"]))
     evs = [event_xml(130000 + i, computer="dave.wsman.test")
            for i in range(200)]
