@@ -355,7 +355,7 @@ ngx_wsman_node_inner_xml(ngx_pool_t *pool, ngx_wsman_node_t *node,
     ngx_str_null(xml);
 
     /* an Events batch's sections set aside under node: back in place */
-    if (ngx_wsman_soap_lifted_restore(pool, node) != NGX_OK) {
+    if (ngx_wsman_soap_lifted_restore(node) != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -325,7 +325,7 @@ ngx_wsman_soap_parse(ngx_pool_t *pool, ngx_log_t *log, const u_char *data,
                        "wsman parse: CDATA set aside in an envelope of "
                        "action \"%V\": put back", &req->action);
 
-        if (ngx_wsman_soap_lifted_restore(pool, xmlDocGetRootElement(doc))
+        if (ngx_wsman_soap_lifted_restore(xmlDocGetRootElement(doc))
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -819,103 +819,16 @@ ngx_wsman_soap_marker(ngx_wsman_soap_lifted_t *lifted, const u_char *p,
 
 
 /*
- * s, its markers replaced by the sections they stand for: NGX_DECLINED
- * if it has none.  Only a document parsed with sections set aside has
- * markers (in the texts of an Events envelope's w:Event elements), and
- * the UUID makes every marker found one of ours.
- */
-static ngx_int_t
-ngx_wsman_soap_lifted_expand(ngx_pool_t *pool, ngx_wsman_soap_lifted_t *lifted,
-    const u_char *s, size_t len, ngx_str_t *out)
-{
-    size_t         size, mlen;
-    u_char        *d;
-    ngx_int_t      k;
-    ngx_str_t     *span;
-    ngx_uint_t     pass, found;
-    const u_char  *p, *q, *end;
-
-    span = lifted->spans.elts;
-    end = s + len;
-    size = 0;
-    found = 0;
-    d = NULL;
-
-    /* the size, then the text */
-    for (pass = 0; pass < 2; pass++) {
-
-        for (p = s; p < end; p = q) {
-            q = ngx_strlchr((u_char *) p, (u_char *) end, 0xee);
-
-            if (q == NULL) {
-                q = end;
-            }
-
-            if (pass) {
-                d = ngx_cpymem(d, p, q - p);
-            } else {
-                size += q - p;
-            }
-
-            if (q == end) {
-                break;
-            }
-
-            k = ngx_wsman_soap_marker(lifted, q, end, &mlen);
-
-            if (k == NGX_ERROR) {
-                /* a character of the text that starts with 0xee */
-                if (pass) {
-                    *d++ = *q;
-                } else {
-                    size++;
-                }
-
-                q++;
-                continue;
-            }
-
-            if (pass) {
-                d = ngx_cpymem(d, span[k].data, span[k].len);
-            } else {
-                size += span[k].len;
-                found++;
-            }
-
-            q += mlen;
-        }
-
-        if (pass == 0) {
-            if (found == 0) {
-                return NGX_DECLINED;
-            }
-
-            out->data = ngx_pnalloc(pool, size + 1);
-            if (out->data == NULL) {
-                return NGX_ERROR;
-            }
-
-            d = out->data;
-        }
-    }
-
-    *d = '\0';
-    out->len = d - out->data;
-
-    return NGX_OK;
-}
-
-
-/*
  * The sections set aside under node put back into its texts, for readers
  * of a whole subtree (its content, its XML): they then see the tree a
  * parse of the whole text builds.
  */
 ngx_int_t
-ngx_wsman_soap_lifted_restore(ngx_pool_t *pool, xmlNodePtr node)
+ngx_wsman_soap_lifted_restore(xmlNodePtr node)
 {
-    ngx_int_t                 rc;
-    ngx_str_t                 text;
+    size_t                    len, mlen;
+    ngx_int_t                 k;
+    ngx_str_t                *span;
     xmlNodePtr                child;
     ngx_wsman_soap_lifted_t  *lifted;
 
@@ -928,7 +841,7 @@ ngx_wsman_soap_lifted_restore(ngx_pool_t *pool, xmlNodePtr node)
     for (child = node->children; child; child = child->next) {
 
         if (child->type == XML_ELEMENT_NODE) {
-            if (ngx_wsman_soap_lifted_restore(pool, child) != NGX_OK) {
+            if (ngx_wsman_soap_lifted_restore(child) != NGX_OK) {
                 return NGX_ERROR;
             }
 
@@ -939,16 +852,13 @@ ngx_wsman_soap_lifted_restore(ngx_pool_t *pool, xmlNodePtr node)
             continue;
         }
 
-        rc = ngx_wsman_soap_lifted_expand(pool, lifted, child->content,
-                                          ngx_strlen(child->content), &text);
+        len = ngx_strlen(child->content);
+        k = ngx_wsman_soap_marker(lifted, child->content,
+                                  child->content + len, &mlen);
 
-        if (rc == NGX_ERROR) {
-            return NGX_ERROR;
-        }
-
-        if (rc == NGX_OK) {
-            /* libxml2 copies it; a failed copy leaves the text empty */
-            xmlNodeSetContentLen(child, text.data, (int) text.len);
+        if (k != NGX_ERROR && mlen == len) {
+            span = (ngx_str_t *) lifted->spans.elts + k;
+            xmlNodeSetContentLen(child, span->data, (int) span->len);
 
             if (child->content == NULL) {
                 return NGX_ERROR;
@@ -995,7 +905,7 @@ ngx_wsman_soap_node_text(ngx_pool_t *pool, xmlNodePtr node, ngx_str_t *text)
         return ngx_wsman_soap_trimmed(pool, child->content, len, text);
     }
 
-    if (ngx_wsman_soap_lifted_restore(pool, node) != NGX_OK) {
+    if (ngx_wsman_soap_lifted_restore(node) != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -115,7 +115,7 @@ size_t ngx_wsman_soap_utf16_to_utf8(u_char *dst, const u_char *src,
 
 ngx_int_t ngx_wsman_soap_node_text(ngx_pool_t *pool, xmlNodePtr node,
     ngx_str_t *text);
-ngx_int_t ngx_wsman_soap_lifted_restore(ngx_pool_t *pool, xmlNodePtr node);
+ngx_int_t ngx_wsman_soap_lifted_restore(xmlNodePtr node);
 ngx_int_t ngx_wsman_soap_is(xmlNodePtr node, const char *ns,
     const char *name);
 
