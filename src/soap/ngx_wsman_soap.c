@@ -51,7 +51,8 @@ struct ngx_wsman_soap_header_s {
 
 
 static xmlParserCtxtPtr ngx_wsman_soap_ctxt(void);
-static void ngx_wsman_soap_log_error(ngx_log_t *log, xmlParserCtxtPtr ctxt);
+static void ngx_wsman_soap_log_error(ngx_log_t *log, xmlParserCtxtPtr ctxt,
+    ngx_uint_t lifted);
 static void ngx_wsman_soap_sax_stop(void *ctx);
 static void ngx_wsman_soap_sax_internal_subset(void *ctx,
     const xmlChar *name, const xmlChar *external_id,
@@ -274,7 +275,7 @@ ngx_wsman_soap_parse(ngx_pool_t *pool, ngx_log_t *log, const u_char *data,
     }
 
     if (!well_formed && !sax.dtd && !sax.too_deep) {
-        ngx_wsman_soap_log_error(log, ctxt);
+        ngx_wsman_soap_log_error(log, ctxt, lifted != NULL);
     }
 
     /* a context that stopped half way is not worth trusting again */
@@ -385,9 +386,13 @@ ngx_wsman_soap_ctxt_free(void)
 }
 
 
-/* libxml2's message, without its trailing newline */
+/*
+ * libxml2's message, without its trailing newline; its line counts the
+ * text libxml2 read, which lacks the lines of CDATA sections set aside
+ */
 static void
-ngx_wsman_soap_log_error(ngx_log_t *log, xmlParserCtxtPtr ctxt)
+ngx_wsman_soap_log_error(ngx_log_t *log, xmlParserCtxtPtr ctxt,
+    ngx_uint_t lifted)
 {
     size_t       len;
     const char  *msg;
@@ -399,8 +404,9 @@ ngx_wsman_soap_log_error(ngx_log_t *log, xmlParserCtxtPtr ctxt)
         len--;
     }
 
-    ngx_log_error(NGX_LOG_INFO, log, 0, "wsman: malformed XML at line %d: %*s",
-                  ctxt->lastError.line, len, msg);
+    ngx_log_error(NGX_LOG_INFO, log, 0, "wsman: malformed XML at line %d%s: "
+                  "%*s", ctxt->lastError.line,
+                  lifted ? " (not counting events' CDATA)" : "", len, msg);
 }
 
 
