@@ -80,9 +80,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (void) ngx_wsman_soap_option(&req, names[i]);
         }
 
-        if (req.doc->_private) {
-            fuzz_soap_check_lifted(pool, &body, &req);
-        }
+        /* sections set aside, or put back (another action): the tree
+         * must be the one libxml2 builds from the whole text */
+        fuzz_soap_check_lifted(pool, &body, &req);
 
         ngx_wsman_xml_init(&x, pool, 4096);
         ngx_wsman_soap_write_head(&x, &req.action, &req.message_id);
@@ -183,22 +183,23 @@ static void
 fuzz_soap_check_lifted(ngx_pool_t *pool, ngx_str_t *body,
     ngx_wsman_request_t *req)
 {
-    u_char            *utf8;
-    size_t             bom, len;
-    ngx_uint_t         replaced, big_endian;
-    xmlDocPtr          doc;
-    xmlParserCtxtPtr   ctxt;
+    ngx_str_t                  text;
+    ngx_uint_t                 replaced;
+    xmlDocPtr                  doc;
+    xmlParserCtxtPtr           ctxt;
+    ngx_wsman_fault_t          fault;
+    ngx_wsman_soap_encoding_e  encoding;
 
-    /* only UTF-16 text is ever set aside */
-    big_endian = (body->data[0] == 0xfe || body->data[0] == 0);
-    bom = (body->data[0] == 0xff || body->data[0] == 0xfe) ? 2 : 0;
+    /* the text the parser reads, nothing set aside */
+    text = *body;
 
-    utf8 = ngx_pnalloc(pool, NGX_WSMAN_SOAP_UTF8_SIZE(body->len));
-    fuzz_assert(utf8 != NULL);
+    fuzz_assert(ngx_wsman_soap_prescan(pool, &text, &encoding, &replaced,
+                                       NULL, &fault) == NGX_OK);
 
-    len = ngx_wsman_soap_utf16_to_utf8(utf8, body->data + bom,
-                                       body->len - bom, big_endian,
-                                       &replaced);
+    /* only UTF-16 text (converted by us) is ever set aside */
+    if (encoding == NGX_WSMAN_SOAP_UTF8) {
+        return;
+    }
 
     ctxt = xmlCreatePushParserCtxt(NULL, NULL, NULL, 0, NULL);
     fuzz_assert(ctxt != NULL);
@@ -206,7 +207,7 @@ fuzz_soap_check_lifted(ngx_pool_t *pool, ngx_str_t *body,
     (void) xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOCDATA
                                    | XML_PARSE_NOERROR | XML_PARSE_NOWARNING
                                    | XML_PARSE_IGNORE_ENC);
-    (void) xmlParseChunk(ctxt, (const char *) utf8, (int) len, 1);
+    (void) xmlParseChunk(ctxt, (const char *) text.data, (int) text.len, 1);
 
     doc = ctxt->myDoc;
     fuzz_assert(doc != NULL && ctxt->wellFormed);
