@@ -290,9 +290,11 @@ ngx_wsman_xml_text_str(ngx_wsman_xml_t *x, ngx_str_t *s)
 void
 ngx_wsman_xml_uint(ngx_wsman_xml_t *x, uint64_t n)
 {
-    u_char  buf[NGX_INT64_LEN];
+    u_char  buf[NGX_INT64_LEN], *end;
 
-    ngx_wsman_xml_raw(x, buf, ngx_wsman_decimal(buf, n) - buf);
+    end = ngx_wsman_decimal(buf, n);
+
+    ngx_wsman_xml_raw(x, buf, end - buf);
 }
 
 

@@ -90,9 +90,11 @@ void
 ngx_wsman_shell_writer_add_num(ngx_wsman_shell_writer_t *w, u_char tag,
     uint64_t n)
 {
-    u_char  buf[NGX_INT64_LEN];
+    u_char  buf[NGX_INT64_LEN], *end;
 
-    ngx_wsman_shell_writer_add(w, tag, buf, ngx_wsman_decimal(buf, n) - buf);
+    end = ngx_wsman_decimal(buf, n);
+
+    ngx_wsman_shell_writer_add(w, tag, buf, end - buf);
 }
 
 
